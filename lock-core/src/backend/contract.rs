@@ -1,0 +1,281 @@
+//! The `LockBackend` trait.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{AcquireOutcome, BackendInfo, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch};
+use crate::error::BackendError;
+use crate::key::LockKey;
+use crate::token::LockToken;
+
+/// The contract a store implements to hold locks: a handful of atomic primitives, each one
+/// round trip. Everything else (retry, waiting, validity, auto-refresh, loss, guards) lives in
+/// [`crate::LockManager`], so a backend stays small. Implement this trait to add a store; use
+/// the manager to take locks.
+///
+/// Every method's `# Behavior` bullets are the contract: `lock-testkit` checks each one, and a
+/// backend that passes its suite can be used anywhere a built-in one can. Keys arrive
+/// validated and prefixed ([`LockKey::as_bytes`] is the whole key), tokens are minted by the
+/// manager, and ttls are at least 1 ms. Contention is never an error: a held lock is an
+/// outcome. Return a [`BackendError`] only when the store could not answer, and mark it
+/// temporary when a retry may succeed.
+///
+/// # Example
+///
+/// A complete single-process backend without fencing or release notification (the
+/// crate's [`crate::MemoryBackend`] is the full-featured one):
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use std::time::{Duration, Instant};
+///
+/// use lock_core::async_trait;
+/// use lock_core::{
+///     AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, LockBackend,
+///     LockInfo, LockKey, LockToken, ReleaseOutcome,
+/// };
+///
+/// #[derive(Debug, Default)]
+/// struct MapBackend {
+///     locks: Mutex<HashMap<Vec<u8>, (LockToken, Instant)>>,
+/// }
+///
+/// impl MapBackend {
+///     /// Runs `f` on the live entry for `key` (expired entries are removed first).
+///     fn with_entry<R>(&self, key: &LockKey, f: impl FnOnce(&mut Option<(LockToken, Instant)>) -> R) -> R {
+///         let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+///         let mut entry = locks.remove(key.as_bytes()).filter(|(_, until)| *until > Instant::now());
+///         let out = f(&mut entry);
+///         if let Some(e) = entry {
+///             locks.insert(key.as_bytes().to_vec(), e);
+///         }
+///         out
+///     }
+/// }
+///
+/// #[async_trait]
+/// impl LockBackend for MapBackend {
+///     fn info(&self) -> BackendInfo {
+///         BackendInfo::new("map", Capabilities::none())
+///     }
+///
+///     async fn try_acquire(&self, key: &LockKey, token: &LockToken, ttl: Duration)
+///         -> Result<AcquireOutcome, BackendError> {
+///         Ok(self.with_entry(key, |entry| match entry {
+///             Some((holder, until)) if holder != token => {
+///                 AcquireOutcome::Held { ttl_remaining: Some(until.saturating_duration_since(Instant::now())) }
+///             }
+///             _ => {
+///                 *entry = Some((token.clone(), Instant::now() + ttl));
+///                 AcquireOutcome::Acquired { fencing: None }
+///             }
+///         }))
+///     }
+///
+///     async fn release(&self, key: &LockKey, token: &LockToken) -> Result<ReleaseOutcome, BackendError> {
+///         Ok(self.with_entry(key, |entry| match entry {
+///             Some((holder, _)) if holder == token => {
+///                 *entry = None;
+///                 ReleaseOutcome::Released
+///             }
+///             _ => ReleaseOutcome::NotHeld,
+///         }))
+///     }
+///
+///     async fn extend(&self, key: &LockKey, token: &LockToken, ttl: Duration)
+///         -> Result<ExtendOutcome, BackendError> {
+///         Ok(self.with_entry(key, |entry| match entry {
+///             Some((holder, until)) if holder == token => {
+///                 *until = Instant::now() + ttl;
+///                 ExtendOutcome::Extended
+///             }
+///             _ => ExtendOutcome::NotHeld,
+///         }))
+///     }
+///
+///     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+///         Ok(self.with_entry(key, |entry| {
+///             entry.as_ref().map(|(holder, until)| LockInfo {
+///                 holder: holder.clone(),
+///                 ttl_remaining: Some(until.saturating_duration_since(Instant::now())),
+///                 fencing: None,
+///             })
+///         }))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lock_core::Error> {
+/// let locks = lock_core::LockManager::new(MapBackend::default());
+/// let guard = locks.try_lock("report", Duration::from_secs(5)).await?.expect("free");
+/// assert!(locks.try_lock("report", Duration::from_secs(5)).await?.is_none());
+/// guard.release().await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Prove it with the conformance suite, one line in the backend crate's tests
+/// (see `lock-testkit`):
+///
+/// ```text
+/// lock_testkit::conformance_suite!(map_backend, async { MapBackend::default() });
+/// ```
+///
+/// # Implementing
+///
+/// - Make every primitive atomic in the store (a Lua script, a transaction, a conditional
+///   write); compare tokens in the store, never by reading then writing from the client.
+/// - Measure ttls on the store's clock; never send client timestamps.
+/// - Store auxiliary data (fencing counters, wake-up channels) under
+///   `<prefix>~...`: lock names never start with `~`, so such keys cannot collide with a lock.
+/// - Implement `Debug` without credentials.
+#[async_trait]
+pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
+    /// The backend's name and capabilities.
+    ///
+    /// # Behavior
+    /// - N1: Constant for the backend's lifetime, and cheap: no I/O.
+    fn info(&self) -> BackendInfo;
+
+    /// Takes the lock at `key` for `token` if it is free.
+    ///
+    /// # Behavior
+    /// - A1: When no live lock exists at `key`, stores `token` with an expiry of `ttl` and
+    ///   returns [`AcquireOutcome::Acquired`].
+    /// - A2: When another token holds the key, returns [`AcquireOutcome::Held`] and changes
+    ///   nothing: the holder's token and remaining time stay as they were. `ttl_remaining`, when
+    ///   given, is at most the holder's remaining time.
+    /// - A3: When `token` already holds the key, resets its expiry to `ttl` and returns
+    ///   `Acquired` with the same fencing token as before. This makes a retry after an ambiguous
+    ///   failure (a timeout whose command was applied) safe.
+    /// - A4: Atomic: of concurrent calls with different tokens on a free key, exactly one gets
+    ///   `Acquired`.
+    /// - A5: The lock expires `ttl` after it was set, measured on the store's clock (never
+    ///   sooner; ttls are whole milliseconds, round up), and then any token can take it.
+    /// - A6: Keys are exact bytes: locks under different keys (different prefixes, Unicode,
+    ///   `{`/`}`, glob characters, up to [`crate::MAX_NAME_LEN`] bytes) never interfere.
+    /// - A7: With [`crate::Capabilities::fencing`], `Acquired` carries `Some(fencing)`, strictly
+    ///   greater than that of every earlier acquisition of the key, across releases, expiries
+    ///   and takeovers. Without it, `fencing` is `None`.
+    async fn try_acquire(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError>;
+
+    /// Deletes the lock at `key` if `token` holds it.
+    ///
+    /// # Behavior
+    /// - R1: When `token` holds the key, deletes it and returns [`ReleaseOutcome::Released`];
+    ///   the key is free for others at once.
+    /// - R2: Otherwise (another holder, expired, never taken, released already) returns
+    ///   [`ReleaseOutcome::NotHeld`] and changes nothing. It never deletes another holder's lock.
+    /// - R3: With [`crate::Capabilities::release_notify`], a `Released` wakes every
+    ///   [`LockBackend::watch_release`] waiting on the key.
+    async fn release(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError>;
+
+    /// Resets the expiry of the lock at `key` to `ttl` if `token` holds it.
+    ///
+    /// # Behavior
+    /// - E1: When `token` holds the key, sets its remaining time to `ttl` (longer or shorter
+    ///   than before) and returns [`ExtendOutcome::Extended`].
+    /// - E2: Otherwise returns [`ExtendOutcome::NotHeld`] and changes nothing: an expired or
+    ///   released lock is never re-created.
+    /// - E3: Leaves the holder's fencing token unchanged.
+    async fn extend(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError>;
+
+    /// Reads the lock at `key`.
+    ///
+    /// # Behavior
+    /// - I1: Returns `None` when no live lock is at `key`.
+    /// - I2: Otherwise returns the holder's token, its remaining time (at most what was set)
+    ///   and, with fencing, the holder's fencing token.
+    /// - I3: Read-only: changes neither the holder nor its expiry.
+    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError>;
+
+    /// Returns a future that resolves when the lock at `key` may have been released.
+    ///
+    /// The manager calls this when it finds a lock held, then tries once more and races the
+    /// returned future against its backoff timer, so a waiter wakes as soon as the holder lets
+    /// go instead of polling.
+    ///
+    /// # Behavior
+    /// - W1: Requires [`crate::Capabilities::release_notify`]; without it, the default
+    ///   implementation returns an [`crate::BackendErrorKind::Unsupported`] error.
+    /// - W2: The watch is registered when this method returns: a release that happens
+    ///   afterwards resolves the future (no lost wake-ups).
+    /// - W3: A release resolves every watch on that key.
+    /// - W4: The future may resolve spuriously and need not resolve on expiry (the manager
+    ///   also wakes at the holder's ttl). Dropping it ends the watch and frees what it used.
+    async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        let _ = key;
+        Err(BackendError::unsupported(self.info().name, "watch_release"))
+    }
+}
+
+/// A type-erased backend, as the manager holds it.
+pub type DynLockBackend = dyn LockBackend;
+
+macro_rules! forward_backend {
+    ($wrapper:ident) => {
+        #[async_trait]
+        impl<T: LockBackend + ?Sized> LockBackend for $wrapper<T> {
+            fn info(&self) -> BackendInfo {
+                (**self).info()
+            }
+
+            async fn try_acquire(
+                &self,
+                key: &LockKey,
+                token: &LockToken,
+                ttl: Duration,
+            ) -> Result<AcquireOutcome, BackendError> {
+                (**self).try_acquire(key, token, ttl).await
+            }
+
+            async fn release(
+                &self,
+                key: &LockKey,
+                token: &LockToken,
+            ) -> Result<ReleaseOutcome, BackendError> {
+                (**self).release(key, token).await
+            }
+
+            async fn extend(
+                &self,
+                key: &LockKey,
+                token: &LockToken,
+                ttl: Duration,
+            ) -> Result<ExtendOutcome, BackendError> {
+                (**self).extend(key, token, ttl).await
+            }
+
+            async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+                (**self).inspect(key).await
+            }
+
+            async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+                (**self).watch_release(key).await
+            }
+        }
+    };
+}
+
+forward_backend!(Arc);
+forward_backend!(Box);
+
+/// Fails to compile if `LockBackend` stops being object-safe.
+const _: fn(&DynLockBackend) = |_| {};

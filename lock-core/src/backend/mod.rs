@@ -1,0 +1,9 @@
+//! The backend contract: the few atomic primitives a store must offer.
+
+mod capabilities;
+mod contract;
+mod outcome;
+
+pub use capabilities::{BackendInfo, Capabilities};
+pub use contract::{DynLockBackend, LockBackend};
+pub use outcome::{AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch};

@@ -1,0 +1,141 @@
+//! `LockHandle`: a cheap, cloneable view of a held lock.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{GuardShared, Lost};
+use crate::backend::ExtendOutcome;
+use crate::error::{Error, LossReason, Result};
+use crate::fencing::FencingToken;
+use crate::key::LockKey;
+use crate::manager::ManagerInner;
+use crate::token::LockToken;
+
+/// A view of a held lock that can be cloned and moved into tasks: what the closure of
+/// [`crate::LockManager::with_lock`] receives, and what a [`crate::LockGuard`] dereferences to.
+///
+/// It can read the lock's state, extend it and wait for its loss, but not release it: only the
+/// guard that owns the lock does that.
+#[derive(Clone)]
+pub struct LockHandle {
+    pub(crate) shared: Arc<GuardShared>,
+    pub(crate) manager: Arc<ManagerInner>,
+}
+
+impl LockHandle {
+    /// The lock's key.
+    pub fn key(&self) -> &LockKey {
+        &self.shared.key
+    }
+
+    /// The holder token: hand it to another process to let it release or re-acquire the lock.
+    pub fn token(&self) -> &LockToken {
+        &self.shared.token
+    }
+
+    /// This acquisition's fencing token, when the backend issues them
+    /// ([`crate::Capabilities::fencing`]); pass it along with every write to the protected
+    /// resource.
+    pub fn fencing_token(&self) -> Option<FencingToken> {
+        self.shared.fencing
+    }
+
+    /// Whether the lock may still be relied on: not lost, and its validity deadline not passed.
+    pub fn is_valid(&self) -> bool {
+        self.shared.status().lost.is_none()
+    }
+
+    /// The time left before the validity deadline; zero once lost.
+    pub fn remaining(&self) -> Duration {
+        let status = self.shared.status();
+        if status.lost.is_some() {
+            return Duration::ZERO;
+        }
+        status.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// The validity deadline on tokio's clock: the time it was acquired or last extended (as
+    /// sent), plus the ttl, minus the clock-drift allowance.
+    pub fn deadline(&self) -> Instant {
+        self.shared.status().deadline
+    }
+
+    /// Why the lock was lost, or `None` while it is held.
+    pub fn loss(&self) -> Option<LossReason> {
+        self.shared.status().lost
+    }
+
+    /// A future that resolves when the lock is lost; see [`Lost`].
+    pub fn lost(&self) -> Lost {
+        Lost::new(self.shared.clone())
+    }
+
+    /// How many times the acquire asked the store.
+    pub fn attempts(&self) -> u32 {
+        self.shared.attempts
+    }
+
+    /// How long the acquire waited before it got the lock.
+    pub fn waited(&self) -> Duration {
+        self.shared.waited
+    }
+
+    /// Resets the lock's ttl to `ttl`, measured from now, and moves the deadline.
+    ///
+    /// Errors with [`Error::NotHeld`] when the lock was lost (the guard is then marked lost if
+    /// it was not already), and with [`Error::InvalidArgument`] for a bad ttl.
+    pub async fn extend(&self, ttl: Duration) -> Result<()> {
+        let validity = self.manager.config.drift.validity(ttl)?;
+        let shared = &self.shared;
+        if shared.status().lost.is_some() {
+            return Err(Error::NotHeld {
+                key: shared.key.clone(),
+            });
+        }
+        let sent = Instant::now();
+        let outcome = self
+            .manager
+            .backend
+            .extend(&shared.key, &shared.token, ttl)
+            .await?;
+        let alive = match outcome {
+            ExtendOutcome::Extended => shared.extended(sent, ttl, validity),
+            _ => {
+                shared.mark_lost(LossReason::NotHeld);
+                false
+            }
+        };
+        if alive {
+            Ok(())
+        } else {
+            Err(Error::NotHeld {
+                key: shared.key.clone(),
+            })
+        }
+    }
+}
+
+impl fmt::Debug for LockHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.shared.status();
+        f.debug_struct("LockHandle")
+            .field("key", &self.shared.key)
+            .field("fencing", &self.shared.fencing)
+            .field("valid", &status.lost.is_none())
+            .field("deadline", &status.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for LockHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "lock `{}`", self.shared.key)?;
+        if let Some(fence) = self.shared.fencing {
+            write!(f, " (fencing token {fence})")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,11 @@
+//! Guards: what an acquisition hands back, and how loss is signalled.
+
+mod handle;
+mod lock_guard;
+mod lost;
+mod shared;
+
+pub use handle::LockHandle;
+pub use lock_guard::LockGuard;
+pub use lost::Lost;
+pub(crate) use shared::{Acquisition, GuardShared};

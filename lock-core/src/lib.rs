@@ -1,0 +1,74 @@
+//! Distributed locks over any store, built around one small trait.
+//!
+//! [`LockManager`] takes locks and hands back [`LockGuard`]s; a [`LockBackend`] is the store
+//! they live in. This crate has the whole logic (retry and waiting, validity deadlines,
+//! auto-refresh, loss signalling, fencing tokens, a Redlock quorum) and an in-process
+//! [`MemoryBackend`]; `lock-redis` and `lock-fred` put locks in Redis.
+//!
+//! ```
+//! use std::time::Duration;
+//! use lock_core::{LockManager, MemoryBackend};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), lock_core::Error> {
+//! let locks = LockManager::new(MemoryBackend::new());
+//!
+//! // Try once; `None` means someone else holds it (contention is not an error).
+//! let guard = locks.try_lock("orders:42", Duration::from_secs(10)).await?.expect("free");
+//! println!("fencing token {:?}", guard.fencing_token());
+//! assert!(locks.try_lock("orders:42", Duration::from_secs(10)).await?.is_none());
+//! guard.release().await?;
+//!
+//! // Or run work under the lock, kept alive by auto-refresh, and get its value back.
+//! let n = locks
+//!     .lock("orders:42")
+//!     .auto_refresh()
+//!     .run(|_lock| async { Ok::<_, lock_core::Error>(7) })
+//!     .await?;
+//! assert_eq!(n, 7);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The promises
+//!
+//! 1. Mutual exclusion: while a guard [`is_valid`](LockHandle::is_valid), no other guard for
+//!    the key is, under the timing model (the holder is not paused past its validity, clocks
+//!    run at about the same rate, the store does not lose the lock).
+//! 2. Fencing: with a backend that advertises it, each acquisition gets a
+//!    [`FencingToken`] greater than every earlier one for that key.
+//! 3. Nothing lost silently: [`LockHandle::lost`] resolves as soon as a guard stops holding
+//!    its lock, and [`LockRequest::run`] stops the work.
+//! 4. No leaks: a dropped guard is released in the background, a cancelled acquire releases
+//!    what it may have won, and anything else expires at its ttl.
+//! 5. Contention is a result: `Ok(None)` from a try, a wait from `acquire`.
+#![doc(test(attr(deny(warnings))))]
+
+mod backend;
+mod error;
+mod fencing;
+mod guard;
+mod key;
+mod manager;
+mod memory;
+mod refresh;
+mod retry;
+mod timing;
+mod token;
+
+pub use async_trait::async_trait;
+pub use backend::{
+    AcquireOutcome, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome, LockBackend,
+    LockInfo, ReleaseOutcome, ReleaseWatch,
+};
+pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};
+pub use fencing::FencingToken;
+pub use guard::{LockGuard, LockHandle, Lost};
+pub use key::{
+    DEFAULT_PREFIX, KeyPrefix, LockKey, MAX_NAME_LEN, MAX_PREFIX_LEN, RESERVED_NAME_START,
+};
+pub use manager::{LockManager, LockManagerBuilder, LockRequest};
+pub use memory::MemoryBackend;
+pub use retry::{MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
+pub use timing::{Drift, MAX_TTL, MIN_TTL, ttl_millis, validate_ttl};
+pub use token::{LockToken, MAX_USER_TOKEN_LEN, MIN_USER_TOKEN_LEN, TOKEN_RANDOM_BYTES};

@@ -1,0 +1,118 @@
+//! What every clone of a manager, and every guard, shares.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::backend::{BackendInfo, DynLockBackend, ReleaseOutcome};
+use crate::error::{BackendError, Result};
+use crate::guard::GuardShared;
+use crate::key::{KeyPrefix, LockKey};
+use crate::refresh::Refresher;
+use crate::retry::RetryPolicy;
+use crate::timing::Drift;
+use crate::token::LockToken;
+
+/// Checked manager settings.
+#[derive(Clone, Debug)]
+pub(crate) struct ManagerConfig {
+    pub(crate) prefix: KeyPrefix,
+    pub(crate) ttl: Duration,
+    pub(crate) drift: Drift,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_hold: Option<Duration>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ManagerInner {
+    pub(crate) backend: Arc<DynLockBackend>,
+    pub(crate) info: BackendInfo,
+    pub(crate) config: ManagerConfig,
+    pub(crate) refresher: Refresher,
+    next_id: AtomicU64,
+}
+
+/// Attempts at a release before its error is returned, and the pause after each failure.
+const RELEASE_RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(10), Duration::from_millis(50)];
+
+impl ManagerInner {
+    pub(crate) fn new(
+        backend: Arc<DynLockBackend>,
+        config: ManagerConfig,
+        refresher: Refresher,
+    ) -> Self {
+        let info = backend.info();
+        Self {
+            backend,
+            info,
+            config,
+            refresher,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn key(&self, name: &[u8]) -> Result<LockKey> {
+        LockKey::new(&self.config.prefix, name)
+    }
+
+    pub(crate) fn stop_refresh(&self, shared: &GuardShared) {
+        if shared.refreshed {
+            self.refresher.remove(shared.id);
+        }
+    }
+
+    /// Releases, retrying temporary errors briefly.
+    pub(crate) async fn release(&self, key: &LockKey, token: &LockToken) -> Result<ReleaseOutcome> {
+        release_with_retry(&self.backend, key, token)
+            .await
+            .map_err(Into::into)
+    }
+
+    /// Releases on the current runtime without waiting; logs when that is impossible.
+    pub(crate) fn release_in_background(&self, key: &LockKey, token: &LockToken) {
+        spawn_release(&self.backend, key, token);
+    }
+}
+
+pub(crate) async fn release_with_retry(
+    backend: &Arc<DynLockBackend>,
+    key: &LockKey,
+    token: &LockToken,
+) -> Result<ReleaseOutcome, BackendError> {
+    let mut pauses = RELEASE_RETRY_PAUSES.iter();
+    loop {
+        match backend.release(key, token).await {
+            Err(e) if e.is_temporary() => match pauses.next() {
+                Some(pause) => tokio::time::sleep(*pause).await,
+                None => return Err(e),
+            },
+            other => return other,
+        }
+    }
+}
+
+/// Spawns a release of `token` on the current runtime (or logs that the lock will expire).
+pub(crate) fn spawn_release(backend: &Arc<DynLockBackend>, key: &LockKey, token: &LockToken) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!(
+            key = %key,
+            "lock dropped outside a tokio runtime: it stays held until its ttl runs out"
+        );
+        return;
+    };
+    let (backend, key, token) = (backend.clone(), key.clone(), token.clone());
+    runtime.spawn(async move {
+        match release_with_retry(&backend, &key, &token).await {
+            Ok(outcome) => tracing::trace!(key = %key, ?outcome, "background release"),
+            Err(e) => tracing::warn!(
+                key = %key,
+                error = %e,
+                "background release failed: the lock stays held until its ttl runs out"
+            ),
+        }
+    });
+}

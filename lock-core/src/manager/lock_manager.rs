@@ -1,0 +1,152 @@
+//! `LockManager`: take, inspect and release locks.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::inner::ManagerInner;
+use super::{LockManagerBuilder, LockRequest};
+use crate::backend::{BackendInfo, DynLockBackend, LockBackend, LockInfo, ReleaseOutcome};
+use crate::error::{Error, Result};
+use crate::guard::{LockGuard, LockHandle};
+use crate::key::LockKey;
+use crate::token::LockToken;
+
+/// Takes and inspects locks over one backend. Cheap to clone (an `Arc`), `Send + Sync`: make
+/// one per backend and share it across tasks.
+///
+/// ```
+/// use std::time::Duration;
+/// use lock_core::{LockManager, MemoryBackend};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lock_core::Error> {
+/// let locks = LockManager::new(MemoryBackend::new());
+///
+/// // One try: `None` when someone else holds it.
+/// if let Some(guard) = locks.try_lock("invoice:7", Duration::from_secs(10)).await? {
+///     assert!(locks.is_locked("invoice:7").await?);
+///     guard.release().await?;
+/// }
+///
+/// // Wait up to 2 s, keep it refreshed while the work runs, get the work's value back.
+/// let total = locks
+///     .lock("invoice:7")
+///     .wait(Duration::from_secs(2))
+///     .auto_refresh()
+///     .run(|lock| async move {
+///         let _fence = lock.fencing_token(); // pass it to the store you write to
+///         Ok::<_, lock_core::Error>(42)
+///     })
+///     .await?;
+/// assert_eq!(total, 42);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct LockManager {
+    inner: Arc<ManagerInner>,
+}
+
+impl LockManager {
+    /// A manager with default settings (prefix `lock:`, ttl 30 s, drift 1 % + 2 ms, refresh at
+    /// 1/3 of the ttl, exponential backoff).
+    pub fn new<B: LockBackend>(backend: B) -> Self {
+        Self::from_shared(Arc::new(backend))
+    }
+
+    /// [`LockManager::new`] for a backend that is already shared.
+    pub fn from_shared(backend: Arc<DynLockBackend>) -> Self {
+        LockManagerBuilder::new(backend).build_defaults()
+    }
+
+    /// A builder for non-default settings.
+    pub fn builder<B: LockBackend>(backend: B) -> LockManagerBuilder {
+        LockManagerBuilder::new(Arc::new(backend))
+    }
+
+    /// [`LockManager::builder`] for a backend that is already shared.
+    pub fn builder_shared(backend: Arc<DynLockBackend>) -> LockManagerBuilder {
+        LockManagerBuilder::new(backend)
+    }
+
+    pub(crate) fn from_inner(inner: Arc<ManagerInner>) -> Self {
+        Self { inner }
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<ManagerInner> {
+        &self.inner
+    }
+
+    /// Starts a request for the lock `name`; set options on it, then call
+    /// [`LockRequest::try_acquire`], [`LockRequest::acquire`] or [`LockRequest::run`].
+    pub fn lock(&self, name: impl AsRef<[u8]>) -> LockRequest {
+        LockRequest::new(self.clone(), self.inner.key(name.as_ref()))
+    }
+
+    /// One attempt at the lock `name` for `ttl`: `Ok(None)` when someone else holds it.
+    pub async fn try_lock(
+        &self,
+        name: impl AsRef<[u8]>,
+        ttl: Duration,
+    ) -> Result<Option<LockGuard>> {
+        self.lock(name).ttl(ttl).try_acquire().await
+    }
+
+    /// Runs `work` while holding the lock `name` (waiting for it as the manager's retry
+    /// policy says), then releases it and returns the work's value.
+    ///
+    /// `work` gets a [`LockHandle`]. If the lock is lost before `work` finishes (its ttl ran
+    /// out), `work` is dropped and [`Error::Lost`] returned; for long work use
+    /// `lock(name).auto_refresh().run(work)`. Errors of `work` pass through unchanged.
+    pub async fn with_lock<F, Fut, T, E>(
+        &self,
+        name: impl AsRef<[u8]>,
+        ttl: Duration,
+        work: F,
+    ) -> Result<T, E>
+    where
+        F: FnOnce(LockHandle) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<Error>,
+    {
+        self.lock(name).ttl(ttl).run(work).await
+    }
+
+    /// Whether anyone (this process or another) holds the lock `name` right now.
+    pub async fn is_locked(&self, name: impl AsRef<[u8]>) -> Result<bool> {
+        Ok(self.info(name).await?.is_some())
+    }
+
+    /// The current holder of `name`, its remaining ttl and fencing token, or `None` when free.
+    pub async fn info(&self, name: impl AsRef<[u8]>) -> Result<Option<LockInfo>> {
+        let key = self.inner.key(name.as_ref())?;
+        Ok(self.inner.backend.inspect(&key).await?)
+    }
+
+    /// Releases the lock `name` if `token` holds it (a token kept from [`LockGuard::leak`] or
+    /// received from another process). Never touches another holder's lock.
+    pub async fn release_token(
+        &self,
+        name: impl AsRef<[u8]>,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome> {
+        let key = self.inner.key(name.as_ref())?;
+        self.inner.release(&key, token).await
+    }
+
+    /// The full key `name` is stored under.
+    pub fn key(&self, name: impl AsRef<[u8]>) -> Result<LockKey> {
+        self.inner.key(name.as_ref())
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Arc<DynLockBackend> {
+        &self.inner.backend
+    }
+
+    /// The backend's name and capabilities.
+    pub fn backend_info(&self) -> BackendInfo {
+        self.inner.info
+    }
+}

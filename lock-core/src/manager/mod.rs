@@ -1,0 +1,12 @@
+//! The lock manager: the user-facing API over a backend.
+
+mod acquire;
+mod builder;
+mod inner;
+mod lock_manager;
+mod request;
+
+pub use builder::LockManagerBuilder;
+pub(crate) use inner::ManagerInner;
+pub use lock_manager::LockManager;
+pub use request::LockRequest;

@@ -1,0 +1,193 @@
+//! `LockRequest`: per-call options and the ways to acquire.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::LockManager;
+use super::acquire::{Exhausted, Plan, acquire};
+use crate::error::{Error, Result};
+use crate::guard::{LockGuard, LockHandle};
+use crate::key::LockKey;
+use crate::retry::RetryPolicy;
+use crate::token::LockToken;
+
+/// A request for one lock, built by [`LockManager::lock`]. Options default to the manager's;
+/// everything is checked when the request runs, before any I/O.
+///
+/// ```
+/// use std::time::Duration;
+/// use lock_core::{LockManager, MemoryBackend, RetryPolicy};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lock_core::Error> {
+/// let locks = LockManager::new(MemoryBackend::new());
+/// let guard = locks
+///     .lock("reports:daily")
+///     .ttl(Duration::from_secs(5))
+///     .retry(RetryPolicy::fixed(Duration::from_millis(20)).max_attempts(10))
+///     .try_acquire()
+///     .await?
+///     .expect("nobody else holds it");
+/// assert!(guard.is_valid());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "a lock request does nothing until it is acquired"]
+pub struct LockRequest {
+    manager: LockManager,
+    key: Result<LockKey>,
+    ttl: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    wait: Option<Duration>,
+    auto_refresh: bool,
+    max_hold: Option<Duration>,
+    token: Option<LockToken>,
+}
+
+impl LockRequest {
+    pub(crate) fn new(manager: LockManager, key: Result<LockKey>) -> Self {
+        Self {
+            manager,
+            key,
+            ttl: None,
+            retry: None,
+            wait: None,
+            auto_refresh: false,
+            max_hold: None,
+            token: None,
+        }
+    }
+
+    /// The lock's ttl (default: the manager's).
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// How to retry while the lock is held elsewhere or the store fails temporarily.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Waits at most `wait` in all (`Duration::ZERO`: a single attempt); caps the retry policy.
+    pub fn wait(mut self, wait: Duration) -> Self {
+        self.wait = Some(wait);
+        self
+    }
+
+    /// Keeps the lock extended in the background until the guard is released or dropped (or
+    /// the maximum hold time passes); see [`crate::LockGuard`] and [`crate::Lost`].
+    pub fn auto_refresh(mut self) -> Self {
+        self.auto_refresh = true;
+        self
+    }
+
+    /// With auto-refresh, stops extending the lock this long after it was acquired.
+    pub fn max_hold(mut self, max: Duration) -> Self {
+        self.max_hold = Some(max);
+        self
+    }
+
+    /// Uses `token` instead of minting one: re-acquiring with the token of a lock already held
+    /// (say, handed over by another process) succeeds and keeps its fencing token.
+    pub fn token(mut self, token: LockToken) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// Acquires the lock, retrying only if [`LockRequest::retry`] or [`LockRequest::wait`] was
+    /// set (otherwise one attempt). `Ok(None)` when the lock stayed held by someone else.
+    pub async fn try_acquire(self) -> Result<Option<LockGuard>> {
+        let default = if self.wait.is_some() {
+            self.manager.inner().config.retry
+        } else {
+            RetryPolicy::none()
+        };
+        let policy = self.retry.unwrap_or(default);
+        match self.start(policy).await? {
+            Ok(guard) => Ok(Some(guard)),
+            Err(Exhausted { .. }) => Ok(None),
+        }
+    }
+
+    /// Acquires the lock, waiting as the retry policy says (default: the manager's, which
+    /// waits without limit). Errors with [`Error::WaitTimeout`] when the policy gives up.
+    pub async fn acquire(self) -> Result<LockGuard> {
+        let policy = self.retry.unwrap_or(self.manager.inner().config.retry);
+        match self.start(policy).await? {
+            Ok(guard) => Ok(guard),
+            Err(Exhausted {
+                key,
+                attempts,
+                waited,
+            }) => Err(Error::WaitTimeout {
+                key,
+                waited,
+                attempts,
+            }),
+        }
+    }
+
+    /// Acquires the lock as [`LockRequest::acquire`] does, runs `work` under it, releases it,
+    /// and returns what `work` returned.
+    ///
+    /// If the lock is lost while `work` runs (auto-refresh was refused, or the ttl ran out),
+    /// `work`'s future is dropped at once and [`Error::Lost`] returned. `work` can also watch
+    /// [`LockHandle::lost`] itself to stop cleanly.
+    pub async fn run<F, Fut, T, E>(self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(LockHandle) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<Error>,
+    {
+        let guard = self.acquire().await?;
+        let lost = guard.lost();
+        let outcome = tokio::select! {
+            biased;
+            result = work(guard.handle()) => result,
+            reason = lost => Err(Error::Lost { key: guard.key().clone(), reason }.into()),
+        };
+        let key = guard.key().clone();
+        if let Err(e) = guard.release().await {
+            tracing::warn!(key = %key, error = %e, "release after the critical section failed; the lock expires at its ttl");
+        }
+        outcome
+    }
+
+    async fn start(self, mut policy: RetryPolicy) -> Result<Result<LockGuard, Exhausted>> {
+        let inner = self.manager.inner().clone();
+        let key = self.key?;
+        if let Some(wait) = self.wait {
+            policy = policy.max_wait(wait);
+        }
+        policy.validate()?;
+        let ttl = self.ttl.unwrap_or(inner.config.ttl);
+        let validity = inner.config.drift.validity(ttl)?;
+        let token = match self.token {
+            Some(token) => token,
+            None => LockToken::generate()?,
+        };
+        let max_hold = self.max_hold.or(inner.config.max_hold);
+        if max_hold.is_some_and(|m| m.is_zero()) {
+            return Err(Error::invalid(
+                "max hold",
+                "a zero maximum hold time ends every lock at once",
+            ));
+        }
+        let refresh = self.auto_refresh.then_some(max_hold);
+        acquire(
+            &inner,
+            Plan {
+                key,
+                token,
+                ttl,
+                validity,
+                policy,
+                refresh,
+            },
+        )
+        .await
+    }
+}

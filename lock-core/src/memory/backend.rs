@@ -1,0 +1,218 @@
+//! `MemoryBackend`: locks in this process's memory.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::backend::{
+    AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, LockBackend, LockInfo,
+    ReleaseOutcome, ReleaseWatch,
+};
+use crate::error::BackendError;
+use crate::fencing::FencingToken;
+use crate::key::LockKey;
+use crate::timing::MAX_TTL;
+use crate::token::LockToken;
+
+/// Expired entries and idle watch slots are swept after this many writes.
+const SWEEP_EVERY: u32 = 4096;
+
+/// Locks held in this process's memory: the full contract, fencing and release notification
+/// included, on tokio's clock (so tests under `tokio::time::pause` are deterministic).
+///
+/// Use it to coordinate tasks of one process (it is as safe as any backend here, with no
+/// network in between), in tests, and as the reference the conformance suite is checked
+/// against. Clones share the same locks. Fencing tokens come from one counter per backend,
+/// so they increase across all keys. Expired locks are removed lazily and by a periodic sweep.
+///
+/// ```
+/// use std::time::Duration;
+/// use lock_core::{LockManager, MemoryBackend};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lock_core::Error> {
+/// let backend = MemoryBackend::new();
+/// let locks = LockManager::new(backend.clone());
+/// let guard = locks.try_lock("cache:warmup", Duration::from_secs(1)).await?.expect("free");
+/// assert_eq!(backend.live_locks(), 1);
+/// drop(guard); // released in the background
+/// tokio::task::yield_now().await;
+/// assert_eq!(backend.live_locks(), 0);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MemoryBackend {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    locks: HashMap<LockKey, Entry>,
+    watchers: HashMap<LockKey, Arc<Notify>>,
+    fencing: u64,
+    writes: u32,
+}
+
+#[derive(Debug)]
+struct Entry {
+    token: LockToken,
+    expires: Instant,
+    fencing: u64,
+}
+
+impl State {
+    /// The live entry at `key`; an expired one is removed.
+    fn live(&mut self, key: &LockKey, now: Instant) -> Option<&mut Entry> {
+        if self.locks.get(key).is_some_and(|e| e.expires <= now) {
+            self.locks.remove(key);
+        }
+        self.locks.get_mut(key)
+    }
+
+    fn wrote(&mut self, now: Instant) {
+        self.writes += 1;
+        if self.writes >= SWEEP_EVERY {
+            self.writes = 0;
+            self.locks.retain(|_, e| e.expires > now);
+            self.watchers.retain(|_, n| Arc::strong_count(n) > 1);
+        }
+    }
+}
+
+impl MemoryBackend {
+    /// An empty backend.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many locks are held right now.
+    pub fn live_locks(&self) -> usize {
+        let now = Instant::now();
+        self.state()
+            .locks
+            .values()
+            .filter(|e| e.expires > now)
+            .count()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // No code path panics while holding the lock; recover the data if one ever did.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn expiry(now: Instant, ttl: Duration) -> Instant {
+    now.checked_add(ttl.min(MAX_TTL)).unwrap_or(now)
+}
+
+#[async_trait]
+impl LockBackend for MemoryBackend {
+    fn info(&self) -> BackendInfo {
+        BackendInfo::new(
+            "memory",
+            Capabilities::none()
+                .with_fencing(true)
+                .with_release_notify(true),
+        )
+    }
+
+    async fn try_acquire(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        state.wrote(now);
+        let outcome = match state.live(key, now) {
+            Some(entry) if entry.token == *token => {
+                entry.expires = expiry(now, ttl);
+                AcquireOutcome::Acquired {
+                    fencing: Some(FencingToken::new(entry.fencing)),
+                }
+            }
+            Some(entry) => AcquireOutcome::Held {
+                ttl_remaining: Some(entry.expires - now),
+            },
+            None => {
+                state.fencing += 1;
+                let fencing = state.fencing;
+                let entry = Entry {
+                    token: token.clone(),
+                    expires: expiry(now, ttl),
+                    fencing,
+                };
+                state.locks.insert(key.clone(), entry);
+                AcquireOutcome::Acquired {
+                    fencing: Some(FencingToken::new(fencing)),
+                }
+            }
+        };
+        Ok(outcome)
+    }
+
+    async fn release(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        if !state.live(key, now).is_some_and(|e| e.token == *token) {
+            return Ok(ReleaseOutcome::NotHeld);
+        }
+        state.locks.remove(key);
+        if let Some(watchers) = state.watchers.remove(key) {
+            watchers.notify_waiters();
+        }
+        Ok(ReleaseOutcome::Released)
+    }
+
+    async fn extend(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        match state.live(key, now) {
+            Some(entry) if entry.token == *token => {
+                entry.expires = expiry(now, ttl);
+                Ok(ExtendOutcome::Extended)
+            }
+            _ => Ok(ExtendOutcome::NotHeld),
+        }
+    }
+
+    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        Ok(state.live(key, now).map(|e| LockInfo {
+            holder: e.token.clone(),
+            ttl_remaining: Some(e.expires - now),
+            fencing: Some(FencingToken::new(e.fencing)),
+        }))
+    }
+
+    async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        state.wrote(now);
+        let notify = state
+            .watchers
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(Notify::new()))
+            .clone();
+        let mut watch = Box::pin(notify.notified_owned());
+        // Registered before the state lock is released, so no release can slip between.
+        watch.as_mut().enable();
+        Ok(watch)
+    }
+}

@@ -1,0 +1,5 @@
+//! The in-process backend.
+
+mod backend;
+
+pub use backend::MemoryBackend;

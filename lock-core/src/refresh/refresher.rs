@@ -1,0 +1,217 @@
+//! The refresher task and its handle.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::queue::{Entry, TimerQueue};
+use crate::backend::{DynLockBackend, ExtendOutcome};
+use crate::error::{BackendError, LossReason};
+use crate::guard::GuardShared;
+use crate::timing::Drift;
+
+/// Entries due within this window of the earliest one go out in the same batch.
+const COALESCE: Duration = Duration::from_millis(2);
+
+/// How the refresher paces extensions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RefreshSettings {
+    /// Extend once this fraction of the ttl has passed since the last extension was sent.
+    pub(crate) fraction: f64,
+    pub(crate) drift: Drift,
+}
+
+enum Command {
+    Add(Entry),
+    Remove(u64),
+}
+
+/// The handle a manager keeps; the task starts on first use, on the current runtime, and ends
+/// when the handle is dropped and no guard is left.
+#[derive(Debug)]
+pub(crate) struct Refresher {
+    backend: Arc<DynLockBackend>,
+    settings: RefreshSettings,
+    tx: Mutex<Option<mpsc::UnboundedSender<Command>>>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Add(e) => write!(f, "Add({})", e.shared.id),
+            Self::Remove(id) => write!(f, "Remove({id})"),
+        }
+    }
+}
+
+impl Refresher {
+    pub(crate) fn new(backend: Arc<DynLockBackend>, settings: RefreshSettings) -> Self {
+        Self {
+            backend,
+            settings,
+            tx: Mutex::new(None),
+        }
+    }
+
+    /// Starts refreshing `shared`; refreshing stops after `max_hold` (from acquisition), if set.
+    /// Returns `false` when no tokio runtime is available to run the refresher.
+    pub(crate) fn add(&self, shared: Arc<GuardShared>, max_hold: Option<Duration>) -> bool {
+        let interval = self.interval(shared.status().ttl);
+        let entry = Entry {
+            hold_until: max_hold.and_then(|h| shared.acquired_at.checked_add(h)),
+            due: shared.acquired_at + interval,
+            shared,
+        };
+        let mut tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        let mut command = Command::Add(entry);
+        if let Some(sender) = tx.as_ref() {
+            match sender.send(command) {
+                Ok(()) => return true,
+                // The task died with the runtime it ran on; start another below.
+                Err(mpsc::error::SendError(c)) => command = c,
+            }
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        let (sender, rx) = mpsc::unbounded_channel();
+        let _ = sender.send(command);
+        runtime.spawn(run(self.backend.clone(), self.settings, rx));
+        *tx = Some(sender);
+        true
+    }
+
+    /// Stops refreshing the guard with this id.
+    pub(crate) fn remove(&self, id: u64) {
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sender) = tx.as_ref() {
+            let _ = sender.send(Command::Remove(id));
+        }
+    }
+
+    fn interval(&self, ttl: Duration) -> Duration {
+        ttl.mul_f64(self.settings.fraction)
+            .max(Duration::from_millis(1))
+    }
+}
+
+type Done = (u64, Instant, Duration, Result<ExtendOutcome, BackendError>);
+
+async fn run(
+    backend: Arc<DynLockBackend>,
+    settings: RefreshSettings,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+) {
+    let mut queue = TimerQueue::default();
+    let mut in_flight: FuturesUnordered<BoxFuture<'static, Done>> = FuturesUnordered::new();
+    let mut open = true;
+    loop {
+        if !open && queue.len() == 0 && in_flight.is_empty() {
+            break;
+        }
+        let next_due = queue.next_due();
+        tokio::select! {
+            command = rx.recv(), if open => match command {
+                Some(Command::Add(entry)) => queue.insert(entry),
+                Some(Command::Remove(id)) => { queue.remove(id); }
+                None => open = false,
+            },
+            () = sleep_until_opt(next_due) => {
+                let now = Instant::now();
+                for id in queue.take_due(now + COALESCE) {
+                    if let Some(future) = start_extend(&backend, &mut queue, id, now) {
+                        in_flight.push(future);
+                    }
+                }
+            }
+            Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                finish_extend(&mut queue, settings, done);
+            }
+        }
+    }
+    tracing::trace!("lock refresher stopped");
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends the extension for a due entry, or retires the entry (lost, or past its hold cap).
+fn start_extend(
+    backend: &Arc<DynLockBackend>,
+    queue: &mut TimerQueue,
+    id: u64,
+    now: Instant,
+) -> Option<BoxFuture<'static, Done>> {
+    let entry = queue.get(id)?;
+    let shared = entry.shared.clone();
+    let status = shared.status();
+    if status.lost.is_some() {
+        queue.remove(id);
+        return None;
+    }
+    if entry.hold_until.is_some_and(|until| now >= until) {
+        tracing::debug!(key = %shared.key, "maximum hold time reached; refresh stops");
+        shared.set_expiry_reason(LossReason::MaxHoldReached);
+        queue.remove(id);
+        return None;
+    }
+    let backend = backend.clone();
+    let ttl = status.ttl;
+    Some(Box::pin(async move {
+        let sent = Instant::now();
+        let result = backend.extend(&shared.key, &shared.token, ttl).await;
+        (id, sent, ttl, result)
+    }))
+}
+
+fn finish_extend(queue: &mut TimerQueue, settings: RefreshSettings, done: Done) {
+    let (id, sent, ttl, result) = done;
+    let Some(entry) = queue.get(id) else { return };
+    let shared = entry.shared.clone();
+    let interval = ttl.mul_f64(settings.fraction).max(Duration::from_millis(1));
+    match result {
+        Ok(ExtendOutcome::Extended) => {
+            let validity = settings.drift.validity(ttl).unwrap_or(Duration::ZERO);
+            if shared.extended(sent, ttl, validity) {
+                queue.reschedule(id, sent + interval);
+            } else {
+                queue.remove(id);
+            }
+        }
+        Ok(_) => {
+            if shared.mark_lost(LossReason::NotHeld) {
+                tracing::warn!(key = %shared.key, "lock lost: the store refused to extend it");
+            }
+            queue.remove(id);
+        }
+        Err(e) if e.is_temporary() => {
+            let now = Instant::now();
+            let deadline = shared.status().deadline;
+            let retry_at =
+                now + (interval / 4).clamp(Duration::from_millis(5), Duration::from_secs(1));
+            if now >= deadline {
+                shared.expire_if_due();
+                tracing::warn!(key = %shared.key, error = %e, "lock lost: could not extend it before its deadline");
+                queue.remove(id);
+            } else {
+                tracing::debug!(key = %shared.key, error = %e, "extend failed; retrying");
+                queue.reschedule(id, retry_at.min(deadline));
+            }
+        }
+        Err(e) => {
+            if shared.mark_lost(LossReason::Backend(e.kind())) {
+                tracing::warn!(key = %shared.key, error = %e, "lock lost: extending it failed");
+            }
+            queue.remove(id);
+        }
+    }
+}

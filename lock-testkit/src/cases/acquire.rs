@@ -1,0 +1,160 @@
+//! `try_acquire`: bullets A1 to A5.
+
+use std::sync::Arc;
+
+use lock_core::AcquireOutcome;
+use tokio::sync::Barrier;
+
+use super::util::{must_acquire, must_be_free, must_be_refused, must_hold};
+use crate::context::TestContext;
+use crate::failure::CaseResult;
+use crate::{check, check_eq};
+
+/// A1: a free key is granted to the first token, which then holds it.
+pub async fn acquire_takes_a_free_key(cx: TestContext) -> CaseResult {
+    let key = cx.key("free")?;
+    let token = cx.token()?;
+    must_be_free(&cx, &key).await?;
+    must_acquire(&cx, &key, &token, cx.ms(10_000)).await?;
+    must_hold(&cx, &key, &token).await?;
+    Ok(())
+}
+
+/// A2: a held key is refused to another token.
+pub async fn acquire_refuses_a_held_key(cx: TestContext) -> CaseResult {
+    let key = cx.key("held")?;
+    let (holder, other) = (cx.token()?, cx.token()?);
+    must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
+    must_be_refused(&cx, &key, &other, cx.ms(10_000)).await?;
+    must_hold(&cx, &key, &holder).await?;
+    Ok(())
+}
+
+/// A2: a refused acquire changes neither the holder's token nor its remaining time (it must not
+/// reset the ttl to the contender's).
+pub async fn refused_acquire_leaves_the_holder_untouched(cx: TestContext) -> CaseResult {
+    let key = cx.key("untouched")?;
+    let (holder, other) = (cx.token()?, cx.token()?);
+    let ttl = cx.ms(2_000);
+    must_acquire(&cx, &key, &holder, ttl).await?;
+    cx.sleep(400).await;
+    must_be_refused(&cx, &key, &other, cx.ms(60_000)).await?;
+    must_be_refused(&cx, &key, &other, cx.ms(1)).await?;
+    let info = must_hold(&cx, &key, &holder).await?;
+    let left = info.ttl_remaining;
+    check!(
+        left.is_some_and(|l| l <= ttl - cx.ms(300)),
+        "the holder's ttl changed after a refused acquire: {left:?} left of {ttl:?}, 400 ms in"
+    );
+    Ok(())
+}
+
+/// A2: the remaining time reported with `Held` is at most the holder's.
+pub async fn held_reports_at_most_the_holders_ttl(cx: TestContext) -> CaseResult {
+    let key = cx.key("held-ttl")?;
+    let (holder, other) = (cx.token()?, cx.token()?);
+    let ttl = cx.ms(5_000);
+    must_acquire(&cx, &key, &holder, ttl).await?;
+    let reported = must_be_refused(&cx, &key, &other, cx.ms(60_000)).await?;
+    if let Some(left) = reported {
+        check!(
+            left <= ttl,
+            "Held reported {left:?} left, more than the holder's ttl {ttl:?}"
+        );
+        check!(
+            left > ttl / 2,
+            "Held reported only {left:?} left of a fresh {ttl:?} lock"
+        );
+    }
+    Ok(())
+}
+
+/// A3: acquiring again with the holder's own token succeeds and keeps the fencing token.
+pub async fn reacquire_with_same_token_is_idempotent(cx: TestContext) -> CaseResult {
+    let key = cx.key("idempotent")?;
+    let token = cx.token()?;
+    let first = must_acquire(&cx, &key, &token, cx.ms(10_000)).await?;
+    let second = must_acquire(&cx, &key, &token, cx.ms(10_000)).await?;
+    check_eq!(second, first, "fencing token of a same-token re-acquire");
+    must_hold(&cx, &key, &token).await?;
+    Ok(())
+}
+
+/// A3: acquiring again with the same token resets the ttl.
+pub async fn reacquire_with_same_token_resets_the_ttl(cx: TestContext) -> CaseResult {
+    let key = cx.key("reset")?;
+    let token = cx.token()?;
+    let ttl = cx.ms(600);
+    must_acquire(&cx, &key, &token, ttl).await?;
+    cx.sleep(400).await;
+    must_acquire(&cx, &key, &token, ttl).await?;
+    cx.sleep(400).await;
+    // 800 ms after the first acquire: alive only because the second one reset the ttl.
+    must_hold(&cx, &key, &token).await?;
+    Ok(())
+}
+
+/// A4: of many concurrent contenders for a free key, exactly one wins, and it is the holder.
+pub async fn concurrent_contenders_get_exactly_one_winner(cx: TestContext) -> CaseResult {
+    const CONTENDERS: usize = 16;
+    for round in 0..10 {
+        let key = cx.key(format!("race-{round}"))?;
+        let barrier = Arc::new(Barrier::new(CONTENDERS));
+        let mut tasks = Vec::new();
+        for _ in 0..CONTENDERS {
+            let (backend, key, barrier, token, ttl) = (
+                cx.backend().clone(),
+                key.clone(),
+                barrier.clone(),
+                cx.token()?,
+                cx.ms(10_000),
+            );
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let outcome = backend.try_acquire(&key, &token, ttl).await;
+                (token, outcome)
+            }));
+        }
+        let mut winners = Vec::new();
+        for task in tasks {
+            let (token, outcome) = task
+                .await
+                .map_err(|e| crate::Failure::new(format!("contender panicked: {e}"), "join"))?;
+            match outcome? {
+                AcquireOutcome::Acquired { .. } => winners.push(token),
+                AcquireOutcome::Held { .. } => {}
+                other => crate::fail!("unexpected outcome {other:?}"),
+            }
+        }
+        check_eq!(
+            winners.len(),
+            1,
+            "winners among {CONTENDERS} concurrent contenders in round {round}"
+        );
+        must_hold(&cx, &key, &winners[0]).await?;
+    }
+    Ok(())
+}
+
+/// A5: the lock is still held late in its ttl (it does not expire early).
+pub async fn lock_is_not_released_before_its_ttl(cx: TestContext) -> CaseResult {
+    let key = cx.key("not-early")?;
+    let (holder, other) = (cx.token()?, cx.token()?);
+    must_acquire(&cx, &key, &holder, cx.ms(1_000)).await?;
+    cx.sleep(700).await;
+    must_be_refused(&cx, &key, &other, cx.ms(1_000)).await?;
+    must_hold(&cx, &key, &holder).await?;
+    Ok(())
+}
+
+/// A5: once its ttl has passed, the lock is gone and any token can take it.
+pub async fn lock_expires_after_its_ttl(cx: TestContext) -> CaseResult {
+    let key = cx.key("expires")?;
+    let (holder, other) = (cx.token()?, cx.token()?);
+    must_acquire(&cx, &key, &holder, cx.ms(300)).await?;
+    cx.sleep(600).await;
+    must_be_free(&cx, &key).await?;
+    must_acquire(&cx, &key, &other, cx.ms(10_000)).await?;
+    must_hold(&cx, &key, &other).await?;
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! The conformance cases, one module per part of the contract. Each case is a plain
+//! `pub async fn(TestContext) -> CaseResult`, usable on its own; its doc names the `# Behavior`
+//! bullet of `lock_core::LockBackend` it checks.
+
+pub mod acquire;
+pub mod capabilities;
+pub mod exclusion;
+pub mod extend;
+pub mod fencing;
+pub mod inspect;
+pub mod keys;
+pub mod lifecycle;
+pub mod refresh;
+pub mod release;
+mod util;
+pub mod waiting;
+pub mod watch;

@@ -1,0 +1,124 @@
+//! Small helpers shared by the cases.
+
+use std::time::Duration;
+
+use lock_core::{
+    AcquireOutcome, ExtendOutcome, FencingToken, LockInfo, LockKey, LockToken, ReleaseOutcome,
+};
+
+use crate::context::TestContext;
+use crate::failure::Failure;
+use crate::{check, fail};
+
+/// Asks the backend for the lock and insists it is granted; returns the fencing token.
+pub(crate) async fn must_acquire(
+    cx: &TestContext,
+    key: &LockKey,
+    token: &LockToken,
+    ttl: Duration,
+) -> Result<Option<FencingToken>, Failure> {
+    match cx.backend().try_acquire(key, token, ttl).await? {
+        AcquireOutcome::Acquired { fencing } => {
+            if cx.caps().fencing {
+                check!(
+                    fencing.is_some(),
+                    "the backend advertises fencing but Acquired carried none"
+                );
+            }
+            Ok(fencing)
+        }
+        other => fail!("expected Acquired for {key}, got {other:?}"),
+    }
+}
+
+/// Asks the backend for the lock and insists it is refused; returns the reported ttl.
+pub(crate) async fn must_be_refused(
+    cx: &TestContext,
+    key: &LockKey,
+    token: &LockToken,
+    ttl: Duration,
+) -> Result<Option<Duration>, Failure> {
+    match cx.backend().try_acquire(key, token, ttl).await? {
+        AcquireOutcome::Held { ttl_remaining } => Ok(ttl_remaining),
+        other => fail!("expected Held for {key} (someone else holds it), got {other:?}"),
+    }
+}
+
+/// Releases and returns whether the backend said `Released`.
+pub(crate) async fn release(
+    cx: &TestContext,
+    key: &LockKey,
+    token: &LockToken,
+) -> Result<bool, Failure> {
+    match cx.backend().release(key, token).await? {
+        ReleaseOutcome::Released => Ok(true),
+        ReleaseOutcome::NotHeld => Ok(false),
+        other => fail!("unknown release outcome {other:?}"),
+    }
+}
+
+/// Extends and returns whether the backend said `Extended`.
+pub(crate) async fn extend(
+    cx: &TestContext,
+    key: &LockKey,
+    token: &LockToken,
+    ttl: Duration,
+) -> Result<bool, Failure> {
+    match cx.backend().extend(key, token, ttl).await? {
+        ExtendOutcome::Extended => Ok(true),
+        ExtendOutcome::NotHeld => Ok(false),
+        other => fail!("unknown extend outcome {other:?}"),
+    }
+}
+
+/// The lock at `key`, as `inspect` reports it.
+pub(crate) async fn inspect(cx: &TestContext, key: &LockKey) -> Result<Option<LockInfo>, Failure> {
+    Ok(cx.backend().inspect(key).await?)
+}
+
+/// Insists that `token` holds `key`, according to `inspect`; returns what it reported.
+pub(crate) async fn must_hold(
+    cx: &TestContext,
+    key: &LockKey,
+    token: &LockToken,
+) -> Result<LockInfo, Failure> {
+    match inspect(cx, key).await? {
+        Some(info) if info.holder == *token => Ok(info),
+        Some(info) => fail!(
+            "inspect({key}) shows holder {:?}, expected {:?}",
+            info.holder,
+            token
+        ),
+        None => fail!("inspect({key}) shows no lock, but {token:?} should hold it"),
+    }
+}
+
+/// Insists that nobody holds `key`, according to `inspect`.
+pub(crate) async fn must_be_free(cx: &TestContext, key: &LockKey) -> Result<(), Failure> {
+    match inspect(cx, key).await? {
+        None => Ok(()),
+        Some(info) => fail!(
+            "inspect({key}) shows holder {:?} with ttl {:?}; expected no lock",
+            info.holder,
+            info.ttl_remaining
+        ),
+    }
+}
+
+/// Polls `inspect` until `key` is free or `within` passes; returns how long it took.
+pub(crate) async fn wait_until_free(
+    cx: &TestContext,
+    key: &LockKey,
+    within: Duration,
+) -> Result<Duration, Failure> {
+    let started = tokio::time::Instant::now();
+    loop {
+        if inspect(cx, key).await?.is_none() {
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() > within {
+            fail!("{key} was still held {within:?} later");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

@@ -1,0 +1,39 @@
+//! The conformance suite for `lock-core` backends.
+//!
+//! Any [`lock_core::LockBackend`], ours or yours, proves it keeps the contract by running this
+//! suite: one line in the backend crate's tests generates one `#[test]` per case.
+//!
+//! ```
+//! // In tests/conformance.rs of your backend crate:
+//! lock_testkit::conformance_suite!(memory, async { lock_core::MemoryBackend::new() });
+//! # fn main() {}
+//! ```
+//!
+//! `cargo test` then runs `memory::acquire_takes_a_free_key`, `memory::mutual_exclusion_under_contention`
+//! and the rest; `cargo test memory::release` runs a subset. Cases that need a capability the
+//! backend does not advertise are skipped with a message. [`run_suite`] runs the same cases and
+//! returns a [`SuiteReport`] instead.
+//!
+//! Every case works under its own random key prefix (`lock:conformance:<random>:`) and never
+//! flushes anything, so the suite can run against a shared or production-like server. Set
+//! `LOCK_TEST_TTL_SCALE=2` (or more) on a slow machine or a remote server: every ttl and time
+//! bound is multiplied by it.
+//!
+//! The cases check the `# Behavior` bullets of each [`lock_core::LockBackend`] method (the
+//! bullet ids, like `A3`, are in each case's doc), then the whole lock API through
+//! [`lock_core::LockManager`] over the backend: waiting, retry, auto-refresh, loss signalling,
+//! cancellation, hand-over, and a 16 × 50 mutual-exclusion run.
+//!
+//! This crate is a test tool: its API may change between minor versions.
+#![doc(test(attr(deny(warnings))))]
+
+pub mod cases;
+mod context;
+mod failure;
+pub mod suite;
+
+pub use context::{SUITE_PREFIX, TTL_SCALE_ENV, TestContext};
+pub use failure::{CaseResult, Failure};
+pub use suite::{
+    CASES, Case, CaseOutcome, CaseReport, Requires, SuiteOptions, SuiteReport, run_case, run_suite,
+};

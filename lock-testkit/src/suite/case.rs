@@ -1,0 +1,89 @@
+//! One conformance case: a name, what it needs, and the check itself.
+
+use futures_util::future::BoxFuture;
+use lock_core::Capabilities;
+
+use crate::context::TestContext;
+use crate::failure::CaseResult;
+
+/// The check a case runs.
+pub type CaseFn = fn(TestContext) -> BoxFuture<'static, CaseResult>;
+
+/// A conformance case.
+#[derive(Clone, Copy)]
+pub struct Case {
+    /// Its name, as the generated `#[test]` is called.
+    pub name: &'static str,
+    /// The capabilities it needs; without them it is skipped.
+    pub requires: Requires,
+    /// The check.
+    pub run: CaseFn,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("name", &self.name)
+            .field("requires", &self.requires)
+            .finish()
+    }
+}
+
+/// Capabilities a case needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Requires {
+    fencing: bool,
+    release_notify: bool,
+}
+
+impl Requires {
+    /// Nothing optional.
+    pub const NONE: Self = Self {
+        fencing: false,
+        release_notify: false,
+    };
+    /// [`Capabilities::fencing`].
+    pub const FENCING: Self = Self {
+        fencing: true,
+        release_notify: false,
+    };
+    /// [`Capabilities::release_notify`].
+    pub const RELEASE_NOTIFY: Self = Self {
+        fencing: false,
+        release_notify: true,
+    };
+
+    /// Both sets of needs.
+    pub const fn and(self, other: Self) -> Self {
+        Self {
+            fencing: self.fencing || other.fencing,
+            release_notify: self.release_notify || other.release_notify,
+        }
+    }
+
+    /// Why a backend with `caps` cannot run the case, or `None` when it can.
+    pub fn missing(self, caps: Capabilities) -> Option<&'static str> {
+        if self.fencing && !caps.fencing {
+            return Some("requires the fencing capability");
+        }
+        if self.release_notify && !caps.release_notify {
+            return Some("requires the release_notify capability");
+        }
+        None
+    }
+}
+
+macro_rules! registry {
+    (() $($module:ident :: $case:ident [$($req:ident)*],)*) => {
+        /// Every conformance case, in order.
+        pub static CASES: &[Case] = &[
+            $(Case {
+                name: stringify!($case),
+                requires: Requires::NONE $(.and(Requires::$req))*,
+                run: |cx| Box::pin(crate::cases::$module::$case(cx)),
+            },)*
+        ];
+    };
+}
+
+crate::__for_each_case!(registry!());

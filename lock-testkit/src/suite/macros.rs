@@ -1,0 +1,43 @@
+//! `conformance_suite!`: one `#[test]` per case.
+
+/// Generates the conformance suite for a backend: a module `$name` with one `#[test]` per case.
+///
+/// `$factory` is an expression evaluating to a future that yields the backend (anything that
+/// implements `LockBackend`, including `Arc<dyn LockBackend>`). It is evaluated afresh in every
+/// test, on that test's own multi-threaded tokio runtime, because client connections belong to
+/// the runtime that made them; share the *server*, not the client. Items of the enclosing module
+/// are in scope.
+///
+/// Each case gets its own random key prefix under `lock:conformance:`, so the suite can run
+/// against a shared server and never flushes anything. A case that needs a capability the
+/// backend does not advertise prints `SKIP` and passes. Filter with
+/// `cargo test <name>::<case>`.
+///
+/// ```ignore
+/// lock_testkit::conformance_suite!(memory, async { lock_core::MemoryBackend::new() });
+/// ```
+#[macro_export]
+macro_rules! conformance_suite {
+    ($name:ident, $factory:expr $(,)?) => {
+        #[allow(unused_imports)]
+        mod $name {
+            use super::*;
+            use $crate::__conformance_tests;
+            $crate::__for_each_case!(__conformance_tests!($factory));
+        }
+    };
+}
+
+/// Emits the tests (internal to `conformance_suite!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    (($factory:expr) $($module:ident :: $case:ident [$($req:ident)*],)*) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::suite::run_named(stringify!($case), || $factory);
+            }
+        )*
+    };
+}
