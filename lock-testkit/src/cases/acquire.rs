@@ -31,7 +31,7 @@ pub async fn acquire_refuses_a_held_key(cx: TestContext) -> CaseResult {
 }
 
 /// A2: a refused acquire changes neither the holder's token nor its remaining time (it must not
-/// reset the ttl to the contender's).
+/// reset the ttl to the contender's, longer or shorter).
 pub async fn refused_acquire_leaves_the_holder_untouched(cx: TestContext) -> CaseResult {
     let key = cx.key("untouched")?;
     let (holder, other) = (cx.token()?, cx.token()?);
@@ -39,12 +39,17 @@ pub async fn refused_acquire_leaves_the_holder_untouched(cx: TestContext) -> Cas
     must_acquire(&cx, &key, &holder, ttl).await?;
     cx.sleep(400).await;
     must_be_refused(&cx, &key, &other, cx.ms(60_000)).await?;
-    must_be_refused(&cx, &key, &other, cx.ms(1)).await?;
-    let info = must_hold(&cx, &key, &holder).await?;
-    let left = info.ttl_remaining;
+    let left = must_hold(&cx, &key, &holder).await?.ttl_remaining;
     check!(
         left.is_some_and(|l| l <= ttl - cx.ms(300)),
-        "the holder's ttl changed after a refused acquire: {left:?} left of {ttl:?}, 400 ms in"
+        "the holder's ttl grew after a refused acquire with a longer ttl: {left:?} left of {ttl:?}, 400 ms in"
+    );
+    must_be_refused(&cx, &key, &other, cx.ms(1)).await?;
+    cx.sleep(100).await;
+    let left = must_hold(&cx, &key, &holder).await?.ttl_remaining;
+    check!(
+        left.is_some_and(|l| l >= ttl - cx.ms(1_000)),
+        "the holder's ttl shrank after a refused acquire with a 1 ms ttl: {left:?} left of {ttl:?}, 500 ms in"
     );
     Ok(())
 }

@@ -1,0 +1,54 @@
+//! `lockctl demo`: workers contend for a few locks; every critical section is checked for
+//! overlap and fencing order.
+
+mod report;
+mod worker;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lock_core::{LockManager, MemoryBackend, RetryPolicy};
+use tokio::time::Instant;
+
+use crate::cli::DemoArgs;
+use crate::stats::Samples;
+use report::Summary;
+use worker::{Board, Tally};
+
+pub(crate) async fn run(args: DemoArgs) -> Result<ExitCode, String> {
+    if args.workers == 0 || args.keys == 0 {
+        return Err("--workers and --keys must be at least 1".into());
+    }
+    if !(args.seconds.is_finite() && args.seconds > 0.0 && args.seconds <= 86_400.0) {
+        return Err("--seconds must be between 0 and 86400".into());
+    }
+    let backend = MemoryBackend::new();
+    let retry = RetryPolicy::exponential(Duration::from_millis(1), Duration::from_millis(50)).jitter(0.5);
+    let locks = LockManager::builder(backend)
+        .ttl(Duration::from_millis(args.ttl_ms))
+        .retry(retry)
+        .build()
+        .map_err(|e| format!("bad settings: {e}"))?;
+    let backend_name = locks.backend_info().name;
+    let board = Arc::new(Board::new(args.keys));
+    let started = Instant::now();
+    let until = started + Duration::from_secs_f64(args.seconds);
+    let hold = Duration::from_micros(args.hold_us);
+    let mut workers = Vec::new();
+    for id in 0..args.workers {
+        workers.push(tokio::spawn(worker::work(id, locks.clone(), board.clone(), hold, until)));
+    }
+    let progress = tokio::spawn(report::progress(board.clone(), started, until));
+    let mut tally = Tally::default();
+    let mut waits = Samples::default();
+    for worker in workers {
+        let (t, w) = worker.await.map_err(|e| format!("a worker panicked: {e}"))??;
+        tally.add(&t);
+        waits.extend(w);
+    }
+    progress.abort();
+    let summary = Summary::new(backend_name, &args, started.elapsed(), &tally, &board, waits.finish());
+    summary.print(args.json)?;
+    Ok(if summary.overlaps == 0 && summary.fencing_regressions == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

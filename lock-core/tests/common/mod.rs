@@ -1,0 +1,72 @@
+//! A backend wrapper that counts calls, shared by the lock-core tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use lock_core::{
+    AcquireOutcome, BackendError, BackendInfo, ExtendOutcome, LockBackend, LockInfo, LockKey, LockToken,
+    MemoryBackend, ReleaseOutcome, ReleaseWatch, async_trait,
+};
+
+/// Counts every call, then forwards it to a `MemoryBackend`.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Counting {
+    pub(crate) inner: MemoryBackend,
+    pub(crate) calls: Arc<Calls>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Calls {
+    pub(crate) acquire: AtomicUsize,
+    pub(crate) release: AtomicUsize,
+    pub(crate) extend: AtomicUsize,
+    pub(crate) inspect: AtomicUsize,
+    pub(crate) watch: AtomicUsize,
+}
+
+impl Calls {
+    pub(crate) fn total(&self) -> usize {
+        [&self.acquire, &self.release, &self.extend, &self.inspect, &self.watch]
+            .iter()
+            .map(|c| c.load(Ordering::SeqCst))
+            .sum()
+    }
+
+    pub(crate) fn get(counter: &AtomicUsize) -> usize {
+        counter.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl LockBackend for Counting {
+    fn info(&self) -> BackendInfo {
+        self.inner.info()
+    }
+
+    async fn try_acquire(&self, key: &LockKey, token: &LockToken, ttl: Duration) -> Result<AcquireOutcome, BackendError> {
+        self.calls.acquire.fetch_add(1, Ordering::SeqCst);
+        self.inner.try_acquire(key, token, ttl).await
+    }
+
+    async fn release(&self, key: &LockKey, token: &LockToken) -> Result<ReleaseOutcome, BackendError> {
+        self.calls.release.fetch_add(1, Ordering::SeqCst);
+        self.inner.release(key, token).await
+    }
+
+    async fn extend(&self, key: &LockKey, token: &LockToken, ttl: Duration) -> Result<ExtendOutcome, BackendError> {
+        self.calls.extend.fetch_add(1, Ordering::SeqCst);
+        self.inner.extend(key, token, ttl).await
+    }
+
+    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+        self.calls.inspect.fetch_add(1, Ordering::SeqCst);
+        self.inner.inspect(key).await
+    }
+
+    async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.calls.watch.fetch_add(1, Ordering::SeqCst);
+        self.inner.watch_release(key).await
+    }
+}

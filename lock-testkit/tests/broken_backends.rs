@@ -1,0 +1,262 @@
+//! The suite must reject broken backends. Each mutant below is a small in-memory backend with
+//! one classic bug; the case that guards against that bug must fail on it, and the same backend
+//! without a bug must pass everything.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use lock_core::{
+    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, FencingToken, LockBackend,
+    LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, async_trait,
+};
+use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bug {
+    None,
+    ReleaseIgnoresToken,
+    ExtendIgnoresToken,
+    ExtendResurrects,
+    NonAtomicAcquire,
+    SameTokenRefused,
+    SameTokenNewFence,
+    FencingPerEntry,
+    ClaimsFencingButOmits,
+    NeverExpires,
+    ExpiresAtHalfTtl,
+    HeldResetsHolderTtl,
+    InspectExtends,
+    LazyWatch,
+    WatchNeverFires,
+    CaseInsensitiveKeys,
+    TruncatedKeys,
+}
+
+#[derive(Debug)]
+struct Entry {
+    token: LockToken,
+    expires: Instant,
+    ttl: Duration,
+    fencing: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    locks: HashMap<Vec<u8>, Entry>,
+    fence: u64,
+    watchers: HashMap<Vec<u8>, Arc<Notify>>,
+}
+
+#[derive(Debug)]
+struct Mutant {
+    bug: Bug,
+    state: Mutex<State>,
+}
+
+impl Mutant {
+    fn new(bug: Bug) -> Self {
+        Self { bug, state: Mutex::new(State::default()) }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn map_key(&self, key: &LockKey) -> Vec<u8> {
+        match self.bug {
+            Bug::CaseInsensitiveKeys => key.as_bytes().to_ascii_lowercase(),
+            Bug::TruncatedKeys => key.as_bytes()[..key.as_bytes().len().min(200)].to_vec(),
+            _ => key.as_bytes().to_vec(),
+        }
+    }
+
+    fn expiry(&self, ttl: Duration) -> Instant {
+        let now = Instant::now();
+        match self.bug {
+            Bug::NeverExpires => now + ttl * 100,
+            Bug::ExpiresAtHalfTtl => now + ttl / 2,
+            _ => now + ttl,
+        }
+    }
+
+    fn fencing(&self, value: u64) -> Option<FencingToken> {
+        (self.bug != Bug::ClaimsFencingButOmits).then_some(FencingToken::new(value))
+    }
+}
+
+fn live<'a>(state: &'a mut State, key: &[u8]) -> Option<&'a mut Entry> {
+    if state.locks.get(key).is_some_and(|e| e.expires <= Instant::now()) {
+        state.locks.remove(key);
+    }
+    state.locks.get_mut(key)
+}
+
+#[async_trait]
+impl LockBackend for Mutant {
+    fn info(&self) -> BackendInfo {
+        BackendInfo::new("mutant", Capabilities::none().with_fencing(true).with_release_notify(true))
+    }
+
+    async fn try_acquire(&self, key: &LockKey, token: &LockToken, ttl: Duration) -> Result<AcquireOutcome, BackendError> {
+        let k = self.map_key(key);
+        if self.bug == Bug::NonAtomicAcquire {
+            let free = live(&mut self.state(), &k).is_none();
+            if !free {
+                return Ok(AcquireOutcome::Held { ttl_remaining: None });
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let mut state = self.state();
+        let next_fence = state.fence + 1;
+        let bug = self.bug;
+        let outcome = match live(&mut state, &k) {
+            Some(e) if e.token == *token && bug != Bug::NonAtomicAcquire => {
+                if bug == Bug::SameTokenRefused {
+                    return Ok(AcquireOutcome::Held { ttl_remaining: Some(e.expires - Instant::now()) });
+                }
+                if bug == Bug::SameTokenNewFence {
+                    e.fencing = next_fence;
+                }
+                e.expires = self.expiry(ttl);
+                e.ttl = ttl;
+                AcquireOutcome::Acquired { fencing: self.fencing(e.fencing) }
+            }
+            Some(e) if bug != Bug::NonAtomicAcquire => {
+                if bug == Bug::HeldResetsHolderTtl {
+                    e.expires = self.expiry(ttl);
+                }
+                AcquireOutcome::Held { ttl_remaining: Some(e.expires.saturating_duration_since(Instant::now())) }
+            }
+            _ => {
+                let fencing = if bug == Bug::FencingPerEntry { 1 } else { next_fence };
+                let entry = Entry { token: token.clone(), expires: self.expiry(ttl), ttl, fencing };
+                state.locks.insert(k, entry);
+                state.fence = next_fence;
+                AcquireOutcome::Acquired { fencing: self.fencing(fencing) }
+            }
+        };
+        if bug == Bug::SameTokenNewFence && matches!(outcome, AcquireOutcome::Acquired { .. }) {
+            state.fence = next_fence;
+        }
+        Ok(outcome)
+    }
+
+    async fn release(&self, key: &LockKey, token: &LockToken) -> Result<ReleaseOutcome, BackendError> {
+        let k = self.map_key(key);
+        let mut state = self.state();
+        let ours = match live(&mut state, &k) {
+            Some(e) => e.token == *token || self.bug == Bug::ReleaseIgnoresToken,
+            None => false,
+        };
+        if !ours {
+            return Ok(ReleaseOutcome::NotHeld);
+        }
+        state.locks.remove(&k);
+        if let Some(n) = state.watchers.remove(&k) {
+            n.notify_waiters();
+        }
+        Ok(ReleaseOutcome::Released)
+    }
+
+    async fn extend(&self, key: &LockKey, token: &LockToken, ttl: Duration) -> Result<ExtendOutcome, BackendError> {
+        let k = self.map_key(key);
+        let expires = self.expiry(ttl);
+        let mut state = self.state();
+        match live(&mut state, &k) {
+            Some(e) if e.token == *token || self.bug == Bug::ExtendIgnoresToken => {
+                e.expires = expires;
+                e.ttl = ttl;
+                Ok(ExtendOutcome::Extended)
+            }
+            None if self.bug == Bug::ExtendResurrects => {
+                state.fence += 1;
+                let fencing = state.fence;
+                state.locks.insert(k, Entry { token: token.clone(), expires, ttl, fencing });
+                Ok(ExtendOutcome::Extended)
+            }
+            _ => Ok(ExtendOutcome::NotHeld),
+        }
+    }
+
+    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+        let k = self.map_key(key);
+        let mut state = self.state();
+        let bug = self.bug;
+        Ok(live(&mut state, &k).map(|e| {
+            if bug == Bug::InspectExtends {
+                e.expires = Instant::now() + e.ttl;
+            }
+            LockInfo {
+                holder: e.token.clone(),
+                ttl_remaining: Some(e.expires.saturating_duration_since(Instant::now())),
+                fencing: Some(FencingToken::new(e.fencing)),
+            }
+        }))
+    }
+
+    async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        let k = self.map_key(key);
+        let notify = self.state().watchers.entry(k).or_insert_with(|| Arc::new(Notify::new())).clone();
+        match self.bug {
+            Bug::WatchNeverFires => Ok(Box::pin(std::future::pending())),
+            Bug::LazyWatch => Ok(Box::pin(async move { notify.notified().await })),
+            _ => {
+                let mut watch = Box::pin(notify.notified_owned());
+                watch.as_mut().enable();
+                Ok(watch)
+            }
+        }
+    }
+}
+
+async fn outcome_of(bug: Bug, case: &str) -> CaseOutcome {
+    let options = SuiteOptions { filter: Some(case.to_owned()), ..Default::default() };
+    let report = run_suite(Arc::new(Mutant::new(bug)), &options).await;
+    let found = report.cases.iter().find(|c| c.name == case);
+    found.map(|c| c.outcome.clone()).unwrap_or_else(|| panic!("no case named {case}"))
+}
+
+async fn assert_rejected(bug: Bug, case: &str) {
+    match outcome_of(bug, case).await {
+        CaseOutcome::Failed(message) => eprintln!("{bug:?} rejected by {case}: {message}"),
+        other => panic!("{bug:?} should fail {case}, but it ended {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_backend_without_a_bug_passes_everything() {
+    let report = run_suite(Arc::new(Mutant::new(Bug::None)), &SuiteOptions::default()).await;
+    assert!(report.is_success(), "{report}");
+    assert_eq!(report.skipped(), 0, "{report}");
+}
+
+macro_rules! rejected {
+    ($($test:ident: $bug:ident by $case:ident;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            assert_rejected(Bug::$bug, stringify!($case)).await;
+        }
+    )*};
+}
+
+rejected! {
+    release_without_token_check: ReleaseIgnoresToken by release_by_stranger_changes_nothing;
+    extend_without_token_check: ExtendIgnoresToken by extend_by_stranger_changes_nothing;
+    extend_that_recreates_expired_locks: ExtendResurrects by extend_after_expiry_does_not_resurrect;
+    check_then_set_acquire: NonAtomicAcquire by concurrent_contenders_get_exactly_one_winner;
+    refusing_the_holders_own_token: SameTokenRefused by reacquire_with_same_token_is_idempotent;
+    new_fence_on_same_token: SameTokenNewFence by reacquire_with_same_token_is_idempotent;
+    fencing_counter_reset_with_the_lock: FencingPerEntry by fencing_increases_across_releases;
+    fencing_advertised_but_missing: ClaimsFencingButOmits by fencing_token_is_issued_when_advertised;
+    locks_that_never_expire: NeverExpires by lock_expires_after_its_ttl;
+    locks_that_expire_early: ExpiresAtHalfTtl by lock_is_not_released_before_its_ttl;
+    contender_resets_holders_ttl: HeldResetsHolderTtl by refused_acquire_leaves_the_holder_untouched;
+    inspect_that_extends: InspectExtends by inspect_is_read_only;
+    watch_subscribed_on_first_poll: LazyWatch by watch_is_registered_when_returned;
+    watch_that_never_fires: WatchNeverFires by watch_wakes_on_release;
+    case_folded_keys: CaseInsensitiveKeys by similar_names_stay_distinct;
+    truncated_keys: TruncatedKeys by similar_names_stay_distinct;
+}
