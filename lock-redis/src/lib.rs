@@ -1,1 +1,56 @@
-//! placeholder
+//! Distributed locks in Redis over the [`redis`] crate.
+//!
+//! [`RedisBackend`] implements `lock_core::LockBackend`; hand it to a [`LockManager`]. This
+//! crate re-exports `redis` and the whole `lock-core` API, so it is the only dependency you need.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use lock_redis::{LockManager, RedisBackend};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), lock_redis::Error> {
+//! let locks = LockManager::new(RedisBackend::connect("redis://127.0.0.1:6379/").await?);
+//! let report = locks
+//!     .lock("reports:daily")
+//!     .wait(Duration::from_secs(5))
+//!     .auto_refresh()
+//!     .run(|lock| async move {
+//!         // Long work: the lock is extended in the background; if it is lost anyway, this
+//!         // future is dropped and `run` returns `Error::Lost`.
+//!         Ok::<_, lock_redis::Error>(format!("built under fencing token {:?}", lock.fencing_token()))
+//!     })
+//!     .await?;
+//! println!("{report}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Constructors
+//!
+//! | from | constructor | release notification |
+//! |---|---|---|
+//! | a URL | [`RedisBackend::connect`] | yes |
+//! | a `redis::Client` | [`RedisBackend::from_client`] | yes |
+//! | a `ConnectionManager` | [`RedisBackend::from_connection_manager`] | with [`RedisBackend::with_notifications`] |
+//! | a `MultiplexedConnection` | [`RedisBackend::from_multiplexed`] | with [`RedisBackend::with_notifications`] |
+//! | a `deadpool_redis::Pool` | [`RedisBackend::from_pool`] / [`RedisBackend::connect_pooled`] | with a client / yes |
+//! | cluster nodes | [`RedisBackend::connect_cluster`] (feature `cluster`) | yes, sharded |
+//! | a `ClusterConnection` | [`RedisBackend::from_cluster_connection`] | with [`RedisBackend::with_cluster_notifications`] |
+//!
+//! Every backend issues fencing tokens unless built [`RedisBackend::without_fencing`].
+//! What is stored, and how it interoperates with other clients, is described in `lock-lua`.
+#![doc(test(attr(deny(warnings))))]
+
+mod backend;
+mod commands;
+mod constructors;
+mod errors;
+mod notify;
+mod value;
+
+pub use backend::RedisBackend;
+pub use lock_core::*;
+pub use redis;
+
+/// The backend's name in errors and [`BackendInfo`].
+pub const BACKEND: &str = "redis";

@@ -30,6 +30,8 @@
 pub mod cases;
 mod context;
 mod failure;
+#[cfg(feature = "redis-server")]
+pub mod server;
 pub mod suite;
 
 pub use context::{SUITE_PREFIX, TTL_SCALE_ENV, TestContext};

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, FencingToken, LockBackend,
-    LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, async_trait,
+    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, FencingToken,
+    LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;
@@ -58,7 +58,10 @@ struct Mutant {
 
 impl Mutant {
     fn new(bug: Bug) -> Self {
-        Self { bug, state: Mutex::new(State::default()) }
+        Self {
+            bug,
+            state: Mutex::new(State::default()),
+        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -88,7 +91,11 @@ impl Mutant {
 }
 
 fn live<'a>(state: &'a mut State, key: &[u8]) -> Option<&'a mut Entry> {
-    if state.locks.get(key).is_some_and(|e| e.expires <= Instant::now()) {
+    if state
+        .locks
+        .get(key)
+        .is_some_and(|e| e.expires <= Instant::now())
+    {
         state.locks.remove(key);
     }
     state.locks.get_mut(key)
@@ -97,15 +104,27 @@ fn live<'a>(state: &'a mut State, key: &[u8]) -> Option<&'a mut Entry> {
 #[async_trait]
 impl LockBackend for Mutant {
     fn info(&self) -> BackendInfo {
-        BackendInfo::new("mutant", Capabilities::none().with_fencing(true).with_release_notify(true))
+        BackendInfo::new(
+            "mutant",
+            Capabilities::none()
+                .with_fencing(true)
+                .with_release_notify(true),
+        )
     }
 
-    async fn try_acquire(&self, key: &LockKey, token: &LockToken, ttl: Duration) -> Result<AcquireOutcome, BackendError> {
+    async fn try_acquire(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
         let k = self.map_key(key);
         if self.bug == Bug::NonAtomicAcquire {
             let free = live(&mut self.state(), &k).is_none();
             if !free {
-                return Ok(AcquireOutcome::Held { ttl_remaining: None });
+                return Ok(AcquireOutcome::Held {
+                    ttl_remaining: None,
+                });
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
@@ -115,27 +134,44 @@ impl LockBackend for Mutant {
         let outcome = match live(&mut state, &k) {
             Some(e) if e.token == *token && bug != Bug::NonAtomicAcquire => {
                 if bug == Bug::SameTokenRefused {
-                    return Ok(AcquireOutcome::Held { ttl_remaining: Some(e.expires - Instant::now()) });
+                    return Ok(AcquireOutcome::Held {
+                        ttl_remaining: Some(e.expires - Instant::now()),
+                    });
                 }
                 if bug == Bug::SameTokenNewFence {
                     e.fencing = next_fence;
                 }
                 e.expires = self.expiry(ttl);
                 e.ttl = ttl;
-                AcquireOutcome::Acquired { fencing: self.fencing(e.fencing) }
+                AcquireOutcome::Acquired {
+                    fencing: self.fencing(e.fencing),
+                }
             }
             Some(e) if bug != Bug::NonAtomicAcquire => {
                 if bug == Bug::HeldResetsHolderTtl {
                     e.expires = self.expiry(ttl);
                 }
-                AcquireOutcome::Held { ttl_remaining: Some(e.expires.saturating_duration_since(Instant::now())) }
+                AcquireOutcome::Held {
+                    ttl_remaining: Some(e.expires.saturating_duration_since(Instant::now())),
+                }
             }
             _ => {
-                let fencing = if bug == Bug::FencingPerEntry { 1 } else { next_fence };
-                let entry = Entry { token: token.clone(), expires: self.expiry(ttl), ttl, fencing };
+                let fencing = if bug == Bug::FencingPerEntry {
+                    1
+                } else {
+                    next_fence
+                };
+                let entry = Entry {
+                    token: token.clone(),
+                    expires: self.expiry(ttl),
+                    ttl,
+                    fencing,
+                };
                 state.locks.insert(k, entry);
                 state.fence = next_fence;
-                AcquireOutcome::Acquired { fencing: self.fencing(fencing) }
+                AcquireOutcome::Acquired {
+                    fencing: self.fencing(fencing),
+                }
             }
         };
         if bug == Bug::SameTokenNewFence && matches!(outcome, AcquireOutcome::Acquired { .. }) {
@@ -144,7 +180,11 @@ impl LockBackend for Mutant {
         Ok(outcome)
     }
 
-    async fn release(&self, key: &LockKey, token: &LockToken) -> Result<ReleaseOutcome, BackendError> {
+    async fn release(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
         let k = self.map_key(key);
         let mut state = self.state();
         let ours = match live(&mut state, &k) {
@@ -161,7 +201,12 @@ impl LockBackend for Mutant {
         Ok(ReleaseOutcome::Released)
     }
 
-    async fn extend(&self, key: &LockKey, token: &LockToken, ttl: Duration) -> Result<ExtendOutcome, BackendError> {
+    async fn extend(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
         let k = self.map_key(key);
         let expires = self.expiry(ttl);
         let mut state = self.state();
@@ -174,7 +219,15 @@ impl LockBackend for Mutant {
             None if self.bug == Bug::ExtendResurrects => {
                 state.fence += 1;
                 let fencing = state.fence;
-                state.locks.insert(k, Entry { token: token.clone(), expires, ttl, fencing });
+                state.locks.insert(
+                    k,
+                    Entry {
+                        token: token.clone(),
+                        expires,
+                        ttl,
+                        fencing,
+                    },
+                );
                 Ok(ExtendOutcome::Extended)
             }
             _ => Ok(ExtendOutcome::NotHeld),
@@ -199,7 +252,12 @@ impl LockBackend for Mutant {
 
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         let k = self.map_key(key);
-        let notify = self.state().watchers.entry(k).or_insert_with(|| Arc::new(Notify::new())).clone();
+        let notify = self
+            .state()
+            .watchers
+            .entry(k)
+            .or_insert_with(|| Arc::new(Notify::new()))
+            .clone();
         match self.bug {
             Bug::WatchNeverFires => Ok(Box::pin(std::future::pending())),
             Bug::LazyWatch => Ok(Box::pin(async move { notify.notified().await })),
@@ -213,10 +271,15 @@ impl LockBackend for Mutant {
 }
 
 async fn outcome_of(bug: Bug, case: &str) -> CaseOutcome {
-    let options = SuiteOptions { filter: Some(case.to_owned()), ..Default::default() };
+    let options = SuiteOptions {
+        filter: Some(case.to_owned()),
+        ..Default::default()
+    };
     let report = run_suite(Arc::new(Mutant::new(bug)), &options).await;
     let found = report.cases.iter().find(|c| c.name == case);
-    found.map(|c| c.outcome.clone()).unwrap_or_else(|| panic!("no case named {case}"))
+    found
+        .map(|c| c.outcome.clone())
+        .unwrap_or_else(|| panic!("no case named {case}"))
 }
 
 async fn assert_rejected(bug: Bug, case: &str) {

@@ -73,15 +73,22 @@ impl Summary {
 
     pub(crate) fn print(&self, json: bool) -> Result<(), String> {
         if json {
-            let line = serde_json::to_string(self).map_err(|e| format!("cannot encode the summary: {e}"))?;
+            let line = serde_json::to_string(self)
+                .map_err(|e| format!("cannot encode the summary: {e}"))?;
             println!("{line}");
             return Ok(());
         }
         println!("backend            {}", self.backend);
         println!("workers × keys     {} × {}", self.workers, self.keys);
-        println!("acquisitions       {} in {:.1}s ({:.0}/s)", self.acquisitions, self.seconds, self.acquisitions_per_s);
+        println!(
+            "acquisitions       {} in {:.1}s ({:.0}/s)",
+            self.acquisitions, self.seconds, self.acquisitions_per_s
+        );
         println!("contended waits    {}", self.contended_waits);
-        println!("wait p50 / p99     {} µs / {} µs", self.wait_p50_us, self.wait_p99_us);
+        println!(
+            "wait p50 / p99     {} µs / {} µs",
+            self.wait_p50_us, self.wait_p99_us
+        );
         println!("highest fence      {}", self.max_fencing_token);
         println!("overlaps           {}", self.overlaps);
         println!("fence regressions  {}", self.fencing_regressions);

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, ExtendOutcome, LockBackend, LockInfo, LockKey, LockToken,
-    MemoryBackend, ReleaseOutcome, ReleaseWatch, async_trait,
+    AcquireOutcome, BackendError, BackendInfo, ExtendOutcome, LockBackend, LockInfo, LockKey,
+    LockToken, MemoryBackend, ReleaseOutcome, ReleaseWatch, async_trait,
 };
 
 /// Counts every call, then forwards it to a `MemoryBackend`.
@@ -28,10 +28,16 @@ pub(crate) struct Calls {
 
 impl Calls {
     pub(crate) fn total(&self) -> usize {
-        [&self.acquire, &self.release, &self.extend, &self.inspect, &self.watch]
-            .iter()
-            .map(|c| c.load(Ordering::SeqCst))
-            .sum()
+        [
+            &self.acquire,
+            &self.release,
+            &self.extend,
+            &self.inspect,
+            &self.watch,
+        ]
+        .iter()
+        .map(|c| c.load(Ordering::SeqCst))
+        .sum()
     }
 
     pub(crate) fn get(counter: &AtomicUsize) -> usize {
@@ -45,17 +51,31 @@ impl LockBackend for Counting {
         self.inner.info()
     }
 
-    async fn try_acquire(&self, key: &LockKey, token: &LockToken, ttl: Duration) -> Result<AcquireOutcome, BackendError> {
+    async fn try_acquire(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
         self.calls.acquire.fetch_add(1, Ordering::SeqCst);
         self.inner.try_acquire(key, token, ttl).await
     }
 
-    async fn release(&self, key: &LockKey, token: &LockToken) -> Result<ReleaseOutcome, BackendError> {
+    async fn release(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
         self.calls.release.fetch_add(1, Ordering::SeqCst);
         self.inner.release(key, token).await
     }
 
-    async fn extend(&self, key: &LockKey, token: &LockToken, ttl: Duration) -> Result<ExtendOutcome, BackendError> {
+    async fn extend(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
         self.calls.extend.fetch_add(1, Ordering::SeqCst);
         self.inner.extend(key, token, ttl).await
     }

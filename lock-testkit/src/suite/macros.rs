@@ -16,14 +16,29 @@
 /// ```ignore
 /// lock_testkit::conformance_suite!(memory, async { lock_core::MemoryBackend::new() });
 /// ```
+///
+/// With `maybe:` before the factory, it yields an `Option` of the backend, and `None` skips
+/// the test (say, no Redis is installed; print why from the factory):
+///
+/// ```ignore
+/// lock_testkit::conformance_suite!(redis, maybe: async { Some(connect().await) });
+/// ```
 #[macro_export]
 macro_rules! conformance_suite {
+    ($name:ident, maybe: $factory:expr $(,)?) => {
+        #[allow(unused_imports)]
+        mod $name {
+            use super::*;
+            use $crate::__conformance_tests;
+            $crate::__for_each_case!(__conformance_tests!(maybe_run_named $factory));
+        }
+    };
     ($name:ident, $factory:expr $(,)?) => {
         #[allow(unused_imports)]
         mod $name {
             use super::*;
             use $crate::__conformance_tests;
-            $crate::__for_each_case!(__conformance_tests!($factory));
+            $crate::__for_each_case!(__conformance_tests!(run_named $factory));
         }
     };
 }
@@ -32,11 +47,11 @@ macro_rules! conformance_suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_tests {
-    (($factory:expr) $($module:ident :: $case:ident [$($req:ident)*],)*) => {
+    (($runner:ident $factory:expr) $($module:ident :: $case:ident [$($req:ident)*],)*) => {
         $(
             #[test]
             fn $case() {
-                $crate::suite::run_named(stringify!($case), || $factory);
+                $crate::suite::$runner(stringify!($case), || $factory);
             }
         )*
     };

@@ -8,6 +8,6 @@ mod runner;
 
 pub use case::{CASES, Case, CaseFn, Requires};
 pub use report::{CaseOutcome, CaseReport, SuiteReport};
-#[doc(hidden)]
-pub use runner::run_named;
 pub use runner::{SuiteOptions, run_case, run_suite};
+#[doc(hidden)]
+pub use runner::{maybe_run_named, run_named};

@@ -1,0 +1,7 @@
+-- Resets the ttl of the lock at KEYS[1] to ARGV[2] ms if ARGV[1] holds it; never re-creates it.
+-- Returns 1 when extended, 0 when the key did not hold the token.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1

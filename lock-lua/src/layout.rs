@@ -1,0 +1,167 @@
+//! Where a lock's data lives: the lock key, its fencing counter and its wake-up channel, all
+//! in one Redis Cluster hash slot.
+
+use std::sync::OnceLock;
+
+use lock_core::LockKey;
+
+/// Number of Redis Cluster hash slots.
+pub const SLOTS: u16 = 16384;
+
+const CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
+
+/// The Redis Cluster hash slot of `key`: CRC16 of the key, or of its hash tag (the bytes between
+/// the first `{` and the first `}` after it, when that is not empty), modulo 16384.
+///
+/// ```
+/// assert_eq!(lock_lua::hash_slot(b"foo"), 12182);
+/// assert_eq!(lock_lua::hash_slot(b"{user1000}.following"), lock_lua::hash_slot(b"user1000"));
+/// assert_eq!(lock_lua::hash_slot(b"foo{}{bar}"), lock_lua::hash_slot(b"foo{}{bar}"));
+/// ```
+pub fn hash_slot(key: &[u8]) -> u16 {
+    CRC16.checksum(hash_tag(key)) % SLOTS
+}
+
+fn hash_tag(key: &[u8]) -> &[u8] {
+    let Some(open) = key.iter().position(|b| *b == b'{') else {
+        return key;
+    };
+    let rest = &key[open + 1..];
+    match rest.iter().position(|b| *b == b'}') {
+        Some(len) if len > 0 => &rest[..len],
+        _ => key,
+    }
+}
+
+/// For each slot, a short alphanumeric string that hashes to it.
+fn tags() -> &'static [[u8; 4]] {
+    static TAGS: OnceLock<Vec<[u8; 4]>> = OnceLock::new();
+    TAGS.get_or_init(|| {
+        const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let mut table = vec![[0u8; 4]; usize::from(SLOTS)];
+        let mut missing = usize::from(SLOTS);
+        'search: for len in 1..=4 {
+            let mut digits = vec![0usize; len];
+            loop {
+                let mut tag = [0u8; 4];
+                for (i, d) in digits.iter().enumerate() {
+                    tag[i] = ALPHABET[*d];
+                }
+                let slot = usize::from(CRC16.checksum(&tag[..len]) % SLOTS);
+                if table[slot][0] == 0 {
+                    table[slot] = tag;
+                    missing -= 1;
+                    if missing == 0 {
+                        break 'search;
+                    }
+                }
+                // Next combination, like an odometer.
+                let mut i = 0;
+                loop {
+                    if i == len {
+                        continue 'search;
+                    }
+                    digits[i] += 1;
+                    if digits[i] < ALPHABET.len() {
+                        break;
+                    }
+                    digits[i] = 0;
+                    i += 1;
+                }
+            }
+        }
+        table
+    })
+}
+
+/// A brace-free tag whose hash slot is `slot`.
+fn tag_for_slot(slot: u16) -> &'static [u8] {
+    let tag = &tags()[usize::from(slot % SLOTS)];
+    let len = tag.iter().position(|b| *b == 0).unwrap_or(tag.len());
+    &tag[..len]
+}
+
+/// The key of the fencing counter of `key`'s lock: `<prefix>~fence{<tag>}<name>`.
+///
+/// The lock key itself is `<prefix><name>`, a plain string holding the holder's token, exactly as
+/// the Go original, redsync, bsm/redislock and python-redis-lock store it, so they and we exclude
+/// each other. `<tag>` is a short string chosen to hash to the lock key's cluster slot, so every
+/// name, braces included, keeps its keys in one slot; no lock name can collide with them (names
+/// may not start with `~`), and they match `<prefix>*`, so an ACL such as `~lock:*` covers them.
+///
+/// ```
+/// use lock_core::LockKey;
+/// use lock_lua::{fence_key, hash_slot, release_channel};
+///
+/// for name in ["jobs:42", "{}", "}", "a{b}c", "ünï"] {
+///     let key = LockKey::with_default_prefix(name)?;
+///     assert_eq!(hash_slot(&fence_key(&key)), hash_slot(key.as_bytes()));
+///     assert_eq!(hash_slot(&release_channel(&key)), hash_slot(key.as_bytes()));
+///     assert!(fence_key(&key).starts_with(b"lock:~fence{"));
+/// }
+/// # Ok::<(), lock_core::Error>(())
+/// ```
+pub fn fence_key(key: &LockKey) -> Vec<u8> {
+    auxiliary(key, b"fence")
+}
+
+/// The channel a release of `key`'s lock publishes on: `<prefix>~released{<tag>}<name>`, in the
+/// lock key's slot (see [`fence_key`]); an ACL such as `&lock:*` covers it.
+pub fn release_channel(key: &LockKey) -> Vec<u8> {
+    auxiliary(key, b"released")
+}
+
+fn auxiliary(key: &LockKey, kind: &[u8]) -> Vec<u8> {
+    let tag = tag_for_slot(hash_slot(key.as_bytes()));
+    let mut out =
+        Vec::with_capacity(key.prefix().len() + kind.len() + tag.len() + 3 + key.name().len());
+    out.extend_from_slice(key.prefix());
+    out.push(b'~');
+    out.extend_from_slice(kind);
+    out.push(b'{');
+    out.extend_from_slice(tag);
+    out.push(b'}');
+    out.extend_from_slice(key.name());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_slots() {
+        // Values from the Redis Cluster specification and `CLUSTER KEYSLOT`.
+        assert_eq!(hash_slot(b"123456789"), 0x31C3 % SLOTS);
+        assert_eq!(hash_slot(b"foo"), 12182);
+        assert_eq!(hash_slot(b"{foo}bar"), 12182);
+        assert_eq!(
+            hash_slot(b"foo{}{bar}"),
+            CRC16.checksum(b"foo{}{bar}") % SLOTS
+        );
+        assert_eq!(hash_slot(b"foo{{bar}}zap"), CRC16.checksum(b"{bar") % SLOTS);
+        assert_eq!(hash_slot(b"foo{bar}{zap}"), CRC16.checksum(b"bar") % SLOTS);
+    }
+
+    #[test]
+    fn every_slot_has_a_tag() {
+        for slot in 0..SLOTS {
+            let tag = tag_for_slot(slot);
+            assert!(!tag.is_empty() && tag.len() <= 4);
+            assert!(!tag.contains(&b'{') && !tag.contains(&b'}'));
+            assert_eq!(hash_slot(tag), slot);
+        }
+    }
+
+    #[test]
+    fn layouts_are_distinct_per_name() {
+        let names: [&[u8]; 6] = [b"a", b"b", b"{a}", b"fence", b"a{", b"}"];
+        let mut seen = std::collections::HashSet::new();
+        for name in names {
+            let key = LockKey::with_default_prefix(name).expect("valid");
+            assert!(seen.insert(fence_key(&key)));
+            assert!(seen.insert(release_channel(&key)));
+            assert!(seen.insert(key.as_bytes().to_vec()));
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Script replies, client-neutral, and their meaning.
+
+use std::time::Duration;
+
+use lock_core::{
+    AcquireOutcome, BackendError, BackendErrorKind, ExtendOutcome, FencingToken, LockInfo,
+    LockToken, ReleaseOutcome,
+};
+
+/// A RESP reply, as far as the scripts need it. Each backend converts its client's value type
+/// into this.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Nil (also Lua `false`).
+    Nil,
+    /// An integer.
+    Int(i64),
+    /// A bulk or simple string.
+    Data(Vec<u8>),
+    /// An array.
+    Array(Vec<Reply>),
+}
+
+fn unexpected(backend: &'static str, script: &str, reply: &Reply) -> BackendError {
+    BackendError::new(
+        backend,
+        BackendErrorKind::Protocol,
+        format!("unexpected reply to the {script} script: {reply:?}"),
+    )
+}
+
+fn int(reply: &Reply) -> Option<i64> {
+    match reply {
+        Reply::Int(n) => Some(*n),
+        Reply::Data(d) => std::str::from_utf8(d).ok()?.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A `PTTL` answer: `None` for a key without expiry.
+fn pttl(ms: i64) -> Option<Duration> {
+    u64::try_from(ms).ok().map(Duration::from_millis)
+}
+
+fn fencing(value: i64) -> Option<FencingToken> {
+    u64::try_from(value)
+        .ok()
+        .filter(|v| *v > 0)
+        .map(FencingToken::new)
+}
+
+/// `{1, fence}` or `{0, pttl}`.
+pub fn acquire(backend: &'static str, reply: Reply) -> Result<AcquireOutcome, BackendError> {
+    if let Reply::Array(items) = &reply
+        && let [flag, value] = items.as_slice()
+        && let (Some(flag), Some(value)) = (int(flag), int(value))
+    {
+        return match flag {
+            1 => Ok(AcquireOutcome::Acquired {
+                fencing: fencing(value),
+            }),
+            0 => Ok(AcquireOutcome::Held {
+                ttl_remaining: pttl(value),
+            }),
+            _ => Err(unexpected(backend, "acquire", &reply)),
+        };
+    }
+    Err(unexpected(backend, "acquire", &reply))
+}
+
+/// 1 or 0.
+pub fn release(backend: &'static str, reply: Reply) -> Result<ReleaseOutcome, BackendError> {
+    match int(&reply) {
+        Some(1) => Ok(ReleaseOutcome::Released),
+        Some(0) => Ok(ReleaseOutcome::NotHeld),
+        _ => Err(unexpected(backend, "release", &reply)),
+    }
+}
+
+/// 1 or 0.
+pub fn extend(backend: &'static str, reply: Reply) -> Result<ExtendOutcome, BackendError> {
+    match int(&reply) {
+        Some(1) => Ok(ExtendOutcome::Extended),
+        Some(0) => Ok(ExtendOutcome::NotHeld),
+        _ => Err(unexpected(backend, "extend", &reply)),
+    }
+}
+
+/// Nil or `{holder, pttl, fence}`.
+pub fn inspect(backend: &'static str, reply: Reply) -> Result<Option<LockInfo>, BackendError> {
+    match &reply {
+        Reply::Nil => Ok(None),
+        Reply::Array(items) if items.is_empty() => Ok(None),
+        Reply::Array(items) => match items.as_slice() {
+            [Reply::Data(holder), ttl, fence] => {
+                let ttl = int(ttl).ok_or_else(|| unexpected(backend, "inspect", &reply))?;
+                Ok(Some(LockInfo {
+                    holder: LockToken::from_stored(holder),
+                    ttl_remaining: pttl(ttl),
+                    fencing: int(fence).and_then(fencing),
+                }))
+            }
+            _ => Err(unexpected(backend, "inspect", &reply)),
+        },
+        _ => Err(unexpected(backend, "inspect", &reply)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_shape() {
+        let b = "test";
+        assert_eq!(
+            acquire(b, Reply::Array(vec![Reply::Int(1), Reply::Int(7)])).ok(),
+            Some(AcquireOutcome::Acquired {
+                fencing: Some(FencingToken::new(7))
+            })
+        );
+        assert_eq!(
+            acquire(b, Reply::Array(vec![Reply::Int(1), Reply::Int(0)])).ok(),
+            Some(AcquireOutcome::Acquired { fencing: None })
+        );
+        assert_eq!(
+            acquire(b, Reply::Array(vec![Reply::Int(0), Reply::Int(-1)])).ok(),
+            Some(AcquireOutcome::Held {
+                ttl_remaining: None
+            })
+        );
+        assert_eq!(
+            acquire(b, Reply::Array(vec![Reply::Int(0), Reply::Int(250)])).ok(),
+            Some(AcquireOutcome::Held {
+                ttl_remaining: Some(Duration::from_millis(250))
+            })
+        );
+        assert!(acquire(b, Reply::Int(1)).is_err());
+        assert_eq!(
+            release(b, Reply::Int(1)).ok(),
+            Some(ReleaseOutcome::Released)
+        );
+        assert_eq!(extend(b, Reply::Int(0)).ok(), Some(ExtendOutcome::NotHeld));
+        assert!(release(b, Reply::Nil).is_err());
+        assert_eq!(inspect(b, Reply::Nil).ok(), Some(None));
+        let held = Reply::Array(vec![
+            Reply::Data(b"tok".to_vec()),
+            Reply::Int(900),
+            Reply::Data(b"12".to_vec()),
+        ]);
+        let info = inspect(b, held).ok().flatten().expect("held");
+        assert_eq!(info.holder.as_bytes(), b"tok");
+        assert_eq!(info.fencing, Some(FencingToken::new(12)));
+        let foreign = Reply::Array(vec![Reply::Data(b"x".to_vec()), Reply::Int(-1), Reply::Nil]);
+        let info = inspect(b, foreign).ok().flatten().expect("held");
+        assert_eq!((info.ttl_remaining, info.fencing), (None, None));
+    }
+}

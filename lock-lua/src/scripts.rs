@@ -1,0 +1,76 @@
+//! The Lua scripts, as constants with their SHA1.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+/// A Lua script run with `EVALSHA` (and loaded on `NOSCRIPT`). User data never enters the
+/// source: every key goes in `KEYS` and every value in `ARGV`.
+pub struct LuaScript {
+    name: &'static str,
+    source: &'static str,
+    sha1: OnceLock<String>,
+}
+
+impl LuaScript {
+    const fn new(name: &'static str, source: &'static str) -> Self {
+        Self {
+            name,
+            source,
+            sha1: OnceLock::new(),
+        }
+    }
+
+    /// A short name, for logs.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The Lua source.
+    pub fn source(&self) -> &'static str {
+        self.source
+    }
+
+    /// The SHA1 Redis knows the script by, in lowercase hex.
+    pub fn sha1(&self) -> &str {
+        self.sha1
+            .get_or_init(|| sha1_smol::Sha1::from(self.source).digest().to_string())
+    }
+}
+
+impl fmt::Debug for LuaScript {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LuaScript")
+            .field("name", &self.name)
+            .field("sha1", &self.sha1())
+            .finish()
+    }
+}
+
+/// `KEYS`: lock, fence. `ARGV`: token, ttl ms, fencing flag. Replies `{1, fence}` or `{0, pttl}`.
+pub static ACQUIRE: LuaScript = LuaScript::new("acquire", include_str!("../lua/acquire.lua"));
+
+/// `KEYS`: lock. `ARGV`: token, publish mode, channel. Replies 1 or 0.
+pub static RELEASE: LuaScript = LuaScript::new("release", include_str!("../lua/release.lua"));
+
+/// `KEYS`: lock. `ARGV`: token, ttl ms. Replies 1 or 0.
+pub static EXTEND: LuaScript = LuaScript::new("extend", include_str!("../lua/extend.lua"));
+
+/// `KEYS`: lock, fence. Replies nil or `{holder, pttl, fence}`.
+pub static INSPECT: LuaScript = LuaScript::new("inspect", include_str!("../lua/inspect.lua"));
+
+/// Every script, for loading ahead of time.
+pub static ALL: [&LuaScript; 4] = [&ACQUIRE, &RELEASE, &EXTEND, &INSPECT];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_is_stable_hex() {
+        for script in ALL {
+            assert_eq!(script.sha1().len(), 40);
+            assert!(script.sha1().bytes().all(|b| b.is_ascii_hexdigit()));
+        }
+        assert_ne!(ACQUIRE.sha1(), RELEASE.sha1());
+    }
+}

@@ -1,0 +1,296 @@
+//! `ReleaseHub`: one subscriber connection per backend, shared by every waiter.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lock_core::{BackendError, BackendErrorKind, ReleaseWatch};
+use tokio::sync::{Notify, OnceCell, mpsc, oneshot};
+
+use super::link::{SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};
+
+/// How long connecting or subscribing may take before the waiter falls back to polling.
+const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Waiters on one channel.
+struct Slot {
+    channel: Vec<u8>,
+    notify: Arc<Notify>,
+    /// Changed only under the slot map's lock.
+    watchers: AtomicUsize,
+    /// A subscribe was sent for this slot, so its removal must send an unsubscribe.
+    requested: AtomicBool,
+    subscribed: OnceCell<()>,
+}
+
+type Slots = HashMap<Vec<u8>, Arc<Slot>>;
+
+enum Op {
+    Subscribe {
+        channel: Vec<u8>,
+        done: oneshot::Sender<Result<(), BackendError>>,
+    },
+    Unsubscribe {
+        channel: Vec<u8>,
+    },
+}
+
+struct Shared {
+    backend: &'static str,
+    factory: Arc<dyn SubscriberFactory>,
+    slots: Arc<Mutex<Slots>>,
+    ops: Mutex<Option<mpsc::UnboundedSender<Op>>>,
+}
+
+/// Release notification for a Redis-protocol backend: [`ReleaseHub::watch`] implements
+/// `LockBackend::watch_release` over one shared subscriber connection.
+///
+/// A channel is subscribed when its first waiter arrives (the watch is returned only after the
+/// server confirmed it, so no release can be missed) and unsubscribed when its last waiter
+/// leaves, so no channel outlives its waiters. Subscribe and unsubscribe go out in order from
+/// one task. When the connection drops, every waiter is woken (a spurious wake-up: it simply
+/// tries again) and the next watch opens a new connection.
+#[derive(Clone)]
+pub struct ReleaseHub {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for ReleaseHub {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReleaseHub")
+            .field("channels", &self.channels())
+            .finish()
+    }
+}
+
+fn lock(slots: &Mutex<Slots>) -> MutexGuard<'_, Slots> {
+    slots.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ReleaseHub {
+    /// A hub opening subscriber connections with `factory`; `backend` names errors.
+    pub fn new(backend: &'static str, factory: impl SubscriberFactory) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                backend,
+                factory: Arc::new(factory),
+                slots: Arc::new(Mutex::new(HashMap::new())),
+                ops: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// How many channels have waiters right now.
+    pub fn channels(&self) -> usize {
+        lock(&self.shared.slots).len()
+    }
+
+    /// A watch on `channel`, registered before this returns.
+    pub async fn watch(&self, channel: Vec<u8>) -> Result<ReleaseWatch, BackendError> {
+        let (slot, mut notified) = {
+            let mut slots = lock(&self.shared.slots);
+            let slot = slots
+                .entry(channel.clone())
+                .or_insert_with(|| {
+                    Arc::new(Slot {
+                        channel,
+                        notify: Arc::new(Notify::new()),
+                        watchers: AtomicUsize::new(0),
+                        requested: AtomicBool::new(false),
+                        subscribed: OnceCell::new(),
+                    })
+                })
+                .clone();
+            slot.watchers.fetch_add(1, Ordering::SeqCst);
+            let mut notified = Box::pin(slot.notify.clone().notified_owned());
+            notified.as_mut().enable();
+            (slot, notified)
+        };
+        let guard = WatchGuard {
+            shared: self.shared.clone(),
+            slot: slot.clone(),
+        };
+        slot.subscribed
+            .get_or_try_init(|| self.shared.subscribe(&slot))
+            .await?;
+        Ok(Box::pin(async move {
+            let _guard = guard;
+            notified.as_mut().await;
+        }))
+    }
+}
+
+impl Shared {
+    async fn subscribe(&self, slot: &Slot) -> Result<(), BackendError> {
+        slot.requested.store(true, Ordering::SeqCst);
+        let (done, answer) = oneshot::channel();
+        self.send(Op::Subscribe {
+            channel: slot.channel.clone(),
+            done,
+        })?;
+        match tokio::time::timeout(SUBSCRIBE_TIMEOUT * 2, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(BackendError::new(
+                self.backend,
+                BackendErrorKind::Connection,
+                "the subscriber task stopped",
+            )),
+            Err(_) => Err(BackendError::new(
+                self.backend,
+                BackendErrorKind::Timeout,
+                "subscribing took too long",
+            )),
+        }
+    }
+
+    /// Queues `op` for the subscriber task, starting it (again) on the current runtime if needed.
+    fn send(&self, op: Op) -> Result<(), BackendError> {
+        let mut ops = self.ops.lock().unwrap_or_else(|e| e.into_inner());
+        let op = match ops.as_ref() {
+            Some(tx) => match tx.send(op) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::SendError(op)) => op,
+            },
+            None => op,
+        };
+        if let Op::Unsubscribe { .. } = op {
+            // No task, so no connection, so nothing to unsubscribe.
+            return Ok(());
+        }
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            BackendError::new(
+                self.backend,
+                BackendErrorKind::Config,
+                "release notification needs a tokio runtime",
+            )
+        })?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = tx.send(op);
+        runtime.spawn(run(
+            self.factory.clone(),
+            self.slots.clone(),
+            rx,
+            self.backend,
+        ));
+        *ops = Some(tx);
+        Ok(())
+    }
+}
+
+/// Leaves a slot when its watch is dropped; the last one out unsubscribes.
+struct WatchGuard {
+    shared: Arc<Shared>,
+    slot: Arc<Slot>,
+}
+
+impl Drop for WatchGuard {
+    fn drop(&mut self) {
+        let mut slots = lock(&self.shared.slots);
+        if self.slot.watchers.fetch_sub(1, Ordering::SeqCst) != 1 {
+            return;
+        }
+        let current = slots
+            .get(&self.slot.channel)
+            .is_some_and(|s| Arc::ptr_eq(s, &self.slot));
+        if !current {
+            // Its connection died and the slot was already dropped: nothing is subscribed.
+            return;
+        }
+        slots.remove(&self.slot.channel);
+        drop(slots);
+        if self.slot.requested.load(Ordering::SeqCst) {
+            let _ = self.shared.send(Op::Unsubscribe {
+                channel: self.slot.channel.clone(),
+            });
+        }
+    }
+}
+
+fn wake_all(slots: &Mutex<Slots>, forget: bool) {
+    let mut slots = lock(slots);
+    for slot in slots.values() {
+        slot.notify.notify_waiters();
+    }
+    if forget {
+        slots.clear();
+    }
+}
+
+async fn next_event(events: &mut Option<SubscriberEvents>) -> Option<SubscriberEvent> {
+    match events {
+        Some(events) => events.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn run(
+    factory: Arc<dyn SubscriberFactory>,
+    slots: Arc<Mutex<Slots>>,
+    mut ops: mpsc::UnboundedReceiver<Op>,
+    backend: &'static str,
+) {
+    let timed_out = |what: &str| {
+        BackendError::new(
+            backend,
+            BackendErrorKind::Timeout,
+            format!("{what} took longer than {SUBSCRIBE_TIMEOUT:?}"),
+        )
+    };
+    let mut link: Option<Box<dyn SubscriberLink>> = None;
+    let mut events: Option<SubscriberEvents> = None;
+    loop {
+        tokio::select! {
+            op = ops.recv() => match op {
+                None => break,
+                Some(Op::Subscribe { channel, done }) => {
+                    if link.is_none() {
+                        match tokio::time::timeout(SUBSCRIBE_TIMEOUT, factory.connect()).await {
+                            Ok(Ok((l, e))) => {
+                                link = Some(l);
+                                events = Some(e);
+                            }
+                            Ok(Err(e)) => {
+                                let _ = done.send(Err(e));
+                                continue;
+                            }
+                            Err(_) => {
+                                let _ = done.send(Err(timed_out("opening the subscriber connection")));
+                                continue;
+                            }
+                        }
+                    }
+                    let Some(active) = link.as_ref() else { continue };
+                    let result = tokio::time::timeout(SUBSCRIBE_TIMEOUT, active.subscribe(&channel))
+                        .await
+                        .unwrap_or_else(|_| Err(timed_out("subscribing")));
+                    let _ = done.send(result);
+                }
+                Some(Op::Unsubscribe { channel }) => {
+                    if let Some(active) = link.as_ref() {
+                        let _ = tokio::time::timeout(SUBSCRIBE_TIMEOUT, active.unsubscribe(&channel)).await;
+                    }
+                }
+            },
+            event = next_event(&mut events) => match event {
+                Some(SubscriberEvent::Message(channel)) => {
+                    if let Some(slot) = lock(&slots).get(&channel) {
+                        slot.notify.notify_waiters();
+                    }
+                }
+                Some(SubscriberEvent::Resynced) => wake_all(&slots, false),
+                None => {
+                    tracing::debug!(backend, "subscriber connection lost; waking every waiter");
+                    link = None;
+                    events = None;
+                    wake_all(&slots, true);
+                }
+            },
+        }
+    }
+    if let Some(active) = link {
+        active.close().await;
+    }
+}

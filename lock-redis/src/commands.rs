@@ -1,0 +1,110 @@
+//! The connection scripts run on, whichever kind the user brought.
+
+use lock_core::BackendError;
+use lock_lua::{Call, Reply};
+use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
+use redis::{Cmd, ErrorKind, RedisResult, ServerErrorKind, Value};
+
+use crate::errors::map;
+use crate::value::reply;
+
+/// Where commands go.
+#[derive(Clone)]
+pub(crate) enum Commands {
+    Manager(ConnectionManager),
+    Multiplexed(MultiplexedConnection),
+    #[cfg(feature = "deadpool")]
+    Pool(deadpool_redis::Pool),
+    #[cfg(feature = "cluster")]
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+fn evalsha(call: &Call) -> Cmd {
+    let mut cmd = redis::cmd("EVALSHA");
+    cmd.arg(call.script.sha1()).arg(call.keys.len());
+    for key in &call.keys {
+        cmd.arg(key.as_slice());
+    }
+    for arg in &call.args {
+        cmd.arg(arg.as_slice());
+    }
+    cmd
+}
+
+/// `EVALSHA`; on `NOSCRIPT` (a restart, a failover or `SCRIPT FLUSH` emptied the cache),
+/// `SCRIPT LOAD` and once more. Script text never carries user data.
+async fn eval(conn: &mut impl ConnectionLike, call: &Call) -> RedisResult<Value> {
+    let cmd = evalsha(call);
+    match cmd.query_async::<Value>(conn).await {
+        Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+            redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(call.script.source())
+                .query_async::<Value>(conn)
+                .await?;
+            cmd.query_async(conn).await
+        }
+        other => other,
+    }
+}
+
+impl Commands {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::Manager(_) => "connection manager",
+            Self::Multiplexed(_) => "multiplexed connection",
+            #[cfg(feature = "deadpool")]
+            Self::Pool(_) => "deadpool pool",
+            #[cfg(feature = "cluster")]
+            Self::Cluster(_) => "cluster connection",
+        }
+    }
+
+    /// Runs a script call.
+    pub(crate) async fn run(&self, call: Call) -> Result<Reply, BackendError> {
+        let value = match self {
+            Self::Manager(c) => eval(&mut c.clone(), &call).await,
+            Self::Multiplexed(c) => eval(&mut c.clone(), &call).await,
+            #[cfg(feature = "deadpool")]
+            Self::Pool(pool) => eval(&mut pool.get().await.map_err(pool_error)?, &call).await,
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => eval(&mut c.clone(), &call).await,
+        };
+        Ok(reply(value.map_err(map)?))
+    }
+
+    /// Runs any command.
+    pub(crate) async fn query(&self, cmd: &Cmd) -> Result<Value, BackendError> {
+        let value = match self {
+            Self::Manager(c) => cmd.query_async(&mut c.clone()).await,
+            Self::Multiplexed(c) => cmd.query_async(&mut c.clone()).await,
+            #[cfg(feature = "deadpool")]
+            Self::Pool(pool) => {
+                cmd.query_async(&mut pool.get().await.map_err(pool_error)?)
+                    .await
+            }
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => cmd.query_async(&mut c.clone()).await,
+        };
+        value.map_err(map)
+    }
+}
+
+#[cfg(feature = "deadpool")]
+fn pool_error(e: deadpool_redis::PoolError) -> BackendError {
+    use lock_core::BackendErrorKind;
+    match e {
+        deadpool_redis::PoolError::Backend(e) => map(e),
+        deadpool_redis::PoolError::Timeout(_) => BackendError::new(
+            crate::BACKEND,
+            BackendErrorKind::Timeout,
+            "no pooled connection became free in time",
+        ),
+        other => BackendError::new(
+            crate::BACKEND,
+            BackendErrorKind::Connection,
+            other.to_string(),
+        )
+        .with_temporary(false),
+    }
+}

@@ -1,0 +1,173 @@
+//! A tiny blocking RESP2 client for the harness's own admin commands (no client library, so the
+//! harness works the same under every backend).
+
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// A RESP2 value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RespValue {
+    /// `+OK`
+    Simple(String),
+    /// `-ERR ...`
+    Error(String),
+    /// `:1`
+    Int(i64),
+    /// `$3\r\nfoo` or nil.
+    Bulk(Option<Vec<u8>>),
+    /// `*2 ...` or nil.
+    Array(Option<Vec<RespValue>>),
+}
+
+impl RespValue {
+    /// The value as text (simple or bulk string), lossy.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Self::Simple(s) => Some(s.clone()),
+            Self::Bulk(Some(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+            _ => None,
+        }
+    }
+
+    /// The value as an integer.
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Self::Int(n) => Some(*n),
+            _ => self.text()?.parse().ok(),
+        }
+    }
+
+    /// The items of an array (empty for anything else).
+    pub fn items(&self) -> &[RespValue] {
+        match self {
+            Self::Array(Some(items)) => items,
+            _ => &[],
+        }
+    }
+
+    /// Whether this is an error reply.
+    pub fn is_error(&self) -> bool {
+        matches!(self, Self::Error(_))
+    }
+}
+
+impl fmt::Display for RespValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Simple(s) => write!(f, "{s}"),
+            Self::Error(e) => write!(f, "(error) {e}"),
+            Self::Int(n) => write!(f, "{n}"),
+            Self::Bulk(Some(b)) => write!(f, "{}", String::from_utf8_lossy(b)),
+            Self::Bulk(None) | Self::Array(None) => write!(f, "(nil)"),
+            Self::Array(Some(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A blocking connection for admin commands: `CLIENT KILL`, `SCRIPT FLUSH`, `PUBSUB CHANNELS`,
+/// `CLUSTER INFO`, a foreign client's `SET NX PX`, and so on.
+#[derive(Debug)]
+pub struct AdminConn {
+    reader: BufReader<TcpStream>,
+}
+
+impl AdminConn {
+    /// Connects to `host:port`, authenticating when `auth` is `Some((user, password))`.
+    pub fn connect(host: &str, port: u16, auth: Option<(&str, &str)>) -> io::Result<Self> {
+        let stream = TcpStream::connect((host, port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(10)))?;
+        stream.set_nodelay(true)?;
+        let mut conn = Self {
+            reader: BufReader::new(stream),
+        };
+        if let Some((user, password)) = auth {
+            let reply = conn.cmd(&["AUTH", user, password])?;
+            if reply.is_error() {
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    reply.to_string(),
+                ));
+            }
+        }
+        Ok(conn)
+    }
+
+    /// Sends one command of text arguments.
+    pub fn cmd(&mut self, args: &[&str]) -> io::Result<RespValue> {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.cmd_bytes(&args)
+    }
+
+    /// Sends one command of binary arguments.
+    pub fn cmd_bytes(&mut self, args: &[&[u8]]) -> io::Result<RespValue> {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for arg in args {
+            out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+            out.extend_from_slice(arg);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.reader.get_mut().write_all(&out)?;
+        read_value(&mut self.reader)
+    }
+}
+
+fn bad(what: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.into())
+}
+
+fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "connection closed",
+        ));
+    }
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn read_value(reader: &mut impl BufRead) -> io::Result<RespValue> {
+    let line = read_line(reader)?;
+    let (kind, rest) = line.split_at(1.min(line.len()));
+    let number = || {
+        rest.parse::<i64>()
+            .map_err(|_| bad(format!("bad RESP length in {line:?}")))
+    };
+    match kind {
+        "+" => Ok(RespValue::Simple(rest.to_owned())),
+        "-" => Ok(RespValue::Error(rest.to_owned())),
+        ":" => Ok(RespValue::Int(number()?)),
+        "$" => {
+            let len = number()?;
+            if len < 0 {
+                return Ok(RespValue::Bulk(None));
+            }
+            let mut buf = vec![0u8; len as usize + 2];
+            reader.read_exact(&mut buf)?;
+            buf.truncate(len as usize);
+            Ok(RespValue::Bulk(Some(buf)))
+        }
+        "*" => {
+            let len = number()?;
+            if len < 0 {
+                return Ok(RespValue::Array(None));
+            }
+            let items = (0..len)
+                .map(|_| read_value(reader))
+                .collect::<io::Result<Vec<_>>>()?;
+            Ok(RespValue::Array(Some(items)))
+        }
+        _ => Err(bad(format!("unexpected RESP line {line:?}"))),
+    }
+}
