@@ -49,8 +49,8 @@ pub fn acquire(key: &LockKey, token: &LockToken, ttl: Duration, fencing: bool) -
 pub fn release(key: &LockKey, token: &LockToken, publish: Publish) -> Call {
     let (mode, channel) = match publish {
         Publish::Off => (b"0", Vec::new()),
-        Publish::Classic => (b"1", release_channel(key)),
-        Publish::Sharded => (b"2", release_channel(key)),
+        Publish::Classic => (b"1", release_channel(key).into_bytes()),
+        Publish::Sharded => (b"2", release_channel(key).into_bytes()),
     };
     Call {
         script: &RELEASE,

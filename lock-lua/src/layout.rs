@@ -96,7 +96,7 @@ fn tag_for_slot(slot: u16) -> &'static [u8] {
 /// for name in ["jobs:42", "{}", "}", "a{b}c", "ünï"] {
 ///     let key = LockKey::with_default_prefix(name)?;
 ///     assert_eq!(hash_slot(&fence_key(&key)), hash_slot(key.as_bytes()));
-///     assert_eq!(hash_slot(&release_channel(&key)), hash_slot(key.as_bytes()));
+///     assert_eq!(hash_slot(release_channel(&key).as_bytes()), hash_slot(key.as_bytes()));
 ///     assert!(fence_key(&key).starts_with(b"lock:~fence{"));
 /// }
 /// # Ok::<(), lock_core::Error>(())
@@ -107,8 +107,25 @@ pub fn fence_key(key: &LockKey) -> Vec<u8> {
 
 /// The channel a release of `key`'s lock publishes on: `<prefix>~released{<tag>}<name>`, in the
 /// lock key's slot (see [`fence_key`]); an ACL such as `&lock:*` covers it.
-pub fn release_channel(key: &LockKey) -> Vec<u8> {
-    auxiliary(key, b"released")
+///
+/// Channel names are always UTF-8 (some clients accept nothing else): a name or prefix that is
+/// not UTF-8 is written in hex after an `x`. Two locks sharing a channel would only cost a
+/// spurious wake-up, which waiters tolerate.
+pub fn release_channel(key: &LockKey) -> String {
+    let tag = tag_for_slot(hash_slot(key.as_bytes()));
+    let text = |bytes: &[u8]| match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => format!(
+            "x{}",
+            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
+    };
+    let tag = std::str::from_utf8(tag).unwrap_or_default();
+    format!(
+        "{}~released{{{tag}}}{}",
+        text(key.prefix()),
+        text(key.name())
+    )
 }
 
 fn auxiliary(key: &LockKey, kind: &[u8]) -> Vec<u8> {
@@ -160,7 +177,7 @@ mod tests {
         for name in names {
             let key = LockKey::with_default_prefix(name).expect("valid");
             assert!(seen.insert(fence_key(&key)));
-            assert!(seen.insert(release_channel(&key)));
+            assert!(seen.insert(release_channel(&key).into_bytes()));
             assert!(seen.insert(key.as_bytes().to_vec()));
         }
     }

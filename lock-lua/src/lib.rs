@@ -1,8 +1,9 @@
 //! The Redis side of the lock protocol, written once for every Redis-protocol backend:
 //! the Lua scripts, where each lock's keys live, what the replies mean, and release
-//! notification over pub/sub. `lock-redis` and `lock-fred` are thin layers over this; a backend
-//! over another Redis client needs only to run [`Call`]s, convert replies to [`Reply`], and
-//! provide a [`SubscriberFactory`].
+//! notification over pub/sub, and [`ScriptBackend`], the whole `LockBackend` built from them.
+//! `lock-redis` and `lock-fred` are thin layers over this; a backend over another Redis client
+//! needs only a [`ScriptRunner`] (run a [`Call`], convert the reply to a [`Reply`]) and, for
+//! release notification, a [`SubscriberFactory`].
 //!
 //! ```
 //! use std::time::Duration;
@@ -32,6 +33,7 @@
 //! name. Times come from the server (`PX`, `PTTL`), never from clients.
 #![doc(test(attr(deny(warnings))))]
 
+mod backend;
 pub mod calls;
 mod errors;
 mod layout;
@@ -39,9 +41,14 @@ pub mod reply;
 mod scripts;
 mod watch;
 
+pub use backend::{ScriptBackend, ScriptRunner};
 pub use calls::{Call, Publish};
 pub use errors::{WRONG_TYPE_HINT, classify};
 pub use layout::{SLOTS, fence_key, hash_slot, release_channel};
+#[doc(hidden)]
+pub use lock_core as __lock_core;
+#[doc(hidden)]
+pub use lock_core::async_trait as __async_trait;
 pub use reply::Reply;
 pub use scripts::{ACQUIRE, ALL, EXTEND, INSPECT, LuaScript, RELEASE};
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

@@ -2,16 +2,10 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use lock_core::async_trait;
-use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, LockBackend, LockInfo,
-    LockKey, LockToken, ReleaseOutcome, ReleaseWatch,
-};
-use lock_lua::{Publish, ReleaseHub, calls, reply};
+use lock_core::BackendError;
+use lock_lua::{Publish, ReleaseHub, ScriptBackend};
 
-use crate::BACKEND;
 use crate::commands::Commands;
 
 /// Locks in Redis through the `redis` crate: one non-generic type over a connection manager,
@@ -25,8 +19,7 @@ use crate::commands::Commands;
 /// with [`RedisBackend::with_notifications`]).
 ///
 /// ```no_run
-/// use std::time::Duration;
-/// use lock_redis::{LockManager, RedisBackend};
+/// /// use lock_redis::{LockManager, RedisBackend};
 ///
 /// # async fn demo() -> Result<(), lock_redis::Error> {
 /// let backend = RedisBackend::connect("redis://127.0.0.1:6379/").await?;
@@ -40,53 +33,34 @@ use crate::commands::Commands;
 /// ```
 #[derive(Clone)]
 pub struct RedisBackend {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) commands: Commands,
-    pub(crate) hub: Option<(ReleaseHub, Publish)>,
-    pub(crate) fencing: bool,
+    inner: Arc<ScriptBackend<Commands>>,
 }
 
 impl RedisBackend {
-    pub(crate) fn assemble(commands: Commands, hub: Option<(ReleaseHub, Publish)>) -> Self {
+    pub(crate) fn assemble(commands: Commands, notify: Option<(ReleaseHub, Publish)>) -> Self {
+        let backend = ScriptBackend::new(crate::BACKEND, commands);
+        let backend = match notify {
+            Some((hub, publish)) => backend.with_notifications(hub, publish),
+            None => backend,
+        };
         Self {
-            inner: Arc::new(Inner {
-                commands,
-                hub,
-                fencing: true,
-            }),
+            inner: Arc::new(backend),
         }
     }
 
-    fn rebuild(self, f: impl FnOnce(&mut Inner)) -> Self {
-        let Inner {
-            commands,
-            hub,
-            fencing,
-        } = match Arc::try_unwrap(self.inner) {
-            Ok(inner) => inner,
-            Err(shared) => Inner {
-                commands: shared.commands.clone(),
-                hub: shared.hub.clone(),
-                fencing: shared.fencing,
-            },
-        };
-        let mut inner = Inner {
-            commands,
-            hub,
-            fencing,
-        };
-        f(&mut inner);
+    fn map(self, f: impl FnOnce(ScriptBackend<Commands>) -> ScriptBackend<Commands>) -> Self {
         Self {
-            inner: Arc::new(inner),
+            inner: Arc::new(f(Arc::unwrap_or_clone(self.inner))),
         }
     }
 
     /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
     pub fn without_fencing(self) -> Self {
-        self.rebuild(|inner| inner.fencing = false)
+        self.map(|b| b.with_fencing(false))
+    }
+
+    pub(crate) fn with_hub(self, (hub, publish): (ReleaseHub, Publish)) -> Self {
+        self.map(|b| b.with_notifications(hub, publish))
     }
 
     /// Release notification through classic pub/sub on a dedicated connection from `client`
@@ -95,103 +69,23 @@ impl RedisBackend {
         self.with_hub(crate::constructors::classic_hub(client))
     }
 
-    pub(crate) fn with_hub(self, hub: (ReleaseHub, Publish)) -> Self {
-        self.rebuild(|inner| inner.hub = Some(hub))
-    }
-
     /// Runs any command on the backend's connection (for tools and tests).
     pub async fn query(&self, cmd: &redis::Cmd) -> Result<redis::Value, BackendError> {
-        self.inner.commands.query(cmd).await
+        self.inner.runner().query(cmd).await
     }
 
     /// How many lock channels have waiters subscribed right now.
     pub fn subscribed_channels(&self) -> usize {
-        self.inner.hub.as_ref().map_or(0, |(hub, _)| hub.channels())
-    }
-
-    fn publish(&self) -> Publish {
         self.inner
-            .hub
-            .as_ref()
-            .map_or(Publish::Off, |(_, publish)| *publish)
+            .notifications()
+            .map_or(0, |(hub, _)| hub.channels())
     }
 }
 
 impl fmt::Debug for RedisBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisBackend")
-            .field("connection", &self.inner.commands.kind())
-            .field("fencing", &self.inner.fencing)
-            .field("notify", &self.publish())
-            .finish()
+        f.debug_tuple("RedisBackend").field(&self.inner).finish()
     }
 }
 
-#[async_trait]
-impl LockBackend for RedisBackend {
-    fn info(&self) -> BackendInfo {
-        let caps = Capabilities::none()
-            .with_fencing(self.inner.fencing)
-            .with_release_notify(self.inner.hub.is_some());
-        BackendInfo::new(BACKEND, caps)
-    }
-
-    async fn try_acquire(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        let r = self
-            .inner
-            .commands
-            .run(calls::acquire(key, token, ttl, self.inner.fencing))
-            .await?;
-        reply::acquire(BACKEND, r)
-    }
-
-    async fn release(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        let r = self
-            .inner
-            .commands
-            .run(calls::release(key, token, self.publish()))
-            .await?;
-        reply::release(BACKEND, r)
-    }
-
-    async fn extend(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<ExtendOutcome, BackendError> {
-        let r = self
-            .inner
-            .commands
-            .run(calls::extend(key, token, ttl))
-            .await?;
-        reply::extend(BACKEND, r)
-    }
-
-    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        let r = self.inner.commands.run(calls::inspect(key)).await?;
-        let mut info = reply::inspect(BACKEND, r)?;
-        if !self.inner.fencing
-            && let Some(info) = info.as_mut()
-        {
-            info.fencing = None;
-        }
-        Ok(info)
-    }
-
-    async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        match &self.inner.hub {
-            Some((hub, _)) => hub.watch(lock_lua::release_channel(key)).await,
-            None => Err(BackendError::unsupported(BACKEND, "watch_release")),
-        }
-    }
-}
+lock_lua::delegate_lock_backend!(RedisBackend => inner);

@@ -1,12 +1,11 @@
 //! The connection scripts run on, whichever kind the user brought.
 
-use lock_core::BackendError;
-use lock_lua::{Call, Reply};
+use lock_core::{BackendError, async_trait};
+use lock_lua::{Call, Reply, ScriptRunner};
 use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
 use redis::{Cmd, ErrorKind, RedisResult, ServerErrorKind, Value};
 
 use crate::errors::map;
-use crate::value::reply;
 
 /// Where commands go.
 #[derive(Clone)]
@@ -48,20 +47,9 @@ async fn eval(conn: &mut impl ConnectionLike, call: &Call) -> RedisResult<Value>
     }
 }
 
-impl Commands {
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            Self::Manager(_) => "connection manager",
-            Self::Multiplexed(_) => "multiplexed connection",
-            #[cfg(feature = "deadpool")]
-            Self::Pool(_) => "deadpool pool",
-            #[cfg(feature = "cluster")]
-            Self::Cluster(_) => "cluster connection",
-        }
-    }
-
-    /// Runs a script call.
-    pub(crate) async fn run(&self, call: Call) -> Result<Reply, BackendError> {
+#[async_trait]
+impl ScriptRunner for Commands {
+    async fn run(&self, call: Call) -> Result<Reply, BackendError> {
         let value = match self {
             Self::Manager(c) => eval(&mut c.clone(), &call).await,
             Self::Multiplexed(c) => eval(&mut c.clone(), &call).await,
@@ -73,6 +61,19 @@ impl Commands {
         Ok(reply(value.map_err(map)?))
     }
 
+    fn describe(&self) -> &'static str {
+        match self {
+            Self::Manager(_) => "connection manager",
+            Self::Multiplexed(_) => "multiplexed connection",
+            #[cfg(feature = "deadpool")]
+            Self::Pool(_) => "deadpool pool",
+            #[cfg(feature = "cluster")]
+            Self::Cluster(_) => "cluster connection",
+        }
+    }
+}
+
+impl Commands {
     /// Runs any command.
     pub(crate) async fn query(&self, cmd: &Cmd) -> Result<Value, BackendError> {
         let value = match self {
@@ -106,5 +107,29 @@ fn pool_error(e: deadpool_redis::PoolError) -> BackendError {
             other.to_string(),
         )
         .with_temporary(false),
+    }
+}
+
+fn reply(value: Value) -> Reply {
+    match value {
+        Value::Nil => Reply::Nil,
+        Value::Int(n) => Reply::Int(n),
+        Value::Boolean(b) => Reply::Int(i64::from(b)),
+        Value::BulkString(data) => Reply::Data(data),
+        Value::SimpleString(text) => Reply::Data(text.into_bytes()),
+        Value::VerbatimString { text, .. } => Reply::Data(text.into_bytes()),
+        Value::Okay => Reply::Data(b"OK".to_vec()),
+        Value::Double(d) => Reply::Data(d.to_string().into_bytes()),
+        Value::Array(items) | Value::Set(items) => {
+            Reply::Array(items.into_iter().map(reply).collect())
+        }
+        Value::Map(pairs) => Reply::Array(
+            pairs
+                .into_iter()
+                .flat_map(|(k, v)| [reply(k), reply(v)])
+                .collect(),
+        ),
+        Value::Attribute { data, .. } => reply(*data),
+        other => Reply::Data(format!("{other:?}").into_bytes()),
     }
 }

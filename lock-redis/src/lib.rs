@@ -46,7 +46,6 @@ mod commands;
 mod constructors;
 mod errors;
 mod notify;
-mod value;
 
 pub use backend::RedisBackend;
 pub use lock_core::*;

@@ -1,0 +1,89 @@
+//! `FredBackend`: the `LockBackend` over the `fred` crate.
+
+use std::fmt;
+use std::sync::Arc;
+
+use fred::clients::Client;
+use fred::interfaces::ClientLike;
+use lock_lua::{Publish, ReleaseHub, ScriptBackend};
+
+use crate::BACKEND;
+use crate::commands::Commands;
+use crate::notify::FredSubscriber;
+
+/// Locks in Redis through the `fred` crate: one non-generic type over a client or a pool, for
+/// standalone servers, Redis Cluster and Sentinel alike, usable as `Arc<dyn LockBackend>`. Cheap
+/// to clone.
+///
+/// Every primitive is one `EVALSHA` round trip (`SCRIPT LOAD`ed on `NOSCRIPT`, on every primary
+/// of a cluster, pools included). Capabilities: fencing tokens (unless
+/// [`FredBackend::without_fencing`]) and release notification through a `SubscriberClient` built
+/// from the command client's configuration, so it follows the same cluster or Sentinel master;
+/// on a cluster it uses sharded pub/sub.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use lock_fred::{FredBackend, LockManager};
+///
+/// # async fn demo() -> Result<(), lock_fred::Error> {
+/// let locks = LockManager::new(FredBackend::connect("redis://127.0.0.1:6379").await?);
+/// let guard = locks.lock("jobs:42").wait(Duration::from_secs(5)).acquire().await?;
+/// guard.release().await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct FredBackend {
+    inner: Arc<ScriptBackend<Commands>>,
+}
+
+impl FredBackend {
+    /// Wraps `commands`, with notifications through a subscriber built like `like`.
+    pub(crate) fn assemble(commands: Commands, like: &Client) -> Self {
+        let sharded = like.client_config().server.is_clustered();
+        let subscriber = FredSubscriber {
+            config: like.client_config(),
+            performance: like.perf_config(),
+            connection: like.connection_config().clone(),
+            policy: like.client_reconnect_policy(),
+            sharded,
+        };
+        let publish = if sharded {
+            Publish::Sharded
+        } else {
+            Publish::Classic
+        };
+        let backend = ScriptBackend::new(BACKEND, commands)
+            .with_notifications(ReleaseHub::new(BACKEND, subscriber), publish);
+        Self {
+            inner: Arc::new(backend),
+        }
+    }
+
+    /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
+    pub fn without_fencing(self) -> Self {
+        Self {
+            inner: Arc::new(Arc::unwrap_or_clone(self.inner).with_fencing(false)),
+        }
+    }
+
+    /// A client of the backend (the next one of a pool), for tools and tests.
+    pub fn client(&self) -> &Client {
+        self.inner.runner().client()
+    }
+
+    /// How many lock channels have waiters subscribed right now.
+    pub fn subscribed_channels(&self) -> usize {
+        self.inner
+            .notifications()
+            .map_or(0, |(hub, _)| hub.channels())
+    }
+}
+
+impl fmt::Debug for FredBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("FredBackend").field(&self.inner).finish()
+    }
+}
+
+lock_lua::delegate_lock_backend!(FredBackend => inner);

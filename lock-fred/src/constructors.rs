@@ -1,0 +1,65 @@
+//! Ways to build a `FredBackend`.
+
+use std::time::Duration;
+
+use fred::clients::{Client, Pool};
+use fred::interfaces::ClientLike;
+use fred::types::Builder;
+use fred::types::config::{Config, ReconnectPolicy};
+use lock_core::BackendError;
+
+use crate::backend::FredBackend;
+use crate::commands::Commands;
+use crate::errors::map;
+
+/// How long a command may wait for its reply in clients this crate builds.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn builder(config: Config) -> Builder {
+    let mut builder = Builder::from_config(config);
+    builder
+        .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
+        .with_connection_config(|c| {
+            c.connection_timeout = Duration::from_secs(1);
+            c.internal_command_timeout = Duration::from_secs(2);
+        })
+        .set_policy(ReconnectPolicy::new_exponential(0, 20, 1_000, 2));
+    builder
+}
+
+impl FredBackend {
+    /// Connects by URL: `redis://` or `rediss://` for a server, `redis-cluster://host:port?node=...`
+    /// for a cluster, `redis-sentinel://host:port?node=...&sentinelServiceName=mymaster` for a
+    /// Sentinel-managed master (see `fred::types::config::Config::from_url`). Commands time out
+    /// after [`COMMAND_TIMEOUT`]; the client reconnects on its own.
+    pub async fn connect(url: &str) -> Result<Self, BackendError> {
+        Self::connect_config(Config::from_url(url).map_err(map)?).await
+    }
+
+    /// Connects with a fred `Config`: `ServerConfig::Centralized`, `Clustered` or `Sentinel`.
+    pub async fn connect_config(config: Config) -> Result<Self, BackendError> {
+        let client = builder(config).build().map_err(map)?;
+        client.init().await.map_err(map)?;
+        Ok(Self::from_client(client))
+    }
+
+    /// From a connected `fred::clients::Client` (call `init` first). Release notification opens
+    /// a `SubscriberClient` with the same configuration when first needed.
+    pub fn from_client(client: Client) -> Self {
+        let like = client.clone();
+        Self::assemble(Commands::Client(client), &like)
+    }
+
+    /// From a connected `fred::clients::Pool`: each primitive goes to the pool's next client.
+    pub fn from_pool(pool: Pool) -> Self {
+        let like = pool.next().clone();
+        Self::assemble(Commands::Pool(pool), &like)
+    }
+
+    /// A pool of `size` clients built from `config`, connected.
+    pub async fn connect_pool(config: Config, size: usize) -> Result<Self, BackendError> {
+        let pool = builder(config).build_pool(size).map_err(map)?;
+        pool.init().await.map_err(map)?;
+        Ok(Self::from_pool(pool))
+    }
+}
