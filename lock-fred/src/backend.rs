@@ -25,7 +25,8 @@ use crate::notify::FredSubscriber;
 /// use std::time::Duration;
 /// use lock_fred::{FredBackend, LockManager};
 ///
-/// # async fn demo() -> Result<(), lock_fred::Error> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lock_fred::Error> {
 /// let locks = LockManager::new(FredBackend::connect("redis://127.0.0.1:6379").await?);
 /// let guard = locks.lock("jobs:42").wait(Duration::from_secs(5)).acquire().await?;
 /// guard.release().await?;

@@ -59,10 +59,14 @@ impl SubscriberLink for FredLink {
 #[async_trait]
 impl SubscriberFactory for FredSubscriber {
     async fn connect(&self) -> Result<(Box<dyn SubscriberLink>, SubscriberEvents), BackendError> {
+        // One attempt per command: fred re-sends a retried SUBSCRIBE without its arguments.
+        // A failed subscribe makes the hub open a new client instead.
+        let mut connection = self.connection.clone();
+        connection.max_command_attempts = 1;
         let client = SubscriberClient::new(
             self.config.clone(),
             Some(self.performance.clone()),
-            Some(self.connection.clone()),
+            Some(connection),
             self.policy.clone(),
         );
         let _connection = client.init().await.map_err(map)?;

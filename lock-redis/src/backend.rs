@@ -19,9 +19,11 @@ use crate::commands::Commands;
 /// with [`RedisBackend::with_notifications`]).
 ///
 /// ```no_run
-/// /// use lock_redis::{LockManager, RedisBackend};
+/// use std::time::Duration;
+/// use lock_redis::{LockManager, RedisBackend};
 ///
-/// # async fn demo() -> Result<(), lock_redis::Error> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lock_redis::Error> {
 /// let backend = RedisBackend::connect("redis://127.0.0.1:6379/").await?;
 /// let locks = LockManager::new(backend);
 /// if let Some(guard) = locks.try_lock("jobs:42", Duration::from_secs(10)).await? {

@@ -47,16 +47,25 @@ async fn eval(conn: &mut impl ConnectionLike, call: &Call) -> RedisResult<Value>
     }
 }
 
+/// Whether the connection broke (rather than the server answering an error or timing out): the
+/// connection manager, pool and cluster client then reconnect on the next command.
+fn connection_lost(e: &redis::RedisError) -> bool {
+    !e.is_timeout() && (e.is_connection_dropped() || e.is_io_error() || e.is_connection_refusal())
+}
+
 #[async_trait]
 impl ScriptRunner for Commands {
+    /// Runs the call; if the connection turns out to be broken (a restart, a killed
+    /// connection), runs it once more on a fresh one. The scripts are idempotent for one token,
+    /// so a call that was applied before the break is safe to repeat (a repeated release then
+    /// reports `NotHeld`).
     async fn run(&self, call: Call) -> Result<Reply, BackendError> {
-        let value = match self {
-            Self::Manager(c) => eval(&mut c.clone(), &call).await,
-            Self::Multiplexed(c) => eval(&mut c.clone(), &call).await,
-            #[cfg(feature = "deadpool")]
-            Self::Pool(pool) => eval(&mut pool.get().await.map_err(pool_error)?, &call).await,
-            #[cfg(feature = "cluster")]
-            Self::Cluster(c) => eval(&mut c.clone(), &call).await,
+        let value = match self.eval(&call).await {
+            Err(e) if connection_lost(&e) => {
+                tracing::debug!(error = %e, "connection lost; retrying once on a new one");
+                self.eval(&call).await
+            }
+            other => other,
         };
         Ok(reply(value.map_err(map)?))
     }
@@ -74,6 +83,23 @@ impl ScriptRunner for Commands {
 }
 
 impl Commands {
+    async fn eval(&self, call: &Call) -> RedisResult<Value> {
+        match self {
+            Self::Manager(c) => eval(&mut c.clone(), call).await,
+            Self::Multiplexed(c) => eval(&mut c.clone(), call).await,
+            #[cfg(feature = "deadpool")]
+            Self::Pool(pool) => match pool.get().await {
+                Ok(mut conn) => eval(&mut conn, call).await,
+                Err(deadpool_redis::PoolError::Backend(e)) => Err(e),
+                Err(e) => Err(redis::RedisError::from(std::io::Error::other(
+                    e.to_string(),
+                ))),
+            },
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => eval(&mut c.clone(), call).await,
+        }
+    }
+
     /// Runs any command.
     pub(crate) async fn query(&self, cmd: &Cmd) -> Result<Value, BackendError> {
         let value = match self {

@@ -81,15 +81,18 @@ macro_rules! check {
 /// Fails the case unless the two values are equal: `check_eq!(left, right, "what")`.
 #[macro_export]
 macro_rules! check_eq {
-    ($left:expr, $right:expr, $($msg:tt)+) => {{
-        let (left, right) = (&$left, &$right);
-        if left != right {
-            return Err($crate::Failure::new(
-                format!("{}: expected {:?}, got {:?}", format!($($msg)+), right, left),
-                concat!(file!(), ":", line!()),
-            ));
+    ($left:expr, $right:expr, $($msg:tt)+) => {
+        match (&$left, &$right) {
+            (left, right) => {
+                if left != right {
+                    return Err($crate::Failure::new(
+                        format!("{}: expected {:?}, got {:?}", format!($($msg)+), right, left),
+                        concat!(file!(), ":", line!()),
+                    ));
+                }
+            }
         }
-    }};
+    };
 }
 
 /// Fails the case with a message: `fail!("format", args...)`.

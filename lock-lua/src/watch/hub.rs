@@ -226,71 +226,125 @@ async fn next_event(events: &mut Option<SubscriberEvents>) -> Option<SubscriberE
     }
 }
 
+/// The subscriber connection, opened when first needed.
+struct Connection {
+    factory: Arc<dyn SubscriberFactory>,
+    slots: Arc<Mutex<Slots>>,
+    backend: &'static str,
+    link: Option<Box<dyn SubscriberLink>>,
+    events: Option<SubscriberEvents>,
+}
+
+impl Connection {
+    fn timed_out(&self, what: &str) -> BackendError {
+        BackendError::new(
+            self.backend,
+            BackendErrorKind::Timeout,
+            format!("{what} took longer than {SUBSCRIBE_TIMEOUT:?}"),
+        )
+    }
+
+    /// Drops the connection: its subscriptions are gone, so every waiter is woken and every
+    /// slot forgotten (they subscribe again on the next connection), except `keep`, which the
+    /// caller is about to subscribe again.
+    async fn reset(&mut self, keep: Option<&[u8]>) {
+        tracing::debug!(
+            backend = self.backend,
+            "subscriber connection lost; waking every waiter"
+        );
+        self.events = None;
+        {
+            let mut slots = lock(&self.slots);
+            for slot in slots.values() {
+                slot.notify.notify_waiters();
+            }
+            slots.retain(|channel, _| Some(channel.as_slice()) == keep);
+        }
+        if let Some(old) = self.link.take() {
+            let _ = tokio::time::timeout(SUBSCRIBE_TIMEOUT, old.close()).await;
+        }
+    }
+
+    async fn subscribe_once(&mut self, channel: &[u8]) -> Result<(), BackendError> {
+        if self.link.is_none() {
+            let (link, events) = tokio::time::timeout(SUBSCRIBE_TIMEOUT, self.factory.connect())
+                .await
+                .map_err(|_| self.timed_out("opening the subscriber connection"))??;
+            self.link = Some(link);
+            self.events = Some(events);
+        }
+        let Some(link) = self.link.as_ref() else {
+            return Err(BackendError::new(
+                self.backend,
+                BackendErrorKind::Connection,
+                "no subscriber connection",
+            ));
+        };
+        tokio::time::timeout(SUBSCRIBE_TIMEOUT, link.subscribe(channel))
+            .await
+            .map_err(|_| self.timed_out("subscribing"))?
+    }
+
+    /// Subscribes; if that fails on an existing connection, once more on a new one (a broken
+    /// connection, or a client library confused by a reconnect, fails this way).
+    async fn subscribe(&mut self, channel: &[u8]) -> Result<(), BackendError> {
+        match self.subscribe_once(channel).await {
+            Err(e) if self.link.is_some() => {
+                tracing::debug!(backend = self.backend, error = %e, "subscribe failed; retrying on a new connection");
+                self.reset(Some(channel)).await;
+                self.subscribe_once(channel).await
+            }
+            other => other,
+        }
+    }
+
+    async fn unsubscribe(&mut self, channel: &[u8]) {
+        let Some(link) = self.link.as_ref() else {
+            return;
+        };
+        match tokio::time::timeout(SUBSCRIBE_TIMEOUT, link.unsubscribe(channel)).await {
+            Ok(Ok(())) => {}
+            // A broken connection unsubscribed everything already; start over on the next watch.
+            _ => self.reset(None).await,
+        }
+    }
+}
+
 async fn run(
     factory: Arc<dyn SubscriberFactory>,
     slots: Arc<Mutex<Slots>>,
     mut ops: mpsc::UnboundedReceiver<Op>,
     backend: &'static str,
 ) {
-    let timed_out = |what: &str| {
-        BackendError::new(
-            backend,
-            BackendErrorKind::Timeout,
-            format!("{what} took longer than {SUBSCRIBE_TIMEOUT:?}"),
-        )
+    let mut conn = Connection {
+        factory,
+        slots: slots.clone(),
+        backend,
+        link: None,
+        events: None,
     };
-    let mut link: Option<Box<dyn SubscriberLink>> = None;
-    let mut events: Option<SubscriberEvents> = None;
     loop {
         tokio::select! {
             op = ops.recv() => match op {
                 None => break,
                 Some(Op::Subscribe { channel, done }) => {
-                    if link.is_none() {
-                        match tokio::time::timeout(SUBSCRIBE_TIMEOUT, factory.connect()).await {
-                            Ok(Ok((l, e))) => {
-                                link = Some(l);
-                                events = Some(e);
-                            }
-                            Ok(Err(e)) => {
-                                let _ = done.send(Err(e));
-                                continue;
-                            }
-                            Err(_) => {
-                                let _ = done.send(Err(timed_out("opening the subscriber connection")));
-                                continue;
-                            }
-                        }
-                    }
-                    let Some(active) = link.as_ref() else { continue };
-                    let result = tokio::time::timeout(SUBSCRIBE_TIMEOUT, active.subscribe(&channel))
-                        .await
-                        .unwrap_or_else(|_| Err(timed_out("subscribing")));
+                    let result = conn.subscribe(&channel).await;
                     let _ = done.send(result);
                 }
-                Some(Op::Unsubscribe { channel }) => {
-                    if let Some(active) = link.as_ref() {
-                        let _ = tokio::time::timeout(SUBSCRIBE_TIMEOUT, active.unsubscribe(&channel)).await;
-                    }
-                }
+                Some(Op::Unsubscribe { channel }) => conn.unsubscribe(&channel).await,
             },
-            event = next_event(&mut events) => match event {
+            event = next_event(&mut conn.events) => match event {
                 Some(SubscriberEvent::Message(channel)) => {
                     if let Some(slot) = lock(&slots).get(&channel) {
                         slot.notify.notify_waiters();
                     }
                 }
                 Some(SubscriberEvent::Resynced) => wake_all(&slots, false),
-                None => {
-                    tracing::debug!(backend, "subscriber connection lost; waking every waiter");
-                    link = None;
-                    events = None;
-                    wake_all(&slots, true);
-                }
+                None => conn.reset(None).await,
             },
         }
     }
-    if let Some(active) = link {
-        active.close().await;
+    if let Some(link) = conn.link {
+        link.close().await;
     }
 }

@@ -4,7 +4,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use lock_core::{DynLockBackend, LockBackend};
 
 use super::case::{CASES, Case};
@@ -72,36 +71,31 @@ pub async fn run_case(case: &Case, backend: Arc<DynLockBackend>) -> CaseOutcome 
 /// # }
 /// ```
 pub async fn run_suite(backend: Arc<DynLockBackend>, options: &SuiteOptions) -> SuiteReport {
-    let selected: Vec<&Case> = CASES
-        .iter()
-        .filter(|c| {
-            options
-                .filter
-                .as_ref()
-                .is_none_or(|f| c.name.contains(f.as_str()))
-        })
-        .collect();
-    let mut results: Vec<(usize, CaseReport)> =
-        futures_util::stream::iter(selected.into_iter().enumerate())
-            .map(|(i, case)| {
-                let backend = backend.clone();
-                async move {
-                    (
-                        i,
-                        CaseReport {
-                            name: case.name,
-                            outcome: run_case(case, backend).await,
-                        },
-                    )
-                }
-            })
-            .buffer_unordered(options.concurrency.max(1))
-            .collect()
-            .await;
-    results.sort_by_key(|(i, _)| *i);
-    SuiteReport {
-        cases: results.into_iter().map(|(_, r)| r).collect(),
+    let slots = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    let mut running = Vec::new();
+    for case in CASES.iter().filter(|c| {
+        options
+            .filter
+            .as_ref()
+            .is_none_or(|f| c.name.contains(f.as_str()))
+    }) {
+        let (backend, slots) = (backend.clone(), slots.clone());
+        running.push((
+            case.name,
+            tokio::spawn(async move {
+                let _slot = slots.acquire_owned().await;
+                run_case(case, backend).await
+            }),
+        ));
     }
+    let mut cases = Vec::new();
+    for (name, task) in running {
+        let outcome = task
+            .await
+            .unwrap_or_else(|e| CaseOutcome::Failed(format!("the case panicked: {e}")));
+        cases.push(CaseReport { name, outcome });
+    }
+    SuiteReport { cases }
 }
 
 /// Runs the case called `name` on a new runtime with a backend from `factory`; panics when it

@@ -1,0 +1,221 @@
+//! Living with other clients on one Redis: interop, what is stored, foreign data, hostile input.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lock_core::{BackendErrorKind, DynLockBackend, LockManager, LockToken};
+
+use super::Connectors;
+use super::util::{admin, fail_io, shared};
+use crate::failure::{CaseResult, Failure};
+use crate::server::RespValue;
+use crate::{check, check_eq, fail};
+
+fn unique_name(what: &str) -> String {
+    format!("redis-check:{what}:{:016x}", rand::random::<u64>())
+}
+
+async fn manager(
+    c: &Connectors,
+    url: String,
+) -> Result<(Arc<DynLockBackend>, LockManager), Failure> {
+    let backend = (c.standalone)(url).await?;
+    Ok((backend.clone(), LockManager::from_shared(backend)))
+}
+
+/// A foreign client doing plain `SET lock:<name> <value> NX PX` (the Go original, redsync,
+/// python-redis-lock...) blocks our acquire, and our lock blocks it.
+pub async fn foreign_clients_exclude_and_are_excluded(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let (_, locks) = manager(c, server.url()).await?;
+    let mut admin = admin(server)?;
+    let name = unique_name("interop");
+    let key = format!("lock:{name}");
+
+    let set = admin
+        .cmd(&["SET", &key, "held-by-go-service", "NX", "PX", "5000"])
+        .map_err(fail_io)?;
+    check_eq!(
+        set.text().as_deref(),
+        Some("OK"),
+        "foreign SET NX PX on a free key"
+    );
+    check!(
+        locks
+            .try_lock(&name, Duration::from_secs(10))
+            .await?
+            .is_none(),
+        "we acquired a lock a foreign client holds"
+    );
+    let info = locks
+        .info(&name)
+        .await?
+        .ok_or_else(|| Failure::new("no info for a foreign lock", "info"))?;
+    check_eq!(
+        info.holder.as_bytes(),
+        b"held-by-go-service",
+        "holder of a foreign lock"
+    );
+    check!(
+        info.ttl_remaining
+            .is_some_and(|t| t <= Duration::from_secs(5)),
+        "ttl of a foreign lock: {:?}",
+        info.ttl_remaining
+    );
+    admin.cmd(&["DEL", &key]).map_err(fail_io)?;
+
+    let guard = locks
+        .try_lock(&name, Duration::from_secs(10))
+        .await?
+        .ok_or_else(|| Failure::new("free lock refused", "interop"))?;
+    let set = admin
+        .cmd(&["SET", &key, "go", "NX", "PX", "5000"])
+        .map_err(fail_io)?;
+    check_eq!(set, RespValue::Bulk(None), "a foreign SET NX on our lock");
+    guard.release().await?;
+    let set = admin
+        .cmd(&["SET", &key, "go", "NX", "PX", "5000"])
+        .map_err(fail_io)?;
+    check_eq!(
+        set.text().as_deref(),
+        Some("OK"),
+        "a foreign SET NX after our release"
+    );
+    admin.cmd(&["DEL", &key]).map_err(fail_io)?;
+    Ok(())
+}
+
+/// What we store at `lock:<name>` is our token as a plain string with a `PX` ttl, readable by
+/// anyone (`GET`, `PTTL`), and gone after release.
+pub async fn lock_value_is_the_plain_token(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let (_, locks) = manager(c, server.url()).await?;
+    let mut admin = admin(server)?;
+    let name = unique_name("plain");
+    let key = format!("lock:{name}");
+    let guard = locks
+        .try_lock(&name, Duration::from_secs(10))
+        .await?
+        .ok_or_else(|| Failure::new("free lock refused", "plain"))?;
+    check_eq!(
+        admin
+            .cmd(&["TYPE", &key])
+            .map_err(fail_io)?
+            .text()
+            .as_deref(),
+        Some("string"),
+        "type of the lock key"
+    );
+    let value = admin.cmd(&["GET", &key]).map_err(fail_io)?;
+    check_eq!(
+        value,
+        RespValue::Bulk(Some(guard.token().as_bytes().to_vec())),
+        "value of the lock key"
+    );
+    let pttl = admin
+        .cmd(&["PTTL", &key])
+        .map_err(fail_io)?
+        .int()
+        .unwrap_or(-3);
+    check!(
+        pttl > 9_000 && pttl <= 10_000,
+        "PTTL of a 10 s lock: {pttl}"
+    );
+    guard.release().await?;
+    check_eq!(
+        admin.cmd(&["EXISTS", &key]).map_err(fail_io)?.int(),
+        Some(0),
+        "lock key exists after release"
+    );
+    Ok(())
+}
+
+/// A key of another type under a lock's name is a clear, permanent error (not endless
+/// contention), and a foreign lock without expiry reads as held with no ttl.
+pub async fn foreign_data_is_a_clear_error(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let (backend, locks) = manager(c, server.url()).await?;
+    let mut admin = admin(server)?;
+    let name = unique_name("wrongtype");
+    admin
+        .cmd(&["HSET", &format!("lock:{name}"), "field", "value"])
+        .map_err(fail_io)?;
+    let key = locks.key(&name)?;
+    match backend
+        .try_acquire(&key, &LockToken::generate()?, Duration::from_secs(1))
+        .await
+    {
+        Err(e) if e.kind() == BackendErrorKind::WrongType && !e.is_temporary() => {}
+        Err(e) => fail!(
+            "expected a permanent WrongType error, got {:?} (temporary {}): {e}",
+            e.kind(),
+            e.is_temporary()
+        ),
+        Ok(outcome) => fail!("a hash under the lock key was answered with {outcome:?}"),
+    }
+    let started = tokio::time::Instant::now();
+    let waited = locks
+        .lock(&name)
+        .wait(Duration::from_secs(5))
+        .acquire()
+        .await;
+    check!(
+        waited.is_err() && started.elapsed() < Duration::from_secs(1),
+        "acquire on foreign data: {waited:?} after {:?}",
+        started.elapsed()
+    );
+
+    let name = unique_name("no-expiry");
+    admin
+        .cmd(&["SET", &format!("lock:{name}"), "forever"])
+        .map_err(fail_io)?;
+    let info = locks
+        .info(&name)
+        .await?
+        .ok_or_else(|| Failure::new("no info for a key without expiry", "info"))?;
+    check_eq!(info.ttl_remaining, None, "ttl of a key without expiry");
+    check!(
+        locks
+            .try_lock(&name, Duration::from_secs(1))
+            .await?
+            .is_none(),
+        "acquired a key held forever"
+    );
+    admin
+        .cmd(&["DEL", &format!("lock:{name}")])
+        .map_err(fail_io)?;
+    Ok(())
+}
+
+/// Names and tokens that look like Lua are only data: nothing outside the lock is touched.
+pub async fn hostile_input_is_inert(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let (backend, locks) = manager(c, server.url()).await?;
+    let mut admin = admin(server)?;
+    let canary = format!("canary:{:016x}", rand::random::<u64>());
+    admin.cmd(&["SET", &canary, "alive"]).map_err(fail_io)?;
+    let name = "x') redis.call('flushall') --\"]] redis.call('flushdb') --";
+    let token = LockToken::from_user("') redis.call('flushall') -- ]]\" pad pad")?;
+    let key = locks.key(name)?;
+    backend
+        .try_acquire(&key, &token, Duration::from_secs(5))
+        .await?;
+    backend.extend(&key, &token, Duration::from_secs(5)).await?;
+    let info = backend
+        .inspect(&key)
+        .await?
+        .ok_or_else(|| Failure::new("hostile lock not found", "inspect"))?;
+    check_eq!(info.holder, token, "holder of the hostile lock");
+    backend.release(&key, &token).await?;
+    check_eq!(
+        admin
+            .cmd(&["GET", &canary])
+            .map_err(fail_io)?
+            .text()
+            .as_deref(),
+        Some("alive"),
+        "canary after hostile input"
+    );
+    admin.cmd(&["DEL", &canary]).map_err(fail_io)?;
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! Checks that only make sense on real Redis, for any Redis-protocol backend: interoperation
+//! with other clients, recovery from restarts and killed connections, release notification
+//! that leaves no channel behind, least-privilege ACL users, and keys holding foreign data.
+//!
+//! A backend crate runs all of them with one macro, given how to connect:
+//!
+//! ```ignore
+//! lock_testkit::redis_checks!(lock_testkit::redis_checks::Connectors {
+//!     standalone: Box::new(|url| Box::pin(async move { Ok(Arc::new(MyBackend::connect(&url).await?) as _) })),
+//!     cluster: Box::new(|urls| Box::pin(async move { Ok(Arc::new(MyBackend::cluster(urls).await?) as _) })),
+//! });
+//! ```
+
+mod acl;
+mod connectors;
+mod foreign;
+mod notify;
+mod recovery;
+mod runner;
+mod util;
+
+pub use acl::{LEAST_PRIVILEGE_RULES, least_privilege_user_runs_the_suite};
+pub use connectors::{Connectors, Factory};
+pub use foreign::{
+    foreign_clients_exclude_and_are_excluded, foreign_data_is_a_clear_error,
+    hostile_input_is_inert, lock_value_is_the_plain_token,
+};
+pub use notify::{notification_leaves_no_channels, sharded_notification_leaves_no_channels};
+pub use recovery::{
+    killed_connections_are_recovered, script_flush_is_recovered, server_restart_is_recovered,
+};
+#[doc(hidden)]
+pub use runner::run_check;
+
+/// Generates one `#[test]` per Redis check, each on its own runtime; `$connectors` is an
+/// expression building a [`Connectors`], evaluated in each test.
+#[macro_export]
+macro_rules! redis_checks {
+    ($connectors:expr $(,)?) => {
+        $crate::__redis_check_tests!($connectors;
+            foreign_clients_exclude_and_are_excluded,
+            lock_value_is_the_plain_token,
+            foreign_data_is_a_clear_error,
+            hostile_input_is_inert,
+            script_flush_is_recovered,
+            server_restart_is_recovered,
+            killed_connections_are_recovered,
+            notification_leaves_no_channels,
+            sharded_notification_leaves_no_channels,
+            least_privilege_user_runs_the_suite,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __redis_check_tests {
+    ($connectors:expr; $($check:ident,)*) => {
+        $(
+            #[test]
+            fn $check() {
+                $crate::redis_checks::run_check(stringify!($check), || $connectors);
+            }
+        )*
+    };
+}

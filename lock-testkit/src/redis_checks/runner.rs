@@ -1,0 +1,77 @@
+//! Running one check by name.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use super::Connectors;
+use crate::failure::CaseResult;
+use crate::server::redis_available;
+
+type Check = for<'a> fn(&'a Connectors) -> BoxFuture<'a, CaseResult>;
+
+fn find(name: &str) -> Option<Check> {
+    let checks: [(&str, Check); 10] = [
+        ("foreign_clients_exclude_and_are_excluded", |c| {
+            Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
+        }),
+        ("lock_value_is_the_plain_token", |c| {
+            Box::pin(super::lock_value_is_the_plain_token(c))
+        }),
+        ("foreign_data_is_a_clear_error", |c| {
+            Box::pin(super::foreign_data_is_a_clear_error(c))
+        }),
+        ("hostile_input_is_inert", |c| {
+            Box::pin(super::hostile_input_is_inert(c))
+        }),
+        ("script_flush_is_recovered", |c| {
+            Box::pin(super::script_flush_is_recovered(c))
+        }),
+        ("server_restart_is_recovered", |c| {
+            Box::pin(super::server_restart_is_recovered(c))
+        }),
+        ("killed_connections_are_recovered", |c| {
+            Box::pin(super::killed_connections_are_recovered(c))
+        }),
+        ("notification_leaves_no_channels", |c| {
+            Box::pin(super::notification_leaves_no_channels(c))
+        }),
+        ("sharded_notification_leaves_no_channels", |c| {
+            Box::pin(super::sharded_notification_leaves_no_channels(c))
+        }),
+        ("least_privilege_user_runs_the_suite", |c| {
+            Box::pin(super::least_privilege_user_runs_the_suite(c))
+        }),
+    ];
+    checks
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, check)| check)
+}
+
+/// Runs the check called `name` (the body of each test `redis_checks!` generates): skipped when
+/// no Redis is installed, a panic when it fails.
+pub fn run_check(name: &str, connectors: impl FnOnce() -> Connectors) {
+    if !redis_available() {
+        return;
+    }
+    let Some(check) = find(name) else {
+        panic!("lock-testkit has no Redis check named `{name}`")
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
+    let connectors = connectors();
+    let result = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(120), check(&connectors)).await
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(failure)) if failure.is_skip() => eprintln!("SKIP {name}: {}", failure.message()),
+        Ok(Err(failure)) => panic!("Redis check `{name}` failed: {failure}"),
+        Err(_) => panic!("Redis check `{name}` did not finish within 120 s"),
+    }
+}
