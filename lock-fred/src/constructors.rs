@@ -32,11 +32,38 @@ impl FredBackend {
     /// for a cluster, `redis-sentinel://host:port?node=...&sentinelServiceName=mymaster` for a
     /// Sentinel-managed master (see `fred::types::config::Config::from_url`). Commands time out
     /// after [`COMMAND_TIMEOUT`]; the client reconnects on its own.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_fred::FredBackend;
+    /// let standalone = FredBackend::connect("redis://127.0.0.1:6379").await?;
+    /// let cluster = FredBackend::connect("redis-cluster://127.0.0.1:7000?node=127.0.0.1:7001").await?;
+    /// let sentinel =
+    ///     FredBackend::connect("redis-sentinel://127.0.0.1:26379?node=127.0.0.1:26380&sentinelServiceName=mymaster").await?;
+    /// # let _ = (standalone, cluster, sentinel);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(url: &str) -> Result<Self, BackendError> {
         Self::connect_config(Config::from_url(url).map_err(map)?).await
     }
 
     /// Connects with a fred `Config`: `ServerConfig::Centralized`, `Clustered` or `Sentinel`.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_fred::fred::types::config::{Config, ServerConfig};
+    /// let config = Config {
+    ///     server: ServerConfig::new_sentinel(vec![("127.0.0.1", 26379), ("127.0.0.1", 26380)], "mymaster"),
+    ///     ..Config::default()
+    /// };
+    /// let backend = lock_fred::FredBackend::connect_config(config).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect_config(config: Config) -> Result<Self, BackendError> {
         let client = builder(config).build().map_err(map)?;
         client.init().await.map_err(map)?;
@@ -45,18 +72,52 @@ impl FredBackend {
 
     /// From a connected `fred::clients::Client` (call `init` first). Release notification opens
     /// a `SubscriberClient` with the same configuration when first needed.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_fred::fred::prelude::*;
+    /// let client = Builder::from_config(Config::from_url("redis://127.0.0.1:6379")?).build()?;
+    /// client.init().await?;
+    /// let backend = lock_fred::FredBackend::from_client(client);
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_client(client: Client) -> Self {
         let like = client.clone();
         Self::assemble(Commands::Client(client), &like)
     }
 
     /// From a connected `fred::clients::Pool`: each primitive goes to the pool's next client.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_fred::fred::prelude::*;
+    /// let pool = Builder::from_config(Config::from_url("redis://127.0.0.1:6379")?).build_pool(8)?;
+    /// pool.init().await?;
+    /// let backend = lock_fred::FredBackend::from_pool(pool);
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_pool(pool: Pool) -> Self {
         let like = pool.next().clone();
         Self::assemble(Commands::Pool(pool), &like)
     }
 
     /// A pool of `size` clients built from `config`, connected.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let config = lock_fred::fred::types::config::Config::from_url("redis://127.0.0.1:6379")?;
+    /// let backend = lock_fred::FredBackend::connect_pool(config, 8).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect_pool(config: Config, size: usize) -> Result<Self, BackendError> {
         let pool = builder(config).build_pool(size).map_err(map)?;
         pool.init().await.map_err(map)?;

@@ -2,7 +2,9 @@
 
 use lock_core::BackendError;
 use lock_lua::{Publish, ReleaseHub};
-use redis::aio::{ConnectionManager, MultiplexedConnection};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 
 use crate::BACKEND;
 use crate::backend::RedisBackend;
@@ -22,14 +24,42 @@ impl RedisBackend {
     /// `redis://user:password@127.0.0.1:6379/0`, `rediss://...` with a TLS feature of `redis`,
     /// or `redis+unix:///run/redis.sock`. Commands go through a `ConnectionManager` (reconnects on
     /// its own); release notification through a dedicated subscriber connection.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let backend = lock_redis::RedisBackend::connect("redis://127.0.0.1:6379/").await?;
+    /// let locks = lock_redis::LockManager::new(backend);
+    /// # let _ = locks;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(url: &str) -> Result<Self, BackendError> {
         let client = redis::Client::open(url).map_err(map)?;
         Self::from_client(client).await
     }
 
-    /// From a `redis::Client`: a `ConnectionManager` for commands, plus notifications.
+    /// From a `redis::Client`: a `ConnectionManager` for commands (connect timeout 1 s, reply
+    /// timeout 500 ms, reconnect delays from 10 ms up to 1 s), plus notifications. An unreachable
+    /// server is a temporary `Connection` error within about 2 s.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = lock_redis::redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let backend = lock_redis::RedisBackend::from_client(client).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn from_client(client: redis::Client) -> Result<Self, BackendError> {
-        let manager = client.get_connection_manager().await.map_err(map)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_millis(500)))
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_secs(1))
+            .set_number_of_retries(2);
+        let manager = client.get_connection_manager_with_config(config).await.map_err(map)?;
         Ok(Self::assemble(
             Commands::Manager(manager),
             Some(classic_hub(client)),
@@ -38,24 +68,67 @@ impl RedisBackend {
 
     /// From an existing `ConnectionManager` (no release notification unless
     /// [`RedisBackend::with_notifications`] adds it).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = lock_redis::redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let manager = client.get_connection_manager().await?;
+    /// let backend = lock_redis::RedisBackend::from_connection_manager(manager).with_notifications(client);
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_connection_manager(manager: ConnectionManager) -> Self {
         Self::assemble(Commands::Manager(manager), None)
     }
 
     /// From an existing `MultiplexedConnection` (no reconnection on failure; no release
     /// notification unless [`RedisBackend::with_notifications`] adds it).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = lock_redis::redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let connection = client.get_multiplexed_async_connection().await?;
+    /// let backend = lock_redis::RedisBackend::from_multiplexed(connection).with_notifications(client);
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_multiplexed(connection: MultiplexedConnection) -> Self {
         Self::assemble(Commands::Multiplexed(connection), None)
     }
 
     /// From a `deadpool_redis::Pool`: each primitive takes a pooled connection for one round
     /// trip (no release notification unless [`RedisBackend::with_notifications`] adds it).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = deadpool_redis::Config::from_url("redis://127.0.0.1:6379/")
+    ///     .create_pool(Some(deadpool_redis::Runtime::Tokio1))?;
+    /// let client = lock_redis::redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let backend = lock_redis::RedisBackend::from_pool(pool).with_notifications(client);
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "deadpool")]
     pub fn from_pool(pool: deadpool_redis::Pool) -> Self {
         Self::assemble(Commands::Pool(pool), None)
     }
 
     /// A `deadpool-redis` pool of `max_size` connections to `url`, with release notification.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let backend = lock_redis::RedisBackend::connect_pooled("redis://127.0.0.1:6379/", 16)?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "deadpool")]
     pub fn connect_pooled(url: &str, max_size: usize) -> Result<Self, BackendError> {
         let client = redis::Client::open(url).map_err(map)?;
@@ -79,6 +152,16 @@ impl RedisBackend {
     /// Connects to a Redis Cluster through any of its `nodes` (URLs). Every lock's keys live in
     /// one slot; release notification uses sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7+),
     /// so a wake-up reaches only the shard that owns the lock.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let nodes = ["redis://127.0.0.1:7000/", "redis://127.0.0.1:7001/", "redis://127.0.0.1:7002/"];
+    /// let backend = lock_redis::RedisBackend::connect_cluster(nodes).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "cluster")]
     pub async fn connect_cluster<I, T>(nodes: I) -> Result<Self, BackendError>
     where
@@ -101,6 +184,18 @@ impl RedisBackend {
 
     /// From an existing cluster connection (no release notification unless
     /// [`RedisBackend::with_cluster_notifications`] adds it).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let nodes = vec!["redis://127.0.0.1:7000/"];
+    /// let client = lock_redis::redis::cluster::ClusterClient::new(nodes.clone())?;
+    /// let connection = client.get_async_connection().await?;
+    /// let backend = lock_redis::RedisBackend::from_cluster_connection(connection).with_cluster_notifications(nodes)?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "cluster")]
     pub fn from_cluster_connection(connection: redis::cluster_async::ClusterConnection) -> Self {
         Self::assemble(Commands::Cluster(connection), None)
