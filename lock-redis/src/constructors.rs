@@ -59,7 +59,10 @@ impl RedisBackend {
             .set_min_delay(Duration::from_millis(10))
             .set_max_delay(Duration::from_secs(1))
             .set_number_of_retries(2);
-        let manager = client.get_connection_manager_with_config(config).await.map_err(map)?;
+        let manager = client
+            .get_connection_manager_with_config(config)
+            .await
+            .map_err(map)?;
         Ok(Self::assemble(
             Commands::Manager(manager),
             Some(classic_hub(client)),
