@@ -88,19 +88,22 @@ impl AdminConn {
         stream.set_read_timeout(Some(Duration::from_secs(10)))?;
         stream.set_write_timeout(Some(Duration::from_secs(10)))?;
         stream.set_nodelay(true)?;
-        let mut conn = Self {
-            reader: BufReader::new(stream),
-        };
+        let mut conn = Self { reader: BufReader::new(stream) };
         if let Some((user, password)) = auth {
             let reply = conn.cmd(&["AUTH", user, password])?;
             if reply.is_error() {
-                return Err(io::Error::new(
-                    io::ErrorKind::PermissionDenied,
-                    reply.to_string(),
-                ));
+                return Err(io::Error::new(io::ErrorKind::PermissionDenied, reply.to_string()));
             }
         }
         Ok(conn)
+    }
+
+    /// Sets the read and write timeout of every later command (10 s after
+    /// [`connect`](Self::connect)).
+    pub fn set_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        let stream = self.reader.get_ref();
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))
     }
 
     /// Sends one command of text arguments.
@@ -129,10 +132,7 @@ fn bad(what: impl Into<String>) -> io::Error {
 fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            "connection closed",
-        ));
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
     }
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
@@ -140,10 +140,7 @@ fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
 fn read_value(reader: &mut impl BufRead) -> io::Result<RespValue> {
     let line = read_line(reader)?;
     let (kind, rest) = line.split_at(1.min(line.len()));
-    let number = || {
-        rest.parse::<i64>()
-            .map_err(|_| bad(format!("bad RESP length in {line:?}")))
-    };
+    let number = || rest.parse::<i64>().map_err(|_| bad(format!("bad RESP length in {line:?}")));
     match kind {
         "+" => Ok(RespValue::Simple(rest.to_owned())),
         "-" => Ok(RespValue::Error(rest.to_owned())),
@@ -163,9 +160,7 @@ fn read_value(reader: &mut impl BufRead) -> io::Result<RespValue> {
             if len < 0 {
                 return Ok(RespValue::Array(None));
             }
-            let items = (0..len)
-                .map(|_| read_value(reader))
-                .collect::<io::Result<Vec<_>>>()?;
+            let items = (0..len).map(|_| read_value(reader)).collect::<io::Result<Vec<_>>>()?;
             Ok(RespValue::Array(Some(items)))
         }
         _ => Err(bad(format!("unexpected RESP line {line:?}"))),
