@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use fred::clients::Client;
 use fred::interfaces::ClientLike;
+use fred::types::config::{Config, Server, ServerConfig};
 use lock_lua::{Publish, ReleaseHub, ScriptBackend};
 
 use crate::BACKEND;
@@ -49,23 +50,16 @@ impl FredBackend {
             policy: like.client_reconnect_policy(),
             sharded,
         };
-        let publish = if sharded {
-            Publish::Sharded
-        } else {
-            Publish::Classic
-        };
+        let publish = if sharded { Publish::Sharded } else { Publish::Classic };
         let backend = ScriptBackend::new(BACKEND, commands)
+            .with_endpoint(endpoint(&like.client_config()))
             .with_notifications(ReleaseHub::new(BACKEND, subscriber), publish);
-        Self {
-            inner: Arc::new(backend),
-        }
+        Self { inner: Arc::new(backend) }
     }
 
     /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
     pub fn without_fencing(self) -> Self {
-        Self {
-            inner: Arc::new(Arc::unwrap_or_clone(self.inner).with_fencing(false)),
-        }
+        Self { inner: Arc::new(Arc::unwrap_or_clone(self.inner).with_fencing(false)) }
     }
 
     /// A client of the backend (the next one of a pool), for tools and tests.
@@ -75,9 +69,29 @@ impl FredBackend {
 
     /// How many lock channels have waiters subscribed right now.
     pub fn subscribed_channels(&self) -> usize {
-        self.inner
-            .notifications()
-            .map_or(0, |(hub, _)| hub.channels())
+        self.inner.notifications().map_or(0, |(hub, _)| hub.channels())
+    }
+}
+
+/// Where a client goes, without credentials.
+fn endpoint(config: &Config) -> String {
+    let addrs = |hosts: &[Server]| {
+        let mut addrs: Vec<String> =
+            hosts.iter().map(|h| format!("{}:{}", h.host, h.port)).collect();
+        addrs.sort();
+        addrs.join(",")
+    };
+    let db = config.database.unwrap_or(0);
+    match &config.server {
+        ServerConfig::Centralized { server } => {
+            format!("redis://{}:{}/{db}", server.host, server.port)
+        }
+        ServerConfig::Clustered { hosts, .. } => format!("redis-cluster://{}", addrs(hosts)),
+        ServerConfig::Sentinel { hosts, service_name, .. } => {
+            format!("redis-sentinel://{}/{service_name}/{db}", addrs(hosts))
+        }
+        #[allow(unreachable_patterns)]
+        _ => "redis://(unknown)".to_owned(),
     }
 }
 

@@ -36,26 +36,13 @@ fn reply(value: Value) -> Reply {
 
 /// `EVALSHA`; on `NOSCRIPT`, `SCRIPT LOAD` (on every primary of a cluster) and once more.
 async fn eval(client: &Client, call: &Call) -> Result<Value, fred::error::Error> {
-    let keys: Vec<Key> = call
-        .keys
-        .iter()
-        .map(|k| Key::from(Bytes::from(k.clone())))
-        .collect();
-    let args: Vec<Value> = call
-        .args
-        .iter()
-        .map(|a| Value::Bytes(Bytes::from(a.clone())))
-        .collect();
+    let keys: Vec<Key> = call.keys.iter().map(|k| Key::from(Bytes::from(k.clone()))).collect();
+    let args: Vec<Value> = call.args.iter().map(|a| Value::Bytes(Bytes::from(a.clone()))).collect();
     let sha = call.script.sha1().to_owned();
-    match client
-        .evalsha::<Value, _, _, _>(sha.clone(), keys.clone(), args.clone())
-        .await
-    {
+    match client.evalsha::<Value, _, _, _>(sha.clone(), keys.clone(), args.clone()).await {
         Err(e) if is_noscript(&e) => {
             if client.is_clustered() {
-                client
-                    .script_load_cluster::<Value, _>(call.script.source())
-                    .await?;
+                client.script_load_cluster::<Value, _>(call.script.source()).await?;
             } else {
                 client.script_load::<Value, _>(call.script.source()).await?;
             }

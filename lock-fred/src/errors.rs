@@ -26,9 +26,7 @@ pub(crate) fn map(e: FredError) -> BackendError {
         BackendErrorKind::WrongType => lock_lua::WRONG_TYPE_HINT.to_owned(),
         _ => e.details().to_owned(),
     };
-    BackendError::new(BACKEND, kind, message)
-        .with_temporary(temporary)
-        .with_source(e)
+    BackendError::new(BACKEND, kind, message).with_temporary(temporary).with_source(e)
 }
 
 /// Whether `e` is Redis's `NOSCRIPT` (the script cache was emptied).

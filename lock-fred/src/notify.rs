@@ -91,12 +91,6 @@ impl SubscriberFactory for FredSubscriber {
                 Some((event, (messages, reconnects)))
             },
         );
-        Ok((
-            Box::new(FredLink {
-                client,
-                sharded: self.sharded,
-            }),
-            Box::pin(events),
-        ))
+        Ok((Box::new(FredLink { client, sharded: self.sharded }), Box::pin(events)))
     }
 }

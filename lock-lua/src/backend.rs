@@ -30,6 +30,7 @@ pub trait ScriptRunner: Send + Sync + 'static {
 pub struct ScriptBackend<R> {
     runner: R,
     name: &'static str,
+    endpoint: Option<String>,
     fencing: bool,
     notify: Option<(ReleaseHub, Publish)>,
 }
@@ -37,12 +38,13 @@ pub struct ScriptBackend<R> {
 impl<R: ScriptRunner> ScriptBackend<R> {
     /// A backend named `name` (for errors and `info`), with fencing and without notification.
     pub fn new(name: &'static str, runner: R) -> Self {
-        Self {
-            runner,
-            name,
-            fencing: true,
-            notify: None,
-        }
+        Self { runner, name, endpoint: None, fencing: true, notify: None }
+    }
+
+    /// Records where the locks live (see `LockBackend::endpoint`); never include a password.
+    pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
     }
 
     /// Turns fencing tokens on or off.
@@ -73,9 +75,7 @@ impl<R: ScriptRunner> ScriptBackend<R> {
     }
 
     fn publish(&self) -> Publish {
-        self.notify
-            .as_ref()
-            .map_or(Publish::Off, |(_, publish)| *publish)
+        self.notify.as_ref().map_or(Publish::Off, |(_, publish)| *publish)
     }
 }
 
@@ -99,6 +99,10 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         BackendInfo::new(self.name, caps)
     }
 
+    fn endpoint(&self) -> Option<String> {
+        self.endpoint.clone()
+    }
+
     async fn try_acquire(
         &self,
         key: &LockKey,
@@ -107,9 +111,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     ) -> Result<AcquireOutcome, BackendError> {
         reply::acquire(
             self.name,
-            self.runner
-                .run(calls::acquire(key, token, ttl, self.fencing))
-                .await?,
+            self.runner.run(calls::acquire(key, token, ttl, self.fencing)).await?,
         )
     }
 
@@ -120,9 +122,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     ) -> Result<ReleaseOutcome, BackendError> {
         reply::release(
             self.name,
-            self.runner
-                .run(calls::release(key, token, self.publish()))
-                .await?,
+            self.runner.run(calls::release(key, token, self.publish())).await?,
         )
     }
 
@@ -132,10 +132,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        reply::extend(
-            self.name,
-            self.runner.run(calls::extend(key, token, ttl)).await?,
-        )
+        reply::extend(self.name, self.runner.run(calls::extend(key, token, ttl)).await?)
     }
 
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
@@ -178,6 +175,10 @@ macro_rules! delegate_lock_backend {
         impl $crate::__lock_core::LockBackend for $outer {
             fn info(&self) -> $crate::__lock_core::BackendInfo {
                 self.$field.info()
+            }
+
+            fn endpoint(&self) -> Option<String> {
+                self.$field.endpoint()
             }
 
             async fn try_acquire(

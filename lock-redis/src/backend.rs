@@ -39,21 +39,25 @@ pub struct RedisBackend {
 }
 
 impl RedisBackend {
-    pub(crate) fn assemble(commands: Commands, notify: Option<(ReleaseHub, Publish)>) -> Self {
+    pub(crate) fn assemble(
+        commands: Commands,
+        notify: Option<(ReleaseHub, Publish)>,
+        endpoint: Option<String>,
+    ) -> Self {
         let backend = ScriptBackend::new(crate::BACKEND, commands);
+        let backend = match endpoint {
+            Some(endpoint) => backend.with_endpoint(endpoint),
+            None => backend,
+        };
         let backend = match notify {
             Some((hub, publish)) => backend.with_notifications(hub, publish),
             None => backend,
         };
-        Self {
-            inner: Arc::new(backend),
-        }
+        Self { inner: Arc::new(backend) }
     }
 
     fn map(self, f: impl FnOnce(ScriptBackend<Commands>) -> ScriptBackend<Commands>) -> Self {
-        Self {
-            inner: Arc::new(f(Arc::unwrap_or_clone(self.inner))),
-        }
+        Self { inner: Arc::new(f(Arc::unwrap_or_clone(self.inner))) }
     }
 
     /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
@@ -61,14 +65,22 @@ impl RedisBackend {
         self.map(|b| b.with_fencing(false))
     }
 
+    #[cfg(feature = "cluster")]
     pub(crate) fn with_hub(self, (hub, publish): (ReleaseHub, Publish)) -> Self {
         self.map(|b| b.with_notifications(hub, publish))
     }
 
     /// Release notification through classic pub/sub on a dedicated connection from `client`
-    /// (for backends built from a connection or a pool, which cannot open one themselves).
+    /// (for backends built from a connection or a pool, which cannot open one themselves). The
+    /// client's address also becomes the backend's `endpoint` if it had none.
     pub fn with_notifications(self, client: redis::Client) -> Self {
-        self.with_hub(crate::constructors::classic_hub(client))
+        let endpoint = crate::constructors::endpoint(client.get_connection_info());
+        let (hub, publish) = crate::constructors::classic_hub(client);
+        self.map(|b| {
+            let known = lock_core::LockBackend::endpoint(&b).is_some();
+            let b = b.with_notifications(hub, publish);
+            if known { b } else { b.with_endpoint(endpoint) }
+        })
     }
 
     /// Runs any command on the backend's connection (for tools and tests).
@@ -78,9 +90,7 @@ impl RedisBackend {
 
     /// How many lock channels have waiters subscribed right now.
     pub fn subscribed_channels(&self) -> usize {
-        self.inner
-            .notifications()
-            .map_or(0, |(hub, _)| hub.channels())
+        self.inner.notifications().map_or(0, |(hub, _)| hub.channels())
     }
 }
 

@@ -91,9 +91,7 @@ impl Commands {
             Self::Pool(pool) => match pool.get().await {
                 Ok(mut conn) => eval(&mut conn, call).await,
                 Err(deadpool_redis::PoolError::Backend(e)) => Err(e),
-                Err(e) => Err(redis::RedisError::from(std::io::Error::other(
-                    e.to_string(),
-                ))),
+                Err(e) => Err(redis::RedisError::from(std::io::Error::other(e.to_string()))),
             },
             #[cfg(feature = "cluster")]
             Self::Cluster(c) => eval(&mut c.clone(), call).await,
@@ -106,10 +104,7 @@ impl Commands {
             Self::Manager(c) => cmd.query_async(&mut c.clone()).await,
             Self::Multiplexed(c) => cmd.query_async(&mut c.clone()).await,
             #[cfg(feature = "deadpool")]
-            Self::Pool(pool) => {
-                cmd.query_async(&mut pool.get().await.map_err(pool_error)?)
-                    .await
-            }
+            Self::Pool(pool) => cmd.query_async(&mut pool.get().await.map_err(pool_error)?).await,
             #[cfg(feature = "cluster")]
             Self::Cluster(c) => cmd.query_async(&mut c.clone()).await,
         };
@@ -127,12 +122,8 @@ fn pool_error(e: deadpool_redis::PoolError) -> BackendError {
             BackendErrorKind::Timeout,
             "no pooled connection became free in time",
         ),
-        other => BackendError::new(
-            crate::BACKEND,
-            BackendErrorKind::Connection,
-            other.to_string(),
-        )
-        .with_temporary(false),
+        other => BackendError::new(crate::BACKEND, BackendErrorKind::Connection, other.to_string())
+            .with_temporary(false),
     }
 }
 
@@ -149,12 +140,9 @@ fn reply(value: Value) -> Reply {
         Value::Array(items) | Value::Set(items) => {
             Reply::Array(items.into_iter().map(reply).collect())
         }
-        Value::Map(pairs) => Reply::Array(
-            pairs
-                .into_iter()
-                .flat_map(|(k, v)| [reply(k), reply(v)])
-                .collect(),
-        ),
+        Value::Map(pairs) => {
+            Reply::Array(pairs.into_iter().flat_map(|(k, v)| [reply(k), reply(v)]).collect())
+        }
         Value::Attribute { data, .. } => reply(*data),
         other => Reply::Data(format!("{other:?}").into_bytes()),
     }

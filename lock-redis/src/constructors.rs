@@ -1,8 +1,9 @@
 //! Ways to build a `RedisBackend`.
 
+use std::time::Duration;
+
 use lock_core::BackendError;
 use lock_lua::{Publish, ReleaseHub};
-use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 
@@ -13,10 +14,26 @@ use crate::errors::map;
 use crate::notify::ClassicSubscriber;
 
 pub(crate) fn classic_hub(client: redis::Client) -> (ReleaseHub, Publish) {
-    (
-        ReleaseHub::new(BACKEND, ClassicSubscriber { client }),
-        Publish::Classic,
-    )
+    (ReleaseHub::new(BACKEND, ClassicSubscriber { client }), Publish::Classic)
+}
+
+/// Where a connection goes, without credentials: `redis://host:port/db`.
+pub(crate) fn endpoint(info: &redis::ConnectionInfo) -> String {
+    let db = info.redis_settings().db();
+    match info.addr() {
+        redis::ConnectionAddr::Tcp(host, port) => format!("redis://{host}:{port}/{db}"),
+        redis::ConnectionAddr::TcpTls { host, port, .. } => format!("rediss://{host}:{port}/{db}"),
+        redis::ConnectionAddr::Unix(path) => format!("redis+unix://{}?db={db}", path.display()),
+        other => format!("redis://{other}/{db}"),
+    }
+}
+
+/// Where a cluster is, without credentials: its seed nodes, sorted.
+#[cfg(feature = "cluster")]
+fn cluster_endpoint(nodes: &[redis::ConnectionInfo]) -> String {
+    let mut addrs: Vec<String> = nodes.iter().map(|n| n.addr().to_string()).collect();
+    addrs.sort();
+    format!("redis-cluster://{}", addrs.join(","))
 }
 
 impl RedisBackend {
@@ -59,14 +76,9 @@ impl RedisBackend {
             .set_min_delay(Duration::from_millis(10))
             .set_max_delay(Duration::from_secs(1))
             .set_number_of_retries(2);
-        let manager = client
-            .get_connection_manager_with_config(config)
-            .await
-            .map_err(map)?;
-        Ok(Self::assemble(
-            Commands::Manager(manager),
-            Some(classic_hub(client)),
-        ))
+        let manager = client.get_connection_manager_with_config(config).await.map_err(map)?;
+        let endpoint = endpoint(client.get_connection_info());
+        Ok(Self::assemble(Commands::Manager(manager), Some(classic_hub(client)), Some(endpoint)))
     }
 
     /// From an existing `ConnectionManager` (no release notification unless
@@ -83,7 +95,7 @@ impl RedisBackend {
     /// # }
     /// ```
     pub fn from_connection_manager(manager: ConnectionManager) -> Self {
-        Self::assemble(Commands::Manager(manager), None)
+        Self::assemble(Commands::Manager(manager), None, None)
     }
 
     /// From an existing `MultiplexedConnection` (no reconnection on failure; no release
@@ -100,7 +112,7 @@ impl RedisBackend {
     /// # }
     /// ```
     pub fn from_multiplexed(connection: MultiplexedConnection) -> Self {
-        Self::assemble(Commands::Multiplexed(connection), None)
+        Self::assemble(Commands::Multiplexed(connection), None, None)
     }
 
     /// From a `deadpool_redis::Pool`: each primitive takes a pooled connection for one round
@@ -119,7 +131,7 @@ impl RedisBackend {
     /// ```
     #[cfg(feature = "deadpool")]
     pub fn from_pool(pool: deadpool_redis::Pool) -> Self {
-        Self::assemble(Commands::Pool(pool), None)
+        Self::assemble(Commands::Pool(pool), None, None)
     }
 
     /// A `deadpool-redis` pool of `max_size` connections to `url`, with release notification.
@@ -178,10 +190,12 @@ impl RedisBackend {
             .map_err(map)?;
         let client = redis::cluster::ClusterClient::new(nodes.clone()).map_err(map)?;
         let connection = client.get_async_connection().await.map_err(map)?;
+        let endpoint = cluster_endpoint(&nodes);
         let hub = ReleaseHub::new(BACKEND, crate::notify::ShardedSubscriber { nodes });
         Ok(Self::assemble(
             Commands::Cluster(connection),
             Some((hub, Publish::Sharded)),
+            Some(endpoint),
         ))
     }
 
@@ -201,7 +215,7 @@ impl RedisBackend {
     /// ```
     #[cfg(feature = "cluster")]
     pub fn from_cluster_connection(connection: redis::cluster_async::ClusterConnection) -> Self {
-        Self::assemble(Commands::Cluster(connection), None)
+        Self::assemble(Commands::Cluster(connection), None, None)
     }
 
     /// Release notification for a cluster backend, through sharded pub/sub on a RESP3 cluster

@@ -9,9 +9,7 @@ use crate::BACKEND;
 /// wrong type is a clear, permanent error; permission errors name the ACL.
 pub(crate) fn map(e: RedisError) -> BackendError {
     let (kind, temporary, message) = classify(&e);
-    BackendError::new(BACKEND, kind, message)
-        .with_temporary(temporary)
-        .with_source(e)
+    BackendError::new(BACKEND, kind, message).with_temporary(temporary).with_source(e)
 }
 
 fn classify(e: &RedisError) -> (BackendErrorKind, bool, String) {

@@ -33,9 +33,7 @@ impl SubscriberFactory for ClassicSubscriber {
     async fn connect(&self) -> Result<(Box<dyn SubscriberLink>, SubscriberEvents), BackendError> {
         let (sink, stream) = self.client.get_async_pubsub().await.map_err(map)?.split();
         let events = stream.filter_map(|msg| async move {
-            msg.get_channel::<Vec<u8>>()
-                .ok()
-                .map(SubscriberEvent::Message)
+            msg.get_channel::<Vec<u8>>().ok().map(SubscriberEvent::Message)
         });
         Ok((Box::new(ClassicLink { sink }), Box::pin(events)))
     }

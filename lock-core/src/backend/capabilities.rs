@@ -23,10 +23,7 @@ pub struct Capabilities {
 impl Capabilities {
     /// No optional capability.
     pub const fn none() -> Self {
-        Self {
-            fencing: false,
-            release_notify: false,
-        }
+        Self { fencing: false, release_notify: false }
     }
 
     /// Sets [`Capabilities::fencing`].

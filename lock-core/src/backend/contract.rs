@@ -151,8 +151,9 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// - A3: When `token` already holds the key, resets its expiry to `ttl` and returns
     ///   `Acquired` with the same fencing token as before. This makes a retry after an ambiguous
     ///   failure (a timeout whose command was applied) safe.
-    /// - A4: Atomic: of concurrent calls with different tokens on a free key, exactly one gets
-    ///   `Acquired`.
+    /// - A4: Atomic: of concurrent calls with different tokens on a free key, at most one gets
+    ///   `Acquired` (a single store grants exactly one; a [`crate::Quorum`] may split its votes
+    ///   so that none wins, and then leaves no partial grant behind).
     /// - A5: The lock expires `ttl` after it was set, measured on the store's clock (never
     ///   sooner; ttls are whole milliseconds, round up), and then any token can take it.
     /// - A6: Keys are exact bytes: locks under different keys (different prefixes, Unicode,
@@ -206,6 +207,17 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// - I3: Read-only: changes neither the holder nor its expiry.
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError>;
 
+    /// Where the locks live, when the backend can tell: a description of the store without
+    /// credentials, equal for two backends that talk to the same store (e.g.
+    /// `redis://127.0.0.1:6379/0`). A Redlock [`crate::Quorum`] uses it to refuse the same store
+    /// twice. Defaults to `None`.
+    ///
+    /// # Behavior
+    /// - N2: Constant for the backend's lifetime, no I/O, and never contains a password.
+    fn endpoint(&self) -> Option<String> {
+        None
+    }
+
     /// Returns a future that resolves when the lock at `key` may have been released.
     ///
     /// The manager calls this when it finds a lock held, then tries once more and races the
@@ -235,6 +247,10 @@ macro_rules! forward_backend {
         impl<T: LockBackend + ?Sized> LockBackend for $wrapper<T> {
             fn info(&self) -> BackendInfo {
                 (**self).info()
+            }
+
+            fn endpoint(&self) -> Option<String> {
+                (**self).endpoint()
             }
 
             async fn try_acquire(

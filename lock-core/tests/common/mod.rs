@@ -28,16 +28,10 @@ pub(crate) struct Calls {
 
 impl Calls {
     pub(crate) fn total(&self) -> usize {
-        [
-            &self.acquire,
-            &self.release,
-            &self.extend,
-            &self.inspect,
-            &self.watch,
-        ]
-        .iter()
-        .map(|c| c.load(Ordering::SeqCst))
-        .sum()
+        [&self.acquire, &self.release, &self.extend, &self.inspect, &self.watch]
+            .iter()
+            .map(|c| c.load(Ordering::SeqCst))
+            .sum()
     }
 
     pub(crate) fn get(counter: &AtomicUsize) -> usize {
@@ -87,6 +81,83 @@ impl LockBackend for Counting {
 
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         self.calls.watch.fetch_add(1, Ordering::SeqCst);
+        self.inner.watch_release(key).await
+    }
+}
+
+/// A node that answers slowly or not at all, around a `MemoryBackend`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Faulty {
+    pub(crate) inner: Counting,
+    pub(crate) delay: Arc<std::sync::Mutex<Duration>>,
+    pub(crate) down: Arc<std::sync::atomic::AtomicBool>,
+    /// Blocks the thread this long inside each acquire: a stall no timeout can cut short.
+    pub(crate) stall_ms: Arc<AtomicUsize>,
+}
+
+impl Faulty {
+    async fn gate(&self) -> Result<(), BackendError> {
+        let delay = *self.delay.lock().unwrap_or_else(|e| e.into_inner());
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        if self.down.load(Ordering::SeqCst) {
+            return Err(BackendError::new(
+                "faulty",
+                lock_core::BackendErrorKind::Connection,
+                "node down",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LockBackend for Faulty {
+    fn info(&self) -> BackendInfo {
+        self.inner.info()
+    }
+
+    async fn try_acquire(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        self.gate().await?;
+        let stall = self.stall_ms.load(Ordering::SeqCst);
+        if stall > 0 {
+            std::thread::sleep(Duration::from_millis(stall as u64));
+        }
+        self.inner.try_acquire(key, token, ttl).await
+    }
+
+    async fn release(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        self.gate().await?;
+        self.inner.release(key, token).await
+    }
+
+    async fn extend(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.gate().await?;
+        self.inner.extend(key, token, ttl).await
+    }
+
+    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+        self.gate().await?;
+        self.inner.inspect(key).await
+    }
+
+    async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.gate().await?;
         self.inner.watch_release(key).await
     }
 }

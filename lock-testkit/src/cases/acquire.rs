@@ -62,14 +62,8 @@ pub async fn held_reports_at_most_the_holders_ttl(cx: TestContext) -> CaseResult
     must_acquire(&cx, &key, &holder, ttl).await?;
     let reported = must_be_refused(&cx, &key, &other, cx.ms(60_000)).await?;
     if let Some(left) = reported {
-        check!(
-            left <= ttl,
-            "Held reported {left:?} left, more than the holder's ttl {ttl:?}"
-        );
-        check!(
-            left > ttl / 2,
-            "Held reported only {left:?} left of a fresh {ttl:?} lock"
-        );
+        check!(left <= ttl, "Held reported {left:?} left, more than the holder's ttl {ttl:?}");
+        check!(left > ttl / 2, "Held reported only {left:?} left of a fresh {ttl:?} lock");
     }
     Ok(())
 }
@@ -99,21 +93,19 @@ pub async fn reacquire_with_same_token_resets_the_ttl(cx: TestContext) -> CaseRe
     Ok(())
 }
 
-/// A4: of many concurrent contenders for a free key, exactly one wins, and it is the holder.
-pub async fn concurrent_contenders_get_exactly_one_winner(cx: TestContext) -> CaseResult {
+/// A4: of many concurrent contenders for a free key, at most one wins and it is the holder;
+/// when none wins (a quorum's split vote) no partial grant is left. At least one round of ten
+/// must have a winner.
+pub async fn concurrent_contenders_get_at_most_one_winner(cx: TestContext) -> CaseResult {
     const CONTENDERS: usize = 16;
+    let mut rounds_won = 0;
     for round in 0..10 {
         let key = cx.key(format!("race-{round}"))?;
         let barrier = Arc::new(Barrier::new(CONTENDERS));
         let mut tasks = Vec::new();
         for _ in 0..CONTENDERS {
-            let (backend, key, barrier, token, ttl) = (
-                cx.backend().clone(),
-                key.clone(),
-                barrier.clone(),
-                cx.token()?,
-                cx.ms(10_000),
-            );
+            let (backend, key, barrier, token, ttl) =
+                (cx.backend().clone(), key.clone(), barrier.clone(), cx.token()?, cx.ms(10_000));
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
                 let outcome = backend.try_acquire(&key, &token, ttl).await;
@@ -131,13 +123,20 @@ pub async fn concurrent_contenders_get_exactly_one_winner(cx: TestContext) -> Ca
                 other => crate::fail!("unexpected outcome {other:?}"),
             }
         }
-        check_eq!(
-            winners.len(),
-            1,
-            "winners among {CONTENDERS} concurrent contenders in round {round}"
+        check!(
+            winners.len() <= 1,
+            "{} winners among {CONTENDERS} concurrent contenders in round {round}",
+            winners.len()
         );
-        must_hold(&cx, &key, &winners[0]).await?;
+        match winners.first() {
+            Some(winner) => {
+                must_hold(&cx, &key, winner).await?;
+                rounds_won += 1;
+            }
+            None => must_be_free(&cx, &key).await?,
+        }
     }
+    check!(rounds_won > 0, "no contender won in any of 10 rounds");
     Ok(())
 }
 

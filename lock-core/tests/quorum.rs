@@ -1,0 +1,222 @@
+//! Redlock quorum logic over in-process nodes: arithmetic over every subset of pre-held nodes,
+//! clean-up of partial grants, the validity window, and no wake-up storms.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::{Calls, Faulty};
+use lock_core::{
+    AcquireOutcome, DynLockBackend, Error, LockBackend, LockKey, LockManager, LockToken,
+    MemoryBackend, Quorum, RetryPolicy,
+};
+
+fn nodes(n: usize) -> Vec<Faulty> {
+    (0..n).map(|_| Faulty::default()).collect()
+}
+
+fn quorum(nodes: &[Faulty]) -> Quorum {
+    nodes.iter().fold(Quorum::builder(), |b, n| b.node(n.clone())).build().expect("distinct nodes")
+}
+
+/// B12: for N = 3, 4, 5 and every subset of nodes already held by someone else, the acquire
+/// succeeds iff the free nodes are a majority, and a failed one leaves our token nowhere.
+#[tokio::test]
+async fn acquire_wins_exactly_with_a_majority_of_free_nodes() {
+    for n in 3..=5usize {
+        for mask in 0u32..(1 << n) {
+            let nodes = nodes(n);
+            let key = LockKey::with_default_prefix(format!("mask-{n}-{mask}")).expect("key");
+            let foreign = LockToken::generate().expect("token");
+            for (i, node) in nodes.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    node.inner
+                        .inner
+                        .try_acquire(&key, &foreign, Duration::from_secs(30))
+                        .await
+                        .expect("pre-hold");
+                }
+            }
+            let free = n - mask.count_ones() as usize;
+            let ours = LockToken::generate().expect("token");
+            let outcome = quorum(&nodes).try_acquire(&key, &ours, Duration::from_secs(10)).await;
+            let won = matches!(outcome, Ok(AcquireOutcome::Acquired { .. }));
+            assert_eq!(won, free > n / 2, "N={n}, pre-held mask {mask:0n$b}: {outcome:?}", n = n);
+            let mut holding = 0;
+            for node in &nodes {
+                if node
+                    .inner
+                    .inner
+                    .inspect(&key)
+                    .await
+                    .expect("inspect")
+                    .is_some_and(|i| i.holder == ours)
+                {
+                    holding += 1;
+                }
+            }
+            if won {
+                assert!(holding > n / 2, "N={n} mask {mask:b}: won but holds {holding} nodes");
+            } else {
+                assert_eq!(
+                    holding, 0,
+                    "N={n} mask {mask:b}: a lost acquire left our token on {holding} nodes"
+                );
+            }
+        }
+    }
+}
+
+/// L2 / B10: with a minority of nodes down the lock works; with a majority down every acquire
+/// fails with a temporary error and leaves nothing behind on the survivors.
+#[tokio::test]
+async fn minority_down_works_majority_down_fails_cleanly() {
+    let nodes = nodes(5);
+    let locks = LockManager::new(quorum(&nodes));
+    nodes[0].down.store(true, Ordering::SeqCst);
+    nodes[1].down.store(true, Ordering::SeqCst);
+    let guard =
+        locks.try_lock("b10", Duration::from_secs(5)).await.expect("minority down").expect("free");
+    guard.release().await.expect("release");
+    nodes[2].down.store(true, Ordering::SeqCst);
+    match locks.try_lock("b10", Duration::from_secs(5)).await {
+        Err(Error::Backend(e)) => assert!(e.is_temporary(), "{e}"),
+        other => panic!("expected a temporary backend error with 3 of 5 nodes down, got {other:?}"),
+    }
+    let key = locks.key("b10").expect("key");
+    for node in &nodes[3..] {
+        assert!(
+            node.inner.inner.inspect(&key).await.expect("inspect").is_none(),
+            "a survivor kept a lost grant"
+        );
+    }
+}
+
+/// S2: a majority that arrives after the validity window is not a win, and is given back.
+#[tokio::test]
+async fn a_majority_reached_too_late_is_not_a_win() {
+    let nodes = nodes(3);
+    for node in &nodes {
+        node.stall_ms.store(40, Ordering::SeqCst);
+    }
+    let q = quorum(&nodes);
+    let key = LockKey::with_default_prefix("late").expect("key");
+    let token = LockToken::generate().expect("token");
+    // Each node stalls its thread 40 ms (a pause no timeout interrupts): the majority arrives
+    // after 80 ms or more, past a 60 ms ttl.
+    let outcome = q.try_acquire(&key, &token, Duration::from_millis(60)).await.expect("answer");
+    assert!(matches!(outcome, AcquireOutcome::Held { .. }), "{outcome:?}");
+    for node in &nodes {
+        // Nodes 2 and 3 were granted 80 and 120 ms in, so their grants would still be alive now
+        // had they not been released.
+        assert!(
+            node.inner.inner.inspect(&key).await.expect("inspect").is_none(),
+            "a late grant was kept"
+        );
+        assert_eq!(Calls::get(&node.inner.calls.release), 1, "every node is released");
+    }
+}
+
+/// A waiter on a quorum where one node is free (say, it restarted empty) keeps its backoff: the
+/// losing attempts that win and give back the free node must not wake it at once, over and over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_give_backs_do_not_cause_a_wake_up_storm() {
+    let nodes = nodes(3);
+    let locks = LockManager::new(quorum(&nodes));
+    let holder = locks.try_lock("storm", Duration::from_secs(30)).await.expect("ok").expect("free");
+    // Node 2 loses the holder's lock, as after a restart without persistence.
+    nodes[2].inner.inner.release(holder.key(), holder.token()).await.expect("forget");
+    let before = Calls::get(&nodes[2].inner.calls.acquire);
+    let started = std::time::Instant::now();
+    let got = locks
+        .lock("storm")
+        .retry(RetryPolicy::fixed(Duration::from_millis(100)).max_attempts(4))
+        .try_acquire()
+        .await;
+    assert!(got.expect("ok").is_none());
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(280), "4 attempts 100 ms apart took {waited:?}");
+    let attempts = Calls::get(&nodes[2].inner.calls.acquire) - before;
+    assert!(attempts <= 6, "{attempts} attempts on the free node");
+}
+
+#[test]
+fn empty_and_duplicate_quorums_are_refused() {
+    assert!(matches!(Quorum::builder().build(), Err(Error::InvalidArgument { .. })));
+    let shared: Arc<DynLockBackend> = Arc::new(MemoryBackend::new());
+    let other: Arc<DynLockBackend> = Arc::new(MemoryBackend::new());
+    let twice = Quorum::builder()
+        .shared_node(shared.clone())
+        .shared_node(other)
+        .shared_node(shared)
+        .build();
+    assert!(
+        matches!(twice, Err(Error::InvalidArgument { .. })),
+        "the same node twice was accepted"
+    );
+    assert!(
+        Quorum::builder().node(MemoryBackend::new()).node_timeout(Duration::ZERO).build().is_err()
+    );
+    let one = Quorum::new([MemoryBackend::new()]).expect("one node");
+    assert_eq!((one.nodes(), one.majority()), (1, 1));
+    let four = Quorum::new((0..4).map(|_| MemoryBackend::new())).expect("four nodes");
+    assert_eq!(four.majority(), 3, "an even quorum needs more than half");
+}
+
+/// Same-store detection by endpoint.
+#[test]
+fn nodes_reporting_the_same_endpoint_are_refused() {
+    #[derive(Debug)]
+    struct Named(&'static str, MemoryBackend);
+    #[lock_core::async_trait]
+    impl LockBackend for Named {
+        fn info(&self) -> lock_core::BackendInfo {
+            self.1.info()
+        }
+        fn endpoint(&self) -> Option<String> {
+            Some(self.0.to_owned())
+        }
+        async fn try_acquire(
+            &self,
+            k: &LockKey,
+            t: &LockToken,
+            ttl: Duration,
+        ) -> Result<AcquireOutcome, lock_core::BackendError> {
+            self.1.try_acquire(k, t, ttl).await
+        }
+        async fn release(
+            &self,
+            k: &LockKey,
+            t: &LockToken,
+        ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+            self.1.release(k, t).await
+        }
+        async fn extend(
+            &self,
+            k: &LockKey,
+            t: &LockToken,
+            ttl: Duration,
+        ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
+            self.1.extend(k, t, ttl).await
+        }
+        async fn inspect(
+            &self,
+            k: &LockKey,
+        ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
+            self.1.inspect(k).await
+        }
+    }
+    let same = Quorum::builder()
+        .node(Named("redis://10.0.0.1:6379/0", MemoryBackend::new()))
+        .node(Named("redis://10.0.0.2:6379/0", MemoryBackend::new()))
+        .node(Named("redis://10.0.0.1:6379/0", MemoryBackend::new()))
+        .build();
+    match same {
+        Err(Error::InvalidArgument { reason, .. }) => {
+            assert!(reason.contains("10.0.0.1"), "{reason}")
+        }
+        other => panic!("duplicate endpoints accepted: {other:?}"),
+    }
+}
