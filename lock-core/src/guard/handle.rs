@@ -90,31 +90,29 @@ impl LockHandle {
     pub async fn extend(&self, ttl: Duration) -> Result<()> {
         let validity = self.manager.config.drift.validity(ttl)?;
         let shared = &self.shared;
+        if shared.refreshed {
+            self.manager.refresher.check(ttl)?;
+        }
         if shared.status().lost.is_some() {
-            return Err(Error::NotHeld {
-                key: shared.key.clone(),
-            });
+            return Err(Error::NotHeld { key: shared.key.clone() });
         }
         let sent = Instant::now();
-        let outcome = self
-            .manager
-            .backend
-            .extend(&shared.key, &shared.token, ttl)
-            .await?;
+        let outcome = self.manager.backend.extend(&shared.key, &shared.token, ttl).await?;
         let alive = match outcome {
-            ExtendOutcome::Extended => shared.extended(sent, ttl, validity),
+            ExtendOutcome::Extended => {
+                let alive = shared.extended(sent, ttl, validity);
+                if alive && shared.refreshed {
+                    // The refresher paces itself on the new ttl from now on.
+                    self.manager.refresher.extended(shared.id, sent, ttl);
+                }
+                alive
+            }
             _ => {
                 shared.mark_lost(LossReason::NotHeld);
                 false
             }
         };
-        if alive {
-            Ok(())
-        } else {
-            Err(Error::NotHeld {
-                key: shared.key.clone(),
-            })
-        }
+        if alive { Ok(()) } else { Err(Error::NotHeld { key: shared.key.clone() }) }
     }
 }
 

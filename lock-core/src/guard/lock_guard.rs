@@ -25,10 +25,7 @@ pub struct LockGuard {
 
 impl LockGuard {
     pub(crate) fn new(handle: LockHandle) -> Self {
-        Self {
-            handle,
-            armed: true,
-        }
+        Self { handle, armed: true }
     }
 
     /// A cloneable handle to this lock, for tasks that need to watch or extend it.
@@ -45,10 +42,7 @@ impl LockGuard {
         let handle = &self.handle;
         handle.manager.stop_refresh(&handle.shared);
         handle.shared.mark_lost(LossReason::Released);
-        let outcome = handle
-            .manager
-            .release(&handle.shared.key, &handle.shared.token)
-            .await?;
+        let outcome = handle.manager.release(&handle.shared.key, &handle.shared.token).await?;
         Ok(outcome)
     }
 
@@ -78,9 +72,7 @@ impl Drop for LockGuard {
         let handle = &self.handle;
         handle.manager.stop_refresh(&handle.shared);
         handle.shared.mark_lost(LossReason::Released);
-        handle
-            .manager
-            .release_in_background(&handle.shared.key, &handle.shared.token);
+        handle.manager.release_in_background(&handle.shared.key, &handle.shared.token);
     }
 }
 

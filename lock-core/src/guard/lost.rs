@@ -20,9 +20,7 @@ pub struct Lost {
 
 impl Lost {
     pub(crate) fn new(shared: Arc<GuardShared>) -> Self {
-        Self {
-            inner: Box::pin(wait_lost(shared)),
-        }
+        Self { inner: Box::pin(wait_lost(shared)) }
     }
 }
 

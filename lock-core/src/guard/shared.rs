@@ -52,12 +52,7 @@ pub(crate) struct Acquisition {
 
 impl GuardShared {
     pub(crate) fn new(a: Acquisition, deadline: Instant, ttl: Duration) -> Self {
-        let status = Status {
-            deadline,
-            ttl,
-            lost: None,
-            on_expiry: LossReason::Expired,
-        };
+        let status = Status { deadline, ttl, lost: None, on_expiry: LossReason::Expired };
         Self {
             id: a.id,
             key: a.key,

@@ -53,24 +53,12 @@ pub(super) async fn acquire(
     inner: &Arc<ManagerInner>,
     plan: Plan,
 ) -> Result<Result<LockGuard, Exhausted>> {
-    let Plan {
-        key,
-        token,
-        ttl,
-        validity,
-        policy,
-        refresh,
-    } = plan;
+    let Plan { key, token, ttl, validity, policy, refresh } = plan;
     let backend = &inner.backend;
     let started = Instant::now();
     let wait_deadline = policy.wait_limit().and_then(|w| started.checked_add(w));
     let notify = inner.info.capabilities.release_notify && policy.may_retry();
-    let mut may_hold = MayHold {
-        inner,
-        key: &key,
-        token: &token,
-        armed: false,
-    };
+    let mut may_hold = MayHold { inner, key: &key, token: &token, armed: false };
     let mut watch: Option<ReleaseWatch> = None;
     // Attempts the policy counts, and calls to the store in all (re-checks included).
     let (mut tries, mut calls) = (0u32, 0u32);
@@ -108,10 +96,7 @@ pub(super) async fn acquire(
                         tracing::warn!(key = %key, "no tokio runtime for auto-refresh; the lock will not be extended");
                     }
                     tracing::debug!(key = %key, attempts = calls, fencing = ?fencing, "lock acquired");
-                    return Ok(Ok(LockGuard::new(LockHandle {
-                        shared,
-                        manager: inner.clone(),
-                    })));
+                    return Ok(Ok(LockGuard::new(LockHandle { shared, manager: inner.clone() })));
                 }
                 // Granted too late to leave any validity: give it back and count a failure.
                 tracing::debug!(key = %key, elapsed = ?sent.elapsed(), "lock granted after its validity; releasing");
@@ -135,11 +120,7 @@ pub(super) async fn acquire(
             if let Some(e) = last_error {
                 return Err(e.into());
             }
-            return Ok(Err(Exhausted {
-                key: key.clone(),
-                attempts: calls,
-                waited: now - started,
-            }));
+            return Ok(Err(Exhausted { key: key.clone(), attempts: calls, waited: now - started }));
         }
         if held && notify && watch.is_none() {
             match backend.watch_release(&key).await {

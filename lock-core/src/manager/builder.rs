@@ -149,10 +149,7 @@ impl LockManagerBuilder {
 }
 
 fn assemble(backend: Arc<DynLockBackend>, config: ManagerConfig, fraction: f64) -> LockManager {
-    let settings = RefreshSettings {
-        fraction,
-        drift: config.drift,
-    };
+    let settings = RefreshSettings { fraction, drift: config.drift };
     let refresher = Refresher::new(backend.clone(), settings);
     LockManager::from_inner(Arc::new(ManagerInner::new(backend, config, refresher)))
 }

@@ -42,13 +42,7 @@ impl ManagerInner {
         refresher: Refresher,
     ) -> Self {
         let info = backend.info();
-        Self {
-            backend,
-            info,
-            config,
-            refresher,
-            next_id: AtomicU64::new(1),
-        }
+        Self { backend, info, config, refresher, next_id: AtomicU64::new(1) }
     }
 
     pub(crate) fn next_id(&self) -> u64 {
@@ -67,9 +61,7 @@ impl ManagerInner {
 
     /// Releases, retrying temporary errors briefly.
     pub(crate) async fn release(&self, key: &LockKey, token: &LockToken) -> Result<ReleaseOutcome> {
-        release_with_retry(&self.backend, key, token)
-            .await
-            .map_err(Into::into)
+        release_with_retry(&self.backend, key, token).await.map_err(Into::into)
     }
 
     /// Releases on the current runtime without waiting; logs when that is impossible.

@@ -78,7 +78,10 @@ impl LockRequest {
     }
 
     /// Keeps the lock extended in the background until the guard is released or dropped (or
-    /// the maximum hold time passes); see [`crate::LockGuard`] and [`crate::Lost`].
+    /// the maximum hold time passes); see [`crate::LockGuard`] and [`crate::Lost`]. Extensions
+    /// go out every third (by default) of the validity window (the ttl less the drift
+    /// allowance), which must be at least 6 ms: shorter ttls (under about 8 ms with the default
+    /// drift) are an [`Error::InvalidArgument`].
     pub fn auto_refresh(mut self) -> Self {
         self.auto_refresh = true;
         self
@@ -118,15 +121,9 @@ impl LockRequest {
         let policy = self.retry.unwrap_or(self.manager.inner().config.retry);
         match self.start(policy).await? {
             Ok(guard) => Ok(guard),
-            Err(Exhausted {
-                key,
-                attempts,
-                waited,
-            }) => Err(Error::WaitTimeout {
-                key,
-                waited,
-                attempts,
-            }),
+            Err(Exhausted { key, attempts, waited }) => {
+                Err(Error::WaitTimeout { key, waited, attempts })
+            }
         }
     }
 
@@ -176,18 +173,10 @@ impl LockRequest {
                 "a zero maximum hold time ends every lock at once",
             ));
         }
+        if self.auto_refresh {
+            inner.refresher.check(ttl)?;
+        }
         let refresh = self.auto_refresh.then_some(max_hold);
-        acquire(
-            &inner,
-            Plan {
-                key,
-                token,
-                ttl,
-                validity,
-                policy,
-                refresh,
-            },
-        )
-        .await
+        acquire(&inner, Plan { key, token, ttl, validity, policy, refresh }).await
     }
 }

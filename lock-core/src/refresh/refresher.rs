@@ -18,17 +18,47 @@ use crate::timing::Drift;
 /// Entries due within this window of the earliest one go out in the same batch.
 const COALESCE: Duration = Duration::from_millis(2);
 
+/// The shortest time between two refreshes of a guard; a ttl whose validity window gives less
+/// cannot be auto-refreshed reliably on tokio's millisecond timer.
+pub(crate) const MIN_REFRESH_INTERVAL: Duration = Duration::from_millis(2);
+
 /// How the refresher paces extensions.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RefreshSettings {
-    /// Extend once this fraction of the ttl has passed since the last extension was sent.
+    /// Extend once this fraction of the validity window has passed since the last extension
+    /// was sent.
     pub(crate) fraction: f64,
     pub(crate) drift: Drift,
+}
+
+impl RefreshSettings {
+    /// Time from an extension (as sent) to the next: a fraction of the validity window, so the
+    /// next extension always goes out before the deadline.
+    pub(crate) fn interval(&self, ttl: Duration) -> Duration {
+        let validity = self.drift.validity(ttl).unwrap_or(Duration::ZERO);
+        validity.mul_f64(self.fraction).max(Duration::from_millis(1))
+    }
+
+    /// Checks that `ttl` leaves room to refresh before the deadline.
+    pub(crate) fn check(&self, ttl: Duration) -> Result<(), crate::Error> {
+        let interval = self.interval(ttl);
+        if interval < MIN_REFRESH_INTERVAL {
+            return Err(crate::Error::invalid(
+                "ttl",
+                format!(
+                    "{ttl:?} is too short to auto-refresh: it would need an extension every {interval:?}"
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 enum Command {
     Add(Entry),
     Remove(u64),
+    /// The guard was extended by hand: next refresh at this time.
+    Reschedule(u64, Instant),
 }
 
 /// The handle a manager keeps; the task starts on first use, on the current runtime, and ends
@@ -45,17 +75,14 @@ impl std::fmt::Debug for Command {
         match self {
             Self::Add(e) => write!(f, "Add({})", e.shared.id),
             Self::Remove(id) => write!(f, "Remove({id})"),
+            Self::Reschedule(id, _) => write!(f, "Reschedule({id})"),
         }
     }
 }
 
 impl Refresher {
     pub(crate) fn new(backend: Arc<DynLockBackend>, settings: RefreshSettings) -> Self {
-        Self {
-            backend,
-            settings,
-            tx: Mutex::new(None),
-        }
+        Self { backend, settings, tx: Mutex::new(None) }
     }
 
     /// Starts refreshing `shared`; refreshing stops after `max_hold` (from acquisition), if set.
@@ -88,15 +115,28 @@ impl Refresher {
 
     /// Stops refreshing the guard with this id.
     pub(crate) fn remove(&self, id: u64) {
+        self.send_if_running(Command::Remove(id));
+    }
+
+    /// After a manual extension sent at `sent` with `ttl`, moves the guard's next refresh.
+    pub(crate) fn extended(&self, id: u64, sent: Instant, ttl: Duration) {
+        self.send_if_running(Command::Reschedule(id, sent + self.settings.interval(ttl)));
+    }
+
+    fn send_if_running(&self, command: Command) {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(sender) = tx.as_ref() {
-            let _ = sender.send(Command::Remove(id));
+            let _ = sender.send(command);
         }
     }
 
     fn interval(&self, ttl: Duration) -> Duration {
-        ttl.mul_f64(self.settings.fraction)
-            .max(Duration::from_millis(1))
+        self.settings.interval(ttl)
+    }
+
+    /// Checks that a lock of `ttl` can be auto-refreshed.
+    pub(crate) fn check(&self, ttl: Duration) -> Result<(), crate::Error> {
+        self.settings.check(ttl)
     }
 }
 
@@ -119,6 +159,7 @@ async fn run(
             command = rx.recv(), if open => match command {
                 Some(Command::Add(entry)) => queue.insert(entry),
                 Some(Command::Remove(id)) => { queue.remove(id); }
+                Some(Command::Reschedule(id, due)) => queue.reschedule(id, due),
                 None => open = false,
             },
             () = sleep_until_opt(next_due) => {
@@ -177,7 +218,7 @@ fn finish_extend(queue: &mut TimerQueue, settings: RefreshSettings, done: Done) 
     let (id, sent, ttl, result) = done;
     let Some(entry) = queue.get(id) else { return };
     let shared = entry.shared.clone();
-    let interval = ttl.mul_f64(settings.fraction).max(Duration::from_millis(1));
+    let interval = settings.interval(ttl);
     match result {
         Ok(ExtendOutcome::Extended) => {
             let validity = settings.drift.validity(ttl).unwrap_or(Duration::ZERO);

@@ -75,23 +75,11 @@ impl RetryPolicy {
 
     /// `initial`, doubling (see [`RetryPolicy::factor`]) up to `max`.
     pub const fn exponential(initial: Duration, max: Duration) -> Self {
-        Self::shaped(
-            Backoff::Exponential {
-                initial,
-                factor: 2.0,
-            },
-            max,
-        )
+        Self::shaped(Backoff::Exponential { initial, factor: 2.0 }, max)
     }
 
     const fn shaped(backoff: Backoff, max_delay: Duration) -> Self {
-        Self {
-            backoff,
-            max_delay,
-            jitter: 0.0,
-            max_attempts: None,
-            max_wait: None,
-        }
+        Self { backoff, max_delay, jitter: 0.0, max_attempts: None, max_wait: None }
     }
 
     /// Growth factor of an exponential policy (≥ 1, default 2); ignored by other shapes.
@@ -114,7 +102,11 @@ impl RetryPolicy {
         self
     }
 
-    /// Gives up after `attempts` calls to the store in all (the first one included).
+    /// Gives up after `attempts` attempts in all (the first one included), spaced by the
+    /// policy's delays. On a backend with release notification, the first time the manager
+    /// subscribes it looks once more right away, so that a release between the refused attempt
+    /// and the subscription is not missed; that look is not counted (the store may so be asked
+    /// `attempts + 1` times, as [`crate::Error::WaitTimeout`]'s `attempts` reports).
     pub const fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = Some(attempts);
         self
@@ -192,16 +184,10 @@ impl RetryPolicy {
             delay_ok("max delay", self.max_delay)?;
         }
         if !(self.jitter.is_finite() && (0.0..=1.0).contains(&self.jitter)) {
-            return Err(Error::invalid(
-                "jitter",
-                format!("{} is outside 0..=1", self.jitter),
-            ));
+            return Err(Error::invalid("jitter", format!("{} is outside 0..=1", self.jitter)));
         }
         if self.max_attempts == Some(0) {
-            return Err(Error::invalid(
-                "max attempts",
-                "zero attempts can never acquire",
-            ));
+            return Err(Error::invalid("max attempts", "zero attempts can never acquire"));
         }
         Ok(())
     }
@@ -224,9 +210,7 @@ impl RetryPolicy {
             }
         };
         let high = base.min(self.max_delay).max(MIN_RETRY_DELAY);
-        let low = high
-            .mul_f64(1.0 - self.jitter.clamp(0.0, 1.0))
-            .max(MIN_RETRY_DELAY);
+        let low = high.mul_f64(1.0 - self.jitter.clamp(0.0, 1.0)).max(MIN_RETRY_DELAY);
         (low, high)
     }
 
@@ -286,20 +270,11 @@ mod tests {
         assert!(RetryPolicy::none().validate().is_ok());
         assert!(RetryPolicy::default().validate().is_ok());
         assert!(RetryPolicy::fixed(Duration::ZERO).validate().is_err());
-        assert!(
-            RetryPolicy::fixed(Duration::from_secs(7200))
-                .validate()
-                .is_err()
-        );
+        assert!(RetryPolicy::fixed(Duration::from_secs(7200)).validate().is_err());
         assert!(RetryPolicy::fixed(MS).jitter(f64::NAN).validate().is_err());
         assert!(RetryPolicy::fixed(MS).jitter(1.5).validate().is_err());
         assert!(RetryPolicy::fixed(MS).max_attempts(0).validate().is_err());
-        assert!(
-            RetryPolicy::exponential(MS, MS)
-                .factor(0.5)
-                .validate()
-                .is_err()
-        );
+        assert!(RetryPolicy::exponential(MS, MS).factor(0.5).validate().is_err());
         assert!(RetryPolicy::exponential(10 * MS, MS).validate().is_err());
         assert!(!RetryPolicy::none().may_retry());
         assert!(!RetryPolicy::fixed(MS).max_wait(Duration::ZERO).may_retry());
