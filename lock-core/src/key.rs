@@ -42,10 +42,7 @@ impl KeyPrefix {
         if prefix.len() > MAX_PREFIX_LEN {
             return Err(Error::invalid(
                 "key prefix",
-                format!(
-                    "{} bytes is longer than the limit of {MAX_PREFIX_LEN}",
-                    prefix.len()
-                ),
+                format!("{} bytes is longer than the limit of {MAX_PREFIX_LEN}", prefix.len()),
             ));
         }
         if prefix.iter().any(|b| *b == b'{' || *b == b'}') {
@@ -113,10 +110,7 @@ impl LockKey {
         if name.len() > MAX_NAME_LEN {
             return Err(Error::invalid(
                 "lock name",
-                format!(
-                    "{} bytes is longer than the limit of {MAX_NAME_LEN}",
-                    name.len()
-                ),
+                format!("{} bytes is longer than the limit of {MAX_NAME_LEN}", name.len()),
             ));
         }
         if name[0] == RESERVED_NAME_START {
@@ -128,10 +122,7 @@ impl LockKey {
         let mut full = Vec::with_capacity(prefix.0.len() + name.len());
         full.extend_from_slice(&prefix.0);
         full.extend_from_slice(name);
-        Ok(Self {
-            full: full.into(),
-            prefix_len: prefix.0.len(),
-        })
+        Ok(Self { full: full.into(), prefix_len: prefix.0.len() })
     }
 
     /// [`LockKey::new`] under the default prefix `lock:`.

@@ -2,7 +2,7 @@
 //!
 //! [`LockManager`] takes locks and hands back [`LockGuard`]s; a [`LockBackend`] is the store
 //! they live in. This crate has the whole logic (retry and waiting, validity deadlines,
-//! auto-refresh, loss signalling, fencing tokens, a Redlock quorum) and an in-process
+//! auto-refresh, loss signalling, fencing tokens, a Redlock [`Quorum`]) and an in-process
 //! [`MemoryBackend`]; `lock-redis` and `lock-fred` put locks in Redis.
 //!
 //! ```
@@ -51,6 +51,7 @@ mod guard;
 mod key;
 mod manager;
 mod memory;
+mod quorum;
 mod refresh;
 mod retry;
 mod timing;
@@ -69,6 +70,7 @@ pub use key::{
 };
 pub use manager::{LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
+pub use quorum::{DEFAULT_NODE_TIMEOUT, Quorum, QuorumBuilder};
 pub use retry::{MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
 pub use timing::{Drift, MAX_TTL, MIN_TTL, ttl_millis, validate_ttl};
 pub use token::{LockToken, MAX_USER_TOKEN_LEN, MIN_USER_TOKEN_LEN, TOKEN_RANDOM_BYTES};

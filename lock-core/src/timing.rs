@@ -22,16 +22,10 @@ impl Drift {
     /// Checks and builds an allowance; `factor` must be in `[0, 1)`.
     pub fn new(factor: f64, fixed: Duration) -> Result<Self, Error> {
         if !(factor.is_finite() && (0.0..1.0).contains(&factor)) {
-            return Err(Error::invalid(
-                "drift factor",
-                format!("{factor} is outside [0, 1)"),
-            ));
+            return Err(Error::invalid("drift factor", format!("{factor} is outside [0, 1)")));
         }
         if fixed > Duration::from_secs(3600) {
-            return Err(Error::invalid(
-                "drift allowance",
-                format!("{fixed:?} is above one hour"),
-            ));
+            return Err(Error::invalid("drift allowance", format!("{fixed:?} is above one hour")));
         }
         Ok(Self { factor, fixed })
     }
@@ -63,26 +57,17 @@ pub(crate) const DEFAULT_DRIFT_FIXED: Duration = Duration::from_millis(2);
 
 impl Default for Drift {
     fn default() -> Self {
-        Self {
-            factor: DEFAULT_DRIFT_FACTOR,
-            fixed: DEFAULT_DRIFT_FIXED,
-        }
+        Self { factor: DEFAULT_DRIFT_FACTOR, fixed: DEFAULT_DRIFT_FIXED }
     }
 }
 
 /// Checks that `ttl` is within [`MIN_TTL`]..=[`MAX_TTL`].
 pub fn validate_ttl(ttl: Duration) -> Result<(), Error> {
     if ttl < MIN_TTL {
-        return Err(Error::invalid(
-            "ttl",
-            format!("{ttl:?} is below the minimum of {MIN_TTL:?}"),
-        ));
+        return Err(Error::invalid("ttl", format!("{ttl:?} is below the minimum of {MIN_TTL:?}")));
     }
     if ttl > MAX_TTL {
-        return Err(Error::invalid(
-            "ttl",
-            format!("{ttl:?} is above the maximum of {MAX_TTL:?}"),
-        ));
+        return Err(Error::invalid("ttl", format!("{ttl:?} is above the maximum of {MAX_TTL:?}")));
     }
     Ok(())
 }
@@ -91,11 +76,7 @@ pub fn validate_ttl(ttl: Duration) -> Result<(), Error> {
 /// holder was told).
 pub fn ttl_millis(ttl: Duration) -> u64 {
     let ms = ttl.as_millis();
-    let ms = if !ttl.subsec_nanos().is_multiple_of(1_000_000) {
-        ms + 1
-    } else {
-        ms
-    };
+    let ms = if !ttl.subsec_nanos().is_multiple_of(1_000_000) { ms + 1 } else { ms };
     u64::try_from(ms).unwrap_or(u64::MAX)
 }
 
@@ -117,10 +98,7 @@ mod tests {
     #[test]
     fn validity_leaves_room_for_drift() {
         let d = Drift::default();
-        assert_eq!(
-            d.validity(Duration::from_secs(1)).ok(),
-            Some(Duration::from_millis(988))
-        );
+        assert_eq!(d.validity(Duration::from_secs(1)).ok(), Some(Duration::from_millis(988)));
         assert!(d.validity(Duration::from_millis(2)).is_err());
         assert!(d.validity(Duration::from_millis(3)).is_ok());
     }

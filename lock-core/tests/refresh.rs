@@ -26,21 +26,14 @@ async fn refresh_extends_at_a_third_of_the_ttl() {
     assert!(guard.remaining() > Duration::from_secs(20));
     guard.release().await.expect("release");
     tokio::time::sleep(Duration::from_secs(60)).await;
-    assert_eq!(
-        Calls::get(&calls.extend),
-        9,
-        "refresh continued after release"
-    );
+    assert_eq!(Calls::get(&calls.extend), 9, "refresh continued after release");
 }
 
 #[tokio::test(start_paused = true)]
 async fn refresh_fraction_is_configurable() {
     let backend = Counting::default();
     let calls = backend.calls.clone();
-    let locks = LockManager::builder(backend)
-        .refresh_at(0.5)
-        .build()
-        .expect("settings");
+    let locks = LockManager::builder(backend).refresh_at(0.5).build().expect("settings");
     let _guard = locks
         .lock("half")
         .ttl(Duration::from_secs(10))
@@ -68,10 +61,7 @@ async fn one_refresher_task_serves_every_guard() {
         guards.push(guard.expect("acquire"));
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert!(
-        guards.iter().all(|g| g.is_valid()),
-        "a refreshed guard was lost"
-    );
+    assert!(guards.iter().all(|g| g.is_valid()), "a refreshed guard was lost");
     let alive = metrics.num_alive_tasks();
     assert!(
         alive <= baseline + 1,
@@ -97,10 +87,7 @@ async fn max_hold_stops_refresh_and_reports_why() {
     let reason = guard.lost().await;
     assert_eq!(reason, LossReason::MaxHoldReached);
     let at = started.elapsed();
-    assert!(
-        at >= Duration::from_secs(10) && at <= Duration::from_secs(13),
-        "lost after {at:?}"
-    );
+    assert!(at >= Duration::from_secs(10) && at <= Duration::from_secs(13), "lost after {at:?}");
     assert!(!guard.is_valid());
 }
 
@@ -116,33 +103,21 @@ async fn deleting_the_key_is_noticed_at_the_next_refresh() {
         .acquire()
         .await
         .expect("acquire");
-    lock_core::LockBackend::release(&store, guard.key(), guard.token())
-        .await
-        .expect("delete");
+    lock_core::LockBackend::release(&store, guard.key(), guard.token()).await.expect("delete");
     let started = tokio::time::Instant::now();
     assert_eq!(guard.lost().await, LossReason::NotHeld);
-    assert!(
-        started.elapsed() <= Duration::from_secs(10),
-        "noticed after {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() <= Duration::from_secs(10), "noticed after {:?}", started.elapsed());
 }
 
 #[test]
 fn dropping_a_guard_outside_a_runtime_does_not_panic() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let backend = Counting::default();
     let calls = backend.calls.clone();
     let guard = runtime.block_on(async {
         let locks = LockManager::new(backend);
-        locks
-            .try_lock("outside", Duration::from_secs(5))
-            .await
-            .expect("ok")
-            .expect("free")
+        locks.try_lock("outside", Duration::from_secs(5)).await.expect("ok").expect("free")
     });
     drop(runtime);
     drop(guard);

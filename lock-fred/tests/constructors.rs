@@ -8,32 +8,16 @@ use lock_testkit::server;
 
 async fn exercise(backend: FredBackend) {
     let caps = backend.info().capabilities;
-    assert!(
-        caps.fencing && caps.release_notify,
-        "{backend:?} capabilities {caps:?}"
-    );
+    assert!(caps.fencing && caps.release_notify, "{backend:?} capabilities {caps:?}");
     let locks = LockManager::new(backend);
     let name = format!("ctor:{:?}", std::time::SystemTime::now());
-    let guard = locks
-        .try_lock(&name, Duration::from_secs(5))
-        .await
-        .expect("acquire")
-        .expect("free");
+    let guard =
+        locks.try_lock(&name, Duration::from_secs(5)).await.expect("acquire").expect("free");
     assert!(guard.fencing_token().is_some());
-    assert!(
-        locks
-            .try_lock(&name, Duration::from_secs(5))
-            .await
-            .expect("acquire")
-            .is_none()
-    );
+    assert!(locks.try_lock(&name, Duration::from_secs(5)).await.expect("acquire").is_none());
     let waiter = locks.lock(&name).wait(Duration::from_secs(5)).acquire();
     let (_, waited) = tokio::join!(guard.release(), waiter);
-    waited
-        .expect("the waiter got the released lock")
-        .release()
-        .await
-        .expect("release");
+    waited.expect("the waiter got the released lock").release().await.expect("release");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,32 +27,15 @@ async fn standalone_constructors() {
     };
     exercise(FredBackend::connect(&url).await.expect("connect")).await;
     let config = Config::from_url(&url).expect("url");
-    exercise(
-        FredBackend::connect_config(config.clone())
-            .await
-            .expect("connect_config"),
-    )
-    .await;
-    let client = Builder::from_config(config.clone())
-        .build()
-        .expect("client");
+    exercise(FredBackend::connect_config(config.clone()).await.expect("connect_config")).await;
+    let client = Builder::from_config(config.clone()).build().expect("client");
     client.init().await.expect("init");
     exercise(FredBackend::from_client(client)).await;
-    let pool = Builder::from_config(config.clone())
-        .build_pool(3)
-        .expect("pool");
+    let pool = Builder::from_config(config.clone()).build_pool(3).expect("pool");
     pool.init().await.expect("init");
     exercise(FredBackend::from_pool(pool)).await;
-    exercise(
-        FredBackend::connect_pool(config, 2)
-            .await
-            .expect("connect_pool"),
-    )
-    .await;
-    let plain = FredBackend::connect(&url)
-        .await
-        .expect("connect")
-        .without_fencing();
+    exercise(FredBackend::connect_pool(config, 2).await.expect("connect_pool")).await;
+    let plain = FredBackend::connect(&url).await.expect("connect").without_fencing();
     assert!(!plain.info().capabilities.fencing);
 }
 
@@ -77,15 +44,8 @@ async fn cluster_and_sentinel_configs() {
     let Some(cluster) = server::shared_cluster() else {
         return;
     };
-    let hosts = cluster
-        .nodes()
-        .iter()
-        .map(|n| ("127.0.0.1", n.port()))
-        .collect();
-    let config = Config {
-        server: ServerConfig::new_clustered(hosts),
-        ..Config::default()
-    };
+    let hosts = cluster.nodes().iter().map(|n| ("127.0.0.1", n.port())).collect();
+    let config = Config { server: ServerConfig::new_clustered(hosts), ..Config::default() };
     exercise(FredBackend::connect_config(config).await.expect("cluster")).await;
     let url = format!("redis-cluster://127.0.0.1:{}", cluster.nodes()[0].port());
     exercise(FredBackend::connect(&url).await.expect("cluster url")).await;
@@ -101,8 +61,6 @@ async fn cluster_and_sentinel_configs() {
 
 #[tokio::test]
 async fn bad_urls_are_config_errors() {
-    let err = FredBackend::connect("not-a-url")
-        .await
-        .expect_err("accepted a bad URL");
+    let err = FredBackend::connect("not-a-url").await.expect_err("accepted a bad URL");
     assert_eq!(err.kind(), lock_fred::BackendErrorKind::Config, "{err}");
 }

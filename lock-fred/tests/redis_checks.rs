@@ -19,19 +19,11 @@ fn connectors() -> Connectors {
             Box::pin(async move {
                 let hosts = urls
                     .iter()
-                    .filter_map(|u| {
-                        u.trim_end_matches('/')
-                            .rsplit(':')
-                            .next()?
-                            .parse::<u16>()
-                            .ok()
-                    })
+                    .filter_map(|u| u.trim_end_matches('/').rsplit(':').next()?.parse::<u16>().ok())
                     .map(|port| ("127.0.0.1", port))
                     .collect();
-                let config = Config {
-                    server: ServerConfig::new_clustered(hosts),
-                    ..Config::default()
-                };
+                let config =
+                    Config { server: ServerConfig::new_clustered(hosts), ..Config::default() };
                 Ok(Arc::new(FredBackend::connect_config(config).await?) as Arc<DynLockBackend>)
             })
         }),

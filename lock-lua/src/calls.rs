@@ -70,11 +70,7 @@ pub fn extend(key: &LockKey, token: &LockToken, ttl: Duration) -> Call {
 
 /// `inspect(key)`.
 pub fn inspect(key: &LockKey) -> Call {
-    Call {
-        script: &INSPECT,
-        keys: vec![key.as_bytes().to_vec(), fence_key(key)],
-        args: Vec::new(),
-    }
+    Call { script: &INSPECT, keys: vec![key.as_bytes().to_vec(), fence_key(key)], args: Vec::new() }
 }
 
 #[cfg(test)]
@@ -88,9 +84,6 @@ mod tests {
         let call = acquire(&key, &token, Duration::from_micros(1500), true);
         assert_eq!(call.script.sha1(), ACQUIRE.sha1());
         assert_eq!(call.keys[0], key.as_bytes());
-        assert_eq!(
-            call.args,
-            vec![token.as_bytes().to_vec(), b"2".to_vec(), b"1".to_vec()]
-        );
+        assert_eq!(call.args, vec![token.as_bytes().to_vec(), b"2".to_vec(), b"1".to_vec()]);
     }
 }

@@ -115,17 +115,10 @@ pub fn release_channel(key: &LockKey) -> String {
     let tag = tag_for_slot(hash_slot(key.as_bytes()));
     let text = |bytes: &[u8]| match std::str::from_utf8(bytes) {
         Ok(s) => s.to_owned(),
-        Err(_) => format!(
-            "x{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        ),
+        Err(_) => format!("x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()),
     };
     let tag = std::str::from_utf8(tag).unwrap_or_default();
-    format!(
-        "{}~released{{{tag}}}{}",
-        text(key.prefix()),
-        text(key.name())
-    )
+    format!("{}~released{{{tag}}}{}", text(key.prefix()), text(key.name()))
 }
 
 fn auxiliary(key: &LockKey, kind: &[u8]) -> Vec<u8> {
@@ -152,10 +145,7 @@ mod tests {
         assert_eq!(hash_slot(b"123456789"), 0x31C3 % SLOTS);
         assert_eq!(hash_slot(b"foo"), 12182);
         assert_eq!(hash_slot(b"{foo}bar"), 12182);
-        assert_eq!(
-            hash_slot(b"foo{}{bar}"),
-            CRC16.checksum(b"foo{}{bar}") % SLOTS
-        );
+        assert_eq!(hash_slot(b"foo{}{bar}"), CRC16.checksum(b"foo{}{bar}") % SLOTS);
         assert_eq!(hash_slot(b"foo{{bar}}zap"), CRC16.checksum(b"{bar") % SLOTS);
         assert_eq!(hash_slot(b"foo{bar}{zap}"), CRC16.checksum(b"bar") % SLOTS);
     }

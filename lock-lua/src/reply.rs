@@ -43,10 +43,7 @@ fn pttl(ms: i64) -> Option<Duration> {
 }
 
 fn fencing(value: i64) -> Option<FencingToken> {
-    u64::try_from(value)
-        .ok()
-        .filter(|v| *v > 0)
-        .map(FencingToken::new)
+    u64::try_from(value).ok().filter(|v| *v > 0).map(FencingToken::new)
 }
 
 /// `{1, fence}` or `{0, pttl}`.
@@ -56,12 +53,8 @@ pub fn acquire(backend: &'static str, reply: Reply) -> Result<AcquireOutcome, Ba
         && let (Some(flag), Some(value)) = (int(flag), int(value))
     {
         return match flag {
-            1 => Ok(AcquireOutcome::Acquired {
-                fencing: fencing(value),
-            }),
-            0 => Ok(AcquireOutcome::Held {
-                ttl_remaining: pttl(value),
-            }),
+            1 => Ok(AcquireOutcome::Acquired { fencing: fencing(value) }),
+            0 => Ok(AcquireOutcome::Held { ttl_remaining: pttl(value) }),
             _ => Err(unexpected(backend, "acquire", &reply)),
         };
     }
@@ -115,9 +108,7 @@ mod tests {
         let b = "test";
         assert_eq!(
             acquire(b, Reply::Array(vec![Reply::Int(1), Reply::Int(7)])).ok(),
-            Some(AcquireOutcome::Acquired {
-                fencing: Some(FencingToken::new(7))
-            })
+            Some(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(7)) })
         );
         assert_eq!(
             acquire(b, Reply::Array(vec![Reply::Int(1), Reply::Int(0)])).ok(),
@@ -125,21 +116,14 @@ mod tests {
         );
         assert_eq!(
             acquire(b, Reply::Array(vec![Reply::Int(0), Reply::Int(-1)])).ok(),
-            Some(AcquireOutcome::Held {
-                ttl_remaining: None
-            })
+            Some(AcquireOutcome::Held { ttl_remaining: None })
         );
         assert_eq!(
             acquire(b, Reply::Array(vec![Reply::Int(0), Reply::Int(250)])).ok(),
-            Some(AcquireOutcome::Held {
-                ttl_remaining: Some(Duration::from_millis(250))
-            })
+            Some(AcquireOutcome::Held { ttl_remaining: Some(Duration::from_millis(250)) })
         );
         assert!(acquire(b, Reply::Int(1)).is_err());
-        assert_eq!(
-            release(b, Reply::Int(1)).ok(),
-            Some(ReleaseOutcome::Released)
-        );
+        assert_eq!(release(b, Reply::Int(1)).ok(), Some(ReleaseOutcome::Released));
         assert_eq!(extend(b, Reply::Int(0)).ok(), Some(ExtendOutcome::NotHeld));
         assert!(release(b, Reply::Nil).is_err());
         assert_eq!(inspect(b, Reply::Nil).ok(), Some(None));

@@ -13,11 +13,7 @@ pub struct LuaScript {
 
 impl LuaScript {
     const fn new(name: &'static str, source: &'static str) -> Self {
-        Self {
-            name,
-            source,
-            sha1: OnceLock::new(),
-        }
+        Self { name, source, sha1: OnceLock::new() }
     }
 
     /// A short name, for logs.
@@ -32,17 +28,13 @@ impl LuaScript {
 
     /// The SHA1 Redis knows the script by, in lowercase hex.
     pub fn sha1(&self) -> &str {
-        self.sha1
-            .get_or_init(|| sha1_smol::Sha1::from(self.source).digest().to_string())
+        self.sha1.get_or_init(|| sha1_smol::Sha1::from(self.source).digest().to_string())
     }
 }
 
 impl fmt::Debug for LuaScript {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LuaScript")
-            .field("name", &self.name)
-            .field("sha1", &self.sha1())
-            .finish()
+        f.debug_struct("LuaScript").field("name", &self.name).field("sha1", &self.sha1()).finish()
     }
 }
 

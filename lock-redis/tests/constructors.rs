@@ -8,25 +8,13 @@ use lock_testkit::server;
 async fn exercise(backend: RedisBackend, notify: bool) {
     let caps = backend.info().capabilities;
     assert!(caps.fencing, "{backend:?} does not advertise fencing");
-    assert_eq!(
-        caps.release_notify, notify,
-        "{backend:?} release notification"
-    );
+    assert_eq!(caps.release_notify, notify, "{backend:?} release notification");
     let locks = LockManager::new(backend);
     let name = format!("ctor:{:016x}", rand_name());
-    let guard = locks
-        .try_lock(&name, Duration::from_secs(5))
-        .await
-        .expect("acquire")
-        .expect("free");
+    let guard =
+        locks.try_lock(&name, Duration::from_secs(5)).await.expect("acquire").expect("free");
     assert!(guard.fencing_token().is_some());
-    assert!(
-        locks
-            .try_lock(&name, Duration::from_secs(5))
-            .await
-            .expect("acquire")
-            .is_none()
-    );
+    assert!(locks.try_lock(&name, Duration::from_secs(5)).await.expect("acquire").is_none());
     guard.release().await.expect("release");
 }
 
@@ -44,51 +32,24 @@ async fn standalone_constructors() {
     };
     let client = lock_redis::redis::Client::open(url.as_str()).expect("client");
     exercise(RedisBackend::connect(&url).await.expect("connect"), true).await;
-    exercise(
-        RedisBackend::from_client(client.clone())
-            .await
-            .expect("from_client"),
-        true,
-    )
-    .await;
+    exercise(RedisBackend::from_client(client.clone()).await.expect("from_client"), true).await;
     let manager = client.get_connection_manager().await.expect("manager");
-    exercise(
-        RedisBackend::from_connection_manager(manager.clone()),
-        false,
-    )
-    .await;
+    exercise(RedisBackend::from_connection_manager(manager.clone()), false).await;
     exercise(
         RedisBackend::from_connection_manager(manager).with_notifications(client.clone()),
         true,
     )
     .await;
-    let multiplexed = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("multiplexed");
-    exercise(
-        RedisBackend::from_multiplexed(multiplexed).with_notifications(client.clone()),
-        true,
-    )
-    .await;
+    let multiplexed = client.get_multiplexed_async_connection().await.expect("multiplexed");
+    exercise(RedisBackend::from_multiplexed(multiplexed).with_notifications(client.clone()), true)
+        .await;
     let pool = deadpool_redis::Config::from_url(url.as_str())
         .create_pool(Some(deadpool_redis::Runtime::Tokio1))
         .expect("pool");
     exercise(RedisBackend::from_pool(pool.clone()), false).await;
-    exercise(
-        RedisBackend::from_pool(pool).with_notifications(client),
-        true,
-    )
-    .await;
-    exercise(
-        RedisBackend::connect_pooled(&url, 4).expect("connect_pooled"),
-        true,
-    )
-    .await;
-    let plain = RedisBackend::connect(&url)
-        .await
-        .expect("connect")
-        .without_fencing();
+    exercise(RedisBackend::from_pool(pool).with_notifications(client), true).await;
+    exercise(RedisBackend::connect_pooled(&url, 4).expect("connect_pooled"), true).await;
+    let plain = RedisBackend::connect(&url).await.expect("connect").without_fencing();
     assert!(!plain.info().capabilities.fencing);
     let locks = LockManager::new(plain);
     let guard = locks
@@ -105,20 +66,11 @@ async fn cluster_constructors() {
     let Some(cluster) = server::shared_cluster() else {
         return;
     };
-    exercise(
-        RedisBackend::connect_cluster(cluster.urls())
-            .await
-            .expect("connect_cluster"),
-        true,
-    )
-    .await;
+    exercise(RedisBackend::connect_cluster(cluster.urls()).await.expect("connect_cluster"), true)
+        .await;
     let client = lock_redis::redis::cluster::ClusterClient::new(cluster.urls()).expect("client");
     let connection = client.get_async_connection().await.expect("connection");
-    exercise(
-        RedisBackend::from_cluster_connection(connection.clone()),
-        false,
-    )
-    .await;
+    exercise(RedisBackend::from_cluster_connection(connection.clone()), false).await;
     let with = RedisBackend::from_cluster_connection(connection)
         .with_cluster_notifications(cluster.urls())
         .expect("notify");
@@ -127,15 +79,10 @@ async fn cluster_constructors() {
 
 #[tokio::test]
 async fn bad_urls_are_config_errors() {
-    let err = RedisBackend::connect("not-a-url")
-        .await
-        .expect_err("accepted a bad URL");
+    let err = RedisBackend::connect("not-a-url").await.expect_err("accepted a bad URL");
     assert_eq!(err.kind(), lock_redis::BackendErrorKind::Config, "{err}");
     let refused = RedisBackend::connect("redis://127.0.0.1:1/")
         .await
         .expect_err("connected to a closed port");
-    assert!(
-        refused.is_temporary(),
-        "a refused connection should be temporary: {refused}"
-    );
+    assert!(refused.is_temporary(), "a refused connection should be temporary: {refused}");
 }

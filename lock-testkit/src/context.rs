@@ -37,11 +37,7 @@ impl TestContext {
             .unwrap_or(1.0);
         let tag: u64 = rand::random();
         let prefix = KeyPrefix::new(format!("{SUITE_PREFIX}{tag:016x}:")).unwrap_or_default();
-        Self {
-            backend,
-            prefix,
-            scale,
-        }
+        Self { backend, prefix, scale }
     }
 
     /// The backend under test.

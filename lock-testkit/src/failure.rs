@@ -16,21 +16,13 @@ pub type CaseResult = Result<(), Failure>;
 impl Failure {
     /// A failure found at `location` (use [`crate::check!`] and friends, which fill it in).
     pub fn new(message: impl Into<String>, location: &'static str) -> Self {
-        Self {
-            message: message.into(),
-            location,
-            skip: false,
-        }
+        Self { message: message.into(), location, skip: false }
     }
 
     /// Not a failure: the case found, while running, that it does not apply to this backend
     /// (for example, the backend does not report an optional value the case needs).
     pub fn skip(reason: impl Into<String>) -> Self {
-        Self {
-            message: reason.into(),
-            location: "",
-            skip: true,
-        }
+        Self { message: reason.into(), location: "", skip: true }
     }
 
     /// Whether this is a [`Failure::skip`].
@@ -52,19 +44,13 @@ impl fmt::Display for Failure {
 
 impl From<lock_core::BackendError> for Failure {
     fn from(e: lock_core::BackendError) -> Self {
-        Self::new(
-            format!("the backend returned an error: {e}"),
-            "backend call",
-        )
+        Self::new(format!("the backend returned an error: {e}"), "backend call")
     }
 }
 
 impl From<lock_core::Error> for Failure {
     fn from(e: lock_core::Error) -> Self {
-        Self::new(
-            format!("the lock API returned an error: {e}"),
-            "manager call",
-        )
+        Self::new(format!("the lock API returned an error: {e}"), "manager call")
     }
 }
 

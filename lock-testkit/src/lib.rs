@@ -31,6 +31,8 @@ pub mod cases;
 mod context;
 mod failure;
 #[cfg(feature = "redis-server")]
+pub mod proxy;
+#[cfg(feature = "redis-server")]
 pub mod redis_checks;
 #[cfg(feature = "redis-server")]
 pub mod server;

@@ -18,14 +18,7 @@ fn standalone_pause_resume_kill_restart() {
         .spawn()
         .expect("spawn");
     let mut admin = server.admin().expect("admin");
-    assert_eq!(
-        admin
-            .cmd(&["SET", "k", "v"])
-            .expect("set")
-            .text()
-            .as_deref(),
-        Some("OK")
-    );
+    assert_eq!(admin.cmd(&["SET", "k", "v"]).expect("set").text().as_deref(), Some("OK"));
     assert!(server.unix_socket().is_some_and(|p| p.exists()));
 
     server.pause().expect("pause");
@@ -70,11 +63,7 @@ fn password_and_acl_users() {
         .spawn()
         .expect("spawn");
     assert!(server.url().contains(":s3cret@"));
-    assert!(
-        server
-            .url_for("locker")
-            .is_some_and(|u| u.starts_with("redis://locker:pw@"))
-    );
+    assert!(server.url_for("locker").is_some_and(|u| u.starts_with("redis://locker:pw@")));
     let mut locker = lock_testkit::server::AdminConn::connect(
         "127.0.0.1",
         server.port(),
@@ -97,14 +86,7 @@ fn cluster_comes_up_and_routes_slots() {
     assert_eq!(cluster.nodes().len(), 3);
     let owner = cluster.node_for_slot(12182).expect("owner of foo's slot");
     let mut admin = owner.admin().expect("admin");
-    assert_eq!(
-        admin
-            .cmd(&["SET", "foo", "1"])
-            .expect("set")
-            .text()
-            .as_deref(),
-        Some("OK")
-    );
+    assert_eq!(admin.cmd(&["SET", "foo", "1"]).expect("set").text().as_deref(), Some("OK"));
 }
 
 #[test]
@@ -113,9 +95,6 @@ fn sentinel_knows_its_master() {
         return;
     }
     let sentinel = RedisSentinel::spawn().expect("sentinel");
-    assert_eq!(
-        sentinel.current_master_port().expect("master"),
-        sentinel.master().port()
-    );
+    assert_eq!(sentinel.current_master_port().expect("master"), sentinel.master().port());
     assert_eq!(sentinel.sentinels().len(), 3);
 }

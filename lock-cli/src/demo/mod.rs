@@ -38,39 +38,23 @@ pub(crate) async fn run(args: DemoArgs) -> Result<ExitCode, String> {
     let hold = Duration::from_micros(args.hold_us);
     let mut workers = Vec::new();
     for id in 0..args.workers {
-        workers.push(tokio::spawn(worker::work(
-            id,
-            locks.clone(),
-            board.clone(),
-            hold,
-            until,
-        )));
+        workers.push(tokio::spawn(worker::work(id, locks.clone(), board.clone(), hold, until)));
     }
     let progress = tokio::spawn(report::progress(board.clone(), started, until));
     let mut tally = Tally::default();
     let mut waits = Samples::default();
     for worker in workers {
-        let (t, w) = worker
-            .await
-            .map_err(|e| format!("a worker panicked: {e}"))??;
+        let (t, w) = worker.await.map_err(|e| format!("a worker panicked: {e}"))??;
         tally.add(&t);
         waits.extend(w);
     }
     progress.abort();
-    let summary = Summary::new(
-        backend_name,
-        &args,
-        started.elapsed(),
-        &tally,
-        &board,
-        waits.finish(),
-    );
+    let summary =
+        Summary::new(backend_name, &args, started.elapsed(), &tally, &board, waits.finish());
     summary.print(args.json)?;
-    Ok(
-        if summary.overlaps == 0 && summary.fencing_regressions == 0 {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        },
-    )
+    Ok(if summary.overlaps == 0 && summary.fencing_regressions == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -85,10 +85,7 @@ impl Summary {
             self.acquisitions, self.seconds, self.acquisitions_per_s
         );
         println!("contended waits    {}", self.contended_waits);
-        println!(
-            "wait p50 / p99     {} µs / {} µs",
-            self.wait_p50_us, self.wait_p99_us
-        );
+        println!("wait p50 / p99     {} µs / {} µs", self.wait_p50_us, self.wait_p99_us);
         println!("highest fence      {}", self.max_fencing_token);
         println!("overlaps           {}", self.overlaps);
         println!("fence regressions  {}", self.fencing_regressions);

@@ -39,9 +39,7 @@ impl Board {
             self.overlaps.fetch_add(1, Ordering::SeqCst);
         }
         if let Some(fence) = fence {
-            let mut last = self.last_fence[key]
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut last = self.last_fence[key].lock().unwrap_or_else(|e| e.into_inner());
             if fence <= *last {
                 self.fencing_regressions.fetch_add(1, Ordering::SeqCst);
             }
@@ -102,10 +100,7 @@ pub(crate) async fn work(
             tokio::time::sleep(hold).await;
         }
         board.leave(key);
-        guard
-            .release()
-            .await
-            .map_err(|e| format!("worker {id}: {e}"))?;
+        guard.release().await.map_err(|e| format!("worker {id}: {e}"))?;
     }
     Ok((tally, waits))
 }

@@ -66,10 +66,7 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
-        Self::InvalidArgument {
-            what,
-            reason: reason.into(),
-        }
+        Self::InvalidArgument { what, reason: reason.into() }
     }
 
     /// Whether retrying the same call later may succeed.
@@ -87,10 +84,7 @@ impl From<BackendError> for Error {
     fn from(e: BackendError) -> Self {
         if e.kind() == BackendErrorKind::Unsupported {
             let operation = e.operation().unwrap_or("operation");
-            return Self::Unsupported {
-                backend: e.backend(),
-                operation,
-            };
+            return Self::Unsupported { backend: e.backend(), operation };
         }
         Self::Backend(e)
     }

@@ -93,11 +93,7 @@ impl MemoryBackend {
     /// How many locks are held right now.
     pub fn live_locks(&self) -> usize {
         let now = Instant::now();
-        self.state()
-            .locks
-            .values()
-            .filter(|e| e.expires > now)
-            .count()
+        self.state().locks.values().filter(|e| e.expires > now).count()
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -115,9 +111,7 @@ impl LockBackend for MemoryBackend {
     fn info(&self) -> BackendInfo {
         BackendInfo::new(
             "memory",
-            Capabilities::none()
-                .with_fencing(true)
-                .with_release_notify(true),
+            Capabilities::none().with_fencing(true).with_release_notify(true),
         )
     }
 
@@ -133,25 +127,15 @@ impl LockBackend for MemoryBackend {
         let outcome = match state.live(key, now) {
             Some(entry) if entry.token == *token => {
                 entry.expires = expiry(now, ttl);
-                AcquireOutcome::Acquired {
-                    fencing: Some(FencingToken::new(entry.fencing)),
-                }
+                AcquireOutcome::Acquired { fencing: Some(FencingToken::new(entry.fencing)) }
             }
-            Some(entry) => AcquireOutcome::Held {
-                ttl_remaining: Some(entry.expires - now),
-            },
+            Some(entry) => AcquireOutcome::Held { ttl_remaining: Some(entry.expires - now) },
             None => {
                 state.fencing += 1;
                 let fencing = state.fencing;
-                let entry = Entry {
-                    token: token.clone(),
-                    expires: expiry(now, ttl),
-                    fencing,
-                };
+                let entry = Entry { token: token.clone(), expires: expiry(now, ttl), fencing };
                 state.locks.insert(key.clone(), entry);
-                AcquireOutcome::Acquired {
-                    fencing: Some(FencingToken::new(fencing)),
-                }
+                AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) }
             }
         };
         Ok(outcome)
@@ -205,11 +189,8 @@ impl LockBackend for MemoryBackend {
         let now = Instant::now();
         let mut state = self.state();
         state.wrote(now);
-        let notify = state
-            .watchers
-            .entry(key.clone())
-            .or_insert_with(|| Arc::new(Notify::new()))
-            .clone();
+        let notify =
+            state.watchers.entry(key.clone()).or_insert_with(|| Arc::new(Notify::new())).clone();
         let mut watch = Box::pin(notify.notified_owned());
         // Registered before the state lock is released, so no release can slip between.
         watch.as_mut().enable();

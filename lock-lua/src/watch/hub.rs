@@ -29,13 +29,8 @@ struct Slot {
 type Slots = HashMap<Vec<u8>, Arc<Slot>>;
 
 enum Op {
-    Subscribe {
-        channel: Vec<u8>,
-        done: oneshot::Sender<Result<(), BackendError>>,
-    },
-    Unsubscribe {
-        channel: Vec<u8>,
-    },
+    Subscribe { channel: Vec<u8>, done: oneshot::Sender<Result<(), BackendError>> },
+    Unsubscribe { channel: Vec<u8> },
 }
 
 struct Shared {
@@ -60,9 +55,7 @@ pub struct ReleaseHub {
 
 impl fmt::Debug for ReleaseHub {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReleaseHub")
-            .field("channels", &self.channels())
-            .finish()
+        f.debug_struct("ReleaseHub").field("channels", &self.channels()).finish()
     }
 }
 
@@ -109,13 +102,8 @@ impl ReleaseHub {
             notified.as_mut().enable();
             (slot, notified)
         };
-        let guard = WatchGuard {
-            shared: self.shared.clone(),
-            slot: slot.clone(),
-        };
-        slot.subscribed
-            .get_or_try_init(|| self.shared.subscribe(&slot))
-            .await?;
+        let guard = WatchGuard { shared: self.shared.clone(), slot: slot.clone() };
+        slot.subscribed.get_or_try_init(|| self.shared.subscribe(&slot)).await?;
         Ok(Box::pin(async move {
             let _guard = guard;
             notified.as_mut().await;
@@ -127,10 +115,7 @@ impl Shared {
     async fn subscribe(&self, slot: &Slot) -> Result<(), BackendError> {
         slot.requested.store(true, Ordering::SeqCst);
         let (done, answer) = oneshot::channel();
-        self.send(Op::Subscribe {
-            channel: slot.channel.clone(),
-            done,
-        })?;
+        self.send(Op::Subscribe { channel: slot.channel.clone(), done })?;
         match tokio::time::timeout(SUBSCRIBE_TIMEOUT * 2, answer).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(BackendError::new(
@@ -169,12 +154,7 @@ impl Shared {
         })?;
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = tx.send(op);
-        runtime.spawn(run(
-            self.factory.clone(),
-            self.slots.clone(),
-            rx,
-            self.backend,
-        ));
+        runtime.spawn(run(self.factory.clone(), self.slots.clone(), rx, self.backend));
         *ops = Some(tx);
         Ok(())
     }
@@ -192,9 +172,7 @@ impl Drop for WatchGuard {
         if self.slot.watchers.fetch_sub(1, Ordering::SeqCst) != 1 {
             return;
         }
-        let current = slots
-            .get(&self.slot.channel)
-            .is_some_and(|s| Arc::ptr_eq(s, &self.slot));
+        let current = slots.get(&self.slot.channel).is_some_and(|s| Arc::ptr_eq(s, &self.slot));
         if !current {
             // Its connection died and the slot was already dropped: nothing is subscribed.
             return;
@@ -202,9 +180,7 @@ impl Drop for WatchGuard {
         slots.remove(&self.slot.channel);
         drop(slots);
         if self.slot.requested.load(Ordering::SeqCst) {
-            let _ = self.shared.send(Op::Unsubscribe {
-                channel: self.slot.channel.clone(),
-            });
+            let _ = self.shared.send(Op::Unsubscribe { channel: self.slot.channel.clone() });
         }
     }
 }
@@ -248,10 +224,7 @@ impl Connection {
     /// slot forgotten (they subscribe again on the next connection), except `keep`, which the
     /// caller is about to subscribe again.
     async fn reset(&mut self, keep: Option<&[u8]>) {
-        tracing::debug!(
-            backend = self.backend,
-            "subscriber connection lost; waking every waiter"
-        );
+        tracing::debug!(backend = self.backend, "subscriber connection lost; waking every waiter");
         self.events = None;
         {
             let mut slots = lock(&self.slots);
@@ -316,13 +289,7 @@ async fn run(
     mut ops: mpsc::UnboundedReceiver<Op>,
     backend: &'static str,
 ) {
-    let mut conn = Connection {
-        factory,
-        slots: slots.clone(),
-        backend,
-        link: None,
-        events: None,
-    };
+    let mut conn = Connection { factory, slots: slots.clone(), backend, link: None, events: None };
     loop {
         tokio::select! {
             op = ops.recv() => match op {

@@ -40,11 +40,7 @@ pub async fn unadvertised_capabilities_are_unsupported(cx: TestContext) -> CaseR
             "Acquired carried fencing token {fencing:?} although fencing is not advertised"
         );
     } else {
-        match cx
-            .backend()
-            .try_acquire(&cx.key("caps-f")?, &cx.token()?, cx.ms(10_000))
-            .await?
-        {
+        match cx.backend().try_acquire(&cx.key("caps-f")?, &cx.token()?, cx.ms(10_000)).await? {
             AcquireOutcome::Acquired { fencing: Some(_) } => {}
             other => fail!("fencing is advertised but the acquire answered {other:?}"),
         }

@@ -23,10 +23,7 @@ struct Shared {
 
 impl Shared {
     fn violation(&self, what: String) {
-        self.violations
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(what);
+        self.violations.lock().unwrap_or_else(|e| e.into_inner()).push(what);
     }
 }
 
@@ -68,20 +65,10 @@ pub async fn mutual_exclusion_under_contention(cx: TestContext) -> CaseResult {
         }));
     }
     for task in tasks {
-        task.await
-            .map_err(|e| Failure::new(format!("a task panicked: {e}"), "join"))??;
+        task.await.map_err(|e| Failure::new(format!("a task panicked: {e}"), "join"))??;
     }
-    let violations = shared
-        .violations
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    check!(
-        violations.is_empty(),
-        "{} violations, first: {}",
-        violations.len(),
-        violations[0]
-    );
+    let violations = shared.violations.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    check!(violations.is_empty(), "{} violations, first: {}", violations.len(), violations[0]);
     let total = shared.counter.load(Ordering::SeqCst);
     check!(
         total == (TASKS * ROUNDS) as u64,

@@ -11,14 +11,10 @@ pub async fn extend_by_owner_outlives_the_first_ttl(cx: TestContext) -> CaseResu
     let holder = cx.token()?;
     must_acquire(&cx, &key, &holder, cx.ms(500)).await?;
     cx.sleep(250).await;
-    check!(
-        extend(&cx, &key, &holder, cx.ms(1_500)).await?,
-        "the holder's extend was not Extended"
-    );
+    check!(extend(&cx, &key, &holder, cx.ms(1_500)).await?, "the holder's extend was not Extended");
     let info = must_hold(&cx, &key, &holder).await?;
     check!(
-        info.ttl_remaining
-            .is_some_and(|t| t <= cx.ms(1_500) && t > cx.ms(1_000)),
+        info.ttl_remaining.is_some_and(|t| t <= cx.ms(1_500) && t > cx.ms(1_000)),
         "ttl after extending to 1.5 s: {:?}",
         info.ttl_remaining
     );
@@ -33,10 +29,7 @@ pub async fn extend_can_shorten_the_ttl(cx: TestContext) -> CaseResult {
     let key = cx.key("shorten")?;
     let holder = cx.token()?;
     must_acquire(&cx, &key, &holder, cx.ms(30_000)).await?;
-    check!(
-        extend(&cx, &key, &holder, cx.ms(300)).await?,
-        "the holder's extend was not Extended"
-    );
+    check!(extend(&cx, &key, &holder, cx.ms(300)).await?, "the holder's extend was not Extended");
     let info = must_hold(&cx, &key, &holder).await?;
     check!(
         info.ttl_remaining.is_some_and(|t| t <= cx.ms(300)),
@@ -87,10 +80,7 @@ pub async fn extend_after_release_does_not_resurrect(cx: TestContext) -> CaseRes
     let key = cx.key("released")?;
     let holder = cx.token()?;
     must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
-    check!(
-        release(&cx, &key, &holder).await?,
-        "the holder's release was not Released"
-    );
+    check!(release(&cx, &key, &holder).await?, "the holder's release was not Released");
     check!(
         !extend(&cx, &key, &holder, cx.ms(10_000)).await?,
         "an extend after release reported Extended"
@@ -109,16 +99,8 @@ pub async fn extend_keeps_the_fencing_token(cx: TestContext) -> CaseResult {
         "the holder's extend was not Extended"
     );
     let info = must_hold(&cx, &key, &holder).await?;
-    check_eq!(
-        info.fencing,
-        fencing,
-        "fencing token reported by inspect after extend"
-    );
+    check_eq!(info.fencing, fencing, "fencing token reported by inspect after extend");
     let again = must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
-    check_eq!(
-        again,
-        fencing,
-        "fencing token of a same-token re-acquire after extend"
-    );
+    check_eq!(again, fencing, "fencing token of a same-token re-acquire after extend");
     Ok(())
 }

@@ -9,10 +9,7 @@ use crate::{check, fail};
 pub async fn fencing_token_is_issued_when_advertised(cx: TestContext) -> CaseResult {
     for i in 0..3 {
         let key = cx.key(format!("issued-{i}"))?;
-        if must_acquire(&cx, &key, &cx.token()?, cx.ms(10_000))
-            .await?
-            .is_none()
-        {
+        if must_acquire(&cx, &key, &cx.token()?, cx.ms(10_000)).await?.is_none() {
             fail!("Acquired carried no fencing token");
         }
     }
@@ -31,10 +28,7 @@ pub async fn fencing_increases_across_releases(cx: TestContext) -> CaseResult {
             "round {round}: fencing token {fencing:?} is not above the previous {last:?}"
         );
         last = fencing;
-        check!(
-            release(&cx, &key, &token).await?,
-            "release was not Released"
-        );
+        check!(release(&cx, &key, &token).await?, "release was not Released");
     }
     Ok(())
 }

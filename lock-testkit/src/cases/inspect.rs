@@ -36,10 +36,7 @@ pub async fn inspect_after_release_is_none(cx: TestContext) -> CaseResult {
     let key = cx.key("released")?;
     let holder = cx.token()?;
     must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
-    check!(
-        release(&cx, &key, &holder).await?,
-        "the holder's release was not Released"
-    );
+    check!(release(&cx, &key, &holder).await?, "the holder's release was not Released");
     must_be_free(&cx, &key).await
 }
 

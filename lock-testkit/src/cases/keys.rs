@@ -72,10 +72,7 @@ pub async fn odd_names_round_trip(cx: TestContext) -> CaseResult {
         let token = cx.token()?;
         must_acquire(&cx, &key, &token, cx.ms(10_000)).await?;
         must_hold(&cx, &key, &token).await?;
-        check!(
-            release(&cx, &key, &token).await?,
-            "release of {key} was not Released"
-        );
+        check!(release(&cx, &key, &token).await?, "release of {key} was not Released");
         must_be_free(&cx, &key).await?;
     }
     Ok(())
@@ -108,12 +105,8 @@ pub async fn prefixes_are_isolated(cx: TestContext) -> CaseResult {
     let bad = |e: lock_core::Error| {
         Failure::new(format!("bad test prefix: {e}"), "prefixes_are_isolated")
     };
-    let first = KeyPrefix::new(format!("{base}p1:"))
-        .and_then(|p| p.key("same"))
-        .map_err(bad)?;
-    let second = KeyPrefix::new(format!("{base}p2:"))
-        .and_then(|p| p.key("same"))
-        .map_err(bad)?;
+    let first = KeyPrefix::new(format!("{base}p1:")).and_then(|p| p.key("same")).map_err(bad)?;
+    let second = KeyPrefix::new(format!("{base}p2:")).and_then(|p| p.key("same")).map_err(bad)?;
     let (a, b) = (cx.token()?, cx.token()?);
     must_acquire(&cx, &first, &a, cx.ms(10_000)).await?;
     must_acquire(&cx, &second, &b, cx.ms(10_000)).await?;

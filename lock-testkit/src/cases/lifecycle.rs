@@ -26,10 +26,7 @@ pub async fn run_returns_the_work_value_and_releases(cx: TestContext) -> CaseRes
         .await?;
     check!(valid, "the lock was not valid inside the critical section");
     if cx.caps().fencing {
-        check!(
-            fencing.is_some(),
-            "no fencing token inside the critical section"
-        );
+        check!(fencing.is_some(), "no fencing token inside the critical section");
     }
     must_be_free(&cx, &locks.key("run")?).await
 }
@@ -67,10 +64,7 @@ pub async fn run_stops_the_work_when_the_lock_is_lost(cx: TestContext) -> CaseRe
         Err(e) => fail!("expected Error::Lost, got {e}"),
         Ok(()) => fail!("run returned Ok although its work never finishes"),
     }
-    check!(
-        dropped.load(Ordering::SeqCst),
-        "the work's future was not dropped"
-    );
+    check!(dropped.load(Ordering::SeqCst), "the work's future was not dropped");
     check!(
         started.elapsed() <= cx.ms(2_000),
         "the loss stopped the work only after {:?}",
@@ -95,9 +89,7 @@ impl From<Error> for WorkError {
 pub async fn run_releases_when_the_work_fails(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
     let result = locks
-        .with_lock("fails", cx.ms(10_000), |_lock| async {
-            Err::<(), _>(WorkError::Failed)
-        })
+        .with_lock("fails", cx.ms(10_000), |_lock| async { Err::<(), _>(WorkError::Failed) })
         .await;
     check!(
         matches!(result, Err(WorkError::Failed)),
@@ -109,10 +101,7 @@ pub async fn run_releases_when_the_work_fails(cx: TestContext) -> CaseResult {
 /// Dropping a guard releases the lock in the background, long before its ttl.
 pub async fn dropped_guard_is_released(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
-    let guard = locks
-        .try_lock("dropped", cx.ms(30_000))
-        .await?
-        .ok_or_else(not_granted)?;
+    let guard = locks.try_lock("dropped", cx.ms(30_000)).await?.ok_or_else(not_granted)?;
     let key = guard.key().clone();
     drop(guard);
     wait_until_free(&cx, &key, cx.ms(1_000)).await?;
@@ -145,10 +134,7 @@ pub async fn cancelled_acquires_leave_no_key(cx: TestContext) -> CaseResult {
 /// A leaked guard's lock stays in the store until its ttl and then expires.
 pub async fn leaked_guard_keeps_the_lock_until_its_ttl(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
-    let guard = locks
-        .try_lock("leaked", cx.ms(500))
-        .await?
-        .ok_or_else(not_granted)?;
+    let guard = locks.try_lock("leaked", cx.ms(500)).await?.ok_or_else(not_granted)?;
     let key = guard.key().clone();
     let token = guard.leak();
     cx.sleep(150).await;
@@ -161,29 +147,15 @@ pub async fn leaked_guard_keeps_the_lock_until_its_ttl(cx: TestContext) -> CaseR
 /// fencing token and can release it by token.
 pub async fn token_hands_a_lock_over(cx: TestContext) -> CaseResult {
     let (first, second) = (cx.manager()?, cx.manager()?);
-    let guard = first
-        .try_lock("handover", cx.ms(10_000))
-        .await?
-        .ok_or_else(not_granted)?;
+    let guard = first.try_lock("handover", cx.ms(10_000)).await?.ok_or_else(not_granted)?;
     let fencing = guard.fencing_token();
     let token = guard.leak();
-    let taken = second
-        .lock("handover")
-        .ttl(cx.ms(10_000))
-        .token(token.clone())
-        .try_acquire()
-        .await?;
+    let taken =
+        second.lock("handover").ttl(cx.ms(10_000)).token(token.clone()).try_acquire().await?;
     let taken = taken.ok_or_else(|| {
-        Failure::new(
-            "re-acquiring with the holder's token was refused",
-            "handover",
-        )
+        Failure::new("re-acquiring with the holder's token was refused", "handover")
     })?;
-    check_eq!(
-        taken.fencing_token(),
-        fencing,
-        "fencing token after the hand-over"
-    );
+    check_eq!(taken.fencing_token(), fencing, "fencing token after the hand-over");
     check!(
         second.try_lock("handover", cx.ms(10_000)).await?.is_none(),
         "a fresh token got a handed-over lock"
@@ -200,43 +172,24 @@ pub async fn token_hands_a_lock_over(cx: TestContext) -> CaseResult {
 /// Releasing a guard after its ttl ran out reports `NotHeld`.
 pub async fn release_after_expiry_reports_not_held(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
-    let guard = locks
-        .try_lock("late", cx.ms(150))
-        .await?
-        .ok_or_else(not_granted)?;
+    let guard = locks.try_lock("late", cx.ms(150)).await?.ok_or_else(not_granted)?;
     cx.sleep(450).await;
-    check_eq!(
-        guard.release().await?,
-        ReleaseOutcome::NotHeld,
-        "release after expiry"
-    );
+    check_eq!(guard.release().await?, ReleaseOutcome::NotHeld, "release after expiry");
     Ok(())
 }
 
 /// `is_locked` and `info` (the Go `IsLocked` and `GetLockInfo`) report the current holder.
 pub async fn is_locked_and_info_report_the_holder(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
-    check!(
-        !locks.is_locked("info").await?,
-        "a free lock reads as locked"
-    );
+    check!(!locks.is_locked("info").await?, "a free lock reads as locked");
     check!(locks.info("info").await?.is_none(), "a free lock has info");
-    let guard = locks
-        .try_lock("info", cx.ms(10_000))
-        .await?
-        .ok_or_else(not_granted)?;
+    let guard = locks.try_lock("info", cx.ms(10_000)).await?.ok_or_else(not_granted)?;
     check!(locks.is_locked("info").await?, "a held lock reads as free");
-    let info = locks
-        .info("info")
-        .await?
-        .ok_or_else(|| Failure::new("a held lock has no info", "info"))?;
+    let info =
+        locks.info("info").await?.ok_or_else(|| Failure::new("a held lock has no info", "info"))?;
     check_eq!(&info.holder, guard.token(), "holder reported by info");
     if cx.caps().fencing {
-        check_eq!(
-            info.fencing,
-            guard.fencing_token(),
-            "fencing token reported by info"
-        );
+        check_eq!(info.fencing, guard.fencing_token(), "fencing token reported by info");
     }
     check!(
         info.ttl_remaining.is_some_and(|t| t <= cx.ms(10_000)),
@@ -244,9 +197,6 @@ pub async fn is_locked_and_info_report_the_holder(cx: TestContext) -> CaseResult
         info.ttl_remaining
     );
     guard.release().await?;
-    check!(
-        !locks.is_locked("info").await?,
-        "a released lock reads as locked"
-    );
+    check!(!locks.is_locked("info").await?, "a released lock reads as locked");
     Ok(())
 }

@@ -29,11 +29,7 @@ pub async fn auto_refresh_keeps_the_lock_past_its_ttl(cx: TestContext) -> CaseRe
         guard.loss()
     );
     let info = must_hold(&cx, guard.key(), guard.token()).await?;
-    check_eq!(
-        info.fencing,
-        guard.fencing_token(),
-        "fencing token in the store after refreshes"
-    );
+    check_eq!(info.fencing, guard.fencing_token(), "fencing token in the store after refreshes");
     check!(
         locks.try_lock("refreshed", cx.ms(300)).await?.is_none(),
         "another holder got a refreshed lock"
@@ -56,24 +52,12 @@ pub async fn loss_is_signalled_when_the_key_is_deleted(cx: TestContext) -> CaseR
     // Delete it as an operator (or a lost Redis write) would.
     cx.backend().release(guard.key(), guard.token()).await?;
     let started = Instant::now();
-    let reason = tokio::time::timeout(cx.ms(1_000), guard.lost())
-        .await
-        .map_err(|_| {
-            Failure::new(
-                "lost() did not resolve within 1 s of the key being deleted",
-                "lost",
-            )
-        })?;
-    check!(
-        matches!(reason, LossReason::NotHeld | LossReason::Expired),
-        "lost() said {reason:?}"
-    );
+    let reason = tokio::time::timeout(cx.ms(1_000), guard.lost()).await.map_err(|_| {
+        Failure::new("lost() did not resolve within 1 s of the key being deleted", "lost")
+    })?;
+    check!(matches!(reason, LossReason::NotHeld | LossReason::Expired), "lost() said {reason:?}");
     check!(!guard.is_valid(), "the guard is still valid after its loss");
-    check!(
-        started.elapsed() <= cx.ms(1_000),
-        "loss noticed after {:?}",
-        started.elapsed()
-    );
+    check!(started.elapsed() <= cx.ms(1_000), "loss noticed after {:?}", started.elapsed());
     Ok(())
 }
 
@@ -81,12 +65,8 @@ pub async fn loss_is_signalled_when_the_key_is_deleted(cx: TestContext) -> CaseR
 pub async fn loss_is_signalled_at_the_deadline(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
     let started = Instant::now();
-    let guard = locks
-        .lock("deadline")
-        .ttl(cx.ms(400))
-        .try_acquire()
-        .await?
-        .ok_or_else(not_granted)?;
+    let guard =
+        locks.lock("deadline").ttl(cx.ms(400)).try_acquire().await?.ok_or_else(not_granted)?;
     let reason = tokio::time::timeout(cx.ms(2_000), guard.lost())
         .await
         .map_err(|_| Failure::new("lost() did not resolve within 2 s of a 400 ms lock", "lost"))?;
@@ -112,14 +92,9 @@ pub async fn max_hold_stops_refreshing(cx: TestContext) -> CaseResult {
         .try_acquire()
         .await?
         .ok_or_else(not_granted)?;
-    let reason = tokio::time::timeout(cx.ms(3_000), guard.lost())
-        .await
-        .map_err(|_| {
-            Failure::new(
-                "lost() did not resolve within 3 s with a 500 ms maximum hold",
-                "lost",
-            )
-        })?;
+    let reason = tokio::time::timeout(cx.ms(3_000), guard.lost()).await.map_err(|_| {
+        Failure::new("lost() did not resolve within 3 s with a 500 ms maximum hold", "lost")
+    })?;
     let at = started.elapsed();
     check_eq!(reason, LossReason::MaxHoldReached, "loss reason");
     check!(
@@ -134,12 +109,7 @@ pub async fn max_hold_stops_refreshing(cx: TestContext) -> CaseResult {
 /// Extending a guard whose lock ran out fails with `NotHeld` and re-creates nothing.
 pub async fn extend_after_loss_fails(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
-    let guard = locks
-        .lock("gone")
-        .ttl(cx.ms(200))
-        .try_acquire()
-        .await?
-        .ok_or_else(not_granted)?;
+    let guard = locks.lock("gone").ttl(cx.ms(200)).try_acquire().await?.ok_or_else(not_granted)?;
     cx.sleep(500).await;
     match guard.extend(cx.ms(10_000)).await {
         Err(Error::NotHeld { .. }) => {}
@@ -154,21 +124,10 @@ pub async fn extend_after_loss_fails(cx: TestContext) -> CaseResult {
 pub async fn validity_leaves_room_for_drift(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
     let ttl = cx.ms(2_000);
-    let guard = locks
-        .lock("validity")
-        .ttl(ttl)
-        .try_acquire()
-        .await?
-        .ok_or_else(not_granted)?;
+    let guard = locks.lock("validity").ttl(ttl).try_acquire().await?.ok_or_else(not_granted)?;
     let left = guard.remaining();
-    check!(
-        left < ttl,
-        "remaining() = {left:?} is not below the ttl {ttl:?}"
-    );
-    check!(
-        left > ttl / 2,
-        "remaining() = {left:?} is far below the ttl {ttl:?}"
-    );
+    check!(left < ttl, "remaining() = {left:?} is not below the ttl {ttl:?}");
+    check!(left > ttl / 2, "remaining() = {left:?} is far below the ttl {ttl:?}");
     guard.extend(ttl).await?;
     check!(
         guard.remaining() > ttl / 2 && guard.remaining() < ttl,

@@ -10,10 +10,7 @@ pub async fn release_by_owner_frees_the_key(cx: TestContext) -> CaseResult {
     let key = cx.key("owner")?;
     let (holder, next) = (cx.token()?, cx.token()?);
     must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
-    check!(
-        release(&cx, &key, &holder).await?,
-        "the holder's release was not Released"
-    );
+    check!(release(&cx, &key, &holder).await?, "the holder's release was not Released");
     must_be_free(&cx, &key).await?;
     must_acquire(&cx, &key, &next, cx.ms(10_000)).await?;
     Ok(())
@@ -24,10 +21,7 @@ pub async fn release_by_stranger_changes_nothing(cx: TestContext) -> CaseResult 
     let key = cx.key("stranger")?;
     let (holder, stranger) = (cx.token()?, cx.token()?);
     must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
-    check!(
-        !release(&cx, &key, &stranger).await?,
-        "a stranger's release reported Released"
-    );
+    check!(!release(&cx, &key, &stranger).await?, "a stranger's release reported Released");
     must_hold(&cx, &key, &holder).await?;
     Ok(())
 }
@@ -37,14 +31,8 @@ pub async fn release_twice_is_not_held(cx: TestContext) -> CaseResult {
     let key = cx.key("twice")?;
     let holder = cx.token()?;
     must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
-    check!(
-        release(&cx, &key, &holder).await?,
-        "the first release was not Released"
-    );
-    check!(
-        !release(&cx, &key, &holder).await?,
-        "the second release reported Released"
-    );
+    check!(release(&cx, &key, &holder).await?, "the first release was not Released");
+    check!(!release(&cx, &key, &holder).await?, "the second release reported Released");
     Ok(())
 }
 
@@ -54,10 +42,7 @@ pub async fn release_after_expiry_is_not_held(cx: TestContext) -> CaseResult {
     let holder = cx.token()?;
     must_acquire(&cx, &key, &holder, cx.ms(200)).await?;
     cx.sleep(500).await;
-    check!(
-        !release(&cx, &key, &holder).await?,
-        "a release after expiry reported Released"
-    );
+    check!(!release(&cx, &key, &holder).await?, "a release after expiry reported Released");
     Ok(())
 }
 
@@ -69,10 +54,7 @@ pub async fn release_after_takeover_keeps_the_new_holder(cx: TestContext) -> Cas
     must_acquire(&cx, &key, &stale, cx.ms(200)).await?;
     cx.sleep(500).await;
     must_acquire(&cx, &key, &fresh, cx.ms(10_000)).await?;
-    check!(
-        !release(&cx, &key, &stale).await?,
-        "the stale holder's release reported Released"
-    );
+    check!(!release(&cx, &key, &stale).await?, "the stale holder's release reported Released");
     must_hold(&cx, &key, &fresh).await?;
     Ok(())
 }
@@ -80,10 +62,7 @@ pub async fn release_after_takeover_keeps_the_new_holder(cx: TestContext) -> Cas
 /// R2: releasing a key nobody holds gives `NotHeld` and creates nothing.
 pub async fn release_of_a_free_key_is_not_held(cx: TestContext) -> CaseResult {
     let key = cx.key("never")?;
-    check!(
-        !release(&cx, &key, &cx.token()?).await?,
-        "releasing a free key reported Released"
-    );
+    check!(!release(&cx, &key, &cx.token()?).await?, "releasing a free key reported Released");
     must_be_free(&cx, &key).await?;
     Ok(())
 }

@@ -84,11 +84,7 @@ pub(crate) async fn must_hold(
 ) -> Result<LockInfo, Failure> {
     match inspect(cx, key).await? {
         Some(info) if info.holder == *token => Ok(info),
-        Some(info) => fail!(
-            "inspect({key}) shows holder {:?}, expected {:?}",
-            info.holder,
-            token
-        ),
+        Some(info) => fail!("inspect({key}) shows holder {:?}, expected {:?}", info.holder, token),
         None => fail!("inspect({key}) shows no lock, but {token:?} should hold it"),
     }
 }

@@ -15,15 +15,8 @@ pub async fn try_lock_returns_none_under_contention(cx: TestContext) -> CaseResu
     let held = locks.try_lock("busy", cx.ms(10_000)).await?;
     check!(held.is_some(), "the first try did not get the free lock");
     let started = Instant::now();
-    check!(
-        locks.try_lock("busy", cx.ms(10_000)).await?.is_none(),
-        "a second try got a held lock"
-    );
-    check!(
-        started.elapsed() < cx.ms(1_000),
-        "a single try took {:?}",
-        started.elapsed()
-    );
+    check!(locks.try_lock("busy", cx.ms(10_000)).await?.is_none(), "a second try got a held lock");
+    check!(started.elapsed() < cx.ms(1_000), "a single try took {:?}", started.elapsed());
     Ok(())
 }
 
@@ -40,20 +33,14 @@ pub async fn acquire_waits_for_release(cx: TestContext) -> CaseResult {
         let wait = cx.ms(5_000);
         tokio::spawn(async move {
             let started = Instant::now();
-            let guard = locks
-                .lock("handoff")
-                .retry(policy)
-                .wait(wait)
-                .acquire()
-                .await;
+            let guard = locks.lock("handoff").retry(policy).wait(wait).acquire().await;
             (guard, started.elapsed())
         })
     };
     cx.sleep(200).await;
     holder.release().await?;
-    let (guard, waited) = waiter
-        .await
-        .map_err(|e| Failure::new(format!("waiter panicked: {e}"), "join"))?;
+    let (guard, waited) =
+        waiter.await.map_err(|e| Failure::new(format!("waiter panicked: {e}"), "join"))?;
     let guard = guard?;
     check!(
         waited >= cx.ms(150),
@@ -77,10 +64,7 @@ pub async fn acquire_gives_up_at_its_deadline(cx: TestContext) -> CaseResult {
     let waited = started.elapsed();
     match result {
         Err(Error::WaitTimeout { attempts, .. }) => {
-            check!(
-                attempts >= 2,
-                "only {attempts} attempts in a 300 ms wait with 20 ms retries"
-            );
+            check!(attempts >= 2, "only {attempts} attempts in a 300 ms wait with 20 ms retries");
         }
         Err(e) => fail!("expected WaitTimeout, got {e}"),
         Ok(_) => fail!("acquired a lock that was held"),
@@ -113,39 +97,21 @@ pub async fn retry_attempts_are_bounded(cx: TestContext) -> CaseResult {
 pub async fn waiter_sleeps_no_longer_than_the_holders_ttl(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
     let key = locks.key("expiring")?;
-    let probe = cx
-        .backend()
-        .try_acquire(&key, &cx.token()?, cx.ms(400))
-        .await?;
+    let probe = cx.backend().try_acquire(&key, &cx.token()?, cx.ms(400)).await?;
     check!(
         matches!(probe, AcquireOutcome::Acquired { .. }),
         "setup: the free lock was not granted: {probe:?}"
     );
-    match cx
-        .backend()
-        .try_acquire(&key, &cx.token()?, cx.ms(400))
-        .await?
-    {
-        AcquireOutcome::Held {
-            ttl_remaining: Some(_),
-        } => {}
-        AcquireOutcome::Held {
-            ttl_remaining: None,
-        } => {
-            return Err(Failure::skip(
-                "the backend does not report the holder's remaining ttl",
-            ));
+    match cx.backend().try_acquire(&key, &cx.token()?, cx.ms(400)).await? {
+        AcquireOutcome::Held { ttl_remaining: Some(_) } => {}
+        AcquireOutcome::Held { ttl_remaining: None } => {
+            return Err(Failure::skip("the backend does not report the holder's remaining ttl"));
         }
         other => fail!("expected Held, got {other:?}"),
     }
     let started = Instant::now();
     let policy = RetryPolicy::fixed(Duration::from_secs(20));
-    let guard = locks
-        .lock("expiring")
-        .retry(policy)
-        .wait(cx.ms(10_000))
-        .acquire()
-        .await?;
+    let guard = locks.lock("expiring").retry(policy).wait(cx.ms(10_000)).acquire().await?;
     let waited = started.elapsed();
     check!(
         waited <= cx.ms(400 + 1_000),
@@ -178,9 +144,8 @@ pub async fn release_notification_wakes_a_waiter_early(cx: TestContext) -> CaseR
     cx.sleep(300).await;
     let released = Instant::now();
     holder.release().await?;
-    let (guard, got) = waiter
-        .await
-        .map_err(|e| Failure::new(format!("waiter panicked: {e}"), "join"))?;
+    let (guard, got) =
+        waiter.await.map_err(|e| Failure::new(format!("waiter panicked: {e}"), "join"))?;
     guard?;
     let delay = got.saturating_duration_since(released);
     check!(

@@ -10,10 +10,7 @@ use crate::failure::{CaseResult, Failure};
 use crate::{check, fail};
 
 fn late(what: &str) -> Failure {
-    Failure::new(
-        format!("{what} did not resolve within 2 s of the release"),
-        "watch",
-    )
+    Failure::new(format!("{what} did not resolve within 2 s of the release"), "watch")
 }
 
 /// R3, W3: a watch resolves when the holder releases.
@@ -24,10 +21,7 @@ pub async fn watch_wakes_on_release(cx: TestContext) -> CaseResult {
     let watch = cx.backend().watch_release(&key).await?;
     let waiter = tokio::spawn(watch);
     cx.sleep(100).await;
-    check!(
-        release(&cx, &key, &holder).await?,
-        "release was not Released"
-    );
+    check!(release(&cx, &key, &holder).await?, "release was not Released");
     match tokio::time::timeout(cx.ms(2_000), waiter).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => fail!("the watch panicked: {e}"),
@@ -43,10 +37,7 @@ pub async fn watch_is_registered_when_returned(cx: TestContext) -> CaseResult {
         let holder = cx.token()?;
         must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
         let watch = cx.backend().watch_release(&key).await?;
-        check!(
-            release(&cx, &key, &holder).await?,
-            "release was not Released"
-        );
+        check!(release(&cx, &key, &holder).await?, "release was not Released");
         if tokio::time::timeout(cx.ms(2_000), watch).await.is_err() {
             fail!(
                 "round {round}: a release made after watch_release returned was missed (was the watch registered lazily, on first poll?)"
@@ -65,10 +56,7 @@ pub async fn watch_wakes_every_watcher(cx: TestContext) -> CaseResult {
     for _ in 0..8 {
         watches.push(cx.backend().watch_release(&key).await?);
     }
-    check!(
-        release(&cx, &key, &holder).await?,
-        "release was not Released"
-    );
+    check!(release(&cx, &key, &holder).await?, "release was not Released");
     tokio::time::timeout(cx.ms(2_000), join_all(watches))
         .await
         .map_err(|_| late("every one of 8 watches"))?;
@@ -86,10 +74,7 @@ pub async fn dropped_watch_does_not_break_later_ones(cx: TestContext) -> CaseRes
         let _ = tokio::time::timeout(Duration::from_millis(10), watch).await;
     }
     let watch = cx.backend().watch_release(&key).await?;
-    check!(
-        release(&cx, &key, &holder).await?,
-        "release was not Released"
-    );
+    check!(release(&cx, &key, &holder).await?, "release was not Released");
     tokio::time::timeout(cx.ms(2_000), watch)
         .await
         .map_err(|_| late("a watch made after others were dropped"))?;

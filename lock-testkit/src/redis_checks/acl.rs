@@ -23,32 +23,19 @@ pub async fn least_privilege_user_runs_the_suite(c: &Connectors) -> CaseResult {
         .user("locker", "locker-pw", LEAST_PRIVILEGE_RULES)
         .spawn()
         .map_err(fail_io)?;
-    let url = server
-        .url_for("locker")
-        .ok_or_else(|| Failure::new("no URL for the ACL user", "acl"))?;
+    let url =
+        server.url_for("locker").ok_or_else(|| Failure::new("no URL for the ACL user", "acl"))?;
     let backend = (c.standalone)(url).await?;
     let report = run_suite(backend.clone(), &SuiteOptions::default()).await;
-    check!(
-        report.is_success(),
-        "the least-privilege user failed cases:\n{report}"
-    );
-    check!(
-        report.passed() > 40,
-        "only {} cases passed:\n{report}",
-        report.passed()
-    );
+    check!(report.is_success(), "the least-privilege user failed cases:\n{report}");
+    check!(report.passed() > 40, "only {} cases passed:\n{report}", report.passed());
     let mut user = AdminConn::connect("127.0.0.1", server.port(), Some(("locker", "locker-pw")))
         .map_err(fail_io)?;
     check!(
-        user.cmd(&["SET", "other", "1"])
-            .map_err(fail_io)?
-            .is_error(),
+        user.cmd(&["SET", "other", "1"]).map_err(fail_io)?.is_error(),
         "the ACL let the user write outside lock:*"
     );
-    check!(
-        user.cmd(&["FLUSHALL"]).map_err(fail_io)?.is_error(),
-        "the ACL let the user FLUSHALL"
-    );
+    check!(user.cmd(&["FLUSHALL"]).map_err(fail_io)?.is_error(), "the ACL let the user FLUSHALL");
     let _ = backend.info();
     Ok(())
 }

@@ -32,33 +32,20 @@ pub async fn foreign_clients_exclude_and_are_excluded(c: &Connectors) -> CaseRes
     let name = unique_name("interop");
     let key = format!("lock:{name}");
 
-    let set = admin
-        .cmd(&["SET", &key, "held-by-go-service", "NX", "PX", "5000"])
-        .map_err(fail_io)?;
-    check_eq!(
-        set.text().as_deref(),
-        Some("OK"),
-        "foreign SET NX PX on a free key"
-    );
+    let set =
+        admin.cmd(&["SET", &key, "held-by-go-service", "NX", "PX", "5000"]).map_err(fail_io)?;
+    check_eq!(set.text().as_deref(), Some("OK"), "foreign SET NX PX on a free key");
     check!(
-        locks
-            .try_lock(&name, Duration::from_secs(10))
-            .await?
-            .is_none(),
+        locks.try_lock(&name, Duration::from_secs(10)).await?.is_none(),
         "we acquired a lock a foreign client holds"
     );
     let info = locks
         .info(&name)
         .await?
         .ok_or_else(|| Failure::new("no info for a foreign lock", "info"))?;
-    check_eq!(
-        info.holder.as_bytes(),
-        b"held-by-go-service",
-        "holder of a foreign lock"
-    );
+    check_eq!(info.holder.as_bytes(), b"held-by-go-service", "holder of a foreign lock");
     check!(
-        info.ttl_remaining
-            .is_some_and(|t| t <= Duration::from_secs(5)),
+        info.ttl_remaining.is_some_and(|t| t <= Duration::from_secs(5)),
         "ttl of a foreign lock: {:?}",
         info.ttl_remaining
     );
@@ -68,19 +55,11 @@ pub async fn foreign_clients_exclude_and_are_excluded(c: &Connectors) -> CaseRes
         .try_lock(&name, Duration::from_secs(10))
         .await?
         .ok_or_else(|| Failure::new("free lock refused", "interop"))?;
-    let set = admin
-        .cmd(&["SET", &key, "go", "NX", "PX", "5000"])
-        .map_err(fail_io)?;
+    let set = admin.cmd(&["SET", &key, "go", "NX", "PX", "5000"]).map_err(fail_io)?;
     check_eq!(set, RespValue::Bulk(None), "a foreign SET NX on our lock");
     guard.release().await?;
-    let set = admin
-        .cmd(&["SET", &key, "go", "NX", "PX", "5000"])
-        .map_err(fail_io)?;
-    check_eq!(
-        set.text().as_deref(),
-        Some("OK"),
-        "a foreign SET NX after our release"
-    );
+    let set = admin.cmd(&["SET", &key, "go", "NX", "PX", "5000"]).map_err(fail_io)?;
+    check_eq!(set.text().as_deref(), Some("OK"), "a foreign SET NX after our release");
     admin.cmd(&["DEL", &key]).map_err(fail_io)?;
     Ok(())
 }
@@ -98,11 +77,7 @@ pub async fn lock_value_is_the_plain_token(c: &Connectors) -> CaseResult {
         .await?
         .ok_or_else(|| Failure::new("free lock refused", "plain"))?;
     check_eq!(
-        admin
-            .cmd(&["TYPE", &key])
-            .map_err(fail_io)?
-            .text()
-            .as_deref(),
+        admin.cmd(&["TYPE", &key]).map_err(fail_io)?.text().as_deref(),
         Some("string"),
         "type of the lock key"
     );
@@ -112,15 +87,8 @@ pub async fn lock_value_is_the_plain_token(c: &Connectors) -> CaseResult {
         RespValue::Bulk(Some(guard.token().as_bytes().to_vec())),
         "value of the lock key"
     );
-    let pttl = admin
-        .cmd(&["PTTL", &key])
-        .map_err(fail_io)?
-        .int()
-        .unwrap_or(-3);
-    check!(
-        pttl > 9_000 && pttl <= 10_000,
-        "PTTL of a 10 s lock: {pttl}"
-    );
+    let pttl = admin.cmd(&["PTTL", &key]).map_err(fail_io)?.int().unwrap_or(-3);
+    check!(pttl > 9_000 && pttl <= 10_000, "PTTL of a 10 s lock: {pttl}");
     guard.release().await?;
     check_eq!(
         admin.cmd(&["EXISTS", &key]).map_err(fail_io)?.int(),
@@ -137,14 +105,9 @@ pub async fn foreign_data_is_a_clear_error(c: &Connectors) -> CaseResult {
     let (backend, locks) = manager(c, server.url()).await?;
     let mut admin = admin(server)?;
     let name = unique_name("wrongtype");
-    admin
-        .cmd(&["HSET", &format!("lock:{name}"), "field", "value"])
-        .map_err(fail_io)?;
+    admin.cmd(&["HSET", &format!("lock:{name}"), "field", "value"]).map_err(fail_io)?;
     let key = locks.key(&name)?;
-    match backend
-        .try_acquire(&key, &LockToken::generate()?, Duration::from_secs(1))
-        .await
-    {
+    match backend.try_acquire(&key, &LockToken::generate()?, Duration::from_secs(1)).await {
         Err(e) if e.kind() == BackendErrorKind::WrongType && !e.is_temporary() => {}
         Err(e) => fail!(
             "expected a permanent WrongType error, got {:?} (temporary {}): {e}",
@@ -154,11 +117,7 @@ pub async fn foreign_data_is_a_clear_error(c: &Connectors) -> CaseResult {
         Ok(outcome) => fail!("a hash under the lock key was answered with {outcome:?}"),
     }
     let started = tokio::time::Instant::now();
-    let waited = locks
-        .lock(&name)
-        .wait(Duration::from_secs(5))
-        .acquire()
-        .await;
+    let waited = locks.lock(&name).wait(Duration::from_secs(5)).acquire().await;
     check!(
         waited.is_err() && started.elapsed() < Duration::from_secs(1),
         "acquire on foreign data: {waited:?} after {:?}",
@@ -166,24 +125,17 @@ pub async fn foreign_data_is_a_clear_error(c: &Connectors) -> CaseResult {
     );
 
     let name = unique_name("no-expiry");
-    admin
-        .cmd(&["SET", &format!("lock:{name}"), "forever"])
-        .map_err(fail_io)?;
+    admin.cmd(&["SET", &format!("lock:{name}"), "forever"]).map_err(fail_io)?;
     let info = locks
         .info(&name)
         .await?
         .ok_or_else(|| Failure::new("no info for a key without expiry", "info"))?;
     check_eq!(info.ttl_remaining, None, "ttl of a key without expiry");
     check!(
-        locks
-            .try_lock(&name, Duration::from_secs(1))
-            .await?
-            .is_none(),
+        locks.try_lock(&name, Duration::from_secs(1)).await?.is_none(),
         "acquired a key held forever"
     );
-    admin
-        .cmd(&["DEL", &format!("lock:{name}")])
-        .map_err(fail_io)?;
+    admin.cmd(&["DEL", &format!("lock:{name}")]).map_err(fail_io)?;
     Ok(())
 }
 
@@ -197,9 +149,7 @@ pub async fn hostile_input_is_inert(c: &Connectors) -> CaseResult {
     let name = "x') redis.call('flushall') --\"]] redis.call('flushdb') --";
     let token = LockToken::from_user("') redis.call('flushall') -- ]]\" pad pad")?;
     let key = locks.key(name)?;
-    backend
-        .try_acquire(&key, &token, Duration::from_secs(5))
-        .await?;
+    backend.try_acquire(&key, &token, Duration::from_secs(5)).await?;
     backend.extend(&key, &token, Duration::from_secs(5)).await?;
     let info = backend
         .inspect(&key)
@@ -208,11 +158,7 @@ pub async fn hostile_input_is_inert(c: &Connectors) -> CaseResult {
     check_eq!(info.holder, token, "holder of the hostile lock");
     backend.release(&key, &token).await?;
     check_eq!(
-        admin
-            .cmd(&["GET", &canary])
-            .map_err(fail_io)?
-            .text()
-            .as_deref(),
+        admin.cmd(&["GET", &canary]).map_err(fail_io)?.text().as_deref(),
         Some("alive"),
         "canary after hostile input"
     );

@@ -40,10 +40,7 @@ fn channels(
         let names = admin.cmd(&["PUBSUB", list, "lock:*"]).map_err(fail_io)?;
         for name in names.items().iter().filter_map(|n| n.text()) {
             let counted = admin.cmd(&["PUBSUB", count, &name]).map_err(fail_io)?;
-            found.push((
-                name,
-                counted.items().get(1).and_then(|n| n.int()).unwrap_or(0),
-            ));
+            found.push((name, counted.items().get(1).and_then(|n| n.int()).unwrap_or(0)));
         }
     }
     Ok(found)
@@ -57,9 +54,7 @@ async fn queue_behind_a_holder(
     nodes: &[&RedisServer],
     count: ChannelCount,
 ) -> Result<(Duration, Duration, Vec<(String, i64)>), Failure> {
-    let locks = LockManager::builder_shared(backend)
-        .retry(RetryPolicy::fixed(BACKOFF))
-        .build()?;
+    let locks = LockManager::builder_shared(backend).retry(RetryPolicy::fixed(BACKOFF)).build()?;
     let name = format!("notify:{:016x}", rand::random::<u64>());
     let holder = locks
         .try_lock(&name, Duration::from_secs(30))
@@ -87,11 +82,7 @@ async fn queue_behind_a_holder(
     holder.release().await?;
     let mut got = Vec::new();
     for waiter in waiters {
-        got.push(
-            waiter
-                .await
-                .map_err(|e| Failure::new(e.to_string(), "waiter"))??,
-        );
+        got.push(waiter.await.map_err(|e| Failure::new(e.to_string(), "waiter"))??);
     }
     got.sort();
     Ok((got[0] - released, got[WAITERS - 1] - released, waiting))
@@ -103,9 +94,7 @@ async fn check_queue(
     count: ChannelCount,
 ) -> CaseResult {
     if !backend.info().capabilities.release_notify {
-        return Err(Failure::skip(
-            "the backend does not advertise release notification",
-        ));
+        return Err(Failure::skip("the backend does not advertise release notification"));
     }
     let (first, last, waiting) = queue_behind_a_holder(backend, nodes, count).await?;
     check_eq!(

@@ -17,19 +17,13 @@ fn key(what: &str) -> Result<LockKey, Failure> {
 
 async fn cycle(backend: &lock_core::DynLockBackend, what: &str) -> CaseResult {
     let (key, token) = (key(what)?, LockToken::generate()?);
-    match backend
-        .try_acquire(&key, &token, Duration::from_secs(5))
-        .await
-    {
+    match backend.try_acquire(&key, &token, Duration::from_secs(5)).await {
         Ok(AcquireOutcome::Acquired { .. }) => {}
         Ok(other) => fail!("{what}: a free key answered {other:?}"),
         Err(e) => fail!("{what}: the first operation failed: {e}"),
     }
     backend.extend(&key, &token, Duration::from_secs(5)).await?;
-    check!(
-        backend.inspect(&key).await?.is_some(),
-        "{what}: inspect lost the lock"
-    );
+    check!(backend.inspect(&key).await?.is_some(), "{what}: inspect lost the lock");
     check!(
         backend.release(&key, &token).await? == ReleaseOutcome::Released,
         "{what}: release did not release"
@@ -69,31 +63,25 @@ pub async fn killed_connections_are_recovered(c: &Connectors) -> CaseResult {
     cycle(&*backend, "before the kill").await?;
     let notify = backend.info().capabilities.release_notify;
     let (held, holder) = (key("held")?, LockToken::generate()?);
-    backend
-        .try_acquire(&held, &holder, Duration::from_secs(10))
-        .await?;
+    backend.try_acquire(&held, &holder, Duration::from_secs(10)).await?;
     if notify {
         // Open the subscriber connection so the kill hits it too.
         drop(backend.watch_release(&held).await?);
     }
     let mut admin = admin(&server)?;
     for kind in ["normal", "pubsub"] {
-        admin
-            .cmd(&["CLIENT", "KILL", "TYPE", kind, "SKIPME", "yes"])
-            .map_err(fail_io)?;
+        admin.cmd(&["CLIENT", "KILL", "TYPE", kind, "SKIPME", "yes"]).map_err(fail_io)?;
     }
     cycle(&*backend, "after CLIENT KILL").await?;
     if notify {
         let watch = backend.watch_release(&held).await?;
         backend.release(&held, &holder).await?;
-        tokio::time::timeout(Duration::from_secs(2), watch)
-            .await
-            .map_err(|_| {
-                Failure::new(
-                    "no release notification after the subscriber connection was killed",
-                    "notify",
-                )
-            })?;
+        tokio::time::timeout(Duration::from_secs(2), watch).await.map_err(|_| {
+            Failure::new(
+                "no release notification after the subscriber connection was killed",
+                "notify",
+            )
+        })?;
     }
     Ok(())
 }

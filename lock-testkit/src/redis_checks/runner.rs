@@ -15,21 +15,11 @@ fn find(name: &str) -> Option<Check> {
         ("foreign_clients_exclude_and_are_excluded", |c| {
             Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
         }),
-        ("lock_value_is_the_plain_token", |c| {
-            Box::pin(super::lock_value_is_the_plain_token(c))
-        }),
-        ("foreign_data_is_a_clear_error", |c| {
-            Box::pin(super::foreign_data_is_a_clear_error(c))
-        }),
-        ("hostile_input_is_inert", |c| {
-            Box::pin(super::hostile_input_is_inert(c))
-        }),
-        ("script_flush_is_recovered", |c| {
-            Box::pin(super::script_flush_is_recovered(c))
-        }),
-        ("server_restart_is_recovered", |c| {
-            Box::pin(super::server_restart_is_recovered(c))
-        }),
+        ("lock_value_is_the_plain_token", |c| Box::pin(super::lock_value_is_the_plain_token(c))),
+        ("foreign_data_is_a_clear_error", |c| Box::pin(super::foreign_data_is_a_clear_error(c))),
+        ("hostile_input_is_inert", |c| Box::pin(super::hostile_input_is_inert(c))),
+        ("script_flush_is_recovered", |c| Box::pin(super::script_flush_is_recovered(c))),
+        ("server_restart_is_recovered", |c| Box::pin(super::server_restart_is_recovered(c))),
         ("killed_connections_are_recovered", |c| {
             Box::pin(super::killed_connections_are_recovered(c))
         }),
@@ -43,10 +33,7 @@ fn find(name: &str) -> Option<Check> {
             Box::pin(super::least_privilege_user_runs_the_suite(c))
         }),
     ];
-    checks
-        .into_iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, check)| check)
+    checks.into_iter().find(|(n, _)| *n == name).map(|(_, check)| check)
 }
 
 /// Runs the check called `name` (the body of each test `redis_checks!` generates): skipped when
@@ -55,9 +42,7 @@ pub fn run_check(name: &str, connectors: impl FnOnce() -> Connectors) {
     if !redis_available() {
         return;
     }
-    let Some(check) = find(name) else {
-        panic!("lock-testkit has no Redis check named `{name}`")
-    };
+    let Some(check) = find(name) else { panic!("lock-testkit has no Redis check named `{name}`") };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

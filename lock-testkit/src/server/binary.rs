@@ -21,9 +21,7 @@ pub const INSTALL_HINT: &str = "redis-server was not found. Install it (Debian/U
 
 fn on_path(name: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
-    env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
+    env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
 }
 
 /// The `redis-server` binary, if one can be found.

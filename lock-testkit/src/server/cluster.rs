@@ -89,11 +89,7 @@ impl RedisCluster {
                 let info = info.text().unwrap_or_default();
                 let known =
                     field(&info, "cluster_known_nodes").and_then(|n| n.parse::<usize>().ok());
-                let synced = match admin
-                    .cmd(&["INFO", "replication"])
-                    .ok()
-                    .and_then(|r| r.text())
-                {
+                let synced = match admin.cmd(&["INFO", "replication"]).ok().and_then(|r| r.text()) {
                     Some(repl) if field(&repl, "role") == Some("slave") => {
                         field(&repl, "master_link_status") == Some("up")
                     }
@@ -133,10 +129,7 @@ impl RedisCluster {
                 return Ok(());
             }
             if started.elapsed() > timeout {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "the cluster did not recover",
-                ));
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "the cluster did not recover"));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -150,36 +143,26 @@ impl RedisCluster {
             };
             for range in slots.items() {
                 let items = range.items();
-                let (Some(start), Some(end)) = (
-                    items.first().and_then(|v| v.int()),
-                    items.get(1).and_then(|v| v.int()),
-                ) else {
+                let (Some(start), Some(end)) =
+                    (items.first().and_then(|v| v.int()), items.get(1).and_then(|v| v.int()))
+                else {
                     continue;
                 };
                 if (start..=end).contains(&i64::from(slot)) {
-                    let port = items
-                        .get(2)
-                        .and_then(|m| m.items().get(1))
-                        .and_then(|p| p.int());
-                    if let Some(owner) = self
-                        .nodes
-                        .iter()
-                        .find(|n| Some(i64::from(n.port())) == port)
+                    let port = items.get(2).and_then(|m| m.items().get(1)).and_then(|p| p.int());
+                    if let Some(owner) =
+                        self.nodes.iter().find(|n| Some(i64::from(n.port())) == port)
                     {
                         return Ok(owner);
                     }
                 }
             }
         }
-        Err(io::Error::other(format!(
-            "no running node reports an owner for slot {slot}"
-        )))
+        Err(io::Error::other(format!("no running node reports an owner for slot {slot}")))
     }
 }
 
 /// The value of `name:value` in an `INFO`-style text.
 pub(crate) fn field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
-    info.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
-        .map(str::trim)
+    info.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(':')).map(str::trim)
 }

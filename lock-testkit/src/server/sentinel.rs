@@ -25,47 +25,32 @@ impl RedisSentinel {
         let master = RedisServer::spawn()?;
         let replica = RedisServer::builder().replica_of(master.port()).spawn()?;
         wait_for(Duration::from_secs(15), "the replica to sync", || {
-            let repl = replica
-                .admin()
-                .and_then(|mut a| a.cmd(&["INFO", "replication"]));
+            let repl = replica.admin().and_then(|mut a| a.cmd(&["INFO", "replication"]));
             repl.ok()
                 .and_then(|r| r.text())
                 .is_some_and(|r| field(&r, "master_link_status") == Some("up"))
         })?;
         let sentinels = (0..3)
-            .map(|_| {
-                RedisServer::builder()
-                    .sentinel_of(SENTINEL_SERVICE, master.port())
-                    .spawn()
-            })
+            .map(|_| RedisServer::builder().sentinel_of(SENTINEL_SERVICE, master.port()).spawn())
             .collect::<io::Result<Vec<_>>>()?;
-        let deployment = Self {
-            master,
-            replica,
-            sentinels,
-        };
-        wait_for(
-            Duration::from_secs(30),
-            "the sentinels to discover each other",
-            || {
-                deployment.sentinels.iter().all(|s| {
-                    let Ok(reply) = s
-                        .admin()
-                        .and_then(|mut a| a.cmd(&["SENTINEL", "MASTER", SENTINEL_SERVICE]))
-                    else {
-                        return false;
-                    };
-                    let items = reply.items();
-                    let get = |name: &str| {
-                        items
-                            .chunks(2)
-                            .find(|kv| kv[0].text().as_deref() == Some(name))
-                            .and_then(|kv| kv.get(1)?.int())
-                    };
-                    get("num-slaves") >= Some(1) && get("num-other-sentinels") >= Some(2)
-                })
-            },
-        )?;
+        let deployment = Self { master, replica, sentinels };
+        wait_for(Duration::from_secs(30), "the sentinels to discover each other", || {
+            deployment.sentinels.iter().all(|s| {
+                let Ok(reply) =
+                    s.admin().and_then(|mut a| a.cmd(&["SENTINEL", "MASTER", SENTINEL_SERVICE]))
+                else {
+                    return false;
+                };
+                let items = reply.items();
+                let get = |name: &str| {
+                    items
+                        .chunks(2)
+                        .find(|kv| kv[0].text().as_deref() == Some(name))
+                        .and_then(|kv| kv.get(1)?.int())
+                };
+                get("num-slaves") >= Some(1) && get("num-other-sentinels") >= Some(2)
+            })
+        })?;
         Ok(deployment)
     }
 
@@ -86,10 +71,7 @@ impl RedisSentinel {
 
     /// `(host, port)` of each sentinel.
     pub fn sentinel_addrs(&self) -> Vec<(String, u16)> {
-        self.sentinels
-            .iter()
-            .map(|s| ("127.0.0.1".to_owned(), s.port()))
-            .collect()
+        self.sentinels.iter().map(|s| ("127.0.0.1".to_owned(), s.port())).collect()
     }
 
     /// The monitored service's name.

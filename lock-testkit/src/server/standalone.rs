@@ -134,9 +134,7 @@ impl RedisServer {
             server_binary().ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, INSTALL_HINT))?;
         let mut last_error = None;
         for _ in 0..8 {
-            let dir = tempfile::Builder::new()
-                .prefix("lock-testkit-redis-")
-                .tempdir()?;
+            let dir = tempfile::Builder::new().prefix("lock-testkit-redis-").tempdir()?;
             let port = free_port()?;
             let server = Self {
                 options: options.clone(),
@@ -160,10 +158,7 @@ impl RedisServer {
 
     /// Writes the config, starts the process, and waits for `PING`.
     fn launch(&self) -> io::Result<()> {
-        std::fs::write(
-            self.config_path(),
-            self.options.config(self.port, self.dir.path()),
-        )?;
+        std::fs::write(self.config_path(), self.options.config(self.port, self.dir.path()))?;
         let mut args = vec![self.config_path().display().to_string()];
         if self.options.sentinel_of.is_some() {
             args.push("--sentinel".into());
@@ -199,11 +194,7 @@ impl RedisServer {
 
     fn ping(&self) -> io::Result<()> {
         let reply = self.admin()?.cmd(&["PING"])?;
-        if reply.is_error() {
-            Err(io::Error::other(reply.to_string()))
-        } else {
-            Ok(())
-        }
+        if reply.is_error() { Err(io::Error::other(reply.to_string())) } else { Ok(()) }
     }
 
     /// The last lines of the server's log, for error messages.
@@ -234,17 +225,12 @@ impl RedisServer {
     /// The URL for ACL user `name` (created with [`ServerBuilder::user`]).
     pub fn url_for(&self, name: &str) -> Option<String> {
         let user = self.options.users.iter().find(|u| u.name == name)?;
-        Some(format!(
-            "redis://{}:{}@127.0.0.1:{}/",
-            user.name, user.password, self.port
-        ))
+        Some(format!("redis://{}:{}@127.0.0.1:{}/", user.name, user.password, self.port))
     }
 
     /// The unix socket path, when enabled.
     pub fn unix_socket(&self) -> Option<PathBuf> {
-        self.options
-            .unix_socket
-            .then(|| self.dir.path().join("redis.sock"))
+        self.options.unix_socket.then(|| self.dir.path().join("redis.sock"))
     }
 
     /// The directory holding the config, log, and persistence files.

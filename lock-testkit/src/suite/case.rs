@@ -22,10 +22,7 @@ pub struct Case {
 
 impl std::fmt::Debug for Case {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Case")
-            .field("name", &self.name)
-            .field("requires", &self.requires)
-            .finish()
+        f.debug_struct("Case").field("name", &self.name).field("requires", &self.requires).finish()
     }
 }
 
@@ -38,20 +35,11 @@ pub struct Requires {
 
 impl Requires {
     /// Nothing optional.
-    pub const NONE: Self = Self {
-        fencing: false,
-        release_notify: false,
-    };
+    pub const NONE: Self = Self { fencing: false, release_notify: false };
     /// [`Capabilities::fencing`].
-    pub const FENCING: Self = Self {
-        fencing: true,
-        release_notify: false,
-    };
+    pub const FENCING: Self = Self { fencing: true, release_notify: false };
     /// [`Capabilities::release_notify`].
-    pub const RELEASE_NOTIFY: Self = Self {
-        fencing: false,
-        release_notify: true,
-    };
+    pub const RELEASE_NOTIFY: Self = Self { fencing: false, release_notify: true };
 
     /// Both sets of needs.
     pub const fn and(self, other: Self) -> Self {

@@ -73,12 +73,6 @@ impl fmt::Display for SuiteReport {
                 CaseOutcome::Skipped(r) => writeln!(f, "skip  {}: {r}", case.name)?,
             }
         }
-        write!(
-            f,
-            "{} passed, {} failed, {} skipped",
-            self.passed(),
-            self.failed(),
-            self.skipped()
-        )
+        write!(f, "{} passed, {} failed, {} skipped", self.passed(), self.failed(), self.skipped())
     }
 }

@@ -24,10 +24,7 @@ pub struct SuiteOptions {
 
 impl Default for SuiteOptions {
     fn default() -> Self {
-        Self {
-            filter: None,
-            concurrency: 8,
-        }
+        Self { filter: None, concurrency: 8 }
     }
 }
 
@@ -73,12 +70,9 @@ pub async fn run_case(case: &Case, backend: Arc<DynLockBackend>) -> CaseOutcome 
 pub async fn run_suite(backend: Arc<DynLockBackend>, options: &SuiteOptions) -> SuiteReport {
     let slots = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let mut running = Vec::new();
-    for case in CASES.iter().filter(|c| {
-        options
-            .filter
-            .as_ref()
-            .is_none_or(|f| c.name.contains(f.as_str()))
-    }) {
+    for case in
+        CASES.iter().filter(|c| options.filter.as_ref().is_none_or(|f| c.name.contains(f.as_str())))
+    {
         let (backend, slots) = (backend.clone(), slots.clone());
         running.push((
             case.name,
@@ -90,9 +84,8 @@ pub async fn run_suite(backend: Arc<DynLockBackend>, options: &SuiteOptions) -> 
     }
     let mut cases = Vec::new();
     for (name, task) in running {
-        let outcome = task
-            .await
-            .unwrap_or_else(|e| CaseOutcome::Failed(format!("the case panicked: {e}")));
+        let outcome =
+            task.await.unwrap_or_else(|e| CaseOutcome::Failed(format!("the case panicked: {e}")));
         cases.push(CaseReport { name, outcome });
     }
     SuiteReport { cases }
