@@ -62,6 +62,40 @@ impl FredBackend {
         Self { inner: Arc::new(Arc::unwrap_or_clone(self.inner).with_fencing(false)) }
     }
 
+    /// WAIT mode: after every acquire and extend, `WAIT replicas timeout` on the same
+    /// connection; an acquire fewer replicas confirmed is released and fails with
+    /// [`lock_core::BackendErrorKind::Replication`] (temporary, so the manager retries). It
+    /// narrows the failover window of a Sentinel deployment; `WAIT` does not make Redis strongly
+    /// consistent. Keep `timeout` under the command timeout ([`crate::COMMAND_TIMEOUT`] for
+    /// clients this crate builds). A clustered client refuses it.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// let url = "redis-sentinel://127.0.0.1:26379?sentinelServiceName=mymaster";
+    /// let backend = lock_fred::FredBackend::connect(url).await?.with_wait(1, Duration::from_millis(500))?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_wait(
+        self,
+        replicas: u32,
+        timeout: std::time::Duration,
+    ) -> Result<Self, lock_core::BackendError> {
+        if self.client().is_clustered() {
+            return Err(lock_core::BackendError::new(
+                BACKEND,
+                lock_core::BackendErrorKind::Config,
+                "WAIT mode is not available on a clustered client",
+            ));
+        }
+        let backend =
+            Arc::unwrap_or_clone(self.inner).with_wait(lock_lua::WaitFor { replicas, timeout });
+        Ok(Self { inner: Arc::new(backend) })
+    }
+
     /// A client of the backend (the next one of a pool), for tools and tests.
     pub fn client(&self) -> &Client {
         self.inner.runner().client()

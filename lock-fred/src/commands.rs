@@ -2,10 +2,10 @@
 
 use fred::bytes::Bytes;
 use fred::clients::{Client, Pool};
-use fred::interfaces::{ClientLike, LuaInterface};
-use fred::types::{Key, Value};
+use fred::interfaces::{ClientLike, LuaInterface, ServerInterface};
+use fred::types::{ClusterHash, CustomCommand, Key, Value};
 use lock_core::{BackendError, async_trait};
-use lock_lua::{Call, Reply, ScriptRunner};
+use lock_lua::{Call, Reply, ScriptRunner, WaitFor};
 
 use crate::errors::{is_noscript, map};
 
@@ -58,12 +58,62 @@ impl ScriptRunner for Commands {
         Ok(reply(eval(self.client(), &call).await.map_err(map)?))
     }
 
+    async fn run_replicated(
+        &self,
+        call: Call,
+        wait: WaitFor,
+    ) -> Result<(Reply, i64), BackendError> {
+        let client = self.client();
+        if client.is_clustered() {
+            return Err(BackendError::unsupported(crate::BACKEND, "WAIT on a cluster client"));
+        }
+        let (value, acked) = eval_then_wait(client, &call, wait).await.map_err(map)?;
+        Ok((reply(value), acked))
+    }
+
     fn describe(&self) -> &'static str {
         match self {
             Self::Client(_) => "client",
             Self::Pool(_) => "pool",
         }
     }
+}
+
+/// The script call then `WAIT`, pipelined on one connection, with the same `NOSCRIPT` handling.
+async fn eval_then_wait(
+    client: &Client,
+    call: &Call,
+    wait: WaitFor,
+) -> Result<(Value, i64), fred::error::Error> {
+    // fred's pipelines have no Lua interface: send EVALSHA as a custom command.
+    let mut evalsha: Vec<Value> =
+        vec![Value::from(call.script.sha1()), Value::Integer(call.keys.len() as i64)];
+    evalsha
+        .extend(call.keys.iter().chain(&call.args).map(|a| Value::Bytes(Bytes::from(a.clone()))));
+    let command = CustomCommand::new_static("EVALSHA", ClusterHash::FirstKey, false);
+    let timeout = i64::try_from(wait.timeout.as_millis()).unwrap_or(i64::MAX);
+    for attempt in 0..2 {
+        let pipeline = client.pipeline();
+        pipeline.custom::<(), _>(command.clone(), evalsha.clone()).await?;
+        pipeline.wait::<()>(i64::from(wait.replicas), timeout).await?;
+        let mut results = pipeline.try_all::<Value>().await.into_iter();
+        let (Some(value), Some(acked)) = (results.next(), results.next()) else {
+            return Err(fred::error::Error::new(
+                fred::error::ErrorKind::Protocol,
+                "short pipeline reply",
+            ));
+        };
+        match value {
+            Err(e) if is_noscript(&e) && attempt == 0 => {
+                client.script_load::<Value, _>(call.script.source()).await?;
+            }
+            value => {
+                let acked = acked?.as_i64().unwrap_or(0);
+                return Ok((value?, acked));
+            }
+        }
+    }
+    Err(fred::error::Error::new(fred::error::ErrorKind::Unknown, "NOSCRIPT after SCRIPT LOAD"))
 }
 
 impl Commands {

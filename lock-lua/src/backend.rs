@@ -22,6 +22,26 @@ pub trait ScriptRunner: Send + Sync + 'static {
 
     /// A short description for `Debug` output (e.g. `"connection manager"`), without secrets.
     fn describe(&self) -> &'static str;
+
+    /// Runs `call` then `WAIT replicas timeout` on the same connection (a pipeline), and returns
+    /// the reply and how many replicas acknowledged. Default: unsupported.
+    async fn run_replicated(
+        &self,
+        call: Call,
+        wait: WaitFor,
+    ) -> Result<(Reply, i64), BackendError> {
+        let _ = (call, wait);
+        Err(BackendError::unsupported("script runner", "WAIT"))
+    }
+}
+
+/// WAIT mode: how many replicas must acknowledge an acquire or extend, and for how long to wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitFor {
+    /// Replicas that must confirm.
+    pub replicas: u32,
+    /// How long `WAIT` may block.
+    pub timeout: Duration,
 }
 
 /// A complete `LockBackend` over a [`ScriptRunner`]: each primitive is one script call, release
@@ -33,12 +53,13 @@ pub struct ScriptBackend<R> {
     endpoint: Option<String>,
     fencing: bool,
     notify: Option<(ReleaseHub, Publish)>,
+    wait: Option<WaitFor>,
 }
 
 impl<R: ScriptRunner> ScriptBackend<R> {
     /// A backend named `name` (for errors and `info`), with fencing and without notification.
     pub fn new(name: &'static str, runner: R) -> Self {
-        Self { runner, name, endpoint: None, fencing: true, notify: None }
+        Self { runner, name, endpoint: None, fencing: true, notify: None, wait: None }
     }
 
     /// Records where the locks live (see `LockBackend::endpoint`); never include a password.
@@ -57,6 +78,41 @@ impl<R: ScriptRunner> ScriptBackend<R> {
     pub fn with_notifications(mut self, hub: ReleaseHub, publish: Publish) -> Self {
         self.notify = Some((hub, publish));
         self
+    }
+
+    /// WAIT mode: every acquire and extend is followed, on the same connection, by
+    /// `WAIT replicas timeout`; an acquire that too few replicas confirmed is released and fails
+    /// with [`lock_core::BackendErrorKind::Replication`], an extend fails the same way (and the
+    /// lock then lapses at its deadline unless a later extend is confirmed).
+    pub fn with_wait(mut self, wait: WaitFor) -> Self {
+        self.wait = Some(wait);
+        self
+    }
+
+    /// The WAIT mode setting, if any.
+    pub fn wait(&self) -> Option<WaitFor> {
+        self.wait
+    }
+
+    /// Runs a write, followed by WAIT when WAIT mode is on; the second value is `true` when the
+    /// required replicas confirmed it (always, without WAIT mode).
+    async fn write(&self, call: Call) -> Result<(Reply, bool), BackendError> {
+        match self.wait {
+            None => Ok((self.runner.run(call).await?, true)),
+            Some(wait) => {
+                let (reply, acked) = self.runner.run_replicated(call, wait).await?;
+                Ok((reply, acked >= i64::from(wait.replicas)))
+            }
+        }
+    }
+
+    fn not_replicated(&self, what: &str) -> BackendError {
+        let wanted = self.wait.map_or(0, |w| w.replicas);
+        BackendError::new(
+            self.name,
+            lock_core::BackendErrorKind::Replication,
+            format!("{what}: fewer than {wanted} replicas confirmed it in time"),
+        )
     }
 
     /// The runner.
@@ -109,10 +165,14 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        reply::acquire(
-            self.name,
-            self.runner.run(calls::acquire(key, token, ttl, self.fencing)).await?,
-        )
+        let (reply, replicated) = self.write(calls::acquire(key, token, ttl, self.fencing)).await?;
+        let outcome = reply::acquire(self.name, reply)?;
+        if !replicated && matches!(outcome, AcquireOutcome::Acquired { .. }) {
+            // A grant only the primary knows could vanish in a failover: give it back.
+            let _ = self.runner.run(calls::release(key, token, self.publish())).await;
+            return Err(self.not_replicated("acquire"));
+        }
+        Ok(outcome)
     }
 
     async fn release(
@@ -132,7 +192,12 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        reply::extend(self.name, self.runner.run(calls::extend(key, token, ttl)).await?)
+        let (reply, replicated) = self.write(calls::extend(key, token, ttl)).await?;
+        let outcome = reply::extend(self.name, reply)?;
+        if !replicated && outcome == ExtendOutcome::Extended {
+            return Err(self.not_replicated("extend"));
+        }
+        Ok(outcome)
     }
 
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {

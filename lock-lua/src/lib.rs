@@ -41,7 +41,7 @@ pub mod reply;
 mod scripts;
 mod watch;
 
-pub use backend::{ScriptBackend, ScriptRunner};
+pub use backend::{ScriptBackend, ScriptRunner, WaitFor};
 pub use calls::{Call, Publish};
 pub use errors::{WRONG_TYPE_HINT, classify};
 pub use layout::{SLOTS, fence_key, hash_slot, release_channel};

@@ -70,6 +70,41 @@ impl RedisBackend {
         self.map(|b| b.with_notifications(hub, publish))
     }
 
+    /// WAIT mode: after every acquire and extend, `WAIT replicas timeout` on the same connection;
+    /// an acquire fewer replicas confirmed is released and fails with
+    /// [`lock_core::BackendErrorKind::Replication`] (temporary, so the manager retries). It
+    /// narrows the failover window of a replicated deployment (Sentinel, or a primary with
+    /// replicas); `WAIT` does not make Redis strongly consistent. Keep `timeout` under the
+    /// connection's reply timeout (500 ms for connections this crate opens). A cluster connection
+    /// refuses it: `WAIT` cannot follow a script to its shard.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// let backend = lock_redis::RedisBackend::connect("redis://127.0.0.1:6379/")
+    ///     .await?
+    ///     .with_wait(1, Duration::from_millis(200))?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_wait(
+        self,
+        replicas: u32,
+        timeout: std::time::Duration,
+    ) -> Result<Self, BackendError> {
+        #[cfg(feature = "cluster")]
+        if matches!(self.inner.runner(), Commands::Cluster(_)) {
+            return Err(BackendError::new(
+                crate::BACKEND,
+                lock_core::BackendErrorKind::Config,
+                "WAIT mode is not available on a cluster connection",
+            ));
+        }
+        Ok(self.map(|b| b.with_wait(lock_lua::WaitFor { replicas, timeout })))
+    }
+
     /// Release notification through classic pub/sub on a dedicated connection from `client`
     /// (for backends built from a connection or a pool, which cannot open one themselves). The
     /// client's address also becomes the backend's `endpoint` if it had none.

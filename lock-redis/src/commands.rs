@@ -1,7 +1,7 @@
 //! The connection scripts run on, whichever kind the user brought.
 
 use lock_core::{BackendError, async_trait};
-use lock_lua::{Call, Reply, ScriptRunner};
+use lock_lua::{Call, Reply, ScriptRunner, WaitFor};
 use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
 use redis::{Cmd, ErrorKind, RedisResult, ServerErrorKind, Value};
 
@@ -47,6 +47,29 @@ async fn eval(conn: &mut impl ConnectionLike, call: &Call) -> RedisResult<Value>
     }
 }
 
+/// The script call then `WAIT`, pipelined on one connection (WAIT counts that connection's
+/// writes), with the same `NOSCRIPT` handling.
+async fn eval_then_wait(
+    conn: &mut impl ConnectionLike,
+    call: &Call,
+    wait: WaitFor,
+) -> RedisResult<(Value, i64)> {
+    let mut pipe = redis::pipe();
+    let timeout = u64::try_from(wait.timeout.as_millis()).unwrap_or(u64::MAX);
+    pipe.add_command(evalsha(call)).cmd("WAIT").arg(wait.replicas).arg(timeout);
+    match pipe.query_async::<(Value, i64)>(conn).await {
+        Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+            redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(call.script.source())
+                .query_async::<Value>(conn)
+                .await?;
+            pipe.query_async(conn).await
+        }
+        other => other,
+    }
+}
+
 /// Whether the connection broke (rather than the server answering an error or timing out): the
 /// connection manager, pool and cluster client then reconnect on the next command.
 fn connection_lost(e: &redis::RedisError) -> bool {
@@ -68,6 +91,30 @@ impl ScriptRunner for Commands {
             other => other,
         };
         Ok(reply(value.map_err(map)?))
+    }
+
+    async fn run_replicated(
+        &self,
+        call: Call,
+        wait: WaitFor,
+    ) -> Result<(Reply, i64), BackendError> {
+        let answer = match self {
+            Self::Manager(c) => eval_then_wait(&mut c.clone(), &call, wait).await,
+            Self::Multiplexed(c) => eval_then_wait(&mut c.clone(), &call, wait).await,
+            #[cfg(feature = "deadpool")]
+            Self::Pool(pool) => {
+                eval_then_wait(&mut pool.get().await.map_err(pool_error)?, &call, wait).await
+            }
+            #[cfg(feature = "cluster")]
+            Self::Cluster(_) => {
+                return Err(BackendError::unsupported(
+                    crate::BACKEND,
+                    "WAIT on a cluster connection",
+                ));
+            }
+        };
+        let (value, acked) = answer.map_err(map)?;
+        Ok((reply(value), acked))
     }
 
     fn describe(&self) -> &'static str {

@@ -30,6 +30,9 @@ pub enum BackendErrorKind {
     Config,
     /// The backend does not implement the operation (see [`crate::Capabilities`]).
     Unsupported,
+    /// The write was applied on the primary but fewer replicas than required confirmed it in
+    /// time (see WAIT mode in the Redis backends); a failover could lose it.
+    Replication,
     /// Anything else.
     Other,
 }
@@ -37,7 +40,7 @@ pub enum BackendErrorKind {
 impl BackendErrorKind {
     /// Whether errors of this kind are usually worth retrying.
     pub const fn is_temporary_by_default(self) -> bool {
-        matches!(self, Self::Connection | Self::Timeout | Self::Unavailable)
+        matches!(self, Self::Connection | Self::Timeout | Self::Unavailable | Self::Replication)
     }
 }
 
@@ -53,6 +56,7 @@ impl fmt::Display for BackendErrorKind {
             Self::Protocol => "protocol error",
             Self::Config => "configuration error",
             Self::Unsupported => "unsupported",
+            Self::Replication => "not replicated in time",
             Self::Other => "error",
         })
     }

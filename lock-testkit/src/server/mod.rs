@@ -9,6 +9,7 @@ mod binary;
 mod cluster;
 mod options;
 mod process;
+mod replica;
 mod resp;
 mod sentinel;
 mod shared;
@@ -20,6 +21,7 @@ pub use binary::{
 };
 pub use cluster::RedisCluster;
 pub use options::{AclUser, ServerOptions};
+pub use replica::ReplicaPair;
 pub use resp::{AdminConn, RespValue};
 pub use sentinel::{RedisSentinel, SENTINEL_SERVICE};
 pub use shared::{shared_cluster, shared_sentinel, shared_server, standalone_url};

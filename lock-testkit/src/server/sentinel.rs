@@ -1,9 +1,9 @@
 //! `RedisSentinel`: a master, a replica, and three sentinels.
 
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::cluster::field;
+use super::replica::{wait_acknowledged, wait_for, wait_synced};
 use super::standalone::RedisServer;
 
 /// The service name the sentinels monitor.
@@ -24,12 +24,8 @@ impl RedisSentinel {
     pub fn spawn() -> io::Result<Self> {
         let master = RedisServer::spawn()?;
         let replica = RedisServer::builder().replica_of(master.port()).spawn()?;
-        wait_for(Duration::from_secs(15), "the replica to sync", || {
-            let repl = replica.admin().and_then(|mut a| a.cmd(&["INFO", "replication"]));
-            repl.ok()
-                .and_then(|r| r.text())
-                .is_some_and(|r| field(&r, "master_link_status") == Some("up"))
-        })?;
+        wait_synced(&replica, Duration::from_secs(15))?;
+        wait_acknowledged(&master)?;
         let sentinels = (0..3)
             .map(|_| RedisServer::builder().sentinel_of(SENTINEL_SERVICE, master.port()).spawn())
             .collect::<io::Result<Vec<_>>>()?;
@@ -93,18 +89,4 @@ impl RedisSentinel {
         }
         Err(io::Error::other("no sentinel answered"))
     }
-}
-
-fn wait_for(timeout: Duration, what: &str, mut ready: impl FnMut() -> bool) -> io::Result<()> {
-    let started = Instant::now();
-    while !ready() {
-        if started.elapsed() > timeout {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("timed out waiting for {what}"),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(())
 }
