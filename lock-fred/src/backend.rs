@@ -37,6 +37,25 @@ use crate::notify::FredSubscriber;
 #[derive(Clone)]
 pub struct FredBackend {
     inner: Arc<ScriptBackend<Commands>>,
+    /// Clients this crate created, quit when the last clone of the backend is dropped.
+    owned: Option<Arc<QuitOnDrop>>,
+}
+
+/// Quits the clients it holds when dropped (on the current runtime; without one, their tasks
+/// end with the runtime).
+struct QuitOnDrop(Commands);
+
+impl Drop for QuitOnDrop {
+    fn drop(&mut self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let commands = self.0.clone();
+        runtime.spawn(async move {
+            let _ = match &commands {
+                Commands::Client(client) => client.quit().await,
+                Commands::Pool(pool) => pool.quit().await,
+            };
+        });
+    }
 }
 
 impl FredBackend {
@@ -54,12 +73,22 @@ impl FredBackend {
         let backend = ScriptBackend::new(BACKEND, commands)
             .with_endpoint(endpoint(&like.client_config()))
             .with_notifications(ReleaseHub::new(BACKEND, subscriber), publish);
-        Self { inner: Arc::new(backend) }
+        Self { inner: Arc::new(backend), owned: None }
+    }
+
+    /// Makes the backend quit its clients once the last clone is dropped (for clients this
+    /// crate created; users' own clients are left alone).
+    pub(crate) fn owning_its_clients(mut self) -> Self {
+        self.owned = Some(Arc::new(QuitOnDrop(self.inner.runner().clone())));
+        self
     }
 
     /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
     pub fn without_fencing(self) -> Self {
-        Self { inner: Arc::new(Arc::unwrap_or_clone(self.inner).with_fencing(false)) }
+        Self {
+            inner: Arc::new(Arc::unwrap_or_clone(self.inner).with_fencing(false)),
+            owned: self.owned,
+        }
     }
 
     /// WAIT mode: after every acquire and extend, `WAIT replicas timeout` on the same
@@ -93,7 +122,7 @@ impl FredBackend {
         }
         let backend =
             Arc::unwrap_or_clone(self.inner).with_wait(lock_lua::WaitFor { replicas, timeout });
-        Ok(Self { inner: Arc::new(backend) })
+        Ok(Self { inner: Arc::new(backend), owned: self.owned })
     }
 
     /// A client of the backend (the next one of a pool), for tools and tests.

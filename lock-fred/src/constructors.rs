@@ -31,7 +31,8 @@ impl FredBackend {
     /// Connects by URL: `redis://` or `rediss://` for a server, `redis-cluster://host:port?node=...`
     /// for a cluster, `redis-sentinel://host:port?node=...&sentinelServiceName=mymaster` for a
     /// Sentinel-managed master (see `fred::types::config::Config::from_url`). Commands time out
-    /// after [`COMMAND_TIMEOUT`]; the client reconnects on its own.
+    /// after [`COMMAND_TIMEOUT`]; the client reconnects on its own, and is closed (`QUIT`) when
+    /// the last clone of the backend is dropped.
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
@@ -67,7 +68,7 @@ impl FredBackend {
     pub async fn connect_config(config: Config) -> Result<Self, BackendError> {
         let client = builder(config).build().map_err(map)?;
         client.init().await.map_err(map)?;
-        Ok(Self::from_client(client))
+        Ok(Self::from_client(client).owning_its_clients())
     }
 
     /// From a connected `fred::clients::Client` (call `init` first). Release notification opens
@@ -121,6 +122,6 @@ impl FredBackend {
     pub async fn connect_pool(config: Config, size: usize) -> Result<Self, BackendError> {
         let pool = builder(config).build_pool(size).map_err(map)?;
         pool.init().await.map_err(map)?;
-        Ok(Self::from_pool(pool))
+        Ok(Self::from_pool(pool).owning_its_clients())
     }
 }

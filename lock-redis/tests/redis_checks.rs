@@ -2,24 +2,6 @@
 //! `SCRIPT FLUSH`, restarts and killed connections, release notification without channel leaks,
 //! a least-privilege ACL user, and foreign data under a lock key.
 
-use std::sync::Arc;
+mod common;
 
-use lock_redis::{DynLockBackend, RedisBackend};
-use lock_testkit::redis_checks::Connectors;
-
-fn connectors() -> Connectors {
-    Connectors {
-        standalone: Box::new(|url| {
-            Box::pin(async move {
-                Ok(Arc::new(RedisBackend::connect(&url).await?) as Arc<DynLockBackend>)
-            })
-        }),
-        cluster: Box::new(|urls| {
-            Box::pin(async move {
-                Ok(Arc::new(RedisBackend::connect_cluster(urls).await?) as Arc<DynLockBackend>)
-            })
-        }),
-    }
-}
-
-lock_testkit::redis_checks!(connectors());
+lock_testkit::redis_checks!(common::connectors());

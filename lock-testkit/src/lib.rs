@@ -27,9 +27,12 @@
 //! This crate is a test tool: its API may change between minor versions.
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "redis-server")]
+pub mod battery;
 pub mod cases;
 mod context;
 mod failure;
+pub mod history;
 #[cfg(feature = "redis-server")]
 pub mod proxy;
 #[cfg(feature = "redis-server")]

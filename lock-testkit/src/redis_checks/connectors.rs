@@ -16,6 +16,19 @@ pub struct Connectors {
     pub standalone: Factory<String>,
     /// To a cluster, by the URLs of its nodes.
     pub cluster: Factory<Vec<String>>,
+    /// Through Sentinel, for backends that support it (`None` skips the Sentinel scenarios).
+    pub sentinel: Option<Factory<SentinelTarget>>,
+}
+
+/// A Sentinel deployment to connect to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentinelTarget {
+    /// `(host, port)` of each sentinel.
+    pub sentinels: Vec<(String, u16)>,
+    /// The monitored service.
+    pub service: String,
+    /// WAIT mode: replicas that must confirm each acquire and extend, and how long to wait.
+    pub wait: Option<(u32, std::time::Duration)>,
 }
 
 impl fmt::Debug for Connectors {

@@ -20,7 +20,7 @@ mod runner;
 mod util;
 
 pub use acl::{LEAST_PRIVILEGE_RULES, least_privilege_user_runs_the_suite};
-pub use connectors::{Connectors, Factory};
+pub use connectors::{Connectors, Factory, SentinelTarget};
 pub use foreign::{
     foreign_clients_exclude_and_are_excluded, foreign_data_is_a_clear_error,
     hostile_input_is_inert, lock_value_is_the_plain_token,

@@ -1,0 +1,6 @@
+//! The fault battery against lock-redis (see `lock_testkit::battery`). Scenarios outside the
+//! timing model, and the long ones, run with `LOCK_BATTERY_FULL=1`.
+
+mod common;
+
+lock_testkit::battery!(common::connectors());

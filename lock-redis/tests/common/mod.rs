@@ -1,0 +1,23 @@
+//! How the shared Redis checks and the battery connect lock-redis to the servers they start.
+
+use std::sync::Arc;
+
+use lock_redis::{DynLockBackend, RedisBackend};
+use lock_testkit::redis_checks::Connectors;
+
+pub(crate) fn connectors() -> Connectors {
+    Connectors {
+        standalone: Box::new(|url| {
+            Box::pin(async move {
+                Ok(Arc::new(RedisBackend::connect(&url).await?) as Arc<DynLockBackend>)
+            })
+        }),
+        cluster: Box::new(|urls| {
+            Box::pin(async move {
+                Ok(Arc::new(RedisBackend::connect_cluster(urls).await?) as Arc<DynLockBackend>)
+            })
+        }),
+        // lock-redis connects to a Sentinel-managed master by its address, not through Sentinel.
+        sentinel: None,
+    }
+}

@@ -1,0 +1,111 @@
+//! What one scenario run measured.
+
+use std::fmt;
+use std::io::Write;
+
+/// Environment variable: append every scenario report, one JSON object per line, to this file.
+pub const REPORT_ENV: &str = "LOCK_BATTERY_REPORT";
+
+/// Figures of one scenario run (the rows of SAFETY.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScenarioReport {
+    /// Scenario id and name, e.g. `B0 baseline`.
+    pub scenario: String,
+    /// Backend name.
+    pub backend: String,
+    /// Whether the fault stays inside the timing model (then 0 overlaps is required).
+    pub inside_model: bool,
+    /// Critical sections completed.
+    pub critical_sections: u64,
+    /// Acquire or release calls that returned an error (faults make some).
+    pub errors: u64,
+    /// C1: overlapping claimed intervals.
+    pub overlaps: u64,
+    /// C2: fencing tokens out of real-time order.
+    pub fence_inversions: u64,
+    /// C3(i): updates of the unfenced counter lost (sections minus final count).
+    pub lost_updates: u64,
+    /// C3(ii): writes the fenced register refused (detections of a superseded holder).
+    pub stale_rejected: u64,
+    /// C3(ii): stale writes the fenced register accepted (must be 0).
+    pub stale_accepted: u64,
+    /// Holders told by `lost()` that their lock was gone.
+    pub losses_signalled: u64,
+    /// C4: lock keys, channels and tasks left after quiescence.
+    pub leaked_keys: u64,
+    /// C4: pub/sub channels left.
+    pub leaked_channels: u64,
+    /// C4: tokio tasks left beyond the baseline.
+    pub leaked_tasks: u64,
+    /// C5: panics.
+    pub panics: u64,
+    /// Time from the end of the fault to the next successful acquisition, in ms.
+    pub recovery_ms: Option<u64>,
+    /// Wall time of the scenario, in ms.
+    pub duration_ms: u64,
+}
+
+impl ScenarioReport {
+    /// One JSON object.
+    pub fn to_json(&self) -> String {
+        let recovery = self.recovery_ms.map_or("null".to_owned(), |r| r.to_string());
+        format!(
+            "{{\"scenario\":\"{}\",\"backend\":\"{}\",\"inside_model\":{},\"critical_sections\":{},\"errors\":{},\
+             \"overlaps\":{},\"fence_inversions\":{},\"lost_updates\":{},\"stale_rejected\":{},\"stale_accepted\":{},\
+             \"losses_signalled\":{},\"leaked_keys\":{},\"leaked_channels\":{},\"leaked_tasks\":{},\"panics\":{},\
+             \"recovery_ms\":{},\"duration_ms\":{}}}",
+            self.scenario,
+            self.backend,
+            self.inside_model,
+            self.critical_sections,
+            self.errors,
+            self.overlaps,
+            self.fence_inversions,
+            self.lost_updates,
+            self.stale_rejected,
+            self.stale_accepted,
+            self.losses_signalled,
+            self.leaked_keys,
+            self.leaked_channels,
+            self.leaked_tasks,
+            self.panics,
+            recovery,
+            self.duration_ms
+        )
+    }
+
+    /// Appends the JSON line to the file named by [`REPORT_ENV`], if set.
+    pub fn save(&self) {
+        let Ok(path) = std::env::var(REPORT_ENV) else { return };
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(file, "{}", self.to_json());
+        }
+    }
+}
+
+impl fmt::Display for ScenarioReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} [{}] {}: {} sections, {} errors, {} overlaps, {} fence inversions, {} lost updates, \
+             stale writes {} rejected / {} accepted, {} losses signalled, leaks {}k/{}c/{}t, {} panics, recovery {}, {} ms",
+            self.scenario,
+            self.backend,
+            if self.inside_model { "inside the timing model" } else { "outside the timing model" },
+            self.critical_sections,
+            self.errors,
+            self.overlaps,
+            self.fence_inversions,
+            self.lost_updates,
+            self.stale_rejected,
+            self.stale_accepted,
+            self.losses_signalled,
+            self.leaked_keys,
+            self.leaked_channels,
+            self.leaked_tasks,
+            self.panics,
+            self.recovery_ms.map_or("n/a".to_owned(), |r| format!("{r} ms")),
+            self.duration_ms
+        )
+    }
+}

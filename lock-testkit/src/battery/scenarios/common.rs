@@ -1,0 +1,124 @@
+//! Helpers shared by the scenarios.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use lock_core::DynLockBackend;
+
+use super::super::quiesce::leftovers;
+use super::super::report::ScenarioReport;
+use super::super::workload::{Run, Workload};
+use crate::check;
+use crate::failure::{CaseResult, Failure};
+use crate::redis_checks::Connectors;
+use crate::server::RedisServer;
+
+pub(crate) fn io(e: std::io::Error) -> Failure {
+    Failure::new(format!("harness: {e}"), "battery")
+}
+
+/// One backend per client (each its own connections, like separate processes).
+pub(crate) async fn clients(
+    c: &Connectors,
+    url: &str,
+    n: usize,
+) -> Result<Vec<Arc<DynLockBackend>>, Failure> {
+    let mut backends = Vec::with_capacity(n);
+    for _ in 0..n {
+        backends.push((c.standalone)(url.to_owned()).await?);
+    }
+    Ok(backends)
+}
+
+pub(crate) fn report(
+    scenario: &str,
+    backends: &[Arc<DynLockBackend>],
+    inside_model: bool,
+) -> ScenarioReport {
+    let backend = backends.first().map_or("?", |b| b.info().name).to_owned();
+    ScenarioReport {
+        scenario: scenario.to_owned(),
+        backend,
+        inside_model,
+        ..ScenarioReport::default()
+    }
+}
+
+/// Fills the report from the run, waits until every lock left behind must have expired, and
+/// counts what is still there.
+pub(crate) async fn settle(
+    run: &Run,
+    report: &mut ScenarioReport,
+    nodes: &[&RedisServer],
+    workload: &Workload,
+) -> CaseResult {
+    run.fill(report);
+    tokio::time::sleep(workload.ttl + Duration::from_millis(300)).await;
+    let (keys, channels) = leftovers(nodes, &workload.prefix)?;
+    report.leaked_keys = keys;
+    report.leaked_channels = channels;
+    Ok(())
+}
+
+/// Targets inside the timing model: no overlap, fences in order, no lost update, no accepted
+/// stale write, nothing left behind.
+pub(crate) fn inside_model(report: &ScenarioReport) -> CaseResult {
+    check!(report.critical_sections > 0, "no critical section completed: {report}");
+    check!(report.overlaps == 0, "overlapping critical sections: {report}");
+    check!(report.fence_inversions == 0, "fencing tokens out of order: {report}");
+    check!(report.lost_updates == 0, "lost updates: {report}");
+    check!(report.stale_accepted == 0, "stale writes accepted: {report}");
+    nothing_left(report)
+}
+
+/// Targets outside the timing model: overlaps may happen, but no stale write is accepted by the
+/// fenced register, and nothing is left behind.
+pub(crate) fn outside_model(report: &ScenarioReport) -> CaseResult {
+    check!(report.stale_accepted == 0, "stale writes accepted: {report}");
+    nothing_left(report)
+}
+
+fn nothing_left(report: &ScenarioReport) -> CaseResult {
+    check!(report.leaked_keys == 0, "lock keys left after their ttl: {report}");
+    check!(report.leaked_channels == 0, "pub/sub channels left: {report}");
+    Ok(())
+}
+
+/// Runs `fault` on a blocking thread every `period` until the returned flag is set.
+pub(crate) fn nemesis(
+    period: Duration,
+    fault: impl Fn() + Send + 'static,
+) -> (Arc<AtomicBool>, tokio::task::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        while !flag.load(Ordering::SeqCst) {
+            std::thread::sleep(period);
+            if !flag.load(Ordering::SeqCst) {
+                fault();
+            }
+        }
+    });
+    (stop, task)
+}
+
+/// When each fault ended, on the run's history clock.
+#[derive(Debug, Default)]
+pub(crate) struct FaultLog(std::sync::Mutex<Vec<Duration>>);
+
+impl FaultLog {
+    pub(crate) fn ended(&self, run: &Run) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(run.history.now());
+    }
+
+    /// The slowest recovery: the longest time from a fault's end to the next acquisition.
+    pub(crate) fn worst_recovery(&self, run: &Run) -> Option<u64> {
+        let ends = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        ends.iter().filter_map(|end| run.recovery_after(*end)).max()
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}

@@ -1,0 +1,228 @@
+//! Redlock on real servers: B10 a minority and a majority of nodes down, B11 a node restarted
+//! without delay (outside the model, `LOCK_BATTERY_FULL=1`), B12 the quorum arithmetic over
+//! every subset of pre-held nodes.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use lock_core::{
+    AcquireOutcome, DynLockBackend, LockBackend, LockKey, LockManager, LockToken, Quorum,
+    RetryPolicy,
+};
+use tokio::time::Instant;
+
+use super::super::report::ScenarioReport;
+use super::super::workload::{Run, Workload, run_clients};
+use super::common::{FaultLog, inside_model, io, nemesis, outside_model, report, settle};
+use crate::check;
+use crate::failure::Failure;
+use crate::history::overlaps;
+use crate::redis_checks::Connectors;
+use crate::server::RedisServer;
+
+fn servers(n: usize) -> Result<Vec<Arc<RedisServer>>, Failure> {
+    (0..n).map(|_| RedisServer::spawn().map(Arc::new).map_err(io)).collect()
+}
+
+async fn quorum(
+    c: &Connectors,
+    servers: &[Arc<RedisServer>],
+) -> Result<Arc<DynLockBackend>, Failure> {
+    let mut builder = Quorum::builder().node_timeout(Duration::from_millis(100));
+    for server in servers {
+        builder = builder.shared_node((c.standalone)(server.url()).await?);
+    }
+    Ok(Arc::new(builder.build()?))
+}
+
+/// B10: (a) two of five nodes killed mid-run and restarted only after a ttl (delayed restart),
+/// inside the model; (b) three of five down: every acquire fails fast and leaves nothing.
+pub(crate) async fn nodes_down(c: &Connectors) -> Result<ScenarioReport, Failure> {
+    let servers = servers(5)?;
+    let mut workload = Workload::new(8, 80, Duration::from_secs(2));
+    workload.refresh_every = 2;
+    let mut backends = Vec::new();
+    for _ in 0..workload.clients {
+        backends.push(quorum(c, &servers).await?);
+    }
+    let mut report = report("B10 Redlock, 2 of 5 nodes down then 3 of 5", &backends, true);
+    let run = Arc::new(Run::default());
+    let faults = Arc::new(FaultLog::default());
+    let (victims, log, clock, ttl) =
+        (servers[..2].to_vec(), faults.clone(), run.clone(), workload.ttl);
+    let (stop, task) = nemesis(Duration::from_millis(800), move || {
+        if faults_done(&log) {
+            return;
+        }
+        victims.iter().for_each(|v| v.kill());
+        std::thread::sleep(ttl + Duration::from_millis(500));
+        victims.iter().for_each(|v| drop(v.start_again()));
+        log.ended(&clock);
+    });
+    run_clients(&workload, backends, run.clone()).await;
+    stop.store(true, Ordering::SeqCst);
+    let _ = task.await;
+    report.recovery_ms = faults.worst_recovery(&run);
+    let nodes: Vec<&RedisServer> = servers.iter().map(|s| s.as_ref()).collect();
+    settle(&run, &mut report, &nodes, &workload).await?;
+    check!(faults.count() == 1, "the two nodes were not killed and restarted during the run");
+    inside_model(&report)?;
+
+    // (b) A majority down (the client connects first, as one that was running would have).
+    let survivor_view = quorum(c, &servers).await?;
+    servers[..3].iter().for_each(|s| s.kill());
+    let locks = LockManager::builder_shared(survivor_view)
+        .prefix(workload.prefix.as_bytes())
+        .retry(RetryPolicy::none())
+        .build()?;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let outcome = locks.try_lock("down", Duration::from_secs(2)).await;
+        check!(outcome.is_err(), "acquired with 3 of 5 nodes down: {outcome:?}");
+        check!(
+            started.elapsed() < Duration::from_secs(1),
+            "a failed acquire took {:?}",
+            started.elapsed()
+        );
+    }
+    drop(locks);
+    let survivors: Vec<&RedisServer> = servers[3..].iter().map(|s| s.as_ref()).collect();
+    let (keys, _) = super::super::quiesce::leftovers(&survivors, &workload.prefix)?;
+    check!(keys == 0, "{keys} lock keys left on the surviving nodes after failed acquires");
+    Ok(report)
+}
+
+fn faults_done(log: &FaultLog) -> bool {
+    log.count() > 0
+}
+
+/// B11: a node that is part of the holder's majority restarts empty at once: a second client
+/// can then assemble a majority while the first still holds the lock (an overlap, shown, as
+/// the Redlock analysis predicts); with the restart delayed by a ttl, it cannot.
+pub(crate) async fn restart_without_delay(c: &Connectors) -> Result<ScenarioReport, Failure> {
+    let servers = servers(3)?;
+    let (a, b) = (quorum(c, &servers).await?, quorum(c, &servers).await?);
+    let mut report =
+        report("B11 Redlock node restarted without delay", std::slice::from_ref(&a), false);
+    let ttl = Duration::from_secs(3);
+    let mut found = Vec::new();
+    for delayed in [false, true] {
+        let key = LockKey::with_default_prefix(format!(
+            "battery:b11:{delayed}:{:016x}",
+            rand::random::<u64>()
+        ))?;
+        let (ta, tb) = (LockToken::generate()?, LockToken::generate()?);
+        // Node 2 is busy (another holder), so A's majority is nodes 0 and 1.
+        let mut admin = servers[2].admin().map_err(io)?;
+        let raw = String::from_utf8_lossy(key.as_bytes()).into_owned();
+        admin.cmd(&["SET", &raw, "someone-else", "PX", "30000"]).map_err(io)?;
+        let history = crate::history::History::new();
+        let invoked = history.now();
+        check!(
+            matches!(a.try_acquire(&key, &ta, ttl).await?, AcquireOutcome::Acquired { .. }),
+            "A did not get nodes 0 and 1"
+        );
+        let a_ok = history.now();
+        admin.cmd(&["DEL", &raw]).map_err(io)?;
+        let restart_node = servers[1].clone();
+        let restart = tokio::task::spawn_blocking(move || {
+            restart_node.restart_after(if delayed { ttl } else { Duration::ZERO })
+        });
+        let mut b_ok = None;
+        let deadline = Instant::now() + ttl + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            let b_invoked = history.now();
+            if let Ok(AcquireOutcome::Acquired { .. }) = b.try_acquire(&key, &tb, ttl).await {
+                b_ok = Some((b_invoked, history.now()));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = restart.await;
+        let mut acquisitions = vec![crate::history::Acquisition {
+            client: 0,
+            invoked,
+            ok: a_ok,
+            deadline: a_ok + ttl - Duration::from_millis(50),
+            released: None,
+            fence: None,
+        }];
+        if let Some((invoked, ok)) = b_ok {
+            acquisitions.push(crate::history::Acquisition {
+                client: 1,
+                invoked,
+                ok,
+                deadline: ok + ttl,
+                released: None,
+                fence: None,
+            });
+        }
+        found.push(overlaps(&acquisitions).len() as u64);
+        let _ = b.release(&key, &tb).await;
+        let _ = a.release(&key, &ta).await;
+    }
+    report.overlaps = found[0];
+    report.critical_sections = 4;
+    check!(
+        found[0] >= 1,
+        "no overlap after an immediate restart: the scenario did not exercise the fault"
+    );
+    check!(found[1] == 0, "an overlap despite a restart delayed by a ttl");
+    outside_model(&report)?;
+    Ok(report)
+}
+
+/// B12: for N = 3, 4, 5 and every subset of nodes already held by someone else, an acquire
+/// succeeds iff the free nodes are a majority, and a failed one leaves our token nowhere.
+pub(crate) async fn arithmetic(c: &Connectors) -> Result<ScenarioReport, Failure> {
+    let servers = servers(5)?;
+    let mut admins =
+        servers.iter().map(|s| s.admin().map_err(io)).collect::<Result<Vec<_>, _>>()?;
+    let nodes: Vec<Arc<DynLockBackend>> = {
+        let mut v = Vec::new();
+        for s in &servers {
+            v.push((c.standalone)(s.url()).await?);
+        }
+        v
+    };
+    let mut report = report("B12 quorum arithmetic, N = 3, 4, 5, every subset", &nodes, true);
+    for n in 3..=5usize {
+        let quorum = nodes[..n]
+            .iter()
+            .fold(Quorum::builder(), |b, node| b.shared_node(node.clone()))
+            .build()?;
+        for mask in 0u32..(1 << n) {
+            let key = LockKey::with_default_prefix(format!(
+                "battery:b12:{n}:{mask}:{:08x}",
+                rand::random::<u32>()
+            ))?;
+            let raw = String::from_utf8_lossy(key.as_bytes()).into_owned();
+            for (i, admin) in admins.iter_mut().enumerate().take(n) {
+                if mask & (1 << i) != 0 {
+                    admin.cmd(&["SET", &raw, "foreign", "PX", "30000"]).map_err(io)?;
+                }
+            }
+            let token = LockToken::generate()?;
+            let won = matches!(
+                quorum.try_acquire(&key, &token, Duration::from_secs(10)).await,
+                Ok(AcquireOutcome::Acquired { .. })
+            );
+            let free = n - mask.count_ones() as usize;
+            check!(won == (free > n / 2), "N={n}, pre-held {mask:0n$b}: won={won}", n = n);
+            let mut ours = 0;
+            for admin in admins.iter_mut().take(n) {
+                if admin.cmd(&["GET", &raw]).map_err(io)?.text().as_deref() == token.as_str() {
+                    ours += 1;
+                }
+                admin.cmd(&["DEL", &raw]).map_err(io)?;
+            }
+            check!(
+                won || ours == 0,
+                "N={n}, pre-held {mask:b}: a lost acquire left our token on {ours} nodes"
+            );
+            report.critical_sections += 1;
+        }
+    }
+    Ok(report)
+}

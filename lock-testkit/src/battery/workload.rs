@@ -1,0 +1,169 @@
+//! The battery's workload: clients take one lock in turn and run a critical section on a
+//! fenced register and an unfenced counter, recording everything in a history.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use lock_core::{DynLockBackend, LockManager, RetryPolicy};
+
+use crate::history::{FencedRegister, History, fence_inversions, overlaps};
+
+use super::report::ScenarioReport;
+
+/// How the clients behave.
+#[derive(Clone, Debug)]
+pub(crate) struct Workload {
+    pub(crate) clients: usize,
+    pub(crate) rounds: usize,
+    pub(crate) ttl: Duration,
+    /// Each critical section sleeps up to this long between reading and writing the counter.
+    pub(crate) hold: Duration,
+    /// Every k-th client (k > 0) holds its lock with auto-refresh.
+    pub(crate) refresh_every: usize,
+    /// How long one acquire may wait.
+    pub(crate) wait: Duration,
+    /// The key prefix (unique per run).
+    pub(crate) prefix: String,
+}
+
+impl Workload {
+    pub(crate) fn new(clients: usize, rounds: usize, ttl: Duration) -> Self {
+        Self {
+            clients,
+            rounds,
+            ttl,
+            hold: Duration::from_millis(2),
+            refresh_every: 0,
+            wait: Duration::from_secs(30),
+            prefix: format!("lock:battery:{:016x}:", rand::random::<u64>()),
+        }
+    }
+}
+
+/// What the clients did.
+#[derive(Debug, Default)]
+pub(crate) struct Run {
+    pub(crate) history: History,
+    pub(crate) register: FencedRegister,
+    pub(crate) counter: AtomicU64,
+    pub(crate) sections: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    pub(crate) losses: AtomicU64,
+    pub(crate) stop: AtomicBool,
+}
+
+impl Run {
+    /// Fills the history-derived figures of `report`.
+    pub(crate) fn fill(&self, report: &mut ScenarioReport) {
+        let acquisitions = self.history.acquisitions();
+        report.critical_sections = self.sections.load(Ordering::SeqCst);
+        report.errors = self.errors.load(Ordering::SeqCst);
+        report.overlaps = overlaps(&acquisitions).len() as u64;
+        report.fence_inversions = fence_inversions(&acquisitions).len() as u64;
+        report.lost_updates =
+            report.critical_sections.saturating_sub(self.counter.load(Ordering::SeqCst));
+        let register = self.register.stats();
+        report.stale_rejected = register.rejected;
+        report.stale_accepted = register.stale_accepted;
+        report.losses_signalled = self.losses.load(Ordering::SeqCst);
+    }
+
+    /// Milliseconds from `after` (on the history's clock) to the first acquisition that
+    /// completed after it.
+    pub(crate) fn recovery_after(&self, after: Duration) -> Option<u64> {
+        let first = self
+            .history
+            .acquisitions()
+            .into_iter()
+            .map(|a| a.ok)
+            .filter(|ok| *ok >= after)
+            .min()?;
+        Some((first - after).as_millis() as u64)
+    }
+}
+
+/// Runs the clients, one backend each, until each did its rounds (or `run.stop` is set).
+pub(crate) async fn run_clients(
+    workload: &Workload,
+    backends: Vec<Arc<DynLockBackend>>,
+    run: Arc<Run>,
+) {
+    let retry =
+        RetryPolicy::exponential(Duration::from_millis(2), Duration::from_millis(50)).jitter(0.5);
+    let mut tasks = Vec::new();
+    for (client, backend) in backends.into_iter().enumerate() {
+        let manager = LockManager::builder_shared(backend)
+            .prefix(workload.prefix.as_bytes())
+            .retry(retry)
+            .build();
+        let Ok(locks) = manager else {
+            run.errors.fetch_add(1, Ordering::SeqCst);
+            continue;
+        };
+        let refresh = workload.refresh_every > 0 && client % workload.refresh_every == 0;
+        tasks.push(tokio::spawn(client_loop(
+            client,
+            locks,
+            workload.clone(),
+            refresh,
+            run.clone(),
+        )));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+async fn client_loop(
+    client: usize,
+    locks: LockManager,
+    workload: Workload,
+    refresh: bool,
+    run: Arc<Run>,
+) {
+    for _ in 0..workload.rounds {
+        if run.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let invoked = run.history.now();
+        let request = locks.lock("shared").ttl(workload.ttl).wait(workload.wait);
+        let request = if refresh { request.auto_refresh() } else { request };
+        let guard = match request.acquire().await {
+            Ok(guard) => guard,
+            Err(_) => {
+                run.errors.fetch_add(1, Ordering::SeqCst);
+                // Pace retries a little when the store is failing.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+        };
+        let span = run.history.acquired(client, invoked, &guard);
+        let fence = guard.fencing_token().map(|f| f.get());
+        if let Some(fence) = fence {
+            run.register.granted(fence);
+            run.register.write(fence);
+        }
+        let seen = run.counter.load(Ordering::SeqCst);
+        let hold = workload.hold.mul_f64(rand::random::<f64>());
+        let lost = tokio::select! {
+            () = tokio::time::sleep(hold) => false,
+            _ = guard.lost() => true,
+        };
+        if lost {
+            // A correct client stops at once when told: no write after the loss.
+            run.losses.fetch_add(1, Ordering::SeqCst);
+            run.history.released(span);
+        } else {
+            run.counter.store(seen + 1, Ordering::SeqCst);
+            if let Some(fence) = fence {
+                run.register.write(fence);
+            }
+            run.history.released(span);
+            run.sections.fetch_add(1, Ordering::SeqCst);
+        }
+        if guard.release().await.is_err() {
+            run.errors.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}

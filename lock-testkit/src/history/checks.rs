@@ -1,0 +1,113 @@
+//! Checkers over recorded acquisitions.
+
+use std::time::Duration;
+
+use super::recorder::Acquisition;
+
+/// Two claimed ownership intervals that intersect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overlap {
+    /// The earlier one.
+    pub first: Acquisition,
+    /// The one that started while the first was still claimed.
+    pub second: Acquisition,
+}
+
+/// C1: claimed intervals (`[ok, min(released, deadline))`) of different acquisitions that
+/// intersect, with no tolerance. One key's history is expected.
+pub fn overlaps(acquisitions: &[Acquisition]) -> Vec<Overlap> {
+    let mut sorted: Vec<&Acquisition> = acquisitions.iter().collect();
+    sorted.sort_by_key(|a| a.claim().0);
+    let mut found = Vec::new();
+    // The interval that reaches furthest so far.
+    let mut furthest: Option<(&Acquisition, Duration)> = None;
+    for a in sorted {
+        let (start, end) = a.claim();
+        if let Some((b, reach)) = furthest
+            && start < reach
+        {
+            found.push(Overlap { first: b.clone(), second: a.clone() });
+        }
+        if furthest.is_none_or(|(_, reach)| end > reach) {
+            furthest = Some((a, end));
+        }
+    }
+    found
+}
+
+/// C2: pairs where acquisition A completed before B was invoked, yet fence(A) ≥ fence(B)
+/// (fences must follow real-time order). Acquisitions without a fence are ignored.
+pub fn fence_inversions(acquisitions: &[Acquisition]) -> Vec<(Acquisition, Acquisition)> {
+    let mut fenced: Vec<&Acquisition> = acquisitions.iter().filter(|a| a.fence.is_some()).collect();
+    let mut by_ok = fenced.clone();
+    by_ok.sort_by_key(|a| a.ok);
+    fenced.sort_by_key(|a| a.invoked);
+    let mut found = Vec::new();
+    let mut next = 0;
+    // The acquisition with the highest fence among those that completed so far.
+    let mut highest: Option<&Acquisition> = None;
+    for b in fenced {
+        while next < by_ok.len() && by_ok[next].ok < b.invoked {
+            if highest.is_none_or(|h| by_ok[next].fence > h.fence) {
+                highest = Some(by_ok[next]);
+            }
+            next += 1;
+        }
+        if let Some(a) = highest
+            && a.fence >= b.fence
+        {
+            found.push((a.clone(), b.clone()));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acq(client: usize, invoked: u64, ok: u64, end: u64, fence: u64) -> Acquisition {
+        let ms = Duration::from_millis;
+        Acquisition {
+            client,
+            invoked: ms(invoked),
+            ok: ms(ok),
+            deadline: ms(end),
+            released: None,
+            fence: Some(fence),
+        }
+    }
+
+    #[test]
+    fn disjoint_intervals_pass() {
+        let h = [acq(0, 0, 1, 10, 1), acq(1, 2, 10, 20, 2), acq(0, 15, 20, 30, 3)];
+        assert!(overlaps(&h).is_empty());
+        assert!(fence_inversions(&h).is_empty());
+    }
+
+    #[test]
+    fn an_overlap_and_an_inversion_are_found() {
+        let h = [acq(0, 0, 1, 10, 5), acq(1, 2, 9, 20, 6), acq(2, 21, 22, 30, 4)];
+        let o = overlaps(&h);
+        assert_eq!(o.len(), 1);
+        assert_eq!((o[0].first.client, o[0].second.client), (0, 1));
+        let inv = fence_inversions(&h);
+        assert_eq!(inv.len(), 1);
+        assert_eq!((inv[0].0.fence, inv[0].1.fence), (Some(6), Some(4)));
+    }
+
+    #[test]
+    fn overlap_is_found_behind_a_long_interval() {
+        // A long claim, then two short ones inside it.
+        let h = [acq(0, 0, 0, 100, 1), acq(1, 0, 10, 20, 2), acq(2, 0, 30, 40, 3)];
+        assert_eq!(overlaps(&h).len(), 2);
+    }
+
+    #[test]
+    fn release_ends_the_claim_before_the_deadline() {
+        let mut a = acq(0, 0, 1, 100, 1);
+        a.released = Some(Duration::from_millis(10));
+        let b = acq(1, 5, 10, 50, 2);
+        assert!(overlaps(&[a, b]).is_empty());
+    }
+}
