@@ -54,6 +54,7 @@ mod memory;
 mod quorum;
 mod refresh;
 mod retry;
+mod telemetry;
 mod timing;
 mod token;
 

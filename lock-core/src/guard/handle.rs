@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::{GuardShared, Lost};
 use crate::backend::ExtendOutcome;
@@ -97,7 +98,10 @@ impl LockHandle {
             return Err(Error::NotHeld { key: shared.key.clone() });
         }
         let sent = Instant::now();
-        let outcome = self.manager.backend.extend(&shared.key, &shared.token, ttl).await?;
+        let span =
+            tracing::debug_span!("lock.extend", key = %shared.key, ttl_ms = ttl.as_millis() as u64);
+        let outcome =
+            self.manager.backend.extend(&shared.key, &shared.token, ttl).instrument(span).await?;
         let alive = match outcome {
             ExtendOutcome::Extended => {
                 let alive = shared.extended(sent, ttl, validity);

@@ -7,6 +7,7 @@ use super::LockHandle;
 use crate::backend::ReleaseOutcome;
 use crate::error::{LossReason, Result};
 use crate::token::LockToken;
+use tracing::Instrument;
 
 /// An acquired lock. Release it with [`LockGuard::release`]; everything a [`LockHandle`] offers
 /// is available through `Deref` (`fencing_token()`, `lost()`, `is_valid()`, `extend()`...).
@@ -42,8 +43,11 @@ impl LockGuard {
         let handle = &self.handle;
         handle.manager.stop_refresh(&handle.shared);
         handle.shared.mark_lost(LossReason::Released);
-        let outcome = handle.manager.release(&handle.shared.key, &handle.shared.token).await?;
-        Ok(outcome)
+        let span = tracing::debug_span!("lock.release", key = %handle.shared.key, outcome = tracing::field::Empty);
+        let release = handle.manager.release(&handle.shared.key, &handle.shared.token);
+        let outcome = release.instrument(span.clone()).await;
+        span.record("outcome", tracing::field::debug(&outcome));
+        outcome
     }
 
     /// Forgets the guard but keeps the lock in the store until its ttl (auto-refresh stops).

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 use crate::error::LossReason;
 use crate::fencing::FencingToken;
 use crate::key::LockKey;
+use crate::telemetry;
 use crate::token::LockToken;
 
 /// The part of a guard's state that changes.
@@ -34,6 +35,8 @@ pub(crate) struct GuardShared {
     pub(crate) attempts: u32,
     pub(crate) waited: Duration,
     pub(crate) refreshed: bool,
+    /// The backend's name, for logs and metrics.
+    pub(crate) backend: &'static str,
     status: watch::Sender<Status>,
 }
 
@@ -48,6 +51,7 @@ pub(crate) struct Acquisition {
     pub(crate) attempts: u32,
     pub(crate) waited: Duration,
     pub(crate) refreshed: bool,
+    pub(crate) backend: &'static str,
 }
 
 impl GuardShared {
@@ -62,6 +66,7 @@ impl GuardShared {
             attempts: a.attempts,
             waited: a.waited,
             refreshed: a.refreshed,
+            backend: a.backend,
             status: watch::Sender::new(status),
         }
     }
@@ -78,25 +83,45 @@ impl GuardShared {
 
     /// Records a loss; returns `false` when the guard was already lost.
     pub(crate) fn mark_lost(&self, reason: LossReason) -> bool {
-        self.status.send_if_modified(|s| {
+        let marked = self.status.send_if_modified(|s| {
             if s.lost.is_some() {
                 return false;
             }
             s.lost = Some(reason);
             true
-        })
+        });
+        if marked {
+            self.report(reason);
+        }
+        marked
     }
 
     /// Turns a passed deadline into a loss.
     pub(crate) fn expire_if_due(&self) {
         let now = Instant::now();
+        let mut reason = None;
         self.status.send_if_modified(|s| {
             if s.lost.is_none() && now >= s.deadline {
                 s.lost = Some(s.on_expiry);
+                reason = s.lost;
                 return true;
             }
             false
         });
+        if let Some(reason) = reason {
+            self.report(reason);
+        }
+    }
+
+    /// Logs and counts the end of the acquisition.
+    fn report(&self, reason: LossReason) {
+        telemetry::ended(
+            &self.key,
+            self.backend,
+            reason,
+            self.acquired_at.elapsed(),
+            self.refreshed,
+        );
     }
 
     /// Records a successful extension sent at `sent` with `ttl`; `false` when already lost.
@@ -108,14 +133,17 @@ impl GuardShared {
                 return false;
             }
             if now >= s.deadline {
-                s.lost = Some(s.on_expiry);
-                return true;
+                // Too late: the lock was gone before this extension.
+                return false;
             }
             alive = true;
             s.deadline = sent + validity;
             s.ttl = ttl;
             true
         });
+        if !alive {
+            self.expire_if_due();
+        }
         alive
     }
 

@@ -11,7 +11,9 @@ use crate::error::{BackendError, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
 use crate::retry::{MIN_RETRY_DELAY, RetryPolicy};
+use crate::telemetry::{self, Acquired};
 use crate::token::LockToken;
+use tracing::Instrument;
 
 /// A checked request.
 pub(super) struct Plan {
@@ -49,9 +51,30 @@ impl Drop for MayHold<'_> {
     }
 }
 
+/// Runs the attempts inside a `lock.acquire` span and records how they ended.
 pub(super) async fn acquire(
     inner: &Arc<ManagerInner>,
     plan: Plan,
+) -> Result<Result<LockGuard, Exhausted>> {
+    let backend = inner.info.name;
+    let span = telemetry::acquire_span(&plan.key, backend);
+    let started = Instant::now();
+    let calls = std::cell::Cell::new(0u32);
+    let result = attempts(inner, plan, &calls).instrument(span.clone()).await;
+    let _entered = span.enter();
+    let (outcome, waited) = match &result {
+        Ok(Ok(guard)) => (Acquired::Yes, guard.waited()),
+        Ok(Err(exhausted)) => (Acquired::No, exhausted.waited),
+        Err(_) => (Acquired::Error, started.elapsed()),
+    };
+    telemetry::acquire_finished(backend, outcome, calls.get(), started.elapsed(), waited);
+    result
+}
+
+async fn attempts(
+    inner: &Arc<ManagerInner>,
+    plan: Plan,
+    counted: &std::cell::Cell<u32>,
 ) -> Result<Result<LockGuard, Exhausted>> {
     let Plan { key, token, ttl, validity, policy, refresh } = plan;
     let backend = &inner.backend;
@@ -69,6 +92,7 @@ pub(super) async fn acquire(
         }
         recheck = false;
         calls += 1;
+        counted.set(calls);
         may_hold.armed = true;
         let sent = Instant::now();
         let result = backend.try_acquire(&key, &token, ttl).await;
@@ -88,6 +112,7 @@ pub(super) async fn acquire(
                         attempts: calls,
                         waited: sent - started,
                         refreshed: refresh.is_some(),
+                        backend: inner.info.name,
                     };
                     let shared = Arc::new(GuardShared::new(acquired, sent + validity, ttl));
                     if let Some(max_hold) = refresh
@@ -105,6 +130,7 @@ pub(super) async fn acquire(
                 }
             }
             Ok(AcquireOutcome::Held { ttl_remaining }) => {
+                telemetry::contended(inner.info.name);
                 // A holder other than us: whatever an earlier ambiguous attempt did, we hold nothing.
                 may_hold.armed = false;
                 holder_ttl = ttl_remaining;

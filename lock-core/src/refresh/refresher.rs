@@ -8,11 +8,13 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::queue::{Entry, TimerQueue};
 use crate::backend::{DynLockBackend, ExtendOutcome};
 use crate::error::{BackendError, LossReason};
 use crate::guard::GuardShared;
+use crate::telemetry;
 use crate::timing::Drift;
 
 /// Entries due within this window of the earliest one go out in the same batch.
@@ -207,11 +209,16 @@ fn start_extend(
     }
     let backend = backend.clone();
     let ttl = status.ttl;
-    Some(Box::pin(async move {
-        let sent = Instant::now();
-        let result = backend.extend(&shared.key, &shared.token, ttl).await;
-        (id, sent, ttl, result)
-    }))
+    let span =
+        tracing::trace_span!("lock.refresh", key = %shared.key, ttl_ms = ttl.as_millis() as u64);
+    Some(Box::pin(
+        async move {
+            let sent = Instant::now();
+            let result = backend.extend(&shared.key, &shared.token, ttl).await;
+            (id, sent, ttl, result)
+        }
+        .instrument(span),
+    ))
 }
 
 fn finish_extend(queue: &mut TimerQueue, settings: RefreshSettings, done: Done) {
@@ -229,19 +236,18 @@ fn finish_extend(queue: &mut TimerQueue, settings: RefreshSettings, done: Done) 
             }
         }
         Ok(_) => {
-            if shared.mark_lost(LossReason::NotHeld) {
-                tracing::warn!(key = %shared.key, "lock lost: the store refused to extend it");
-            }
+            shared.mark_lost(LossReason::NotHeld);
             queue.remove(id);
         }
         Err(e) if e.is_temporary() => {
+            telemetry::refresh_failed(shared.backend);
             let now = Instant::now();
             let deadline = shared.status().deadline;
             let retry_at =
                 now + (interval / 4).clamp(Duration::from_millis(5), Duration::from_secs(1));
             if now >= deadline {
+                tracing::debug!(key = %shared.key, error = %e, "could not extend the lock before its deadline");
                 shared.expire_if_due();
-                tracing::warn!(key = %shared.key, error = %e, "lock lost: could not extend it before its deadline");
                 queue.remove(id);
             } else {
                 tracing::debug!(key = %shared.key, error = %e, "extend failed; retrying");
@@ -249,9 +255,9 @@ fn finish_extend(queue: &mut TimerQueue, settings: RefreshSettings, done: Done) 
             }
         }
         Err(e) => {
-            if shared.mark_lost(LossReason::Backend(e.kind())) {
-                tracing::warn!(key = %shared.key, error = %e, "lock lost: extending it failed");
-            }
+            telemetry::refresh_failed(shared.backend);
+            tracing::debug!(key = %shared.key, error = %e, "extending the lock failed");
+            shared.mark_lost(LossReason::Backend(e.kind()));
             queue.remove(id);
         }
     }
