@@ -1,6 +1,7 @@
 //! The acquire loop: attempts, waiting, validity, and cleanup on cancellation.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -59,7 +60,7 @@ pub(super) async fn acquire(
     let backend = inner.info.name;
     let span = telemetry::acquire_span(&plan.key, backend);
     let started = Instant::now();
-    let calls = std::cell::Cell::new(0u32);
+    let calls = AtomicU32::new(0);
     let result = attempts(inner, plan, &calls).instrument(span.clone()).await;
     let _entered = span.enter();
     let (outcome, waited) = match &result {
@@ -67,14 +68,20 @@ pub(super) async fn acquire(
         Ok(Err(exhausted)) => (Acquired::No, exhausted.waited),
         Err(_) => (Acquired::Error, started.elapsed()),
     };
-    telemetry::acquire_finished(backend, outcome, calls.get(), started.elapsed(), waited);
+    telemetry::acquire_finished(
+        backend,
+        outcome,
+        calls.load(Ordering::Relaxed),
+        started.elapsed(),
+        waited,
+    );
     result
 }
 
 async fn attempts(
     inner: &Arc<ManagerInner>,
     plan: Plan,
-    counted: &std::cell::Cell<u32>,
+    counted: &AtomicU32,
 ) -> Result<Result<LockGuard, Exhausted>> {
     let Plan { key, token, ttl, validity, policy, refresh } = plan;
     let backend = &inner.backend;
@@ -92,7 +99,7 @@ async fn attempts(
         }
         recheck = false;
         calls += 1;
-        counted.set(calls);
+        counted.store(calls, Ordering::Relaxed);
         may_hold.armed = true;
         let sent = Instant::now();
         let result = backend.try_acquire(&key, &token, ttl).await;
