@@ -45,6 +45,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;
+mod entropy;
 mod error;
 mod fencing;
 mod guard;
@@ -60,8 +61,8 @@ mod token;
 
 pub use async_trait::async_trait;
 pub use backend::{
-    AcquireOutcome, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome, LockBackend,
-    LockInfo, ReleaseOutcome, ReleaseWatch,
+    AcquireOutcome, BackendFuture, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome,
+    LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch,
 };
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};
 pub use fencing::FencingToken;

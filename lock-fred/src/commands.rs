@@ -1,10 +1,11 @@
 //! The client scripts run on: one client or a round-robin pool.
 
 use fred::bytes::Bytes;
+use fred::bytes_utils::Str;
 use fred::clients::{Client, Pool};
 use fred::interfaces::{ClientLike, LuaInterface, ServerInterface};
 use fred::types::{ClusterHash, CustomCommand, Key, Value};
-use lock_core::{BackendError, async_trait};
+use lock_core::BackendError;
 use lock_lua::{Call, Reply, ScriptRunner, WaitFor};
 
 use crate::errors::{is_noscript, map};
@@ -35,32 +36,33 @@ fn reply(value: Value) -> Reply {
 }
 
 /// `EVALSHA`; on `NOSCRIPT`, `SCRIPT LOAD` (on every primary of a cluster) and once more.
-async fn eval(client: &Client, call: &Call) -> Result<Value, fred::error::Error> {
-    let keys: Vec<Key> = call.keys.iter().map(|k| Key::from(Bytes::from(k.clone()))).collect();
-    let args: Vec<Value> = call.args.iter().map(|a| Value::Bytes(Bytes::from(a.clone()))).collect();
-    let sha = call.script.sha1().to_owned();
-    match client.evalsha::<Value, _, _, _>(sha.clone(), keys.clone(), args.clone()).await {
+async fn eval(client: &Client, call: &Call<'_>) -> Result<Value, fred::error::Error> {
+    let keys = || -> Vec<Key> { call.keys.iter().map(|k| Key::from(k.as_ref())).collect() };
+    let args = || -> Vec<Value> {
+        call.args.iter().map(|a| Value::Bytes(Bytes::copy_from_slice(a))).collect()
+    };
+    let sha = || Str::from_static(call.script.sha1());
+    match client.evalsha::<Value, _, _, _>(sha(), keys(), args()).await {
         Err(e) if is_noscript(&e) => {
             if client.is_clustered() {
                 client.script_load_cluster::<Value, _>(call.script.source()).await?;
             } else {
                 client.script_load::<Value, _>(call.script.source()).await?;
             }
-            client.evalsha(sha, keys, args).await
+            client.evalsha(sha(), keys(), args()).await
         }
         other => other,
     }
 }
 
-#[async_trait]
 impl ScriptRunner for Commands {
-    async fn run(&self, call: Call) -> Result<Reply, BackendError> {
+    async fn run(&self, call: Call<'_>) -> Result<Reply, BackendError> {
         Ok(reply(eval(self.client(), &call).await.map_err(map)?))
     }
 
     async fn run_replicated(
         &self,
-        call: Call,
+        call: Call<'_>,
         wait: WaitFor,
     ) -> Result<(Reply, i64), BackendError> {
         let client = self.client();
@@ -82,14 +84,15 @@ impl ScriptRunner for Commands {
 /// The script call then `WAIT`, pipelined on one connection, with the same `NOSCRIPT` handling.
 async fn eval_then_wait(
     client: &Client,
-    call: &Call,
+    call: &Call<'_>,
     wait: WaitFor,
 ) -> Result<(Value, i64), fred::error::Error> {
     // fred's pipelines have no Lua interface: send EVALSHA as a custom command.
     let mut evalsha: Vec<Value> =
         vec![Value::from(call.script.sha1()), Value::Integer(call.keys.len() as i64)];
-    evalsha
-        .extend(call.keys.iter().chain(&call.args).map(|a| Value::Bytes(Bytes::from(a.clone()))));
+    evalsha.extend(
+        call.keys.iter().chain(&call.args).map(|a| Value::Bytes(Bytes::copy_from_slice(a))),
+    );
     let command = CustomCommand::new_static("EVALSHA", ClusterHash::FirstKey, false);
     let timeout = i64::try_from(wait.timeout.as_millis()).unwrap_or(i64::MAX);
     for attempt in 0..2 {

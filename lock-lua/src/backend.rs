@@ -1,6 +1,7 @@
 //! `ScriptBackend`: the whole `LockBackend` for any client that can run a script call.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 use lock_core::{
@@ -15,23 +16,25 @@ use crate::watch::ReleaseHub;
 
 /// What a Redis client must do for [`ScriptBackend`]: send one script call (`EVALSHA`, then
 /// `SCRIPT LOAD` and `EVALSHA` again on `NOSCRIPT`) and return its reply.
-#[async_trait]
+///
+/// Implement the methods as plain `async fn`s; their futures must be `Send`. They are not
+/// boxed: each call's future lives inside the backend's own.
 pub trait ScriptRunner: Send + Sync + 'static {
     /// Runs `call` and returns the reply, or the client's error mapped to a `BackendError`.
-    async fn run(&self, call: Call) -> Result<Reply, BackendError>;
+    fn run(&self, call: Call<'_>) -> impl Future<Output = Result<Reply, BackendError>> + Send;
 
     /// A short description for `Debug` output (e.g. `"connection manager"`), without secrets.
     fn describe(&self) -> &'static str;
 
     /// Runs `call` then `WAIT replicas timeout` on the same connection (a pipeline), and returns
     /// the reply and how many replicas acknowledged. Default: unsupported.
-    async fn run_replicated(
+    fn run_replicated(
         &self,
-        call: Call,
+        call: Call<'_>,
         wait: WaitFor,
-    ) -> Result<(Reply, i64), BackendError> {
+    ) -> impl Future<Output = Result<(Reply, i64), BackendError>> + Send {
         let _ = (call, wait);
-        Err(BackendError::unsupported("script runner", "WAIT"))
+        async { Err(BackendError::unsupported("script runner", "WAIT")) }
     }
 }
 
@@ -96,7 +99,7 @@ impl<R: ScriptRunner> ScriptBackend<R> {
 
     /// Runs a write, followed by WAIT when WAIT mode is on; the second value is `true` when the
     /// required replicas confirmed it (always, without WAIT mode).
-    async fn write(&self, call: Call) -> Result<(Reply, bool), BackendError> {
+    async fn write(&self, call: Call<'_>) -> Result<(Reply, bool), BackendError> {
         match self.wait {
             None => Ok((self.runner.run(call).await?, true)),
             Some(wait) => {
@@ -236,7 +239,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
 #[macro_export]
 macro_rules! delegate_lock_backend {
     ($outer:ty => $field:ident) => {
-        #[$crate::__async_trait]
+        // Each method hands on the inner backend's boxed future rather than boxing it again.
         impl $crate::__lock_core::LockBackend for $outer {
             fn info(&self) -> $crate::__lock_core::BackendInfo {
                 self.$field.info()
@@ -246,47 +249,75 @@ macro_rules! delegate_lock_backend {
                 self.$field.endpoint()
             }
 
-            async fn try_acquire(
-                &self,
-                key: &$crate::__lock_core::LockKey,
-                token: &$crate::__lock_core::LockToken,
+            fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::__lock_core::LockKey,
+                token: &'life2 $crate::__lock_core::LockToken,
                 ttl: ::std::time::Duration,
-            ) -> Result<$crate::__lock_core::AcquireOutcome, $crate::__lock_core::BackendError>
+            ) -> $crate::__lock_core::BackendFuture<'async_trait, $crate::__lock_core::AcquireOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
             {
-                self.$field.try_acquire(key, token, ttl).await
+                self.$field.try_acquire(key, token, ttl)
             }
 
-            async fn release(
-                &self,
-                key: &$crate::__lock_core::LockKey,
-                token: &$crate::__lock_core::LockToken,
-            ) -> Result<$crate::__lock_core::ReleaseOutcome, $crate::__lock_core::BackendError>
+            fn release<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::__lock_core::LockKey,
+                token: &'life2 $crate::__lock_core::LockToken,
+            ) -> $crate::__lock_core::BackendFuture<'async_trait, $crate::__lock_core::ReleaseOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
             {
-                self.$field.release(key, token).await
+                self.$field.release(key, token)
             }
 
-            async fn extend(
-                &self,
-                key: &$crate::__lock_core::LockKey,
-                token: &$crate::__lock_core::LockToken,
+            fn extend<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::__lock_core::LockKey,
+                token: &'life2 $crate::__lock_core::LockToken,
                 ttl: ::std::time::Duration,
-            ) -> Result<$crate::__lock_core::ExtendOutcome, $crate::__lock_core::BackendError> {
-                self.$field.extend(key, token, ttl).await
-            }
-
-            async fn inspect(
-                &self,
-                key: &$crate::__lock_core::LockKey,
-            ) -> Result<Option<$crate::__lock_core::LockInfo>, $crate::__lock_core::BackendError>
+            ) -> $crate::__lock_core::BackendFuture<'async_trait, $crate::__lock_core::ExtendOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
             {
-                self.$field.inspect(key).await
+                self.$field.extend(key, token, ttl)
             }
 
-            async fn watch_release(
-                &self,
-                key: &$crate::__lock_core::LockKey,
-            ) -> Result<$crate::__lock_core::ReleaseWatch, $crate::__lock_core::BackendError> {
-                self.$field.watch_release(key).await
+            fn inspect<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::__lock_core::LockKey,
+            ) -> $crate::__lock_core::BackendFuture<
+                'async_trait,
+                Option<$crate::__lock_core::LockInfo>,
+            >
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                self.$field.inspect(key)
+            }
+
+            fn watch_release<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::__lock_core::LockKey,
+            ) -> $crate::__lock_core::BackendFuture<'async_trait, $crate::__lock_core::ReleaseWatch>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                self.$field.watch_release(key)
             }
         }
     };

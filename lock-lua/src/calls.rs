@@ -1,5 +1,6 @@
 //! The `KEYS` and `ARGV` of each script call.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use lock_core::{LockKey, LockToken, ttl_millis};
@@ -20,57 +21,77 @@ pub enum Publish {
     Sharded,
 }
 
+/// One `KEYS` or `ARGV` element: borrowed from the caller's key and token where it can be,
+/// so building a call copies nothing a client will copy again.
+pub type Arg<'a> = Cow<'a, [u8]>;
+
 /// One script call: the script, its `KEYS`, its `ARGV`.
 #[derive(Debug, Clone)]
-pub struct Call {
+pub struct Call<'a> {
     /// The script.
     pub script: &'static LuaScript,
     /// `KEYS`, in order.
-    pub keys: Vec<Vec<u8>>,
+    pub keys: Vec<Arg<'a>>,
     /// `ARGV`, in order.
-    pub args: Vec<Vec<u8>>,
+    pub args: Vec<Arg<'a>>,
 }
 
-fn millis(ttl: Duration) -> Vec<u8> {
-    ttl_millis(ttl).to_string().into_bytes()
+impl Call<'_> {
+    /// Total bytes in `KEYS` and `ARGV`, for sizing a client's command buffer.
+    pub fn payload_len(&self) -> usize {
+        self.keys.iter().chain(&self.args).map(|a| a.len()).sum()
+    }
+}
+
+fn millis(ttl: Duration) -> Arg<'static> {
+    Cow::Owned(ttl_millis(ttl).to_string().into_bytes())
 }
 
 /// `try_acquire(key, token, ttl)`; with `fencing`, the grant increments the key's counter.
-pub fn acquire(key: &LockKey, token: &LockToken, ttl: Duration, fencing: bool) -> Call {
-    let flag = if fencing { b"1" } else { b"0" };
+pub fn acquire<'a>(
+    key: &'a LockKey,
+    token: &'a LockToken,
+    ttl: Duration,
+    fencing: bool,
+) -> Call<'a> {
+    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
     Call {
         script: &ACQUIRE,
-        keys: vec![key.as_bytes().to_vec(), fence_key(key)],
-        args: vec![token.as_bytes().to_vec(), millis(ttl), flag.to_vec()],
+        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(fence_key(key))],
+        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl), Cow::Borrowed(flag)],
     }
 }
 
 /// `release(key, token)`, waking waiters as `publish` says.
-pub fn release(key: &LockKey, token: &LockToken, publish: Publish) -> Call {
-    let (mode, channel) = match publish {
-        Publish::Off => (b"0", Vec::new()),
-        Publish::Classic => (b"1", release_channel(key).into_bytes()),
-        Publish::Sharded => (b"2", release_channel(key).into_bytes()),
+pub fn release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> Call<'a> {
+    let (mode, channel): (&'static [u8], Arg<'a>) = match publish {
+        Publish::Off => (b"0", Cow::Borrowed(b"")),
+        Publish::Classic => (b"1", Cow::Owned(release_channel(key).into_bytes())),
+        Publish::Sharded => (b"2", Cow::Owned(release_channel(key).into_bytes())),
     };
     Call {
         script: &RELEASE,
-        keys: vec![key.as_bytes().to_vec()],
-        args: vec![token.as_bytes().to_vec(), mode.to_vec(), channel],
+        keys: vec![Cow::Borrowed(key.as_bytes())],
+        args: vec![Cow::Borrowed(token.as_bytes()), Cow::Borrowed(mode), channel],
     }
 }
 
 /// `extend(key, token, ttl)`.
-pub fn extend(key: &LockKey, token: &LockToken, ttl: Duration) -> Call {
+pub fn extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
     Call {
         script: &EXTEND,
-        keys: vec![key.as_bytes().to_vec()],
-        args: vec![token.as_bytes().to_vec(), millis(ttl)],
+        keys: vec![Cow::Borrowed(key.as_bytes())],
+        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl)],
     }
 }
 
 /// `inspect(key)`.
-pub fn inspect(key: &LockKey) -> Call {
-    Call { script: &INSPECT, keys: vec![key.as_bytes().to_vec(), fence_key(key)], args: Vec::new() }
+pub fn inspect(key: &LockKey) -> Call<'_> {
+    Call {
+        script: &INSPECT,
+        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(fence_key(key))],
+        args: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -83,7 +104,12 @@ mod tests {
         let token = LockToken::from_user("') redis.call('flushall') --   ").expect("valid");
         let call = acquire(&key, &token, Duration::from_micros(1500), true);
         assert_eq!(call.script.sha1(), ACQUIRE.sha1());
-        assert_eq!(call.keys[0], key.as_bytes());
-        assert_eq!(call.args, vec![token.as_bytes().to_vec(), b"2".to_vec(), b"1".to_vec()]);
+        assert_eq!(call.keys[0].as_ref(), key.as_bytes());
+        let args: Vec<&[u8]> = call.args.iter().map(|a| a.as_ref()).collect();
+        assert_eq!(args, vec![token.as_bytes(), b"2", b"1"]);
+        assert_eq!(
+            call.payload_len(),
+            key.as_bytes().len() + call.keys[1].len() + token.as_bytes().len() + 2
+        );
     }
 }

@@ -112,13 +112,29 @@ pub fn fence_key(key: &LockKey) -> Vec<u8> {
 /// not UTF-8 is written in hex after an `x`. Two locks sharing a channel would only cost a
 /// spurious wake-up, which waiters tolerate.
 pub fn release_channel(key: &LockKey) -> String {
-    let tag = tag_for_slot(hash_slot(key.as_bytes()));
-    let text = |bytes: &[u8]| match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => format!("x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()),
-    };
-    let tag = std::str::from_utf8(tag).unwrap_or_default();
-    format!("{}~released{{{tag}}}{}", text(key.prefix()), text(key.name()))
+    let tag = std::str::from_utf8(tag_for_slot(hash_slot(key.as_bytes()))).unwrap_or_default();
+    let (prefix, name) = (key.prefix(), key.name());
+    let mut out = String::with_capacity(prefix.len() + name.len() + tag.len() + 11);
+    push_text(&mut out, prefix);
+    out.push_str("~released{");
+    out.push_str(tag);
+    out.push('}');
+    push_text(&mut out, name);
+    out
+}
+
+/// Appends `bytes` as text: as they are when UTF-8, else `x` and their hex.
+fn push_text(out: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => out.push_str(text),
+        Err(_) => {
+            out.push('x');
+            for b in bytes {
+                out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+                out.push(char::from(b"0123456789abcdef"[usize::from(b & 0x0f)]));
+            }
+        }
+    }
 }
 
 fn auxiliary(key: &LockKey, kind: &[u8]) -> Vec<u8> {

@@ -14,9 +14,9 @@
 //! let token = LockToken::generate()?;
 //! let call = calls::acquire(&key, &token, Duration::from_secs(10), true);
 //! assert_eq!(call.script.name(), "acquire");
-//! assert_eq!(call.keys[0], b"lock:jobs:42");
+//! assert_eq!(call.keys[0].as_ref(), b"lock:jobs:42");
 //! // ... send `EVALSHA <call.script.sha1()> 2 <keys> <args>`, then:
-//! let outcome = reply::acquire("my-client", Reply::Array(vec![Reply::Int(1), Reply::Int(5)]))?;
+//! let outcome = reply::acquire("my-client", Reply::Int(5))?;
 //! assert!(matches!(outcome, AcquireOutcome::Acquired { fencing: Some(_) }));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -42,13 +42,11 @@ mod scripts;
 mod watch;
 
 pub use backend::{ScriptBackend, ScriptRunner, WaitFor};
-pub use calls::{Call, Publish};
+pub use calls::{Arg, Call, Publish};
 pub use errors::{WRONG_TYPE_HINT, classify};
 pub use layout::{SLOTS, fence_key, hash_slot, release_channel};
 #[doc(hidden)]
 pub use lock_core as __lock_core;
-#[doc(hidden)]
-pub use lock_core::async_trait as __async_trait;
 pub use reply::Reply;
 pub use scripts::{ACQUIRE, ALL, EXTEND, INSPECT, LuaScript, RELEASE};
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

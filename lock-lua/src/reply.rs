@@ -46,19 +46,14 @@ fn fencing(value: i64) -> Option<FencingToken> {
     u64::try_from(value).ok().filter(|v| *v > 0).map(FencingToken::new)
 }
 
-/// `{1, fence}` or `{0, pttl}`.
+/// One integer: `n >= 0` acquired with fencing token `n` (0: none), `n < 0` held with a
+/// `PTTL` of `-2 - n` (`-1`: no expiry).
 pub fn acquire(backend: &'static str, reply: Reply) -> Result<AcquireOutcome, BackendError> {
-    if let Reply::Array(items) = &reply
-        && let [flag, value] = items.as_slice()
-        && let (Some(flag), Some(value)) = (int(flag), int(value))
-    {
-        return match flag {
-            1 => Ok(AcquireOutcome::Acquired { fencing: fencing(value) }),
-            0 => Ok(AcquireOutcome::Held { ttl_remaining: pttl(value) }),
-            _ => Err(unexpected(backend, "acquire", &reply)),
-        };
+    match int(&reply) {
+        Some(n) if n >= 0 => Ok(AcquireOutcome::Acquired { fencing: fencing(n) }),
+        Some(n) => Ok(AcquireOutcome::Held { ttl_remaining: pttl((-2i64).saturating_sub(n)) }),
+        None => Err(unexpected(backend, "acquire", &reply)),
     }
-    Err(unexpected(backend, "acquire", &reply))
 }
 
 /// 1 or 0.
@@ -107,22 +102,27 @@ mod tests {
     fn parses_every_shape() {
         let b = "test";
         assert_eq!(
-            acquire(b, Reply::Array(vec![Reply::Int(1), Reply::Int(7)])).ok(),
+            acquire(b, Reply::Int(7)).ok(),
             Some(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(7)) })
         );
         assert_eq!(
-            acquire(b, Reply::Array(vec![Reply::Int(1), Reply::Int(0)])).ok(),
+            acquire(b, Reply::Int(0)).ok(),
             Some(AcquireOutcome::Acquired { fencing: None })
         );
         assert_eq!(
-            acquire(b, Reply::Array(vec![Reply::Int(0), Reply::Int(-1)])).ok(),
+            acquire(b, Reply::Int(-1)).ok(),
             Some(AcquireOutcome::Held { ttl_remaining: None })
         );
         assert_eq!(
-            acquire(b, Reply::Array(vec![Reply::Int(0), Reply::Int(250)])).ok(),
+            acquire(b, Reply::Int(-252)).ok(),
             Some(AcquireOutcome::Held { ttl_remaining: Some(Duration::from_millis(250)) })
         );
-        assert!(acquire(b, Reply::Int(1)).is_err());
+        assert_eq!(
+            acquire(b, Reply::Int(-2)).ok(),
+            Some(AcquireOutcome::Held { ttl_remaining: Some(Duration::ZERO) })
+        );
+        assert!(acquire(b, Reply::Array(vec![Reply::Int(1), Reply::Int(7)])).is_err());
+        assert!(acquire(b, Reply::Nil).is_err());
         assert_eq!(release(b, Reply::Int(1)).ok(), Some(ReleaseOutcome::Released));
         assert_eq!(extend(b, Reply::Int(0)).ok(), Some(ExtendOutcome::NotHeld));
         assert!(release(b, Reply::Nil).is_err());

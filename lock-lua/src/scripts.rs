@@ -38,7 +38,8 @@ impl fmt::Debug for LuaScript {
     }
 }
 
-/// `KEYS`: lock, fence. `ARGV`: token, ttl ms, fencing flag. Replies `{1, fence}` or `{0, pttl}`.
+/// `KEYS`: lock, fence. `ARGV`: token, ttl ms, fencing flag. Replies one integer: the fence
+/// (`>= 0`) when acquired, `-2 - pttl` when held.
 pub static ACQUIRE: LuaScript = LuaScript::new("acquire", include_str!("../lua/acquire.lua"));
 
 /// `KEYS`: lock. `ARGV`: token, publish mode, channel. Replies 1 or 0.

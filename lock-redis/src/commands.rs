@@ -1,6 +1,6 @@
 //! The connection scripts run on, whichever kind the user brought.
 
-use lock_core::{BackendError, async_trait};
+use lock_core::BackendError;
 use lock_lua::{Call, Reply, ScriptRunner, WaitFor};
 use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
 use redis::{Cmd, ErrorKind, RedisResult, ServerErrorKind, Value};
@@ -18,21 +18,23 @@ pub(crate) enum Commands {
     Cluster(redis::cluster_async::ClusterConnection),
 }
 
-fn evalsha(call: &Call) -> Cmd {
-    let mut cmd = redis::cmd("EVALSHA");
-    cmd.arg(call.script.sha1()).arg(call.keys.len());
+fn evalsha(call: &Call<'_>) -> Cmd {
+    // Sized up front: sha1, key count, keys and args, so the buffer never grows.
+    let args = 3 + call.keys.len() + call.args.len();
+    let mut cmd = Cmd::with_capacity(args, 7 + 40 + 4 + call.payload_len());
+    cmd.arg("EVALSHA").arg(call.script.sha1()).arg(call.keys.len());
     for key in &call.keys {
-        cmd.arg(key.as_slice());
+        cmd.arg(key.as_ref());
     }
     for arg in &call.args {
-        cmd.arg(arg.as_slice());
+        cmd.arg(arg.as_ref());
     }
     cmd
 }
 
 /// `EVALSHA`; on `NOSCRIPT` (a restart, a failover or `SCRIPT FLUSH` emptied the cache),
 /// `SCRIPT LOAD` and once more. Script text never carries user data.
-async fn eval(conn: &mut impl ConnectionLike, call: &Call) -> RedisResult<Value> {
+async fn eval(conn: &mut impl ConnectionLike, call: &Call<'_>) -> RedisResult<Value> {
     let cmd = evalsha(call);
     match cmd.query_async::<Value>(conn).await {
         Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
@@ -51,7 +53,7 @@ async fn eval(conn: &mut impl ConnectionLike, call: &Call) -> RedisResult<Value>
 /// writes), with the same `NOSCRIPT` handling.
 async fn eval_then_wait(
     conn: &mut impl ConnectionLike,
-    call: &Call,
+    call: &Call<'_>,
     wait: WaitFor,
 ) -> RedisResult<(Value, i64)> {
     let mut pipe = redis::pipe();
@@ -76,13 +78,12 @@ fn connection_lost(e: &redis::RedisError) -> bool {
     !e.is_timeout() && (e.is_connection_dropped() || e.is_io_error() || e.is_connection_refusal())
 }
 
-#[async_trait]
 impl ScriptRunner for Commands {
     /// Runs the call; if the connection turns out to be broken (a restart, a killed
     /// connection), runs it once more on a fresh one. The scripts are idempotent for one token,
     /// so a call that was applied before the break is safe to repeat (a repeated release then
     /// reports `NotHeld`).
-    async fn run(&self, call: Call) -> Result<Reply, BackendError> {
+    async fn run(&self, call: Call<'_>) -> Result<Reply, BackendError> {
         let value = match self.eval(&call).await {
             Err(e) if connection_lost(&e) => {
                 tracing::debug!(error = %e, "connection lost; retrying once on a new one");
@@ -95,7 +96,7 @@ impl ScriptRunner for Commands {
 
     async fn run_replicated(
         &self,
-        call: Call,
+        call: Call<'_>,
         wait: WaitFor,
     ) -> Result<(Reply, i64), BackendError> {
         let answer = match self {
@@ -103,7 +104,11 @@ impl ScriptRunner for Commands {
             Self::Multiplexed(c) => eval_then_wait(&mut c.clone(), &call, wait).await,
             #[cfg(feature = "deadpool")]
             Self::Pool(pool) => {
-                eval_then_wait(&mut pool.get().await.map_err(pool_error)?, &call, wait).await
+                let checkout = Box::pin(async {
+                    let mut conn = pool.get().await.map_err(pool_error)?;
+                    Ok::<_, BackendError>(eval_then_wait(&mut conn, &call, wait).await)
+                });
+                checkout.await?
             }
             #[cfg(feature = "cluster")]
             Self::Cluster(_) => {
@@ -130,18 +135,27 @@ impl ScriptRunner for Commands {
 }
 
 impl Commands {
-    async fn eval(&self, call: &Call) -> RedisResult<Value> {
+    async fn eval(&self, call: &Call<'_>) -> RedisResult<Value> {
         match self {
             Self::Manager(c) => eval(&mut c.clone(), call).await,
             Self::Multiplexed(c) => eval(&mut c.clone(), call).await,
+            // Boxed: a pool checkout is several kilobytes of future state, which would
+            // otherwise make every call's future that large (and slow to move) on every path.
             #[cfg(feature = "deadpool")]
-            Self::Pool(pool) => match pool.get().await {
-                Ok(mut conn) => eval(&mut conn, call).await,
-                Err(deadpool_redis::PoolError::Backend(e)) => Err(e),
-                Err(e) => Err(redis::RedisError::from(std::io::Error::other(e.to_string()))),
-            },
+            Self::Pool(pool) => {
+                Box::pin(async move {
+                    match pool.get().await {
+                        Ok(mut conn) => eval(&mut conn, call).await,
+                        Err(deadpool_redis::PoolError::Backend(e)) => Err(e),
+                        Err(e) => {
+                            Err(redis::RedisError::from(std::io::Error::other(e.to_string())))
+                        }
+                    }
+                })
+                .await
+            }
             #[cfg(feature = "cluster")]
-            Self::Cluster(c) => eval(&mut c.clone(), call).await,
+            Self::Cluster(c) => Box::pin(eval(&mut c.clone(), call)).await,
         }
     }
 
@@ -151,7 +165,14 @@ impl Commands {
             Self::Manager(c) => cmd.query_async(&mut c.clone()).await,
             Self::Multiplexed(c) => cmd.query_async(&mut c.clone()).await,
             #[cfg(feature = "deadpool")]
-            Self::Pool(pool) => cmd.query_async(&mut pool.get().await.map_err(pool_error)?).await,
+            Self::Pool(pool) => {
+                let checkout = Box::pin(async {
+                    Ok::<_, BackendError>(
+                        cmd.query_async(&mut pool.get().await.map_err(pool_error)?).await,
+                    )
+                });
+                checkout.await?
+            }
             #[cfg(feature = "cluster")]
             Self::Cluster(c) => cmd.query_async(&mut c.clone()).await,
         };

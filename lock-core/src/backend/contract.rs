@@ -241,9 +241,18 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
 /// A type-erased backend, as the manager holds it.
 pub type DynLockBackend = dyn LockBackend;
 
+/// The future every [`LockBackend`] method returns, as `#[async_trait]` writes it: boxed,
+/// `Send`, borrowing the backend and the arguments.
+///
+/// A wrapper that only forwards to an inner backend can hand the inner future on instead of
+/// boxing it again, by writing the method without `async` (as the `Arc` and `Box` impls do).
+pub type BackendFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, BackendError>> + Send + 'a>>;
+
+// Forwarding impls pass the inner boxed future through: an `async fn` here would box a
+// second time on every call.
 macro_rules! forward_backend {
     ($wrapper:ident) => {
-        #[async_trait]
         impl<T: LockBackend + ?Sized> LockBackend for $wrapper<T> {
             fn info(&self) -> BackendInfo {
                 (**self).info()
@@ -253,38 +262,72 @@ macro_rules! forward_backend {
                 (**self).endpoint()
             }
 
-            async fn try_acquire(
-                &self,
-                key: &LockKey,
-                token: &LockToken,
+            fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 LockKey,
+                token: &'life2 LockToken,
                 ttl: Duration,
-            ) -> Result<AcquireOutcome, BackendError> {
-                (**self).try_acquire(key, token, ttl).await
+            ) -> BackendFuture<'async_trait, AcquireOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).try_acquire(key, token, ttl)
             }
 
-            async fn release(
-                &self,
-                key: &LockKey,
-                token: &LockToken,
-            ) -> Result<ReleaseOutcome, BackendError> {
-                (**self).release(key, token).await
+            fn release<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 LockKey,
+                token: &'life2 LockToken,
+            ) -> BackendFuture<'async_trait, ReleaseOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).release(key, token)
             }
 
-            async fn extend(
-                &self,
-                key: &LockKey,
-                token: &LockToken,
+            fn extend<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 LockKey,
+                token: &'life2 LockToken,
                 ttl: Duration,
-            ) -> Result<ExtendOutcome, BackendError> {
-                (**self).extend(key, token, ttl).await
+            ) -> BackendFuture<'async_trait, ExtendOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).extend(key, token, ttl)
             }
 
-            async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-                (**self).inspect(key).await
+            fn inspect<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                key: &'life1 LockKey,
+            ) -> BackendFuture<'async_trait, Option<LockInfo>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).inspect(key)
             }
 
-            async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-                (**self).watch_release(key).await
+            fn watch_release<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                key: &'life1 LockKey,
+            ) -> BackendFuture<'async_trait, ReleaseWatch>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).watch_release(key)
             }
         }
     };

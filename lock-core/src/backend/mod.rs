@@ -5,5 +5,5 @@ mod contract;
 mod outcome;
 
 pub use capabilities::{BackendInfo, Capabilities};
-pub use contract::{DynLockBackend, LockBackend};
+pub use contract::{BackendFuture, DynLockBackend, LockBackend};
 pub use outcome::{AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch};

@@ -25,21 +25,19 @@ impl Lost {
 }
 
 async fn wait_lost(shared: Arc<GuardShared>) -> LossReason {
-    let mut rx = shared.subscribe();
     loop {
-        let status = *rx.borrow_and_update();
+        // Registered before the status is read, so no change in between is missed.
+        let changed = shared.changed();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        // Reading the status also turns a deadline that has passed into a loss.
+        let status = shared.status();
         if let Some(reason) = status.lost {
             return reason;
         }
         tokio::select! {
-            changed = rx.changed() => {
-                if changed.is_err() {
-                    // The sender lives in `shared`, which this future owns: unreachable, but
-                    // never spin if it happens.
-                    return status.on_expiry;
-                }
-            }
-            () = tokio::time::sleep_until(status.deadline) => shared.expire_if_due(),
+            () = changed => {}
+            () = tokio::time::sleep_until(status.deadline) => {}
         }
     }
 }

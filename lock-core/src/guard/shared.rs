@@ -1,8 +1,9 @@
 //! State shared by a guard, its handles, and the refresher.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::error::LossReason;
@@ -24,7 +25,7 @@ pub(crate) struct Status {
     pub(crate) on_expiry: LossReason,
 }
 
-/// One acquisition: fixed facts plus a watched [`Status`].
+/// One acquisition: fixed facts plus a [`Status`] that [`super::Lost`] futures watch.
 #[derive(Debug)]
 pub(crate) struct GuardShared {
     pub(crate) id: u64,
@@ -37,7 +38,9 @@ pub(crate) struct GuardShared {
     pub(crate) refreshed: bool,
     /// The backend's name, for logs and metrics.
     pub(crate) backend: &'static str,
-    status: watch::Sender<Status>,
+    status: Mutex<Status>,
+    /// Woken when the status changes (a loss, or a new deadline).
+    changed: Notify,
 }
 
 /// The fixed facts of an acquisition.
@@ -67,50 +70,53 @@ impl GuardShared {
             waited: a.waited,
             refreshed: a.refreshed,
             backend: a.backend,
-            status: watch::Sender::new(status),
+            status: Mutex::new(status),
+            changed: Notify::new(),
         }
+    }
+
+    /// The status, locked. Nothing panics while holding it, but a poisoned lock is still usable:
+    /// every update leaves the status consistent.
+    fn locked(&self) -> MutexGuard<'_, Status> {
+        self.status.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The current status, with an expiry that has come due turned into a loss.
     pub(crate) fn status(&self) -> Status {
-        self.expire_if_due();
-        *self.status.borrow()
+        let now = Instant::now();
+        let mut status = self.locked();
+        if status.lost.is_none() && now >= status.deadline {
+            status.lost = Some(status.on_expiry);
+            let (copy, reason) = (*status, status.on_expiry);
+            drop(status);
+            self.changed.notify_waiters();
+            self.report(reason);
+            return copy;
+        }
+        *status
     }
 
-    pub(crate) fn subscribe(&self) -> watch::Receiver<Status> {
-        self.status.subscribe()
+    /// Resolves after the next status change; create it before reading the status.
+    pub(crate) fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.changed.notified()
     }
 
     /// Records a loss; returns `false` when the guard was already lost.
     pub(crate) fn mark_lost(&self, reason: LossReason) -> bool {
-        let marked = self.status.send_if_modified(|s| {
-            if s.lost.is_some() {
-                return false;
-            }
-            s.lost = Some(reason);
-            true
-        });
-        if marked {
-            self.report(reason);
+        let mut status = self.locked();
+        if status.lost.is_some() {
+            return false;
         }
-        marked
+        status.lost = Some(reason);
+        drop(status);
+        self.changed.notify_waiters();
+        self.report(reason);
+        true
     }
 
     /// Turns a passed deadline into a loss.
     pub(crate) fn expire_if_due(&self) {
-        let now = Instant::now();
-        let mut reason = None;
-        self.status.send_if_modified(|s| {
-            if s.lost.is_none() && now >= s.deadline {
-                s.lost = Some(s.on_expiry);
-                reason = s.lost;
-                return true;
-            }
-            false
-        });
-        if let Some(reason) = reason {
-            self.report(reason);
-        }
+        self.status();
     }
 
     /// Logs and counts the end of the acquisition.
@@ -127,31 +133,22 @@ impl GuardShared {
     /// Records a successful extension sent at `sent` with `ttl`; `false` when already lost.
     pub(crate) fn extended(&self, sent: Instant, ttl: Duration, validity: Duration) -> bool {
         let now = Instant::now();
-        let mut alive = false;
-        self.status.send_if_modified(|s| {
-            if s.lost.is_some() {
-                return false;
-            }
-            if now >= s.deadline {
-                // Too late: the lock was gone before this extension.
-                return false;
-            }
-            alive = true;
-            s.deadline = sent + validity;
-            s.ttl = ttl;
-            true
-        });
-        if !alive {
+        let mut status = self.locked();
+        // Too late when already lost, or when the lock was gone before this extension.
+        if status.lost.is_some() || now >= status.deadline {
+            drop(status);
             self.expire_if_due();
+            return false;
         }
-        alive
+        status.deadline = sent + validity;
+        status.ttl = ttl;
+        drop(status);
+        self.changed.notify_waiters();
+        true
     }
 
     /// Marks that refreshing stopped for good, so running out later is reported as `reason`.
     pub(crate) fn set_expiry_reason(&self, reason: LossReason) {
-        self.status.send_if_modified(|s| {
-            s.on_expiry = reason;
-            false
-        });
+        self.locked().on_expiry = reason;
     }
 }
