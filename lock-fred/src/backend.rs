@@ -7,6 +7,7 @@ use fred::clients::Client;
 use fred::interfaces::ClientLike;
 use fred::types::config::{Config, Server, ServerConfig};
 use lock_lua::{Publish, ReleaseHub, ScriptBackend};
+use tokio::task::AbortHandle;
 
 use crate::BACKEND;
 use crate::commands::Commands;
@@ -41,19 +42,34 @@ pub struct FredBackend {
     owned: Option<Arc<QuitOnDrop>>,
 }
 
-/// Quits the clients it holds when dropped (on the current runtime; without one, their tasks
-/// end with the runtime).
-struct QuitOnDrop(Commands);
+/// Closes the clients it holds when dropped: QUIT (on the current runtime, bounded by the
+/// command timeout), then the clients' connection task is ended in any case. fred sends QUIT
+/// only once every reply in flight has arrived, with no timeout, so after a lost reply QUIT
+/// alone would leave the connection open for ever.
+struct QuitOnDrop {
+    commands: Commands,
+    /// The tasks `init` returned, which own the connections.
+    connections: Vec<AbortHandle>,
+}
 
 impl Drop for QuitOnDrop {
     fn drop(&mut self) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        let commands = self.0.clone();
+        let connections = std::mem::take(&mut self.connections);
+        let abort = move || connections.iter().for_each(AbortHandle::abort);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            abort();
+            return;
+        };
+        let commands = self.commands.clone();
         runtime.spawn(async move {
-            let _ = match &commands {
-                Commands::Client(client) => client.quit().await,
-                Commands::Pool(pool) => pool.quit().await,
+            let quit = async {
+                let _ = match &commands {
+                    Commands::Client(client) => client.quit().await,
+                    Commands::Pool(pool) => pool.quit().await,
+                };
             };
+            let _ = tokio::time::timeout(crate::COMMAND_TIMEOUT, quit).await;
+            abort();
         });
     }
 }
@@ -78,8 +94,9 @@ impl FredBackend {
 
     /// Makes the backend quit its clients once the last clone is dropped (for clients this
     /// crate created; users' own clients are left alone).
-    pub(crate) fn owning_its_clients(mut self) -> Self {
-        self.owned = Some(Arc::new(QuitOnDrop(self.inner.runner().clone())));
+    pub(crate) fn owning_its_clients(mut self, connections: Vec<AbortHandle>) -> Self {
+        let commands = self.inner.runner().clone();
+        self.owned = Some(Arc::new(QuitOnDrop { commands, connections }));
         self
     }
 

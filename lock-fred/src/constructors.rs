@@ -67,8 +67,8 @@ impl FredBackend {
     /// ```
     pub async fn connect_config(config: Config) -> Result<Self, BackendError> {
         let client = builder(config).build().map_err(map)?;
-        client.init().await.map_err(map)?;
-        Ok(Self::from_client(client).owning_its_clients())
+        let task = client.init().await.map_err(map)?;
+        Ok(Self::from_client(client).owning_its_clients(vec![task.abort_handle()]))
     }
 
     /// From a connected `fred::clients::Client` (call `init` first). Release notification opens
@@ -121,7 +121,11 @@ impl FredBackend {
     /// ```
     pub async fn connect_pool(config: Config, size: usize) -> Result<Self, BackendError> {
         let pool = builder(config).build_pool(size).map_err(map)?;
-        pool.init().await.map_err(map)?;
-        Ok(Self::from_pool(pool).owning_its_clients())
+        // Each client on its own, so each connection task can be ended when the backend goes.
+        let mut tasks = Vec::with_capacity(pool.size());
+        for client in pool.clients() {
+            tasks.push(client.init().await.map_err(map)?.abort_handle());
+        }
+        Ok(Self::from_pool(pool).owning_its_clients(tasks))
     }
 }

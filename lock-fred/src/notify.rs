@@ -6,7 +6,9 @@ use fred::types::config::{Config, ConnectionConfig, PerformanceConfig, Reconnect
 use lock_core::{BackendError, async_trait};
 use lock_lua::{SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::task::AbortHandle;
 
+use crate::COMMAND_TIMEOUT;
 use crate::errors::map;
 
 /// Builds a `SubscriberClient` like the command client (same servers, Sentinel or cluster
@@ -23,6 +25,25 @@ pub(crate) struct FredSubscriber {
 struct FredLink {
     client: SubscriberClient,
     sharded: bool,
+    /// The client's routing task (which owns its connections) and its resubscriber.
+    tasks: [AbortHandle; 2],
+}
+
+impl FredLink {
+    /// Ends the client's tasks, dropping its connection (and so its subscriptions) at once.
+    fn abort(&self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// A link the hub let go of must not keep its connection (see `close`), even if `close` was not
+/// awaited to the end.
+impl Drop for FredLink {
+    fn drop(&mut self) {
+        self.abort();
+    }
 }
 
 fn channel(bytes: &[u8]) -> String {
@@ -52,7 +73,12 @@ impl SubscriberLink for FredLink {
     }
 
     async fn close(&self) {
-        let _ = self.client.quit().await;
+        // fred writes QUIT only once every reply in flight has arrived, and waits for them
+        // without a timeout: after a reply was lost (a blackholed PING barrier, say) `quit`
+        // times out while the routing task keeps the connection, and the subscriptions on it,
+        // open for ever. So QUIT is a courtesy, and the tasks are ended in any case.
+        let _ = tokio::time::timeout(COMMAND_TIMEOUT, self.client.quit()).await;
+        self.abort();
     }
 }
 
@@ -69,9 +95,9 @@ impl SubscriberFactory for FredSubscriber {
             Some(connection),
             self.policy.clone(),
         );
-        let _connection = client.init().await.map_err(map)?;
+        let connection = client.init().await.map_err(map)?;
         // Resubscribe after reconnects and failovers; waiters are woken then (below).
-        let _resubscriber = client.manage_subscriptions();
+        let resubscriber = client.manage_subscriptions();
         let messages = client.message_rx();
         let reconnects = client.reconnect_rx();
         let events = futures_util::stream::unfold(
@@ -91,6 +117,7 @@ impl SubscriberFactory for FredSubscriber {
                 Some((event, (messages, reconnects)))
             },
         );
-        Ok((Box::new(FredLink { client, sharded: self.sharded }), Box::pin(events)))
+        let tasks = [connection.abort_handle(), resubscriber.abort_handle()];
+        Ok((Box::new(FredLink { client, sharded: self.sharded, tasks }), Box::pin(events)))
     }
 }
