@@ -14,6 +14,28 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run worker tasks contending for a few locks and check that no two ever overlapped.
     Demo(DemoArgs),
+    /// Measure lock-redis, lock-fred and the in-process backend against the raw clients.
+    Bench(BenchArgs),
+    /// List live locks (SCAN, never KEYS): holder, ttl, fencing counter.
+    List(ListArgs),
+    /// Show one lock.
+    Info(NameArgs),
+    /// Print acquisitions and releases of one lock as they happen (Ctrl-C to stop).
+    Watch(NameArgs),
+    /// Release a lock: owner-checked with `--token`, or unconditionally with `--force`.
+    Release(ReleaseArgs),
+}
+
+/// Where the locks are.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct Target {
+    /// Redis URL: `redis://[user:password@]host:port[/db]`, `rediss://...`, `redis+unix:///path`,
+    /// or `redis-cluster://host:port[,host:port...]` for a cluster.
+    #[arg(long, env = "LOCKCTL_URL", default_value = "redis://127.0.0.1:6379/")]
+    pub(crate) url: String,
+    /// Key prefix the locks live under.
+    #[arg(long, default_value = "lock:")]
+    pub(crate) prefix: String,
 }
 
 #[derive(Debug, Args)]
@@ -33,7 +55,76 @@ pub(crate) struct DemoArgs {
     /// Lock ttl, in milliseconds.
     #[arg(long, default_value_t = 5_000)]
     pub(crate) ttl_ms: u64,
+    /// Run on Redis at this URL instead of in-process (same forms as `--url` elsewhere).
+    #[arg(long)]
+    pub(crate) url: Option<String>,
     /// Print the summary as one JSON object on stdout (progress still goes to stderr).
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Use this Redis instead of starting one (standalone URL).
+    #[arg(long)]
+    pub(crate) url: Option<String>,
+    /// Short runs: the whole benchmark in under a minute.
+    #[arg(long)]
+    pub(crate) quick: bool,
+    /// Print one JSON object on stdout (progress still goes to stderr).
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Run only these workloads (comma-separated); all of them by default.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub(crate) only: Vec<Workload>,
+}
+
+/// One of the benchmark's workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Workload {
+    /// Every task locks and releases its own keys.
+    Uncontended,
+    /// Eight tasks on one key.
+    Contended,
+    /// 10,000 auto-refreshed locks.
+    Refresh,
+    /// The in-process backend.
+    Memory,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// Print JSON (one array) instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct NameArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// The lock name (without the prefix).
+    pub(crate) name: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReleaseArgs {
+    #[command(flatten)]
+    pub(crate) target: Target,
+    /// The lock name (without the prefix).
+    pub(crate) name: String,
+    /// Release only if this token holds it.
+    #[arg(long, conflicts_with = "force")]
+    pub(crate) token: Option<String>,
+    /// Delete the lock whoever holds it.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// With `--force`, do not ask for confirmation.
+    #[arg(long)]
+    pub(crate) yes: bool,
 }

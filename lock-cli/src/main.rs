@@ -1,8 +1,11 @@
 //! `lockctl`: run the demo, benchmark the backends, and inspect live locks.
 
+mod bench;
 mod cli;
 mod demo;
+mod ops;
 mod stats;
+mod target;
 
 use std::process::ExitCode;
 
@@ -22,6 +25,11 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Demo(args) => demo::run(args).await,
+            Command::Bench(args) => bench::run(args).await,
+            Command::List(args) => ops::list::run(args).await,
+            Command::Info(args) => ops::info::run(args).await,
+            Command::Watch(args) => ops::watch::run(args).await,
+            Command::Release(args) => ops::release::run(args).await,
         }
     });
     match result {

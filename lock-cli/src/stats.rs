@@ -11,6 +11,11 @@ impl Samples {
         self.0.extend(more);
     }
 
+    /// How many samples.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub(crate) fn finish(mut self) -> Self {
         self.0.sort_unstable();
         self

@@ -68,6 +68,11 @@ impl Tally {
     }
 }
 
+/// The name of the demo's lock number `key`.
+pub(crate) fn lock_name(key: usize) -> String {
+    format!("demo:{key}")
+}
+
 /// Locks random keys until `until`; returns its tally and every wait.
 pub(crate) async fn work(
     id: usize,
@@ -83,11 +88,8 @@ pub(crate) async fn work(
         round = round.wrapping_mul(31).wrapping_add(7);
         let key = round % board.keys();
         let asked = Instant::now();
-        let guard = locks
-            .lock(format!("demo:{key}"))
-            .acquire()
-            .await
-            .map_err(|e| format!("worker {id}: {e}"))?;
+        let guard =
+            locks.lock(lock_name(key)).acquire().await.map_err(|e| format!("worker {id}: {e}"))?;
         waits.push(asked.elapsed());
         tally.acquisitions += 1;
         if guard.attempts() > 1 {

@@ -1,0 +1,78 @@
+//! Reading one lock, with a clear message when its key holds something that is not a lock.
+
+use lock_redis::redis::{self, Value};
+use lock_redis::{BackendErrorKind, Error, LockInfo, LockKey};
+
+use super::show::printable;
+use crate::target::Connection;
+
+/// The key of the lock `name` under the connection's prefix; an invalid name is a message.
+pub(crate) fn key(conn: &Connection, name: &[u8]) -> Result<LockKey, String> {
+    conn.locks.key(name).map_err(|e| e.to_string())
+}
+
+/// The lock at `key`: its holder, ttl and fencing counter, or `None` when it is free.
+pub(crate) async fn info(conn: &Connection, key: &LockKey) -> Result<Option<LockInfo>, String> {
+    match conn.locks.info(key.name()).await {
+        Ok(info) => Ok(info),
+        Err(e) => Err(explain(conn, key, &e).await),
+    }
+}
+
+/// The value of the fencing counter of `key` (the last token issued), if any.
+pub(crate) async fn fence_counter(conn: &Connection, key: &LockKey) -> Result<Option<u64>, String> {
+    let counter = lock_lua::fence_key(key);
+    match conn.backend.query(redis::cmd("GET").arg(&counter)).await {
+        Ok(Value::BulkString(bytes)) => {
+            Ok(std::str::from_utf8(&bytes).ok().and_then(|s| s.parse().ok()))
+        }
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == BackendErrorKind::WrongType => Err(not_a_lock(conn, key).await),
+        Err(e) => Err(conn.endpoint.explain_backend(&e)),
+    }
+}
+
+/// A lock operation's error as one line: "`name` is not a lock: ..." for a key of another
+/// type, else the connection's explanation.
+pub(crate) async fn explain(conn: &Connection, key: &LockKey, e: &Error) -> String {
+    match e {
+        Error::Backend(b) if b.kind() == BackendErrorKind::WrongType => not_a_lock(conn, key).await,
+        other => conn.endpoint.explain(other),
+    }
+}
+
+/// Says which of the lock's keys holds another type, and what it holds.
+pub(crate) async fn not_a_lock(conn: &Connection, key: &LockKey) -> String {
+    let name = printable(key.name());
+    let lock_type = key_type(conn, key.as_bytes()).await;
+    match lock_type.as_deref() {
+        Some("string") | Some("none") => {}
+        Some(other) => return format!("`{name}` is not a lock: the key holds {}", article(other)),
+        None => return format!("`{name}` is not a lock: the key holds a value of another type"),
+    }
+    let counter = lock_lua::fence_key(key);
+    match key_type(conn, &counter).await.as_deref() {
+        Some(kind) if kind != "string" && kind != "none" => format!(
+            "`{name}` has a broken fencing counter: `{}` holds {} instead of a number",
+            printable(&counter),
+            article(kind)
+        ),
+        _ => format!("`{name}` is not a lock: {}", lock_lua::WRONG_TYPE_HINT),
+    }
+}
+
+/// `TYPE key`, or `None` when that fails too.
+async fn key_type(conn: &Connection, key: &[u8]) -> Option<String> {
+    match conn.backend.query(redis::cmd("TYPE").arg(key)).await.ok()? {
+        Value::SimpleString(kind) => Some(kind),
+        Value::BulkString(kind) => String::from_utf8(kind).ok(),
+        Value::Okay => Some("OK".into()),
+        _ => None,
+    }
+}
+
+/// "a hash", "an ..." for a Redis type name.
+fn article(kind: &str) -> String {
+    let vowel = kind.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {kind}", if vowel { "an" } else { "a" })
+}

@@ -1,0 +1,11 @@
+//! Operator commands against a live Redis: list, info, watch, release.
+
+mod clock;
+pub(crate) mod info;
+pub(crate) mod list;
+mod lookup;
+mod nodes;
+pub(crate) mod release;
+mod scan;
+mod show;
+pub(crate) mod watch;

@@ -1,0 +1,269 @@
+//! `lockctl list`, `info`, `release`, `watch` and `demo --url` against real servers, through the
+//! real binary.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use lock_lua::{hash_slot, release_channel};
+use lock_redis::LockKey;
+use lock_testkit::server::{RedisCluster, RedisServer, redis_available};
+use serde_json::{Value, json};
+use support::{Spawned, cluster_manager, lockctl, manager};
+
+const TTL: Duration = Duration::from_secs(30);
+
+/// A token no lock holds (32 characters, like a minted one).
+const WRONG_TOKEN: &str = "00000000000000000000000000000000";
+
+fn entry<'a>(list: &'a Value, name: &str) -> &'a Value {
+    let all = list.as_array().expect("an array");
+    all.iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("no `{name}` in {list}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_and_info_show_live_locks() {
+    if !redis_available() {
+        return;
+    }
+    let server = RedisServer::spawn().expect("server");
+    let url = server.url();
+    let locks = manager(&url).await;
+    let a = locks.try_lock("jobs:a", TTL).await.expect("redis").expect("free").leak();
+    let b = locks.try_lock("jobs:b", TTL).await.expect("redis").expect("free").leak();
+    let odd = locks.try_lock(b"odd\xff", TTL).await.expect("redis").expect("free").leak();
+    let mut admin = server.admin().expect("admin");
+    admin.cmd(&["HSET", "lock:a-hash", "f", "v"]).expect("hset");
+    admin.cmd(&["SET", "other:x", "not under the prefix"]).expect("set");
+
+    let run = lockctl(&["list", "--url", &url, "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let list = run.json();
+    assert_eq!(list.as_array().map(Vec::len), Some(3), "{list}");
+    let first = entry(&list, "jobs:a");
+    assert_eq!(first["holder"], a.redacted());
+    assert_eq!(first["fencing"], 1);
+    let ttl = first["ttl_ms"].as_u64().expect("a ttl");
+    assert!(ttl > 20_000 && ttl <= 30_000, "{first}");
+    assert_eq!(entry(&list, "jobs:b")["holder"], b.redacted());
+    assert_eq!(entry(&list, "odd\\xff")["holder"], odd.redacted());
+    assert!(run.stderr.contains("lock:a-hash"), "the hash is noted as skipped: {run:?}");
+    for token in [&a, &b, &odd] {
+        let whole = token.as_str().unwrap_or_default();
+        assert!(!run.stdout.contains(whole), "a whole token was printed: {run:?}");
+    }
+
+    let table = lockctl(&["list", "--url", &url]);
+    assert_eq!(table.code, 0, "{table:?}");
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{table:?}");
+    assert!(lines[0].starts_with("NAME") && lines[0].contains("FENCING"), "{table:?}");
+    let column = lines[0].find("HOLDER").expect("a holder column");
+    assert!(lines[1..].iter().all(|l| l.get(column..).is_some_and(|h| !h.starts_with(' '))));
+
+    let info = lockctl(&["info", "jobs:a", "--url", &url, "--json"]).json();
+    assert_eq!(info["locked"], true);
+    assert_eq!(info["holder"], a.redacted());
+    assert_eq!(info["fencing"], 1);
+    let free = lockctl(&["info", "jobs:free", "--url", &url, "--json"]);
+    assert_eq!(free.code, 0, "not locked is not an error: {free:?}");
+    assert_eq!(free.json()["locked"], false);
+    let text = lockctl(&["info", "jobs:free", "--url", &url]);
+    assert!(text.stdout.contains("not locked"), "{text:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
+    if !redis_available() {
+        return;
+    }
+    let server = RedisServer::spawn().expect("server");
+    let url = server.url();
+    let locks = manager(&url).await;
+    let token = locks.try_lock("job", TTL).await.expect("redis").expect("free").leak();
+    let token_text = token.as_str().expect("minted tokens are text").to_owned();
+
+    let wrong = lockctl(&["release", "job", "--url", &url, "--token", WRONG_TOKEN]);
+    assert_eq!((wrong.code, wrong.stdout.trim()), (1, "not held by that token"), "{wrong:?}");
+    assert!(locks.is_locked("job").await.expect("redis"));
+    let right = lockctl(&["release", "job", "--url", &url, "--token", &token_text]);
+    assert_eq!((right.code, right.stdout.trim()), (0, "released"), "{right:?}");
+    assert!(!locks.is_locked("job").await.expect("redis"));
+    let again = lockctl(&["release", "job", "--url", &url, "--token", &token_text]);
+    assert_eq!(again.code, 1, "{again:?}");
+
+    let second = locks.try_lock("job", TTL).await.expect("redis").expect("free");
+    assert_eq!(second.fencing_token().map(|f| f.get()), Some(2));
+    let holder = second.leak().redacted();
+    let refused = lockctl(&["release", "job", "--url", &url, "--force"]);
+    assert!(refused.error().contains("--yes"), "{refused:?}");
+    assert!(locks.is_locked("job").await.expect("redis"));
+    let forced = lockctl(&["release", "job", "--url", &url, "--force", "--yes"]);
+    assert_eq!((forced.code, forced.stdout.trim()), (0, "released"), "{forced:?}");
+    assert!(forced.stderr.contains(&holder) && forced.stderr.contains("ttl"), "{forced:?}");
+    assert!(!locks.is_locked("job").await.expect("redis"));
+    let third = locks.try_lock("job", TTL).await.expect("redis").expect("free");
+    assert_eq!(third.fencing_token().map(|f| f.get()), Some(3), "the counter was kept");
+    third.release().await.expect("redis");
+    let nothing = lockctl(&["release", "job", "--url", &url, "--force", "--yes"]);
+    assert_eq!((nothing.code, nothing.stdout.trim()), (0, "not locked"), "{nothing:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_prints_acquisitions_and_releases() {
+    if !redis_available() {
+        return;
+    }
+    let server = RedisServer::spawn().expect("server");
+    let url = server.url();
+    let locks = manager(&url).await;
+    let watch = Spawned::start(&["watch", "w", "--url", &url]);
+    let first = watch.next_line(Duration::from_secs(5)).expect("a first line");
+    assert!(first.ends_with("  free"), "{first}");
+    let channel = release_channel(&LockKey::with_default_prefix("w").expect("a valid name"));
+    let mut admin = server.admin().expect("admin");
+    let subscribed = admin.cmd(&["PUBSUB", "NUMSUB", &channel]).expect("numsub");
+    assert_eq!(subscribed.items().get(1).and_then(|n| n.int()), Some(1), "{subscribed:?}");
+
+    let started = Instant::now();
+    let guard = locks.try_lock("w", TTL).await.expect("redis").expect("free");
+    let holder = guard.token().redacted();
+    let acquired = watch.next_line(Duration::from_secs(2)).expect("an acquisition");
+    assert!(acquired.contains("acquired") && acquired.contains(&holder), "{acquired}");
+    assert!(acquired.contains("fencing=1"), "{acquired}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    guard.release().await.expect("redis");
+    let released_at = Instant::now();
+    let released = watch.next_line(Duration::from_secs(2)).expect("a release");
+    assert!(released.contains("released") && released.contains(&holder), "{released}");
+    // The release channel reports it at once (polling alone could take 50 ms).
+    assert!(released_at.elapsed() < Duration::from_millis(500), "{:?}", released_at.elapsed());
+    let short =
+        locks.try_lock("w", Duration::from_millis(300)).await.expect("redis").expect("free");
+    let _ = short.leak();
+    tokio::time::sleep(Duration::from_secs(1).saturating_sub(started.elapsed())).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rest = watch.stop();
+    assert!(rest.first().is_some_and(|l| l.contains("acquired")), "{rest:?}");
+    assert!(rest.get(1).is_some_and(|l| l.contains("expired")), "{rest:?}");
+    let timestamp = first.split_whitespace().next().unwrap_or_default();
+    assert!(timestamp.len() == 24 && timestamp.ends_with('Z'), "{first}");
+}
+
+#[test]
+fn demo_runs_on_redis_without_overlaps() {
+    if !redis_available() {
+        return;
+    }
+    let server = RedisServer::spawn().expect("server");
+    let url = server.url();
+    let args = ["demo", "--url", &url, "--json", "--seconds", "1", "--workers", "8", "--keys", "2"];
+    let run = support::lockctl(&args);
+    assert_eq!(run.code, 0, "{run:?}");
+    let summary = run.json();
+    assert_eq!(summary["backend"], "redis");
+    assert_eq!(summary["overlaps"], 0);
+    assert_eq!(summary["fencing_regressions"], 0);
+    assert!(summary["acquisitions"].as_u64().is_some_and(|n| n > 0), "{summary}");
+    // Everything the run left behind expires.
+    let mut admin = server.admin().expect("admin");
+    let page = admin.cmd(&["SCAN", "0", "MATCH", "lock:demo:*", "COUNT", "10000"]).expect("scan");
+    let keys = page.items().get(1).map(|k| k.items().to_vec()).unwrap_or_default();
+    assert!(!keys.is_empty(), "{page:?}");
+    for key in &keys {
+        let key = key.text().expect("a key");
+        let pttl = admin.cmd(&["PTTL", &key]).expect("pttl").int();
+        assert!(pttl.is_some_and(|ms| ms > 0), "{key} has no expiry");
+    }
+}
+
+#[test]
+fn errors_are_one_clear_line() {
+    if !redis_available() {
+        return;
+    }
+    let down = lockctl(&["list", "--url", "redis://127.0.0.1:1/"]);
+    assert_eq!(
+        down.error(),
+        "cannot connect to 127.0.0.1:1: connection refused — is Redis running?"
+    );
+    let bad = lockctl(&["info", "x", "--url", "http://:secret@127.0.0.1:1/"]);
+    assert!(bad.error().starts_with("bad URL") && !bad.stderr.contains("secret"), "{bad:?}");
+
+    let guarded = RedisServer::builder().password("pw").spawn().expect("server");
+    let port = guarded.port();
+    let wrong = lockctl(&["list", "--url", &format!("redis://:nope@127.0.0.1:{port}/")]);
+    assert!(wrong.error().starts_with("authentication failed"), "{wrong:?}");
+    assert!(!wrong.stderr.contains("nope"), "{wrong:?}");
+    let missing = lockctl(&["info", "x", "--url", &format!("redis://127.0.0.1:{port}/")]);
+    assert!(missing.error().starts_with("authentication failed: NOAUTH"), "{missing:?}");
+
+    let url = guarded.url();
+    let mut admin = guarded.admin().expect("admin");
+    admin.cmd(&["HSET", "lock:h", "field", "value"]).expect("hset");
+    let expected = "`h` is not a lock: the key holds a hash";
+    assert_eq!(lockctl(&["info", "h", "--url", &url]).error(), expected);
+    assert_eq!(lockctl(&["release", "h", "--url", &url, "--token", WRONG_TOKEN]).error(), expected);
+    assert_eq!(lockctl(&["release", "h", "--url", &url, "--force", "--yes"]).error(), expected);
+    assert_eq!(lockctl(&["watch", "h", "--url", &url]).error(), expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_list_info_and_release() {
+    if !redis_available() {
+        return;
+    }
+    let cluster = RedisCluster::spawn(3, 0).expect("cluster");
+    let url = format!("redis-cluster://127.0.0.1:{}", cluster.nodes()[0].port());
+    let locks = cluster_manager(cluster.urls()).await;
+    let names: Vec<String> = (0..12).map(|i| format!("c:{i}")).collect();
+    let mut tokens = Vec::new();
+    for name in &names {
+        tokens.push(locks.try_lock(name, TTL).await.expect("redis").expect("free").leak());
+    }
+    let owners: std::collections::HashSet<u16> = names
+        .iter()
+        .filter_map(|n| cluster.node_for_slot(hash_slot(format!("lock:{n}").as_bytes())).ok())
+        .map(|node| node.port())
+        .collect();
+    assert!(owners.len() > 1, "the names should spread over several masters");
+
+    let run = lockctl(&["list", "--url", &url, "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let list = run.json();
+    assert_eq!(list.as_array().map(Vec::len), Some(names.len()), "{list}");
+    for (name, token) in names.iter().zip(&tokens) {
+        assert_eq!(entry(&list, name)["holder"], token.redacted());
+        assert_eq!(entry(&list, name)["fencing"], 1);
+    }
+
+    let info = lockctl(&["info", "c:3", "--url", &url, "--json"]).json();
+    assert_eq!(
+        (&info["locked"], &info["holder"], &info["fencing"]),
+        (&json!(true), &json!(tokens[3].redacted()), &json!(1))
+    );
+    let token = tokens[3].as_str().expect("text").to_owned();
+    let wrong = lockctl(&["release", "c:3", "--url", &url, "--token", WRONG_TOKEN]);
+    assert_eq!(wrong.code, 1, "{wrong:?}");
+    let right = lockctl(&["release", "c:3", "--url", &url, "--token", &token]);
+    assert_eq!((right.code, right.stdout.trim()), (0, "released"), "{right:?}");
+    let forced = lockctl(&["release", "c:7", "--url", &url, "--force", "--yes"]);
+    assert_eq!((forced.code, forced.stdout.trim()), (0, "released"), "{forced:?}");
+    assert!(!locks.is_locked("c:3").await.expect("redis"));
+    assert!(!locks.is_locked("c:7").await.expect("redis"));
+    let after = lockctl(&["list", "--url", &url, "--json"]).json();
+    assert_eq!(after.as_array().map(Vec::len), Some(names.len() - 2), "{after}");
+
+    // watch subscribes to the sharded release channel on the lock's master.
+    let watch = Spawned::start(&["watch", "c:5", "--url", &url]);
+    let first = watch.next_line(Duration::from_secs(5)).expect("a first line");
+    assert!(first.contains("held") && first.contains(&tokens[5].redacted()), "{first}");
+    let key = LockKey::with_default_prefix("c:5").expect("a valid name");
+    let owner = cluster.node_for_slot(hash_slot(key.as_bytes())).expect("an owner");
+    let reply =
+        owner.admin().and_then(|mut a| a.cmd(&["PUBSUB", "SHARDNUMSUB", &release_channel(&key)]));
+    assert_eq!(reply.ok().and_then(|r| r.items().get(1).and_then(|n| n.int())), Some(1));
+    locks.release_token("c:5", &tokens[5]).await.expect("redis");
+    let released = watch.next_line(Duration::from_secs(2)).expect("a release");
+    assert!(released.contains("released"), "{released}");
+}
