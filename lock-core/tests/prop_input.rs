@@ -700,6 +700,7 @@ proptest! {
             let got = locks.lock("k").retry(policy).acquire().await;
             prop_assert!(matches!(got, Err(Error::WaitTimeout { .. })), "{:?}", got.err());
             let made = Calls::get(&calls.acquire) - before;
+            // No other local waiter: only the look after subscribing goes uncounted.
             let expected = attempts as usize + usize::from(attempts > 1);
             prop_assert_eq!(made, expected, "store asked {} times for max_attempts({})", made, attempts);
             Ok(())

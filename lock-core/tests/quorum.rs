@@ -108,6 +108,15 @@ async fn a_majority_reached_too_late_is_not_a_win() {
     // after 80 ms or more, past a 60 ms ttl.
     let outcome = q.try_acquire(&key, &token, Duration::from_millis(60)).await.expect("answer");
     assert!(matches!(outcome, AcquireOutcome::Held { .. }), "{outcome:?}");
+    // The nodes that answered are released before the acquire returns; one still silent when
+    // the vote was decided is released in the background once it answers.
+    let released = || nodes.iter().all(|n| Calls::get(&n.inner.calls.release) == 1);
+    for _ in 0..100 {
+        if released() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     for node in &nodes {
         // Nodes 2 and 3 were granted 80 and 120 ms in, so their grants would still be alive now
         // had they not been released.
@@ -218,5 +227,42 @@ fn nodes_reporting_the_same_endpoint_are_refused() {
             assert!(reason.contains("10.0.0.1"), "{reason}")
         }
         other => panic!("duplicate endpoints accepted: {other:?}"),
+    }
+}
+
+/// A vote a majority refused returns without waiting for a slow node; that node's late grant
+/// is given back in the background, and the same token's next attempt reaches that node only
+/// after the give-back, so the give-back cannot delete the new grant.
+#[tokio::test]
+async fn a_slow_node_neither_holds_up_a_lost_vote_nor_loses_the_next_grant() {
+    let nodes = nodes(3);
+    *nodes[2].delay.lock().expect("delay") = Duration::from_millis(60);
+    let q = quorum(&nodes);
+    let key = LockKey::with_default_prefix("slow-node").expect("key");
+    let (foreign, ours) =
+        (LockToken::generate().expect("token"), LockToken::generate().expect("token"));
+    for node in &nodes[..2] {
+        node.inner
+            .inner
+            .try_acquire(&key, &foreign, Duration::from_secs(30))
+            .await
+            .expect("pre-hold");
+    }
+    let started = tokio::time::Instant::now();
+    let outcome = q.try_acquire(&key, &ours, Duration::from_secs(10)).await.expect("answer");
+    assert!(matches!(outcome, AcquireOutcome::Held { .. }), "{outcome:?}");
+    assert!(started.elapsed() < Duration::from_millis(50), "waited for the slow node");
+    // The holder leaves; we try again at once with the same token.
+    for node in &nodes[..2] {
+        node.inner.inner.release(&key, &foreign).await.expect("release");
+    }
+    let outcome = q.try_acquire(&key, &ours, Duration::from_secs(10)).await.expect("answer");
+    assert!(matches!(outcome, AcquireOutcome::Acquired { .. }), "{outcome:?}");
+    // First grant on the slow node at 60 ms, its give-back at 120 ms, our second grant there
+    // at 180 ms: in that order, the slow node ends up ours.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    for (i, node) in nodes.iter().enumerate() {
+        let holder = node.inner.inner.inspect(&key).await.expect("inspect").map(|info| info.holder);
+        assert_eq!(holder.as_ref(), Some(&ours), "node {i} does not hold the lock we were granted");
     }
 }

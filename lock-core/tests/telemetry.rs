@@ -6,6 +6,11 @@ use std::time::Duration;
 
 use lock_core::{LockBackend, LockManager, MemoryBackend, RetryPolicy};
 
+/// Held by each test: `tracing` caches per call site whether anyone listens, and a call site
+/// first reached on a thread without a subscriber while another thread has a scoped one can be
+/// cached as unwatched. The tests run one at a time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime")
 }
@@ -56,6 +61,7 @@ async fn scenario() -> Vec<String> {
 fn metrics_are_recorded() {
     use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     metrics::with_local_recorder(&recorder, || runtime().block_on(scenario()));
@@ -97,6 +103,7 @@ impl std::io::Write for Captured {
 
 #[test]
 fn logs_never_print_a_whole_token() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()

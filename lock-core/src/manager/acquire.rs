@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::inner::{ManagerInner, release_with_retry, spawn_release};
+use super::queue::Turn;
 use crate::backend::{AcquireOutcome, ReleaseWatch};
 use crate::error::{BackendError, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
@@ -78,6 +79,14 @@ pub(super) async fn acquire(
     result
 }
 
+/// The head of `key`'s local queue, or `None` when the wait deadline came first.
+async fn wait_turn(inner: &ManagerInner, key: &LockKey, deadline: Option<Instant>) -> Option<Turn> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, inner.queues.turn(key)).await.ok(),
+        None => Some(inner.queues.turn(key).await),
+    }
+}
+
 async fn attempts(
     inner: &Arc<ManagerInner>,
     plan: Plan,
@@ -93,6 +102,17 @@ async fn attempts(
     // Attempts the policy counts, and calls to the store in all (re-checks included).
     let (mut tries, mut calls) = (0u32, 0u32);
     let mut recheck = false;
+    // This manager's earlier waiters for the key go first (see `queue`).
+    let mut turn: Option<Turn> = None;
+    if policy.may_retry() && inner.queues.is_busy(&key) {
+        match wait_turn(inner, &key, wait_deadline).await {
+            Some(t) => turn = Some(t),
+            None => {
+                let waited = started.elapsed();
+                return Ok(Err(Exhausted { key: key.clone(), attempts: 0, waited }));
+            }
+        }
+    }
     loop {
         if !recheck {
             tries += 1;
@@ -154,6 +174,21 @@ async fn attempts(
                 return Err(e.into());
             }
             return Ok(Err(Exhausted { key: key.clone(), attempts: calls, waited: now - started }));
+        }
+        if held && turn.is_none() {
+            // About to wait: behind this manager's other waiters, then one more look.
+            match wait_turn(inner, &key, wait_deadline).await {
+                Some(t) if t.waited() => {
+                    turn = Some(t);
+                    recheck = true;
+                    continue;
+                }
+                Some(t) => turn = Some(t),
+                None => {
+                    let waited = started.elapsed();
+                    return Ok(Err(Exhausted { key: key.clone(), attempts: calls, waited }));
+                }
+            }
         }
         if held && notify && watch.is_none() {
             match backend.watch_release(&key).await {

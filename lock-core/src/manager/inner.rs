@@ -13,6 +13,8 @@ use crate::retry::RetryPolicy;
 use crate::timing::Drift;
 use crate::token::LockToken;
 
+use super::queue::WaitQueues;
+
 /// Checked manager settings.
 #[derive(Clone, Debug)]
 pub(crate) struct ManagerConfig {
@@ -29,6 +31,8 @@ pub(crate) struct ManagerInner {
     pub(crate) info: BackendInfo,
     pub(crate) config: ManagerConfig,
     pub(crate) refresher: Refresher,
+    /// This manager's waiters, first come first served per key.
+    pub(crate) queues: WaitQueues,
     next_id: AtomicU64,
 }
 
@@ -42,7 +46,14 @@ impl ManagerInner {
         refresher: Refresher,
     ) -> Self {
         let info = backend.info();
-        Self { backend, info, config, refresher, next_id: AtomicU64::new(1) }
+        Self {
+            backend,
+            info,
+            config,
+            refresher,
+            queues: WaitQueues::default(),
+            next_id: AtomicU64::new(1),
+        }
     }
 
     pub(crate) fn next_id(&self) -> u64 {

@@ -4,6 +4,7 @@ mod acquire;
 mod builder;
 mod inner;
 mod lock_manager;
+mod queue;
 mod request;
 
 pub use builder::LockManagerBuilder;

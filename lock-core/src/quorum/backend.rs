@@ -11,6 +11,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 use super::builder::QuorumBuilder;
+use super::give_back::{GiveBacks, NodeAnswer};
 use super::tally::{Tally, majority};
 use crate::backend::{
     AcquireOutcome, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome, LockBackend,
@@ -30,8 +31,14 @@ const NAME: &str = "quorum";
 /// typically). It tolerates the loss of a minority of nodes.
 ///
 /// - acquire asks every node at once, each with a timeout, and wins only with a majority within
-///   the validity window (ttl − elapsed − drift); it answers as soon as the outcome is decided,
-///   and on a loss releases the token on every node, the slow ones included, in the background.
+///   the validity window (ttl − elapsed − drift); it answers as soon as the outcome is decided.
+///   A lost vote in which some node granted releases the token on every node before it
+///   returns, once the slow nodes have answered (so a release still in flight cannot delete the
+///   grant of the next attempt). A vote a majority refused with nothing granted returns at once,
+///   without waiting for a dead or slow node; should that node apply the attempt late, it stays
+///   held by this token until its ttl or the token's next attempt, and can never form a
+///   majority for anyone.
+/// - watch (release notification) returns once a majority of nodes registered it.
 /// - extend succeeds on a majority; release releases everywhere.
 /// - No fencing tokens: counters on independent nodes cannot be kept strictly increasing across
 ///   node failures (a node that restarts empty or is out-voted would hand out old numbers), so
@@ -60,6 +67,7 @@ pub struct Quorum {
     node_timeout: Duration,
     drift: Drift,
     notify: bool,
+    give_backs: Arc<GiveBacks>,
 }
 
 impl Quorum {
@@ -80,7 +88,7 @@ impl Quorum {
         drift: Drift,
     ) -> Self {
         let notify = nodes.iter().all(|n| n.info().capabilities.release_notify);
-        Self { nodes: nodes.into(), node_timeout, drift, notify }
+        Self { nodes: nodes.into(), node_timeout, drift, notify, give_backs: Arc::default() }
     }
 
     /// How many nodes.
@@ -114,11 +122,7 @@ impl Quorum {
                 let answer: BoxFuture<'static, Answer<T>> = Box::pin(async move {
                     match tokio::time::timeout(timeout, call).await {
                         Ok(result) => result,
-                        Err(_) => Err(BackendError::new(
-                            NAME,
-                            BackendErrorKind::Timeout,
-                            "a node did not answer in time",
-                        )),
+                        Err(_) => Err(timed_out()),
                     }
                 });
                 answer
@@ -126,30 +130,47 @@ impl Quorum {
             .collect()
     }
 
-    /// Releases `token` on every node once the attempts still in flight have finished (each is
-    /// bounded by the node timeout). This completes before a lost acquire returns: the manager
-    /// retries with the same token, and a release still pending then would delete its next grant.
-    async fn release_everywhere<T: Send + 'static>(
+    /// Asks every node for the lock, each call bounded by the node timeout for `ttl` and
+    /// started only after any give-back of this token on that node (see `give_back`).
+    fn ask_to_acquire(
         &self,
-        in_flight: FuturesUnordered<BoxFuture<'static, Answer<T>>>,
         key: &LockKey,
         token: &LockToken,
-    ) {
-        in_flight.for_each(|_| async {}).await;
-        let releases = self.ask_all(self.node_timeout, |node| {
-            let (key, token) = (key.clone(), token.clone());
-            Box::pin(async move { node.release(&key, &token).await })
-        });
-        releases.for_each(|_| async {}).await;
+        ttl: Duration,
+    ) -> FuturesUnordered<BoxFuture<'static, NodeAnswer>> {
+        let timeout = self.timeout_for(ttl);
+        self.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                let before = self.give_backs.before(key, token, i);
+                let (node, key, token) = (node.clone(), key.clone(), token.clone());
+                let answer: BoxFuture<'static, NodeAnswer> = Box::pin(async move {
+                    let call = async {
+                        if let Some(before) = before {
+                            before.await;
+                        }
+                        node.try_acquire(&key, &token, ttl).await
+                    };
+                    match tokio::time::timeout(timeout, call).await {
+                        Ok(result) => (i, result),
+                        Err(_) => (i, Err(timed_out())),
+                    }
+                });
+                answer
+            })
+            .collect()
     }
+}
+
+fn timed_out() -> BackendError {
+    BackendError::new(NAME, BackendErrorKind::Timeout, "a node did not answer in time")
 }
 
 type Answer<T> = Result<T, BackendError>;
 
 /// Lets calls still in flight complete (each is bounded by the node timeout).
-fn finish_in_background<T: Send + 'static>(
-    answers: FuturesUnordered<BoxFuture<'static, Answer<T>>>,
-) {
+fn finish_in_background<O: Send + 'static>(answers: FuturesUnordered<BoxFuture<'static, O>>) {
     if answers.is_empty() {
         return;
     }
@@ -209,16 +230,20 @@ impl LockBackend for Quorum {
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         let started = Instant::now();
-        let mut answers = self.ask_all(self.timeout_for(ttl), |node| {
-            let (key, token) = (key.clone(), token.clone());
-            Box::pin(async move { node.try_acquire(&key, &token, ttl).await })
-        });
+        let mut answers = self.ask_to_acquire(key, token, ttl);
         let mut tally = Tally::new(self.nodes.len());
         let mut holder_ttl: Option<Option<Duration>> = None;
         let mut last_error = None;
-        while let Some(answer) = answers.next().await {
+        // Nodes that answered without refusing: they may hold our token.
+        let mut maybe_ours = Vec::new();
+        let mut answered = vec![false; self.nodes.len()];
+        while let Some((node, answer)) = answers.next().await {
+            answered[node] = true;
             match answer {
-                Ok(AcquireOutcome::Acquired { .. }) => tally.yes += 1,
+                Ok(AcquireOutcome::Acquired { .. }) => {
+                    tally.yes += 1;
+                    maybe_ours.push(node);
+                }
                 Ok(AcquireOutcome::Held { ttl_remaining }) => {
                     tally.no += 1;
                     // The soonest a held node may free up: wake then and look again.
@@ -229,6 +254,7 @@ impl LockBackend for Quorum {
                 }
                 Err(e) => {
                     tally.failed += 1;
+                    maybe_ours.push(node);
                     last_error = Some(e);
                 }
             }
@@ -247,7 +273,15 @@ impl LockBackend for Quorum {
                 None => {}
             }
         }
-        self.release_everywhere(answers, key, token).await;
+        // Lost: give the token back now where it may be, and in the background where no answer
+        // came yet (see `give_back`).
+        let silent = (0..self.nodes.len()).filter(|n| !answered[*n]).collect();
+        self.give_backs.spawn(&self.nodes, self.node_timeout, key, token, answers, silent);
+        let releases: FuturesUnordered<_> = maybe_ours
+            .into_iter()
+            .map(|n| tokio::time::timeout(self.node_timeout, self.nodes[n].release(key, token)))
+            .collect();
+        releases.for_each(|_| async {}).await;
         match holder_ttl {
             Some(ttl_remaining) => Ok(AcquireOutcome::Held { ttl_remaining }),
             // A majority granted it, too late to be valid: given back; try again like contention.
@@ -371,12 +405,16 @@ impl LockBackend for Quorum {
             let key = key.clone();
             Box::pin(async move { node.watch_release(&key).await })
         });
+        // Registered on a majority is enough to return: a release reaches every node, so it
+        // fires those. A dead or slow node must not hold up every waiter for the node timeout.
+        let majority = self.majority();
         let mut watches = Vec::new();
         let mut last_error = None;
-        while let Some(answer) = answers.next().await {
-            match answer {
-                Ok(watch) => watches.push(watch),
-                Err(e) => last_error = Some(e),
+        while watches.len() < majority {
+            match answers.next().await {
+                Some(Ok(watch)) => watches.push(watch),
+                Some(Err(e)) => last_error = Some(e),
+                None => break,
             }
         }
         if watches.is_empty() {
@@ -385,13 +423,26 @@ impl LockBackend for Quorum {
         }
         // The holder's release reaches every node, so wait for a majority of the watches (of
         // those registered, if fewer). A single node firing is more likely a losing contender
-        // giving back the one node it won, which must not wake everybody.
-        let needed = self.majority().min(watches.len());
+        // giving back the one node it won, which must not wake everybody. Watches registered
+        // late join in.
+        let needed = majority.min(watches.len());
         let mut fired: FuturesUnordered<ReleaseWatch> = watches.into_iter().collect();
         Ok(Box::pin(async move {
-            for _ in 0..needed {
-                if fired.next().await.is_none() {
-                    break;
+            let mut count = 0;
+            loop {
+                tokio::select! {
+                    Some(answer) = answers.next() => {
+                        if let Ok(watch) = answer {
+                            fired.push(watch);
+                        }
+                    }
+                    Some(()) = fired.next() => {
+                        count += 1;
+                        if count >= needed {
+                            return;
+                        }
+                    }
+                    else => return,
                 }
             }
         }))

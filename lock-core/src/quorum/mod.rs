@@ -2,6 +2,7 @@
 
 mod backend;
 mod builder;
+mod give_back;
 mod tally;
 
 pub use backend::Quorum;

@@ -103,10 +103,11 @@ impl RetryPolicy {
     }
 
     /// Gives up after `attempts` attempts in all (the first one included), spaced by the
-    /// policy's delays. On a backend with release notification, the first time the manager
-    /// subscribes it looks once more right away, so that a release between the refused attempt
-    /// and the subscription is not missed; that look is not counted (the store may so be asked
-    /// `attempts + 1` times, as [`crate::Error::WaitTimeout`]'s `attempts` reports).
+    /// policy's delays. Two looks right away are not counted: on a backend with release
+    /// notification, one just after first subscribing (so a release between the refused attempt
+    /// and the subscription is not missed), and one on reaching the head of the manager's
+    /// local queue after waiting behind its other waiters for the key. The store may so be
+    /// asked up to `attempts + 2` times, as [`crate::Error::WaitTimeout`]'s `attempts` reports.
     pub const fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = Some(attempts);
         self
