@@ -21,10 +21,16 @@ fn err(e: impl std::fmt::Display) -> String {
 /// When the last holder called release.
 type LastRelease = Arc<Mutex<Option<Instant>>>;
 
-async fn measure(
-    backend: Arc<DynLockBackend>,
-    duration: Duration,
-) -> Result<(f64, Samples, Samples), String> {
+/// What one run of the contended workload saw.
+struct Run {
+    acquisitions_per_s: f64,
+    handoffs: Samples,
+    waits: Samples,
+    /// The mean time a holder really held the lock (a 1 ms sleep lasts longer).
+    hold: Duration,
+}
+
+async fn measure(backend: Arc<DynLockBackend>, duration: Duration) -> Result<Run, String> {
     let locks = LockManager::from_shared(backend);
     let name = format!("bench:c:{:x}", rand::random::<u64>());
     let last: LastRelease = Arc::new(Mutex::new(None));
@@ -33,7 +39,7 @@ async fn measure(
     for _ in 0..TASKS {
         let (locks, name, last) = (locks.clone(), name.clone(), last.clone());
         handles.push(tokio::spawn(async move {
-            let (mut handoffs, mut waits) = (Vec::new(), Vec::new());
+            let (mut handoffs, mut waits, mut holds) = (Vec::new(), Vec::new(), Vec::new());
             while Instant::now() < until {
                 let asked = Instant::now();
                 let guard = locks.lock(&name).acquire().await.map_err(err)?;
@@ -43,21 +49,26 @@ async fn measure(
                     handoffs.push(got.saturating_duration_since(released));
                 }
                 tokio::time::sleep(HOLD).await;
-                *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+                let now = Instant::now();
+                holds.push(now - got);
+                *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
                 guard.release().await.map_err(err)?;
             }
-            Ok::<_, String>((handoffs, waits))
+            Ok::<_, String>((handoffs, waits, holds))
         }));
     }
     let started = Instant::now();
-    let (mut handoffs, mut waits) = (Samples::default(), Samples::default());
+    let (mut handoffs, mut waits, mut holds) = (Samples::default(), Samples::default(), Vec::new());
     for handle in handles {
-        let (h, w) = handle.await.map_err(err)??;
+        let (h, w, held) = handle.await.map_err(err)??;
         handoffs.extend(h);
         waits.extend(w);
+        holds.extend(held);
     }
-    let rate = waits.len() as f64 / started.elapsed().as_secs_f64();
-    Ok((rate, handoffs.finish(), waits.finish()))
+    let acquisitions_per_s = waits.len() as f64 / started.elapsed().as_secs_f64();
+    let hold =
+        holds.iter().sum::<Duration>() / u32::try_from(holds.len().max(1)).unwrap_or(u32::MAX);
+    Ok(Run { acquisitions_per_s, handoffs: handoffs.finish(), waits: waits.finish(), hold })
 }
 
 pub(crate) async fn run(url: &str, duration: Duration) -> Result<Vec<Contended>, String> {
@@ -78,16 +89,21 @@ pub(crate) async fn run(url: &str, duration: Duration) -> Result<Vec<Contended>,
             [("lock-redis", Arc::new(redis) as Arc<DynLockBackend>), ("lock-fred", fred)]
         {
             eprintln!("contended: {name}, notification {}...", if notify { "on" } else { "off" });
-            let (rate, handoffs, waits) = measure(backend, duration).await?;
+            let run = measure(backend, duration).await?;
+            let (hold_measured_us, handoff_p50_us) =
+                (run.hold.as_micros() as u64, run.handoffs.percentile_us(50.0));
             rows.push(Contended {
                 backend: name,
                 notify,
-                acquisitions_per_s: rate,
-                handoff_p50_us: handoffs.percentile_us(50.0),
-                handoff_p99_us: handoffs.percentile_us(99.0),
-                wait_p99_us: waits.percentile_us(99.0),
+                acquisitions_per_s: run.acquisitions_per_s,
+                handoff_p50_us,
+                handoff_p99_us: run.handoffs.percentile_us(99.0),
+                wait_p99_us: run.waits.percentile_us(99.0),
                 hold_us: HOLD.as_micros() as u64,
                 tasks: TASKS,
+                hold_measured_us,
+                // Twice the round-robin bound, with the hold as measured.
+                fair_bound_us: 2 * TASKS as u64 * (hold_measured_us + handoff_p50_us),
             });
         }
     }

@@ -31,6 +31,10 @@ pub(crate) enum Cycler {
     Locks(LockManager),
     RawRedis(redis::aio::ConnectionManager, redis::Script),
     RawFred(fred::clients::Client, String),
+    /// The raw client running this library's own scripts (fencing, release notification), by
+    /// hand: what the lock protocol costs without the library around it.
+    ProtocolRedis(redis::aio::ConnectionManager),
+    ProtocolFred(fred::clients::Client),
 }
 
 impl Cycler {
@@ -44,22 +48,61 @@ impl Cycler {
         Ok(Self::Locks(LockManager::new(FredBackend::connect(url).await.map_err(err)?)))
     }
 
-    /// The raw `redis` crate on a `ConnectionManager`.
+    /// The raw `redis` crate on a `ConnectionManager` set up as `RedisBackend::connect` sets
+    /// up its own (the same connect and reply timeouts and reconnect delays).
     pub(crate) async fn raw_redis(url: &str) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(err)?;
-        let mut manager = client.get_connection_manager().await.map_err(err)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_millis(500)))
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_secs(1))
+            .set_number_of_retries(2);
+        let mut manager = client.get_connection_manager_with_config(config).await.map_err(err)?;
         let script = redis::Script::new(COMPARE_AND_DELETE);
         let _: String = script.prepare_invoke().load_async(&mut manager).await.map_err(err)?;
         Ok(Self::RawRedis(manager, script))
     }
 
-    /// The raw `fred` crate on one client.
+    /// The raw `fred` crate on one client, set up as `FredBackend::connect` sets up its own
+    /// (the same command and connection timeouts and reconnect policy).
     pub(crate) async fn raw_fred(url: &str) -> Result<Self, String> {
         let config = FredConfig::from_url(url).map_err(err)?;
-        let client = fred::types::Builder::from_config(config).build().map_err(err)?;
+        let mut builder = fred::types::Builder::from_config(config);
+        builder
+            .with_performance_config(|p| p.default_command_timeout = lock_fred::COMMAND_TIMEOUT)
+            .with_connection_config(|c| {
+                c.connection_timeout = Duration::from_secs(1);
+                c.internal_command_timeout = Duration::from_secs(2);
+            })
+            .set_policy(fred::types::config::ReconnectPolicy::new_exponential(0, 20, 1_000, 2));
+        let client = builder.build().map_err(err)?;
         client.init().await.map_err(err)?;
         let sha: String = client.script_load(COMPARE_AND_DELETE).await.map_err(err)?;
         Ok(Self::RawFred(client, sha))
+    }
+
+    /// The raw `redis` crate running the library's acquire and release scripts.
+    pub(crate) async fn protocol_redis(url: &str) -> Result<Self, String> {
+        let Self::RawRedis(mut manager, _) = Self::raw_redis(url).await? else { unreachable!() };
+        for script in lock_lua::ALL {
+            let _: String = redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(script.source())
+                .query_async(&mut manager)
+                .await
+                .map_err(err)?;
+        }
+        Ok(Self::ProtocolRedis(manager))
+    }
+
+    /// The raw `fred` crate running the library's acquire and release scripts.
+    pub(crate) async fn protocol_fred(url: &str) -> Result<Self, String> {
+        let Self::RawFred(client, _) = Self::raw_fred(url).await? else { unreachable!() };
+        for script in lock_lua::ALL {
+            let _: String = client.script_load(script.source()).await.map_err(err)?;
+        }
+        Ok(Self::ProtocolFred(client))
     }
 
     /// Acquires and releases `key` once.
@@ -103,7 +146,66 @@ impl Cycler {
                 set.ok_or("the key was held")?;
                 let _: i64 = client.evalsha(sha.as_str(), key, token).await.map_err(err)?;
             }
+            Self::ProtocolRedis(manager) => {
+                let mut conn = manager.clone();
+                let (lock, token) = protocol_names(key)?;
+                let (fence, channel) =
+                    (lock_lua::fence_key(&lock), lock_lua::release_channel(&lock));
+                let fenced: i64 = redis::cmd("EVALSHA")
+                    .arg(lock_lua::ACQUIRE.sha1())
+                    .arg(2)
+                    .arg(lock.as_bytes())
+                    .arg(&fence)
+                    .arg(&token)
+                    .arg(TTL.as_millis() as u64)
+                    .arg("1")
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(err)?;
+                if fenced <= 0 {
+                    return Err("the key was held".into());
+                }
+                let _: i64 = redis::cmd("EVALSHA")
+                    .arg(lock_lua::RELEASE.sha1())
+                    .arg(1)
+                    .arg(lock.as_bytes())
+                    .arg(&token)
+                    .arg("1")
+                    .arg(&channel)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(err)?;
+            }
+            Self::ProtocolFred(client) => {
+                let (lock, token) = protocol_names(key)?;
+                let (fence, channel) =
+                    (lock_lua::fence_key(&lock), lock_lua::release_channel(&lock));
+                let keys = vec![
+                    fred::types::Key::from(lock.as_bytes()),
+                    fred::types::Key::from(fence.as_slice()),
+                ];
+                let args = vec![token.clone(), TTL.as_millis().to_string(), "1".to_owned()];
+                let fenced: i64 =
+                    client.evalsha(lock_lua::ACQUIRE.sha1(), keys, args).await.map_err(err)?;
+                if fenced <= 0 {
+                    return Err("the key was held".into());
+                }
+                let args = vec![token, "1".to_owned(), channel];
+                let _: i64 = client
+                    .evalsha(
+                        lock_lua::RELEASE.sha1(),
+                        fred::types::Key::from(lock.as_bytes()),
+                        args,
+                    )
+                    .await
+                    .map_err(err)?;
+            }
         }
         Ok(())
     }
+}
+
+/// The lock key of `key` under the default prefix, and a fresh token.
+fn protocol_names(key: &str) -> Result<(lock_core::LockKey, String), String> {
+    Ok((lock_core::LockKey::with_default_prefix(key).map_err(err)?, raw_token()))
 }

@@ -28,7 +28,7 @@ impl Budget {
     fn new(quick: bool) -> Self {
         if quick {
             Self {
-                uncontended: Duration::from_millis(1_500),
+                uncontended: Duration::from_millis(1_200),
                 contended: Duration::from_secs(2),
                 refresh: Duration::from_secs(8),
                 memory: Duration::from_secs(1),

@@ -15,13 +15,30 @@ const TASKS: [usize; 3] = [1, 16, 64];
 /// Cycles run through the counting proxy.
 const COUNTED: u64 = 500;
 
+/// Measurement rounds per task count, rotating which side goes first, so that drift in
+/// the machine's load hits both sides alike.
+const ROUNDS: u32 = 3;
+
+#[derive(Default)]
 struct Measured {
-    cycles_per_s: f64,
+    cycles: usize,
+    elapsed: Duration,
     samples: Samples,
 }
 
-/// Runs `tasks` tasks of cycles for `duration` (after a short warm-up).
-async fn measure(cycler: &Cycler, tasks: usize, duration: Duration) -> Result<Measured, String> {
+impl Measured {
+    fn cycles_per_s(&self) -> f64 {
+        self.cycles as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Runs `tasks` tasks of cycles for `duration` (after a short warm-up), adding to `into`.
+async fn measure(
+    cycler: &Cycler,
+    tasks: usize,
+    duration: Duration,
+    into: &mut Measured,
+) -> Result<(), String> {
     let stop = Arc::new(AtomicBool::new(false));
     let counting = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
@@ -42,19 +59,40 @@ async fn measure(cycler: &Cycler, tasks: usize, duration: Duration) -> Result<Me
             Ok::<_, String>(latencies)
         }));
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     counting.store(true, Ordering::SeqCst);
     let started = Instant::now();
     tokio::time::sleep(duration).await;
     counting.store(false, Ordering::SeqCst);
-    let elapsed = started.elapsed();
+    into.elapsed += started.elapsed();
     stop.store(true, Ordering::SeqCst);
-    let mut samples = Samples::default();
     for handle in handles {
-        samples.extend(handle.await.map_err(|e| e.to_string())??);
+        let latencies = handle.await.map_err(|e| e.to_string())??;
+        into.cycles += latencies.len();
+        into.samples.extend(latencies);
     }
-    let cycles_per_s = samples.len() as f64 / elapsed.as_secs_f64();
-    Ok(Measured { cycles_per_s, samples: samples.finish() })
+    Ok(())
+}
+
+/// The lock API, the raw client and the raw client running the protocol, side by side:
+/// `ROUNDS` rounds each, in a rotating order.
+async fn compare(
+    sides: [&Cycler; 3],
+    tasks: usize,
+    duration: Duration,
+) -> Result<[Measured; 3], String> {
+    let mut measured: [Measured; 3] = Default::default();
+    let round = duration / ROUNDS;
+    for r in 0..ROUNDS as usize {
+        for i in 0..3 {
+            let side = (r + i) % 3;
+            measure(sides[side], tasks, round, &mut measured[side]).await?;
+        }
+    }
+    for m in &mut measured {
+        m.samples = std::mem::take(&mut m.samples).finish();
+    }
+    Ok(measured)
 }
 
 /// Commands the client sends per cycle, counted by a pass-through proxy.
@@ -83,39 +121,48 @@ pub(crate) async fn run(
     port: u16,
     duration: Duration,
 ) -> Result<Vec<Uncontended>, String> {
-    let pairs: [(&str, MakeCycler, MakeCycler); 2] = [
+    let sides: [(&str, [MakeCycler; 3]); 2] = [
         (
             "lock-redis",
-            |u| Box::pin(async move { Cycler::lock_redis(&u).await }),
-            |u| Box::pin(async move { Cycler::raw_redis(&u).await }),
+            [
+                |u| Box::pin(async move { Cycler::lock_redis(&u).await }),
+                |u| Box::pin(async move { Cycler::raw_redis(&u).await }),
+                |u| Box::pin(async move { Cycler::protocol_redis(&u).await }),
+            ],
         ),
         (
             "lock-fred",
-            |u| Box::pin(async move { Cycler::lock_fred(&u).await }),
-            |u| Box::pin(async move { Cycler::raw_fred(&u).await }),
+            [
+                |u| Box::pin(async move { Cycler::lock_fred(&u).await }),
+                |u| Box::pin(async move { Cycler::raw_fred(&u).await }),
+                |u| Box::pin(async move { Cycler::protocol_fred(&u).await }),
+            ],
         ),
     ];
     let mut rows = Vec::new();
-    for (name, backend, ceiling) in pairs {
+    for (name, [backend, ceiling, protocol]) in sides {
         let commands = commands_per_cycle(&backend, port).await?;
         let ceiling_commands = commands_per_cycle(&ceiling, port).await?;
-        let (lock, raw) = (backend(url.to_owned()).await?, ceiling(url.to_owned()).await?);
+        let lock = backend(url.to_owned()).await?;
+        let raw = ceiling(url.to_owned()).await?;
+        let by_hand = protocol(url.to_owned()).await?;
         for tasks in TASKS {
             eprintln!("uncontended: {name} vs raw client, {tasks} tasks...");
-            let ours = measure(&lock, tasks, duration).await?;
-            let theirs = measure(&raw, tasks, duration).await?;
+            let [ours, theirs, hand] = compare([&lock, &raw, &by_hand], tasks, duration).await?;
             rows.push(Uncontended {
                 backend: name,
                 tasks,
-                cycles_per_s: ours.cycles_per_s,
-                ceiling_cycles_per_s: theirs.cycles_per_s,
-                ratio: ours.cycles_per_s / theirs.cycles_per_s,
+                cycles_per_s: ours.cycles_per_s(),
+                ceiling_cycles_per_s: theirs.cycles_per_s(),
+                ratio: ours.cycles_per_s() / theirs.cycles_per_s(),
                 p50_us: ours.samples.percentile_us(50.0),
                 p99_us: ours.samples.percentile_us(99.0),
                 ceiling_p50_us: theirs.samples.percentile_us(50.0),
                 ceiling_p99_us: theirs.samples.percentile_us(99.0),
                 commands_per_cycle: commands,
                 ceiling_commands_per_cycle: ceiling_commands,
+                protocol_cycles_per_s: hand.cycles_per_s(),
+                protocol_ratio: ours.cycles_per_s() / hand.cycles_per_s(),
             });
         }
     }
