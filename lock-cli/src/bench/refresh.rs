@@ -1,5 +1,6 @@
 //! Refresh: 10,000 locks held with auto-refresh; losses, extends per second on the server,
-//! resident memory per held lock, and the process's CPU.
+//! resident memory per held lock, and the process's CPU. It runs first, in a fresh process,
+//! so that memory other workloads freed cannot be reused and hide what the locks take.
 
 use std::time::{Duration, Instant};
 
