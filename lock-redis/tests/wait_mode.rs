@@ -1,9 +1,10 @@
-//! WAIT mode on a primary with one replica: acquisitions the replica confirms succeed; with the
-//! replica stopped, they fail with a Replication error and leave nothing behind.
+//! WAIT mode on a primary with one replica (the shared check in lock-testkit), and its refusal
+//! on a cluster.
 
 use std::time::Duration;
 
-use lock_redis::{BackendErrorKind, LockBackend, LockKey, LockToken, RedisBackend};
+use lock_redis::RedisBackend;
+use lock_testkit::redis_checks::wait_mode_needs_the_replica;
 use lock_testkit::server::{ReplicaPair, redis_available};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -17,35 +18,9 @@ async fn acquisitions_wait_for_the_replica() {
         .expect("connect")
         .with_wait(1, Duration::from_millis(200))
         .expect("WAIT mode");
-    let key = LockKey::with_default_prefix("wait-mode").expect("key");
-    let token = LockToken::generate().expect("token");
-    let granted = backend
-        .try_acquire(&key, &token, Duration::from_secs(5))
-        .await
-        .expect("replicated acquire");
-    assert!(matches!(granted, lock_redis::AcquireOutcome::Acquired { .. }), "{granted:?}");
-    backend.extend(&key, &token, Duration::from_secs(5)).await.expect("replicated extend");
-    backend.release(&key, &token).await.expect("release");
-
-    pair.replica.pause().expect("stop the replica");
-    let started = std::time::Instant::now();
-    match backend.try_acquire(&key, &token, Duration::from_secs(5)).await {
-        Err(e) => {
-            assert_eq!(e.kind(), BackendErrorKind::Replication, "{e}");
-            assert!(e.is_temporary());
-        }
-        Ok(outcome) => panic!("acquired without a replica: {outcome:?}"),
+    if let Err(failure) = wait_mode_needs_the_replica(&backend, &pair.replica).await {
+        panic!("{failure}");
     }
-    assert!(started.elapsed() < Duration::from_secs(1), "WAIT took {:?}", started.elapsed());
-    assert!(
-        backend.inspect(&key).await.expect("inspect").is_none(),
-        "an unreplicated grant was kept"
-    );
-
-    pair.replica.resume().expect("resume the replica");
-    let again =
-        backend.try_acquire(&key, &token, Duration::from_secs(5)).await.expect("replicated again");
-    assert!(matches!(again, lock_redis::AcquireOutcome::Acquired { .. }), "{again:?}");
 }
 
 #[tokio::test]

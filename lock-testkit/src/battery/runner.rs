@@ -121,7 +121,9 @@ pub fn run_scenario(name: &str, connectors: impl FnOnce() -> Connectors) {
     };
     report.leaked_tasks = leaked_tasks;
     report.panics = PANICS.load(Ordering::SeqCst) - panics_before;
-    report.duration_ms = started.elapsed().as_millis() as u64;
+    if report.duration_ms == 0 {
+        report.duration_ms = started.elapsed().as_millis() as u64;
+    }
     println!("{report}");
     report.save();
     assert_eq!(report.panics, 0, "panics during `{name}`: {report}");

@@ -18,6 +18,7 @@ mod notify;
 mod recovery;
 mod runner;
 mod util;
+mod wait_mode;
 
 pub use acl::{LEAST_PRIVILEGE_RULES, least_privilege_user_runs_the_suite};
 pub use connectors::{Connectors, Factory, SentinelTarget};
@@ -31,6 +32,7 @@ pub use recovery::{
 };
 #[doc(hidden)]
 pub use runner::run_check;
+pub use wait_mode::wait_mode_needs_the_replica;
 
 /// Generates one `#[test]` per Redis check, each on its own runtime; `$connectors` is an
 /// expression building a [`Connectors`], evaluated in each test.

@@ -27,6 +27,7 @@ pub(crate) async fn run(c: &Connectors) -> Result<ScenarioReport, Failure> {
             service: deployment.service().to_owned(),
             wait,
         };
+        let started = std::time::Instant::now();
         let mut workload = Workload::new(8, 150, Duration::from_secs(2));
         workload.refresh_every = 2;
         let mut backends = Vec::new();
@@ -66,6 +67,7 @@ pub(crate) async fn run(c: &Connectors) -> Result<ScenarioReport, Failure> {
             "no acquisition within {bound} ms of the old master's return: {report}"
         );
         outside_model(&report)?;
+        report.duration_ms = started.elapsed().as_millis() as u64;
         if let Some(previous) = last.replace(report) {
             println!("{previous}");
             previous.save();
