@@ -7,7 +7,7 @@ use std::io::Write;
 pub const REPORT_ENV: &str = "LOCK_BATTERY_REPORT";
 
 /// Figures of one scenario run (the rows of SAFETY.md).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ScenarioReport {
     /// Scenario id and name, e.g. `B0 baseline`.
     pub scenario: String,
@@ -48,30 +48,7 @@ pub struct ScenarioReport {
 impl ScenarioReport {
     /// One JSON object.
     pub fn to_json(&self) -> String {
-        let recovery = self.recovery_ms.map_or("null".to_owned(), |r| r.to_string());
-        format!(
-            "{{\"scenario\":\"{}\",\"backend\":\"{}\",\"inside_model\":{},\"critical_sections\":{},\"errors\":{},\
-             \"overlaps\":{},\"fence_inversions\":{},\"lost_updates\":{},\"stale_rejected\":{},\"stale_accepted\":{},\
-             \"losses_signalled\":{},\"leaked_keys\":{},\"leaked_channels\":{},\"leaked_tasks\":{},\"panics\":{},\
-             \"recovery_ms\":{},\"duration_ms\":{}}}",
-            self.scenario,
-            self.backend,
-            self.inside_model,
-            self.critical_sections,
-            self.errors,
-            self.overlaps,
-            self.fence_inversions,
-            self.lost_updates,
-            self.stale_rejected,
-            self.stale_accepted,
-            self.losses_signalled,
-            self.leaked_keys,
-            self.leaked_channels,
-            self.leaked_tasks,
-            self.panics,
-            recovery,
-            self.duration_ms
-        )
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 
     /// Appends the JSON line to the file named by [`REPORT_ENV`], if set.
@@ -107,5 +84,30 @@ impl fmt::Display for ScenarioReport {
             self.recovery_ms.map_or("n/a".to_owned(), |r| format!("{r} ms")),
             self.duration_ms
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ScenarioReport;
+
+    #[test]
+    fn json_lines_parse_back_whatever_the_names() {
+        let report = ScenarioReport {
+            scenario: "B0 \"quoted\" \\ name".to_owned(),
+            backend: "redis".to_owned(),
+            overlaps: 3,
+            recovery_ms: Some(12),
+            ..ScenarioReport::default()
+        };
+        let value: serde_json::Value = serde_json::from_str(&report.to_json()).expect("valid JSON");
+        assert_eq!(value["scenario"], "B0 \"quoted\" \\ name");
+        assert_eq!(value["overlaps"], 3);
+        assert_eq!(value["recovery_ms"], 12);
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&ScenarioReport::default().to_json())
+                .expect("valid JSON")["recovery_ms"]
+                .is_null()
+        );
     }
 }
