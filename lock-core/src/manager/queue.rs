@@ -3,7 +3,8 @@
 //! Without it, every waiter of a busy key races for it on each release, and the task that just
 //! released (already on its way back) usually wins: waits grow long tails. So when an acquire
 //! has to wait, it joins the key's local queue, and only the queue's head talks to the store;
-//! a newcomer does not barge ahead of a queue that exists. Waiters in other processes are not
+//! a newcomer willing to wait does not barge ahead of a queue that exists (a single try, with
+//! no retry policy, still takes a key it finds free). Waiters in other processes are not
 //! ordered (the store has no queue), but each process sends one contender per key instead of
 //! all of its waiters.
 
