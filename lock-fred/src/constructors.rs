@@ -15,7 +15,11 @@ use crate::errors::map;
 /// How long a command may wait for its reply in clients this crate builds.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 
-fn builder(config: Config) -> Builder {
+/// The fred `Builder` [`crate::FredBackend::connect`] uses for `config`: commands time out
+/// after [`COMMAND_TIMEOUT`], connecting after 1 s, internal commands after 2 s, and the client
+/// reconnects with an exponential backoff from 20 ms up to 1 s. Use it for a client that should
+/// behave like the backend's (the benchmark's raw-client ceiling does).
+pub fn builder(config: Config) -> Builder {
     let mut builder = Builder::from_config(config);
     builder
         .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)

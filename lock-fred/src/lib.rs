@@ -39,7 +39,7 @@ mod errors;
 mod notify;
 
 pub use backend::FredBackend;
-pub use constructors::COMMAND_TIMEOUT;
+pub use constructors::{COMMAND_TIMEOUT, builder};
 pub use fred;
 pub use lock_core::*;
 

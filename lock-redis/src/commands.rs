@@ -37,16 +37,22 @@ fn evalsha(call: &Call<'_>) -> Cmd {
 async fn eval(conn: &mut impl ConnectionLike, call: &Call<'_>) -> RedisResult<Value> {
     let cmd = evalsha(call);
     match cmd.query_async::<Value>(conn).await {
-        Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-            redis::cmd("SCRIPT")
-                .arg("LOAD")
-                .arg(call.script.source())
-                .query_async::<Value>(conn)
-                .await?;
+        Err(e) if is_noscript(&e) => {
+            load(conn, call).await?;
             cmd.query_async(conn).await
         }
         other => other,
     }
+}
+
+fn is_noscript(e: &redis::RedisError) -> bool {
+    e.kind() == ErrorKind::Server(ServerErrorKind::NoScript)
+}
+
+/// `SCRIPT LOAD` of the call's script.
+async fn load(conn: &mut impl ConnectionLike, call: &Call<'_>) -> RedisResult<()> {
+    redis::cmd("SCRIPT").arg("LOAD").arg(call.script.source()).query_async::<Value>(conn).await?;
+    Ok(())
 }
 
 /// The script call then `WAIT`, pipelined on one connection (WAIT counts that connection's
@@ -60,12 +66,8 @@ async fn eval_then_wait(
     let timeout = u64::try_from(wait.timeout.as_millis()).unwrap_or(u64::MAX);
     pipe.add_command(evalsha(call)).cmd("WAIT").arg(wait.replicas).arg(timeout);
     match pipe.query_async::<(Value, i64)>(conn).await {
-        Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-            redis::cmd("SCRIPT")
-                .arg("LOAD")
-                .arg(call.script.source())
-                .query_async::<Value>(conn)
-                .await?;
+        Err(e) if is_noscript(&e) => {
+            load(conn, call).await?;
             pipe.query_async(conn).await
         }
         other => other,

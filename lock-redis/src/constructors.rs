@@ -13,6 +13,28 @@ use crate::commands::Commands;
 use crate::errors::map;
 use crate::notify::ClassicSubscriber;
 
+/// The `ConnectionManager` settings of [`RedisBackend::connect`] and
+/// [`RedisBackend::from_client`]: connect timeout 1 s, reply timeout 500 ms, reconnect delays
+/// from 10 ms up to 1 s, 2 retries. Use them for a connection that should behave like the
+/// backend's (the benchmark's raw-client ceiling does).
+pub fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(1)))
+        .set_response_timeout(Some(Duration::from_millis(500)))
+        .set_min_delay(Duration::from_millis(10))
+        .set_max_delay(Duration::from_secs(1))
+        .set_number_of_retries(2)
+}
+
+#[cfg(feature = "cluster")]
+fn connection_infos<I, T>(nodes: I) -> Result<Vec<redis::ConnectionInfo>, BackendError>
+where
+    I: IntoIterator<Item = T>,
+    T: redis::IntoConnectionInfo,
+{
+    nodes.into_iter().map(|n| n.into_connection_info()).collect::<Result<_, _>>().map_err(map)
+}
+
 pub(crate) fn classic_hub(client: redis::Client) -> (ReleaseHub, Publish) {
     (ReleaseHub::new(BACKEND, ClassicSubscriber { client }), Publish::Classic)
 }
@@ -70,13 +92,8 @@ impl RedisBackend {
     /// # }
     /// ```
     pub async fn from_client(client: redis::Client) -> Result<Self, BackendError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_millis(500)))
-            .set_min_delay(Duration::from_millis(10))
-            .set_max_delay(Duration::from_secs(1))
-            .set_number_of_retries(2);
-        let manager = client.get_connection_manager_with_config(config).await.map_err(map)?;
+        let manager =
+            client.get_connection_manager_with_config(manager_config()).await.map_err(map)?;
         let endpoint = endpoint(client.get_connection_info());
         Ok(Self::assemble(Commands::Manager(manager), Some(classic_hub(client)), Some(endpoint)))
     }
@@ -183,11 +200,7 @@ impl RedisBackend {
         I: IntoIterator<Item = T>,
         T: redis::IntoConnectionInfo,
     {
-        let nodes = nodes
-            .into_iter()
-            .map(|n| n.into_connection_info())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(map)?;
+        let nodes = connection_infos(nodes)?;
         let client = redis::cluster::ClusterClient::new(nodes.clone()).map_err(map)?;
         let connection = client.get_async_connection().await.map_err(map)?;
         let endpoint = cluster_endpoint(&nodes);
@@ -226,11 +239,7 @@ impl RedisBackend {
         I: IntoIterator<Item = T>,
         T: redis::IntoConnectionInfo,
     {
-        let nodes = nodes
-            .into_iter()
-            .map(|n| n.into_connection_info())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(map)?;
+        let nodes = connection_infos(nodes)?;
         let hub = ReleaseHub::new(BACKEND, crate::notify::ShardedSubscriber { nodes });
         Ok(self.with_hub((hub, Publish::Sharded)))
     }

@@ -48,6 +48,7 @@ mod errors;
 mod notify;
 
 pub use backend::RedisBackend;
+pub use constructors::manager_config;
 pub use lock_core::*;
 pub use redis;
 

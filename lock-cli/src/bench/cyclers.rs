@@ -52,12 +52,7 @@ impl Cycler {
     /// up its own (the same connect and reply timeouts and reconnect delays).
     pub(crate) async fn raw_redis(url: &str) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(err)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_millis(500)))
-            .set_min_delay(Duration::from_millis(10))
-            .set_max_delay(Duration::from_secs(1))
-            .set_number_of_retries(2);
+        let config = lock_redis::manager_config();
         let mut manager = client.get_connection_manager_with_config(config).await.map_err(err)?;
         let script = redis::Script::new(COMPARE_AND_DELETE);
         let _: String = script.prepare_invoke().load_async(&mut manager).await.map_err(err)?;
@@ -68,15 +63,7 @@ impl Cycler {
     /// (the same command and connection timeouts and reconnect policy).
     pub(crate) async fn raw_fred(url: &str) -> Result<Self, String> {
         let config = FredConfig::from_url(url).map_err(err)?;
-        let mut builder = fred::types::Builder::from_config(config);
-        builder
-            .with_performance_config(|p| p.default_command_timeout = lock_fred::COMMAND_TIMEOUT)
-            .with_connection_config(|c| {
-                c.connection_timeout = Duration::from_secs(1);
-                c.internal_command_timeout = Duration::from_secs(2);
-            })
-            .set_policy(fred::types::config::ReconnectPolicy::new_exponential(0, 20, 1_000, 2));
-        let client = builder.build().map_err(err)?;
+        let client = lock_fred::builder(config).build().map_err(err)?;
         client.init().await.map_err(err)?;
         let sha: String = client.script_load(COMPARE_AND_DELETE).await.map_err(err)?;
         Ok(Self::RawFred(client, sha))
