@@ -46,8 +46,10 @@ struct Shared {
 /// A channel is subscribed when its first waiter arrives (the watch is returned only after the
 /// server confirmed it, so no release can be missed) and unsubscribed when its last waiter
 /// leaves, so no channel outlives its waiters. Subscribe and unsubscribe go out in order from
-/// one task. When the connection drops, every waiter is woken (a spurious wake-up: it simply
-/// tries again) and the next watch opens a new connection.
+/// one task, and an unsubscribe is skipped when a new waiter has arrived on the channel since
+/// (its subscribe may have been queued first), so a registered watch is never left on a channel
+/// unsubscribed behind it. When the connection drops, every waiter is woken (a spurious wake-up:
+/// it simply tries again) and the next watch opens a new connection.
 #[derive(Clone)]
 pub struct ReleaseHub {
     shared: Arc<Shared>,
@@ -179,6 +181,8 @@ impl Drop for WatchGuard {
         }
         slots.remove(&self.slot.channel);
         drop(slots);
+        #[cfg(test)]
+        tests::in_the_gap();
         if self.slot.requested.load(Ordering::SeqCst) {
             let _ = self.shared.send(Op::Unsubscribe { channel: self.slot.channel.clone() });
         }
@@ -298,7 +302,15 @@ async fn run(
                     let result = conn.subscribe(&channel).await;
                     let _ = done.send(result);
                 }
-                Some(Op::Unsubscribe { channel }) => conn.unsubscribe(&channel).await,
+                Some(Op::Unsubscribe { channel }) => {
+                    // A watcher that arrived after the slot was removed has made a new one for
+                    // this channel, and its subscribe may have been carried out already (a
+                    // no-op on a channel still subscribed): the channel must stay subscribed.
+                    let wanted = lock(&slots).contains_key(&channel);
+                    if !wanted {
+                        conn.unsubscribe(&channel).await;
+                    }
+                }
             },
             event = next_event(&mut conn.events) => match event {
                 Some(SubscriberEvent::Message(channel)) => {
@@ -313,5 +325,141 @@ async fn run(
     }
     if let Some(link) = conn.link {
         link.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::rc::Rc;
+    use std::task::{Context, Poll, Waker};
+
+    use async_trait::async_trait;
+
+    use super::*;
+
+    thread_local! {
+        /// Run once by the next `WatchGuard::drop` on this thread that removes a slot, after the
+        /// slot left the map and before its unsubscribe is queued.
+        static GAP: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
+    }
+
+    pub(super) fn in_the_gap() {
+        if let Some(hook) = GAP.with(|gap| gap.borrow_mut().take()) {
+            hook();
+        }
+    }
+
+    /// A pub/sub server as one subscriber connection sees it: what is subscribed, every command
+    /// in order, and a way to deliver a message.
+    #[derive(Default)]
+    struct Server {
+        log: Vec<String>,
+        subscribed: HashSet<Vec<u8>>,
+        events: Option<mpsc::UnboundedSender<SubscriberEvent>>,
+    }
+
+    #[derive(Clone, Default)]
+    struct Fake(Arc<Mutex<Server>>);
+
+    impl Fake {
+        fn server(&self) -> MutexGuard<'_, Server> {
+            self.0.lock().unwrap_or_else(|e| e.into_inner())
+        }
+
+        /// Delivers a message on `channel` if it is subscribed; returns whether it was.
+        fn publish(&self, channel: &[u8]) -> bool {
+            let server = self.server();
+            if !server.subscribed.contains(channel) {
+                return false;
+            }
+            server
+                .events
+                .as_ref()
+                .is_some_and(|tx| tx.send(SubscriberEvent::Message(channel.to_vec())).is_ok())
+        }
+    }
+
+    struct FakeLink(Fake);
+
+    #[async_trait]
+    impl SubscriberLink for FakeLink {
+        async fn subscribe(&self, channel: &[u8]) -> Result<(), BackendError> {
+            let mut server = self.0.server();
+            server.log.push(format!("SUBSCRIBE {}", String::from_utf8_lossy(channel)));
+            server.subscribed.insert(channel.to_vec());
+            Ok(())
+        }
+
+        async fn unsubscribe(&self, channel: &[u8]) -> Result<(), BackendError> {
+            let mut server = self.0.server();
+            server.log.push(format!("UNSUBSCRIBE {}", String::from_utf8_lossy(channel)));
+            server.subscribed.remove(channel);
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl SubscriberFactory for Fake {
+        async fn connect(
+            &self,
+        ) -> Result<(Box<dyn SubscriberLink>, SubscriberEvents), BackendError> {
+            let (tx, rx) = mpsc::unbounded_channel();
+            self.server().events = Some(tx);
+            let events = futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|event| (event, rx))
+            });
+            Ok((Box::new(FakeLink(self.clone())), Box::pin(events)))
+        }
+    }
+
+    type PendingWatch = Pin<Box<dyn Future<Output = Result<ReleaseWatch, BackendError>>>>;
+
+    /// W2 when a watcher arrives just as the last one leaves: the leaving watcher has removed
+    /// the slot but not yet queued its unsubscribe when the new one creates a slot and queues
+    /// its subscribe. The new watch must stay subscribed and be woken by a release.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_watcher_arriving_as_the_last_leaves_stays_subscribed() {
+        let fake = Fake::default();
+        let hub = ReleaseHub::new("test", fake.clone());
+        let channel = b"lock:~released{x}jobs".to_vec();
+        let first = hub.watch(channel.clone()).await.expect("first watch");
+
+        let arriving: Rc<RefCell<Option<PendingWatch>>> = Rc::default();
+        let (hub2, channel2, arriving2) = (hub.clone(), channel.clone(), arriving.clone());
+        GAP.with(|gap| {
+            *gap.borrow_mut() = Some(Box::new(move || {
+                // Runs the new watcher up to its first await: its slot exists and its
+                // subscribe is queued.
+                let mut watch: PendingWatch = Box::pin(async move { hub2.watch(channel2).await });
+                let polled = watch.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+                assert!(matches!(polled, Poll::Pending), "the subscribe was not even queued");
+                *arriving2.borrow_mut() = Some(watch);
+            }))
+        });
+        drop(first);
+        let second = arriving.borrow_mut().take().expect("the hook ran in WatchGuard::drop");
+        // Everything queued so far has been carried out once a later watch is registered.
+        let later = hub.watch(b"lock:~released{y}other".to_vec()).await.expect("later watch");
+        let second = second.await.expect("second watch");
+
+        let log = fake.server().log.clone();
+        assert!(
+            fake.server().subscribed.contains(&channel),
+            "the second watch was returned as registered, but its channel is not subscribed: {log:?}"
+        );
+        assert!(fake.publish(&channel));
+        tokio::time::timeout(Duration::from_secs(5), second)
+            .await
+            .expect("a release after the watch was registered did not wake it");
+
+        // And the channel is unsubscribed once its waiters are gone.
+        drop(later);
+        let _last = hub.watch(b"lock:~released{z}last".to_vec()).await.expect("last watch");
+        let server = fake.server();
+        assert_eq!(server.subscribed.len(), 1, "channels left behind: {:?}", server.log);
     }
 }
