@@ -15,15 +15,17 @@ pub const MAX_NAME_LEN: usize = 4096;
 /// The longest key prefix accepted, in bytes.
 pub const MAX_PREFIX_LEN: usize = 256;
 
-/// Lock names may not begin with this byte: backends keep their auxiliary keys (fencing
-/// counters, wake-up channels) under `<prefix>~`, so no lock name can collide with them.
+/// Neither lock names nor key prefixes may contain this byte (so no name starts with it):
+/// backends mark their auxiliary keys with it (fencing counters, wake-up channels at
+/// `<prefix>~...`), so no lock key, under any prefix, can be one of them.
 pub const RESERVED_NAME_START: u8 = b'~';
 
 /// A validated key prefix (namespace), `lock:` by default.
 ///
-/// A prefix is at most [`MAX_PREFIX_LEN`] bytes and contains no `{` or `}`: a brace in the
+/// A prefix is at most [`MAX_PREFIX_LEN`] bytes and contains no `{` or `}` (a brace in the
 /// prefix would become a Redis Cluster hash tag and move auxiliary keys away from their lock's
-/// slot. The empty prefix is allowed.
+/// slot) and no `~` ([`RESERVED_NAME_START`], which marks auxiliary keys). The empty prefix is
+/// allowed.
 ///
 /// ```
 /// use lock_core::KeyPrefix;
@@ -36,7 +38,8 @@ pub const RESERVED_NAME_START: u8 = b'~';
 pub struct KeyPrefix(Arc<[u8]>);
 
 impl KeyPrefix {
-    /// Validates `prefix`. Errors with [`Error::InvalidArgument`] when it is too long or holds a brace.
+    /// Validates `prefix`. Errors with [`Error::InvalidArgument`] when it is too long or holds a
+    /// brace or a `~`.
     pub fn new(prefix: impl AsRef<[u8]>) -> Result<Self, Error> {
         let prefix = prefix.as_ref();
         if prefix.len() > MAX_PREFIX_LEN {
@@ -49,6 +52,12 @@ impl KeyPrefix {
             return Err(Error::invalid(
                 "key prefix",
                 "a prefix may not contain `{` or `}`: Redis Cluster would read it as a hash tag",
+            ));
+        }
+        if prefix.contains(&RESERVED_NAME_START) {
+            return Err(Error::invalid(
+                "key prefix",
+                "a prefix may not contain `~`: it marks the library's auxiliary keys",
             ));
         }
         Ok(Self(prefix.into()))
@@ -80,7 +89,7 @@ impl fmt::Debug for KeyPrefix {
 /// The key a lock lives under: `<prefix><name>`, validated.
 ///
 /// Names are arbitrary bytes (UTF-8 text is the common case): non-empty, at most
-/// [`MAX_NAME_LEN`] bytes, and not starting with `~` ([`RESERVED_NAME_START`]). Braces, glob
+/// [`MAX_NAME_LEN`] bytes, and without `~` ([`RESERVED_NAME_START`]) anywhere. Braces, glob
 /// characters, spaces and non-ASCII text are all fine and stay distinct. Cloning is cheap.
 ///
 /// ```
@@ -101,7 +110,7 @@ impl LockKey {
     /// Validates `name` and joins it to `prefix`.
     ///
     /// Errors with [`Error::InvalidArgument`] for an empty name, one longer than
-    /// [`MAX_NAME_LEN`] bytes, or one starting with `~`.
+    /// [`MAX_NAME_LEN`] bytes, or one containing `~`.
     pub fn new(prefix: &KeyPrefix, name: impl AsRef<[u8]>) -> Result<Self, Error> {
         let name = name.as_ref();
         if name.is_empty() {
@@ -113,10 +122,10 @@ impl LockKey {
                 format!("{} bytes is longer than the limit of {MAX_NAME_LEN}", name.len()),
             ));
         }
-        if name[0] == RESERVED_NAME_START {
+        if name.contains(&RESERVED_NAME_START) {
             return Err(Error::invalid(
                 "lock name",
-                "names starting with `~` are reserved for the library's auxiliary keys",
+                "a name may not contain `~`: it marks the library's auxiliary keys",
             ));
         }
         let mut full = Vec::with_capacity(prefix.0.len() + name.len());
@@ -197,7 +206,8 @@ mod tests {
         let p = KeyPrefix::default();
         assert!(LockKey::new(&p, "").is_err());
         assert!(LockKey::new(&p, "~fence").is_err());
-        assert!(LockKey::new(&p, "a~").is_ok());
+        assert!(LockKey::new(&p, "a~").is_err());
+        assert!(LockKey::new(&p, "a:~fence{t}x").is_err());
         assert!(LockKey::new(&p, vec![b'x'; MAX_NAME_LEN]).is_ok());
         assert!(LockKey::new(&p, vec![b'x'; MAX_NAME_LEN + 1]).is_err());
         assert!(LockKey::new(&p, [0u8, 0xff, b'\n']).is_ok());
@@ -207,6 +217,7 @@ mod tests {
     fn prefix_rules() {
         assert!(KeyPrefix::new("").is_ok());
         assert!(KeyPrefix::new("a}").is_err());
+        assert!(KeyPrefix::new("a~").is_err());
         assert!(KeyPrefix::new(vec![b'p'; MAX_PREFIX_LEN + 1]).is_err());
         let k = KeyPrefix::new("x:").and_then(|p| p.key("y"));
         assert_eq!(k.map(|k| k.as_bytes().to_vec()).ok(), Some(b"x:y".to_vec()));

@@ -86,8 +86,10 @@ fn tag_for_slot(slot: u16) -> &'static [u8] {
 /// The lock key itself is `<prefix><name>`, a plain string holding the holder's token, exactly as
 /// the Go original, redsync, bsm/redislock and python-redis-lock store it, so they and we exclude
 /// each other. `<tag>` is a short string chosen to hash to the lock key's cluster slot, so every
-/// name, braces included, keeps its keys in one slot; no lock name can collide with them (names
-/// may not start with `~`), and they match `<prefix>*`, so an ACL such as `~lock:*` covers them.
+/// name, braces included, keeps its keys in one slot. No lock key, under any prefix, is a fencing
+/// counter: counters contain `~`, which neither prefixes nor names may contain. Two locks never
+/// share a counter (the prefix ends at the first `~`, the tag at the first `}` after it). Counters
+/// match `<prefix>*`, so an ACL such as `~lock:*` covers them.
 ///
 /// ```
 /// use lock_core::LockKey;
@@ -109,8 +111,8 @@ pub fn fence_key(key: &LockKey) -> Vec<u8> {
 /// lock key's slot (see [`fence_key`]); an ACL such as `&lock:*` covers it.
 ///
 /// Channel names are always UTF-8 (some clients accept nothing else): a name or prefix that is
-/// not UTF-8 is written in hex after an `x`. Two locks sharing a channel would only cost a
-/// spurious wake-up, which waiters tolerate.
+/// not UTF-8 is written as `~x` and its bytes in hex. As text cannot contain `~`, two locks
+/// never share a channel.
 pub fn release_channel(key: &LockKey) -> String {
     let tag = std::str::from_utf8(tag_for_slot(hash_slot(key.as_bytes()))).unwrap_or_default();
     let (prefix, name) = (key.prefix(), key.name());
@@ -123,12 +125,13 @@ pub fn release_channel(key: &LockKey) -> String {
     out
 }
 
-/// Appends `bytes` as text: as they are when UTF-8, else `x` and their hex.
+/// Appends `bytes` as text: as they are when UTF-8, else `~x` and their hex (valid prefixes
+/// and names contain no `~`, so the two forms never meet).
 fn push_text(out: &mut String, bytes: &[u8]) {
     match std::str::from_utf8(bytes) {
         Ok(text) => out.push_str(text),
         Err(_) => {
-            out.push('x');
+            out.push_str("~x");
             for b in bytes {
                 out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
                 out.push(char::from(b"0123456789abcdef"[usize::from(b & 0x0f)]));

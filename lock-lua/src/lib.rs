@@ -25,12 +25,20 @@
 //!
 //! - `<prefix><name>`: the holder's token as a plain string with a `PX` ttl (what the Go
 //!   original, redsync and python-redis-lock store), so those clients and ours exclude each other.
-//! - `<prefix>~fence{<tag>}<name>`: the fencing counter, `INCR`ed by every grant; kept (it must
-//!   never go back), one small key per lock name.
-//! - `<prefix>~released{<tag>}<name>`: the channel a release publishes on.
+//! - `<prefix>~fence{<tag>}<name>`: the fencing counter, `INCR`ed by every new grant (the
+//!   holder acquiring again gets the same number); never given an expiry nor deleted, as it must
+//!   never go back, so one small key stays per lock name granted with fencing on.
+//! - `<prefix>~released{<tag>}<name>`: the pub/sub channel a release publishes on (`PUBLISH`,
+//!   or `SPUBLISH` on a cluster) when notification is on. Channel names are UTF-8: a prefix or
+//!   name that is not is written as `~x` and its bytes in hex.
 //!
-//! `<tag>` hashes to the lock key's cluster slot, so each script touches one slot whatever the
-//! name. Times come from the server (`PX`, `PTTL`), never from clients.
+//! `<tag>` is a short alphanumeric string that hashes to the lock key's cluster slot, so each
+//! script touches one slot whatever the name. Neither prefixes nor names may contain `~`
+//! (lock-core refuses them) and every counter and channel does, so no lock key, under any
+//! prefix, is a counter or a channel, and no two locks share a counter or a channel. All of them
+//! match `<prefix>*`, so ACL rules `~<prefix>*` and `&<prefix>*` cover them (the channels of a
+//! prefix that is not UTF-8 excepted). Times come from the server (`PX`, `PTTL`), never from
+//! clients.
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;
