@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use lock_lua::{hash_slot, release_channel};
-use lock_redis::LockKey;
+use lock_redis::{Handover, LockKey};
 use lock_testkit::server::{RedisCluster, RedisServer, redis_available};
 use serde_json::{Value, json};
 use support::{Spawned, cluster_manager, lockctl, manager};
@@ -29,9 +29,12 @@ async fn list_and_info_show_live_locks() {
     let server = RedisServer::spawn().expect("server");
     let url = server.url();
     let locks = manager(&url).await;
-    let a = locks.try_lock("jobs:a", TTL).await.expect("redis").expect("free").leak();
-    let b = locks.try_lock("jobs:b", TTL).await.expect("redis").expect("free").leak();
-    let odd = locks.try_lock(b"odd\xff", TTL).await.expect("redis").expect("free").leak();
+    let a =
+        locks.try_lock("jobs:a", TTL).await.expect("redis").expect("free").leak().into_parts().1;
+    let b =
+        locks.try_lock("jobs:b", TTL).await.expect("redis").expect("free").leak().into_parts().1;
+    let odd =
+        locks.try_lock(b"odd\xff", TTL).await.expect("redis").expect("free").leak().into_parts().1;
     let mut admin = server.admin().expect("admin");
     admin.cmd(&["HSET", "lock:a-hash", "f", "v"]).expect("hset");
     admin.cmd(&["SET", "other:x", "not under the prefix"]).expect("set");
@@ -80,7 +83,8 @@ async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
     let server = RedisServer::spawn().expect("server");
     let url = server.url();
     let locks = manager(&url).await;
-    let token = locks.try_lock("job", TTL).await.expect("redis").expect("free").leak();
+    let token =
+        locks.try_lock("job", TTL).await.expect("redis").expect("free").leak().into_parts().1;
     let token_text = token.as_str().expect("minted tokens are text").to_owned();
 
     let wrong = lockctl(&["release", "job", "--url", &url, "--token", WRONG_TOKEN]);
@@ -94,7 +98,7 @@ async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
 
     let second = locks.try_lock("job", TTL).await.expect("redis").expect("free");
     assert_eq!(second.fencing_token().map(|f| f.get()), Some(2));
-    let holder = second.leak().redacted();
+    let holder = second.leak().into_parts().1.redacted();
     let refused = lockctl(&["release", "job", "--url", &url, "--force"]);
     assert!(refused.error().contains("--yes"), "{refused:?}");
     assert!(locks.is_locked("job").await.expect("redis"));
@@ -127,7 +131,8 @@ async fn watch_prints_acquisitions_and_releases() {
 
     let started = Instant::now();
     let guard = locks.try_lock("w", TTL).await.expect("redis").expect("free");
-    let holder = guard.token().redacted();
+    let stored = locks.backend().inspect(guard.key()).await.expect("redis").expect("held");
+    let holder = stored.holder.redacted();
     let acquired = watch.next_line(Duration::from_secs(2)).expect("an acquisition");
     assert!(acquired.contains("acquired") && acquired.contains(&holder), "{acquired}");
     assert!(acquired.contains("fencing=1"), "{acquired}");
@@ -219,7 +224,9 @@ async fn cluster_list_info_and_release() {
     let names: Vec<String> = (0..12).map(|i| format!("c:{i}")).collect();
     let mut tokens = Vec::new();
     for name in &names {
-        tokens.push(locks.try_lock(name, TTL).await.expect("redis").expect("free").leak());
+        tokens.push(
+            locks.try_lock(name, TTL).await.expect("redis").expect("free").leak().into_parts().1,
+        );
     }
     let owners: std::collections::HashSet<u16> = names
         .iter()
@@ -263,7 +270,8 @@ async fn cluster_list_info_and_release() {
     let reply =
         owner.admin().and_then(|mut a| a.cmd(&["PUBSUB", "SHARDNUMSUB", &release_channel(&key)]));
     assert_eq!(reply.ok().and_then(|r| r.items().get(1).and_then(|n| n.int())), Some(1));
-    locks.release_token("c:5", &tokens[5]).await.expect("redis");
+    let key5 = locks.key("c:5").expect("a valid name");
+    locks.release_handover(Handover::from_parts(key5, tokens[5].clone())).await.expect("redis");
     let released = watch.next_line(Duration::from_secs(2)).expect("a release");
     assert!(released.contains("released"), "{released}");
 }

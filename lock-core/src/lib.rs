@@ -37,18 +37,21 @@
 //!    run at about the same rate, the store does not lose the lock).
 //! 2. Fencing: with a backend that advertises it, each acquisition gets a
 //!    [`FencingToken`] greater than every earlier one for that key.
-//! 3. Nothing lost silently: [`LockHandle::lost`] resolves as soon as a guard stops holding
-//!    its lock, and [`LockRequest::run`] stops the work.
+//! 3. Nothing lost silently: [`LockHandle::lost`] resolves when the guard's validity deadline
+//!    passes without an extension, or at the next auto-refresh after the store stopped holding
+//!    the lock, and [`LockRequest::run`] then stops the work.
 //! 4. No leaks: a dropped guard is released in the background, a cancelled acquire releases
 //!    what it may have won, and anything else expires at its ttl.
 //! 5. Contention is a result: `Ok(None)` from a try, a wait from `acquire`.
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;
+mod call;
 mod entropy;
 mod error;
 mod fencing;
 mod guard;
+mod holder;
 mod key;
 mod manager;
 mod memory;
@@ -64,9 +67,11 @@ pub use backend::{
     AcquireOutcome, BackendFuture, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome,
     LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch,
 };
+pub use call::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};
 pub use fencing::FencingToken;
-pub use guard::{LockGuard, LockHandle, Lost};
+pub use guard::{Handover, LockGuard, LockHandle, Lost};
+pub use holder::{HolderId, LockState};
 pub use key::{
     DEFAULT_PREFIX, KeyPrefix, LockKey, MAX_NAME_LEN, MAX_PREFIX_LEN, RESERVED_NAME_START,
 };
@@ -74,5 +79,5 @@ pub use manager::{LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
 pub use quorum::{DEFAULT_NODE_TIMEOUT, Quorum, QuorumBuilder};
 pub use retry::{MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
-pub use timing::{Drift, MAX_TTL, MIN_TTL, ttl_millis, validate_ttl};
+pub use timing::{Drift, MAX_TTL, MIN_DRIFT_ALLOWANCE, MIN_TTL, ttl_millis, validate_ttl};
 pub use token::{LockToken, MAX_USER_TOKEN_LEN, MIN_USER_TOKEN_LEN, TOKEN_RANDOM_BYTES};

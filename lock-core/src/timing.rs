@@ -10,8 +10,16 @@ pub const MIN_TTL: Duration = Duration::from_millis(1);
 /// The longest ttl a lock may have (100 years: far inside what Redis's `PX` accepts).
 pub const MAX_TTL: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
+/// The smallest fixed drift allowance accepted.
+///
+/// Redis keeps time in whole milliseconds, so a lease's start and end on the server are each
+/// known only to within 1 ms; a holder that counted on the last millisecond of its lease could
+/// overlap its successor by up to that much. One millisecond of allowance rules it out.
+pub const MIN_DRIFT_ALLOWANCE: Duration = Duration::from_millis(1);
+
 /// How much of a lease a holder must not count on, to cover clock-rate differences between
-/// client and store: `ttl × factor + fixed`, as in Redlock (defaults 0.01 and 2 ms).
+/// client and store: `ttl × factor + fixed`, as in Redlock (defaults 0.01 and 2 ms; `fixed` is at
+/// least [`MIN_DRIFT_ALLOWANCE`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Drift {
     factor: f64,
@@ -19,10 +27,19 @@ pub struct Drift {
 }
 
 impl Drift {
-    /// Checks and builds an allowance; `factor` must be in `[0, 1)`.
+    /// Checks and builds an allowance; `factor` must be in `[0, 1)` and `fixed` in
+    /// [`MIN_DRIFT_ALLOWANCE`]`..=1 h`.
     pub fn new(factor: f64, fixed: Duration) -> Result<Self, Error> {
         if !(factor.is_finite() && (0.0..1.0).contains(&factor)) {
             return Err(Error::invalid("drift factor", format!("{factor} is outside [0, 1)")));
+        }
+        if fixed < MIN_DRIFT_ALLOWANCE {
+            return Err(Error::invalid(
+                "drift allowance",
+                format!(
+                    "{fixed:?} is below the minimum of {MIN_DRIFT_ALLOWANCE:?} (Redis counts whole milliseconds)"
+                ),
+            ));
         }
         if fixed > Duration::from_secs(3600) {
             return Err(Error::invalid("drift allowance", format!("{fixed:?} is above one hour")));
@@ -90,9 +107,12 @@ mod tests {
         assert!(validate_ttl(Duration::from_micros(999)).is_err());
         assert!(validate_ttl(MIN_TTL).is_ok());
         assert!(validate_ttl(Duration::MAX).is_err());
-        assert!(Drift::new(1.0, Duration::ZERO).is_err());
-        assert!(Drift::new(-0.1, Duration::ZERO).is_err());
-        assert!(Drift::new(f64::NAN, Duration::ZERO).is_err());
+        assert!(Drift::new(1.0, MIN_DRIFT_ALLOWANCE).is_err());
+        assert!(Drift::new(-0.1, MIN_DRIFT_ALLOWANCE).is_err());
+        assert!(Drift::new(f64::NAN, MIN_DRIFT_ALLOWANCE).is_err());
+        assert!(Drift::new(0.0, MIN_DRIFT_ALLOWANCE).is_ok());
+        assert!(Drift::new(0.0, Duration::ZERO).is_err(), "no allowance at all");
+        assert!(Drift::new(0.0, Duration::from_micros(999)).is_err());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Calls, Counting};
 use lock_core::{
-    Drift, Error, LockBackend, LockGuard, LockKey, LockManager, LockToken, MAX_TTL, ReleaseOutcome,
+    Drift, Error, HolderId, LockBackend, LockGuard, LockKey, LockManager, MAX_TTL, ReleaseOutcome,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -115,10 +115,10 @@ struct World {
 }
 
 impl World {
-    /// The token the store holds the key for right now.
-    async fn holder(&self) -> Option<LockToken> {
+    /// Who the store holds the key for right now.
+    async fn holder(&self) -> Option<HolderId> {
         let info = self.store.inspect(&self.key).await.expect("inspect");
-        info.map(|i| i.holder)
+        info.map(|i| HolderId::of(&i.holder))
     }
 
     /// At most one valid guard, and a valid guard is the store's holder.
@@ -134,8 +134,8 @@ impl World {
         if let Some(h) = valid.first() {
             let holder = self.holder().await;
             prop_assert_eq!(
-                holder.as_ref(),
-                Some(h.guard.token()),
+                holder,
+                Some(h.guard.holder()),
                 "step {}: a valid guard of {:?} is not the store's holder",
                 step,
                 h.who
@@ -244,8 +244,8 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Release { pick } => {
                 let Some(h) = world.take(pick) else { continue };
                 let was_valid = h.guard.is_valid();
-                let token = h.guard.token().clone();
-                let ours = world.holder().await.as_ref() == Some(&token);
+                let token = h.guard.holder();
+                let ours = world.holder().await == Some(token);
                 let handle = h.guard.handle();
                 match h.guard.release().await {
                     Ok(ReleaseOutcome::Released) => {
@@ -266,11 +266,11 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     "step {}: a released guard's handle is valid",
                     step
                 );
-                prop_assert!(world.holder().await.as_ref() != Some(&token));
+                prop_assert!(world.holder().await != Some(token));
             }
             Op::Drop { pick } => {
                 let Some(h) = world.take(pick) else { continue };
-                let token = h.guard.token().clone();
+                let token = h.guard.holder();
                 let handle = h.guard.handle();
                 drop(h);
                 prop_assert!(
@@ -280,17 +280,18 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 );
                 settle().await;
                 prop_assert!(
-                    world.holder().await.as_ref() != Some(&token),
+                    world.holder().await != Some(token),
                     "step {}: a dropped guard's lock is still held after the background release",
                     step
                 );
             }
             Op::Leak { pick } => {
                 let Some(h) = world.take(pick) else { continue };
-                let ours = world.holder().await.as_ref() == Some(h.guard.token());
-                let token = h.guard.leak();
+                let token = h.guard.holder();
+                let ours = world.holder().await == Some(token);
+                let _handover = h.guard.leak();
                 prop_assert_eq!(
-                    world.holder().await.as_ref() == Some(&token),
+                    world.holder().await == Some(token),
                     ours,
                     "step {}: leak changed the store",
                     step

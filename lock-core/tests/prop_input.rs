@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use common::{Calls, Counting};
 use lock_core::{
-    DEFAULT_PREFIX, Drift, Error, KeyPrefix, LockKey, LockManager, LockToken, MAX_NAME_LEN,
-    MAX_PREFIX_LEN, MAX_RETRY_DELAY, MAX_TTL, MIN_RETRY_DELAY, MIN_TTL, RetryPolicy, ttl_millis,
-    validate_ttl,
+    DEFAULT_PREFIX, Drift, Error, KeyPrefix, LockKey, LockManager, MAX_NAME_LEN, MAX_PREFIX_LEN,
+    MAX_RETRY_DELAY, MAX_TTL, MIN_RETRY_DELAY, MIN_TTL, RetryPolicy, ttl_millis, validate_ttl,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -420,10 +419,8 @@ proptest! {
                     prop_assert!(!name_ok(&name), "rejected a good name: {}", e);
                     prop_assert_eq!(invalid_what(&e), Some("lock name"), "{}", e);
                     // Every other entry point rejects it the same way, without I/O.
-                    let token = LockToken::generate().expect("entropy");
                     expect_invalid(locks.is_locked(&name).await, "lock name")?;
                     expect_invalid(locks.info(&name).await, "lock name")?;
-                    expect_invalid(locks.release_token(&name, &token).await, "lock name")?;
                     expect_invalid(locks.key(&name), "lock name")?;
                     expect_invalid(locks.lock(&name).acquire().await, "lock name")?;
                     expect_invalid(
@@ -492,7 +489,7 @@ proptest! {
                     prop_assert_eq!(Some(guard.remaining()), Drift::default().validity(ttl).ok());
                     let info = locks.info("k").await.expect("info").expect("held");
                     prop_assert_eq!(info.ttl_remaining, Some(ttl));
-                    prop_assert_eq!(&info.holder, guard.token());
+                    prop_assert_eq!(info.holder, guard.holder());
                     guard.release().await.expect("release");
                 }
                 Ok(None) => prop_assert!(false, "free key reported held (ttl {:?})", ttl),
@@ -720,12 +717,17 @@ struct Settings {
     refresh_at: Option<f64>,
     retry: Option<PolicySpec>,
     max_hold: Option<Duration>,
+    call_timeout: Option<Duration>,
 }
 
 fn settings() -> impl Strategy<Value = Settings> {
     let fixed = prop_oneof![
-        select(vec![Duration::ZERO, NS, 2 * MS, HOUR, HOUR + NS, Duration::MAX]),
+        select(vec![Duration::ZERO, NS, MS - NS, MS, 2 * MS, HOUR, HOUR + NS, Duration::MAX]),
         (0u64..4_000_000_000_000).prop_map(Duration::from_nanos),
+    ];
+    let call_timeout = prop_oneof![
+        select(vec![Duration::ZERO, MS - NS, MS, HOUR, HOUR + NS, Duration::MAX]),
+        (0u64..10_000_000_000).prop_map(Duration::from_nanos),
     ];
     let hold = prop_oneof![
         select(vec![Duration::ZERO, NS, MS, Duration::MAX]),
@@ -740,16 +742,38 @@ fn settings() -> impl Strategy<Value = Settings> {
         prop::option::of(float()),
         prop::option::weighted(0.3, policy()),
         prop::option::weighted(0.3, hold),
+        prop::option::weighted(0.3, call_timeout),
     )
-        .prop_map(|(prefix, ttl, drift_factor, drift_fixed, refresh_at, retry, max_hold)| {
-            Settings { prefix, ttl, drift_factor, drift_fixed, refresh_at, retry, max_hold }
-        })
+        .prop_map(
+            |(
+                prefix,
+                ttl,
+                drift_factor,
+                drift_fixed,
+                refresh_at,
+                retry,
+                max_hold,
+                call_timeout,
+            )| {
+                Settings {
+                    prefix,
+                    ttl,
+                    drift_factor,
+                    drift_fixed,
+                    refresh_at,
+                    retry,
+                    max_hold,
+                    call_timeout,
+                }
+            },
+        )
 }
 
-/// Builder docs: drift factor in `[0, 1)`, fixed allowance at most an hour, a ttl with
-/// validity left, refresh fraction in `(0, 1)`, a valid retry policy, a non-zero max hold.
+/// Builder docs: drift factor in `[0, 1)`, fixed allowance from 1 ms to an hour, a ttl with
+/// validity left, refresh fraction in `(0, 1)`, a valid retry policy, a non-zero max hold, a
+/// call timeout from 1 ms to an hour.
 fn drift_ok(factor: f64, fixed: Duration) -> bool {
-    factor.is_finite() && (0.0..1.0).contains(&factor) && fixed <= HOUR
+    factor.is_finite() && (0.0..1.0).contains(&factor) && (MS..=HOUR).contains(&fixed)
 }
 
 proptest! {
@@ -796,6 +820,7 @@ proptest! {
             if let Some(r) = s.refresh_at { b = b.refresh_at(r); }
             if let Some(p) = &s.retry { b = b.retry(p.build()); }
             if let Some(h) = s.max_hold { b = b.max_hold(h); }
+            if let Some(t) = s.call_timeout { b = b.call_timeout(t); }
 
             let factor = s.drift_factor.unwrap_or(0.01);
             let fixed = s.drift_fixed.unwrap_or(2 * MS);
@@ -807,7 +832,8 @@ proptest! {
                 && validity.is_some()
                 && fraction.is_finite() && fraction > 0.0 && fraction < 1.0
                 && s.retry.as_ref().is_none_or(PolicySpec::valid)
-                && s.max_hold != Some(Duration::ZERO);
+                && s.max_hold != Some(Duration::ZERO)
+                && s.call_timeout.is_none_or(|t| (MS..=HOUR).contains(&t));
 
             match b.build() {
                 Err(e) => {

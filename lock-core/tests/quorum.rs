@@ -136,7 +136,9 @@ async fn partial_give_backs_do_not_cause_a_wake_up_storm() {
     let locks = LockManager::new(quorum(&nodes));
     let holder = locks.try_lock("storm", Duration::from_secs(30)).await.expect("ok").expect("free");
     // Node 2 loses the holder's lock, as after a restart without persistence.
-    nodes[2].inner.inner.release(holder.key(), holder.token()).await.expect("forget");
+    let node2 = &nodes[2].inner.inner;
+    let stored = node2.inspect(holder.key()).await.expect("inspect").expect("held");
+    node2.release(holder.key(), &stored.holder).await.expect("forget");
     let before = Calls::get(&nodes[2].inner.calls.acquire);
     let started = std::time::Instant::now();
     let got = locks

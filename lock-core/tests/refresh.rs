@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Calls, Counting};
-use lock_core::{LockManager, LossReason};
+use lock_core::{LockBackend, LockManager, LossReason};
 
 #[tokio::test(start_paused = true)]
 async fn refresh_extends_at_a_third_of_the_ttl() {
@@ -103,7 +103,8 @@ async fn deleting_the_key_is_noticed_at_the_next_refresh() {
         .acquire()
         .await
         .expect("acquire");
-    lock_core::LockBackend::release(&store, guard.key(), guard.token()).await.expect("delete");
+    let stored = store.inspect(guard.key()).await.expect("inspect").expect("held");
+    store.release(guard.key(), &stored.holder).await.expect("delete");
     let started = tokio::time::Instant::now();
     assert_eq!(guard.lost().await, LossReason::NotHeld);
     assert!(started.elapsed() <= Duration::from_secs(10), "noticed after {:?}", started.elapsed());

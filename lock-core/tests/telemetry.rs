@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lock_core::{LockBackend, LockManager, MemoryBackend, RetryPolicy};
+use lock_core::{LockBackend, LockKey, LockManager, LockToken, MemoryBackend, RetryPolicy};
 
 /// Held by each test: `tracing` caches per call site whether anyone listens, and a call site
 /// first reached on a thread without a subscriber while another thread has a scoped one can be
@@ -13,6 +13,11 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime")
+}
+
+/// The token `key` holds in `backend`, read from the store (guards do not hand it out).
+async fn stored_token(backend: &MemoryBackend, key: &LockKey) -> LockToken {
+    backend.inspect(key).await.expect("inspect").expect("held").holder
 }
 
 /// One lock's life: uncontended acquire, a refused try, a waiter that gets it after release, and
@@ -26,7 +31,8 @@ async fn scenario() -> Vec<String> {
     let mut tokens = Vec::new();
     let held =
         locks.try_lock("telemetry", Duration::from_secs(5)).await.expect("ok").expect("free");
-    tokens.push(held.token().as_str().unwrap_or_default().to_owned());
+    let token = stored_token(&backend, held.key()).await;
+    tokens.push(token.as_str().unwrap_or_default().to_owned());
     assert!(locks.try_lock("telemetry", Duration::from_secs(5)).await.expect("ok").is_none());
     let waiter = locks.lock("telemetry").wait(Duration::from_secs(2)).acquire();
     let (released, waited) = tokio::join!(
@@ -38,7 +44,8 @@ async fn scenario() -> Vec<String> {
     );
     released.expect("release");
     let waited = waited.expect("the waiter got it");
-    tokens.push(waited.token().as_str().unwrap_or_default().to_owned());
+    let token = stored_token(&backend, waited.key()).await;
+    tokens.push(token.as_str().unwrap_or_default().to_owned());
     waited.release().await.expect("release");
     let refreshed = locks
         .lock("refreshed")
@@ -47,8 +54,9 @@ async fn scenario() -> Vec<String> {
         .acquire()
         .await
         .expect("ok");
-    tokens.push(refreshed.token().as_str().unwrap_or_default().to_owned());
-    backend.release(refreshed.key(), refreshed.token()).await.expect("delete behind its back");
+    let token = stored_token(&backend, refreshed.key()).await;
+    tokens.push(token.as_str().unwrap_or_default().to_owned());
+    backend.release(refreshed.key(), &token).await.expect("delete behind its back");
     let reason = tokio::time::timeout(Duration::from_secs(2), refreshed.lost())
         .await
         .expect("loss signalled");

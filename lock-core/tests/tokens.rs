@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use lock_core::{Error, LockManager, LockToken, MemoryBackend, RetryPolicy, TOKEN_RANDOM_BYTES};
+use lock_core::{
+    Error, Handover, HolderId, LockManager, LockToken, MemoryBackend, RetryPolicy,
+    TOKEN_RANDOM_BYTES,
+};
 use proptest::prelude::*;
 
 const DRAWS: usize = 1_000_000;
@@ -75,22 +78,24 @@ proptest! {
 
             let locks = LockManager::new(MemoryBackend::new());
             let ttl = Duration::from_secs(1);
+            let key = locks.key(&name).expect("valid name");
+            let handover = Handover::from_parts(key.clone(), token.clone());
+            shown.push(("handover debug", format!("{handover:?}")));
             let guard = locks
-                .lock(&name)
+                .adopt(handover)
                 .ttl(ttl)
-                .token(token.clone())
                 .try_acquire()
                 .await
                 .expect("ok")
                 .expect("free");
-            prop_assert_eq!(guard.token(), &token);
+            prop_assert_eq!(guard.holder(), HolderId::of(&token));
             let handle = guard.handle();
             shown.push(("guard debug", format!("{guard:?}")));
             shown.push(("guard display", format!("{guard}")));
             shown.push(("handle debug", format!("{handle:?}")));
             shown.push(("handle display", format!("{handle}")));
             let info = locks.info(&name).await.expect("info").expect("held");
-            prop_assert_eq!(&info.holder, &token);
+            prop_assert_eq!(info.holder, HolderId::of(&token));
             shown.push(("info debug", format!("{info:?}")));
 
             // WaitTimeout: someone else tries while it is held.
@@ -114,9 +119,8 @@ proptest! {
 
             // Lost: work outlives a lock that is not refreshed.
             let lost = locks
-                .lock(&name)
+                .adopt(Handover::from_parts(key.clone(), token.clone()))
                 .ttl(Duration::from_millis(50))
-                .token(token.clone())
                 .run(|_| async {
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     Ok::<_, Error>(())

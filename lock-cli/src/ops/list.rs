@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use lock_redis::{BackendErrorKind, Error, LockInfo, LockManager};
+use lock_redis::{BackendErrorKind, Error, LockBackend, LockInfo, LockManager};
 use tokio::task::JoinSet;
 
 use super::show::{LockView, printable, table};
@@ -73,7 +73,10 @@ async fn inspect_all(
         }
         let locks = locks.clone();
         tasks.spawn(async move {
-            let info = locks.info(&name).await;
+            let info = match locks.key(&name) {
+                Ok(key) => locks.backend().inspect(&key).await.map_err(Error::from),
+                Err(e) => Err(e),
+            };
             (name, info)
         });
     }

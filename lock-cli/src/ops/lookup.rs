@@ -1,7 +1,7 @@
 //! Reading one lock, with a clear message when its key holds something that is not a lock.
 
 use lock_redis::redis::{self, Value};
-use lock_redis::{BackendErrorKind, Error, LockInfo, LockKey};
+use lock_redis::{BackendErrorKind, Error, LockBackend, LockInfo, LockKey};
 
 use super::show::printable;
 use crate::target::Connection;
@@ -12,11 +12,20 @@ pub(crate) fn key(conn: &Connection, name: &[u8]) -> Result<LockKey, String> {
 }
 
 /// The lock at `key`: its holder, ttl and fencing counter, or `None` when it is free.
+///
+/// An operator tool reads the store itself (the backend's `inspect`): unlike
+/// `LockManager::info`, which shows a holder identity only, this sees the holder's token, which
+/// a forced release needs and whose first characters the commands show.
 pub(crate) async fn info(conn: &Connection, key: &LockKey) -> Result<Option<LockInfo>, String> {
-    match conn.locks.info(key.name()).await {
+    match read(conn, key).await {
         Ok(info) => Ok(info),
         Err(e) => Err(explain(conn, key, &e).await),
     }
+}
+
+/// The backend's `inspect` of `key`.
+pub(crate) async fn read(conn: &Connection, key: &LockKey) -> Result<Option<LockInfo>, Error> {
+    Ok(conn.backend.inspect(key).await?)
 }
 
 /// The value of the fencing counter of `key` (the last token issued), if any.

@@ -13,7 +13,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
-use lock_redis::{LockInfo, LockKey, LockToken, ReleaseOutcome};
+use lock_redis::{Handover, LockInfo, LockKey, LockToken, ReleaseOutcome};
 
 use super::lookup;
 use super::show::{printable, ttl};
@@ -42,7 +42,7 @@ async fn with_token(args: &ReleaseArgs, token: &str) -> Result<ExitCode, String>
     let token = LockToken::from_user(token).map_err(|e| format!("bad --token: {e}"))?;
     let conn = Connection::open(&args.target.url, &args.target.prefix).await?;
     let key = lookup::key(&conn, args.name.as_bytes())?;
-    match conn.locks.release_token(key.name(), &token).await {
+    match conn.locks.release_handover(Handover::from_parts(key.clone(), token)).await {
         Ok(ReleaseOutcome::Released) => {
             println!("released");
             Ok(ExitCode::SUCCESS)
@@ -75,7 +75,8 @@ async fn force(args: &ReleaseArgs) -> Result<ExitCode, String> {
             eprintln!("nothing released");
             return Ok(ExitCode::FAILURE);
         }
-        match conn.locks.release_token(key.name(), &info.holder).await {
+        let handover = Handover::from_parts(key.clone(), info.holder.clone());
+        match conn.locks.release_handover(handover).await {
             Ok(ReleaseOutcome::Released) => {
                 log_removal(&key, &info);
                 println!("released");

@@ -88,7 +88,7 @@ pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
 /// The lock now; the error says whether it is fatal (the key is not a lock).
 async fn read(conn: &Connection, key: &LockKey) -> Result<Option<Holding>, (bool, String)> {
     let read_at = Instant::now();
-    match conn.locks.info(key.name()).await {
+    match lookup::read(conn, key).await {
         Ok(info) => Ok(info.map(|info| Holding::new(info, read_at))),
         Err(Error::Backend(e)) if e.kind() == BackendErrorKind::WrongType => {
             Err((true, lookup::not_a_lock(conn, key).await))

@@ -9,11 +9,12 @@ use tracing::Instrument;
 
 use super::{GuardShared, Lost};
 use crate::backend::ExtendOutcome;
+use crate::call::within;
 use crate::error::{Error, LossReason, Result};
 use crate::fencing::FencingToken;
+use crate::holder::HolderId;
 use crate::key::LockKey;
 use crate::manager::ManagerInner;
-use crate::token::LockToken;
 
 /// A view of a held lock that can be cloned and moved into tasks: what the closure of
 /// [`crate::LockManager::with_lock`] receives, and what a [`crate::LockGuard`] dereferences to.
@@ -32,9 +33,10 @@ impl LockHandle {
         &self.shared.key
     }
 
-    /// The holder token: hand it to another process to let it release or re-acquire the lock.
-    pub fn token(&self) -> &LockToken {
-        &self.shared.token
+    /// This lock's holder identity, as [`crate::LockManager::info`] shows it (never the token,
+    /// which only [`crate::LockGuard::leak`] hands out).
+    pub fn holder(&self) -> HolderId {
+        HolderId::of(&self.shared.token)
     }
 
     /// This acquisition's fencing token, when the backend issues them
@@ -86,6 +88,10 @@ impl LockHandle {
 
     /// Resets the lock's ttl to `ttl`, measured from now, and moves the deadline.
     ///
+    /// Extensions of one guard (by hand, from any of its handles, or by auto-refresh) go out one
+    /// at a time, each after the previous one was answered, so the deadline always follows the
+    /// extension the store applied last. The call is bounded by the manager's call timeout.
+    ///
     /// Errors with [`Error::NotHeld`] when the lock was lost (the guard is then marked lost if
     /// it was not already), and with [`Error::InvalidArgument`] for a bad ttl.
     pub async fn extend(&self, ttl: Duration) -> Result<()> {
@@ -94,20 +100,22 @@ impl LockHandle {
         if shared.refreshed {
             self.manager.refresher.check(ttl)?;
         }
+        let _turn = shared.extend_turn().await;
         if shared.status().lost.is_some() {
             return Err(Error::NotHeld { key: shared.key.clone() });
         }
         let sent = Instant::now();
         let span =
             tracing::debug_span!("lock.extend", key = %shared.key, ttl_ms = ttl.as_millis() as u64);
-        let outcome =
-            self.manager.backend.extend(&shared.key, &shared.token, ttl).instrument(span).await?;
+        let call = self.manager.backend.extend(&shared.key, &shared.token, ttl);
+        let limit = self.manager.config.call_timeout;
+        let outcome = within(shared.backend, limit, call).instrument(span).await?;
         let alive = match outcome {
             ExtendOutcome::Extended => {
                 let alive = shared.extended(sent, ttl, validity);
                 if alive && shared.refreshed {
                     // The refresher paces itself on the new ttl from now on.
-                    self.manager.refresher.extended(shared.id, sent, ttl);
+                    self.manager.refresher.extended(shared, sent, ttl);
                 }
                 alive
             }

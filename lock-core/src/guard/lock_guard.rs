@@ -3,10 +3,9 @@
 use std::fmt;
 use std::ops::Deref;
 
-use super::LockHandle;
+use super::{Handover, LockHandle};
 use crate::backend::ReleaseOutcome;
 use crate::error::{LossReason, Result};
-use crate::token::LockToken;
 use tracing::Instrument;
 
 /// An acquired lock. Release it with [`LockGuard::release`]; everything a [`LockHandle`] offers
@@ -19,6 +18,9 @@ use tracing::Instrument;
 /// exits first (the lock then expires at its ttl). Outside a runtime the drop only logs a
 /// warning and the lock expires at its ttl; it never panics. Call [`LockGuard::leak`] to keep
 /// the lock in the store after the guard is gone. Auto-refresh stops with the guard.
+///
+/// The same holds for a [`LockGuard::release`] future dropped before the store answered (a
+/// `timeout` or `select!` around it): the release goes on in the background.
 pub struct LockGuard {
     handle: LockHandle,
     armed: bool,
@@ -37,26 +39,31 @@ impl LockGuard {
     /// Releases the lock now: [`ReleaseOutcome::Released`], or [`ReleaseOutcome::NotHeld`]
     /// when it had already expired or been taken over (nothing of anyone else's is touched).
     /// Temporary store errors are retried briefly before being returned; the lock then expires
-    /// at its ttl.
+    /// at its ttl. If this future is dropped before the store answered, the release is sent
+    /// again in the background, as for a dropped guard.
     pub async fn release(mut self) -> Result<ReleaseOutcome> {
-        self.armed = false;
         let handle = &self.handle;
         handle.manager.stop_refresh(&handle.shared);
         handle.shared.mark_lost(LossReason::Released);
         let span = tracing::debug_span!("lock.release", key = %handle.shared.key, outcome = tracing::field::Empty);
         let release = handle.manager.release(&handle.shared.key, &handle.shared.token);
         let outcome = release.instrument(span.clone()).await;
+        // Answered: nothing is left to release on drop. Until here, a cancelled release left
+        // the guard armed, and its drop sends the release again in the background.
+        self.armed = false;
         span.record("outcome", tracing::field::debug(&outcome));
         outcome
     }
 
     /// Forgets the guard but keeps the lock in the store until its ttl (auto-refresh stops).
-    /// Returns the token, with which [`crate::LockManager::release_token`] or a re-acquire
-    /// with [`crate::LockRequest::token`] can take it up again, in this process or another.
-    pub fn leak(mut self) -> LockToken {
+    /// Returns a [`Handover`], with which [`crate::LockManager::adopt`] takes the lock up again
+    /// (same token, same fencing token) or [`crate::LockManager::release_handover`] releases
+    /// it, in this process or, through [`Handover::into_parts`], in another.
+    pub fn leak(mut self) -> Handover {
         self.armed = false;
-        self.handle.manager.stop_refresh(&self.handle.shared);
-        self.handle.shared.token.clone()
+        let shared = &self.handle.shared;
+        self.handle.manager.stop_refresh(shared);
+        Handover::new(shared.key.clone(), shared.token.clone(), shared.fencing)
     }
 }
 

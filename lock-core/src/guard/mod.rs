@@ -1,11 +1,13 @@
 //! Guards: what an acquisition hands back, and how loss is signalled.
 
 mod handle;
+mod handover;
 mod lock_guard;
 mod lost;
 mod shared;
 
 pub use handle::LockHandle;
+pub use handover::Handover;
 pub use lock_guard::LockGuard;
 pub use lost::Lost;
 pub(crate) use shared::{Acquisition, GuardShared};

@@ -1,6 +1,6 @@
 //! State shared by a guard, its handles, and the refresher.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -41,6 +41,10 @@ pub(crate) struct GuardShared {
     status: Mutex<Status>,
     /// Woken when the status changes (a loss, or a new deadline).
     changed: Notify,
+    /// Held while an extension is in flight: one at a time per guard.
+    extending: tokio::sync::Mutex<()>,
+    /// The runtime whose refresher task extends this guard, once it is auto-refreshed.
+    pub(crate) refresh_runtime: OnceLock<tokio::runtime::Id>,
 }
 
 /// The fixed facts of an acquisition.
@@ -72,7 +76,16 @@ impl GuardShared {
             backend: a.backend,
             status: Mutex::new(status),
             changed: Notify::new(),
+            extending: tokio::sync::Mutex::new(()),
+            refresh_runtime: OnceLock::new(),
         }
+    }
+
+    /// Waits until no other extension of this guard is in flight; hold the result while sending
+    /// one. Two extensions in flight at once could be applied in the other order than sent (on
+    /// a pool), leaving the deadline past the store's expiry.
+    pub(crate) async fn extend_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.extending.lock().await
     }
 
     /// The status, locked. Nothing panics while holding it, but a poisoned lock is still usable:

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::inner::{ManagerInner, release_with_retry, spawn_release};
+use super::inner::ManagerInner;
 use super::queue::Turn;
 use crate::backend::{AcquireOutcome, ReleaseWatch};
-use crate::error::{BackendError, Result};
+use crate::call::within;
+use crate::error::{BackendError, BackendErrorKind, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
 use crate::retry::{MIN_RETRY_DELAY, RetryPolicy};
@@ -35,20 +36,63 @@ pub(super) struct Exhausted {
     pub(super) waited: Duration,
 }
 
-/// Releases the token in the background if dropped while armed: the acquire future was
-/// cancelled (or failed) at a point where the store may have granted the lock.
-struct MayHold<'a> {
+/// The token an acquire is sending, and whether the store may have granted it.
+///
+/// If the acquire ends without a guard (cancelled, failed, gave up) while the store may hold
+/// the token, dropping this releases it in the background. A token whose grant had to be given
+/// back (it came too late, or the backend gave it back itself) is never sent again: the
+/// give-back may still be on its way, and on a transport that reorders commands it could land
+/// after a later grant of the same token and delete it.
+struct Tokens<'a> {
     inner: &'a ManagerInner,
     key: &'a LockKey,
-    token: &'a LockToken,
+    current: LockToken,
+    /// The current token was sent and a grant is not ruled out.
     armed: bool,
+    /// An attempt with the current token ended without an answer: it may still be applied
+    /// later, so a `Held` answer does not rule out a grant.
+    ambiguous: bool,
 }
 
-impl Drop for MayHold<'_> {
+impl Tokens<'_> {
+    /// About to send the current token.
+    fn sending(&mut self) {
+        self.armed = true;
+    }
+
+    /// The store answered that someone else holds the key.
+    fn refused(&mut self) {
+        self.armed = self.ambiguous;
+    }
+
+    /// An attempt ended without an answer.
+    fn unanswered(&mut self) {
+        self.ambiguous = true;
+    }
+
+    /// The current token won: the guard owns it from now on.
+    fn won(&mut self) -> LockToken {
+        self.armed = false;
+        self.current.clone()
+    }
+
+    /// Gives the current token's grant back in the background and switches to a fresh token.
+    /// Returns the background release, to wait for while there is time.
+    fn give_back(&mut self) -> Result<Option<tokio::task::JoinHandle<()>>> {
+        let fresh = LockToken::generate()?;
+        let release = self.inner.releaser().spawn(self.key, &self.current);
+        self.current = fresh;
+        self.armed = false;
+        self.ambiguous = false;
+        Ok(release)
+    }
+}
+
+impl Drop for Tokens<'_> {
     fn drop(&mut self) {
         if self.armed {
             tracing::debug!(key = %self.key, "acquire ended while it may hold the lock; releasing");
-            spawn_release(&self.inner.backend, self.key, self.token);
+            self.inner.release_in_background(self.key, &self.current);
         }
     }
 }
@@ -79,12 +123,27 @@ pub(super) async fn acquire(
     result
 }
 
-/// The head of `key`'s local queue, or `None` when the wait deadline came first.
-async fn wait_turn(inner: &ManagerInner, key: &LockKey, deadline: Option<Instant>) -> Option<Turn> {
+/// Awaits `future` until `deadline` (if any); `None` when the deadline came first.
+async fn until<F: std::future::Future>(deadline: Option<Instant>, future: F) -> Option<F::Output> {
     match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline, inner.queues.turn(key)).await.ok(),
-        None => Some(inner.queues.turn(key).await),
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
+        None => Some(future.await),
     }
+}
+
+/// The earlier of two optional instants.
+fn earliest(a: Option<Instant>, b: Instant) -> Instant {
+    a.map_or(b, |a| a.min(b))
+}
+
+/// What the acquire loop keeps between attempts.
+struct Waiting {
+    /// A watch on the key's release, registered before the last look at the key.
+    watch: Option<ReleaseWatch>,
+    /// The end of the backoff after the last counted attempt, while it runs.
+    backoff_until: Option<Instant>,
+    /// When the store was last asked.
+    last_call: Instant,
 }
 
 async fn attempts(
@@ -94,137 +153,187 @@ async fn attempts(
 ) -> Result<Result<LockGuard, Exhausted>> {
     let Plan { key, token, ttl, validity, policy, refresh } = plan;
     let backend = &inner.backend;
+    let name = inner.info.name;
+    let call_timeout = inner.config.call_timeout;
     let started = Instant::now();
     let wait_deadline = policy.wait_limit().and_then(|w| started.checked_add(w));
+    let exhausted = |attempts: u32| {
+        Ok(Err(Exhausted { key: key.clone(), attempts, waited: started.elapsed() }))
+    };
     let notify = inner.info.capabilities.release_notify && policy.may_retry();
-    let mut may_hold = MayHold { inner, key: &key, token: &token, armed: false };
-    let mut watch: Option<ReleaseWatch> = None;
+    let mut tokens = Tokens { inner, key: &key, current: token, armed: false, ambiguous: false };
+    let mut waiting = Waiting { watch: None, backoff_until: None, last_call: started };
     // Attempts the policy counts, and calls to the store in all (re-checks included).
     let (mut tries, mut calls) = (0u32, 0u32);
     let mut recheck = false;
     // This manager's earlier waiters for the key go first (see `queue`).
     let mut turn: Option<Turn> = None;
     if policy.may_retry() && inner.queues.is_busy(&key) {
-        match wait_turn(inner, &key, wait_deadline).await {
+        match until(wait_deadline, inner.queues.turn(&key)).await {
             Some(t) => turn = Some(t),
-            None => {
-                let waited = started.elapsed();
-                return Ok(Err(Exhausted { key: key.clone(), attempts: 0, waited }));
-            }
+            None => return exhausted(0),
         }
     }
     loop {
         if !recheck {
             tries += 1;
+            waiting.backoff_until = None;
         }
         recheck = false;
         calls += 1;
         counted.store(calls, Ordering::Relaxed);
-        may_hold.armed = true;
+        tokens.sending();
         let sent = Instant::now();
-        let result = backend.try_acquire(&key, &token, ttl).await;
+        waiting.last_call = sent;
+        let result =
+            within(name, call_timeout, backend.try_acquire(&key, &tokens.current, ttl)).await;
         let mut holder_ttl = None;
         let mut held = false;
         let mut last_error: Option<BackendError> = None;
         match result {
-            Ok(AcquireOutcome::Acquired { fencing }) => {
-                if Instant::now() < sent + validity {
-                    may_hold.armed = false;
-                    let acquired = Acquisition {
-                        id: inner.next_id(),
-                        key: key.clone(),
-                        token: token.clone(),
-                        fencing,
-                        acquired_at: sent,
-                        attempts: calls,
-                        waited: sent - started,
-                        refreshed: refresh.is_some(),
-                        backend: inner.info.name,
-                    };
-                    let shared = Arc::new(GuardShared::new(acquired, sent + validity, ttl));
-                    if let Some(max_hold) = refresh
-                        && !inner.refresher.add(shared.clone(), max_hold)
-                    {
-                        tracing::warn!(key = %key, "no tokio runtime for auto-refresh; the lock will not be extended");
-                    }
-                    tracing::debug!(key = %key, attempts = calls, fencing = ?fencing, "lock acquired");
-                    return Ok(Ok(LockGuard::new(LockHandle { shared, manager: inner.clone() })));
+            Ok(AcquireOutcome::Acquired { fencing }) if Instant::now() < sent + validity => {
+                let token = tokens.won();
+                let acquired = Acquisition {
+                    id: inner.next_id(),
+                    key: key.clone(),
+                    token,
+                    fencing,
+                    acquired_at: sent,
+                    attempts: calls,
+                    waited: sent - started,
+                    refreshed: refresh.is_some(),
+                    backend: name,
+                };
+                let shared = Arc::new(GuardShared::new(acquired, sent + validity, ttl));
+                if let Some(max_hold) = refresh
+                    && !inner.refresher.add(shared.clone(), max_hold)
+                {
+                    tracing::warn!(key = %key, "no tokio runtime for auto-refresh; the lock will not be extended");
                 }
+                tracing::debug!(key = %key, attempts = calls, fencing = ?fencing, "lock acquired");
+                return Ok(Ok(LockGuard::new(LockHandle { shared, manager: inner.clone() })));
+            }
+            Ok(AcquireOutcome::Acquired { .. }) => {
                 // Granted too late to leave any validity: give it back and count a failure.
-                tracing::debug!(key = %key, elapsed = ?sent.elapsed(), "lock granted after its validity; releasing");
-                if release_with_retry(backend, &key, &token).await.is_ok() {
-                    may_hold.armed = false;
+                tracing::debug!(key = %key, elapsed = ?sent.elapsed(), "lock granted after its validity; giving it back");
+                if let Some(release) = tokens.give_back()? {
+                    // The next look would find our own grant: wait for its release while there is
+                    // time (the release goes on in the background either way).
+                    let limit = earliest(wait_deadline, Instant::now() + call_timeout);
+                    let _ = tokio::time::timeout_at(limit, release).await;
                 }
             }
             Ok(AcquireOutcome::Held { ttl_remaining }) => {
-                telemetry::contended(inner.info.name);
-                // A holder other than us: whatever an earlier ambiguous attempt did, we hold nothing.
-                may_hold.armed = false;
+                telemetry::contended(name);
+                tokens.refused();
                 holder_ttl = ttl_remaining;
                 held = true;
             }
-            Err(e) if e.is_temporary() => last_error = Some(e),
+            Err(e) if e.kind() == BackendErrorKind::Replication => {
+                // The backend granted and gave back a grant its replicas did not confirm.
+                tokens.give_back()?;
+                last_error = Some(e);
+            }
+            Err(e) if e.is_temporary() => {
+                tokens.unanswered();
+                last_error = Some(e);
+            }
             Err(e) => return Err(e.into()),
         }
         let now = Instant::now();
         let out_of_attempts = policy.attempts_limit().is_some_and(|n| tries >= n);
         let out_of_time = wait_deadline.is_some_and(|d| now >= d);
-        if !policy.may_retry() || out_of_attempts || out_of_time {
+        let backoff_running = waiting.backoff_until.is_some_and(|end| now < end);
+        if !backoff_running && (!policy.may_retry() || out_of_attempts || out_of_time) {
             if let Some(e) = last_error {
                 return Err(e.into());
             }
-            return Ok(Err(Exhausted { key: key.clone(), attempts: calls, waited: now - started }));
+            return exhausted(calls);
         }
         if held && turn.is_none() {
             // About to wait: behind this manager's other waiters, then one more look.
-            match wait_turn(inner, &key, wait_deadline).await {
-                Some(t) if t.waited() => {
+            match until(wait_deadline, inner.queues.turn(&key)).await {
+                Some(t) => {
+                    let waited = t.waited();
                     turn = Some(t);
-                    recheck = true;
-                    continue;
+                    if waited {
+                        recheck = true;
+                        continue;
+                    }
                 }
-                Some(t) => turn = Some(t),
-                None => {
-                    let waited = started.elapsed();
-                    return Ok(Err(Exhausted { key: key.clone(), attempts: calls, waited }));
-                }
+                None => return exhausted(calls),
             }
         }
-        if held && notify && watch.is_none() {
-            match backend.watch_release(&key).await {
-                Ok(w) => {
-                    watch = Some(w);
-                    // Subscribed now; one more look catches a release that came before it.
-                    recheck = true;
-                    continue;
-                }
-                Err(e) => {
-                    tracing::debug!(key = %key, error = %e, "release notification unavailable; polling")
-                }
+        if held
+            && notify
+            && waiting.watch.is_none()
+            && subscribe(inner, &key, wait_deadline, &mut waiting).await
+        {
+            // Subscribed now; one more look catches a release that came before it.
+            recheck = true;
+            continue;
+        }
+        let backoff_until = *waiting.backoff_until.get_or_insert_with(|| {
+            let mut pause = policy.delay(tries);
+            if let Some(holder) = holder_ttl {
+                pause = pause.min(holder + MIN_RETRY_DELAY);
             }
-        }
-        let mut pause = policy.delay(tries);
-        if let Some(holder) = holder_ttl {
-            pause = pause.min(holder + MIN_RETRY_DELAY);
-        }
-        if let Some(deadline) = wait_deadline {
-            pause = pause.min(deadline.saturating_duration_since(now));
-        }
-        let pause = pause.max(MIN_RETRY_DELAY);
-        match watch.as_mut() {
-            Some(w) if held => {
+            now + pause.max(MIN_RETRY_DELAY)
+        });
+        let wake_at = earliest(wait_deadline, backoff_until);
+        let woken = match waiting.watch.as_mut() {
+            Some(watch) if held => {
                 tokio::select! {
-                    () = w => watch = None,
-                    () = tokio::time::sleep(pause) => {}
+                    () = watch => true,
+                    () = tokio::time::sleep_until(wake_at) => false,
                 }
             }
-            _ => tokio::time::sleep(pause).await,
-        }
-        if notify && watch.is_none() && held {
-            // Woken by a release: subscribe before the next try so no wake-up can slip by.
-            if let Ok(w) = backend.watch_release(&key).await {
-                watch = Some(w);
+            _ => {
+                tokio::time::sleep_until(wake_at).await;
+                false
             }
+        };
+        if woken {
+            // Woken by a release (or spuriously): subscribe again before looking, so no wake-up
+            // can slip by, and look without counting an attempt. The backoff keeps running, so
+            // a watch that fires for nothing cannot shorten the policy's spacing; consecutive
+            // looks stay at least the minimum delay apart.
+            waiting.watch = None;
+            if notify {
+                subscribe(inner, &key, wait_deadline, &mut waiting).await;
+            }
+            let earliest_look = waiting.last_call + MIN_RETRY_DELAY;
+            tokio::time::sleep_until(earliest(wait_deadline, earliest_look)).await;
+            recheck = true;
+        } else if Instant::now() < backoff_until {
+            // The wait deadline came first: one last counted look.
+            waiting.backoff_until = None;
+        }
+    }
+}
+
+/// Registers a watch on `key`'s release, bounded by the call timeout and the wait deadline.
+/// Returns whether it did.
+async fn subscribe(
+    inner: &ManagerInner,
+    key: &LockKey,
+    deadline: Option<Instant>,
+    waiting: &mut Waiting,
+) -> bool {
+    let limit = earliest(deadline, Instant::now() + inner.config.call_timeout);
+    let watch = until(Some(limit), inner.backend.watch_release(key)).await;
+    match watch {
+        Some(Ok(watch)) => {
+            waiting.watch = Some(watch);
+            true
+        }
+        Some(Err(e)) => {
+            tracing::debug!(key = %key, error = %e, "release notification unavailable; polling");
+            false
+        }
+        None => {
+            tracing::debug!(key = %key, "subscribing for release notification took too long; polling");
+            false
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::LockManager;
 use super::inner::{ManagerConfig, ManagerInner};
 use crate::backend::DynLockBackend;
+use crate::call::DEFAULT_CALL_TIMEOUT;
 use crate::error::{Error, Result};
 use crate::key::KeyPrefix;
 use crate::refresh::{RefreshSettings, Refresher};
@@ -45,7 +46,11 @@ pub struct LockManagerBuilder {
     refresh_fraction: f64,
     retry: RetryPolicy,
     max_hold: Option<Duration>,
+    call_timeout: Duration,
 }
+
+/// The longest call timeout accepted.
+const MAX_CALL_TIMEOUT: Duration = Duration::from_secs(3600);
 
 impl LockManagerBuilder {
     pub(crate) fn new(backend: Arc<DynLockBackend>) -> Self {
@@ -58,6 +63,7 @@ impl LockManagerBuilder {
             refresh_fraction: DEFAULT_REFRESH_FRACTION,
             retry: RetryPolicy::default(),
             max_hold: None,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
         }
     }
 
@@ -80,7 +86,8 @@ impl LockManagerBuilder {
         self
     }
 
-    /// The fixed part of the drift allowance (default 2 ms).
+    /// The fixed part of the drift allowance (default 2 ms; at least
+    /// [`crate::MIN_DRIFT_ALLOWANCE`], 1 ms).
     pub fn drift_allowance(mut self, fixed: Duration) -> Self {
         self.drift_fixed = fixed;
         self
@@ -97,6 +104,20 @@ impl LockManagerBuilder {
     /// (default [`RetryPolicy::default`]: exponential backoff, no limit).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// The longest the manager waits for any one backend call (an acquire attempt, a release,
+    /// an extension, a read, a subscription) before treating it as failed with a temporary
+    /// [`crate::BackendErrorKind::Timeout`] (default 5 s; 1 ms to 1 h).
+    ///
+    /// It bounds every call whatever the client underneath does, so a lost reply on a client
+    /// without its own reply timeout cannot hang an acquire or a refresh. An auto-refresh
+    /// extension is also cut off at the guard's deadline, and a wait for release notification
+    /// at the acquire's wait deadline. A call cut off may still be applied by the store: the
+    /// manager treats it as ambiguous (an acquire is retried with the same token, or released).
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
         self
     }
 
@@ -125,12 +146,20 @@ impl LockManagerBuilder {
                 "a zero maximum hold time ends every lock at once",
             ));
         }
+        let timeout = self.call_timeout;
+        if !(Duration::from_millis(1)..=MAX_CALL_TIMEOUT).contains(&timeout) {
+            return Err(Error::invalid(
+                "call timeout",
+                format!("{timeout:?} is outside 1ms..={MAX_CALL_TIMEOUT:?}"),
+            ));
+        }
         let config = ManagerConfig {
             prefix,
             ttl: self.ttl,
             drift,
             retry: self.retry,
             max_hold: self.max_hold,
+            call_timeout: timeout,
         };
         Ok(assemble(self.backend, config, fraction))
     }
@@ -143,13 +172,15 @@ impl LockManagerBuilder {
             drift: Drift::default(),
             retry: RetryPolicy::default(),
             max_hold: None,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
         };
         assemble(self.backend, config, DEFAULT_REFRESH_FRACTION)
     }
 }
 
 fn assemble(backend: Arc<DynLockBackend>, config: ManagerConfig, fraction: f64) -> LockManager {
-    let settings = RefreshSettings { fraction, drift: config.drift };
+    let settings =
+        RefreshSettings { fraction, drift: config.drift, call_timeout: config.call_timeout };
     let refresher = Refresher::new(backend.clone(), settings);
     LockManager::from_inner(Arc::new(ManagerInner::new(backend, config, refresher)))
 }

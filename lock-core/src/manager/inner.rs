@@ -4,7 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use tokio::task::JoinHandle;
+
 use crate::backend::{BackendInfo, DynLockBackend, ReleaseOutcome};
+use crate::call::within;
 use crate::error::{BackendError, Result};
 use crate::guard::GuardShared;
 use crate::key::{KeyPrefix, LockKey};
@@ -23,6 +26,8 @@ pub(crate) struct ManagerConfig {
     pub(crate) drift: Drift,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_hold: Option<Duration>,
+    /// The bound on every backend call.
+    pub(crate) call_timeout: Duration,
 }
 
 #[derive(Debug)]
@@ -66,56 +71,76 @@ impl ManagerInner {
 
     pub(crate) fn stop_refresh(&self, shared: &GuardShared) {
         if shared.refreshed {
-            self.refresher.remove(shared.id);
+            self.refresher.remove(shared);
         }
     }
 
-    /// Releases, retrying temporary errors briefly.
+    /// How to release a token of this manager, detached from the manager's lifetime.
+    pub(crate) fn releaser(&self) -> Releaser {
+        Releaser {
+            backend: self.backend.clone(),
+            name: self.info.name,
+            timeout: self.config.call_timeout,
+        }
+    }
+
+    /// Releases, retrying temporary errors briefly; each call bounded by the call timeout.
     pub(crate) async fn release(&self, key: &LockKey, token: &LockToken) -> Result<ReleaseOutcome> {
-        release_with_retry(&self.backend, key, token).await.map_err(Into::into)
+        self.releaser().release(key, token).await.map_err(Into::into)
     }
 
     /// Releases on the current runtime without waiting; logs when that is impossible.
     pub(crate) fn release_in_background(&self, key: &LockKey, token: &LockToken) {
-        spawn_release(&self.backend, key, token);
+        self.releaser().spawn(key, token);
     }
 }
 
-pub(crate) async fn release_with_retry(
-    backend: &Arc<DynLockBackend>,
-    key: &LockKey,
-    token: &LockToken,
-) -> Result<ReleaseOutcome, BackendError> {
-    let mut pauses = RELEASE_RETRY_PAUSES.iter();
-    loop {
-        match backend.release(key, token).await {
-            Err(e) if e.is_temporary() => match pauses.next() {
-                Some(pause) => tokio::time::sleep(*pause).await,
-                None => return Err(e),
-            },
-            other => return other,
+/// A backend, its name and the call timeout: enough to release a token from a background task.
+#[derive(Clone, Debug)]
+pub(crate) struct Releaser {
+    backend: Arc<DynLockBackend>,
+    name: &'static str,
+    timeout: Duration,
+}
+
+impl Releaser {
+    /// Releases `token`, retrying temporary errors twice; each call bounded by the call timeout.
+    pub(crate) async fn release(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        let mut pauses = RELEASE_RETRY_PAUSES.iter();
+        loop {
+            match within(self.name, self.timeout, self.backend.release(key, token)).await {
+                Err(e) if e.is_temporary() => match pauses.next() {
+                    Some(pause) => tokio::time::sleep(*pause).await,
+                    None => return Err(e),
+                },
+                other => return other,
+            }
         }
     }
-}
 
-/// Spawns a release of `token` on the current runtime (or logs that the lock will expire).
-pub(crate) fn spawn_release(backend: &Arc<DynLockBackend>, key: &LockKey, token: &LockToken) {
-    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-        tracing::warn!(
-            key = %key,
-            "lock dropped outside a tokio runtime: it stays held until its ttl runs out"
-        );
-        return;
-    };
-    let (backend, key, token) = (backend.clone(), key.clone(), token.clone());
-    runtime.spawn(async move {
-        match release_with_retry(&backend, &key, &token).await {
-            Ok(outcome) => tracing::trace!(key = %key, ?outcome, "background release"),
-            Err(e) => tracing::warn!(
+    /// Spawns a release of `token` on the current runtime (or logs that the lock will expire).
+    pub(crate) fn spawn(&self, key: &LockKey, token: &LockToken) -> Option<JoinHandle<()>> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(
                 key = %key,
-                error = %e,
-                "background release failed: the lock stays held until its ttl runs out"
-            ),
-        }
-    });
+                "lock dropped outside a tokio runtime: it stays held until its ttl runs out"
+            );
+            return None;
+        };
+        let (this, key, token) = (self.clone(), key.clone(), token.clone());
+        Some(runtime.spawn(async move {
+            match this.release(&key, &token).await {
+                Ok(outcome) => tracing::trace!(key = %key, ?outcome, "background release"),
+                Err(e) => tracing::warn!(
+                    key = %key,
+                    error = %e,
+                    "background release failed: the lock stays held until its ttl runs out"
+                ),
+            }
+        }))
+    }
 }

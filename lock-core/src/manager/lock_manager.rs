@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use super::inner::ManagerInner;
 use super::{LockManagerBuilder, LockRequest};
-use crate::backend::{BackendInfo, DynLockBackend, LockBackend, LockInfo, ReleaseOutcome};
+use crate::backend::{BackendInfo, DynLockBackend, LockBackend, ReleaseOutcome};
+use crate::call::within;
 use crate::error::{Error, Result};
-use crate::guard::{LockGuard, LockHandle};
+use crate::guard::{Handover, LockGuard, LockHandle};
+use crate::holder::LockState;
 use crate::key::LockKey;
-use crate::token::LockToken;
 
 /// Takes and inspects locks over one backend. Cheap to clone (an `Arc`), `Send + Sync`: make
 /// one per backend and share it across tasks.
@@ -118,21 +119,31 @@ impl LockManager {
         Ok(self.info(name).await?.is_some())
     }
 
-    /// The current holder of `name`, its remaining ttl and fencing token, or `None` when free.
-    pub async fn info(&self, name: impl AsRef<[u8]>) -> Result<Option<LockInfo>> {
+    /// The current holder of `name` (its [`crate::HolderId`], never its token), its remaining
+    /// ttl and fencing token, or `None` when free.
+    pub async fn info(&self, name: impl AsRef<[u8]>) -> Result<Option<LockState>> {
         let key = self.inner.key(name.as_ref())?;
-        Ok(self.inner.backend.inspect(&key).await?)
+        let inner = &self.inner;
+        let info = within(inner.info.name, inner.config.call_timeout, inner.backend.inspect(&key));
+        Ok(info.await?.as_ref().map(LockState::of))
     }
 
-    /// Releases the lock `name` if `token` holds it (a token kept from [`LockGuard::leak`] or
-    /// received from another process). Never touches another holder's lock.
-    pub async fn release_token(
-        &self,
-        name: impl AsRef<[u8]>,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome> {
-        let key = self.inner.key(name.as_ref())?;
-        self.inner.release(&key, token).await
+    /// A request that takes up a leaked lock with its token: on success the new guard has the
+    /// same fencing token (the store sees the same holder re-acquire, and resets the ttl to the
+    /// request's). If the lock ran out meanwhile and is free, it is acquired afresh with that
+    /// token (and a new fencing token); if someone else took it, the request waits or gives up
+    /// as its retry policy says. Set ttl, auto-refresh and retry on the request as for
+    /// [`LockManager::lock`]. The handover's key is used as it is, prefix included.
+    pub fn adopt(&self, handover: Handover) -> LockRequest {
+        let token = handover.token().clone();
+        let (key, _) = handover.into_parts();
+        LockRequest::new(self.clone(), Ok(key)).with_token(token)
+    }
+
+    /// Releases a leaked lock if its token still holds it. Never touches another holder's lock.
+    pub async fn release_handover(&self, handover: Handover) -> Result<ReleaseOutcome> {
+        let (key, token) = handover.into_parts();
+        self.inner.release(&key, &token).await
     }
 
     /// The full key `name` is stored under.

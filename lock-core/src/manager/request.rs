@@ -93,9 +93,9 @@ impl LockRequest {
         self
     }
 
-    /// Uses `token` instead of minting one: re-acquiring with the token of a lock already held
-    /// (say, handed over by another process) succeeds and keeps its fencing token.
-    pub fn token(mut self, token: LockToken) -> Self {
+    /// Takes the lock with the token of a [`crate::Handover`] (see
+    /// [`crate::LockManager::adopt`]).
+    pub(crate) fn with_token(mut self, token: LockToken) -> Self {
         self.token = Some(token);
         self
     }

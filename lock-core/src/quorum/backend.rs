@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures_util::FutureExt;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 use super::builder::QuorumBuilder;
-use super::give_back::{GiveBacks, NodeAnswer};
+use super::sequence::{Sequencer, timed_out};
 use super::tally::{Tally, majority};
 use crate::backend::{
     AcquireOutcome, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome, LockBackend,
@@ -32,12 +33,13 @@ const NAME: &str = "quorum";
 ///
 /// - acquire asks every node at once, each with a timeout, and wins only with a majority within
 ///   the validity window (ttl − elapsed − drift); it answers as soon as the outcome is decided.
-///   A lost vote in which some node granted releases the token on every node before it
-///   returns, once the slow nodes have answered (so a release still in flight cannot delete the
-///   grant of the next attempt). A vote a majority refused with nothing granted returns at once,
-///   without waiting for a dead or slow node; should that node apply the attempt late, it stays
-///   held by this token until its ttl or the token's next attempt, and can never form a
-///   majority for anyone.
+///   A lost vote gives the token back on every node that did not refuse it: the nodes that
+///   answered before it returns, the silent ones (a dead node would take the whole timeout) in
+///   the background.
+/// - Calls for one key and token to one node are applied in the order they were made: each runs
+///   to completion in its own task, even after its caller stopped waiting, and starts only when
+///   the previous one for that key and token there has completed. So a give-back or release
+///   still in flight can never delete the grant of the token's next attempt.
 /// - watch (release notification) returns once a majority of nodes registered it.
 /// - extend succeeds on a majority; release releases everywhere.
 /// - No fencing tokens: counters on independent nodes cannot be kept strictly increasing across
@@ -67,7 +69,7 @@ pub struct Quorum {
     node_timeout: Duration,
     drift: Drift,
     notify: bool,
-    give_backs: Arc<GiveBacks>,
+    sequencer: Arc<Sequencer>,
 }
 
 impl Quorum {
@@ -88,7 +90,7 @@ impl Quorum {
         drift: Drift,
     ) -> Self {
         let notify = nodes.iter().all(|n| n.info().capabilities.release_notify);
-        Self { nodes: nodes.into(), node_timeout, drift, notify, give_backs: Arc::default() }
+        Self { nodes: nodes.into(), node_timeout, drift, notify, sequencer: Arc::default() }
     }
 
     /// How many nodes.
@@ -122,7 +124,7 @@ impl Quorum {
                 let answer: BoxFuture<'static, Answer<T>> = Box::pin(async move {
                     match tokio::time::timeout(timeout, call).await {
                         Ok(result) => result,
-                        Err(_) => Err(timed_out()),
+                        Err(_) => Err(timed_out(NAME)),
                     }
                 });
                 answer
@@ -130,54 +132,50 @@ impl Quorum {
             .collect()
     }
 
-    /// Asks every node for the lock, each call bounded by the node timeout for `ttl` and
-    /// started only after any give-back of this token on that node (see `give_back`).
-    fn ask_to_acquire(
+    /// Runs `op` on every node for `key` and `token`, each call ordered after the earlier ones
+    /// for that key and token on that node (see `sequence`) and awaited at most `timeout`; the
+    /// stream yields `(node, answer)` as they come.
+    fn ask_in_order<T, F>(
         &self,
         key: &LockKey,
         token: &LockToken,
-        ttl: Duration,
-    ) -> FuturesUnordered<BoxFuture<'static, NodeAnswer>> {
-        let timeout = self.timeout_for(ttl);
-        self.nodes
-            .iter()
-            .enumerate()
-            .map(|(i, node)| {
-                let before = self.give_backs.before(key, token, i);
-                let (node, key, token) = (node.clone(), key.clone(), token.clone());
-                let answer: BoxFuture<'static, NodeAnswer> = Box::pin(async move {
-                    let call = async {
-                        if let Some(before) = before {
-                            before.await;
-                        }
-                        node.try_acquire(&key, &token, ttl).await
-                    };
-                    match tokio::time::timeout(timeout, call).await {
-                        Ok(result) => (i, result),
-                        Err(_) => (i, Err(timed_out())),
-                    }
-                });
-                answer
-            })
-            .collect()
+        timeout: Duration,
+        op: F,
+    ) -> FuturesUnordered<BoxFuture<'static, (usize, Answer<T>)>>
+    where
+        T: Send + 'static,
+        F: Fn(Arc<DynLockBackend>, LockKey, LockToken) -> BoxFuture<'static, Answer<T>>,
+    {
+        (0..self.nodes.len()).map(|i| self.ask_node(i, key, token, timeout, &op)).collect()
+    }
+
+    fn ask_node<T, F>(
+        &self,
+        i: usize,
+        key: &LockKey,
+        token: &LockToken,
+        timeout: Duration,
+        op: &F,
+    ) -> BoxFuture<'static, (usize, Answer<T>)>
+    where
+        T: Send + 'static,
+        F: Fn(Arc<DynLockBackend>, LockKey, LockToken) -> BoxFuture<'static, Answer<T>>,
+    {
+        let call = op(self.nodes[i].clone(), key.clone(), token.clone());
+        let answer = self.sequencer.run(NAME, key, token, i, timeout, call);
+        Box::pin(async move { (i, answer.await) })
     }
 }
 
-fn timed_out() -> BackendError {
-    BackendError::new(NAME, BackendErrorKind::Timeout, "a node did not answer in time")
+fn release_op(
+    node: Arc<DynLockBackend>,
+    key: LockKey,
+    token: LockToken,
+) -> BoxFuture<'static, Answer<ReleaseOutcome>> {
+    Box::pin(async move { node.release(&key, &token).await })
 }
 
 type Answer<T> = Result<T, BackendError>;
-
-/// Lets calls still in flight complete (each is bounded by the node timeout).
-fn finish_in_background<O: Send + 'static>(answers: FuturesUnordered<BoxFuture<'static, O>>) {
-    if answers.is_empty() {
-        return;
-    }
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        runtime.spawn(answers.for_each(|_| async {}));
-    }
-}
 
 fn undecided(tally: &Tally, what: &str, last: Option<BackendError>) -> BackendError {
     let message = format!(
@@ -230,22 +228,24 @@ impl LockBackend for Quorum {
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         let started = Instant::now();
-        let mut answers = self.ask_to_acquire(key, token, ttl);
+        let mut answers =
+            self.ask_in_order(key, token, self.timeout_for(ttl), |node, key, token| {
+                Box::pin(async move { node.try_acquire(&key, &token, ttl).await })
+            });
         let mut tally = Tally::new(self.nodes.len());
         let mut holder_ttl: Option<Option<Duration>> = None;
         let mut last_error = None;
-        // Nodes that answered without refusing: they may hold our token.
-        let mut maybe_ours = Vec::new();
-        let mut answered = vec![false; self.nodes.len()];
+        // Per node: `Some(true)` answered and may hold our token, `Some(false)` refused.
+        let mut answered: Vec<Option<bool>> = vec![None; self.nodes.len()];
         while let Some((node, answer)) = answers.next().await {
-            answered[node] = true;
             match answer {
                 Ok(AcquireOutcome::Acquired { .. }) => {
                     tally.yes += 1;
-                    maybe_ours.push(node);
+                    answered[node] = Some(true);
                 }
                 Ok(AcquireOutcome::Held { ttl_remaining }) => {
                     tally.no += 1;
+                    answered[node] = Some(false);
                     // The soonest a held node may free up: wake then and look again.
                     holder_ttl = Some(match (holder_ttl.flatten(), ttl_remaining) {
                         (Some(a), Some(b)) => Some(a.min(b)),
@@ -254,7 +254,7 @@ impl LockBackend for Quorum {
                 }
                 Err(e) => {
                     tally.failed += 1;
-                    maybe_ours.push(node);
+                    answered[node] = Some(true);
                     last_error = Some(e);
                 }
             }
@@ -262,8 +262,7 @@ impl LockBackend for Quorum {
                 Some(true) => {
                     let elapsed = started.elapsed();
                     if elapsed + self.drift.for_ttl(ttl) < ttl {
-                        // Let the stragglers finish; their grants are ours and released with the lock.
-                        finish_in_background(answers);
+                        // The stragglers run on; their grants are ours and released with the lock.
                         return Ok(AcquireOutcome::Acquired { fencing: None });
                     }
                     tracing::debug!(key = %key, ?elapsed, "quorum reached after the validity window; giving it back");
@@ -273,15 +272,19 @@ impl LockBackend for Quorum {
                 None => {}
             }
         }
-        // Lost: give the token back now where it may be, and in the background where no answer
-        // came yet (see `give_back`).
-        let silent = (0..self.nodes.len()).filter(|n| !answered[*n]).collect();
-        self.give_backs.spawn(&self.nodes, self.node_timeout, key, token, answers, silent);
-        let releases: FuturesUnordered<_> = maybe_ours
-            .into_iter()
-            .map(|n| tokio::time::timeout(self.node_timeout, self.nodes[n].release(key, token)))
+        // Lost: give the token back wherever it may be. Each release runs after that node's
+        // acquire; wait for those of the nodes that answered (by now), the silent ones go on by
+        // themselves.
+        while let Some(Some((node, answer))) = answers.next().now_or_never() {
+            let refused = matches!(answer, Ok(AcquireOutcome::Held { .. }));
+            answered[node] = Some(!refused);
+        }
+        let answered_releases: FuturesUnordered<_> = (0..self.nodes.len())
+            .filter(|n| answered[*n] != Some(false))
+            .map(|n| (n, self.ask_node(n, key, token, self.node_timeout, &release_op)))
+            .filter_map(|(n, release)| answered[n].is_some().then_some(release))
             .collect();
-        releases.for_each(|_| async {}).await;
+        answered_releases.for_each(|_| async {}).await;
         match holder_ttl {
             Some(ttl_remaining) => Ok(AcquireOutcome::Held { ttl_remaining }),
             // A majority granted it, too late to be valid: given back; try again like contention.
@@ -297,13 +300,10 @@ impl LockBackend for Quorum {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        let mut answers = self.ask_all(self.node_timeout, |node| {
-            let (key, token) = (key.clone(), token.clone());
-            Box::pin(async move { node.release(&key, &token).await })
-        });
+        let mut answers = self.ask_in_order(key, token, self.node_timeout, release_op);
         let mut tally = Tally::new(self.nodes.len());
         let mut last_error = None;
-        while let Some(answer) = answers.next().await {
+        while let Some((_, answer)) = answers.next().await {
             match answer {
                 Ok(ReleaseOutcome::Released) => tally.yes += 1,
                 Ok(_) => tally.no += 1,
@@ -316,8 +316,8 @@ impl LockBackend for Quorum {
                 break;
             }
         }
-        // The slow nodes are released in the background; a dead node does not hold up the caller.
-        finish_in_background(answers);
+        // The slow nodes are released in the background (each call runs to completion in its
+        // own task); a dead node does not hold up the caller.
         match tally.decided() {
             Some(true) => Ok(ReleaseOutcome::Released),
             _ if tally.no > tally.nodes - self.majority() => Ok(ReleaseOutcome::NotHeld),
@@ -331,13 +331,13 @@ impl LockBackend for Quorum {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        let mut answers = self.ask_all(self.timeout_for(ttl), |node| {
-            let (key, token) = (key.clone(), token.clone());
-            Box::pin(async move { node.extend(&key, &token, ttl).await })
-        });
+        let mut answers =
+            self.ask_in_order(key, token, self.timeout_for(ttl), |node, key, token| {
+                Box::pin(async move { node.extend(&key, &token, ttl).await })
+            });
         let mut tally = Tally::new(self.nodes.len());
         let mut last_error = None;
-        while let Some(answer) = answers.next().await {
+        while let Some((_, answer)) = answers.next().await {
             match answer {
                 Ok(ExtendOutcome::Extended) => tally.yes += 1,
                 Ok(_) => tally.no += 1,
@@ -350,7 +350,6 @@ impl LockBackend for Quorum {
                 break;
             }
         }
-        finish_in_background(answers);
         match tally.decided() {
             Some(true) => Ok(ExtendOutcome::Extended),
             _ if tally.no > tally.nodes - self.majority() => Ok(ExtendOutcome::NotHeld),

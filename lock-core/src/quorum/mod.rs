@@ -2,7 +2,7 @@
 
 mod backend;
 mod builder;
-mod give_back;
+mod sequence;
 mod tally;
 
 pub use backend::Quorum;

@@ -1,5 +1,6 @@
 //! The refresher task and its handle.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use tracing::Instrument;
 
 use super::queue::{Entry, TimerQueue};
 use crate::backend::{DynLockBackend, ExtendOutcome};
+use crate::call::within;
 use crate::error::{BackendError, LossReason};
 use crate::guard::GuardShared;
 use crate::telemetry;
@@ -31,6 +33,8 @@ pub(crate) struct RefreshSettings {
     /// was sent.
     pub(crate) fraction: f64,
     pub(crate) drift: Drift,
+    /// The manager's bound on one backend call; an extension is also cut off at the deadline.
+    pub(crate) call_timeout: Duration,
 }
 
 impl RefreshSettings {
@@ -63,13 +67,16 @@ enum Command {
     Reschedule(u64, Instant),
 }
 
-/// The handle a manager keeps; the task starts on first use, on the current runtime, and ends
-/// when the handle is dropped and no guard is left.
+/// The handle a manager keeps. Each tokio runtime that acquires auto-refreshed guards gets its
+/// own refresher task, started on first use, which ends when the handle is dropped and no guard
+/// of it is left. A guard is refreshed by the task of the runtime it was acquired on: if that
+/// runtime shuts down (or stops being driven), the guard is no longer extended and is reported
+/// lost at its deadline; guards of other runtimes are not affected.
 #[derive(Debug)]
 pub(crate) struct Refresher {
     backend: Arc<DynLockBackend>,
     settings: RefreshSettings,
-    tx: Mutex<Option<mpsc::UnboundedSender<Command>>>,
+    tasks: Mutex<HashMap<tokio::runtime::Id, mpsc::UnboundedSender<Command>>>,
 }
 
 impl std::fmt::Debug for Command {
@@ -84,50 +91,63 @@ impl std::fmt::Debug for Command {
 
 impl Refresher {
     pub(crate) fn new(backend: Arc<DynLockBackend>, settings: RefreshSettings) -> Self {
-        Self { backend, settings, tx: Mutex::new(None) }
+        Self { backend, settings, tasks: Mutex::new(HashMap::new()) }
     }
 
-    /// Starts refreshing `shared`; refreshing stops after `max_hold` (from acquisition), if set.
-    /// Returns `false` when no tokio runtime is available to run the refresher.
+    fn tasks(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<tokio::runtime::Id, mpsc::UnboundedSender<Command>>>
+    {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts refreshing `shared` on the current runtime's refresher task; refreshing stops
+    /// after `max_hold` (from acquisition), if set. Returns `false` when no tokio runtime is
+    /// available to run it.
     pub(crate) fn add(&self, shared: Arc<GuardShared>, max_hold: Option<Duration>) -> bool {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        let id = runtime.id();
+        let _ = shared.refresh_runtime.set(id);
         let interval = self.interval(shared.status().ttl);
         let entry = Entry {
             hold_until: max_hold.and_then(|h| shared.acquired_at.checked_add(h)),
             due: shared.acquired_at + interval,
             shared,
         };
-        let mut tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tasks = self.tasks();
         let mut command = Command::Add(entry);
-        if let Some(sender) = tx.as_ref() {
+        if let Some(sender) = tasks.get(&id) {
             match sender.send(command) {
                 Ok(()) => return true,
-                // The task died with the runtime it ran on; start another below.
+                // The task ended with its runtime's shutdown; start another below.
                 Err(mpsc::error::SendError(c)) => command = c,
             }
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return false;
-        };
+        // Forget the tasks of runtimes that are gone.
+        tasks.retain(|_, sender| !sender.is_closed());
         let (sender, rx) = mpsc::unbounded_channel();
         let _ = sender.send(command);
         runtime.spawn(run(self.backend.clone(), self.settings, rx));
-        *tx = Some(sender);
+        tasks.insert(id, sender);
         true
     }
 
-    /// Stops refreshing the guard with this id.
-    pub(crate) fn remove(&self, id: u64) {
-        self.send_if_running(Command::Remove(id));
+    /// Stops refreshing `shared`.
+    pub(crate) fn remove(&self, shared: &GuardShared) {
+        self.send_to(shared, Command::Remove(shared.id));
     }
 
     /// After a manual extension sent at `sent` with `ttl`, moves the guard's next refresh.
-    pub(crate) fn extended(&self, id: u64, sent: Instant, ttl: Duration) {
-        self.send_if_running(Command::Reschedule(id, sent + self.settings.interval(ttl)));
+    pub(crate) fn extended(&self, shared: &GuardShared, sent: Instant, ttl: Duration) {
+        let due = sent + self.settings.interval(ttl);
+        self.send_to(shared, Command::Reschedule(shared.id, due));
     }
 
-    fn send_if_running(&self, command: Command) {
-        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(sender) = tx.as_ref() {
+    fn send_to(&self, shared: &GuardShared, command: Command) {
+        let Some(id) = shared.refresh_runtime.get() else { return };
+        if let Some(sender) = self.tasks().get(id) {
             let _ = sender.send(command);
         }
     }
@@ -167,7 +187,7 @@ async fn run(
             () = sleep_until_opt(next_due) => {
                 let now = Instant::now();
                 for id in queue.take_due(now + COALESCE) {
-                    if let Some(future) = start_extend(&backend, &mut queue, id, now) {
+                    if let Some(future) = start_extend(&backend, settings.call_timeout, &mut queue, id, now) {
                         in_flight.push(future);
                     }
                 }
@@ -190,6 +210,7 @@ async fn sleep_until_opt(at: Option<Instant>) {
 /// Sends the extension for a due entry, or retires the entry (lost, or past its hold cap).
 fn start_extend(
     backend: &Arc<DynLockBackend>,
+    call_timeout: Duration,
     queue: &mut TimerQueue,
     id: u64,
     now: Instant,
@@ -208,14 +229,18 @@ fn start_extend(
         return None;
     }
     let backend = backend.clone();
-    let ttl = status.ttl;
-    let span =
-        tracing::trace_span!("lock.refresh", key = %shared.key, ttl_ms = ttl.as_millis() as u64);
+    let span = tracing::trace_span!("lock.refresh", key = %shared.key);
     Some(Box::pin(
         async move {
+            // One extension of a guard at a time, a manual one included; the ttl is read after
+            // waiting, so a manual extension's new ttl is kept.
+            let _turn = shared.extend_turn().await;
+            let status = shared.status();
             let sent = Instant::now();
-            let result = backend.extend(&shared.key, &shared.token, ttl).await;
-            (id, sent, ttl, result)
+            let limit = call_timeout.min(status.deadline.saturating_duration_since(sent));
+            let call = backend.extend(&shared.key, &shared.token, status.ttl);
+            let result = within(shared.backend, limit.max(Duration::from_millis(1)), call).await;
+            (id, sent, status.ttl, result)
         }
         .instrument(span),
     ))

@@ -1,6 +1,7 @@
 //! A backend wrapper that counts calls, shared by the lock-core tests.
 #![allow(dead_code)]
 
+pub(crate) mod hooked;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use lock_core::{DynLockBackend, LockManager, RetryPolicy};
+use lock_core::{DynLockBackend, LockHandle, LockManager, RetryPolicy};
+use tokio::time::Instant;
 
-use crate::history::{FencedRegister, History, fence_inversions, overlaps};
+use crate::history::{FencedRegister, History, SpanId, fence_inversions, overlaps};
 
 use super::report::ScenarioReport;
 
@@ -17,8 +18,11 @@ pub(crate) struct Workload {
     pub(crate) clients: usize,
     pub(crate) rounds: usize,
     pub(crate) ttl: Duration,
-    /// Each critical section sleeps up to this long between reading and writing the counter.
+    /// Each critical section holds the lock between [`Self::hold_min`] and this long (uniformly)
+    /// between reading and writing the counter.
     pub(crate) hold: Duration,
+    /// The shortest hold.
+    pub(crate) hold_min: Duration,
     /// Every k-th client (k > 0) holds its lock with auto-refresh.
     pub(crate) refresh_every: usize,
     /// How long one acquire may wait.
@@ -34,6 +38,7 @@ impl Workload {
             rounds,
             ttl,
             hold: Duration::from_millis(2),
+            hold_min: Duration::ZERO,
             refresh_every: 0,
             wait: Duration::from_secs(30),
             prefix: format!("lock:battery:{:016x}:", rand::random::<u64>()),
@@ -141,29 +146,60 @@ async fn client_loop(
         let span = run.history.acquired(client, invoked, &guard);
         let fence = guard.fencing_token().map(|f| f.get());
         if let Some(fence) = fence {
-            run.register.granted(fence);
-            run.register.write(fence);
+            run.register.claim(fence);
         }
         let seen = run.counter.load(Ordering::SeqCst);
-        let hold = workload.hold.mul_f64(rand::random::<f64>());
-        let lost = tokio::select! {
-            () = tokio::time::sleep(hold) => false,
-            _ = guard.lost() => true,
-        };
-        if lost {
-            // A correct client stops at once when told: no write after the loss.
-            run.losses.fetch_add(1, Ordering::SeqCst);
-            run.history.released(span);
-        } else {
+        let hold = workload.hold_min
+            + workload.hold.saturating_sub(workload.hold_min).mul_f64(rand::random::<f64>());
+        if hold_on(&guard, span, fence, hold, &workload, &run).await {
             run.counter.store(seen + 1, Ordering::SeqCst);
             if let Some(fence) = fence {
                 run.register.write(fence);
             }
             run.history.released(span);
             run.sections.fetch_add(1, Ordering::SeqCst);
+        } else {
+            // A correct client stops at once when told: no write after the loss.
+            run.losses.fetch_add(1, Ordering::SeqCst);
+            run.history.released(span);
         }
         if guard.release().await.is_err() {
             run.errors.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Holds the lock for `hold`, as a client working under it does: it looks at its guard every
+/// eighth of a ttl (the claim in the history follows the deadline the guard reports), writes
+/// its fence to the register each time the guard says it is valid, and stops at once when
+/// `lost()` fires. Returns whether the guard was still valid at the end.
+async fn hold_on(
+    guard: &LockHandle,
+    span: SpanId,
+    fence: Option<u64>,
+    hold: Duration,
+    workload: &Workload,
+    run: &Run,
+) -> bool {
+    let step = (workload.ttl / 8).max(Duration::from_millis(1));
+    let until = Instant::now() + hold;
+    loop {
+        let nap = until.saturating_duration_since(Instant::now()).min(step);
+        tokio::select! {
+            () = tokio::time::sleep(nap) => {}
+            _ = guard.lost() => {
+                run.history.lost(span);
+                return false;
+            }
+        }
+        if !run.history.observe(span, guard) {
+            return false;
+        }
+        if Instant::now() >= until {
+            return true;
+        }
+        if let Some(fence) = fence {
+            run.register.write(fence);
         }
     }
 }

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use lock_core::{Error, ReleaseOutcome};
+use lock_core::{Error, HolderId, ReleaseOutcome};
 use tokio::time::Instant;
 
-use super::util::{must_be_free, must_hold, wait_until_free};
+use super::util::{delete_behind_the_holders_back, must_be_free, must_be_held_by, wait_until_free};
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
 use crate::{check, check_eq, fail};
@@ -44,9 +44,9 @@ impl Drop for DropFlag {
 pub async fn run_stops_the_work_when_the_lock_is_lost(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
     let dropped = Arc::new(AtomicBool::new(false));
-    let backend = cx.backend().clone();
     let started = Instant::now();
     let flag = dropped.clone();
+    let deleter = cx.clone();
     let result = locks
         .lock("lost")
         .ttl(cx.ms(300))
@@ -54,7 +54,9 @@ pub async fn run_stops_the_work_when_the_lock_is_lost(cx: TestContext) -> CaseRe
         .run(|lock| async move {
             let _flag = DropFlag(flag);
             // The key vanishes behind the holder's back, as after an operator's DEL.
-            backend.release(lock.key(), lock.token()).await?;
+            if let Err(failure) = delete_behind_the_holders_back(&deleter, lock.key()).await {
+                panic!("setup: {failure}");
+            }
             std::future::pending::<()>().await;
             Ok::<(), Error>(())
         })
@@ -135,36 +137,37 @@ pub async fn cancelled_acquires_leave_no_key(cx: TestContext) -> CaseResult {
 pub async fn leaked_guard_keeps_the_lock_until_its_ttl(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
     let guard = locks.try_lock("leaked", cx.ms(500)).await?.ok_or_else(not_granted)?;
-    let key = guard.key().clone();
-    let token = guard.leak();
+    let (key, holder) = (guard.key().clone(), guard.holder());
+    let _handover = guard.leak();
     cx.sleep(150).await;
-    must_hold(&cx, &key, &token).await?;
+    must_be_held_by(&cx, &key, holder).await?;
     wait_until_free(&cx, &key, cx.ms(1_500)).await?;
     Ok(())
 }
 
-/// A leaked token hands the lock to another manager, which re-acquires it with the same
-/// fencing token and can release it by token.
-pub async fn token_hands_a_lock_over(cx: TestContext) -> CaseResult {
+/// A leaked guard's handover takes the lock up again in another manager, with the same fencing
+/// token; a second handover is released with `release_handover`.
+pub async fn handover_passes_a_lock_on(cx: TestContext) -> CaseResult {
     let (first, second) = (cx.manager()?, cx.manager()?);
     let guard = first.try_lock("handover", cx.ms(10_000)).await?.ok_or_else(not_granted)?;
-    let fencing = guard.fencing_token();
-    let token = guard.leak();
-    let taken =
-        second.lock("handover").ttl(cx.ms(10_000)).token(token.clone()).try_acquire().await?;
+    let (fencing, holder) = (guard.fencing_token(), guard.holder());
+    let handover = guard.leak();
+    check_eq!(handover.fencing_token(), fencing, "fencing token in the handover");
+    let taken = second.adopt(handover).ttl(cx.ms(10_000)).try_acquire().await?;
     let taken = taken.ok_or_else(|| {
-        Failure::new("re-acquiring with the holder's token was refused", "handover")
+        Failure::new("re-acquiring with the leaked guard's token was refused", "handover")
     })?;
     check_eq!(taken.fencing_token(), fencing, "fencing token after the hand-over");
+    check_eq!(taken.holder(), holder, "holder after the hand-over");
     check!(
         second.try_lock("handover", cx.ms(10_000)).await?.is_none(),
         "a fresh token got a handed-over lock"
     );
-    let token = taken.leak();
+    let handover = taken.leak();
     check_eq!(
-        second.release_token("handover", &token).await?,
+        second.release_handover(handover).await?,
         ReleaseOutcome::Released,
-        "release by token"
+        "release of a handover"
     );
     must_be_free(&cx, &second.key("handover")?).await
 }
@@ -187,7 +190,9 @@ pub async fn is_locked_and_info_report_the_holder(cx: TestContext) -> CaseResult
     check!(locks.is_locked("info").await?, "a held lock reads as free");
     let info =
         locks.info("info").await?.ok_or_else(|| Failure::new("a held lock has no info", "info"))?;
-    check_eq!(&info.holder, guard.token(), "holder reported by info");
+    check_eq!(info.holder, guard.holder(), "holder reported by info");
+    let stored = must_be_held_by(&cx, guard.key(), guard.holder()).await?;
+    check_eq!(info.holder, HolderId::of(&stored.holder), "holder reported by info");
     if cx.caps().fencing {
         check_eq!(info.fencing, guard.fencing_token(), "fencing token reported by info");
     }

@@ -3,7 +3,7 @@
 use lock_core::{Error, LossReason};
 use tokio::time::Instant;
 
-use super::util::{must_be_free, must_hold};
+use super::util::{delete_behind_the_holders_back, must_be_free, must_be_held_by};
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
 use crate::{check, check_eq, fail};
@@ -28,7 +28,7 @@ pub async fn auto_refresh_keeps_the_lock_past_its_ttl(cx: TestContext) -> CaseRe
         "the guard is not valid after 1.3 s of auto-refresh: {:?}",
         guard.loss()
     );
-    let info = must_hold(&cx, guard.key(), guard.token()).await?;
+    let info = must_be_held_by(&cx, guard.key(), guard.holder()).await?;
     check_eq!(info.fencing, guard.fencing_token(), "fencing token in the store after refreshes");
     check!(
         locks.try_lock("refreshed", cx.ms(300)).await?.is_none(),
@@ -50,7 +50,7 @@ pub async fn loss_is_signalled_when_the_key_is_deleted(cx: TestContext) -> CaseR
         .await?
         .ok_or_else(not_granted)?;
     // Delete it as an operator (or a lost Redis write) would.
-    cx.backend().release(guard.key(), guard.token()).await?;
+    delete_behind_the_holders_back(&cx, guard.key()).await?;
     let started = Instant::now();
     let reason = tokio::time::timeout(cx.ms(1_000), guard.lost()).await.map_err(|_| {
         Failure::new("lost() did not resolve within 1 s of the key being deleted", "lost")

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, ExtendOutcome, FencingToken, LockInfo, LockKey, LockToken, ReleaseOutcome,
+    AcquireOutcome, ExtendOutcome, FencingToken, HolderId, LockInfo, LockKey, LockToken,
+    ReleaseOutcome,
 };
 
 use crate::context::TestContext;
@@ -87,6 +88,36 @@ pub(crate) async fn must_hold(
         Some(info) => fail!("inspect({key}) shows holder {:?}, expected {:?}", info.holder, token),
         None => fail!("inspect({key}) shows no lock, but {token:?} should hold it"),
     }
+}
+
+/// Insists that the holder identified by `holder` (a guard's [`lock_core::LockHandle::holder`])
+/// holds `key`, according to `inspect`; returns what it reported.
+pub(crate) async fn must_be_held_by(
+    cx: &TestContext,
+    key: &LockKey,
+    holder: HolderId,
+) -> Result<LockInfo, Failure> {
+    match inspect(cx, key).await? {
+        Some(info) if HolderId::of(&info.holder) == holder => Ok(info),
+        Some(info) => fail!(
+            "inspect({key}) shows holder {:?}, not the guard's ({holder:?})",
+            HolderId::of(&info.holder)
+        ),
+        None => fail!("inspect({key}) shows no lock, but the guard should hold it"),
+    }
+}
+
+/// Deletes the lock at `key` behind its holder's back, as an operator's `DEL` (or a lost write
+/// in the store) would: reads the holder's token with `inspect`, then releases with it.
+pub(crate) async fn delete_behind_the_holders_back(
+    cx: &TestContext,
+    key: &LockKey,
+) -> Result<(), Failure> {
+    let Some(info) = inspect(cx, key).await? else {
+        fail!("{key} is not held, so it cannot be deleted");
+    };
+    check!(release(cx, key, &info.holder).await?, "deleting {key} with its holder's token failed");
+    Ok(())
 }
 
 /// Insists that nobody holds `key`, according to `inspect`.

@@ -13,8 +13,9 @@ pub struct Overlap {
     pub second: Acquisition,
 }
 
-/// C1: claimed intervals (`[ok, min(released, deadline))`) of different acquisitions that
-/// intersect, with no tolerance. One key's history is expected.
+/// C1: claimed intervals (`[ok, min(released, last valid deadline, lost))`, see
+/// [`Acquisition::claim`]) of different acquisitions that intersect, with no tolerance. One
+/// key's history is expected.
 pub fn overlaps(acquisitions: &[Acquisition]) -> Vec<Overlap> {
     let mut sorted: Vec<&Acquisition> = acquisitions.iter().collect();
     sorted.sort_by_key(|a| a.claim().0);
@@ -74,6 +75,7 @@ mod tests {
             ok: ms(ok),
             deadline: ms(end),
             released: None,
+            lost: None,
             fence: Some(fence),
         }
     }
@@ -101,6 +103,18 @@ mod tests {
         // A long claim, then two short ones inside it.
         let h = [acq(0, 0, 0, 100, 1), acq(1, 0, 10, 20, 2), acq(2, 0, 30, 40, 3)];
         assert_eq!(overlaps(&h).len(), 2);
+    }
+
+    #[test]
+    fn a_moved_deadline_extends_the_claim_and_a_loss_ends_it() {
+        // The first deadline says 10, but the guard later reported itself valid until 40.
+        let mut a = acq(0, 0, 1, 40, 1);
+        let b = acq(1, 5, 20, 50, 2);
+        assert_eq!(overlaps(&[a.clone(), b.clone()]).len(), 1);
+        // The holder saw its loss at 15: the claim ends there.
+        a.lost = Some(Duration::from_millis(15));
+        assert!(overlaps(&[a.clone(), b.clone()]).is_empty());
+        assert_eq!(a.claim(), (Duration::from_millis(1), Duration::from_millis(15)));
     }
 
     #[test]

@@ -45,10 +45,35 @@ impl FencedRegister {
         s.highest_granted = s.highest_granted.max(fence);
     }
 
+    /// A new holder's first write, at once with the news of its grant ([`granted`] then
+    /// [`write`] as one step, so no other write can come between them and be taken for stale
+    /// while the resource has not yet seen the newer fence). Returns whether it was accepted.
+    ///
+    /// [`granted`]: Self::granted
+    /// [`write`]: Self::write
+    pub fn claim(&self, fence: u64) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.highest_granted = s.highest_granted.max(fence);
+        Self::apply(&mut s, fence, false)
+    }
+
     /// Writes with `fence`; returns whether the write was accepted.
     pub fn write(&self, fence: u64) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let stale = fence < s.highest_granted;
+        Self::apply(&mut s, fence, false)
+    }
+
+    /// A write the test knows to be stale whatever the fences say: its holder was superseded,
+    /// in real time, by a holder that has already written. Counted as stale (and, if accepted,
+    /// as a stale write accepted), so a lock service that handed the newer holder a fence no
+    /// higher than this one is caught. Returns whether the write was accepted.
+    pub fn write_superseded(&self, fence: u64) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        Self::apply(&mut s, fence, true)
+    }
+
+    fn apply(s: &mut State, fence: u64, superseded: bool) -> bool {
+        let stale = superseded || fence < s.highest_granted;
         let accepted = fence >= s.highest_written;
         if accepted {
             s.highest_written = fence;
@@ -85,6 +110,18 @@ mod tests {
         assert!(!r.write(1), "the old holder's late write was accepted");
         let s = r.stats();
         assert_eq!((s.accepted, s.rejected, s.stale, s.stale_accepted), (2, 1, 1, 0));
+    }
+
+    #[test]
+    fn a_superseded_write_is_stale_even_with_an_equal_fence() {
+        let r = FencedRegister::new();
+        assert!(r.claim(7));
+        // The new holder was handed the same fence (a counter that restarted, say).
+        assert!(r.claim(7));
+        assert!(r.write_superseded(7), "an equal fence cannot be told apart by the resource");
+        assert!(!r.write_superseded(6));
+        let s = r.stats();
+        assert_eq!((s.accepted, s.rejected, s.stale, s.stale_accepted), (3, 1, 2, 1));
     }
 
     #[test]

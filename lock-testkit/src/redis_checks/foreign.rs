@@ -43,7 +43,8 @@ pub async fn foreign_clients_exclude_and_are_excluded(c: &Connectors) -> CaseRes
         .info(&name)
         .await?
         .ok_or_else(|| Failure::new("no info for a foreign lock", "info"))?;
-    check_eq!(info.holder.as_bytes(), b"held-by-go-service", "holder of a foreign lock");
+    let foreign = lock_core::LockToken::from_stored("held-by-go-service");
+    check_eq!(info.holder, lock_core::HolderId::of(&foreign), "holder of a foreign lock");
     check!(
         info.ttl_remaining.is_some_and(|t| t <= Duration::from_secs(5)),
         "ttl of a foreign lock: {:?}",
@@ -82,10 +83,18 @@ pub async fn lock_value_is_the_plain_token(c: &Connectors) -> CaseResult {
         "type of the lock key"
     );
     let value = admin.cmd(&["GET", &key]).map_err(fail_io)?;
+    let RespValue::Bulk(Some(value)) = value else {
+        return Err(Failure::new(format!("GET of the lock key: {value:?}"), "plain"));
+    };
     check_eq!(
-        value,
-        RespValue::Bulk(Some(guard.token().as_bytes().to_vec())),
-        "value of the lock key"
+        lock_core::HolderId::of(&lock_core::LockToken::from_stored(&value)),
+        guard.holder(),
+        "value of the lock key is the guard's token"
+    );
+    check!(
+        value.len() == 32 && value.iter().all(|b| b.is_ascii_hexdigit()),
+        "the lock key holds a minted token (32 hex characters): {:?}",
+        String::from_utf8_lossy(&value)
     );
     let pttl = admin.cmd(&["PTTL", &key]).map_err(fail_io)?.int().unwrap_or(-3);
     check!(pttl > 9_000 && pttl <= 10_000, "PTTL of a 10 s lock: {pttl}");

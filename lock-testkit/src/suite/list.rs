@@ -63,7 +63,7 @@ macro_rules! __for_each_case {
             lifecycle::dropped_guard_is_released [],
             lifecycle::cancelled_acquires_leave_no_key [],
             lifecycle::leaked_guard_keeps_the_lock_until_its_ttl [],
-            lifecycle::token_hands_a_lock_over [],
+            lifecycle::handover_passes_a_lock_on [],
             lifecycle::release_after_expiry_reports_not_held [],
             lifecycle::is_locked_and_info_report_the_holder [],
             exclusion::mutual_exclusion_under_contention [],

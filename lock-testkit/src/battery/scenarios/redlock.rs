@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, DynLockBackend, LockBackend, LockKey, LockManager, LockToken, Quorum,
-    RetryPolicy,
+    AcquireOutcome, DynLockBackend, KeyPrefix, LockBackend, LockKey, LockManager, LockToken,
+    Quorum, RetryPolicy,
 };
 use tokio::time::Instant;
 
@@ -29,11 +29,22 @@ async fn quorum(
     c: &Connectors,
     servers: &[Arc<RedisServer>],
 ) -> Result<Arc<DynLockBackend>, Failure> {
+    Ok(quorum_and_nodes(c, servers).await?.0)
+}
+
+/// A quorum over `servers`, and its node backends.
+async fn quorum_and_nodes(
+    c: &Connectors,
+    servers: &[Arc<RedisServer>],
+) -> Result<(Arc<DynLockBackend>, Vec<Arc<DynLockBackend>>), Failure> {
     let mut builder = Quorum::builder().node_timeout(Duration::from_millis(100));
+    let mut nodes = Vec::new();
     for server in servers {
-        builder = builder.shared_node((c.standalone)(server.url()).await?);
+        let node = (c.standalone)(server.url()).await?;
+        nodes.push(node.clone());
+        builder = builder.shared_node(node);
     }
-    Ok(Arc::new(builder.build()?))
+    Ok((Arc::new(builder.build()?), nodes))
 }
 
 /// B10: (a) two of five nodes killed mid-run and restarted only after a ttl (delayed restart),
@@ -97,78 +108,105 @@ fn faults_done(log: &FaultLog) -> bool {
     log.count() > 0
 }
 
-/// B11: a node that is part of the holder's majority restarts empty at once: a second client
-/// can then assemble a majority while the first still holds the lock (an overlap, shown, as
-/// the Redlock analysis predicts); with the restart delayed by a ttl, it cannot.
+/// B11: a node that is part of the holder's majority restarts empty at once; once it is back,
+/// a second client assembles a majority (that node and the third) while the first one's guard
+/// is still valid: the overlap, forced every run, as the Redlock analysis predicts. The first
+/// holder then makes its (unfenced: `Quorum` has no fencing) write, and an update is lost.
+/// With the restart delayed by a ttl, the second client gets the lock only after the first
+/// one's claim ended.
 pub(crate) async fn restart_without_delay(c: &Connectors) -> Result<ScenarioReport, Failure> {
     let servers = servers(3)?;
-    let (a, b) = (quorum(c, &servers).await?, quorum(c, &servers).await?);
+    let qa = quorum(c, &servers).await?;
+    let (qb, b_nodes) = quorum_and_nodes(c, &servers).await?;
     let mut report =
-        report("B11 Redlock node restarted without delay", std::slice::from_ref(&a), false);
+        report("B11 Redlock node restarted without delay", std::slice::from_ref(&qa), false);
     let ttl = Duration::from_secs(3);
+    let prefix = format!("lock:battery:{:016x}:", rand::random::<u64>());
+    let a = LockManager::builder_shared(qa).prefix(prefix.as_bytes()).build()?;
+    let b = LockManager::builder_shared(qb).prefix(prefix.as_bytes()).build()?;
+    let run = Run::default();
     let mut found = Vec::new();
     for delayed in [false, true] {
-        let key = LockKey::with_default_prefix(format!(
-            "battery:b11:{delayed}:{:016x}",
-            rand::random::<u64>()
-        ))?;
-        let (ta, tb) = (LockToken::generate()?, LockToken::generate()?);
+        let name = format!("b11-{delayed}");
+        let raw = format!("{prefix}{name}");
+        let history = crate::history::History::new();
         // Node 2 is busy (another holder), so A's majority is nodes 0 and 1.
         let mut admin = servers[2].admin().map_err(io)?;
-        let raw = String::from_utf8_lossy(key.as_bytes()).into_owned();
         admin.cmd(&["SET", &raw, "someone-else", "PX", "30000"]).map_err(io)?;
-        let history = crate::history::History::new();
         let invoked = history.now();
-        check!(
-            matches!(a.try_acquire(&key, &ta, ttl).await?, AcquireOutcome::Acquired { .. }),
-            "A did not get nodes 0 and 1"
-        );
-        let a_ok = history.now();
+        let guard_a = a.lock(&name).ttl(ttl).try_acquire().await?;
+        let Some(guard_a) = guard_a else {
+            return Err(Failure::new("A did not get nodes 0 and 1", "B11"));
+        };
+        let span_a = history.acquired(0, invoked, &guard_a);
+        let seen = run.counter.load(Ordering::SeqCst);
         admin.cmd(&["DEL", &raw]).map_err(io)?;
-        let restart_node = servers[1].clone();
-        let restart = tokio::task::spawn_blocking(move || {
-            restart_node.restart_after(if delayed { ttl } else { Duration::ZERO })
-        });
-        let mut b_ok = None;
-        let deadline = Instant::now() + ttl + Duration::from_secs(2);
-        while Instant::now() < deadline {
-            let b_invoked = history.now();
-            if let Ok(AcquireOutcome::Acquired { .. }) = b.try_acquire(&key, &tb, ttl).await {
-                b_ok = Some((b_invoked, history.now()));
-                break;
+        let b_got;
+        if delayed {
+            let node = servers[1].clone();
+            let restart = tokio::task::spawn_blocking(move || node.restart_after(ttl));
+            // B tries all along; it may win only once A's grants are gone.
+            let invoked = history.now();
+            let guard_b = b
+                .lock(&name)
+                .ttl(ttl)
+                .retry(RetryPolicy::fixed(Duration::from_millis(50)))
+                .wait(ttl + Duration::from_secs(2))
+                .try_acquire()
+                .await?;
+            b_got = guard_b.map(|g| (history.acquired(1, invoked, &g), g));
+            let _ = restart.await;
+        } else {
+            // Node 1 forgets A's grant: restarted empty, and answering B (whose connection to
+            // it broke) before B tries.
+            let node = servers[1].clone();
+            tokio::task::spawn_blocking(move || node.restart())
+                .await
+                .map_err(|e| Failure::new(e.to_string(), "B11"))?
+                .map_err(io)?;
+            let key = LockKey::new(&KeyPrefix::new(&prefix)?, &name)?;
+            let back = Instant::now() + Duration::from_secs(2);
+            while b_nodes[1].inspect(&key).await.is_err() && Instant::now() < back {
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            let invoked = history.now();
+            let guard_b = b.lock(&name).ttl(ttl).try_acquire().await?;
+            b_got = guard_b.map(|g| (history.acquired(1, invoked, &g), g));
+            check!(
+                b_got.is_some(),
+                "B could not assemble nodes 1 and 2 after node 1 restarted empty"
+            );
+            check!(
+                history.observe(span_a, &guard_a),
+                "A's guard had expired before B was granted: the overlap was not forced"
+            );
         }
-        let _ = restart.await;
-        let mut acquisitions = vec![crate::history::Acquisition {
-            client: 0,
-            invoked,
-            ok: a_ok,
-            deadline: a_ok + ttl - Duration::from_millis(50),
-            released: None,
-            fence: None,
-        }];
-        if let Some((invoked, ok)) = b_ok {
-            acquisitions.push(crate::history::Acquisition {
-                client: 1,
-                invoked,
-                ok,
-                deadline: ok + ttl,
-                released: None,
-                fence: None,
-            });
+        if let Some((span_b, guard_b)) = b_got {
+            let seen_b = run.counter.load(Ordering::SeqCst);
+            run.counter.store(seen_b + 1, Ordering::SeqCst);
+            run.sections.fetch_add(1, Ordering::SeqCst);
+            history.released(span_b);
+            let _ = guard_b.release().await;
         }
-        found.push(overlaps(&acquisitions).len() as u64);
-        let _ = b.release(&key, &tb).await;
-        let _ = a.release(&key, &ta).await;
+        if !delayed {
+            // A, still valid as far as it knows, makes its write.
+            run.counter.store(seen + 1, Ordering::SeqCst);
+            run.sections.fetch_add(1, Ordering::SeqCst);
+        }
+        history.released(span_a);
+        let _ = guard_a.release().await;
+        found.push(overlaps(&history.acquisitions()).len() as u64);
     }
     report.overlaps = found[0];
-    report.critical_sections = 4;
+    report.critical_sections = run.sections.load(Ordering::SeqCst);
+    report.lost_updates =
+        report.critical_sections.saturating_sub(run.counter.load(Ordering::SeqCst));
     check!(
         found[0] >= 1,
         "no overlap after an immediate restart: the scenario did not exercise the fault"
     );
     check!(found[1] == 0, "an overlap despite a restart delayed by a ttl");
+    check!(report.lost_updates >= 1, "A's late unfenced write lost nothing: {report}");
     outside_model(&report)?;
     Ok(report)
 }

@@ -1,0 +1,37 @@
+//! The timeout the manager puts on every backend call.
+//!
+//! A backend built on a client without a reply timeout would otherwise hang an acquire, a
+//! release or a refresh for as long as a reply stays lost, and a lock held by a healthy server
+//! would be lost because its refresh never came back.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::error::{BackendError, BackendErrorKind};
+
+/// The default bound on one backend call (see [`crate::LockManagerBuilder::call_timeout`]).
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs `call`, or fails with a temporary [`BackendErrorKind::Timeout`] once `limit` has passed
+/// (the call may still have been applied by the store).
+pub(crate) async fn within<T>(
+    backend: &'static str,
+    limit: Duration,
+    call: impl Future<Output = Result<T, BackendError>>,
+) -> Result<T, BackendError> {
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => result,
+        Err(_) => Err(timed_out(backend, limit)),
+    }
+}
+
+/// The error of a call cut short after `limit`.
+pub(crate) fn timed_out(backend: &'static str, limit: Duration) -> BackendError {
+    BackendError::new(
+        backend,
+        BackendErrorKind::Timeout,
+        format!(
+            "no answer within {limit:?} (the lock manager's call timeout); the store may still apply the call"
+        ),
+    )
+}

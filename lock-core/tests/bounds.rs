@@ -1,0 +1,124 @@
+//! Every await of the manager is bounded: by the wait deadline while acquiring, and by the
+//! call timeout for each backend call, whatever the backend does.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::hooked::{Hooked, Step};
+use lock_core::{BackendErrorKind, Error, LockManager, LossReason, RetryPolicy};
+use tokio::time::Instant;
+
+const MS: Duration = Duration::from_millis(1);
+
+/// L4: a subscription that takes seconds (a slow or reconnecting subscriber link) does not
+/// stretch `wait(100ms)`: the acquire gives up at its deadline.
+#[tokio::test(start_paused = true)]
+async fn a_slow_subscription_does_not_stretch_the_wait() {
+    let backend = Hooked::default();
+    *backend.hooks.watch_delay.lock().expect("delay") = Duration::from_secs(4);
+    let locks = LockManager::new(backend.clone());
+    let _held = locks.try_lock("slow-watch", Duration::from_secs(30)).await.expect("ok");
+    let started = Instant::now();
+    let got = locks.lock("slow-watch").wait(100 * MS).try_acquire().await.expect("ok");
+    assert!(got.is_none(), "the lock is held");
+    let waited = started.elapsed();
+    assert!(waited <= 110 * MS, "wait(100ms) returned after {waited:?}");
+}
+
+/// L4: the same with a backend that never answers the subscription at all.
+#[tokio::test(start_paused = true)]
+async fn a_subscription_that_never_answers_does_not_stretch_the_wait() {
+    let backend = Hooked::default();
+    *backend.hooks.watch_delay.lock().expect("delay") = Duration::from_secs(3600);
+    let locks = LockManager::new(backend.clone());
+    let _held = locks.try_lock("dead-watch", Duration::from_secs(30)).await.expect("ok");
+    let started = Instant::now();
+    let err = locks.lock("dead-watch").wait(250 * MS).acquire().await.expect_err("held");
+    assert!(matches!(err, Error::WaitTimeout { .. }), "{err}");
+    assert!(started.elapsed() <= 260 * MS, "gave up after {:?}", started.elapsed());
+}
+
+/// Every backend call is bounded by the manager's call timeout: a lost reply to an auto-refresh
+/// extension (a client without a reply timeout) does not hang the refresh, and the lock stays
+/// held by the next extension instead of being lost at its deadline.
+#[tokio::test(start_paused = true)]
+async fn a_lost_refresh_reply_does_not_lose_a_healthy_lock() {
+    let backend = Hooked::default();
+    // The first extension is applied but its reply never comes.
+    backend.hooks.extend.lock().expect("steps").push(Step { before: MS, after: None });
+    let locks = LockManager::builder(backend.clone())
+        .call_timeout(Duration::from_millis(500))
+        .build()
+        .expect("settings");
+    let guard = locks
+        .lock("lost-reply")
+        .ttl(Duration::from_secs(3))
+        .auto_refresh()
+        .acquire()
+        .await
+        .expect("acquire");
+    // Refreshes at 1 s (lost), retried after the timeout, then every second: 10 s is 3 ttls.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(guard.is_valid(), "lost: {:?}", guard.loss());
+    assert!(backend.hooks.calls("extend") >= 5, "{} extensions", backend.hooks.calls("extend"));
+    guard.release().await.expect("release");
+}
+
+/// An acquire attempt whose reply never comes fails with a temporary timeout after the call
+/// timeout, and releases what it may have won.
+#[tokio::test(start_paused = true)]
+async fn an_unanswered_acquire_times_out_and_is_released() {
+    let backend = Hooked::default();
+    backend.hooks.acquire.lock().expect("steps").push(Step { before: MS, after: None });
+    let locks = LockManager::builder(backend.clone())
+        .call_timeout(Duration::from_millis(300))
+        .build()
+        .expect("settings");
+    let started = Instant::now();
+    let err = locks.try_lock("unanswered", Duration::from_secs(30)).await.expect_err("timeout");
+    assert!(started.elapsed() <= 310 * MS, "took {:?}", started.elapsed());
+    match &err {
+        Error::Backend(e) => assert_eq!(e.kind(), BackendErrorKind::Timeout, "{err}"),
+        other => panic!("expected a timeout, got {other}"),
+    }
+    assert!(err.is_temporary());
+    tokio::time::sleep(10 * MS).await;
+    assert!(!locks.is_locked("unanswered").await.expect("inspect"), "the ambiguous grant is kept");
+}
+
+/// A manual extension whose reply never comes fails after the call timeout instead of hanging.
+#[tokio::test(start_paused = true)]
+async fn an_unanswered_extension_times_out() {
+    let backend = Hooked::default();
+    backend.hooks.extend.lock().expect("steps").push(Step { before: MS, after: None });
+    let locks = LockManager::builder(backend.clone())
+        .call_timeout(Duration::from_millis(200))
+        .build()
+        .expect("settings");
+    let guard = locks.try_lock("extend", Duration::from_secs(30)).await.expect("ok").expect("free");
+    let started = Instant::now();
+    let err = guard.extend(Duration::from_secs(30)).await.expect_err("no reply");
+    assert!(err.is_temporary(), "{err}");
+    assert!(started.elapsed() <= 210 * MS, "took {:?}", started.elapsed());
+    assert!(guard.is_valid(), "a timed-out extension does not lose the lock");
+    assert_eq!(guard.loss(), None::<LossReason>);
+}
+
+/// A watch that wakes the waiter for nothing (W4 allows it) does not shorten the policy's
+/// spacing: four attempts 40 ms apart still take 120 ms.
+#[tokio::test(start_paused = true)]
+async fn spurious_wake_ups_keep_the_retry_spacing() {
+    let backend = Hooked::default();
+    backend.hooks.spurious_watch.store(true, Ordering::SeqCst);
+    let locks = LockManager::new(backend.clone());
+    let _held = locks.try_lock("spurious", Duration::from_secs(30)).await.expect("ok");
+    let started = Instant::now();
+    let policy = RetryPolicy::fixed(40 * MS).max_attempts(4);
+    let got = locks.lock("spurious").retry(policy).try_acquire().await.expect("ok");
+    assert!(got.is_none());
+    let waited = started.elapsed();
+    assert!(waited >= 120 * MS, "4 attempts 40 ms apart ended after {waited:?}");
+    assert!(waited <= 130 * MS, "4 attempts 40 ms apart ended after {waited:?}");
+}
