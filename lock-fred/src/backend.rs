@@ -108,12 +108,15 @@ impl FredBackend {
         }
     }
 
-    /// WAIT mode: after every acquire and extend, `WAIT replicas timeout` on the same
-    /// connection; an acquire fewer replicas confirmed is released and fails with
-    /// [`lock_core::BackendErrorKind::Replication`] (temporary, so the manager retries). It
+    /// WAIT mode: after every acquire and extend, `WAIT replicas timeout` on the same connection;
+    /// an acquire fewer replicas confirmed is released and fails with
+    /// [`lock_core::BackendErrorKind::Replication`] (temporary, so the manager retries with a fresh
+    /// token). Such an acquire was granted on the primary and given back unconfirmed; if giving it
+    /// back failed, the error says so, carries the release's error as its source, and the grant may
+    /// hold the key until its ttl. Either way, do not reuse its token for another acquire. It
     /// narrows the failover window of a Sentinel deployment; `WAIT` does not make Redis strongly
-    /// consistent. Keep `timeout` under the command timeout ([`crate::COMMAND_TIMEOUT`] for
-    /// clients this crate builds). A clustered client refuses it.
+    /// consistent. Keep `timeout` under the command timeout ([`crate::COMMAND_TIMEOUT`] for clients
+    /// this crate builds). A clustered client refuses it.
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]

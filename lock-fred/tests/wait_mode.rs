@@ -1,10 +1,12 @@
-//! WAIT mode on a primary with one replica (the shared check in lock-testkit), and its refusal
-//! on a cluster.
+//! WAIT mode on a primary with one replica (the shared checks in lock-testkit: unconfirmed
+//! grants are refused, and a failed give-back is reported), and its refusal on a cluster.
 
 use std::time::Duration;
 
 use lock_fred::FredBackend;
-use lock_testkit::redis_checks::wait_mode_needs_the_replica;
+use lock_testkit::redis_checks::{
+    add_user_who_cannot_publish, wait_mode_needs_the_replica, wait_mode_reports_a_failed_give_back,
+};
 use lock_testkit::server::{ReplicaPair, redis_available};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,6 +21,23 @@ async fn acquisitions_wait_for_the_replica() {
         .with_wait(1, Duration::from_millis(200))
         .expect("WAIT mode");
     if let Err(failure) = wait_mode_needs_the_replica(&backend, &pair.replica).await {
+        panic!("{failure}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_give_back_is_reported() {
+    if !redis_available() {
+        return;
+    }
+    let pair = ReplicaPair::spawn().expect("primary and replica");
+    let url = add_user_who_cannot_publish(&pair.primary).unwrap_or_else(|f| panic!("{f}"));
+    let backend = FredBackend::connect(&url)
+        .await
+        .expect("connect")
+        .with_wait(1, Duration::from_millis(200))
+        .expect("WAIT mode");
+    if let Err(failure) = wait_mode_reports_a_failed_give_back(&backend, &pair.replica).await {
         panic!("{failure}");
     }
 }

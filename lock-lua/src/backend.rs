@@ -84,9 +84,15 @@ impl<R: ScriptRunner> ScriptBackend<R> {
     }
 
     /// WAIT mode: every acquire and extend is followed, on the same connection, by
-    /// `WAIT replicas timeout`; an acquire that too few replicas confirmed is released and fails
-    /// with [`lock_core::BackendErrorKind::Replication`], an extend fails the same way (and the
-    /// lock then lapses at its deadline unless a later extend is confirmed).
+    /// `WAIT replicas timeout`; an extend that too few replicas confirmed fails with
+    /// [`lock_core::BackendErrorKind::Replication`] (and the lock then lapses at its deadline
+    /// unless a later extend is confirmed).
+    ///
+    /// An acquire failing with `Replication` was granted on the primary, then given back: the
+    /// backend released it at once. If that release failed too, the error says so and carries
+    /// the release's error as its [`std::error::Error::source`], and the grant may hold the key
+    /// until its ttl. Either way the token was granted once without confirmation: do not reuse it
+    /// for another acquire (a retry would take that same grant over); mint a fresh one.
     pub fn with_wait(mut self, wait: WaitFor) -> Self {
         self.wait = Some(wait);
         self
@@ -172,8 +178,23 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         let outcome = reply::acquire(self.name, reply)?;
         if !replicated && matches!(outcome, AcquireOutcome::Acquired { .. }) {
             // A grant only the primary knows could vanish in a failover: give it back.
-            let _ = self.runner.run(calls::release(key, token, self.publish())).await;
-            return Err(self.not_replicated("acquire"));
+            let release = calls::release(key, token, self.publish());
+            let given_back =
+                self.runner.run(release).await.and_then(|r| reply::release(self.name, r));
+            let unconfirmed = self.not_replicated("acquire");
+            return Err(match given_back {
+                Ok(_) => unconfirmed,
+                Err(failed) => BackendError::new(
+                    self.name,
+                    lock_core::BackendErrorKind::Replication,
+                    format!(
+                        "{}; giving the grant back failed as well, so it may hold the key until \
+                         its ttl",
+                        unconfirmed.message()
+                    ),
+                )
+                .with_source(failed),
+            });
         }
         Ok(outcome)
     }

@@ -72,7 +72,10 @@ impl RedisBackend {
 
     /// WAIT mode: after every acquire and extend, `WAIT replicas timeout` on the same connection;
     /// an acquire fewer replicas confirmed is released and fails with
-    /// [`lock_core::BackendErrorKind::Replication`] (temporary, so the manager retries). It
+    /// [`lock_core::BackendErrorKind::Replication`] (temporary, so the manager retries with a fresh
+    /// token). Such an acquire was granted on the primary and given back unconfirmed; if giving it
+    /// back failed, the error says so, carries the release's error as its source, and the grant may
+    /// hold the key until its ttl. Either way, do not reuse its token for another acquire. It
     /// narrows the failover window of a replicated deployment (Sentinel, or a primary with
     /// replicas); `WAIT` does not make Redis strongly consistent. Keep `timeout` under the
     /// connection's reply timeout (500 ms for connections this crate opens). A cluster connection

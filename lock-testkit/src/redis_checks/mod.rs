@@ -32,7 +32,9 @@ pub use recovery::{
 };
 #[doc(hidden)]
 pub use runner::run_check;
-pub use wait_mode::wait_mode_needs_the_replica;
+pub use wait_mode::{
+    add_user_who_cannot_publish, wait_mode_needs_the_replica, wait_mode_reports_a_failed_give_back,
+};
 
 /// Generates one `#[test]` per Redis check, each on its own runtime; `$connectors` is an
 /// expression building a [`Connectors`], evaluated in each test.

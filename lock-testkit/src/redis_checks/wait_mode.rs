@@ -2,11 +2,16 @@
 
 use std::time::{Duration, Instant};
 
-use lock_core::{AcquireOutcome, BackendErrorKind, DynLockBackend, LockKey, LockToken};
+use lock_core::{
+    AcquireOutcome, BackendError, BackendErrorKind, DynLockBackend, LockKey, LockToken,
+};
 
-use crate::failure::CaseResult;
+use crate::failure::{CaseResult, Failure};
 use crate::server::RedisServer;
 use crate::{check, fail};
+
+/// The user [`add_user_who_cannot_publish`] creates.
+const NO_PUBLISH_USER: (&str, &str) = ("no-publish", "no-publish-pw");
 
 /// `backend` is connected to the primary of a [`crate::server::ReplicaPair`] in WAIT mode for
 /// one replica with a timeout under 1 s; `replica` is the pair's replica. Acquisitions the
@@ -53,5 +58,60 @@ pub async fn wait_mode_needs_the_replica(
         "after the replica came back: {again:?}"
     );
     backend.release(&key, &token).await?;
+    Ok(())
+}
+
+/// Adds to `server` (at run time, with `ACL SETUSER`) a user who may run any command on any key
+/// but publish on no channel, and returns its URL. A backend with release notification connected
+/// as that user acquires, but every release fails: the release script's `PUBLISH` is refused
+/// (after its `DEL`, which stays applied).
+pub fn add_user_who_cannot_publish(server: &RedisServer) -> Result<String, Failure> {
+    let (user, password) = NO_PUBLISH_USER;
+    let mut admin = server.admin().map_err(|e| Failure::new(e.to_string(), "admin connection"))?;
+    let password_rule = format!(">{password}");
+    let rules =
+        ["ACL", "SETUSER", user, "reset", "on", &password_rule, "~*", "resetchannels", "+@all"];
+    let reply = admin.cmd(&rules).map_err(|e| Failure::new(e.to_string(), "ACL SETUSER"))?;
+    check!(!reply.is_error(), "ACL SETUSER failed: {reply:?}");
+    Ok(format!("redis://{user}:{password}@127.0.0.1:{}/", server.port()))
+}
+
+/// `backend` is connected as the user of [`add_user_who_cannot_publish`] to the primary of a
+/// [`crate::server::ReplicaPair`], with release notification and in WAIT mode for one replica
+/// with a timeout under 1 s. With the replica stopped an acquire is granted on the primary but
+/// not confirmed, and giving it back fails: the acquire must fail with a temporary `Replication`
+/// error that says the give-back failed and carries the release's error as its source.
+///
+/// ```ignore
+/// let pair = lock_testkit::server::ReplicaPair::spawn()?;
+/// let url = lock_testkit::redis_checks::add_user_who_cannot_publish(&pair.primary)?;
+/// let backend = MyBackend::connect(&url).await?.with_wait(1, Duration::from_millis(200))?;
+/// lock_testkit::redis_checks::wait_mode_reports_a_failed_give_back(&backend, &pair.replica).await?;
+/// ```
+pub async fn wait_mode_reports_a_failed_give_back(
+    backend: &DynLockBackend,
+    replica: &RedisServer,
+) -> CaseResult {
+    let key = LockKey::with_default_prefix(format!("give-back:{:016x}", rand::random::<u64>()))?;
+    let token = LockToken::generate()?;
+    replica.pause().map_err(|e| Failure::new(e.to_string(), "pause the replica"))?;
+    let unconfirmed = backend.try_acquire(&key, &token, Duration::from_secs(5)).await;
+    replica.resume().map_err(|e| Failure::new(e.to_string(), "resume the replica"))?;
+    let e = match unconfirmed {
+        Err(e) => e,
+        Ok(outcome) => fail!("acquired with the replica stopped: {outcome:?}"),
+    };
+    check!(e.kind() == BackendErrorKind::Replication, "not a Replication error: {e}");
+    check!(e.is_temporary(), "a Replication error must be temporary: {e}");
+    check!(
+        e.message().contains("giving the grant back failed"),
+        "the error does not say the give-back failed: {e}"
+    );
+    let source = std::error::Error::source(&e)
+        .ok_or_else(|| Failure::new(format!("no source on {e}"), "give-back"))?;
+    check!(
+        source.downcast_ref::<BackendError>().is_some(),
+        "the source is not the release's BackendError: {source}"
+    );
     Ok(())
 }
