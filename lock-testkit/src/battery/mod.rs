@@ -47,6 +47,8 @@ macro_rules! battery {
             b13_sentinel_failover,
             b14_cluster_failover,
             b16_randomized_soak,
+            b17_refreshed_holds,
+            b17b_refreshed_holds_long,
         );
         /// Not a test: the child process some battery scenarios start (does nothing otherwise).
         #[test]

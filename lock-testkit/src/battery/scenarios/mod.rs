@@ -10,6 +10,7 @@ pub(crate) mod holder_pause;
 pub(crate) mod lost_replies;
 pub(crate) mod pause;
 pub(crate) mod redlock;
+pub(crate) mod refreshed_holds;
 pub(crate) mod restart;
 pub(crate) mod sentinel_failover;
 pub(crate) mod slow_network;
