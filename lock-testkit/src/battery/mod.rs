@@ -38,6 +38,7 @@ macro_rules! battery {
             b4a_server_stopped,
             b4b_client_pause,
             b5_slow_network,
+            b5b_late_grant,
             b6_holder_paused_past_its_lease,
             b8_cancellation,
             b9_process_abort,

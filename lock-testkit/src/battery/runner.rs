@@ -22,7 +22,7 @@ type Scenario = for<'a> fn(&'a Connectors) -> BoxFuture<'a, Result<ScenarioRepor
 
 /// Scenario name, whether it needs [`FULL_ENV`], and the scenario.
 fn find(name: &str) -> Option<(bool, Scenario)> {
-    let all: [(&str, bool, Scenario); 19] = [
+    let all: [(&str, bool, Scenario); 20] = [
         ("b0_baseline", false, |c| Box::pin(scenarios::baseline::run(c))),
         ("b1_connection_kills", false, |c| Box::pin(scenarios::connections::run(c))),
         ("b2_lost_replies", false, |c| Box::pin(scenarios::lost_replies::run(c))),
@@ -33,6 +33,7 @@ fn find(name: &str) -> Option<(bool, Scenario)> {
         ("b4a_server_stopped", false, |c| Box::pin(scenarios::pause::stopped(c))),
         ("b4b_client_pause", false, |c| Box::pin(scenarios::pause::client_pause(c))),
         ("b5_slow_network", false, |c| Box::pin(scenarios::slow_network::run(c))),
+        ("b5b_late_grant", false, |c| Box::pin(scenarios::late_grant::run(c))),
         ("b6_holder_paused_past_its_lease", true, |c| Box::pin(scenarios::holder_pause::run(c))),
         ("b8_cancellation", false, |c| Box::pin(scenarios::cancellation::run(c))),
         ("b9_process_abort", false, |c| Box::pin(scenarios::abort::run(c))),

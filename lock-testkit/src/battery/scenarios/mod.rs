@@ -7,6 +7,7 @@ pub(crate) mod cluster_failover;
 mod common;
 pub(crate) mod connections;
 pub(crate) mod holder_pause;
+pub(crate) mod late_grant;
 pub(crate) mod lost_replies;
 pub(crate) mod pause;
 pub(crate) mod redlock;
