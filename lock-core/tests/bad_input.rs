@@ -83,6 +83,12 @@ async fn bad_manager_settings_are_rejected() {
     is_invalid(build(|b| b.prefix(vec![b'p'; 1000])), "over-long prefix");
     is_invalid(build(|b| b.retry(RetryPolicy::fixed(Duration::ZERO))), "zero default delay");
     is_invalid(build(|b| b.max_hold(Duration::ZERO)), "zero max hold");
+    // Redis counts whole milliseconds: less than 1 ms of allowance could overlap a successor.
+    is_invalid(build(|b| b.drift_allowance(Duration::ZERO)), "no fixed drift allowance");
+    is_invalid(build(|b| b.drift_allowance(Duration::from_micros(999))), "under 1 ms");
+    is_invalid(build(|b| b.call_timeout(Duration::ZERO)), "zero call timeout");
+    is_invalid(build(|b| b.call_timeout(Duration::from_secs(7200))), "two-hour call timeout");
+    assert!(build(|b| b.drift_factor(0.0).drift_allowance(Duration::from_millis(1))).is_ok());
     assert!(build(|b| b.drift_factor(0.0).refresh_at(0.5).prefix("")).is_ok());
 }
 

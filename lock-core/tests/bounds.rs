@@ -47,7 +47,11 @@ async fn a_subscription_that_never_answers_does_not_stretch_the_wait() {
 async fn a_lost_refresh_reply_does_not_lose_a_healthy_lock() {
     let backend = Hooked::default();
     // The first extension is applied but its reply never comes.
-    backend.hooks.extend.lock().expect("steps").push(Step { before: MS, after: None });
+    backend.hooks.extend.lock().expect("steps").push(Step {
+        before: MS,
+        after: None,
+        ..Step::default()
+    });
     let locks = LockManager::builder(backend.clone())
         .call_timeout(Duration::from_millis(500))
         .build()
@@ -71,7 +75,11 @@ async fn a_lost_refresh_reply_does_not_lose_a_healthy_lock() {
 #[tokio::test(start_paused = true)]
 async fn an_unanswered_acquire_times_out_and_is_released() {
     let backend = Hooked::default();
-    backend.hooks.acquire.lock().expect("steps").push(Step { before: MS, after: None });
+    backend.hooks.acquire.lock().expect("steps").push(Step {
+        before: MS,
+        after: None,
+        ..Step::default()
+    });
     let locks = LockManager::builder(backend.clone())
         .call_timeout(Duration::from_millis(300))
         .build()
@@ -92,7 +100,11 @@ async fn an_unanswered_acquire_times_out_and_is_released() {
 #[tokio::test(start_paused = true)]
 async fn an_unanswered_extension_times_out() {
     let backend = Hooked::default();
-    backend.hooks.extend.lock().expect("steps").push(Step { before: MS, after: None });
+    backend.hooks.extend.lock().expect("steps").push(Step {
+        before: MS,
+        after: None,
+        ..Step::default()
+    });
     let locks = LockManager::builder(backend.clone())
         .call_timeout(Duration::from_millis(200))
         .build()

@@ -268,3 +268,57 @@ async fn a_slow_node_neither_holds_up_a_lost_vote_nor_loses_the_next_grant() {
         assert_eq!(holder.as_ref(), Some(&ours), "node {i} does not hold the lock we were granted");
     }
 }
+
+/// S8: a lost vote's give-backs that reach their nodes late (after the node timeout) never
+/// delete the grants of the same token's next attempt: calls for one key and token to one node
+/// are applied in order, so the next attempt on those nodes waits for them. Without the order,
+/// the retry wins on all five nodes, the three late give-backs then delete its grants on three,
+/// and a guard would be valid on a minority.
+#[tokio::test(start_paused = true)]
+async fn late_give_backs_never_delete_the_next_attempts_grants() {
+    use common::hooked::{Hooked, Step};
+    let ms = Duration::from_millis;
+    let nodes: Vec<Hooked> = (0..5).map(|_| Hooked::default()).collect();
+    let quorum = nodes
+        .iter()
+        .fold(Quorum::builder(), |b, n| b.node(n.clone()))
+        .node_timeout(ms(50))
+        .build()
+        .expect("distinct nodes");
+    let key = LockKey::with_default_prefix("late-give-back").expect("key");
+    let (other, ours) =
+        (LockToken::generate().expect("token"), LockToken::generate().expect("token"));
+    for node in &nodes[3..] {
+        node.inner.try_acquire(&key, &other, Duration::from_secs(30)).await.expect("pre-hold");
+    }
+    // Node 0 grants at once but its answer is lost past the node timeout; nodes 0-2 apply the
+    // give-back 300 ms after it was sent.
+    nodes[0].hooks.acquire.lock().expect("steps").push(Step::answer_after(ms(200)));
+    for node in &nodes[..3] {
+        node.hooks.release.lock().expect("steps").push(Step::apply_after(ms(300)));
+    }
+    let ttl = Duration::from_secs(10);
+    let lost = quorum.try_acquire(&key, &ours, ttl).await;
+    assert!(matches!(lost, Ok(AcquireOutcome::Held { .. })), "2 of 5 granted: {lost:?}");
+    for node in &nodes[3..] {
+        node.inner.release(&key, &other).await.expect("the other holder lets go");
+    }
+    // The manager's next attempt with the same token, as after any `Held`.
+    let started = tokio::time::Instant::now();
+    loop {
+        if let Ok(AcquireOutcome::Acquired { .. }) = quorum.try_acquire(&key, &ours, ttl).await {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "never acquired");
+        tokio::time::sleep(ms(10)).await;
+    }
+    // Every late give-back has landed by now.
+    tokio::time::sleep(ms(500)).await;
+    let mut holding = 0;
+    for node in &nodes {
+        if node.inner.inspect(&key).await.expect("inspect").is_some_and(|i| i.holder == ours) {
+            holding += 1;
+        }
+    }
+    assert!(holding >= 3, "the quorum answered Acquired, and now holds {holding} of 5 nodes");
+}

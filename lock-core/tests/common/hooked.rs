@@ -15,31 +15,40 @@ use tokio::sync::Notify;
 /// answering (`None`: never answer, as when the reply is lost).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Step {
+    /// Before the command leaves the client (waiting for a pooled connection, say): a caller
+    /// that gives up meanwhile cancels it.
+    pub(crate) unsent: Duration,
+    /// On the wire: the command lands this long after it was sent, whatever its caller does.
     pub(crate) before: Duration,
     pub(crate) after: Option<Duration>,
 }
 
 impl Default for Step {
-    /// Applied and answered at once.
+    /// Sent, applied and answered at once.
     fn default() -> Self {
-        Self { before: Duration::ZERO, after: Some(Duration::ZERO) }
+        Self { unsent: Duration::ZERO, before: Duration::ZERO, after: Some(Duration::ZERO) }
     }
 }
 
 impl Step {
+    /// Sent after `d` (cancelled if its caller gives up first), then applied and answered.
+    pub(crate) fn send_after(d: Duration) -> Self {
+        Self { unsent: d, ..Self::default() }
+    }
+
     /// Applied at once, answered after `d`.
     pub(crate) fn answer_after(d: Duration) -> Self {
-        Self { before: Duration::ZERO, after: Some(d) }
+        Self { after: Some(d), ..Self::default() }
     }
 
     /// Applied after `d`, answered at once then.
     pub(crate) fn apply_after(d: Duration) -> Self {
-        Self { before: d, after: Some(Duration::ZERO) }
+        Self { before: d, ..Self::default() }
     }
 
     /// Applied after `d`, never answered.
     pub(crate) fn apply_after_silently(d: Duration) -> Self {
-        Self { before: d, after: None }
+        Self { before: d, after: None, ..Self::default() }
     }
 }
 
@@ -84,7 +93,20 @@ pub(crate) struct Hooked {
 }
 
 impl Hooked {
-    async fn answer<T>(step: Step, value: T) -> T {
+    /// Sends `apply` to the "store": it runs after `step.before` whether or not the caller is
+    /// still waiting (a command on the wire lands even if its sender gave up), and its answer
+    /// comes `step.after` later, or never.
+    async fn send<T: Send + 'static>(
+        step: Step,
+        apply: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> T {
+        tokio::time::sleep(step.unsent).await;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            tokio::time::sleep(step.before).await;
+            let _ = tx.send(apply.await);
+        });
+        let Ok(value) = rx.await else { return std::future::pending().await };
         match step.after {
             Some(after) => {
                 tokio::time::sleep(after).await;
@@ -108,20 +130,19 @@ impl LockBackend for Hooked {
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         let step = self.hooks.step("acquire", &self.hooks.acquire);
-        *self
-            .hooks
-            .unapplied
-            .lock()
-            .expect("unapplied")
-            .entry(token.as_bytes().to_vec())
-            .or_default() += 1;
-        tokio::time::sleep(step.before).await;
-        let outcome = self.inner.try_acquire(key, token, ttl).await;
-        if let Some(n) = self.hooks.unapplied.lock().expect("unapplied").get_mut(token.as_bytes()) {
-            *n -= 1;
-        }
-        self.hooks.applied.notify_waiters();
-        Self::answer(step, outcome).await
+        let t = token.as_bytes().to_vec();
+        *self.hooks.unapplied.lock().expect("unapplied").entry(t.clone()).or_default() += 1;
+        let (inner, hooks, key, token) =
+            (self.inner.clone(), self.hooks.clone(), key.clone(), token.clone());
+        Self::send(step, async move {
+            let outcome = inner.try_acquire(&key, &token, ttl).await;
+            if let Some(n) = hooks.unapplied.lock().expect("unapplied").get_mut(&t) {
+                *n -= 1;
+            }
+            hooks.applied.notify_waiters();
+            outcome
+        })
+        .await
     }
 
     async fn release(
@@ -130,23 +151,26 @@ impl LockBackend for Hooked {
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
         let step = self.hooks.step("release", &self.hooks.release);
-        loop {
-            let applied = self.hooks.applied.notified();
-            let pending = self
-                .hooks
-                .unapplied
-                .lock()
-                .expect("unapplied")
-                .get(token.as_bytes())
-                .is_some_and(|n| *n > 0);
-            if !pending {
-                break;
+        let (inner, hooks, key, token) =
+            (self.inner.clone(), self.hooks.clone(), key.clone(), token.clone());
+        Self::send(step, async move {
+            // Applied after every acquire of the same token sent before it.
+            loop {
+                let applied = hooks.applied.notified();
+                let pending = hooks
+                    .unapplied
+                    .lock()
+                    .expect("unapplied")
+                    .get(token.as_bytes())
+                    .is_some_and(|n| *n > 0);
+                if !pending {
+                    break;
+                }
+                applied.await;
             }
-            applied.await;
-        }
-        tokio::time::sleep(step.before).await;
-        let outcome = self.inner.release(key, token).await;
-        Self::answer(step, outcome).await
+            inner.release(&key, &token).await
+        })
+        .await
     }
 
     async fn extend(
@@ -156,9 +180,8 @@ impl LockBackend for Hooked {
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
         let step = self.hooks.step("extend", &self.hooks.extend);
-        tokio::time::sleep(step.before).await;
-        let outcome = self.inner.extend(key, token, ttl).await;
-        Self::answer(step, outcome).await
+        let (inner, key, token) = (self.inner.clone(), key.clone(), token.clone());
+        Self::send(step, async move { inner.extend(&key, &token, ttl).await }).await
     }
 
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {

@@ -1,0 +1,41 @@
+//! One extension in flight per guard: a manual extension racing another (or the refresher's)
+//! cannot leave the guard's deadline past the store's expiry, even when the store applies and
+//! answers them in another order than they were sent.
+
+mod common;
+
+use std::time::Duration;
+
+use common::hooked::{Hooked, Step};
+use lock_core::{LockBackend, LockManager};
+use tokio::time::Instant;
+
+const MS: Duration = Duration::from_millis(1);
+
+#[tokio::test(start_paused = true)]
+async fn racing_extensions_never_overstate_the_deadline() {
+    let backend = Hooked::default();
+    // First extension (short): reaches the store after 10 ms and answers then.
+    // Second (long): applied at once, but its answer takes 50 ms.
+    backend
+        .hooks
+        .extend
+        .lock()
+        .expect("steps")
+        .extend([Step::apply_after(10 * MS), Step::answer_after(50 * MS)]);
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.try_lock("race", Duration::from_secs(5)).await.expect("ok").expect("free");
+    let (short, long) = (guard.handle(), guard.handle());
+    let first = tokio::spawn(async move { short.extend(Duration::from_secs(1)).await });
+    tokio::task::yield_now().await;
+    let second = tokio::spawn(async move { long.extend(Duration::from_secs(30)).await });
+    first.await.expect("join").expect("extend");
+    second.await.expect("join").expect("extend");
+    let stored = backend.inner.inspect(guard.key()).await.expect("inspect").expect("held");
+    let expires = Instant::now() + stored.ttl_remaining.expect("a ttl");
+    assert!(
+        guard.deadline() <= expires,
+        "the guard counts on {:?} past the store's expiry",
+        guard.deadline() - expires
+    );
+}

@@ -1,0 +1,55 @@
+//! A release that is cancelled (a `timeout` or `select!` around it) still releases, in the
+//! background, as a dropped guard does; so does the final release of `run` and `with_lock`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::hooked::{Hooked, Step};
+use lock_core::{Error, LockBackend, LockManager};
+
+const MS: Duration = Duration::from_millis(1);
+
+/// Releases wait 50 ms for a connection before they are sent: a caller that gives up after
+/// 10 ms cancels them before they leave.
+fn slow_releases() -> Hooked {
+    let backend = Hooked::default();
+    let slow = Step::send_after(50 * MS);
+    backend.hooks.release.lock().expect("steps").extend([slow, slow]);
+    backend
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_release_still_releases() {
+    let backend = slow_releases();
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.try_lock("cancelled", Duration::from_secs(60)).await.expect("ok");
+    let release = guard.expect("free").release();
+    assert!(tokio::time::timeout(10 * MS, release).await.is_err(), "the release is slow");
+    tokio::time::sleep(200 * MS).await;
+    assert!(
+        backend.inner.inspect(&locks.key("cancelled").expect("key")).await.expect("ok").is_none(),
+        "the lock is still held long after its release was cancelled"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_cancelled_during_its_release_still_releases() {
+    let backend = slow_releases();
+    let locks = LockManager::new(backend.clone());
+    let run = locks.with_lock("run", Duration::from_secs(60), |_| async { Ok::<_, Error>(()) });
+    assert!(tokio::time::timeout(10 * MS, run).await.is_err(), "the final release is slow");
+    assert_eq!(backend.hooks.calls("release"), 1, "cancelled during the final release");
+    tokio::time::sleep(200 * MS).await;
+    assert!(!locks.is_locked("run").await.expect("ok"), "run's lock outlived its cancellation");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answered_release_is_not_sent_again() {
+    let backend = Hooked::default();
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.try_lock("once", Duration::from_secs(60)).await.expect("ok");
+    guard.expect("free").release().await.expect("release");
+    tokio::time::sleep(100 * MS).await;
+    assert_eq!(backend.hooks.calls("release"), 1);
+}
