@@ -100,6 +100,13 @@ impl FredBackend {
         self
     }
 
+    /// Replaces the endpoint with `identity`, when there is one.
+    pub(crate) fn named(self, identity: Option<String>) -> Self {
+        let Some(identity) = identity else { return self };
+        let inner = Arc::unwrap_or_clone(self.inner).with_endpoint(identity);
+        Self { inner: Arc::new(inner), owned: self.owned }
+    }
+
     /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
     pub fn without_fencing(self) -> Self {
         Self {

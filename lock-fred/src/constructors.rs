@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use fred::clients::{Client, Pool};
 use fred::interfaces::ClientLike;
-use fred::types::Builder;
 use fred::types::config::{Config, ReconnectPolicy};
+use fred::types::{Builder, InfoKind};
 use lock_core::BackendError;
 
 use crate::backend::FredBackend;
@@ -31,12 +31,29 @@ pub fn builder(config: Config) -> Builder {
     builder
 }
 
+/// The server's identity from `INFO server` (see [`lock_lua::server_endpoint`]), for a client
+/// of one server (directly or through Sentinel); `None` for a cluster, or if `INFO` fails.
+async fn server_endpoint(client: &Client) -> Option<String> {
+    if client.is_clustered() {
+        return None;
+    }
+    let info = client.info::<String>(Some(InfoKind::Server)).await.ok()?;
+    lock_lua::server_endpoint(&info)
+}
+
 impl FredBackend {
     /// Connects by URL: `redis://` or `rediss://` for a server, `redis-cluster://host:port?node=...`
     /// for a cluster, `redis-sentinel://host:port?node=...&sentinelServiceName=mymaster` for a
     /// Sentinel-managed master (see `fred::types::config::Config::from_url`). Commands time out
     /// after [`COMMAND_TIMEOUT`]; the client reconnects on its own, and is closed (`QUIT`) when
     /// the last clone of the backend is dropped.
+    ///
+    /// The backend's `endpoint` names the server itself (for a standalone server or a Sentinel
+    /// master), by the `run_id` that `INFO server` reports once at connect time
+    /// (`redis run_id=<id>`, whatever the address or database), so a Redlock [`crate::Quorum`]
+    /// refuses one server twice however it was addressed. For a cluster, or if the user may not
+    /// run `INFO`, it is the configured address. The same holds for
+    /// [`FredBackend::connect_config`] and [`FredBackend::connect_pool`].
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
@@ -72,11 +89,15 @@ impl FredBackend {
     pub async fn connect_config(config: Config) -> Result<Self, BackendError> {
         let client = builder(config).build().map_err(map)?;
         let task = client.init().await.map_err(map)?;
-        Ok(Self::from_client(client).owning_its_clients(vec![task.abort_handle()]))
+        let identity = server_endpoint(&client).await;
+        let backend = Self::from_client(client).owning_its_clients(vec![task.abort_handle()]);
+        Ok(backend.named(identity))
     }
 
     /// From a connected `fred::clients::Client` (call `init` first). Release notification opens
-    /// a `SubscriberClient` with the same configuration when first needed.
+    /// a `SubscriberClient` with the same configuration when first needed. Building does no I/O,
+    /// so the backend's `endpoint` is the configured address, not the server's identity (see
+    /// [`FredBackend::connect`]); the same holds for [`FredBackend::from_pool`].
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
@@ -130,6 +151,7 @@ impl FredBackend {
         for client in pool.clients() {
             tasks.push(client.init().await.map_err(map)?.abort_handle());
         }
-        Ok(Self::from_pool(pool).owning_its_clients(tasks))
+        let identity = server_endpoint(pool.next()).await;
+        Ok(Self::from_pool(pool).owning_its_clients(tasks).named(identity))
     }
 }

@@ -44,6 +44,7 @@
 mod backend;
 pub mod calls;
 mod errors;
+mod identity;
 mod layout;
 pub mod reply;
 mod scripts;
@@ -52,6 +53,7 @@ mod watch;
 pub use backend::{ScriptBackend, ScriptRunner, WaitFor};
 pub use calls::{Arg, Call, Publish};
 pub use errors::{WRONG_TYPE_HINT, classify};
+pub use identity::server_endpoint;
 pub use layout::{SLOTS, fence_key, hash_slot, release_channel};
 #[doc(hidden)]
 pub use lock_core as __lock_core;

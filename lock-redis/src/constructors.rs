@@ -62,7 +62,8 @@ impl RedisBackend {
     /// Connects to a standalone server (or one Sentinel-managed master) by URL, e.g.
     /// `redis://user:password@127.0.0.1:6379/0`, `rediss://...` with a TLS feature of `redis`,
     /// or `redis+unix:///run/redis.sock`. Commands go through a `ConnectionManager` (reconnects on
-    /// its own); release notification through a dedicated subscriber connection.
+    /// its own); release notification through a dedicated subscriber connection. The backend's
+    /// `endpoint` is the server's identity (see [`RedisBackend::from_client`]).
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
@@ -82,6 +83,11 @@ impl RedisBackend {
     /// timeout 500 ms, reconnect delays from 10 ms up to 1 s), plus notifications. An unreachable
     /// server is a temporary `Connection` error within about 2 s.
     ///
+    /// The backend's `endpoint` names the server itself, by the `run_id` that `INFO server`
+    /// reports once at connect time (`redis run_id=<id>`, whatever the address or database), so
+    /// a Redlock [`crate::Quorum`] refuses one server twice however it was addressed. If the user
+    /// may not run `INFO`, it is the address (`redis://host:port/db`) instead.
+    ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -92,9 +98,13 @@ impl RedisBackend {
     /// # }
     /// ```
     pub async fn from_client(client: redis::Client) -> Result<Self, BackendError> {
-        let manager =
+        let mut manager =
             client.get_connection_manager_with_config(manager_config()).await.map_err(map)?;
-        let endpoint = endpoint(client.get_connection_info());
+        let info = redis::cmd("INFO").arg("server").query_async::<String>(&mut manager).await;
+        let endpoint = info
+            .ok()
+            .and_then(|info| lock_lua::server_endpoint(&info))
+            .unwrap_or_else(|| endpoint(client.get_connection_info()));
         Ok(Self::assemble(Commands::Manager(manager), Some(classic_hub(client)), Some(endpoint)))
     }
 
@@ -152,6 +162,8 @@ impl RedisBackend {
     }
 
     /// A `deadpool-redis` pool of `max_size` connections to `url`, with release notification.
+    /// It connects lazily, so its `endpoint` is the address `redis://host:port/db`, not the
+    /// server's identity (see [`RedisBackend::from_client`]).
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]

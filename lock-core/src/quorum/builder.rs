@@ -65,6 +65,15 @@ impl QuorumBuilder {
     /// Checks the nodes: at least one, and no store twice (the same backend object, or two
     /// backends reporting the same [`LockBackend::endpoint`]), since a store counted twice would
     /// fake a majority.
+    ///
+    /// The check is only as good as the endpoints. The Redis backends that connect when built
+    /// (`RedisBackend::connect` and `from_client` in lock-redis; `FredBackend::connect`,
+    /// `connect_config` and `connect_pool` in lock-fred, except on a cluster) name the server by
+    /// its `run_id`, so one server is refused however it was addressed and whichever database
+    /// was selected. Backends built without I/O from a connection, pool or client you made, and
+    /// those whose user may not run `INFO`, report the address they were given
+    /// (`redis://host:port/db`): the same server under two addresses (`localhost` and
+    /// `127.0.0.1`) or in two databases then passes unnoticed, so give each node its own server.
     pub fn build(self) -> Result<Quorum, Error> {
         if self.nodes.is_empty() {
             return Err(Error::invalid("quorum", "a quorum needs at least one node"));
