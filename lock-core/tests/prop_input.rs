@@ -59,14 +59,14 @@ fn expect_invalid<T>(result: Result<T, Error>, what: &str) -> Result<(), TestCas
 // ---------------------------------------------------------------------------------------
 // The documented rules, written out independently of the implementation.
 
-/// `LockKey` docs: non-empty, at most `MAX_NAME_LEN` bytes, not starting with `~`.
+/// `LockKey` docs: non-empty, at most `MAX_NAME_LEN` bytes, no `~`.
 fn name_ok(name: &[u8]) -> bool {
-    !name.is_empty() && name.len() <= MAX_NAME_LEN && name[0] != b'~'
+    !name.is_empty() && name.len() <= MAX_NAME_LEN && !name.contains(&b'~')
 }
 
-/// `KeyPrefix` docs: at most `MAX_PREFIX_LEN` bytes, no `{` or `}`.
+/// `KeyPrefix` docs: at most `MAX_PREFIX_LEN` bytes, no `{`, `}` or `~`.
 fn prefix_ok(prefix: &[u8]) -> bool {
-    prefix.len() <= MAX_PREFIX_LEN && !prefix.iter().any(|b| *b == b'{' || *b == b'}')
+    prefix.len() <= MAX_PREFIX_LEN && !prefix.iter().any(|b| matches!(b, b'{' | b'}' | b'~'))
 }
 
 /// `MIN_TTL..=MAX_TTL`, and something left after the default drift allowance of

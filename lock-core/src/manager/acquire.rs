@@ -1,5 +1,7 @@
 //! The acquire loop: attempts, waiting, validity, and cleanup on cancellation.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -9,7 +11,7 @@ use tokio::time::Instant;
 use super::inner::ManagerInner;
 use super::queue::Turn;
 use crate::backend::{AcquireOutcome, ReleaseWatch};
-use crate::call::within;
+use crate::call::timed_out;
 use crate::error::{BackendError, BackendErrorKind, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
@@ -36,13 +38,19 @@ pub(super) struct Exhausted {
     pub(super) waited: Duration,
 }
 
+/// One acquire call to the backend, owning what it needs so it can outlive the acquire.
+type Attempt = Pin<Box<dyn Future<Output = Result<AcquireOutcome, BackendError>> + Send>>;
+
 /// The token an acquire is sending, and whether the store may have granted it.
 ///
 /// If the acquire ends without a guard (cancelled, failed, gave up) while the store may hold
-/// the token, dropping this releases it in the background. A token whose grant had to be given
-/// back (it came too late, or the backend gave it back itself) is never sent again: the
-/// give-back may still be on its way, and on a transport that reorders commands it could land
-/// after a later grant of the same token and delete it.
+/// the token, dropping this releases it in the background, and only after every attempt of
+/// that token still in flight has been answered (or a call timeout has passed): on a transport
+/// that can reorder commands (a pool), a release sent earlier could overtake the acquire and
+/// leave a lock nobody releases until its ttl.
+/// A token whose grant had to be given back (it came too late, or the backend gave it back
+/// itself) is never sent again, for the same reason: the give-back could land after a later
+/// grant of the same token and delete it.
 struct Tokens<'a> {
     inner: &'a ManagerInner,
     key: &'a LockKey,
@@ -52,12 +60,36 @@ struct Tokens<'a> {
     /// An attempt with the current token ended without an answer: it may still be applied
     /// later, so a `Held` answer does not rule out a grant.
     ambiguous: bool,
+    /// Attempts of the current token still in flight: the one being awaited, and any cut off by
+    /// the call timeout.
+    unanswered: Vec<Attempt>,
 }
 
 impl Tokens<'_> {
-    /// About to send the current token.
-    fn sending(&mut self) {
+    /// Sends an attempt with the current token and waits at most `limit` for its answer. The
+    /// attempt is kept here while it runs, so that one cut off by the timeout, or by the
+    /// acquire's cancellation, stays in flight and is finished before any release (see
+    /// [`Tokens`]).
+    async fn attempt(
+        &mut self,
+        ttl: Duration,
+        limit: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
         self.armed = true;
+        let (backend, key, token) =
+            (self.inner.backend.clone(), self.key.clone(), self.current.clone());
+        self.unanswered.push(Box::pin(async move { backend.try_acquire(&key, &token, ttl).await }));
+        let answer = std::future::poll_fn(|cx| match self.unanswered.last_mut() {
+            Some(attempt) => attempt.as_mut().poll(cx),
+            None => std::task::Poll::Pending,
+        });
+        match tokio::time::timeout(limit, answer).await {
+            Ok(result) => {
+                self.unanswered.pop();
+                result
+            }
+            Err(_) => Err(timed_out(self.inner.info.name, limit)),
+        }
     }
 
     /// The store answered that someone else holds the key.
@@ -80,7 +112,8 @@ impl Tokens<'_> {
     /// Returns the background release, to wait for while there is time.
     fn give_back(&mut self) -> Result<Option<tokio::task::JoinHandle<()>>> {
         let fresh = LockToken::generate()?;
-        let release = self.inner.releaser().spawn(self.key, &self.current);
+        let after = finished(std::mem::take(&mut self.unanswered), self.inner.config.call_timeout);
+        let release = self.inner.releaser().spawn_after(after, self.key, &self.current);
         self.current = fresh;
         self.armed = false;
         self.ambiguous = false;
@@ -88,11 +121,22 @@ impl Tokens<'_> {
     }
 }
 
+/// Resolves once every attempt in `in_flight` has completed, or `limit` (the call timeout) has
+/// passed: an attempt unanswered by then is presumed lost (its reply, or the command itself).
+async fn finished(in_flight: Vec<Attempt>, limit: Duration) {
+    if !in_flight.is_empty() {
+        let all = futures_util::future::join_all(in_flight);
+        let _ = tokio::time::timeout(limit, all).await;
+    }
+}
+
 impl Drop for Tokens<'_> {
     fn drop(&mut self) {
         if self.armed {
             tracing::debug!(key = %self.key, "acquire ended while it may hold the lock; releasing");
-            self.inner.release_in_background(self.key, &self.current);
+            let after =
+                finished(std::mem::take(&mut self.unanswered), self.inner.config.call_timeout);
+            self.inner.releaser().spawn_after(after, self.key, &self.current);
         }
     }
 }
@@ -152,7 +196,6 @@ async fn attempts(
     counted: &AtomicU32,
 ) -> Result<Result<LockGuard, Exhausted>> {
     let Plan { key, token, ttl, validity, policy, refresh } = plan;
-    let backend = &inner.backend;
     let name = inner.info.name;
     let call_timeout = inner.config.call_timeout;
     let started = Instant::now();
@@ -161,7 +204,14 @@ async fn attempts(
         Ok(Err(Exhausted { key: key.clone(), attempts, waited: started.elapsed() }))
     };
     let notify = inner.info.capabilities.release_notify && policy.may_retry();
-    let mut tokens = Tokens { inner, key: &key, current: token, armed: false, ambiguous: false };
+    let mut tokens = Tokens {
+        inner,
+        key: &key,
+        current: token,
+        armed: false,
+        ambiguous: false,
+        unanswered: Vec::new(),
+    };
     let mut waiting = Waiting { watch: None, backoff_until: None, last_call: started };
     // Attempts the policy counts, and calls to the store in all (re-checks included).
     let (mut tries, mut calls) = (0u32, 0u32);
@@ -182,11 +232,9 @@ async fn attempts(
         recheck = false;
         calls += 1;
         counted.store(calls, Ordering::Relaxed);
-        tokens.sending();
         let sent = Instant::now();
         waiting.last_call = sent;
-        let result =
-            within(name, call_timeout, backend.try_acquire(&key, &tokens.current, ttl)).await;
+        let result = tokens.attempt(ttl, call_timeout).await;
         let mut holder_ttl = None;
         let mut held = false;
         let mut last_error: Option<BackendError> = None;

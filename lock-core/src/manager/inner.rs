@@ -124,6 +124,16 @@ impl Releaser {
 
     /// Spawns a release of `token` on the current runtime (or logs that the lock will expire).
     pub(crate) fn spawn(&self, key: &LockKey, token: &LockToken) -> Option<JoinHandle<()>> {
+        self.spawn_after(std::future::ready(()), key, token)
+    }
+
+    /// [`Releaser::spawn`], sending the release once `first` has completed.
+    pub(crate) fn spawn_after(
+        &self,
+        first: impl std::future::Future<Output = ()> + Send + 'static,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Option<JoinHandle<()>> {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             tracing::warn!(
                 key = %key,
@@ -133,6 +143,7 @@ impl Releaser {
         };
         let (this, key, token) = (self.clone(), key.clone(), token.clone());
         Some(runtime.spawn(async move {
+            first.await;
             match this.release(&key, &token).await {
                 Ok(outcome) => tracing::trace!(key = %key, ?outcome, "background release"),
                 Err(e) => tracing::warn!(

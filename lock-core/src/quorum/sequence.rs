@@ -24,7 +24,7 @@ use crate::token::LockToken;
 
 /// How long a node call may run on its own after its caller gave up: past this it is presumed
 /// lost for good, and later calls stop waiting for it.
-pub(super) const ORPHAN_LIMIT: Duration = Duration::from_secs(30);
+const ORPHAN_LIMIT: Duration = Duration::from_secs(30);
 
 type Done = Shared<BoxFuture<'static, ()>>;
 type Slot = (LockKey, LockToken, usize);

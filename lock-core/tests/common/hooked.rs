@@ -62,6 +62,8 @@ pub(crate) struct Hooks {
     pub(crate) watch_delay: Mutex<Duration>,
     /// `watch_release` returns a future that is ready at once (W4 allows spurious wake-ups).
     pub(crate) spurious_watch: std::sync::atomic::AtomicBool,
+    /// Releases do not wait for earlier acquires of their token: a pool that reorders.
+    pub(crate) reorders: std::sync::atomic::AtomicBool,
     calls: Mutex<HashMap<&'static str, usize>>,
     /// Acquires per token not applied yet: a release of that token waits for them, as the
     /// contract's call order requires of every transport.
@@ -153,9 +155,10 @@ impl LockBackend for Hooked {
         let step = self.hooks.step("release", &self.hooks.release);
         let (inner, hooks, key, token) =
             (self.inner.clone(), self.hooks.clone(), key.clone(), token.clone());
+        let ordered = !self.hooks.reorders.load(std::sync::atomic::Ordering::SeqCst);
         Self::send(step, async move {
             // Applied after every acquire of the same token sent before it.
-            loop {
+            while ordered {
                 let applied = hooks.applied.notified();
                 let pending = hooks
                     .unapplied
