@@ -158,7 +158,7 @@ impl LockBackend for Hooked {
         let ordered = !self.hooks.reorders.load(std::sync::atomic::Ordering::SeqCst);
         Self::send(step, async move {
             // Applied after every acquire of the same token sent before it.
-            while ordered {
+            loop {
                 let applied = hooks.applied.notified();
                 let pending = hooks
                     .unapplied
@@ -166,7 +166,7 @@ impl LockBackend for Hooked {
                     .expect("unapplied")
                     .get(token.as_bytes())
                     .is_some_and(|n| *n > 0);
-                if !pending {
+                if !ordered || !pending {
                     break;
                 }
                 applied.await;
