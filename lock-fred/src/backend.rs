@@ -23,6 +23,12 @@ use crate::notify::FredSubscriber;
 /// from the command client's configuration, so it follows the same cluster or Sentinel master;
 /// on a cluster it uses sharded pub/sub.
 ///
+/// A known gap on a cluster: when a lock's slot moves to another node, the old node drops the
+/// subscription and says so with an unsolicited `sunsubscribe`, which fred 10.1 discards without
+/// telling its user. Until every watch of that lock has ended (the next one then subscribes on
+/// the new owner), its waiters are not woken by releases and fall back to their retry backoff
+/// and the holder's ttl. lock-redis sees the push and resubscribes at once.
+///
 /// ```no_run
 /// use std::time::Duration;
 /// use lock_fred::{FredBackend, LockManager};

@@ -13,6 +13,11 @@ use crate::errors::map;
 
 /// Builds a `SubscriberClient` like the command client (same servers, Sentinel or cluster
 /// routing, credentials and reconnect policy).
+///
+/// fred drops every unsubscribe-type frame it did not ask for (`check_pubsub_message`: "Dropping
+/// unused subscription response"), including the `sunsubscribe` a cluster node sends when it
+/// gives up a slot, so a subscription lost to a slot migration cannot be noticed here (see
+/// `FredBackend`).
 pub(crate) struct FredSubscriber {
     pub(crate) config: Config,
     pub(crate) performance: PerformanceConfig,

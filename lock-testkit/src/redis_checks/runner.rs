@@ -11,7 +11,7 @@ use crate::server::redis_available;
 type Check = for<'a> fn(&'a Connectors) -> BoxFuture<'a, CaseResult>;
 
 fn find(name: &str) -> Option<Check> {
-    let checks: [(&str, Check); 10] = [
+    let checks: [(&str, Check); 11] = [
         ("foreign_clients_exclude_and_are_excluded", |c| {
             Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
         }),
@@ -28,6 +28,9 @@ fn find(name: &str) -> Option<Check> {
         }),
         ("sharded_notification_leaves_no_channels", |c| {
             Box::pin(super::sharded_notification_leaves_no_channels(c))
+        }),
+        ("sharded_notification_follows_a_slot_migration", |c| {
+            Box::pin(super::sharded_notification_follows_a_slot_migration(c))
         }),
         ("least_privilege_user_runs_the_suite", |c| {
             Box::pin(super::least_privilege_user_runs_the_suite(c))
