@@ -33,6 +33,11 @@ enum Bug {
     WatchNeverFires,
     CaseInsensitiveKeys,
     TruncatedKeys,
+    ExpiresAt80Percent,
+    LossyUtf8Keys,
+    KeysCutAtNul,
+    /// Not a bug: W4 allows a watch to wake its waiter for nothing.
+    SpuriousWatch,
 }
 
 #[derive(Debug)]
@@ -69,6 +74,8 @@ impl Mutant {
         match self.bug {
             Bug::CaseInsensitiveKeys => key.as_bytes().to_ascii_lowercase(),
             Bug::TruncatedKeys => key.as_bytes()[..key.as_bytes().len().min(200)].to_vec(),
+            Bug::LossyUtf8Keys => String::from_utf8_lossy(key.as_bytes()).into_owned().into_bytes(),
+            Bug::KeysCutAtNul => key.as_bytes().split(|b| *b == 0).next().unwrap_or(&[]).to_vec(),
             _ => key.as_bytes().to_vec(),
         }
     }
@@ -78,6 +85,7 @@ impl Mutant {
         match self.bug {
             Bug::NeverExpires => now + ttl * 100,
             Bug::ExpiresAtHalfTtl => now + ttl / 2,
+            Bug::ExpiresAt80Percent => now + ttl.mul_f64(0.8),
             _ => now + ttl,
         }
     }
@@ -224,6 +232,7 @@ impl LockBackend for Mutant {
             self.state().watchers.entry(k).or_insert_with(|| Arc::new(Notify::new())).clone();
         match self.bug {
             Bug::WatchNeverFires => Ok(Box::pin(std::future::pending())),
+            Bug::SpuriousWatch => Ok(Box::pin(std::future::ready(()))),
             Bug::LazyWatch => Ok(Box::pin(async move { notify.notified().await })),
             _ => {
                 let mut watch = Box::pin(notify.notified_owned());
@@ -255,6 +264,15 @@ async fn the_same_backend_without_a_bug_passes_everything() {
     assert_eq!(report.skipped(), 0, "{report}");
 }
 
+/// W4 allows a watch to resolve for nothing; the suite and the manager must agree that such a
+/// backend keeps the contract (retry spacing included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_whose_watches_wake_for_nothing_passes_everything() {
+    let report =
+        run_suite(Arc::new(Mutant::new(Bug::SpuriousWatch)), &SuiteOptions::default()).await;
+    assert!(report.is_success(), "{report}");
+}
+
 macro_rules! rejected {
     ($($test:ident: $bug:ident by $case:ident;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,4 +299,7 @@ rejected! {
     watch_that_never_fires: WatchNeverFires by watch_wakes_on_release;
     case_folded_keys: CaseInsensitiveKeys by similar_names_stay_distinct;
     truncated_keys: TruncatedKeys by similar_names_stay_distinct;
+    locks_that_expire_at_80_percent: ExpiresAt80Percent by lock_is_not_released_before_its_ttl;
+    keys_with_invalid_utf8_replaced: LossyUtf8Keys by similar_names_stay_distinct;
+    keys_cut_at_a_nul_byte: KeysCutAtNul by similar_names_stay_distinct;
 }

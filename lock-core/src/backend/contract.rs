@@ -129,9 +129,26 @@ use crate::token::LockToken;
 /// - Make every primitive atomic in the store (a Lua script, a transaction, a conditional
 ///   write); compare tokens in the store, never by reading then writing from the client.
 /// - Measure ttls on the store's clock; never send client timestamps.
-/// - Store auxiliary data (fencing counters, wake-up channels) under
-///   `<prefix>~...`: lock names never start with `~`, so such keys cannot collide with a lock.
+/// - Store auxiliary data (fencing counters, wake-up channels) under keys containing `~`:
+///   neither lock names nor prefixes may contain it, so such keys cannot collide with a lock.
 /// - Implement `Debug` without credentials.
+///
+/// # Calls in flight
+///
+/// - C1: A call is over when its future resolves: the store has applied it, or never will.
+///   Do not answer before the command has reached the store (say, by queueing it and returning
+///   at once). The manager relies on this to keep a token's calls in order on transports that
+///   can reorder them (a pool of connections): it sends a token's release only after every
+///   acquire of that token it sent has resolved (or, for one that never answers, a call timeout
+///   later), so a release cannot overtake the acquire it cleans up after. The conformance case
+///   `cancelled_acquires_leave_no_key` fails when a backend breaks C1.
+/// - C2: A dropped future may or may not have been applied; the manager treats it as ambiguous
+///   and cleans up with a later call. It never relies on a call being cancelled.
+/// - Errors: a [`crate::BackendErrorKind::Timeout`] or other temporary error of `try_acquire`
+///   may hide an applied grant (the manager retries with the same token, which A3 makes safe,
+///   or releases it). A [`crate::BackendErrorKind::Replication`] error of `try_acquire` means the
+///   store granted the lock but the backend gave the grant back (as in WAIT mode): the manager
+///   never sends that token again.
 #[async_trait]
 pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// The backend's name and capabilities.
@@ -231,7 +248,9 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     ///   afterwards resolves the future (no lost wake-ups).
     /// - W3: A release resolves every watch on that key.
     /// - W4: The future may resolve spuriously and need not resolve on expiry (the manager
-    ///   also wakes at the holder's ttl). Dropping it ends the watch and frees what it used.
+    ///   also wakes at the holder's ttl). Dropping it ends the watch and frees what it used. A
+    ///   spurious wake-up costs one look at the key: the manager does not count it as an
+    ///   attempt and keeps its retry spacing.
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         let _ = key;
         Err(BackendError::unsupported(self.info().name, "watch_release"))

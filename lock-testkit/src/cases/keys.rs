@@ -29,7 +29,6 @@ fn odd_names() -> Vec<Vec<u8>> {
         "quote\"s",
         "fence",
         "x:fence",
-        "a~b",
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
@@ -41,7 +40,7 @@ fn odd_names() -> Vec<Vec<u8>> {
 }
 
 /// Pairs that a backend which trims, folds case, normalises Unicode, hashes poorly, expands
-/// globs or truncates would confuse.
+/// globs, truncates, replaces invalid UTF-8 or stops at a NUL byte would confuse.
 fn look_alike_names() -> Vec<Vec<u8>> {
     let mut long_a = vec![b'n'; MAX_NAME_LEN];
     let mut long_b = long_a.clone();
@@ -57,6 +56,20 @@ fn look_alike_names() -> Vec<Vec<u8>> {
     names.push(long_a);
     names.push(long_b);
     names.push(vec![b'n'; MAX_NAME_LEN - 1]);
+    // Bytes a lossy store would confuse: invalid UTF-8 (each replaced by U+FFFD) and NUL (a C
+    // string ends there).
+    names.extend([
+        vec![b'u', 0xff],
+        vec![b'u', 0xfe],
+        vec![b'u', 0xef, 0xbf, 0xbd],
+        vec![b'u', 0xc3],
+        b"z".to_vec(),
+        b"z\0".to_vec(),
+        b"z\0a".to_vec(),
+        b"z\0b".to_vec(),
+        b"\0".to_vec(),
+        b"\0\0".to_vec(),
+    ]);
     names
 }
 

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, ExtendOutcome, FencingToken, HolderId, LockInfo, LockKey, LockToken,
-    ReleaseOutcome,
+    AcquireOutcome, Drift, ExtendOutcome, FencingToken, HolderId, LockGuard, LockInfo, LockKey,
+    LockManager, LockRequest, LockToken, ReleaseOutcome,
 };
 
 use crate::context::TestContext;
@@ -147,5 +147,41 @@ pub(crate) async fn wait_until_free(
             fail!("{key} was still held {within:?} later");
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Takes the free lock `name` for `ttl` with one try (the request set up by `configure`), and
+/// says what really happened when it is refused.
+pub(crate) async fn free_lock(
+    cx: &TestContext,
+    locks: &LockManager,
+    name: &str,
+    ttl: Duration,
+    configure: impl FnOnce(LockRequest) -> LockRequest,
+) -> Result<LockGuard, Failure> {
+    let started = tokio::time::Instant::now();
+    if let Some(guard) = configure(locks.lock(name).ttl(ttl)).try_acquire().await? {
+        return Ok(guard);
+    }
+    let elapsed = started.elapsed();
+    let key = locks.key(name)?;
+    let validity = Drift::default().validity(ttl)?;
+    match inspect(cx, &key).await? {
+        None if elapsed >= validity => fail!(
+            "setup: the backend answered the acquire of the free lock {key} after {elapsed:?}, \
+             past the lock's validity of {validity:?} (its ttl less the drift allowance), so the \
+             manager gave the grant back: the backend is too slow for this ttl (make the call \
+             faster, or raise LOCK_TEST_TTL_SCALE)"
+        ),
+        None => fail!(
+            "setup: the free lock {key} was refused (the backend answered Held for a free key?), \
+             and is still free"
+        ),
+        Some(info) => fail!(
+            "setup: the free lock {key} was refused: it is held by {:?} with {:?} left (left over \
+             by an earlier step, or granted to a token that did not ask for it)",
+            info.holder,
+            info.ttl_remaining
+        ),
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use lock_core::{AcquireOutcome, Error, RetryPolicy};
 use tokio::time::Instant;
 
+use super::util::free_lock;
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
 use crate::{check, fail};
@@ -23,10 +24,7 @@ pub async fn try_lock_returns_none_under_contention(cx: TestContext) -> CaseResu
 /// `acquire` waits while the lock is held and gets it soon after the release.
 pub async fn acquire_waits_for_release(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
-    let holder = locks
-        .try_lock("handoff", cx.ms(10_000))
-        .await?
-        .ok_or_else(|| Failure::new("free lock not granted", "setup"))?;
+    let holder = free_lock(&cx, &locks, "handoff", cx.ms(10_000), |r| r).await?;
     let waiter = {
         let locks = locks.clone();
         let policy = RetryPolicy::fixed(cx.ms(20));
@@ -124,10 +122,7 @@ pub async fn waiter_sleeps_no_longer_than_the_holders_ttl(cx: TestContext) -> Ca
 /// With release notification, a waiter with a long backoff wakes as soon as the holder releases.
 pub async fn release_notification_wakes_a_waiter_early(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
-    let holder = locks
-        .try_lock("notify", cx.ms(30_000))
-        .await?
-        .ok_or_else(|| Failure::new("free lock not granted", "setup"))?;
+    let holder = free_lock(&cx, &locks, "notify", cx.ms(30_000), |r| r).await?;
     let waiter = {
         let locks = locks.clone();
         let wait = cx.ms(20_000);
