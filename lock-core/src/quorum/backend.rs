@@ -364,8 +364,12 @@ impl LockBackend for Quorum {
         });
         // Per holder, the remaining time on each node that has it (`None`: no expiry).
         let mut seen: Vec<(LockToken, Vec<Option<Duration>>)> = Vec::new();
-        let (mut answered, mut last_error) = (0, None);
+        let (mut answered, mut pending, mut last_error) = (0, self.nodes.len(), None);
+        let needed = self.majority();
+        // Answers as soon as a holder has a majority, or none can have one any more: a dead or
+        // slow node does not hold up every read for the node timeout.
         while let Some(answer) = answers.next().await {
+            pending -= 1;
             match answer {
                 Ok(Some(info)) => {
                     answered += 1;
@@ -377,14 +381,21 @@ impl LockBackend for Quorum {
                 Ok(None) => answered += 1,
                 Err(e) => last_error = Some(e),
             }
+            if seen.iter().any(|(_, ttls)| ttls.len() >= needed) {
+                break;
+            }
+            let best = seen.iter().map(|(_, ttls)| ttls.len()).max().unwrap_or(0);
+            if best + pending < needed && answered >= needed {
+                break;
+            }
         }
-        let needed = self.majority();
         if let Some((holder, mut ttls)) = seen.into_iter().find(|(_, ttls)| ttls.len() >= needed) {
-            // The lock lasts while a majority still has it: until the needed-th longest expires.
+            // The lock lasts while a majority still has it: until the needed-th longest of the
+            // answers expires (at most the true figure, when some nodes have not answered).
             ttls.sort_by(|a, b| b.unwrap_or(Duration::MAX).cmp(&a.unwrap_or(Duration::MAX)));
             return Ok(Some(LockInfo { holder, ttl_remaining: ttls[needed - 1], fencing: None }));
         }
-        if answered < self.majority() {
+        if answered < needed {
             let tally = Tally {
                 nodes: self.nodes.len(),
                 yes: 0,
