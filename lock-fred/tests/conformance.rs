@@ -5,6 +5,11 @@ use lock_fred::FredBackend;
 use lock_fred::fred::types::config::{Config, ServerConfig};
 use lock_testkit::server;
 
+lock_testkit::conformance_suite!(standalone_unfenced, maybe: async {
+    let url = server::standalone_url()?;
+    Some(FredBackend::connect(&url).await.expect("connect to the standalone server").without_fencing())
+});
+
 lock_testkit::conformance_suite!(standalone, maybe: async {
     let url = server::standalone_url()?;
     Some(FredBackend::connect(&url).await.expect("connect to the standalone server"))

@@ -17,3 +17,12 @@ fn sharded_notification_follows_a_slot_migration() {
         common::connectors,
     );
 }
+
+/// The checks that look at the fencing counter, with fencing off.
+#[test]
+fn fencing_off_writes_no_counter_when_off() {
+    lock_testkit::redis_checks::run_check(
+        "fencing_off_writes_no_counter",
+        common::unfenced_connectors,
+    );
+}

@@ -4,6 +4,11 @@
 use lock_redis::RedisBackend;
 use lock_testkit::server;
 
+lock_testkit::conformance_suite!(standalone_unfenced, maybe: async {
+    let url = server::standalone_url()?;
+    Some(RedisBackend::connect(&url).await.expect("connect to the standalone server").without_fencing())
+});
+
 lock_testkit::conformance_suite!(standalone, maybe: async {
     let url = server::standalone_url()?;
     Some(RedisBackend::connect(&url).await.expect("connect to the standalone server"))

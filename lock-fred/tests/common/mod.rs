@@ -39,3 +39,16 @@ pub(crate) fn connectors() -> Connectors {
         })),
     }
 }
+
+/// [`connectors`] with fencing turned off on the standalone backend.
+pub(crate) fn unfenced_connectors() -> Connectors {
+    Connectors {
+        standalone: Box::new(|url| {
+            Box::pin(async move {
+                Ok(Arc::new(FredBackend::connect(&url).await?.without_fencing())
+                    as Arc<DynLockBackend>)
+            })
+        }),
+        ..connectors()
+    }
+}

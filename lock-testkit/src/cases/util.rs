@@ -23,7 +23,12 @@ pub(crate) async fn must_acquire(
             if cx.caps().fencing {
                 check!(
                     fencing.is_some(),
-                    "the backend advertises fencing but Acquired carried none"
+                    "A7: the backend advertises fencing but Acquired carried none"
+                );
+            } else {
+                check!(
+                    fencing.is_none(),
+                    "A7: the backend does not advertise fencing but Acquired carried {fencing:?}"
                 );
             }
             Ok(fencing)

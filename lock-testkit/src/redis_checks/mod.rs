@@ -15,6 +15,7 @@
 
 mod acl;
 mod connectors;
+mod fencing;
 mod foreign;
 mod migration;
 mod notify;
@@ -25,6 +26,9 @@ mod wait_mode;
 
 pub use acl::{LEAST_PRIVILEGE_RULES, least_privilege_user_runs_the_suite};
 pub use connectors::{Connectors, Factory, SentinelTarget};
+pub use fencing::{
+    a_lost_fence_counter_is_recreated_by_a_reacquire, fencing_off_writes_no_counter,
+};
 pub use foreign::{
     foreign_clients_exclude_and_are_excluded, foreign_data_is_a_clear_error,
     hostile_input_is_inert, lock_value_is_the_plain_token,
@@ -56,6 +60,8 @@ macro_rules! redis_checks {
             notification_leaves_no_channels,
             sharded_notification_leaves_no_channels,
             least_privilege_user_runs_the_suite,
+            a_lost_fence_counter_is_recreated_by_a_reacquire,
+            fencing_off_writes_no_counter,
         );
     };
 }

@@ -11,7 +11,7 @@ use crate::server::redis_available;
 type Check = for<'a> fn(&'a Connectors) -> BoxFuture<'a, CaseResult>;
 
 fn find(name: &str) -> Option<Check> {
-    let checks: [(&str, Check); 11] = [
+    let checks: [(&str, Check); 13] = [
         ("foreign_clients_exclude_and_are_excluded", |c| {
             Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
         }),
@@ -35,6 +35,10 @@ fn find(name: &str) -> Option<Check> {
         ("least_privilege_user_runs_the_suite", |c| {
             Box::pin(super::least_privilege_user_runs_the_suite(c))
         }),
+        ("a_lost_fence_counter_is_recreated_by_a_reacquire", |c| {
+            Box::pin(super::a_lost_fence_counter_is_recreated_by_a_reacquire(c))
+        }),
+        ("fencing_off_writes_no_counter", |c| Box::pin(super::fencing_off_writes_no_counter(c))),
     ];
     checks.into_iter().find(|(n, _)| *n == name).map(|(_, check)| check)
 }
