@@ -103,6 +103,7 @@ mod tests {
 
     #[test]
     fn limits() {
+        assert_eq!(MAX_TTL, Duration::from_secs(3_153_600_000), "100 years of 365 days");
         assert!(validate_ttl(Duration::ZERO).is_err());
         assert!(validate_ttl(Duration::from_micros(999)).is_err());
         assert!(validate_ttl(MIN_TTL).is_ok());

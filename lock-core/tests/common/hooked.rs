@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, ExtendOutcome, LockBackend, LockInfo, LockKey,
-    LockToken, MemoryBackend, ReleaseOutcome, ReleaseWatch, async_trait,
+    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, ExtendOutcome, LockBackend,
+    LockInfo, LockKey, LockToken, MemoryBackend, ReleaseOutcome, ReleaseWatch, async_trait,
 };
 use tokio::sync::Notify;
 
@@ -21,16 +21,29 @@ pub(crate) struct Step {
     /// On the wire: the command lands this long after it was sent, whatever its caller does.
     pub(crate) before: Duration,
     pub(crate) after: Option<Duration>,
+    /// Answer this error instead (after applying the call, as a lost reply or an unconfirmed
+    /// replica would).
+    pub(crate) fails: Option<BackendErrorKind>,
 }
 
 impl Default for Step {
     /// Sent, applied and answered at once.
     fn default() -> Self {
-        Self { unsent: Duration::ZERO, before: Duration::ZERO, after: Some(Duration::ZERO) }
+        Self {
+            unsent: Duration::ZERO,
+            before: Duration::ZERO,
+            after: Some(Duration::ZERO),
+            fails: None,
+        }
     }
 }
 
 impl Step {
+    /// Applied, then answered with an error of `kind`.
+    pub(crate) fn fails(kind: BackendErrorKind) -> Self {
+        Self { fails: Some(kind), ..Self::default() }
+    }
+
     /// Sent after `d` (cancelled if its caller gives up first), then applied and answered.
     pub(crate) fn send_after(d: Duration) -> Self {
         Self { unsent: d, ..Self::default() }
@@ -64,6 +77,10 @@ pub(crate) struct Hooks {
     pub(crate) spurious_watch: std::sync::atomic::AtomicBool,
     /// Releases do not wait for earlier acquires of their token: a pool that reorders.
     pub(crate) reorders: std::sync::atomic::AtomicBool,
+    /// The backend does not advertise release notification.
+    pub(crate) no_notify: std::sync::atomic::AtomicBool,
+    /// The token of every acquire and release, in call order (`"acquire"`/`"release"`).
+    pub(crate) sent: Mutex<Vec<(&'static str, LockToken)>>,
     calls: Mutex<HashMap<&'static str, usize>>,
     /// Acquires per token not applied yet: a release of that token waits for them, as the
     /// contract's call order requires of every transport.
@@ -72,6 +89,18 @@ pub(crate) struct Hooks {
 }
 
 impl Hooks {
+    /// The tokens of the acquires sent so far, in order.
+    pub(crate) fn acquire_tokens(&self) -> Vec<LockToken> {
+        let sent = self.sent.lock().expect("sent");
+        sent.iter().filter(|(op, _)| *op == "acquire").map(|(_, t)| t.clone()).collect()
+    }
+
+    /// The tokens of the releases sent so far, in order.
+    pub(crate) fn release_tokens(&self) -> Vec<LockToken> {
+        let sent = self.sent.lock().expect("sent");
+        sent.iter().filter(|(op, _)| *op == "release").map(|(_, t)| t.clone()).collect()
+    }
+
     fn step(&self, op: &'static str, steps: &Mutex<Vec<Step>>) -> Step {
         let n = {
             let mut calls = self.calls.lock().expect("calls");
@@ -100,8 +129,8 @@ impl Hooked {
     /// comes `step.after` later, or never.
     async fn send<T: Send + 'static>(
         step: Step,
-        apply: impl std::future::Future<Output = T> + Send + 'static,
-    ) -> T {
+        apply: impl std::future::Future<Output = Result<T, BackendError>> + Send + 'static,
+    ) -> Result<T, BackendError> {
         tokio::time::sleep(step.unsent).await;
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
@@ -109,6 +138,10 @@ impl Hooked {
             let _ = tx.send(apply.await);
         });
         let Ok(value) = rx.await else { return std::future::pending().await };
+        let value = match step.fails {
+            Some(kind) => Err(BackendError::new("hooked", kind, "injected")),
+            None => value,
+        };
         match step.after {
             Some(after) => {
                 tokio::time::sleep(after).await;
@@ -122,7 +155,11 @@ impl Hooked {
 #[async_trait]
 impl LockBackend for Hooked {
     fn info(&self) -> BackendInfo {
-        self.inner.info()
+        let info = self.inner.info();
+        if self.hooks.no_notify.load(std::sync::atomic::Ordering::SeqCst) {
+            return BackendInfo::new(info.name, info.capabilities.with_release_notify(false));
+        }
+        info
     }
 
     async fn try_acquire(
@@ -132,6 +169,7 @@ impl LockBackend for Hooked {
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         let step = self.hooks.step("acquire", &self.hooks.acquire);
+        self.hooks.sent.lock().expect("sent").push(("acquire", token.clone()));
         let t = token.as_bytes().to_vec();
         *self.hooks.unapplied.lock().expect("unapplied").entry(t.clone()).or_default() += 1;
         let (inner, hooks, key, token) =
@@ -153,6 +191,7 @@ impl LockBackend for Hooked {
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
         let step = self.hooks.step("release", &self.hooks.release);
+        self.hooks.sent.lock().expect("sent").push(("release", token.clone()));
         let (inner, hooks, key, token) =
             (self.inner.clone(), self.hooks.clone(), key.clone(), token.clone());
         let ordered = !self.hooks.reorders.load(std::sync::atomic::Ordering::SeqCst);
@@ -192,6 +231,10 @@ impl LockBackend for Hooked {
     }
 
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        *self.hooks.calls.lock().expect("calls").entry("watch").or_default() += 1;
+        if self.hooks.no_notify.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(BackendError::unsupported("hooked", "watch_release"));
+        }
         let delay = *self.hooks.watch_delay.lock().expect("delay");
         tokio::time::sleep(delay).await;
         if self.hooks.spurious_watch.load(std::sync::atomic::Ordering::SeqCst) {

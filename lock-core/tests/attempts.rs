@@ -1,0 +1,138 @@
+//! How the acquire loop treats each answer: errors that end it, errors it retries with the same
+//! token or with a fresh one, grants that come too late, and what it asks of the backend.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::hooked::{Hooked, Step};
+use lock_core::{BackendErrorKind, Error, LockManager, RetryPolicy};
+use tokio::time::Instant;
+
+const MS: Duration = Duration::from_millis(1);
+
+fn retrying() -> RetryPolicy {
+    RetryPolicy::fixed(10 * MS).max_wait(Duration::from_secs(2))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_permanent_error_ends_the_acquire_at_once() {
+    let backend = Hooked::default();
+    backend.hooks.acquire.lock().expect("steps").push(Step::fails(BackendErrorKind::Auth));
+    let locks = LockManager::new(backend.clone());
+    let err = locks.lock("auth").retry(retrying()).acquire().await.expect_err("not authorised");
+    match &err {
+        Error::Backend(e) => assert_eq!(e.kind(), BackendErrorKind::Auth),
+        other => panic!("expected the backend's error, got {other}"),
+    }
+    assert_eq!(backend.hooks.calls("acquire"), 1, "a permanent error was retried");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_temporary_error_is_retried_with_the_same_token() {
+    let backend = Hooked::default();
+    backend.hooks.acquire.lock().expect("steps").push(Step::fails(BackendErrorKind::Connection));
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.lock("flaky").retry(retrying()).acquire().await.expect("retried");
+    let tokens = backend.hooks.acquire_tokens();
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(tokens[0], tokens[1], "an ambiguous attempt is retried with its token (A3)");
+    assert!(guard.is_valid());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replication_error_is_retried_with_a_fresh_token_and_the_old_one_released() {
+    let backend = Hooked::default();
+    backend.hooks.acquire.lock().expect("steps").push(Step::fails(BackendErrorKind::Replication));
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.lock("unreplicated").retry(retrying()).acquire().await.expect("retried");
+    let tokens = backend.hooks.acquire_tokens();
+    assert_eq!(tokens.len(), 2);
+    assert_ne!(tokens[0], tokens[1], "a token the backend gave back was sent again");
+    assert_eq!(backend.hooks.release_tokens(), vec![tokens[0].clone()]);
+    assert!(guard.is_valid());
+}
+
+/// Each grant answered too late is given back (in the background) and the next attempt uses a
+/// fresh token.
+#[tokio::test(start_paused = true)]
+async fn every_late_grant_is_given_back_and_never_reused() {
+    let backend = Hooked::default();
+    let late = Step::answer_after(120 * MS);
+    backend.hooks.acquire.lock().expect("steps").extend([late, late]);
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.lock("late").ttl(100 * MS).retry(retrying()).acquire().await.expect("ok");
+    let tokens = backend.hooks.acquire_tokens();
+    assert_eq!(tokens.len(), 3);
+    assert!(tokens[0] != tokens[1] && tokens[1] != tokens[2] && tokens[0] != tokens[2]);
+    assert_eq!(backend.hooks.release_tokens(), tokens[..2].to_vec(), "late grants given back");
+    assert_eq!(guard.attempts(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_release_notification_no_watch_is_asked_for() {
+    let backend = Hooked::default();
+    backend.hooks.no_notify.store(true, Ordering::SeqCst);
+    let locks = LockManager::new(backend.clone());
+    let _held = locks.try_lock("polled", Duration::from_secs(30)).await.expect("ok");
+    let policy = RetryPolicy::fixed(10 * MS).max_attempts(3);
+    assert!(locks.lock("polled").retry(policy).try_acquire().await.expect("ok").is_none());
+    assert_eq!(
+        backend.hooks.calls("watch"),
+        0,
+        "a backend without notification was asked to watch"
+    );
+}
+
+/// A single try (no retry) takes or refuses at once, even while this manager's waiters queue
+/// for the key: it does not join their queue.
+#[tokio::test(start_paused = true)]
+async fn a_single_try_does_not_queue_behind_waiters() {
+    let backend = Hooked::default();
+    let locks = LockManager::new(backend.clone());
+    let held = locks.try_lock("queued", Duration::from_secs(30)).await.expect("ok").expect("free");
+    let waiter = {
+        let locks = locks.clone();
+        tokio::spawn(
+            async move { locks.lock("queued").wait(Duration::from_secs(10)).acquire().await },
+        )
+    };
+    tokio::time::sleep(50 * MS).await;
+    let started = Instant::now();
+    let single = locks.lock("queued").try_acquire().await.expect("ok");
+    assert!(single.is_none(), "the lock is held");
+    assert!(started.elapsed() < 5 * MS, "a single try waited {:?} in the queue", started.elapsed());
+    drop(held);
+    waiter.await.expect("join").expect("the waiter gets it");
+}
+
+#[tokio::test(start_paused = true)]
+async fn waited_reports_the_time_spent_waiting() {
+    let locks = LockManager::new(Hooked::default());
+    let held = locks.try_lock("waited", Duration::from_secs(30)).await.expect("ok").expect("free");
+    assert_eq!(held.waited(), Duration::ZERO);
+    let waiter = {
+        let locks = locks.clone();
+        tokio::spawn(
+            async move { locks.lock("waited").wait(Duration::from_secs(10)).acquire().await },
+        )
+    };
+    tokio::time::sleep(300 * MS).await;
+    held.release().await.expect("release");
+    let guard = waiter.await.expect("join").expect("acquired");
+    assert!(guard.waited() >= 300 * MS && guard.waited() < 400 * MS, "waited {:?}", guard.waited());
+}
+
+/// An extension whose answer comes back after the guard's deadline does not revive the guard:
+/// the lock may have been taken by someone else in between.
+#[tokio::test(start_paused = true)]
+async fn an_extension_answered_after_the_deadline_does_not_revive_the_guard() {
+    let backend = Hooked::default();
+    backend.hooks.extend.lock().expect("steps").push(Step::answer_after(300 * MS));
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.try_lock("revive", 200 * MS).await.expect("ok").expect("free");
+    let err = guard.extend(Duration::from_secs(30)).await.expect_err("answered too late");
+    assert!(matches!(err, Error::NotHeld { .. }), "{err}");
+    assert!(!guard.is_valid(), "a guard past its deadline was revived by a late extension");
+}
