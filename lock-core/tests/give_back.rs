@@ -31,6 +31,16 @@ async fn a_grant_answered_after_its_validity_is_not_handed_out() {
     assert_eq!(backend.hooks.calls("release"), 1);
 }
 
+/// A grant answered exactly at its validity deadline leaves nothing to rely on: not handed out.
+#[tokio::test(start_paused = true)]
+async fn a_grant_answered_at_its_deadline_is_not_handed_out() {
+    let backend = Hooked::default();
+    // 100 ms less the default drift allowance (1 % + 2 ms): 97 ms of validity.
+    backend.hooks.acquire.lock().expect("steps").push(Step::answer_after(97 * MS));
+    let locks = LockManager::new(backend.clone());
+    assert!(locks.try_lock("deadline", 100 * MS).await.expect("ok").is_none());
+}
+
 /// A late grant whose give-back is slow (it reaches the store after the next attempt): the
 /// next attempt uses a fresh token, so the give-back cannot delete the grant the guard is
 /// handed. With the same token, the re-acquire would succeed and the slow give-back would then
