@@ -47,7 +47,14 @@ fn millis(ttl: Duration) -> Arg<'static> {
     Cow::Owned(ttl_millis(ttl).to_string().into_bytes())
 }
 
-/// `try_acquire(key, token, ttl)`; with `fencing`, the grant increments the key's counter.
+/// How much longer than its lock a fencing counter lives (it is set with the lock's ttl plus
+/// this at every grant): while it lives, fences rise whatever the server's clock does; after,
+/// they rest on the clock alone (see SAFETY.md, "Fences").
+pub const FENCE_COUNTER_GRACE: Duration = Duration::from_secs(600);
+
+/// `try_acquire(key, token, ttl)`; with `fencing`, a new grant records a fence above the last
+/// one and at least the server's clock in µs, in the key's counter (which expires
+/// [`FENCE_COUNTER_GRACE`] after the lock's ttl).
 pub fn acquire<'a>(
     key: &'a LockKey,
     token: &'a LockToken,
@@ -55,10 +62,14 @@ pub fn acquire<'a>(
     fencing: bool,
 ) -> Call<'a> {
     let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
+    let mut args = vec![Cow::Borrowed(token.as_bytes()), millis(ttl), Cow::Borrowed(flag)];
+    if fencing {
+        args.push(millis(ttl.saturating_add(FENCE_COUNTER_GRACE)));
+    }
     Call {
         script: &ACQUIRE,
         keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(fence_key(key))],
-        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl), Cow::Borrowed(flag)],
+        args,
     }
 }
 
@@ -106,10 +117,10 @@ mod tests {
         assert_eq!(call.script.sha1(), ACQUIRE.sha1());
         assert_eq!(call.keys[0].as_ref(), key.as_bytes());
         let args: Vec<&[u8]> = call.args.iter().map(|a| a.as_ref()).collect();
-        assert_eq!(args, vec![token.as_bytes(), b"2", b"1"]);
+        assert_eq!(args, vec![token.as_bytes(), b"2", b"1", b"600002"]);
         assert_eq!(
             call.payload_len(),
-            key.as_bytes().len() + call.keys[1].len() + token.as_bytes().len() + 2
+            key.as_bytes().len() + call.keys[1].len() + token.as_bytes().len() + 2 + 6
         );
     }
 }

@@ -25,9 +25,15 @@
 //!
 //! - `<prefix><name>`: the holder's token as a plain string with a `PX` ttl (what the Go
 //!   original, redsync and python-redis-lock store), so those clients and ours exclude each other.
-//! - `<prefix>~fence{<tag>}<name>`: the fencing counter, `INCR`ed by every new grant (the
-//!   holder acquiring again gets the same number); never given an expiry nor deleted, as it must
-//!   never go back, so one small key stays per lock name granted with fencing on.
+//! - `<prefix>~fence{<tag>}<name>`: the fencing counter, `<fence>:<token>`: the last fence
+//!   issued for the lock and the token it went to (so a lock another client took is shown with
+//!   no fence, and the holder acquiring again gets its own number back). Each new grant writes
+//!   a fence above the recorded one and at least the server's `TIME` in microseconds, so fences
+//!   keep rising when the counter is lost (a restart without persistence, eviction, a failover
+//!   to a replica that missed the last grant, its expiry). It expires [`FENCE_COUNTER_GRACE`]
+//!   after the lock's ttl (set at every grant), so an unused lock name leaves nothing behind. A
+//!   counter in the old format (a bare number, from versions before 0.2) is read as the last
+//!   fence and replaced at the next grant.
 //! - `<prefix>~released{<tag>}<name>`: the pub/sub channel a release publishes on (`PUBLISH`,
 //!   or `SPUBLISH` on a cluster) when notification is on. Channel names are UTF-8: a prefix or
 //!   name that is not is written as `~x` and its bytes in hex.
@@ -51,7 +57,7 @@ mod scripts;
 mod watch;
 
 pub use backend::{ScriptBackend, ScriptRunner, WaitFor};
-pub use calls::{Arg, Call, Publish};
+pub use calls::{Arg, Call, FENCE_COUNTER_GRACE, Publish};
 pub use errors::{WRONG_TYPE_HINT, classify};
 pub use identity::server_endpoint;
 pub use layout::{SLOTS, fence_key, hash_slot, release_channel};

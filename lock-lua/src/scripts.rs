@@ -38,8 +38,8 @@ impl fmt::Debug for LuaScript {
     }
 }
 
-/// `KEYS`: lock, fence. `ARGV`: token, ttl ms, fencing flag. Replies one integer: the fence
-/// (`>= 0`) when acquired, `-2 - pttl` when held.
+/// `KEYS`: lock, fence counter. `ARGV`: token, ttl ms, fencing flag, counter ttl ms. Replies
+/// one integer: the fence (`>= 0`) when acquired, `-2 - pttl` when held.
 pub static ACQUIRE: LuaScript = LuaScript::new("acquire", include_str!("../lua/acquire.lua"));
 
 /// `KEYS`: lock. `ARGV`: token, publish mode, channel. Replies 1 or 0.
@@ -48,7 +48,8 @@ pub static RELEASE: LuaScript = LuaScript::new("release", include_str!("../lua/r
 /// `KEYS`: lock. `ARGV`: token, ttl ms. Replies 1 or 0.
 pub static EXTEND: LuaScript = LuaScript::new("extend", include_str!("../lua/extend.lua"));
 
-/// `KEYS`: lock, fence. Replies nil or `{holder, pttl, fence}`.
+/// `KEYS`: lock, fence counter. Replies nil or `{holder, pttl, fence}`, the fence only when it
+/// was issued to the holder.
 pub static INSPECT: LuaScript = LuaScript::new("inspect", include_str!("../lua/inspect.lua"));
 
 /// Every script, for loading ahead of time.

@@ -1,9 +1,14 @@
-//! The fencing counter in Redis: a lost counter is re-created by a re-acquire, and a backend
-//! with fencing off neither issues fences nor writes a counter.
+//! Fences in Redis: at least the server's clock in µs and above the last one issued, so they
+//! keep rising when the counter is lost, expires or predates this version; shown only for the
+//! holder they were issued to; and no key is left without an expiry. A backend with fencing off
+//! neither issues fences nor writes a counter.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use lock_core::{AcquireOutcome, KeyPrefix, LockToken};
+use lock_core::{
+    AcquireOutcome, DynLockBackend, FencingToken, KeyPrefix, LockKey, LockManager, LockToken,
+};
 
 use super::Connectors;
 use super::util::{admin, fail_io, shared};
@@ -51,12 +56,196 @@ pub async fn a_lost_fence_counter_is_recreated_by_a_reacquire(c: &Connectors) ->
         "release by the holder"
     );
     match backend.try_acquire(&key, &next, ttl).await? {
-        AcquireOutcome::Acquired { fencing: Some(f) } => {
-            check!(f.get() > 0, "A7: the next holder after a lost counter got fencing token {f}")
-        }
+        AcquireOutcome::Acquired { fencing: Some(f) } => check!(
+            f > first,
+            "A7: the next holder after a lost counter got fencing token {f}, not above {first}"
+        ),
         other => fail!("the next holder was not granted the free lock: {other:?}"),
     }
     backend.release(&key, &next).await?;
+    Ok(())
+}
+
+/// The backend under test, or a skip when it issues no fences.
+async fn fenced(c: &Connectors, url: String) -> Result<Arc<DynLockBackend>, Failure> {
+    let backend = (c.standalone)(url).await?;
+    if !backend.info().capabilities.fencing {
+        return Err(Failure::skip("the backend does not issue fencing tokens"));
+    }
+    Ok(backend)
+}
+
+/// The server's clock (`TIME`) in microseconds.
+fn server_micros(admin: &mut AdminConn) -> Result<u64, Failure> {
+    let reply = admin.cmd(&["TIME"]).map_err(fail_io)?;
+    let part = |i: usize| reply.items().get(i).and_then(RespValue::text)?.parse::<u64>().ok();
+    match (part(0), part(1)) {
+        (Some(secs), Some(micros)) => Ok(secs * 1_000_000 + micros),
+        _ => fail!("TIME answered {reply:?}"),
+    }
+}
+
+/// Takes the free lock `key` for `token`; its fencing token.
+async fn grant(
+    backend: &DynLockBackend,
+    key: &LockKey,
+    token: &LockToken,
+) -> Result<FencingToken, Failure> {
+    match backend.try_acquire(key, token, Duration::from_secs(10)).await? {
+        AcquireOutcome::Acquired { fencing: Some(f) } => Ok(f),
+        other => fail!("the free lock {key} was not granted with a fencing token: {other:?}"),
+    }
+}
+
+/// A new fence is at least the server's clock in microseconds (read with `TIME` just before
+/// the acquire), so it starts above every fence issued earlier even with no counter left.
+pub async fn fences_follow_the_server_clock(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let backend = fenced(c, server.url()).await?;
+    let mut admin = admin(server)?;
+    let key = unique_key("clock")?;
+    let token = LockToken::generate()?;
+    let before = server_micros(&mut admin)?;
+    let fence = grant(backend.as_ref(), &key, &token).await?;
+    let after = server_micros(&mut admin)?;
+    check!(
+        (before..=after).contains(&fence.get()),
+        "a fresh lock's fence {fence} is not the server's clock in µs (between {before} and {after})"
+    );
+    backend.release(&key, &token).await?;
+    Ok(())
+}
+
+/// I2: `inspect` shows a fence only when it was issued to the current holder: a lock a plain
+/// `SET NX` client took (right after one of ours, so a counter exists) has none.
+pub async fn a_foreign_holder_has_no_fence(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let backend = fenced(c, server.url()).await?;
+    let mut admin = admin(server)?;
+    let key = unique_key("foreign-fence")?;
+    let ours = LockToken::generate()?;
+    let fence = grant(backend.as_ref(), &key, &ours).await?;
+    let shown = backend.inspect(&key).await?.and_then(|i| i.fencing);
+    check_eq!(shown, Some(fence), "the fence inspect shows for our own lock");
+    backend.release(&key, &ours).await?;
+    let set = admin.cmd_bytes(&[b"SET", key.as_bytes(), b"a-go-client", b"NX", b"PX", b"10000"]);
+    check_eq!(set.map_err(fail_io)?.text().as_deref(), Some("OK"), "a foreign SET NX");
+    let info = backend
+        .inspect(&key)
+        .await?
+        .ok_or_else(|| Failure::new("inspect shows no foreign lock", "foreign fence"))?;
+    check_eq!(info.fencing, None, "the fence shown for a lock a foreign client holds");
+    admin.cmd_bytes(&[b"DEL", key.as_bytes()]).map_err(fail_io)?;
+    Ok(())
+}
+
+/// Fences rise after the counter expired while its lock was held and auto-refreshed (the
+/// refresh keeps the lock, not the counter): the holder's re-acquire and the next holder both
+/// get fences above the first.
+pub async fn fences_rise_after_the_counter_expired_under_a_refreshed_lock(
+    c: &Connectors,
+) -> CaseResult {
+    let server = shared()?;
+    let backend = fenced(c, server.url()).await?;
+    let mut admin = admin(server)?;
+    let locks = LockManager::from_shared(backend.clone());
+    let name = format!("redis-check:expired-counter:{:016x}", rand::random::<u64>());
+    let guard = locks
+        .lock(&name)
+        .ttl(Duration::from_millis(300))
+        .auto_refresh()
+        .try_acquire()
+        .await?
+        .ok_or_else(|| Failure::new("the free lock was refused", "expired counter"))?;
+    let first = guard.fencing_token().ok_or_else(|| Failure::new("no fence", "expired counter"))?;
+    let counters = auxiliary_keys(&mut admin, name.as_bytes())?;
+    check_eq!(counters.len(), 1, "auxiliary keys of a fenced lock (its counter)");
+    // The counter runs out (as after the lock outlived its ttl plus the grace by refreshing).
+    admin.cmd_bytes(&[b"PEXPIRE", &counters[0], b"1"]).map_err(fail_io)?;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    check!(guard.is_valid(), "the refreshed lock was lost: {:?}", guard.loss());
+    check!(auxiliary_keys(&mut admin, name.as_bytes())?.is_empty(), "the counter did not expire");
+    let handover = guard.leak();
+    let again = locks.adopt(handover).ttl(Duration::from_secs(10)).try_acquire().await?;
+    let again = again.ok_or_else(|| Failure::new("the holder's re-acquire was refused", "A3"))?;
+    let renewed = again.fencing_token();
+    check!(
+        renewed.is_some_and(|f| f > first),
+        "the holder's re-acquire after its counter expired got fence {renewed:?}, not above {first}"
+    );
+    again.release().await?;
+    let next = locks.try_lock(&name, Duration::from_secs(10)).await?;
+    let next = next.ok_or_else(|| Failure::new("the free lock was refused", "next holder"))?;
+    check!(
+        next.fencing_token() > renewed,
+        "the next holder's fence {:?} is not above {renewed:?}",
+        next.fencing_token()
+    );
+    next.release().await?;
+    Ok(())
+}
+
+/// A counter in the old format (a bare number with no expiry, as versions before 0.2 wrote it)
+/// keeps working: the next fence jumps above it (to the server's clock), then keeps rising, and
+/// the counter gets an expiry.
+pub async fn old_counters_are_taken_over(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let backend = fenced(c, server.url()).await?;
+    let mut admin = admin(server)?;
+    let key = unique_key("old-counter")?;
+    let (a, b) = (LockToken::generate()?, LockToken::generate()?);
+    // Find where the counter lives: grant once, then write an old-style value there.
+    grant(backend.as_ref(), &key, &a).await?;
+    backend.release(&key, &a).await?;
+    let counter = auxiliary_keys(&mut admin, key.name())?
+        .pop()
+        .ok_or_else(|| Failure::new("no counter was written", "old counter"))?;
+    admin.cmd_bytes(&[b"SET", &counter, b"400"]).map_err(fail_io)?;
+    let first = grant(backend.as_ref(), &key, &a).await?;
+    check!(first.get() > 400, "the fence after an old counter of 400 is {first}");
+    let pttl = admin.cmd_bytes(&[b"PTTL", &counter]).map_err(fail_io)?.int();
+    check!(pttl.is_some_and(|t| t > 0), "the old counter got no expiry: PTTL {pttl:?}");
+    backend.release(&key, &a).await?;
+    let second = grant(backend.as_ref(), &key, &b).await?;
+    check!(second > first, "fences after the migration: {first} then {second}");
+    backend.release(&key, &b).await?;
+    Ok(())
+}
+
+/// Nothing immortal: after locks under many names were taken, refreshed, re-acquired and
+/// released, every key they left (fencing counters) has an expiry.
+pub async fn no_key_is_left_without_an_expiry(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let backend = (c.standalone)(server.url()).await?;
+    let mut admin = admin(server)?;
+    let run = format!("redis-check:immortal:{:016x}", rand::random::<u64>());
+    let locks = LockManager::from_shared(backend.clone());
+    for i in 0..30 {
+        let name = format!("{run}:{i}");
+        let guard = locks.lock(&name).ttl(Duration::from_secs(5)).try_acquire().await?;
+        let guard = guard.ok_or_else(|| Failure::new("a free lock was refused", "immortal"))?;
+        if i % 3 == 0 {
+            guard.extend(Duration::from_secs(5)).await?;
+        }
+        if i % 5 == 0 {
+            let again = locks.adopt(guard.leak()).try_acquire().await?;
+            again.ok_or_else(|| Failure::new("re-acquire refused", "immortal"))?.release().await?;
+        } else {
+            guard.release().await?;
+        }
+    }
+    let mut pattern = run.into_bytes();
+    pattern.push(b'*');
+    let mut starred = b"*".to_vec();
+    starred.extend_from_slice(&pattern);
+    for key in scan(&mut admin, &starred)? {
+        let pttl = admin.cmd_bytes(&[b"PTTL", &key]).map_err(fail_io)?.int();
+        check!(
+            pttl != Some(-1),
+            "key {:?} was left without an expiry",
+            String::from_utf8_lossy(&key)
+        );
+    }
     Ok(())
 }
 
@@ -96,10 +285,15 @@ fn auxiliary_keys(admin: &mut AdminConn, name: &[u8]) -> Result<Vec<Vec<u8>>, Fa
         }
         pattern.push(*b);
     }
+    scan(admin, &pattern)
+}
+
+/// Every key matching the glob `pattern` (`SCAN`, never `KEYS`).
+fn scan(admin: &mut AdminConn, pattern: &[u8]) -> Result<Vec<Vec<u8>>, Failure> {
     let (mut cursor, mut found) = (b"0".to_vec(), Vec::new());
     loop {
         let reply = admin
-            .cmd_bytes(&[b"SCAN", &cursor, b"MATCH", &pattern, b"COUNT", b"1000"])
+            .cmd_bytes(&[b"SCAN", &cursor, b"MATCH", pattern, b"COUNT", b"1000"])
             .map_err(fail_io)?;
         let [next, keys] = reply.items() else { fail!("SCAN answered {reply:?}") };
         for key in keys.items() {

@@ -11,7 +11,7 @@ use crate::server::redis_available;
 type Check = for<'a> fn(&'a Connectors) -> BoxFuture<'a, CaseResult>;
 
 fn find(name: &str) -> Option<Check> {
-    let checks: [(&str, Check); 13] = [
+    let checks: [(&str, Check); 18] = [
         ("foreign_clients_exclude_and_are_excluded", |c| {
             Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
         }),
@@ -39,6 +39,15 @@ fn find(name: &str) -> Option<Check> {
             Box::pin(super::a_lost_fence_counter_is_recreated_by_a_reacquire(c))
         }),
         ("fencing_off_writes_no_counter", |c| Box::pin(super::fencing_off_writes_no_counter(c))),
+        ("fences_follow_the_server_clock", |c| Box::pin(super::fences_follow_the_server_clock(c))),
+        ("a_foreign_holder_has_no_fence", |c| Box::pin(super::a_foreign_holder_has_no_fence(c))),
+        ("fences_rise_after_the_counter_expired_under_a_refreshed_lock", |c| {
+            Box::pin(super::fences_rise_after_the_counter_expired_under_a_refreshed_lock(c))
+        }),
+        ("old_counters_are_taken_over", |c| Box::pin(super::old_counters_are_taken_over(c))),
+        ("no_key_is_left_without_an_expiry", |c| {
+            Box::pin(super::no_key_is_left_without_an_expiry(c))
+        }),
     ];
     checks.into_iter().find(|(n, _)| *n == name).map(|(_, check)| check)
 }
