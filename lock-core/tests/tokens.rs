@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lock_core::{
-    Error, Handover, HolderId, LockManager, LockToken, MemoryBackend, RetryPolicy,
+    Error, Handover, HolderId, LockBackend, LockManager, LockToken, MemoryBackend, RetryPolicy,
     TOKEN_RANDOM_BYTES,
 };
 use proptest::prelude::*;
@@ -144,4 +144,30 @@ proptest! {
             Ok(())
         })?;
     }
+}
+
+/// A fresh `MemoryBackend` (a restarted process) issues fences above every fence an earlier one
+/// issued: each is at least the system clock in microseconds.
+#[tokio::test]
+async fn memory_fences_start_above_an_earlier_backends() {
+    let key = lock_core::LockKey::with_default_prefix("restart").expect("key");
+    let first = MemoryBackend::new();
+    let mut last = 0;
+    for _ in 0..3 {
+        let token = LockToken::generate().expect("entropy");
+        let outcome = first.try_acquire(&key, &token, Duration::from_secs(1)).await;
+        let Ok(lock_core::AcquireOutcome::Acquired { fencing: Some(f) }) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(f.get() > last);
+        last = f.get();
+        first.release(&key, &token).await.expect("release");
+    }
+    let restarted = MemoryBackend::new();
+    let token = LockToken::generate().expect("entropy");
+    let outcome = restarted.try_acquire(&key, &token, Duration::from_secs(1)).await;
+    let Ok(lock_core::AcquireOutcome::Acquired { fencing: Some(f) }) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(f.get() > last, "a new backend issued {f} after {last}");
 }

@@ -27,7 +27,9 @@ const SWEEP_EVERY: u32 = 4096;
 /// Use it to coordinate tasks of one process (it is as safe as any backend here, with no
 /// network in between), in tests, and as the reference the conformance suite is checked
 /// against. Clones share the same locks. Fencing tokens come from one counter per backend,
-/// so they increase across all keys. Expired locks are removed lazily and by a periodic sweep.
+/// so they increase across all keys, and each is at least the system clock in microseconds, so
+/// a new backend (after a restart of the process, say) starts above every fence issued before,
+/// as Redis's do. Expired locks are removed lazily and by a periodic sweep.
 ///
 /// ```
 /// use std::time::Duration;
@@ -102,6 +104,12 @@ impl MemoryBackend {
     }
 }
 
+/// The system clock in microseconds since the Unix epoch (0 if it is set before 1970).
+fn wall_clock_micros() -> u64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
 fn expiry(now: Instant, ttl: Duration) -> Instant {
     now.checked_add(ttl.min(MAX_TTL)).unwrap_or(now)
 }
@@ -131,7 +139,7 @@ impl LockBackend for MemoryBackend {
             }
             Some(entry) => AcquireOutcome::Held { ttl_remaining: Some(entry.expires - now) },
             None => {
-                state.fencing += 1;
+                state.fencing = (state.fencing + 1).max(wall_clock_micros());
                 let fencing = state.fencing;
                 let entry = Entry { token: token.clone(), expires: expiry(now, ttl), fencing };
                 state.locks.insert(key.clone(), entry);
