@@ -116,6 +116,30 @@ pub async fn fences_follow_the_server_clock(c: &Connectors) -> CaseResult {
     Ok(())
 }
 
+/// While the counter lives, fences rise even if the server's clock is behind it (a clock that
+/// stepped back, or a failover to a server whose clock is late): the next fence is one above the
+/// recorded one.
+pub async fn fences_rise_when_the_clock_is_behind_the_counter(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let backend = fenced(c, server.url()).await?;
+    let mut admin = admin(server)?;
+    let key = unique_key("clock-behind")?;
+    let (a, b) = (LockToken::generate()?, LockToken::generate()?);
+    grant(backend.as_ref(), &key, &a).await?;
+    backend.release(&key, &a).await?;
+    let counter = auxiliary_keys(&mut admin, key.name())?
+        .pop()
+        .ok_or_else(|| Failure::new("no counter was written", "clock behind"))?;
+    // A fence issued an hour ahead of this server's clock.
+    let ahead = server_micros(&mut admin)? + 3_600_000_000;
+    let value = format!("{ahead}:someone-else");
+    admin.cmd_bytes(&[b"SET", &counter, value.as_bytes(), b"PX", b"60000"]).map_err(fail_io)?;
+    let next = grant(backend.as_ref(), &key, &b).await?;
+    check_eq!(next.get(), ahead + 1, "the fence after a recorded fence ahead of the clock");
+    backend.release(&key, &b).await?;
+    Ok(())
+}
+
 /// I2: `inspect` shows a fence only when it was issued to the current holder: a lock a plain
 /// `SET NX` client took (right after one of ours, so a counter exists) has none.
 pub async fn a_foreign_holder_has_no_fence(c: &Connectors) -> CaseResult {

@@ -29,7 +29,8 @@ pub use connectors::{Connectors, Factory, SentinelTarget};
 pub use fencing::{
     a_foreign_holder_has_no_fence, a_lost_fence_counter_is_recreated_by_a_reacquire,
     fences_follow_the_server_clock, fences_rise_after_the_counter_expired_under_a_refreshed_lock,
-    fencing_off_writes_no_counter, no_key_is_left_without_an_expiry, old_counters_are_taken_over,
+    fences_rise_when_the_clock_is_behind_the_counter, fencing_off_writes_no_counter,
+    no_key_is_left_without_an_expiry, old_counters_are_taken_over,
 };
 pub use foreign::{
     foreign_clients_exclude_and_are_excluded, foreign_data_is_a_clear_error,
@@ -65,6 +66,7 @@ macro_rules! redis_checks {
             a_lost_fence_counter_is_recreated_by_a_reacquire,
             fencing_off_writes_no_counter,
             fences_follow_the_server_clock,
+            fences_rise_when_the_clock_is_behind_the_counter,
             a_foreign_holder_has_no_fence,
             fences_rise_after_the_counter_expired_under_a_refreshed_lock,
             old_counters_are_taken_over,

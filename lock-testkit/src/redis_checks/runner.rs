@@ -11,7 +11,7 @@ use crate::server::redis_available;
 type Check = for<'a> fn(&'a Connectors) -> BoxFuture<'a, CaseResult>;
 
 fn find(name: &str) -> Option<Check> {
-    let checks: [(&str, Check); 18] = [
+    let checks: [(&str, Check); 19] = [
         ("foreign_clients_exclude_and_are_excluded", |c| {
             Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
         }),
@@ -40,6 +40,9 @@ fn find(name: &str) -> Option<Check> {
         }),
         ("fencing_off_writes_no_counter", |c| Box::pin(super::fencing_off_writes_no_counter(c))),
         ("fences_follow_the_server_clock", |c| Box::pin(super::fences_follow_the_server_clock(c))),
+        ("fences_rise_when_the_clock_is_behind_the_counter", |c| {
+            Box::pin(super::fences_rise_when_the_clock_is_behind_the_counter(c))
+        }),
         ("a_foreign_holder_has_no_fence", |c| Box::pin(super::a_foreign_holder_has_no_fence(c))),
         ("fences_rise_after_the_counter_expired_under_a_refreshed_lock", |c| {
             Box::pin(super::fences_rise_after_the_counter_expired_under_a_refreshed_lock(c))
