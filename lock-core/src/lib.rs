@@ -40,9 +40,15 @@
 //! 3. Nothing lost silently: [`LockHandle::lost`] resolves when the guard's validity deadline
 //!    passes without an extension, or at the next auto-refresh after the store stopped holding
 //!    the lock, and [`LockRequest::run`] then stops the work.
-//! 4. No leaks: a dropped guard is released in the background, a cancelled acquire releases
-//!    what it may have won, and anything else expires at its ttl.
+//! 4. No leaks: a dropped guard (or a dropped `release()` future) is released in the
+//!    background, a cancelled acquire releases what it may have won, after the acquire, and
+//!    anything else expires at its ttl.
 //! 5. Contention is a result: `Ok(None)` from a try, a wait from `acquire`.
+//! 6. Bounded: every backend call is cut off after the manager's call timeout
+//!    ([`LockManagerBuilder::call_timeout`]), and every wait of an acquire ends at its deadline.
+//! 7. A token is a credential: no read API returns one ([`LockManager::info`] shows a
+//!    [`HolderId`]); hand-over is explicit ([`LockGuard::leak`] → [`Handover`] →
+//!    [`LockManager::adopt`]).
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;

@@ -93,8 +93,8 @@ impl LockManagerBuilder {
         self
     }
 
-    /// When auto-refresh extends a lock, as a fraction of its ttl after the last extension
-    /// (default 1/3; must be in `(0, 1)`).
+    /// When auto-refresh extends a lock, as a fraction of its validity window (the ttl less the
+    /// drift allowance) after the last extension was sent (default 1/3; must be in `(0, 1)`).
     pub fn refresh_at(mut self, fraction: f64) -> Self {
         self.refresh_fraction = fraction;
         self

@@ -50,8 +50,9 @@ pub struct LockManager {
 }
 
 impl LockManager {
-    /// A manager with default settings (prefix `lock:`, ttl 30 s, drift 1 % + 2 ms, refresh at
-    /// 1/3 of the ttl, exponential backoff).
+    /// A manager with default settings (prefix `lock:`, ttl 30 s, drift 1 % + 2 ms, refresh
+    /// every third of the validity window, exponential backoff, a 5 s bound on every backend
+    /// call).
     pub fn new<B: LockBackend>(backend: B) -> Self {
         Self::from_shared(Arc::new(backend))
     }
