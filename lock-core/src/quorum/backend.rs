@@ -42,10 +42,13 @@ const NAME: &str = "quorum";
 ///   still in flight can never delete the grant of the token's next attempt.
 /// - watch (release notification) returns once a majority of nodes registered it.
 /// - extend succeeds on a majority; release releases everywhere.
-/// - No fencing tokens: counters on independent nodes cannot be kept strictly increasing across
-///   node failures (a node that restarts empty or is out-voted would hand out old numbers), so
-///   the capability is not advertised. Check the holder's token at the resource instead, or use
-///   one Redis with fencing.
+/// - No fencing tokens. Each node's own fences keep rising (the Redis backends floor them by
+///   the node's clock), but a quorum's would not: two successive holders' majorities may share
+///   a single node, and the largest of a majority's fences may come from another node whose
+///   clock runs ahead, so the next holder's could be smaller. Order would rest on the nodes'
+///   clocks agreeing to within the time between two acquisitions, and a fence exists for when
+///   timing assumptions fail. So the capability is not advertised. Check the holder's token at
+///   the resource instead, or use one Redis with fencing.
 /// - Safety needs nodes that keep their locks across restarts (AOF with `appendfsync always`),
 ///   or restarts delayed by more than the longest ttl.
 ///
