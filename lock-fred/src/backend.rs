@@ -46,6 +46,8 @@ pub struct FredBackend {
     inner: Arc<ScriptBackend<Commands>>,
     /// Clients this crate created, quit when the last clone of the backend is dropped.
     owned: Option<Arc<QuitOnDrop>>,
+    /// The server's `maxmemory-policy`, when it was read at connect.
+    eviction_policy: Option<Arc<str>>,
 }
 
 /// Closes the clients it holds when dropped: QUIT (on the current runtime, bounded by the
@@ -95,7 +97,7 @@ impl FredBackend {
         let backend = ScriptBackend::new(BACKEND, commands)
             .with_endpoint(endpoint(&like.client_config()))
             .with_notifications(ReleaseHub::new(BACKEND, subscriber), publish);
-        Self { inner: Arc::new(backend), owned: None }
+        Self { inner: Arc::new(backend), owned: None, eviction_policy: None }
     }
 
     /// Makes the backend quit its clients once the last clone is dropped (for clients this
@@ -110,15 +112,18 @@ impl FredBackend {
     pub(crate) fn named(self, identity: Option<String>) -> Self {
         let Some(identity) = identity else { return self };
         let inner = Arc::unwrap_or_clone(self.inner).with_endpoint(identity);
-        Self { inner: Arc::new(inner), owned: self.owned }
+        Self { inner: Arc::new(inner), ..self }
+    }
+
+    /// Records the `maxmemory-policy` read at connect.
+    pub(crate) fn with_eviction_policy(mut self, policy: Option<String>) -> Self {
+        self.eviction_policy = policy.map(Arc::from);
+        self
     }
 
     /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
     pub fn without_fencing(self) -> Self {
-        Self {
-            inner: Arc::new(Arc::unwrap_or_clone(self.inner).with_fencing(false)),
-            owned: self.owned,
-        }
+        Self { inner: Arc::new(Arc::unwrap_or_clone(self.inner).with_fencing(false)), ..self }
     }
 
     /// WAIT mode: after every acquire and extend, `WAIT replicas timeout` on the same connection;
@@ -155,7 +160,7 @@ impl FredBackend {
         }
         let backend =
             Arc::unwrap_or_clone(self.inner).with_wait(lock_lua::WaitFor { replicas, timeout });
-        Ok(Self { inner: Arc::new(backend), owned: self.owned })
+        Ok(Self { inner: Arc::new(backend), ..self })
     }
 
     /// A client of the backend (the next one of a pool), for tools and tests.
@@ -166,6 +171,27 @@ impl FredBackend {
     /// How many lock channels have waiters subscribed right now.
     pub fn subscribed_channels(&self) -> usize {
         self.inner.notifications().map_or(0, |(hub, _)| hub.channels())
+    }
+
+    /// The server's `maxmemory-policy` as read at connect (from `INFO`), e.g. `"noeviction"` or
+    /// `"allkeys-lru"`; for a cluster, the first primary's policy that may evict locks, else
+    /// `"noeviction"`. `None` when it was not read: the backend was built from a client or a
+    /// pool (no I/O at construction), with [`crate::EvictionCheck::Off`], or the user may not
+    /// run `INFO`. Anything but `noeviction` lets Redis evict held locks (see
+    /// [`FredBackend::connect_with`]).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let backend = lock_fred::FredBackend::connect("redis://127.0.0.1:6379").await?;
+    /// if let Some(policy) = backend.eviction_policy().filter(|p| *p != "noeviction") {
+    ///     eprintln!("this Redis may evict held locks (maxmemory-policy {policy})");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn eviction_policy(&self) -> Option<&str> {
+        self.eviction_policy.as_deref()
     }
 }
 

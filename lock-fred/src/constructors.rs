@@ -3,11 +3,13 @@
 use std::time::Duration;
 
 use fred::clients::{Client, Pool};
-use fred::interfaces::ClientLike;
+use fred::interfaces::{ClientLike, ClusterInterface};
 use fred::types::config::{Config, ReconnectPolicy};
 use fred::types::{Builder, InfoKind};
 use lock_core::BackendError;
+use lock_lua::{ConnectOptions, EvictionCheck};
 
+use crate::BACKEND;
 use crate::backend::FredBackend;
 use crate::commands::Commands;
 use crate::errors::map;
@@ -31,14 +33,67 @@ pub fn builder(config: Config) -> Builder {
     builder
 }
 
-/// The server's identity from `INFO server` (see [`lock_lua::server_endpoint`]), for a client
-/// of one server (directly or through Sentinel); `None` for a cluster, or if `INFO` fails.
-async fn server_endpoint(client: &Client) -> Option<String> {
+/// What one `INFO` at connect told about the server(s).
+struct Learned {
+    /// The server's identity (see [`lock_lua::server_endpoint`]); `None` for a cluster.
+    identity: Option<String>,
+    /// The `maxmemory-policy` that matters and where it was read (a primary of a cluster).
+    policy: Option<(Option<String>, String)>,
+}
+
+/// `INFO` once at connect: on a client of one server (directly or through Sentinel), the whole
+/// default reply (its `server` section names the server, its `memory` section holds
+/// `maxmemory_policy`), or only `INFO server` when the eviction check is off; on a cluster,
+/// `INFO memory` on every primary, unless the check is off. A refused or failed `INFO` leaves
+/// what it would have told unknown, quietly.
+async fn learn(client: &Client, options: &ConnectOptions) -> Learned {
+    let check = options.eviction_check() != EvictionCheck::Off;
     if client.is_clustered() {
-        return None;
+        let policy = if check { cluster_policy(client).await } else { None };
+        return Learned { identity: None, policy: policy.map(|(at, p)| (Some(at), p)) };
     }
-    let info = client.info::<String>(Some(InfoKind::Server)).await.ok()?;
-    lock_lua::server_endpoint(&info)
+    let section = if check { None } else { Some(InfoKind::Server) };
+    let Ok(info) = client.info::<String>(section).await else {
+        return Learned { identity: None, policy: None };
+    };
+    let policy = if check { lock_lua::maxmemory_policy(&info) } else { None };
+    Learned { identity: lock_lua::server_endpoint(&info), policy: policy.map(|p| (None, p)) }
+}
+
+/// The policy that matters on a cluster (see [`lock_lua::worst_policy`]) and the primary that
+/// reported it; `None` if any primary refuses or none is known.
+async fn cluster_policy(client: &Client) -> Option<(String, String)> {
+    let primaries = client.cached_cluster_state()?.unique_primary_nodes();
+    let mut found = Vec::with_capacity(primaries.len());
+    for primary in primaries {
+        let node = client.with_cluster_node(&primary);
+        let info = node.info::<String>(Some(InfoKind::Memory)).await.ok()?;
+        found.push((
+            format!("{}:{}", primary.host, primary.port),
+            lock_lua::maxmemory_policy(&info)?,
+        ));
+    }
+    lock_lua::worst_policy(found)
+}
+
+impl Learned {
+    /// Applies the eviction check to `backend` (built with the configured address as its
+    /// endpoint), then names it by the server's identity.
+    fn apply(
+        self,
+        backend: FredBackend,
+        options: &ConnectOptions,
+    ) -> Result<FredBackend, BackendError> {
+        if let Some((primary, policy)) = &self.policy {
+            let address = lock_core::LockBackend::endpoint(&backend).unwrap_or_default();
+            let at = match primary {
+                Some(primary) => format!("{address} (primary {primary})"),
+                None => address,
+            };
+            lock_lua::check_eviction(BACKEND, options.eviction_check(), &at, Some(policy))?;
+        }
+        Ok(backend.named(self.identity).with_eviction_policy(self.policy.map(|(_, p)| p)))
+    }
 }
 
 impl FredBackend {
@@ -49,11 +104,14 @@ impl FredBackend {
     /// the last clone of the backend is dropped.
     ///
     /// The backend's `endpoint` names the server itself (for a standalone server or a Sentinel
-    /// master), by the `run_id` that `INFO server` reports once at connect time
+    /// master), by the `run_id` that `INFO` reports once at connect time
     /// (`redis run_id=<id>`, whatever the address or database), so a Redlock [`crate::Quorum`]
     /// refuses one server twice however it was addressed. For a cluster, or if the user may not
     /// run `INFO`, it is the configured address. The same holds for
     /// [`FredBackend::connect_config`] and [`FredBackend::connect_pool`].
+    ///
+    /// It also checks that Redis cannot evict held locks (see [`FredBackend::connect_with`]):
+    /// by default a server whose `maxmemory-policy` is not `noeviction` gets a warning.
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
@@ -68,7 +126,37 @@ impl FredBackend {
     /// # }
     /// ```
     pub async fn connect(url: &str) -> Result<Self, BackendError> {
-        Self::connect_config(Config::from_url(url).map_err(map)?).await
+        Self::connect_with(url, ConnectOptions::default()).await
+    }
+
+    /// [`FredBackend::connect`] with `options`: what to do about a server whose
+    /// `maxmemory-policy` may evict held locks.
+    ///
+    /// # Eviction check
+    ///
+    /// The constructors that connect (this one, [`FredBackend::connect_config_with`],
+    /// [`FredBackend::connect_pool_with`] and their short forms) read the server's
+    /// `maxmemory-policy` from the `INFO` reply they already fetch at connect (on a cluster, from
+    /// `INFO memory` on every primary). Under any policy but `noeviction`, Redis may evict a
+    /// held lock when memory is full, and another client then takes it: `volatile-*` policies
+    /// too, since every lock key has an expiry. By default ([`EvictionCheck::Warn`]) the backend
+    /// logs one `tracing` warning naming the policy; [`EvictionCheck::Refuse`] makes the
+    /// constructor fail with a [`lock_core::BackendErrorKind::Config`] error (not temporary)
+    /// instead; [`EvictionCheck::Off`] skips the check. A user the ACL refuses `INFO` connects
+    /// quietly, the policy unknown. [`FredBackend::eviction_policy`] tells what was found.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_fred::{ConnectOptions, EvictionCheck, FredBackend};
+    /// let options = ConnectOptions::new().eviction(EvictionCheck::Refuse);
+    /// let backend = FredBackend::connect_with("redis://127.0.0.1:6379", options).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<Self, BackendError> {
+        Self::connect_config_with(Config::from_url(url).map_err(map)?, options).await
     }
 
     /// Connects with a fred `Config`: `ServerConfig::Centralized`, `Clustered` or `Sentinel`.
@@ -87,11 +175,33 @@ impl FredBackend {
     /// # }
     /// ```
     pub async fn connect_config(config: Config) -> Result<Self, BackendError> {
+        Self::connect_config_with(config, ConnectOptions::default()).await
+    }
+
+    /// [`FredBackend::connect_config`] with `options` (see the eviction check of
+    /// [`FredBackend::connect_with`]).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_fred::{ConnectOptions, EvictionCheck, FredBackend};
+    /// let config = lock_fred::fred::types::config::Config::from_url("redis://127.0.0.1:6379")?;
+    /// let options = ConnectOptions::new().eviction(EvictionCheck::Refuse);
+    /// let backend = FredBackend::connect_config_with(config, options).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_config_with(
+        config: Config,
+        options: ConnectOptions,
+    ) -> Result<Self, BackendError> {
         let client = builder(config).build().map_err(map)?;
         let task = client.init().await.map_err(map)?;
-        let identity = server_endpoint(&client).await;
+        let learned = learn(&client, &options).await;
+        // Owning its client from here, so a refusal below closes it.
         let backend = Self::from_client(client).owning_its_clients(vec![task.abort_handle()]);
-        Ok(backend.named(identity))
+        learned.apply(backend, &options)
     }
 
     /// From a connected `fred::clients::Client` (call `init` first). Release notification opens
@@ -145,13 +255,35 @@ impl FredBackend {
     /// # }
     /// ```
     pub async fn connect_pool(config: Config, size: usize) -> Result<Self, BackendError> {
+        Self::connect_pool_with(config, size, ConnectOptions::default()).await
+    }
+
+    /// [`FredBackend::connect_pool`] with `options` (see the eviction check of
+    /// [`FredBackend::connect_with`]).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_fred::{ConnectOptions, EvictionCheck, FredBackend};
+    /// let config = lock_fred::fred::types::config::Config::from_url("redis://127.0.0.1:6379")?;
+    /// let options = ConnectOptions::new().eviction(EvictionCheck::Refuse);
+    /// let backend = FredBackend::connect_pool_with(config, 8, options).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_pool_with(
+        config: Config,
+        size: usize,
+        options: ConnectOptions,
+    ) -> Result<Self, BackendError> {
         let pool = builder(config).build_pool(size).map_err(map)?;
         // Each client on its own, so each connection task can be ended when the backend goes.
         let mut tasks = Vec::with_capacity(pool.size());
         for client in pool.clients() {
             tasks.push(client.init().await.map_err(map)?.abort_handle());
         }
-        let identity = server_endpoint(pool.next()).await;
-        Ok(Self::from_pool(pool).owning_its_clients(tasks).named(identity))
+        let learned = learn(pool.next(), &options).await;
+        learned.apply(Self::from_pool(pool).owning_its_clients(tasks), &options)
     }
 }

@@ -30,6 +30,31 @@
 //! All of them issue fencing tokens (unless [`FredBackend::without_fencing`]) and offer release
 //! notification (sharded pub/sub on a cluster). What is stored, and how it interoperates with
 //! other clients, is described in `lock-lua`.
+//!
+//! # Eviction
+//!
+//! Redis under any `maxmemory-policy` but `noeviction` may evict a held lock when memory is full
+//! (`volatile-*` policies too: every lock key has an expiry), and another client then takes it.
+//! The constructors that connect ([`FredBackend::connect`], [`FredBackend::connect_config`],
+//! [`FredBackend::connect_pool`]) read the policy from the `INFO` reply they fetch at connect
+//! (every primary's on a cluster) and log one `tracing` warning when it is unsafe; their `_with`
+//! forms take [`ConnectOptions`], whose [`EvictionCheck::Refuse`] turns the warning into a
+//! [`BackendErrorKind::Config`] error. [`FredBackend::eviction_policy`] shows what was found
+//! (`None` when the ACL refuses `INFO`: the check then passes quietly).
+//!
+//! ```no_run
+//! use lock_fred::{BackendErrorKind, ConnectOptions, EvictionCheck, FredBackend};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let options = ConnectOptions::new().eviction(EvictionCheck::Refuse);
+//! match FredBackend::connect_with("redis://127.0.0.1:6379", options).await {
+//!     Ok(backend) => println!("maxmemory-policy: {:?}", backend.eviction_policy()),
+//!     Err(e) if e.kind() == BackendErrorKind::Config => eprintln!("unsafe server: {e}"),
+//!     Err(e) => eprintln!("cannot connect: {e}"),
+//! }
+//! # }
+//! ```
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;
@@ -42,6 +67,7 @@ pub use backend::FredBackend;
 pub use constructors::{COMMAND_TIMEOUT, builder};
 pub use fred;
 pub use lock_core::*;
+pub use lock_lua::{ConnectOptions, EvictionCheck};
 
 /// The backend's name in errors and [`BackendInfo`].
 pub const BACKEND: &str = "fred";

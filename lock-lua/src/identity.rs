@@ -1,7 +1,7 @@
 //! Naming a Redis server by its identity rather than by the address it was reached at.
 
-/// The endpoint (see `LockBackend::endpoint`) of the Redis server whose `INFO server` reply is
-/// `info`: `redis run_id=<run_id>`. It is the same however the server was addressed (host name
+/// The endpoint (see `LockBackend::endpoint`) of the Redis server whose `INFO` reply (plain
+/// `INFO`, or `INFO server`) is `info`: `redis run_id=<run_id>`. It is the same however the server was addressed (host name
 /// or IP, TCP or Unix socket) and whichever database was selected, since a Redlock quorum must
 /// count one server once; it changes when the server restarts. `None` when the reply holds no
 /// well-formed `run_id` (40 hex digits).

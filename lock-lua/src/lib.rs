@@ -45,11 +45,19 @@
 //! match `<prefix>*`, so ACL rules `~<prefix>*` and `&<prefix>*` cover them (the channels of a
 //! prefix that is not UTF-8 excepted). Times come from the server (`PX`, `PTTL`), never from
 //! clients.
+//!
+//! # Server checks
+//!
+//! Backends that connect read `INFO` once: [`server_endpoint`] names the server by its `run_id`,
+//! and [`maxmemory_policy`] with [`check_eviction`] warns about (or, with
+//! [`EvictionCheck::Refuse`] in [`ConnectOptions`], refuses) a `maxmemory-policy` that lets
+//! Redis evict held locks: anything but `noeviction`.
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;
 pub mod calls;
 mod errors;
+mod eviction;
 mod identity;
 mod layout;
 pub mod reply;
@@ -59,6 +67,10 @@ mod watch;
 pub use backend::{ScriptBackend, ScriptRunner, WaitFor};
 pub use calls::{Arg, Call, FENCE_COUNTER_GRACE, Publish};
 pub use errors::{WRONG_TYPE_HINT, classify};
+pub use eviction::{
+    ConnectOptions, EvictionCheck, SAFE_POLICY, check_eviction, eviction_risk, maxmemory_policy,
+    worst_policy,
+};
 pub use identity::server_endpoint;
 pub use layout::{SLOTS, fence_key, hash_slot, release_channel};
 #[doc(hidden)]

@@ -36,6 +36,8 @@ use crate::commands::Commands;
 #[derive(Clone)]
 pub struct RedisBackend {
     inner: Arc<ScriptBackend<Commands>>,
+    /// The server's `maxmemory-policy`, when it was read at connect.
+    eviction_policy: Option<Arc<str>>,
 }
 
 impl RedisBackend {
@@ -53,11 +55,20 @@ impl RedisBackend {
             Some((hub, publish)) => backend.with_notifications(hub, publish),
             None => backend,
         };
-        Self { inner: Arc::new(backend) }
+        Self { inner: Arc::new(backend), eviction_policy: None }
+    }
+
+    /// Records the `maxmemory-policy` read at connect.
+    pub(crate) fn with_eviction_policy(mut self, policy: Option<String>) -> Self {
+        self.eviction_policy = policy.map(Arc::from);
+        self
     }
 
     fn map(self, f: impl FnOnce(ScriptBackend<Commands>) -> ScriptBackend<Commands>) -> Self {
-        Self { inner: Arc::new(f(Arc::unwrap_or_clone(self.inner))) }
+        Self {
+            inner: Arc::new(f(Arc::unwrap_or_clone(self.inner))),
+            eviction_policy: self.eviction_policy,
+        }
     }
 
     /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
@@ -129,6 +140,27 @@ impl RedisBackend {
     /// How many lock channels have waiters subscribed right now.
     pub fn subscribed_channels(&self) -> usize {
         self.inner.notifications().map_or(0, |(hub, _)| hub.channels())
+    }
+
+    /// The server's `maxmemory-policy` as read at connect (from `INFO`), e.g. `"noeviction"` or
+    /// `"allkeys-lru"`; for a cluster, the first master's policy that may evict locks, else
+    /// `"noeviction"`. `None` when it was not read: the backend was built from a connection or
+    /// a pool (no I/O at construction), with [`crate::EvictionCheck::Off`], or the user may not
+    /// run `INFO`. Anything but `noeviction` lets Redis evict held locks (see
+    /// [`RedisBackend::connect_with`]).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let backend = lock_redis::RedisBackend::connect("redis://127.0.0.1:6379/").await?;
+    /// if let Some(policy) = backend.eviction_policy().filter(|p| *p != "noeviction") {
+    ///     eprintln!("this Redis may evict held locks (maxmemory-policy {policy})");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn eviction_policy(&self) -> Option<&str> {
+        self.eviction_policy.as_deref()
     }
 }
 

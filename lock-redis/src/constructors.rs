@@ -3,9 +3,12 @@
 use std::time::Duration;
 
 use lock_core::BackendError;
-use lock_lua::{Publish, ReleaseHub};
+use lock_lua::{ConnectOptions, EvictionCheck, Publish, ReleaseHub};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::Value;
+use redis::aio::{
+    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
+};
 
 use crate::BACKEND;
 use crate::backend::RedisBackend;
@@ -58,6 +61,58 @@ fn cluster_endpoint(nodes: &[redis::ConnectionInfo]) -> String {
     format!("redis-cluster://{}", addrs.join(","))
 }
 
+/// The text of a reply that should be `INFO` output.
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        Value::VerbatimString { text, .. } | Value::SimpleString(text) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// `INFO` on a connection to one server: the whole default reply (its `server` section names
+/// the server, its `memory` section holds `maxmemory_policy`), or only `INFO server` when the
+/// eviction check is off. `None` when it fails (the ACL may refuse `INFO`): quietly unknown.
+async fn server_info(conn: &mut impl ConnectionLike, options: &ConnectOptions) -> Option<String> {
+    let mut cmd = redis::cmd("INFO");
+    if options.eviction_check() == EvictionCheck::Off {
+        cmd.arg("server");
+    }
+    text(&cmd.query_async::<Value>(conn).await.ok()?)
+}
+
+/// The `maxmemory-policy` of `info`, unless the check is off.
+fn policy_of(info: Option<&str>, options: &ConnectOptions) -> Option<String> {
+    match options.eviction_check() {
+        EvictionCheck::Off => None,
+        _ => info.and_then(lock_lua::maxmemory_policy),
+    }
+}
+
+/// The policy that matters on a cluster (see [`lock_lua::worst_policy`]) and the master that
+/// reported it, from `INFO memory` on every master; `None` if any refuses or none answers.
+#[cfg(feature = "cluster")]
+async fn cluster_policy(
+    conn: &mut redis::cluster_async::ClusterConnection,
+    options: &ConnectOptions,
+) -> Option<(String, String)> {
+    if options.eviction_check() == EvictionCheck::Off {
+        return None;
+    }
+    // INFO goes to every master; the reply maps each one's address to its answer.
+    let reply = redis::cmd("INFO").arg("memory").query_async::<Value>(conn).await.ok()?;
+    let Value::Map(answers) = reply else {
+        let policy = text(&reply).as_deref().and_then(lock_lua::maxmemory_policy)?;
+        return Some((String::new(), policy));
+    };
+    let mut found = Vec::with_capacity(answers.len());
+    for (addr, answer) in &answers {
+        let policy = text(answer).as_deref().and_then(lock_lua::maxmemory_policy)?;
+        found.push((text(addr).unwrap_or_default(), policy));
+    }
+    lock_lua::worst_policy(found)
+}
+
 impl RedisBackend {
     /// Connects to a standalone server (or one Sentinel-managed master) by URL, e.g.
     /// `redis://user:password@127.0.0.1:6379/0`, `rediss://...` with a TLS feature of `redis`,
@@ -75,15 +130,45 @@ impl RedisBackend {
     /// # }
     /// ```
     pub async fn connect(url: &str) -> Result<Self, BackendError> {
+        Self::connect_with(url, ConnectOptions::default()).await
+    }
+
+    /// [`RedisBackend::connect`] with `options`: what to do about a server whose
+    /// `maxmemory-policy` may evict held locks.
+    ///
+    /// # Eviction check
+    ///
+    /// The constructors that connect (this one, [`RedisBackend::from_client_with`],
+    /// [`RedisBackend::connect_cluster_with`] and their short forms) read the server's
+    /// `maxmemory-policy` from the `INFO` reply they already fetch at connect (on a cluster, from
+    /// `INFO memory` on every master). Under any policy but `noeviction`, Redis may evict a held
+    /// lock when memory is full, and another client then takes it: `volatile-*` policies too,
+    /// since every lock key has an expiry. By default ([`EvictionCheck::Warn`]) the backend logs
+    /// one `tracing` warning naming the policy; [`EvictionCheck::Refuse`] makes the constructor
+    /// fail with a [`lock_core::BackendErrorKind::Config`] error (not temporary) instead;
+    /// [`EvictionCheck::Off`] skips the check. A user the ACL refuses `INFO` connects quietly,
+    /// the policy unknown. [`RedisBackend::eviction_policy`] tells what was found.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_redis::{ConnectOptions, EvictionCheck, RedisBackend};
+    /// let options = ConnectOptions::new().eviction(EvictionCheck::Refuse);
+    /// let backend = RedisBackend::connect_with("redis://127.0.0.1:6379/", options).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<Self, BackendError> {
         let client = redis::Client::open(url).map_err(map)?;
-        Self::from_client(client).await
+        Self::from_client_with(client, options).await
     }
 
     /// From a `redis::Client`: a `ConnectionManager` for commands (connect timeout 1 s, reply
     /// timeout 500 ms, reconnect delays from 10 ms up to 1 s), plus notifications. An unreachable
     /// server is a temporary `Connection` error within about 2 s.
     ///
-    /// The backend's `endpoint` names the server itself, by the `run_id` that `INFO server`
+    /// The backend's `endpoint` names the server itself, by the `run_id` that `INFO`
     /// reports once at connect time (`redis run_id=<id>`, whatever the address or database), so
     /// a Redlock [`crate::Quorum`] refuses one server twice however it was addressed. If the user
     /// may not run `INFO`, it is the address (`redis://host:port/db`) instead.
@@ -98,14 +183,37 @@ impl RedisBackend {
     /// # }
     /// ```
     pub async fn from_client(client: redis::Client) -> Result<Self, BackendError> {
+        Self::from_client_with(client, ConnectOptions::default()).await
+    }
+
+    /// [`RedisBackend::from_client`] with `options` (see the eviction check of
+    /// [`RedisBackend::connect_with`]).
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_redis::{ConnectOptions, EvictionCheck, RedisBackend};
+    /// let client = lock_redis::redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let options = ConnectOptions::new().eviction(EvictionCheck::Refuse);
+    /// let backend = RedisBackend::from_client_with(client, options).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn from_client_with(
+        client: redis::Client,
+        options: ConnectOptions,
+    ) -> Result<Self, BackendError> {
         let mut manager =
             client.get_connection_manager_with_config(manager_config()).await.map_err(map)?;
-        let info = redis::cmd("INFO").arg("server").query_async::<String>(&mut manager).await;
-        let endpoint = info
-            .ok()
-            .and_then(|info| lock_lua::server_endpoint(&info))
-            .unwrap_or_else(|| endpoint(client.get_connection_info()));
-        Ok(Self::assemble(Commands::Manager(manager), Some(classic_hub(client)), Some(endpoint)))
+        let info = server_info(&mut manager, &options).await;
+        let address = endpoint(client.get_connection_info());
+        let policy = policy_of(info.as_deref(), &options);
+        lock_lua::check_eviction(BACKEND, options.eviction_check(), &address, policy.as_deref())?;
+        let endpoint = info.as_deref().and_then(lock_lua::server_endpoint).unwrap_or(address);
+        let backend =
+            Self::assemble(Commands::Manager(manager), Some(classic_hub(client)), Some(endpoint));
+        Ok(backend.with_eviction_policy(policy))
     }
 
     /// From an existing `ConnectionManager` (no release notification unless
@@ -212,16 +320,52 @@ impl RedisBackend {
         I: IntoIterator<Item = T>,
         T: redis::IntoConnectionInfo,
     {
+        Self::connect_cluster_with(nodes, ConnectOptions::default()).await
+    }
+
+    /// [`RedisBackend::connect_cluster`] with `options`: the eviction check (see
+    /// [`RedisBackend::connect_with`]) reads `INFO memory` on every master; a master that may
+    /// evict is named in the warning or error.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_redis::{ConnectOptions, EvictionCheck, RedisBackend};
+    /// let nodes = ["redis://127.0.0.1:7000/", "redis://127.0.0.1:7001/"];
+    /// let options = ConnectOptions::new().eviction(EvictionCheck::Refuse);
+    /// let backend = RedisBackend::connect_cluster_with(nodes, options).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "cluster")]
+    pub async fn connect_cluster_with<I, T>(
+        nodes: I,
+        options: ConnectOptions,
+    ) -> Result<Self, BackendError>
+    where
+        I: IntoIterator<Item = T>,
+        T: redis::IntoConnectionInfo,
+    {
         let nodes = connection_infos(nodes)?;
         let client = redis::cluster::ClusterClient::new(nodes.clone()).map_err(map)?;
-        let connection = client.get_async_connection().await.map_err(map)?;
+        let mut connection = client.get_async_connection().await.map_err(map)?;
         let endpoint = cluster_endpoint(&nodes);
+        let found = cluster_policy(&mut connection, &options).await;
+        if let Some((master, policy)) = &found {
+            let at = match master.as_str() {
+                "" => endpoint.clone(),
+                master => format!("{endpoint} (master {master})"),
+            };
+            lock_lua::check_eviction(BACKEND, options.eviction_check(), &at, Some(policy))?;
+        }
         let hub = ReleaseHub::new(BACKEND, crate::notify::ShardedSubscriber { nodes });
-        Ok(Self::assemble(
+        let backend = Self::assemble(
             Commands::Cluster(connection),
             Some((hub, Publish::Sharded)),
             Some(endpoint),
-        ))
+        );
+        Ok(backend.with_eviction_policy(found.map(|(_, policy)| policy)))
     }
 
     /// From an existing cluster connection (no release notification unless

@@ -39,6 +39,31 @@
 //!
 //! Every backend issues fencing tokens unless built [`RedisBackend::without_fencing`].
 //! What is stored, and how it interoperates with other clients, is described in `lock-lua`.
+//!
+//! # Eviction
+//!
+//! Redis under any `maxmemory-policy` but `noeviction` may evict a held lock when memory is full
+//! (`volatile-*` policies too: every lock key has an expiry), and another client then takes it.
+//! The constructors that connect ([`RedisBackend::connect`], [`RedisBackend::from_client`],
+//! [`RedisBackend::connect_cluster`]) read the policy from the `INFO` reply they fetch at
+//! connect and log one `tracing` warning when it is unsafe; their `_with` forms take
+//! [`ConnectOptions`], whose [`EvictionCheck::Refuse`] turns the warning into a
+//! [`BackendErrorKind::Config`] error. [`RedisBackend::eviction_policy`] shows what was found
+//! (`None` when the ACL refuses `INFO`: the check then passes quietly).
+//!
+//! ```no_run
+//! use lock_redis::{BackendErrorKind, ConnectOptions, EvictionCheck, RedisBackend};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let options = ConnectOptions::new().eviction(EvictionCheck::Refuse);
+//! match RedisBackend::connect_with("redis://127.0.0.1:6379/", options).await {
+//!     Ok(backend) => println!("maxmemory-policy: {:?}", backend.eviction_policy()),
+//!     Err(e) if e.kind() == BackendErrorKind::Config => eprintln!("unsafe server: {e}"),
+//!     Err(e) => eprintln!("cannot connect: {e}"),
+//! }
+//! # }
+//! ```
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;
@@ -50,6 +75,7 @@ mod notify;
 pub use backend::RedisBackend;
 pub use constructors::manager_config;
 pub use lock_core::*;
+pub use lock_lua::{ConnectOptions, EvictionCheck};
 pub use redis;
 
 /// The backend's name in errors and [`BackendInfo`].
