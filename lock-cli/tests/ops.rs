@@ -29,8 +29,9 @@ async fn list_and_info_show_live_locks() {
     let server = RedisServer::spawn().expect("server");
     let url = server.url();
     let locks = manager(&url).await;
-    let a =
-        locks.try_lock("jobs:a", TTL).await.expect("redis").expect("free").leak().into_parts().1;
+    let a = locks.try_lock("jobs:a", TTL).await.expect("redis").expect("free");
+    let fence_a = a.fencing_token().map(|f| f.get()).expect("a fence");
+    let a = a.leak().into_parts().1;
     let b =
         locks.try_lock("jobs:b", TTL).await.expect("redis").expect("free").leak().into_parts().1;
     let odd =
@@ -45,7 +46,7 @@ async fn list_and_info_show_live_locks() {
     assert_eq!(list.as_array().map(Vec::len), Some(3), "{list}");
     let first = entry(&list, "jobs:a");
     assert_eq!(first["holder"], a.redacted());
-    assert_eq!(first["fencing"], 1);
+    assert_eq!(first["fencing"], fence_a);
     let ttl = first["ttl_ms"].as_u64().expect("a ttl");
     assert!(ttl > 20_000 && ttl <= 30_000, "{first}");
     assert_eq!(entry(&list, "jobs:b")["holder"], b.redacted());
@@ -67,7 +68,7 @@ async fn list_and_info_show_live_locks() {
     let info = lockctl(&["info", "jobs:a", "--url", &url, "--json"]).json();
     assert_eq!(info["locked"], true);
     assert_eq!(info["holder"], a.redacted());
-    assert_eq!(info["fencing"], 1);
+    assert_eq!(info["fencing"], fence_a);
     let free = lockctl(&["info", "jobs:free", "--url", &url, "--json"]);
     assert_eq!(free.code, 0, "not locked is not an error: {free:?}");
     assert_eq!(free.json()["locked"], false);
@@ -83,8 +84,9 @@ async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
     let server = RedisServer::spawn().expect("server");
     let url = server.url();
     let locks = manager(&url).await;
-    let token =
-        locks.try_lock("job", TTL).await.expect("redis").expect("free").leak().into_parts().1;
+    let first = locks.try_lock("job", TTL).await.expect("redis").expect("free");
+    let first_fence = first.fencing_token().map(|f| f.get()).expect("a fence");
+    let token = first.leak().into_parts().1;
     let token_text = token.as_str().expect("minted tokens are text").to_owned();
 
     let wrong = lockctl(&["release", "job", "--url", &url, "--token", WRONG_TOKEN]);
@@ -96,8 +98,13 @@ async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
     let again = lockctl(&["release", "job", "--url", &url, "--token", &token_text]);
     assert_eq!(again.code, 1, "{again:?}");
 
+    // Free now, the lock still shows the last fence issued (the counter holds `<fence>:<token>`).
+    let freed = lockctl(&["info", "job", "--url", &url, "--json"]).json();
+    assert_eq!((&freed["locked"], &freed["fencing"]), (&json!(false), &json!(first_fence)));
+
     let second = locks.try_lock("job", TTL).await.expect("redis").expect("free");
-    assert_eq!(second.fencing_token().map(|f| f.get()), Some(2));
+    let second_fence = second.fencing_token().map(|f| f.get()).expect("a fence");
+    assert!(second_fence > first_fence, "{second_fence} after {first_fence}");
     let holder = second.leak().into_parts().1.redacted();
     let refused = lockctl(&["release", "job", "--url", &url, "--force"]);
     assert!(refused.error().contains("--yes"), "{refused:?}");
@@ -105,12 +112,25 @@ async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
     let forced = lockctl(&["release", "job", "--url", &url, "--force", "--yes"]);
     assert_eq!((forced.code, forced.stdout.trim()), (0, "released"), "{forced:?}");
     assert!(forced.stderr.contains(&holder) && forced.stderr.contains("ttl"), "{forced:?}");
+    let kept = format!("fencing counter kept at {second_fence}");
+    assert!(forced.stderr.contains(&kept), "{forced:?}");
     assert!(!locks.is_locked("job").await.expect("redis"));
+    let after = lockctl(&["info", "job", "--url", &url]);
+    let row = after.stdout.lines().find(|l| l.starts_with("fencing")).unwrap_or_default();
+    assert!(row.ends_with(&second_fence.to_string()), "the counter is shown: {after:?}");
     let third = locks.try_lock("job", TTL).await.expect("redis").expect("free");
-    assert_eq!(third.fencing_token().map(|f| f.get()), Some(3), "the counter was kept");
+    let third_fence = third.fencing_token().map(|f| f.get()).expect("a fence");
+    assert!(third_fence > second_fence, "the counter was kept: {third_fence} after {second_fence}");
     third.release().await.expect("redis");
     let nothing = lockctl(&["release", "job", "--url", &url, "--force", "--yes"]);
     assert_eq!((nothing.code, nothing.stdout.trim()), (0, "not locked"), "{nothing:?}");
+
+    // A counter in the old format (a bare number, before 0.2) is still read.
+    let legacy = lock_lua::fence_key(&LockKey::with_default_prefix("legacy").expect("a name"));
+    let mut admin = server.admin().expect("admin");
+    admin.cmd_bytes(&[b"SET", &legacy, b"41"]).expect("set");
+    let old = lockctl(&["info", "legacy", "--url", &url, "--json"]).json();
+    assert_eq!((&old["locked"], &old["fencing"]), (&json!(false), &json!(41)));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -135,7 +155,8 @@ async fn watch_prints_acquisitions_and_releases() {
     let holder = stored.holder.redacted();
     let acquired = watch.next_line(Duration::from_secs(2)).expect("an acquisition");
     assert!(acquired.contains("acquired") && acquired.contains(&holder), "{acquired}");
-    assert!(acquired.contains("fencing=1"), "{acquired}");
+    let fence = guard.fencing_token().map(|f| f.get()).expect("a fence");
+    assert!(acquired.contains(&format!("fencing={fence}")), "{acquired}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     guard.release().await.expect("redis");
     let released_at = Instant::now();
@@ -223,10 +244,11 @@ async fn cluster_list_info_and_release() {
     let locks = cluster_manager(cluster.urls()).await;
     let names: Vec<String> = (0..12).map(|i| format!("c:{i}")).collect();
     let mut tokens = Vec::new();
+    let mut fences = Vec::new();
     for name in &names {
-        tokens.push(
-            locks.try_lock(name, TTL).await.expect("redis").expect("free").leak().into_parts().1,
-        );
+        let guard = locks.try_lock(name, TTL).await.expect("redis").expect("free");
+        fences.push(guard.fencing_token().map(|f| f.get()).expect("a fence"));
+        tokens.push(guard.leak().into_parts().1);
     }
     let owners: std::collections::HashSet<u16> = names
         .iter()
@@ -239,15 +261,15 @@ async fn cluster_list_info_and_release() {
     assert_eq!(run.code, 0, "{run:?}");
     let list = run.json();
     assert_eq!(list.as_array().map(Vec::len), Some(names.len()), "{list}");
-    for (name, token) in names.iter().zip(&tokens) {
+    for ((name, token), fence) in names.iter().zip(&tokens).zip(&fences) {
         assert_eq!(entry(&list, name)["holder"], token.redacted());
-        assert_eq!(entry(&list, name)["fencing"], 1);
+        assert_eq!(entry(&list, name)["fencing"], *fence);
     }
 
     let info = lockctl(&["info", "c:3", "--url", &url, "--json"]).json();
     assert_eq!(
         (&info["locked"], &info["holder"], &info["fencing"]),
-        (&json!(true), &json!(tokens[3].redacted()), &json!(1))
+        (&json!(true), &json!(tokens[3].redacted()), &json!(fences[3]))
     );
     let token = tokens[3].as_str().expect("text").to_owned();
     let wrong = lockctl(&["release", "c:3", "--url", &url, "--token", WRONG_TOKEN]);
@@ -258,6 +280,12 @@ async fn cluster_list_info_and_release() {
     assert_eq!((forced.code, forced.stdout.trim()), (0, "released"), "{forced:?}");
     assert!(!locks.is_locked("c:3").await.expect("redis"));
     assert!(!locks.is_locked("c:7").await.expect("redis"));
+    assert!(
+        forced.stderr.contains(&format!("fencing counter kept at {}", fences[7])),
+        "{forced:?}"
+    );
+    let freed = lockctl(&["info", "c:3", "--url", &url, "--json"]).json();
+    assert_eq!((&freed["locked"], &freed["fencing"]), (&json!(false), &json!(fences[3])));
     let after = lockctl(&["list", "--url", &url, "--json"]).json();
     assert_eq!(after.as_array().map(Vec::len), Some(names.len() - 2), "{after}");
 

@@ -32,13 +32,21 @@ pub(crate) async fn read(conn: &Connection, key: &LockKey) -> Result<Option<Lock
 pub(crate) async fn fence_counter(conn: &Connection, key: &LockKey) -> Result<Option<u64>, String> {
     let counter = lock_lua::fence_key(key);
     match conn.backend.query(redis::cmd("GET").arg(&counter)).await {
-        Ok(Value::BulkString(bytes)) => {
-            Ok(std::str::from_utf8(&bytes).ok().and_then(|s| s.parse().ok()))
-        }
+        Ok(Value::BulkString(bytes)) => Ok(parse_counter(&bytes)),
         Ok(_) => Ok(None),
         Err(e) if e.kind() == BackendErrorKind::WrongType => Err(not_a_lock(conn, key).await),
         Err(e) => Err(conn.endpoint.explain_backend(&e)),
     }
+}
+
+/// The fence a counter records: `<fence>:<token>` (what the acquire script writes), or a bare
+/// number (the format before 0.2); `None` for anything else.
+fn parse_counter(stored: &[u8]) -> Option<u64> {
+    let digits = stored.split(|b| *b == b':').next()?;
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// A lock operation's error as one line: "`name` is not a lock: ..." for a key of another
@@ -62,7 +70,7 @@ pub(crate) async fn not_a_lock(conn: &Connection, key: &LockKey) -> String {
     let counter = lock_lua::fence_key(key);
     match key_type(conn, &counter).await.as_deref() {
         Some(kind) if kind != "string" && kind != "none" => format!(
-            "`{name}` has a broken fencing counter: `{}` holds {} instead of a number",
+            "`{name}` has a broken fencing counter: `{}` holds {} instead of a string",
             printable(&counter),
             article(kind)
         ),
@@ -84,4 +92,22 @@ async fn key_type(conn: &Connection, key: &[u8]) -> Option<String> {
 fn article(kind: &str) -> String {
     let vowel = kind.starts_with(['a', 'e', 'i', 'o', 'u']);
     format!("{} {kind}", if vowel { "an" } else { "a" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_counter;
+
+    #[test]
+    fn reads_both_counter_formats() {
+        assert_eq!(
+            parse_counter(b"1796077520910466:0123456789abcdef"),
+            Some(1_796_077_520_910_466)
+        );
+        assert_eq!(parse_counter(b"42:tok:with:colons"), Some(42));
+        assert_eq!(parse_counter(b"42"), Some(42));
+        for bad in [&b""[..], b":tok", b"x42", b"-1", b"4 2:t", b"99999999999999999999999:t"] {
+            assert_eq!(parse_counter(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
 }
