@@ -12,7 +12,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 use super::builder::QuorumBuilder;
-use super::sequence::{Sequencer, timed_out};
+use super::sequence::{Delivery, Sequencer, timed_out};
 use super::tally::{Tally, majority};
 use crate::backend::{
     AcquireOutcome, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome, LockBackend,
@@ -93,7 +93,8 @@ impl Quorum {
         drift: Drift,
     ) -> Self {
         let notify = nodes.iter().all(|n| n.info().capabilities.release_notify);
-        Self { nodes: nodes.into(), node_timeout, drift, notify, sequencer: Arc::default() }
+        let sequencer = Arc::new(Sequencer::new(node_timeout));
+        Self { nodes: nodes.into(), node_timeout, drift, notify, sequencer }
     }
 
     /// How many nodes.
@@ -143,13 +144,16 @@ impl Quorum {
         key: &LockKey,
         token: &LockToken,
         timeout: Duration,
+        delivery: Delivery,
         op: F,
     ) -> FuturesUnordered<BoxFuture<'static, (usize, Answer<T>)>>
     where
         T: Send + 'static,
         F: Fn(Arc<DynLockBackend>, LockKey, LockToken) -> BoxFuture<'static, Answer<T>>,
     {
-        (0..self.nodes.len()).map(|i| self.ask_node(i, key, token, timeout, &op)).collect()
+        (0..self.nodes.len())
+            .map(|i| self.ask_node(i, key, token, timeout, delivery, &op))
+            .collect()
     }
 
     fn ask_node<T, F>(
@@ -158,6 +162,7 @@ impl Quorum {
         key: &LockKey,
         token: &LockToken,
         timeout: Duration,
+        delivery: Delivery,
         op: &F,
     ) -> BoxFuture<'static, (usize, Answer<T>)>
     where
@@ -165,7 +170,7 @@ impl Quorum {
         F: Fn(Arc<DynLockBackend>, LockKey, LockToken) -> BoxFuture<'static, Answer<T>>,
     {
         let call = op(self.nodes[i].clone(), key.clone(), token.clone());
-        let answer = self.sequencer.run(NAME, key, token, i, timeout, call);
+        let answer = self.sequencer.run(NAME, key, token, i, timeout, delivery, call);
         Box::pin(async move { (i, answer.await) })
     }
 }
@@ -231,10 +236,11 @@ impl LockBackend for Quorum {
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         let started = Instant::now();
-        let mut answers =
-            self.ask_in_order(key, token, self.timeout_for(ttl), |node, key, token| {
-                Box::pin(async move { node.try_acquire(&key, &token, ttl).await })
-            });
+        // A straggler's grant is ours and released with the lock: sent even after the vote.
+        let timeout = self.timeout_for(ttl);
+        let mut answers = self.ask_in_order(key, token, timeout, Delivery::Always, |n, k, t| {
+            Box::pin(async move { n.try_acquire(&k, &t, ttl).await })
+        });
         let mut tally = Tally::new(self.nodes.len());
         let mut holder_ttl: Option<Option<Duration>> = None;
         let mut last_error = None;
@@ -284,7 +290,11 @@ impl LockBackend for Quorum {
         }
         let answered_releases: FuturesUnordered<_> = (0..self.nodes.len())
             .filter(|n| answered[*n] != Some(false))
-            .map(|n| (n, self.ask_node(n, key, token, self.node_timeout, &release_op)))
+            .map(|n| {
+                let release =
+                    self.ask_node(n, key, token, self.node_timeout, Delivery::Always, &release_op);
+                (n, release)
+            })
             .filter_map(|(n, release)| answered[n].is_some().then_some(release))
             .collect();
         answered_releases.for_each(|_| async {}).await;
@@ -303,7 +313,8 @@ impl LockBackend for Quorum {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        let mut answers = self.ask_in_order(key, token, self.node_timeout, release_op);
+        let mut answers =
+            self.ask_in_order(key, token, self.node_timeout, Delivery::Always, release_op);
         let mut tally = Tally::new(self.nodes.len());
         let mut last_error = None;
         while let Some((_, answer)) = answers.next().await {
@@ -334,10 +345,10 @@ impl LockBackend for Quorum {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        let mut answers =
-            self.ask_in_order(key, token, self.timeout_for(ttl), |node, key, token| {
-                Box::pin(async move { node.extend(&key, &token, ttl).await })
-            });
+        let timeout = self.timeout_for(ttl);
+        let mut answers = self.ask_in_order(key, token, timeout, Delivery::IfAwaited, |n, k, t| {
+            Box::pin(async move { n.extend(&k, &t, ttl).await })
+        });
         let mut tally = Tally::new(self.nodes.len());
         let mut last_error = None;
         while let Some((_, answer)) = answers.next().await {

@@ -7,7 +7,10 @@
 //! guard would be handed out for a majority that no longer exists. So every node call runs in
 //! its own task, to completion even when its caller stopped waiting, and starts only after the
 //! previous call for the same key and token to the same node has completed. A caller still waits
-//! at most its timeout (the wait for the previous call included).
+//! at most its timeout (the wait for the previous call included). An extension whose caller
+//! stopped waiting before its turn came is not sent at all (it would change nothing anyone
+//! waits for); acquires (a straggler's grant is released with the lock) and releases always are. A call still unanswered ten node timeouts (at least
+//! a second) after it was sent is presumed lost, and later calls stop waiting for it.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -22,23 +25,41 @@ use crate::error::{BackendError, BackendErrorKind};
 use crate::key::LockKey;
 use crate::token::LockToken;
 
-/// How long a node call may run on its own after its caller gave up: past this it is presumed
-/// lost for good, and later calls stop waiting for it.
-const ORPHAN_LIMIT: Duration = Duration::from_secs(30);
+/// A node call still unanswered after this many node timeouts is presumed lost.
+const ORPHAN_TIMEOUTS: u32 = 10;
+
+/// Whether a call must reach its node even when its caller no longer waits for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Delivery {
+    /// Sent only while someone waits for its answer (extend).
+    IfAwaited,
+    /// Always sent, in its turn (acquire; release, which gives back what earlier calls may
+    /// have won).
+    Always,
+}
 
 type Done = Shared<BoxFuture<'static, ()>>;
 type Slot = (LockKey, LockToken, usize);
 
 /// The last call made for each key, token and node that has not completed yet.
-#[derive(Default)]
 pub(super) struct Sequencer {
     last: Mutex<HashMap<Slot, (u64, Done)>>,
     next_id: AtomicU64,
+    /// How long a call may run before it is presumed lost.
+    orphan_limit: Duration,
 }
 
 impl Sequencer {
+    /// A sequencer for nodes answering within `node_timeout`.
+    pub(super) fn new(node_timeout: Duration) -> Self {
+        let orphan_limit = (node_timeout * ORPHAN_TIMEOUTS).max(Duration::from_secs(1));
+        Self { last: Mutex::default(), next_id: AtomicU64::new(0), orphan_limit }
+    }
+
     /// Runs `call` on node `node` once every earlier call for `key` and `token` there has
-    /// completed; the returned future gives its answer, or a timeout error after `timeout`.
+    /// completed (see `delivery` for a caller that stops waiting); the returned future gives its
+    /// answer, or a timeout error after `timeout`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn run<T: Send + 'static>(
         self: &Arc<Self>,
         backend: &'static str,
@@ -46,31 +67,49 @@ impl Sequencer {
         token: &LockToken,
         node: usize,
         timeout: Duration,
+        delivery: Delivery,
         call: BoxFuture<'static, Result<T, BackendError>>,
     ) -> impl Future<Output = Result<T, BackendError>> + Send + 'static {
-        let (answer_tx, answer_rx) = oneshot::channel();
+        let (mut answer_tx, answer_rx) = oneshot::channel();
         let (done_tx, done_rx) = oneshot::channel::<()>();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let slot = (key.clone(), token.clone(), node);
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let previous = last.get(&slot).map(|(_, done)| done.clone());
+        // Done once the previous call is done and this one is (sent and answered, or skipped),
+        // so that skipping a call never lets a later one overtake an earlier one.
+        let before = previous.clone();
         let done: Done = async move {
+            if let Some(before) = before {
+                before.await;
+            }
             let _ = done_rx.await;
         }
         .boxed()
         .shared();
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let slot = (key.clone(), token.clone(), node);
-        let previous = {
-            let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-            last.insert(slot.clone(), (id, done)).map(|(_, done)| done)
-        };
-        let this = self.clone();
+        last.insert(slot.clone(), (id, done));
+        drop(last);
+        let (this, limit) = (self.clone(), self.orphan_limit);
         let work = async move {
-            if let Some(previous) = previous {
-                let _ = tokio::time::timeout(ORPHAN_LIMIT, previous).await;
-            }
-            let result = match tokio::time::timeout(ORPHAN_LIMIT, call).await {
-                Ok(result) => result,
-                Err(_) => Err(timed_out(backend)),
+            let send = match (previous, delivery) {
+                (None, Delivery::IfAwaited) => !answer_tx.is_closed(),
+                (None, Delivery::Always) => true,
+                (Some(previous), Delivery::IfAwaited) => tokio::select! {
+                    () = previous => !answer_tx.is_closed(),
+                    () = answer_tx.closed() => false,
+                },
+                (Some(previous), Delivery::Always) => {
+                    let _ = tokio::time::timeout(limit, previous).await;
+                    true
+                }
             };
-            let _ = answer_tx.send(result);
+            if send {
+                let result = match tokio::time::timeout(limit, call).await {
+                    Ok(result) => result,
+                    Err(_) => Err(timed_out(backend)),
+                };
+                let _ = answer_tx.send(result);
+            }
             let mut last = this.last.lock().unwrap_or_else(PoisonError::into_inner);
             if last.get(&slot).is_some_and(|(latest, _)| *latest == id) {
                 last.remove(&slot);
@@ -120,7 +159,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_call_waits_for_the_one_before_even_after_its_caller_gave_up() {
-        let seq = Arc::new(Sequencer::default());
+        let seq = Arc::new(Sequencer::new(Duration::from_millis(200)));
         let token = LockToken::generate().expect("entropy");
         let order = Arc::new(Mutex::new(Vec::new()));
         let log = |what: &'static str, after: u64| {
@@ -133,10 +172,13 @@ mod tests {
             .boxed()
         };
         let ms = Duration::from_millis;
-        let slow = seq.run("t", &key(), &token, 0, ms(10), log("slow", 100));
+        let always = Delivery::Always;
+        let slow = seq.run("t", &key(), &token, 0, ms(10), always, log("slow", 100));
         assert!(slow.await.is_err(), "the caller stops waiting after 10 ms");
-        let next = seq.run("t", &key(), &token, 0, ms(500), log("next", 0));
-        let other_node = seq.run("t", &key(), &token, 1, ms(500), log("other node", 0));
+        let skipped = seq.run("t", &key(), &token, 0, ms(10), Delivery::IfAwaited, log("skip", 0));
+        assert!(skipped.await.is_err(), "its caller gave up before its turn");
+        let next = seq.run("t", &key(), &token, 0, ms(500), always, log("next", 0));
+        let other_node = seq.run("t", &key(), &token, 1, ms(500), always, log("other node", 0));
         other_node.await.expect("not held up by node 0");
         next.await.expect("answered once the slow call completed");
         assert_eq!(*order.lock().expect("lock"), vec!["other node", "slow", "next"]);
