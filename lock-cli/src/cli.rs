@@ -24,6 +24,10 @@ pub(crate) enum Command {
     Watch(NameArgs),
     /// Release a lock: owner-checked with `--token`, or unconditionally with `--force`.
     Release(ReleaseArgs),
+    /// Check the server (or every cluster master) for what makes locks unsafe: version,
+    /// maxmemory-policy, persistence, replication. Exit code 0 when nothing is flagged, 1
+    /// otherwise.
+    Doctor(DoctorArgs),
 }
 
 /// Where the locks are.
@@ -127,4 +131,14 @@ pub(crate) struct ReleaseArgs {
     /// With `--force`, do not ask for confirmation.
     #[arg(long)]
     pub(crate) yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// Redis URL, as for the other commands (`redis-cluster://...` checks every master).
+    #[arg(long, env = "LOCKCTL_URL", default_value = "redis://127.0.0.1:6379/")]
+    pub(crate) url: String,
+    /// Print one JSON object instead of a report.
+    #[arg(long)]
+    pub(crate) json: bool,
 }

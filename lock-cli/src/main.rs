@@ -30,6 +30,7 @@ fn main() -> ExitCode {
             Command::Info(args) => ops::info::run(args).await,
             Command::Watch(args) => ops::watch::run(args).await,
             Command::Release(args) => ops::release::run(args).await,
+            Command::Doctor(args) => ops::doctor::run(args).await,
         }
     });
     match result {

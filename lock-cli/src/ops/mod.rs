@@ -1,6 +1,7 @@
-//! Operator commands against a live Redis: list, info, watch, release.
+//! Operator commands against a live Redis: list, info, watch, release, doctor.
 
 mod clock;
+pub(crate) mod doctor;
 pub(crate) mod info;
 pub(crate) mod list;
 mod lookup;
