@@ -136,3 +136,16 @@ async fn an_extension_answered_after_the_deadline_does_not_revive_the_guard() {
     assert!(matches!(err, Error::NotHeld { .. }), "{err}");
     assert!(!guard.is_valid(), "a guard past its deadline was revived by a late extension");
 }
+
+/// An acquire that only ever found the lock held by someone else has nothing to give back: it
+/// sends no release when it gives up.
+#[tokio::test(start_paused = true)]
+async fn an_acquire_refused_every_time_sends_no_release() {
+    let backend = Hooked::default();
+    let locks = LockManager::new(backend.clone());
+    let _held = locks.try_lock("refused", Duration::from_secs(30)).await.expect("ok");
+    let policy = RetryPolicy::fixed(10 * MS).max_attempts(3);
+    assert!(locks.lock("refused").retry(policy).try_acquire().await.expect("ok").is_none());
+    tokio::time::sleep(100 * MS).await;
+    assert_eq!(backend.hooks.calls("release"), 0, "a release was sent for a token never granted");
+}

@@ -1,6 +1,8 @@
 //! Observability: the metrics the `metrics` feature documents are recorded, and TRACE-level
 //! logs never contain a whole token.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -128,4 +130,40 @@ fn logs_never_print_a_whole_token() {
     for token in tokens {
         assert!(token.len() == 32 && !text.contains(&token), "a whole token appears in the logs");
     }
+}
+
+/// Nothing lost silently, even unwatched: an auto-refreshed guard whose extensions keep failing
+/// until its deadline is reported lost (a `warn` log) by the refresher, though nobody looks at
+/// the guard.
+#[test]
+fn an_unwatched_refreshed_guard_that_runs_out_is_logged() {
+    use common::hooked::{Hooked, Step};
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        runtime().block_on(async {
+            let backend = Hooked::default();
+            let failing = Step::fails(lock_core::BackendErrorKind::Connection);
+            backend.hooks.extend.lock().expect("steps").extend([failing; 64]);
+            let locks = LockManager::new(backend);
+            let guard = locks
+                .lock("unwatched")
+                .ttl(Duration::from_millis(90))
+                .auto_refresh()
+                .acquire()
+                .await
+                .expect("ok");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            drop(guard);
+        })
+    });
+    let text =
+        String::from_utf8_lossy(&captured.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    assert!(text.contains("lock lost"), "the refresher did not report the loss:\n{text}");
 }

@@ -113,8 +113,9 @@ impl LockHandle {
         let alive = match outcome {
             ExtendOutcome::Extended => {
                 let alive = shared.extended(sent, ttl, validity);
-                if alive && shared.refreshed {
-                    // The refresher paces itself on the new ttl from now on.
+                if alive {
+                    // The refresher (if it refreshes this guard) paces itself on the new ttl
+                    // from now on.
                     self.manager.refresher.extended(shared, sent, ttl);
                 }
                 alive
