@@ -127,11 +127,6 @@ impl GuardShared {
         true
     }
 
-    /// Turns a passed deadline into a loss.
-    pub(crate) fn expire_if_due(&self) {
-        self.status();
-    }
-
     /// Logs and counts the end of the acquisition.
     fn report(&self, reason: LossReason) {
         telemetry::ended(
@@ -150,7 +145,8 @@ impl GuardShared {
         // Too late when already lost, or when the lock was gone before this extension.
         if status.lost.is_some() || now >= status.deadline {
             drop(status);
-            self.expire_if_due();
+            // Reading the status turns a deadline that has passed into a loss, reported now.
+            self.status();
             return false;
         }
         status.deadline = sent + validity;

@@ -272,7 +272,6 @@ fn finish_extend(queue: &mut TimerQueue, settings: RefreshSettings, done: Done) 
                 now + (interval / 4).clamp(Duration::from_millis(5), Duration::from_secs(1));
             if now >= deadline {
                 tracing::debug!(key = %shared.key, error = %e, "could not extend the lock before its deadline");
-                shared.expire_if_due();
                 queue.remove(id);
             } else {
                 tracing::debug!(key = %shared.key, error = %e, "extend failed; retrying");
