@@ -1,7 +1,7 @@
 //! `lockctl doctor`: what matters for lock safety on the server, or on every master of a
 //! cluster, read with `INFO` and `CONFIG GET`:
 //!
-//! - `version`: flagged below 5.0 (the scripts read `TIME` before writing), and on a cluster
+//! - `version`: flagged below 6.2 (the acquire script writes fences with `SET ... GET`), and on a cluster
 //!   below 7.0 (sharded pub/sub);
 //! - `maxmemory-policy`: flagged unless `noeviction` (any other policy may evict held locks,
 //!   `volatile-*` too: every lock key has an expiry);

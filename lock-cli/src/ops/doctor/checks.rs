@@ -80,9 +80,8 @@ fn version(facts: &Facts, cluster: bool) -> Finding {
     let Some(text) = &facts.version else { return Finding::unknown("version") };
     let mut parts = text.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    if major < 5 {
-        let why =
-            "the lock scripts read TIME before they write, which needs Redis 5.0 or later; upgrade";
+    if (major, minor) < (6, 2) {
+        let why = "the acquire script writes the fence with SET ... GET, which needs Redis 6.2 or later; upgrade";
         return Finding::new("version", Status::Flag, text, why);
     }
     if cluster && (major, minor) < (7, 0) {
@@ -202,6 +201,8 @@ mod tests {
         use Status::{Flag, Note, Ok, Unknown};
         let old = Facts { version: Some("4.0.14".into()), ..safe() };
         assert_eq!(statuses(&old, false), [Flag, Ok, Ok, Ok]);
+        let no_set_get = Facts { version: Some("6.0.16".into()), ..safe() };
+        assert_eq!(statuses(&no_set_get, false), [Flag, Ok, Ok, Ok]);
         let no_sharded = Facts { version: Some("6.2.14".into()), ..safe() };
         assert_eq!(statuses(&no_sharded, false), [Ok, Ok, Ok, Ok]);
         assert_eq!(statuses(&no_sharded, true), [Flag, Ok, Ok, Ok]);
