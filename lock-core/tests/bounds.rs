@@ -135,3 +135,20 @@ async fn spurious_wake_ups_keep_the_retry_spacing() {
     assert!(waited >= 120 * MS, "4 attempts 40 ms apart ended after {waited:?}");
     assert!(waited <= 130 * MS, "4 attempts 40 ms apart ended after {waited:?}");
 }
+
+/// A watch that keeps waking the waiter for nothing cannot keep it past its deadline, even in
+/// the middle of a long backoff.
+#[tokio::test(start_paused = true)]
+async fn spurious_wake_ups_do_not_outlast_the_deadline() {
+    let backend = Hooked::default();
+    backend.hooks.spurious_watch.store(true, Ordering::SeqCst);
+    let locks = LockManager::new(backend.clone());
+    let _held = locks.try_lock("spurious-deadline", Duration::from_secs(60)).await.expect("ok");
+    let started = Instant::now();
+    let policy = RetryPolicy::fixed(Duration::from_secs(20));
+    let got = locks.lock("spurious-deadline").retry(policy).wait(100 * MS).try_acquire().await;
+    assert!(got.expect("ok").is_none());
+    assert!(started.elapsed() <= 110 * MS, "gave up after {:?}", started.elapsed());
+    let looks = backend.hooks.calls("acquire");
+    assert!(looks <= 110, "{looks} looks at the key in 100 ms: wake-ups must stay 1 ms apart");
+}
