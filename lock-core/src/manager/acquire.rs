@@ -291,10 +291,9 @@ async fn attempts(
         let now = Instant::now();
         let out_of_attempts = policy.attempts_limit().is_some_and(|n| tries >= n);
         let out_of_time = wait_deadline.is_some_and(|d| now >= d);
-        // A look during a backoff (after a wake-up) does not count as an attempt, so only the
-        // deadline ends the acquire then.
-        let backoff_running = waiting.backoff_until.is_some_and(|end| now < end);
-        if out_of_time || (!backoff_running && (!policy.may_retry() || out_of_attempts)) {
+        // (A look after a wake-up does not count as an attempt: it comes during the backoff
+        // that followed an attempt below the limit, so only the deadline can end it.)
+        if !policy.may_retry() || out_of_attempts || out_of_time {
             if let Some(e) = last_error {
                 return Err(e.into());
             }
