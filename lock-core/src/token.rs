@@ -39,7 +39,7 @@ impl LockToken {
     /// Errors with [`Error::Entropy`] only if the operating system cannot supply random bytes.
     pub fn generate() -> Result<Self, Error> {
         let mut raw = [0u8; TOKEN_RANDOM_BYTES];
-        crate::entropy::fill(&mut raw).map_err(|e| Error::Entropy(e.to_string()))?;
+        crate::entropy::fill(&mut raw).map_err(|e| Error::Entropy(Box::new(e)))?;
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = [0u8; TOKEN_RANDOM_BYTES * 2];
         for (i, b) in raw.iter().enumerate() {

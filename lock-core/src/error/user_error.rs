@@ -56,9 +56,10 @@ pub enum Error {
         /// The operation.
         operation: &'static str,
     },
-    /// The operating system could not supply random bytes for a token.
+    /// The operating system could not supply random bytes for a token; the source is the
+    /// random-number call's error.
     #[error("no randomness available for a lock token: {0}")]
-    Entropy(String),
+    Entropy(#[source] super::BoxError),
     /// The store failed; [`BackendError::is_temporary`] says whether a retry may help.
     #[error(transparent)]
     Backend(BackendError),
@@ -115,5 +116,19 @@ impl fmt::Display for LossReason {
             Self::MaxHoldReached => f.write_str("it reached its maximum hold time"),
             Self::Backend(kind) => write!(f, "extending it failed: {kind}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn an_entropy_failure_keeps_its_source() {
+        let cause = std::io::Error::other("no entropy device");
+        let e = Error::Entropy(Box::new(cause));
+        assert!(e.source().is_some_and(|s| s.to_string() == "no entropy device"));
+        assert_eq!(e.to_string(), "no randomness available for a lock token: no entropy device");
     }
 }
