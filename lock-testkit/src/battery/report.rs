@@ -25,10 +25,14 @@ pub struct ScenarioReport {
     pub fence_inversions: u64,
     /// C3(i): updates of the unfenced counter lost (sections minus final count).
     pub lost_updates: u64,
-    /// C3(ii): writes the fenced register refused (detections of a superseded holder).
+    /// C3(ii): writes the fenced register refused (detections of a superseded holder, plus
+    /// any [`Self::current_rejected`]).
     pub stale_rejected: u64,
     /// C3(ii): stale writes the fenced register accepted (must be 0).
     pub stale_accepted: u64,
+    /// C3(ii): writes by the current holder that the fenced register refused (must be 0: a
+    /// fence not above an earlier holder's shuts the rightful holder out).
+    pub current_rejected: u64,
     /// Holders told by `lost()` that their lock was gone.
     pub losses_signalled: u64,
     /// C4: lock keys, channels and tasks left after quiescence.
@@ -65,7 +69,7 @@ impl fmt::Display for ScenarioReport {
         write!(
             f,
             "{} [{}] {}: {} sections, {} errors, {} overlaps, {} fence inversions, {} lost updates, \
-             stale writes {} rejected / {} accepted, {} losses signalled, leaks {}k/{}c/{}t, {} panics, recovery {}, {} ms",
+             stale writes {} rejected / {} accepted, {} current holders rejected, {} losses signalled, leaks {}k/{}c/{}t, {} panics, recovery {}, {} ms",
             self.scenario,
             self.backend,
             if self.inside_model { "inside the timing model" } else { "outside the timing model" },
@@ -76,6 +80,7 @@ impl fmt::Display for ScenarioReport {
             self.lost_updates,
             self.stale_rejected,
             self.stale_accepted,
+            self.current_rejected,
             self.losses_signalled,
             self.leaked_keys,
             self.leaked_channels,

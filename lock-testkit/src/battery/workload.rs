@@ -71,6 +71,7 @@ impl Run {
         let register = self.register.stats();
         report.stale_rejected = register.rejected;
         report.stale_accepted = register.stale_accepted;
+        report.current_rejected = register.current_rejected;
         report.losses_signalled = self.losses.load(Ordering::SeqCst);
     }
 

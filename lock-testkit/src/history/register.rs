@@ -14,19 +14,31 @@ pub struct RegisterStats {
     pub stale: u64,
     /// Stale writes that were accepted: must be 0.
     pub stale_accepted: u64,
+    /// Writes by the current holder (the one whose grant was claimed last, see
+    /// [`FencedRegister::claim`]) that were refused: must be 0. A lock service whose new
+    /// holder's fence is not above every fence already written (a counter that restarted low
+    /// after the store forgot it, say) makes the resource shut out the rightful holder.
+    pub current_rejected: u64,
 }
 
 #[derive(Debug, Default)]
 struct State {
     highest_written: u64,
     highest_granted: u64,
+    /// The fence of the latest claim: the current holder's.
+    current: Option<u64>,
     stats: RegisterStats,
 }
 
 /// A store that accepts `write(fence)` only if `fence` is at least the highest fence it has
 /// accepted, as a resource protected by fencing tokens must. The lock holder writes first thing
-/// after acquiring; a holder that was superseded (paused past its lease, or outlived by a lost
-/// lock) is then refused.
+/// after acquiring ([`claim`](Self::claim)); a holder that was superseded (paused past its
+/// lease, or outlived by a lost lock) is then refused. Two failures are counted: a stale write
+/// accepted (the old holder got through) and the current holder refused (the new holder was
+/// shut out: its fence was not above an earlier holder's).
+///
+/// The current holder is the one whose claim came last. Claims are made as soon as each
+/// acquire returns, so this is the order of the grants as far as clients can see it.
 #[derive(Debug, Default)]
 pub struct FencedRegister {
     state: Mutex<State>,
@@ -51,22 +63,36 @@ impl FencedRegister {
     ///
     /// [`granted`]: Self::granted
     /// [`write`]: Self::write
+    ///
+    /// The claimant becomes the current holder: if its claim is refused, that counts as a
+    /// current holder rejected.
     pub fn claim(&self, fence: u64) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.highest_granted = s.highest_granted.max(fence);
-        Self::apply(&mut s, fence, false)
+        s.current = Some(fence);
+        let accepted = Self::apply(&mut s, fence, false);
+        if !accepted {
+            s.stats.current_rejected += 1;
+        }
+        accepted
     }
 
-    /// Writes with `fence`; returns whether the write was accepted.
+    /// Writes with `fence`; returns whether the write was accepted. A refused write with the
+    /// current holder's fence counts as a current holder rejected.
     pub fn write(&self, fence: u64) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        Self::apply(&mut s, fence, false)
+        let accepted = Self::apply(&mut s, fence, false);
+        if !accepted && s.current == Some(fence) {
+            s.stats.current_rejected += 1;
+        }
+        accepted
     }
 
     /// A write the test knows to be stale whatever the fences say: its holder was superseded,
     /// in real time, by a holder that has already written. Counted as stale (and, if accepted,
     /// as a stale write accepted), so a lock service that handed the newer holder a fence no
-    /// higher than this one is caught. Returns whether the write was accepted.
+    /// higher than this one is caught; never as a current holder's. Returns whether the write
+    /// was accepted.
     pub fn write_superseded(&self, fence: u64) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         Self::apply(&mut s, fence, true)
@@ -122,6 +148,36 @@ mod tests {
         assert!(!r.write_superseded(6));
         let s = r.stats();
         assert_eq!((s.accepted, s.rejected, s.stale, s.stale_accepted), (3, 1, 2, 1));
+    }
+
+    #[test]
+    fn a_current_holder_below_an_earlier_fence_is_counted_as_rejected() {
+        let r = FencedRegister::new();
+        assert!(r.claim(100));
+        assert!(r.write(100));
+        // The store forgot its counter and handed the next holder a lower fence.
+        assert!(!r.claim(1), "a lower fence was accepted");
+        assert!(!r.write(1));
+        // The old holder, superseded, is not the current one: its refusal is a detection.
+        assert!(!r.write_superseded(99));
+        let s = r.stats();
+        assert_eq!((s.rejected, s.current_rejected, s.stale_accepted), (3, 2, 0));
+        // A write refused for an earlier holder's fence is not a current holder's.
+        assert!(r.claim(200));
+        assert!(!r.write(100));
+        assert_eq!(r.stats().current_rejected, 2);
+    }
+
+    #[test]
+    fn rising_fences_reject_no_current_holder() {
+        let r = FencedRegister::new();
+        for fence in [5, 9, 1_000_000, 1_000_001] {
+            assert!(r.claim(fence));
+            assert!(r.write(fence));
+        }
+        assert!(!r.write_superseded(9));
+        let s = r.stats();
+        assert_eq!((s.accepted, s.rejected, s.current_rejected, s.stale_accepted), (8, 1, 0, 0));
     }
 
     #[test]

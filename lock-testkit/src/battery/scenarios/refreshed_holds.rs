@@ -210,5 +210,6 @@ fn add(total: &mut ScenarioReport, part: &ScenarioReport) {
     total.lost_updates += part.lost_updates;
     total.stale_rejected += part.stale_rejected;
     total.stale_accepted += part.stale_accepted;
+    total.current_rejected += part.current_rejected;
     total.losses_signalled += part.losses_signalled;
 }
