@@ -14,6 +14,8 @@ mod resp;
 mod sentinel;
 mod shared;
 mod standalone;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use binary::{
     CLI_BIN_ENV, EXTERNAL_URL_ENV, INSTALL_HINT, REQUIRE_ENV, SERVER_BIN_ENV, cli_binary,
@@ -24,5 +26,9 @@ pub use options::{AclUser, ServerOptions};
 pub use replica::ReplicaPair;
 pub use resp::{AdminConn, RespValue};
 pub use sentinel::{RedisSentinel, SENTINEL_SERVICE};
+#[cfg(feature = "tls")]
+pub use shared::shared_tls_server;
 pub use shared::{shared_cluster, shared_sentinel, shared_server, standalone_url};
 pub use standalone::{RedisServer, ServerBuilder};
+#[cfg(feature = "tls")]
+pub use tls::TestCerts;

@@ -26,9 +26,25 @@ pub struct ServerOptions {
     pub(crate) cluster: bool,
     pub(crate) sentinel_of: Option<(String, u16)>,
     pub(crate) extra: Vec<String>,
+    /// TLS only: `tls-port` with these certificates, `port 0`, and a unix socket for the
+    /// harness's own admin connection.
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<std::sync::Arc<super::tls::TestCerts>>,
 }
 
 impl ServerOptions {
+    /// The certificates of a TLS-only server.
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_certs(&self) -> Option<&super::tls::TestCerts> {
+        self.tls.as_deref()
+    }
+
+    /// Never a TLS server without the `tls` feature.
+    #[cfg(not(feature = "tls"))]
+    pub(crate) fn tls_certs(&self) -> Option<&std::convert::Infallible> {
+        None
+    }
+
     /// The config file for a server on `port` keeping its files in `dir`.
     pub(crate) fn config(&self, port: u16, dir: &Path) -> String {
         let dir = dir.display();
@@ -37,7 +53,18 @@ impl ServerOptions {
             c.push_str(&s);
             c.push('\n');
         };
-        line(format!("port {port}"));
+        match self.tls_certs() {
+            #[cfg(feature = "tls")]
+            Some(certs) => {
+                line("port 0".into());
+                line(format!("tls-port {port}"));
+                line(format!("tls-cert-file \"{}\"", certs.cert_file().display()));
+                line(format!("tls-key-file \"{}\"", certs.key_file().display()));
+                line(format!("tls-ca-cert-file \"{}\"", certs.ca_file().display()));
+                line("tls-auth-clients no".into());
+            }
+            _ => line(format!("port {port}")),
+        }
         line("bind 127.0.0.1".into());
         line(format!("dir \"{dir}\""));
         line(format!("logfile \"{dir}/redis.log\""));
@@ -69,7 +96,7 @@ impl ServerOptions {
             let _ = write!(rule, " {}", user.rules);
             line(rule);
         }
-        if self.unix_socket {
+        if self.unix_socket || self.tls_certs().is_some() {
             line(format!("unixsocket \"{dir}/redis.sock\""));
             line("unixsocketperm 700".into());
         }

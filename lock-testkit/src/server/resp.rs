@@ -2,8 +2,10 @@
 //! harness works the same under every backend).
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::time::Duration;
 
 /// A RESP2 value.
@@ -78,16 +80,72 @@ impl fmt::Display for RespValue {
 /// `CLUSTER INFO`, a foreign client's `SET NX PX`, and so on.
 #[derive(Debug)]
 pub struct AdminConn {
-    reader: BufReader<TcpStream>,
+    reader: BufReader<Stream>,
+}
+
+/// What an admin connection runs over: TCP, or the unix socket of a TLS-only server.
+#[derive(Debug)]
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn set_timeout(&self, timeout: Duration) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => {
+                s.set_read_timeout(Some(timeout))?;
+                s.set_write_timeout(Some(timeout))
+            }
+            Self::Unix(s) => {
+                s.set_read_timeout(Some(timeout))?;
+                s.set_write_timeout(Some(timeout))
+            }
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.read(buf),
+            Self::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.write(buf),
+            Self::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.flush(),
+            Self::Unix(s) => s.flush(),
+        }
+    }
 }
 
 impl AdminConn {
     /// Connects to `host:port`, authenticating when `auth` is `Some((user, password))`.
     pub fn connect(host: &str, port: u16, auth: Option<(&str, &str)>) -> io::Result<Self> {
         let stream = TcpStream::connect((host, port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        stream.set_write_timeout(Some(Duration::from_secs(10)))?;
         stream.set_nodelay(true)?;
+        Self::over(Stream::Tcp(stream), auth)
+    }
+
+    /// Connects to the unix socket at `path` (how the harness reaches a TLS-only server),
+    /// authenticating when `auth` is `Some((user, password))`.
+    pub fn connect_unix(path: &Path, auth: Option<(&str, &str)>) -> io::Result<Self> {
+        Self::over(Stream::Unix(UnixStream::connect(path)?), auth)
+    }
+
+    fn over(stream: Stream, auth: Option<(&str, &str)>) -> io::Result<Self> {
+        stream.set_timeout(Duration::from_secs(10))?;
         let mut conn = Self { reader: BufReader::new(stream) };
         if let Some((user, password)) = auth {
             let reply = conn.cmd(&["AUTH", user, password])?;
@@ -101,9 +159,7 @@ impl AdminConn {
     /// Sets the read and write timeout of every later command (10 s after
     /// [`connect`](Self::connect)).
     pub fn set_timeout(&mut self, timeout: Duration) -> io::Result<()> {
-        let stream = self.reader.get_ref();
-        stream.set_read_timeout(Some(timeout))?;
-        stream.set_write_timeout(Some(timeout))
+        self.reader.get_ref().set_timeout(timeout)
     }
 
     /// Sends one command of text arguments.

@@ -51,3 +51,14 @@ pub fn shared_sentinel() -> Option<&'static RedisSentinel> {
     static SENTINEL: OnceLock<Option<RedisSentinel>> = OnceLock::new();
     shared(&SENTINEL, "Sentinel deployment", RedisSentinel::spawn)
 }
+
+/// A TLS-only server ([`super::ServerBuilder::tls`], certificates from
+/// [`super::TestCerts::generate`]) started once for this test binary; its CA is
+/// `shared_tls_server()?.tls_certs()`.
+#[cfg(feature = "tls")]
+pub fn shared_tls_server() -> Option<&'static RedisServer> {
+    static SERVER: OnceLock<Option<RedisServer>> = OnceLock::new();
+    shared(&SERVER, "TLS redis-server", || {
+        RedisServer::builder().tls(super::tls::TestCerts::generate()?).spawn()
+    })
+}

@@ -98,6 +98,16 @@ impl ServerBuilder {
         self
     }
 
+    /// TLS only: the server listens on a `tls-port` with `certs` (a server certificate for
+    /// `127.0.0.1` and `localhost`) and no plain TCP port (`port 0`); [`RedisServer::url`] is
+    /// `rediss://127.0.0.1:<port>/`. The harness's own admin connection goes through a unix
+    /// socket. Clients need not present a certificate (`tls-auth-clients no`).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, certs: super::tls::TestCerts) -> Self {
+        self.options.tls = Some(std::sync::Arc::new(certs));
+        self
+    }
+
     pub(crate) fn cluster(mut self) -> Self {
         self.options.cluster = true;
         self
@@ -214,21 +224,34 @@ impl RedisServer {
         self.process().as_ref().map(Process::pid)
     }
 
-    /// `redis://127.0.0.1:<port>/`, with the default user's password when one is set.
+    /// `redis://127.0.0.1:<port>/` (`rediss://` for a TLS server), with the default user's
+    /// password when one is set.
     pub fn url(&self) -> String {
+        let scheme = self.scheme();
         match &self.options.password {
-            Some(password) => format!("redis://:{password}@127.0.0.1:{}/", self.port),
-            None => format!("redis://127.0.0.1:{}/", self.port),
+            Some(password) => format!("{scheme}://:{password}@127.0.0.1:{}/", self.port),
+            None => format!("{scheme}://127.0.0.1:{}/", self.port),
         }
     }
 
     /// The URL for ACL user `name` (created with [`ServerBuilder::user`]).
     pub fn url_for(&self, name: &str) -> Option<String> {
         let user = self.options.users.iter().find(|u| u.name == name)?;
-        Some(format!("redis://{}:{}@127.0.0.1:{}/", user.name, user.password, self.port))
+        let scheme = self.scheme();
+        Some(format!("{scheme}://{}:{}@127.0.0.1:{}/", user.name, user.password, self.port))
     }
 
-    /// The unix socket path, when enabled.
+    fn scheme(&self) -> &'static str {
+        if self.options.tls_certs().is_some() { "rediss" } else { "redis" }
+    }
+
+    /// The certificates of a TLS server ([`ServerBuilder::tls`]).
+    #[cfg(feature = "tls")]
+    pub fn tls_certs(&self) -> Option<&super::tls::TestCerts> {
+        self.options.tls_certs()
+    }
+
+    /// The unix socket path, when enabled (a TLS server has one for the harness, not listed here).
     pub fn unix_socket(&self) -> Option<PathBuf> {
         self.options.unix_socket.then(|| self.dir.path().join("redis.sock"))
     }
@@ -238,9 +261,12 @@ impl RedisServer {
         self.dir.path()
     }
 
-    /// An admin connection (as the default user).
+    /// An admin connection (as the default user); through the unix socket on a TLS server.
     pub fn admin(&self) -> io::Result<AdminConn> {
         let auth = self.options.password.as_deref().map(|p| ("default", p));
+        if self.options.tls_certs().is_some() {
+            return AdminConn::connect_unix(&self.dir.path().join("redis.sock"), auth);
+        }
         AdminConn::connect("127.0.0.1", self.port, auth)
     }
 
