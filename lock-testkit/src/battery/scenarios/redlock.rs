@@ -25,19 +25,23 @@ fn servers(n: usize) -> Result<Vec<Arc<RedisServer>>, Failure> {
     (0..n).map(|_| RedisServer::spawn().map(Arc::new).map_err(io)).collect()
 }
 
+/// How long a node may take per call in B10 and B12.
+const NODE_TIMEOUT: Duration = Duration::from_millis(100);
+
 async fn quorum(
     c: &Connectors,
     servers: &[Arc<RedisServer>],
 ) -> Result<Arc<DynLockBackend>, Failure> {
-    Ok(quorum_and_nodes(c, servers).await?.0)
+    Ok(quorum_and_nodes(c, servers, NODE_TIMEOUT).await?.0)
 }
 
 /// A quorum over `servers`, and its node backends.
 async fn quorum_and_nodes(
     c: &Connectors,
     servers: &[Arc<RedisServer>],
+    node_timeout: Duration,
 ) -> Result<(Arc<DynLockBackend>, Vec<Arc<DynLockBackend>>), Failure> {
-    let mut builder = Quorum::builder().node_timeout(Duration::from_millis(100));
+    let mut builder = Quorum::builder().node_timeout(node_timeout);
     let mut nodes = Vec::new();
     for server in servers {
         let node = (c.standalone)(server.url()).await?;
@@ -114,10 +118,18 @@ fn faults_done(log: &FaultLog) -> bool {
 /// holder then makes its (unfenced: `Quorum` has no fencing) write, and an update is lost.
 /// With the restart delayed by a ttl, the second client gets the lock only after the first
 /// one's claim ended.
+///
+/// Made deterministic (it failed about once in ten runs on a loaded machine): the vote for A is
+/// decided by nodes 0 and 1, so its call to node 2 may still be on its way when A has the
+/// lock; node 2 is freed for B only once it has run that call (and refused it, being held by
+/// someone else), else A's late grant there left B without a majority. Both clients load the
+/// scripts on every node first (again on node 1 after its restart), and B may retry for 1 s,
+/// so a slow first call on a restarted server cannot decide the run.
 pub(crate) async fn restart_without_delay(c: &Connectors) -> Result<ScenarioReport, Failure> {
     let servers = servers(3)?;
-    let qa = quorum(c, &servers).await?;
-    let (qb, b_nodes) = quorum_and_nodes(c, &servers).await?;
+    let node_timeout = Duration::from_millis(300);
+    let qa = quorum_and_nodes(c, &servers, node_timeout).await?.0;
+    let (qb, b_nodes) = quorum_and_nodes(c, &servers, node_timeout).await?;
     let mut report =
         report("B11 Redlock node restarted without delay", std::slice::from_ref(&qa), false);
     let ttl = Duration::from_secs(3);
@@ -130,9 +142,22 @@ pub(crate) async fn restart_without_delay(c: &Connectors) -> Result<ScenarioRepo
         let name = format!("b11-{delayed}");
         let raw = format!("{prefix}{name}");
         let history = crate::history::History::new();
+        // Connections up and scripts loaded on every node, for both clients.
+        let warm = format!("{name}-warm-up");
+        for locks in [&a, &b] {
+            warm_up(locks, &warm).await?;
+        }
+        // Every warm-up call answered: a release is sent to a node after the same token's
+        // acquire there, and the key is gone once the last one ran.
+        let limit = Instant::now() + Duration::from_secs(3);
+        while !gone(&servers, &format!("{prefix}{warm}"))? {
+            check!(Instant::now() < limit, "the warm-up lock was not given back");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         // Node 2 is busy (another holder), so A's majority is nodes 0 and 1.
         let mut admin = servers[2].admin().map_err(io)?;
         admin.cmd(&["SET", &raw, "someone-else", "PX", "30000"]).map_err(io)?;
+        let scripts_before = scripts_run(&servers[2])?;
         let invoked = history.now();
         let guard_a = a.lock(&name).ttl(ttl).try_acquire().await?;
         let Some(guard_a) = guard_a else {
@@ -140,6 +165,12 @@ pub(crate) async fn restart_without_delay(c: &Connectors) -> Result<ScenarioRepo
         };
         let span_a = history.acquired(0, invoked, &guard_a);
         let seen = run.counter.load(Ordering::SeqCst);
+        // A's call to node 2 must have been answered (Held) before node 2 is freed.
+        let limit = Instant::now() + Duration::from_secs(5);
+        while scripts_run(&servers[2])? == scripts_before {
+            check!(Instant::now() < limit, "A's acquire never ran on node 2");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         admin.cmd(&["DEL", &raw]).map_err(io)?;
         let b_got;
         if delayed {
@@ -156,6 +187,7 @@ pub(crate) async fn restart_without_delay(c: &Connectors) -> Result<ScenarioRepo
                 .await?;
             b_got = guard_b.map(|g| (history.acquired(1, invoked, &g), g));
             let _ = restart.await;
+            check!(b_got.is_some(), "B never got the lock after the delayed restart");
         } else {
             // Node 1 forgets A's grant: restarted empty, and answering B (whose connection to
             // it broke) before B tries.
@@ -164,13 +196,26 @@ pub(crate) async fn restart_without_delay(c: &Connectors) -> Result<ScenarioRepo
                 .await
                 .map_err(|e| Failure::new(e.to_string(), "B11"))?
                 .map_err(io)?;
-            let key = LockKey::new(&KeyPrefix::new(&prefix)?, &name)?;
-            let back = Instant::now() + Duration::from_secs(2);
-            while b_nodes[1].inspect(&key).await.is_err() && Instant::now() < back {
+            // B's node 1 connection is back and the acquire script loaded there again.
+            let key = LockKey::new(&KeyPrefix::new(&prefix)?, &warm)?;
+            let token = LockToken::generate()?;
+            let back = Instant::now() + Duration::from_secs(3);
+            while !matches!(
+                b_nodes[1].try_acquire(&key, &token, ttl).await,
+                Ok(AcquireOutcome::Acquired { .. })
+            ) {
+                check!(Instant::now() < back, "B's connection to node 1 did not come back");
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
+            let _ = b_nodes[1].release(&key, &token).await;
             let invoked = history.now();
-            let guard_b = b.lock(&name).ttl(ttl).try_acquire().await?;
+            let guard_b = b
+                .lock(&name)
+                .ttl(ttl)
+                .retry(RetryPolicy::fixed(Duration::from_millis(20)))
+                .wait(Duration::from_secs(1))
+                .try_acquire()
+                .await?;
             b_got = guard_b.map(|g| (history.acquired(1, invoked, &g), g));
             check!(
                 b_got.is_some(),
@@ -209,6 +254,48 @@ pub(crate) async fn restart_without_delay(c: &Connectors) -> Result<ScenarioRepo
     check!(report.lost_updates >= 1, "A's late unfenced write lost nothing: {report}");
     outside_model(&report)?;
     Ok(report)
+}
+
+/// Takes and gives back `name` (retrying for up to 3 s), so every node has answered this
+/// client since its last restart and has the acquire script loaded.
+async fn warm_up(locks: &LockManager, name: &str) -> Result<(), Failure> {
+    let guard = locks
+        .lock(name)
+        .ttl(Duration::from_secs(1))
+        .retry(RetryPolicy::fixed(Duration::from_millis(20)))
+        .wait(Duration::from_secs(3))
+        .try_acquire()
+        .await?
+        .ok_or_else(|| Failure::new(format!("could not take `{name}` to warm up"), "B11"))?;
+    guard.release().await?;
+    Ok(())
+}
+
+/// Whether no server has `key`.
+fn gone(servers: &[Arc<RedisServer>], key: &str) -> Result<bool, Failure> {
+    for server in servers {
+        let exists = server.admin().and_then(|mut a| a.cmd(&["EXISTS", key])).map_err(io)?;
+        if exists.int() != Some(0) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Scripts `server` has run successfully so far (`EVAL*` calls less failed ones, `NOSCRIPT`
+/// included), from `INFO commandstats`.
+fn scripts_run(server: &RedisServer) -> Result<i64, Failure> {
+    let stats = server.admin().and_then(|mut a| a.cmd(&["INFO", "commandstats"])).map_err(io)?;
+    let stats = stats.text().unwrap_or_default();
+    let mut ran = 0;
+    for line in stats.lines().filter(|l| l.starts_with("cmdstat_eval")) {
+        let field = |name: &str| {
+            line.split([':', ','])
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')?.parse::<i64>().ok())
+        };
+        ran += field("calls").unwrap_or(0) - field("failed_calls").unwrap_or(0);
+    }
+    Ok(ran)
 }
 
 /// B12: for N = 3, 4, 5 and every subset of nodes already held by someone else, an acquire
