@@ -16,6 +16,27 @@ pub(crate) enum Commands {
     Pool(deadpool_redis::Pool),
     #[cfg(feature = "cluster")]
     Cluster(redis::cluster_async::ClusterConnection),
+    /// The master of a Sentinel-managed deployment, followed on failover.
+    #[cfg(feature = "sentinel")]
+    Sentinel(std::sync::Arc<crate::sentinel::SentinelMaster>),
+}
+
+/// Runs `$body` with `$c` bound to the Sentinel master's connection; if it fails as
+/// [`crate::sentinel::moved`] says, once more on the connection to the master the sentinels name
+/// now.
+#[cfg(feature = "sentinel")]
+macro_rules! on_master {
+    ($master:expr, |$c:ident| $body:expr) => {{
+        let master = &$master;
+        let (generation, mut $c) = master.connection();
+        match $body {
+            Err(e) if crate::sentinel::moved(&e) => match master.switch(generation, &e).await {
+                Some(mut $c) => $body,
+                None => Err(e),
+            },
+            other => other,
+        }
+    }};
 }
 
 fn evalsha(call: &Call<'_>) -> Cmd {
@@ -34,7 +55,7 @@ fn evalsha(call: &Call<'_>) -> Cmd {
 
 /// `EVALSHA`; on `NOSCRIPT` (a restart, a failover or `SCRIPT FLUSH` emptied the cache),
 /// `SCRIPT LOAD` and once more. Script text never carries user data.
-async fn eval(conn: &mut impl ConnectionLike, call: &Call<'_>) -> RedisResult<Value> {
+pub(crate) async fn eval(conn: &mut impl ConnectionLike, call: &Call<'_>) -> RedisResult<Value> {
     let cmd = evalsha(call);
     match cmd.query_async::<Value>(conn).await {
         Err(e) if is_noscript(&e) => {
@@ -57,7 +78,7 @@ async fn load(conn: &mut impl ConnectionLike, call: &Call<'_>) -> RedisResult<()
 
 /// The script call then `WAIT`, pipelined on one connection (WAIT counts that connection's
 /// writes), with the same `NOSCRIPT` handling.
-async fn eval_then_wait(
+pub(crate) async fn eval_then_wait(
     conn: &mut impl ConnectionLike,
     call: &Call<'_>,
     wait: WaitFor,
@@ -76,7 +97,7 @@ async fn eval_then_wait(
 
 /// Whether the connection broke (rather than the server answering an error or timing out): the
 /// connection manager, pool and cluster client then reconnect on the next command.
-fn connection_lost(e: &redis::RedisError) -> bool {
+pub(crate) fn connection_lost(e: &redis::RedisError) -> bool {
     !e.is_timeout() && (e.is_connection_dropped() || e.is_io_error() || e.is_connection_refusal())
 }
 
@@ -119,6 +140,13 @@ impl ScriptRunner for Commands {
                     "WAIT on a cluster connection",
                 ));
             }
+            #[cfg(feature = "sentinel")]
+            Self::Sentinel(master) => {
+                Box::pin(async {
+                    on_master!(master, |c| eval_then_wait(&mut c, &call, wait).await)
+                })
+                .await
+            }
         };
         let (value, acked) = answer.map_err(map)?;
         Ok((reply(value), acked))
@@ -132,6 +160,8 @@ impl ScriptRunner for Commands {
             Self::Pool(_) => "deadpool pool",
             #[cfg(feature = "cluster")]
             Self::Cluster(_) => "cluster connection",
+            #[cfg(feature = "sentinel")]
+            Self::Sentinel(_) => "sentinel master",
         }
     }
 }
@@ -158,6 +188,10 @@ impl Commands {
             }
             #[cfg(feature = "cluster")]
             Self::Cluster(c) => Box::pin(eval(&mut c.clone(), call)).await,
+            #[cfg(feature = "sentinel")]
+            Self::Sentinel(master) => {
+                Box::pin(async { on_master!(master, |c| eval(&mut c, call).await) }).await
+            }
         }
     }
 
@@ -177,6 +211,8 @@ impl Commands {
             }
             #[cfg(feature = "cluster")]
             Self::Cluster(c) => cmd.query_async(&mut c.clone()).await,
+            #[cfg(feature = "sentinel")]
+            Self::Sentinel(master) => on_master!(master, |c| cmd.query_async(&mut c).await),
         };
         value.map_err(map)
     }

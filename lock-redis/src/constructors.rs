@@ -73,7 +73,10 @@ fn text(value: &Value) -> Option<String> {
 /// `INFO` on a connection to one server: the whole default reply (its `server` section names
 /// the server, its `memory` section holds `maxmemory_policy`), or only `INFO server` when the
 /// eviction check is off. `None` when it fails (the ACL may refuse `INFO`): quietly unknown.
-async fn server_info(conn: &mut impl ConnectionLike, options: &ConnectOptions) -> Option<String> {
+pub(crate) async fn server_info(
+    conn: &mut impl ConnectionLike,
+    options: &ConnectOptions,
+) -> Option<String> {
     let mut cmd = redis::cmd("INFO");
     if options.eviction_check() == EvictionCheck::Off {
         cmd.arg("server");
@@ -82,7 +85,7 @@ async fn server_info(conn: &mut impl ConnectionLike, options: &ConnectOptions) -
 }
 
 /// The `maxmemory-policy` of `info`, unless the check is off.
-fn policy_of(info: Option<&str>, options: &ConnectOptions) -> Option<String> {
+pub(crate) fn policy_of(info: Option<&str>, options: &ConnectOptions) -> Option<String> {
     match options.eviction_check() {
         EvictionCheck::Off => None,
         _ => info.and_then(lock_lua::maxmemory_policy),
@@ -114,11 +117,18 @@ async fn cluster_policy(
 }
 
 impl RedisBackend {
-    /// Connects to a standalone server (or one Sentinel-managed master) by URL, e.g.
-    /// `redis://user:password@127.0.0.1:6379/0`, `rediss://...` with a TLS feature of `redis`,
-    /// or `redis+unix:///run/redis.sock`. Commands go through a `ConnectionManager` (reconnects on
-    /// its own); release notification through a dedicated subscriber connection. The backend's
-    /// `endpoint` is the server's identity (see [`RedisBackend::from_client`]).
+    /// Connects to a standalone server by URL, e.g. `redis://user:password@127.0.0.1:6379/0`,
+    /// `rediss://...` (TLS, feature `tls-rustls`, trusting the system's root certificates; for
+    /// a private CA see [`RedisBackend::from_client`]) or `redis+unix:///run/redis.sock`.
+    /// Commands go through a `ConnectionManager` (reconnects on its own); release notification
+    /// through a dedicated subscriber connection. The backend's `endpoint` is the server's
+    /// identity (see [`RedisBackend::from_client`]).
+    ///
+    /// A `redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/service[/db]` URL
+    /// (feature `sentinel`, on by default; sentinel port 26379 unless given) connects to the
+    /// master the sentinels monitor as `service` and follows it on failover, as
+    /// [`RedisBackend::connect_sentinel`] describes; the credentials and database are the
+    /// master's.
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
@@ -160,6 +170,11 @@ impl RedisBackend {
     /// # }
     /// ```
     pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<Self, BackendError> {
+        #[cfg(feature = "sentinel")]
+        if let Some(sentinel) = crate::sentinel::SentinelUrl::parse(url) {
+            let client = crate::sentinel::client_for(sentinel?)?;
+            return Self::from_sentinel_client_with(client, options).await;
+        }
         let client = redis::Client::open(url).map_err(map)?;
         Self::from_client_with(client, options).await
     }
@@ -177,6 +192,34 @@ impl RedisBackend {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = lock_redis::redis::Client::open("redis://127.0.0.1:6379/")?;
+    /// let backend = lock_redis::RedisBackend::from_client(client).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # TLS with a private CA
+    ///
+    /// With the `tls-rustls` feature, a `rediss://` client trusts the system's root
+    /// certificates. To trust your own CA instead (and optionally present a client certificate
+    /// for `tls-auth-clients yes`), build the client with `redis::Client::build_with_tls`. A
+    /// server certificate the client does not trust fails the constructor at once with a
+    /// [`lock_core::BackendErrorKind::Config`] error (not temporary) naming the certificate
+    /// problem, e.g. `invalid peer certificate: UnknownIssuer`.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_redis::redis::{Client, ClientTlsConfig, TlsCertificates};
+    /// let certs = TlsCertificates {
+    ///     root_cert: Some(std::fs::read("/etc/redis/tls/ca.pem")?),
+    ///     // Only if the server asks for a client certificate:
+    ///     client_tls: Some(ClientTlsConfig {
+    ///         client_cert: std::fs::read("/etc/redis/tls/client.pem")?,
+    ///         client_key: std::fs::read("/etc/redis/tls/client.key")?,
+    ///     }),
+    /// };
+    /// let client = Client::build_with_tls("rediss://redis.internal:6380/", certs)?;
     /// let backend = lock_redis::RedisBackend::from_client(client).await?;
     /// # let _ = backend;
     /// # Ok(())

@@ -36,6 +36,18 @@
 //! | a `deadpool_redis::Pool` | [`RedisBackend::from_pool`] / [`RedisBackend::connect_pooled`] | with a client / yes |
 //! | cluster nodes | [`RedisBackend::connect_cluster`] (feature `cluster`) | yes, sharded |
 //! | a `ClusterConnection` | [`RedisBackend::from_cluster_connection`] | with [`RedisBackend::with_cluster_notifications`] |
+//! | sentinels and a master name, or a `redis+sentinel://` URL | [`RedisBackend::connect_sentinel`] / [`RedisBackend::connect`] (feature `sentinel`) | yes, on the current master |
+//! | a `redis::sentinel::SentinelClient` | [`RedisBackend::from_sentinel_client`] (feature `sentinel`) | yes, on the current master |
+//!
+//! # Features
+//!
+//! - `deadpool` (default): [`RedisBackend::from_pool`] and [`RedisBackend::connect_pooled`].
+//! - `cluster` (default): Redis Cluster.
+//! - `sentinel` (default): Sentinel-managed masters, followed on failover by commands and
+//!   release notification (see [`RedisBackend::connect_sentinel`]).
+//! - `tls-rustls`: `rediss://` through rustls with its ring crypto provider (no system OpenSSL
+//!   needed; `redis`'s features `tls-rustls` and `tokio-rustls-comp`). A private CA goes in
+//!   through `redis::Client::build_with_tls` (see [`RedisBackend::from_client`]).
 //!
 //! Every backend issues fencing tokens unless built [`RedisBackend::without_fencing`].
 //! What is stored, and how it interoperates with other clients, is described in `lock-lua`.
@@ -71,6 +83,8 @@ mod commands;
 mod constructors;
 mod errors;
 mod notify;
+#[cfg(feature = "sentinel")]
+mod sentinel;
 
 pub use backend::RedisBackend;
 pub use constructors::manager_config;

@@ -28,14 +28,47 @@ impl SubscriberLink for ClassicLink {
     }
 }
 
+/// A classic pub/sub connection from `client`.
+async fn classic(
+    client: &redis::Client,
+) -> Result<(Box<dyn SubscriberLink>, SubscriberEvents), BackendError> {
+    let (sink, stream) = client.get_async_pubsub().await.map_err(map)?.split();
+    let events = stream.filter_map(|msg| async move {
+        msg.get_channel::<Vec<u8>>().ok().map(SubscriberEvent::Message)
+    });
+    Ok((Box::new(ClassicLink { sink }), Box::pin(events)))
+}
+
 #[async_trait]
 impl SubscriberFactory for ClassicSubscriber {
     async fn connect(&self) -> Result<(Box<dyn SubscriberLink>, SubscriberEvents), BackendError> {
-        let (sink, stream) = self.client.get_async_pubsub().await.map_err(map)?.split();
-        let events = stream.filter_map(|msg| async move {
-            msg.get_channel::<Vec<u8>>().ok().map(SubscriberEvent::Message)
-        });
-        Ok((Box::new(ClassicLink { sink }), Box::pin(events)))
+        classic(&self.client).await
+    }
+}
+
+/// Classic pub/sub on the master of a Sentinel-managed deployment: each new subscriber
+/// connection goes to wherever the sentinels say the master is. When a failover kills the old
+/// master, or the commands move to a new one, the connection's events end, the hub wakes every
+/// waiter, and the next watch subscribes on the new master.
+#[cfg(feature = "sentinel")]
+pub(crate) struct SentinelSubscriber {
+    pub(crate) resolver: std::sync::Arc<crate::sentinel::Resolver>,
+    /// Changes at each switch of the commands' master.
+    pub(crate) switches: tokio::sync::watch::Receiver<u64>,
+}
+
+#[cfg(feature = "sentinel")]
+#[async_trait]
+impl SubscriberFactory for SentinelSubscriber {
+    async fn connect(&self) -> Result<(Box<dyn SubscriberLink>, SubscriberEvents), BackendError> {
+        let mut switches = self.switches.clone();
+        switches.borrow_and_update();
+        let client = self.resolver.master().await.map_err(map)?;
+        let (link, events) = classic(&client).await?;
+        let switched = async move {
+            let _ = switches.changed().await;
+        };
+        Ok((link, Box::pin(events.take_until(switched))))
     }
 }
 
