@@ -205,3 +205,53 @@ impl LockBackend for MemoryBackend {
         Ok(watch)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(i: u32) -> LockKey {
+        LockKey::with_default_prefix(format!("k{i}")).expect("valid")
+    }
+
+    /// A lock expires exactly at its ttl, for every view of it.
+    #[tokio::test(start_paused = true)]
+    async fn a_lock_is_gone_exactly_at_its_ttl() {
+        let backend = MemoryBackend::new();
+        let token = LockToken::generate().expect("entropy");
+        backend.try_acquire(&key(0), &token, Duration::from_millis(100)).await.expect("ok");
+        tokio::time::advance(Duration::from_millis(99)).await;
+        assert_eq!(backend.live_locks(), 1);
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(backend.live_locks(), 0);
+        assert_eq!(backend.inspect(&key(0)).await.expect("ok"), None);
+    }
+
+    /// Expired locks and watch slots nobody waits on are swept every `SWEEP_EVERY` writes, so
+    /// keys used once do not pile up, while live locks and watched slots stay.
+    #[tokio::test(start_paused = true)]
+    async fn expired_entries_are_swept() {
+        let backend = MemoryBackend::new();
+        let token = LockToken::generate().expect("entropy");
+        let live = key(u32::MAX);
+        backend.try_acquire(&live, &token, Duration::from_secs(3600)).await.expect("ok");
+        let watched = backend.watch_release(&live).await.expect("watch");
+        drop(backend.watch_release(&key(u32::MAX - 1)).await.expect("watch"));
+        // Three writes so far; one more after the loop makes `SWEEP_EVERY`.
+        for i in 0..SWEEP_EVERY - 4 {
+            backend.try_acquire(&key(i), &token, Duration::from_millis(1)).await.expect("ok");
+        }
+        // Exactly their ttl later: expired (a lock lives while its expiry is after now).
+        tokio::time::advance(Duration::from_millis(1)).await;
+        let sizes = |b: &MemoryBackend| {
+            let state = b.state();
+            (state.locks.len(), state.watchers.len())
+        };
+        assert_eq!(sizes(&backend), (SWEEP_EVERY as usize - 3, 2), "nothing swept yet");
+        backend.try_acquire(&key(0), &token, Duration::from_millis(1)).await.expect("ok");
+        // Left: the live lock, the lock this last write took, and the watched slot.
+        assert_eq!(sizes(&backend), (2, 1), "expired locks or an unwatched slot were kept");
+        assert_eq!(backend.live_locks(), 2);
+        drop(watched);
+    }
+}
