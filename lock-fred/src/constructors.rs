@@ -97,8 +97,10 @@ impl Learned {
 }
 
 impl FredBackend {
-    /// Connects by URL: `redis://` or `rediss://` for a server, `redis-cluster://host:port?node=...`
-    /// for a cluster, `redis-sentinel://host:port?node=...&sentinelServiceName=mymaster` for a
+    /// Connects by URL: `redis://` or `rediss://` (TLS, feature `tls-rustls`, trusting the
+    /// system's root certificates; for a private CA see [`FredBackend::connect_config`]) for a
+    /// server, `redis-cluster://host:port?node=...` for a cluster,
+    /// `redis-sentinel://host:port?node=...&sentinelServiceName=mymaster` for a
     /// Sentinel-managed master (see `fred::types::config::Config::from_url`). Commands time out
     /// after [`COMMAND_TIMEOUT`]; the client reconnects on its own, and is closed (`QUIT`) when
     /// the last clone of the backend is dropped.
@@ -169,6 +171,36 @@ impl FredBackend {
     ///     server: ServerConfig::new_sentinel(vec![("127.0.0.1", 26379), ("127.0.0.1", 26380)], "mymaster"),
     ///     ..Config::default()
     /// };
+    /// let backend = lock_fred::FredBackend::connect_config(config).await?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # TLS with a private CA
+    ///
+    /// With the `tls-rustls` feature, a `rediss://` URL (or `Config::tls` set to
+    /// `TlsConnector::default_rustls()`) trusts the system's root certificates. To trust your
+    /// own CA instead, set `Config::tls` to a `TlsConnector` made from a rustls `ClientConfig`
+    /// whose root store holds it (fred re-exports `rustls`; add `with_client_auth_cert` for a
+    /// server with `tls-auth-clients yes`). A server certificate the client does not trust
+    /// fails the constructor at once with a [`lock_core::BackendErrorKind::Config`] error (not
+    /// temporary) naming the problem, e.g. `InvalidCertificate(UnknownIssuer)`.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lock_fred::fred::rustls::pki_types::{CertificateDer, pem::PemObject};
+    /// use lock_fred::fred::rustls::{ClientConfig, RootCertStore};
+    /// use lock_fred::fred::types::config::{Config, TlsConnector};
+    ///
+    /// let mut roots = RootCertStore::empty();
+    /// for cert in CertificateDer::pem_file_iter("/etc/redis/tls/ca.pem")? {
+    ///     roots.add(cert?)?;
+    /// }
+    /// let tls = ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    /// let mut config = Config::from_url("rediss://redis.internal:6380")?;
+    /// config.tls = Some(TlsConnector::from(tls).into());
     /// let backend = lock_fred::FredBackend::connect_config(config).await?;
     /// # let _ = backend;
     /// # Ok(())

@@ -31,6 +31,12 @@
 //! notification (sharded pub/sub on a cluster). What is stored, and how it interoperates with
 //! other clients, is described in `lock-lua`.
 //!
+//! # Features
+//!
+//! - `tls-rustls`: `rediss://` through rustls with its ring crypto provider (fred's
+//!   `enable-rustls-ring`; no system OpenSSL needed). A private CA goes in through
+//!   `Config::tls` (see [`FredBackend::connect_config`]).
+//!
 //! # Eviction
 //!
 //! Redis under any `maxmemory-policy` but `noeviction` may evict a held lock when memory is full
