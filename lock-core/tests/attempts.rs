@@ -149,3 +149,36 @@ async fn an_acquire_refused_every_time_sends_no_release() {
     tokio::time::sleep(100 * MS).await;
     assert_eq!(backend.hooks.calls("release"), 0, "a release was sent for a token never granted");
 }
+
+/// Without release notification, a waiter that reaches the head of its manager's queue because
+/// the waiter before it left (cancelled) looks at the key at once instead of sleeping its
+/// backoff first: the key may have been freed meanwhile.
+#[tokio::test(start_paused = true)]
+async fn the_next_in_line_looks_as_soon_as_its_turn_comes() {
+    let backend = Hooked::default();
+    backend.hooks.no_notify.store(true, Ordering::SeqCst);
+    let locks = LockManager::new(backend.clone());
+    let held = locks.try_lock("line", Duration::from_secs(30)).await.expect("ok").expect("free");
+    let policy = RetryPolicy::fixed(Duration::from_secs(1));
+    let waiter = |locks: LockManager| {
+        tokio::spawn(async move {
+            let guard = locks.lock("line").retry(policy).wait(Duration::from_secs(30)).acquire();
+            guard.await.map(|_guard| Instant::now())
+        })
+    };
+    // Both look at the key (held) before either queues; the second then queues behind the first.
+    let first = waiter(locks.clone());
+    let second = waiter(locks.clone());
+    tokio::time::sleep(10 * MS).await;
+    held.release().await.expect("release");
+    tokio::time::sleep(10 * MS).await;
+    // The head leaves (cancelled) while polling with its 1 s backoff; the key is free.
+    first.abort();
+    let left = Instant::now();
+    let got = second.await.expect("join").expect("acquired");
+    assert!(
+        got - left < 5 * MS,
+        "the next in line got the free lock {:?} after its turn",
+        got - left
+    );
+}

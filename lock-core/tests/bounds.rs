@@ -152,3 +152,27 @@ async fn spurious_wake_ups_do_not_outlast_the_deadline() {
     let looks = backend.hooks.calls("acquire");
     assert!(looks <= 110, "{looks} looks at the key in 100 ms: wake-ups must stay 1 ms apart");
 }
+
+/// A subscription that takes a while (within the call timeout) still registers, and the release
+/// wakes the waiter long before its backoff ends.
+#[tokio::test(start_paused = true)]
+async fn a_slow_subscription_still_wakes_the_waiter() {
+    let backend = Hooked::default();
+    *backend.hooks.watch_delay.lock().expect("delay") = 50 * MS;
+    let locks = LockManager::new(backend.clone());
+    let held =
+        locks.try_lock("slow-sub", Duration::from_secs(30)).await.expect("ok").expect("free");
+    let waiter = {
+        let locks = locks.clone();
+        tokio::spawn(async move {
+            let policy = RetryPolicy::fixed(Duration::from_secs(5));
+            locks.lock("slow-sub").retry(policy).wait(Duration::from_secs(20)).acquire().await
+        })
+    };
+    tokio::time::sleep(200 * MS).await;
+    let released = Instant::now();
+    held.release().await.expect("release");
+    let guard = waiter.await.expect("join").expect("acquired");
+    assert!(released.elapsed() < 100 * MS, "woken {:?} after the release", released.elapsed());
+    drop(guard);
+}

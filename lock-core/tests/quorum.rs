@@ -328,3 +328,69 @@ async fn late_give_backs_never_delete_the_next_attempts_grants() {
     }
     assert!(holding >= 3, "the quorum answered Acquired, and now holds {holding} of 5 nodes");
 }
+
+/// The node count, and an endpoint listing the nodes' (so a quorum of quorums refuses a
+/// quorum twice).
+#[test]
+fn a_quorum_reports_its_nodes() {
+    let q = quorum(&nodes(3));
+    assert_eq!((q.nodes(), q.majority()), (3, 2));
+    assert_eq!(q.endpoint().as_deref(), Some("quorum[?, ?, ?]"));
+}
+
+/// An undecided vote waits for the slow node at most a third of the ttl (when that is shorter
+/// than the node timeout): a grant later than that would leave too little validity.
+#[tokio::test(start_paused = true)]
+async fn a_slow_node_is_given_a_third_of_the_ttl_at_most() {
+    let nodes = nodes(3);
+    *nodes[2].delay.lock().expect("delay") = Duration::from_secs(1);
+    let key = LockKey::with_default_prefix("third").expect("key");
+    let other = LockToken::generate().expect("token");
+    nodes[0].inner.inner.try_acquire(&key, &other, Duration::from_secs(30)).await.expect("hold");
+    let started = tokio::time::Instant::now();
+    let ours = LockToken::generate().expect("token");
+    let outcome = quorum(&nodes).try_acquire(&key, &ours, Duration::from_millis(90)).await;
+    assert!(matches!(outcome, Ok(AcquireOutcome::Held { .. })), "{outcome:?}");
+    assert_eq!(started.elapsed(), Duration::from_millis(30), "waited for the slow node");
+}
+
+/// Failed nodes count: with a majority down, acquire and release answer as soon as that is
+/// known, without waiting for the one slow node left.
+#[tokio::test(start_paused = true)]
+async fn a_majority_of_failures_decides_at_once() {
+    let nodes = nodes(3);
+    *nodes[2].delay.lock().expect("delay") = Duration::from_millis(150);
+    let key = LockKey::with_default_prefix("failures").expect("key");
+    let ours = LockToken::generate().expect("token");
+    let q = quorum(&nodes);
+    nodes[0].down.store(true, Ordering::SeqCst);
+    nodes[1].down.store(true, Ordering::SeqCst);
+    let started = tokio::time::Instant::now();
+    assert!(q.try_acquire(&key, &ours, Duration::from_secs(10)).await.is_err());
+    assert_eq!(started.elapsed(), Duration::ZERO, "the acquire waited for the slow node");
+    let started = tokio::time::Instant::now();
+    assert!(q.release(&key, &ours).await.is_err());
+    assert!(started.elapsed() < Duration::from_millis(150), "the release waited for the slow node");
+}
+
+/// A majority granted exactly at the end of the validity window (elapsed + drift = ttl) leaves
+/// nothing to rely on: given back, not won.
+#[tokio::test(start_paused = true)]
+async fn a_majority_at_the_very_end_of_the_window_is_not_a_win() {
+    let nodes = nodes(3);
+    for node in &nodes {
+        *node.delay.lock().expect("delay") = Duration::from_millis(89);
+    }
+    // ttl 300 ms, drift 70 % + 1 ms = 211 ms: the window closes 89 ms in.
+    let drift = lock_core::Drift::new(0.7, Duration::from_millis(1)).expect("drift");
+    let q = nodes
+        .iter()
+        .fold(Quorum::builder(), |b, n| b.node(n.clone()))
+        .drift(drift)
+        .build()
+        .expect("distinct");
+    let key = LockKey::with_default_prefix("window").expect("key");
+    let ours = LockToken::generate().expect("token");
+    let outcome = q.try_acquire(&key, &ours, Duration::from_millis(300)).await;
+    assert!(matches!(outcome, Ok(AcquireOutcome::Held { .. })), "{outcome:?}");
+}

@@ -53,3 +53,21 @@ async fn an_answered_release_is_not_sent_again() {
     tokio::time::sleep(100 * MS).await;
     assert_eq!(backend.hooks.calls("release"), 1);
 }
+
+/// A release the store refuses for good (not a temporary error) is reported at once, not
+/// retried.
+#[tokio::test(start_paused = true)]
+async fn a_permanent_release_error_is_not_retried() {
+    let backend = Hooked::default();
+    backend
+        .hooks
+        .release
+        .lock()
+        .expect("steps")
+        .push(Step::fails(lock_core::BackendErrorKind::Auth));
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.try_lock("refused", Duration::from_secs(60)).await.expect("ok");
+    let err = guard.expect("free").release().await.expect_err("refused");
+    assert!(!err.is_temporary(), "{err}");
+    assert_eq!(backend.hooks.calls("release"), 1, "a permanent error was retried");
+}

@@ -354,10 +354,9 @@ async fn attempts(
             let earliest_look = waiting.last_call + MIN_RETRY_DELAY;
             tokio::time::sleep_until(earliest(wait_deadline, earliest_look)).await;
             recheck = true;
-        } else if Instant::now() < backoff_until {
-            // The wait deadline came first: one last counted look.
-            waiting.backoff_until = None;
         }
+        // Otherwise the backoff ended (or the wait deadline came first): the next look is a
+        // counted attempt, which starts a new backoff.
     }
 }
 

@@ -244,7 +244,8 @@ impl LockBackend for Quorum {
         let mut tally = Tally::new(self.nodes.len());
         let mut holder_ttl: Option<Option<Duration>> = None;
         let mut last_error = None;
-        // Per node: `Some(true)` answered and may hold our token, `Some(false)` refused.
+        // Per node: `Some(true)` granted, `Some(false)` refused, `None` failed or silent (it
+        // may hold our token, but a give-back there waits behind the call in flight).
         let mut answered: Vec<Option<bool>> = vec![None; self.nodes.len()];
         while let Some((node, answer)) = answers.next().await {
             match answer {
@@ -263,7 +264,6 @@ impl LockBackend for Quorum {
                 }
                 Err(e) => {
                     tally.failed += 1;
-                    answered[node] = Some(true);
                     last_error = Some(e);
                 }
             }
@@ -282,11 +282,14 @@ impl LockBackend for Quorum {
             }
         }
         // Lost: give the token back wherever it may be. Each release runs after that node's
-        // acquire; wait for those of the nodes that answered (by now), the silent ones go on by
+        // acquire; wait for those of the nodes that granted (by now), the others go on by
         // themselves.
         while let Some(Some((node, answer))) = answers.next().now_or_never() {
-            let refused = matches!(answer, Ok(AcquireOutcome::Held { .. }));
-            answered[node] = Some(!refused);
+            match answer {
+                Ok(AcquireOutcome::Acquired { .. }) => answered[node] = Some(true),
+                Ok(AcquireOutcome::Held { .. }) => answered[node] = Some(false),
+                _ => {}
+            }
         }
         let answered_releases: FuturesUnordered<_> = (0..self.nodes.len())
             .filter(|n| answered[*n] != Some(false))
@@ -295,7 +298,7 @@ impl LockBackend for Quorum {
                     self.ask_node(n, key, token, self.node_timeout, Delivery::Always, &release_op);
                 (n, release)
             })
-            .filter_map(|(n, release)| answered[n].is_some().then_some(release))
+            .filter_map(|(n, release)| (answered[n] == Some(true)).then_some(release))
             .collect();
         answered_releases.for_each(|_| async {}).await;
         match holder_ttl {
@@ -326,7 +329,7 @@ impl LockBackend for Quorum {
                     last_error = Some(e);
                 }
             }
-            if tally.decided() == Some(true) || tally.no > tally.nodes - self.majority() {
+            if tally.settled() {
                 break;
             }
         }
@@ -360,7 +363,7 @@ impl LockBackend for Quorum {
                     last_error = Some(e);
                 }
             }
-            if tally.decided().is_some() {
+            if tally.settled() {
                 break;
             }
         }
