@@ -171,21 +171,3 @@ async fn memory_fences_start_above_an_earlier_backends() {
     };
     assert!(f.get() > last, "a new backend issued {f} after {last}");
 }
-
-/// One counter for every key of a `MemoryBackend`: fences strictly increase even when grants
-/// follow each other within one microsecond of the system clock.
-#[tokio::test]
-async fn memory_fences_rise_within_a_microsecond() {
-    let backend = MemoryBackend::new();
-    let token = LockToken::generate().expect("entropy");
-    let mut last = 0;
-    for i in 0..20_000 {
-        let key = lock_core::LockKey::with_default_prefix(format!("k{i}")).expect("key");
-        let outcome = backend.try_acquire(&key, &token, Duration::from_secs(1)).await;
-        let Ok(lock_core::AcquireOutcome::Acquired { fencing: Some(f) }) = outcome else {
-            panic!("{outcome:?}")
-        };
-        assert!(f.get() > last, "fence {f} after {last}");
-        last = f.get();
-    }
-}

@@ -227,6 +227,21 @@ mod tests {
         assert_eq!(backend.inspect(&key(0)).await.expect("ok"), None);
     }
 
+    /// A fence is one above the last even when the clock is behind it (grants within one
+    /// microsecond, or a clock that stepped back).
+    #[tokio::test]
+    async fn fences_rise_when_the_clock_is_behind() {
+        let backend = MemoryBackend::new();
+        let ahead = wall_clock_micros() + 3_600_000_000;
+        backend.state().fencing = ahead;
+        let token = LockToken::generate().expect("entropy");
+        let outcome = backend.try_acquire(&key(1), &token, Duration::from_secs(1)).await;
+        assert_eq!(
+            outcome.ok(),
+            Some(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(ahead + 1)) })
+        );
+    }
+
     /// Expired locks and watch slots nobody waits on are swept every `SWEEP_EVERY` writes, so
     /// keys used once do not pile up, while live locks and watched slots stay.
     #[tokio::test(start_paused = true)]
