@@ -134,6 +134,42 @@ async fn a_killed_connection_to_the_master_is_replaced_at_once() {
     guard.expect("free").release().await.expect("release");
 }
 
+/// WAIT mode through Sentinel: the replica confirms each acquire.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_mode_works_on_the_sentinel_master() {
+    let Some(deployment) = server::shared_sentinel() else { return };
+    let backend = RedisBackend::connect_sentinel(deployment.sentinel_addrs(), deployment.service())
+        .await
+        .expect("connect")
+        .with_wait(1, Duration::from_millis(400))
+        .expect("WAIT mode");
+    let locks = LockManager::new(backend);
+    let name = unique("wait");
+    let guard = locks.try_lock(&name, Duration::from_secs(10)).await.expect("confirmed");
+    let guard = guard.expect("free");
+    guard.extend(Duration::from_secs(10)).await.expect("extension confirmed");
+    guard.release().await.expect("release");
+}
+
+/// The password in a `redis+sentinel://` URL is the master's: with it locks work, without it
+/// the master refuses (an `Auth` error, not a hang).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sentinel_url_carries_the_masters_password() {
+    if !server::redis_available() {
+        return;
+    }
+    let deployment = RedisSentinel::spawn_with_password("s3cret").expect("a deployment");
+    let url = sentinel_url(&deployment, 0);
+    let with = url.replacen("redis+sentinel://", "redis+sentinel://:s3cret@", 1);
+    let locks = LockManager::new(RedisBackend::connect(&with).await.expect("connect"));
+    let guard = locks.try_lock(&unique("pw"), Duration::from_secs(10)).await.expect("acquire");
+    guard.expect("free").release().await.expect("release");
+    let started = Instant::now();
+    let e = RedisBackend::connect(&url).await.expect_err("no password");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(e.kind(), BackendErrorKind::Auth, "{e}");
+}
+
 #[tokio::test]
 async fn a_sentinel_client_for_replicas_is_refused() {
     let Some(deployment) = server::shared_sentinel() else { return };

@@ -25,6 +25,8 @@ pub struct ServerOptions {
     pub(crate) replica_of: Option<u16>,
     pub(crate) cluster: bool,
     pub(crate) sentinel_of: Option<(String, u16)>,
+    /// For a sentinel: the password of the master and replicas it monitors.
+    pub(crate) sentinel_auth: Option<String>,
     pub(crate) extra: Vec<String>,
     /// TLS only: `tls-port` with these certificates, `port 0`, and a unix socket for the
     /// harness's own admin connection.
@@ -74,6 +76,9 @@ impl ServerOptions {
             line(format!("sentinel down-after-milliseconds {service} 1000"));
             line(format!("sentinel failover-timeout {service} 5000"));
             line(format!("sentinel parallel-syncs {service} 1"));
+            if let Some(password) = &self.sentinel_auth {
+                line(format!("sentinel auth-pass {service} \"{password}\""));
+            }
             return c;
         }
         line("save \"\"".into());

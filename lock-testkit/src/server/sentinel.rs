@@ -22,12 +22,31 @@ pub struct RedisSentinel {
 impl RedisSentinel {
     /// Starts everything and waits until every sentinel sees the replica and the other sentinels.
     pub fn spawn() -> io::Result<Self> {
-        let master = RedisServer::spawn()?;
-        let replica = RedisServer::builder().replica_of(master.port()).spawn()?;
+        Self::start(None)
+    }
+
+    /// [`RedisSentinel::spawn`] with `password` on the master and the replica (`requirepass`,
+    /// `masterauth`), which the sentinels know (`sentinel auth-pass`); the sentinels themselves
+    /// need none.
+    pub fn spawn_with_password(password: &str) -> io::Result<Self> {
+        Self::start(Some(password))
+    }
+
+    fn start(password: Option<&str>) -> io::Result<Self> {
+        let data = || match password {
+            Some(password) => RedisServer::builder().password(password),
+            None => RedisServer::builder(),
+        };
+        let master = data().spawn()?;
+        let replica = data().replica_of(master.port()).spawn()?;
         wait_synced(&replica, Duration::from_secs(15))?;
         wait_acknowledged(&master)?;
         let sentinels = (0..3)
-            .map(|_| RedisServer::builder().sentinel_of(SENTINEL_SERVICE, master.port()).spawn())
+            .map(|_| {
+                RedisServer::builder()
+                    .sentinel_of(SENTINEL_SERVICE, master.port(), password)
+                    .spawn()
+            })
             .collect::<io::Result<Vec<_>>>()?;
         let deployment = Self { master, replica, sentinels };
         wait_for(Duration::from_secs(30), "the sentinels to discover each other", || {

@@ -113,8 +113,14 @@ impl ServerBuilder {
         self
     }
 
-    pub(crate) fn sentinel_of(mut self, service: &str, master_port: u16) -> Self {
+    pub(crate) fn sentinel_of(
+        mut self,
+        service: &str,
+        master_port: u16,
+        auth: Option<&str>,
+    ) -> Self {
         self.options.sentinel_of = Some((service.to_owned(), master_port));
+        self.options.sentinel_auth = auth.map(str::to_owned);
         self
     }
 
