@@ -182,3 +182,19 @@ async fn the_next_in_line_looks_as_soon_as_its_turn_comes() {
         got - left
     );
 }
+
+/// Locks are not reentrant: a task asking again for a lock it holds waits for itself, and with
+/// the default policy gives up after `DEFAULT_MAX_WAIT` instead of hanging.
+#[tokio::test(start_paused = true)]
+async fn relocking_a_held_lock_gives_up_after_the_default_wait() {
+    let locks = LockManager::new(Hooked::default());
+    let guard = locks.lock("mine").ttl(Duration::from_secs(10)).auto_refresh().acquire().await;
+    let guard = guard.expect("acquired");
+    let started = Instant::now();
+    let again = locks.lock("mine").acquire().await;
+    assert!(matches!(again, Err(Error::WaitTimeout { .. })), "{again:?}");
+    let waited = started.elapsed();
+    assert!(waited >= lock_core::DEFAULT_MAX_WAIT, "gave up after {waited:?}");
+    assert!(waited < lock_core::DEFAULT_MAX_WAIT + Duration::from_secs(1), "{waited:?}");
+    assert!(guard.is_valid(), "the first guard is still held and refreshed");
+}

@@ -101,7 +101,7 @@ impl LockManagerBuilder {
     }
 
     /// The retry policy of [`crate::LockRequest::acquire`] when a request sets none
-    /// (default [`RetryPolicy::default`]: exponential backoff, no limit).
+    /// (default [`RetryPolicy::default`]: exponential backoff, giving up after 60 s).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self

@@ -115,8 +115,14 @@ impl LockRequest {
         }
     }
 
-    /// Acquires the lock, waiting as the retry policy says (default: the manager's, which
-    /// waits without limit). Errors with [`Error::WaitTimeout`] when the policy gives up.
+    /// Acquires the lock, waiting as the retry policy says (default: the manager's, which gives
+    /// up after 60 s; see [`RetryPolicy::wait_forever`]). Errors with [`Error::WaitTimeout`]
+    /// when the policy gives up.
+    ///
+    /// Locks are not reentrant: a task asking for a lock it already holds waits for its own
+    /// guard like any other waiter, until the policy gives up (or, with an auto-refreshed guard
+    /// and [`RetryPolicy::wait_forever`], forever). Keep the guard and pass its
+    /// [`LockHandle`] to the code that needs the lock instead.
     pub async fn acquire(self) -> Result<LockGuard> {
         let policy = self.retry.unwrap_or(self.manager.inner().config.retry);
         match self.start(policy).await? {

@@ -2,4 +2,4 @@
 
 mod policy;
 
-pub use policy::{MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
+pub use policy::{DEFAULT_MAX_WAIT, MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};

@@ -11,6 +11,9 @@ pub const MIN_RETRY_DELAY: Duration = Duration::from_millis(1);
 /// The longest delay a policy may ask for between two attempts.
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 
+/// How long [`RetryPolicy::default`] waits in all before giving up.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Backoff {
     None,
@@ -23,9 +26,10 @@ enum Backoff {
 ///
 /// The delay is the upper bound of each wait: the manager also wakes when the holder's ttl
 /// runs out and, on backends with release notification, as soon as the holder releases. Jitter
-/// takes a random share off each delay so contenders do not retry in lock step. Attempts and
-/// total wait are unlimited unless capped. Settings are checked when an acquire starts, before
-/// any I/O: zero or out-of-range values are an [`Error::InvalidArgument`].
+/// takes a random share off each delay so contenders do not retry in lock step. The shapes built
+/// here have no attempt or wait cap until one is set; [`RetryPolicy::default`] (what a manager
+/// uses unless told otherwise) gives up after 60 s. Settings are checked when an acquire
+/// starts, before any I/O: zero or out-of-range values are an [`Error::InvalidArgument`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -116,6 +120,14 @@ impl RetryPolicy {
     /// Gives up once `wait` has passed since the acquire started (`Duration::ZERO`: one attempt).
     pub const fn max_wait(mut self, wait: Duration) -> Self {
         self.max_wait = Some(wait);
+        self
+    }
+
+    /// Removes the total wait cap: the policy waits for as long as the lock stays held (or
+    /// until its attempt cap). Beware: a task that asks for a lock it already holds, whose
+    /// guard is auto-refreshed, then waits forever (locks are not reentrant).
+    pub const fn wait_forever(mut self) -> Self {
+        self.max_wait = None;
         self
     }
 
@@ -227,10 +239,15 @@ impl RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// Exponential from 10 ms to 250 ms with half of each delay random, no attempt or wait
-    /// cap: what [`crate::LockRequest::acquire`] uses unless told otherwise.
+    /// Exponential from 10 ms to 250 ms with half of each delay random, giving up after
+    /// [`DEFAULT_MAX_WAIT`] (60 s): what [`crate::LockRequest::acquire`] uses unless told
+    /// otherwise. The cap turns what would be a silent hang (a lock held by a stuck process that
+    /// keeps refreshing it, or by the waiting task itself) into an [`crate::Error::WaitTimeout`];
+    /// remove it with [`RetryPolicy::wait_forever`].
     fn default() -> Self {
-        Self::exponential(Duration::from_millis(10), Duration::from_millis(250)).jitter(0.5)
+        Self::exponential(Duration::from_millis(10), Duration::from_millis(250))
+            .jitter(0.5)
+            .max_wait(DEFAULT_MAX_WAIT)
     }
 }
 
@@ -270,6 +287,8 @@ mod tests {
     fn bad_settings_are_rejected() {
         assert!(RetryPolicy::none().validate().is_ok());
         assert!(RetryPolicy::default().validate().is_ok());
+        assert_eq!(RetryPolicy::default().wait_limit(), Some(DEFAULT_MAX_WAIT));
+        assert_eq!(RetryPolicy::default().wait_forever().wait_limit(), None);
         assert!(RetryPolicy::fixed(Duration::ZERO).validate().is_err());
         assert!(RetryPolicy::fixed(Duration::from_secs(7200)).validate().is_err());
         assert!(RetryPolicy::fixed(MS).jitter(f64::NAN).validate().is_err());
