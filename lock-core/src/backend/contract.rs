@@ -157,7 +157,8 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// - N1: Constant for the backend's lifetime, and cheap: no I/O.
     fn info(&self) -> BackendInfo;
 
-    /// Takes the lock at `key` for `token` if it is free.
+    /// Takes the lock at `key` for `token` if it is free: exactly one attempt, one round trip
+    /// (the user-facing `LockRequest::try_acquire` is built on it and may retry and wait).
     ///
     /// # Behavior
     /// - A1: When no live lock exists at `key`, stores `token` with an expiry of `ttl` and

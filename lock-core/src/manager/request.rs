@@ -101,7 +101,10 @@ impl LockRequest {
     }
 
     /// Acquires the lock, retrying only if [`LockRequest::retry`] or [`LockRequest::wait`] was
-    /// set (otherwise one attempt). `Ok(None)` when the lock stayed held by someone else.
+    /// set (otherwise one attempt). `Ok(None)` when the lock stayed held by someone else. (Not
+    /// to be confused with the backend primitive [`crate::LockBackend::try_acquire`], always a
+    /// single attempt: this is the user's call, with the manager's retry, waiting, validity and
+    /// clean-up around it.)
     pub async fn try_acquire(self) -> Result<Option<LockGuard>> {
         let default = if self.wait.is_some() {
             self.manager.inner().config.retry
