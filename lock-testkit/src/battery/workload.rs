@@ -147,7 +147,8 @@ async fn client_loop(
         let span = run.history.acquired(client, invoked, &guard);
         let fence = guard.fencing_token().map(|f| f.get());
         if let Some(fence) = fence {
-            run.register.claim(fence);
+            let ok = run.history.get(span).map_or(invoked, |a| a.ok);
+            run.register.claim(fence, invoked, ok);
         }
         let seen = run.counter.load(Ordering::SeqCst);
         let hold = workload.hold_min

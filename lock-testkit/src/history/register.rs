@@ -1,6 +1,8 @@
 //! A fenced register: the protected resource of the battery.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// Counts of what a [`FencedRegister`] saw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -14,19 +16,23 @@ pub struct RegisterStats {
     pub stale: u64,
     /// Stale writes that were accepted: must be 0.
     pub stale_accepted: u64,
-    /// Writes by the current holder (the one whose grant was claimed last, see
-    /// [`FencedRegister::claim`]) that were refused: must be 0. A lock service whose new
-    /// holder's fence is not above every fence already written (a counter that restarted low
-    /// after the store forgot it, say) makes the resource shut out the rightful holder.
+    /// Writes by the current holder refused because of a fence written by a holder granted
+    /// before it asked (see [`FencedRegister`]): must be 0. A lock service whose new holder's
+    /// fence is not above an earlier holder's (a counter that restarted low after the store
+    /// forgot it, say) makes the resource shut out the rightful holder.
     pub current_rejected: u64,
 }
 
 #[derive(Debug, Default)]
 struct State {
     highest_written: u64,
+    /// When the holder of `highest_written` was granted it (from its claim), if known.
+    highest_written_granted: Option<Duration>,
     highest_granted: u64,
-    /// The fence of the latest claim: the current holder's.
-    current: Option<u64>,
+    /// The latest claim: the current holder's fence and when it called acquire.
+    current: Option<(u64, Duration)>,
+    /// When each claimed fence was granted.
+    granted_at: HashMap<u64, Duration>,
     stats: RegisterStats,
 }
 
@@ -37,8 +43,12 @@ struct State {
 /// accepted (the old holder got through) and the current holder refused (the new holder was
 /// shut out: its fence was not above an earlier holder's).
 ///
-/// The current holder is the one whose claim came last. Claims are made as soon as each
-/// acquire returns, so this is the order of the grants as far as clients can see it.
+/// The current holder is the one whose claim came last (claims are made as soon as each
+/// acquire returns). Its write refused counts as a current holder rejected only when the fence
+/// that refused it was written by a holder whose grant came back before the current holder
+/// called acquire: in real-time order, as fences must be. A holder concurrent with it (two
+/// grants answered at about the same time, outside the timing model) could have been granted
+/// first by the store, so its higher fence is no proof.
 #[derive(Debug, Default)]
 pub struct FencedRegister {
     state: Mutex<State>,
@@ -59,33 +69,45 @@ impl FencedRegister {
 
     /// A new holder's first write, at once with the news of its grant ([`granted`] then
     /// [`write`] as one step, so no other write can come between them and be taken for stale
-    /// while the resource has not yet seen the newer fence). Returns whether it was accepted.
+    /// while the resource has not yet seen the newer fence). `invoked` and `ok` are when the
+    /// holder called acquire and when it returned, on the history's clock. Returns whether the
+    /// write was accepted.
+    ///
+    /// The claimant becomes the current holder (see [`FencedRegister`] for when its refusal
+    /// counts as a current holder rejected).
     ///
     /// [`granted`]: Self::granted
     /// [`write`]: Self::write
-    ///
-    /// The claimant becomes the current holder: if its claim is refused, that counts as a
-    /// current holder rejected.
-    pub fn claim(&self, fence: u64) -> bool {
+    pub fn claim(&self, fence: u64, invoked: Duration, ok: Duration) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.highest_granted = s.highest_granted.max(fence);
-        s.current = Some(fence);
+        s.current = Some((fence, invoked));
+        s.granted_at.insert(fence, ok);
         let accepted = Self::apply(&mut s, fence, false);
-        if !accepted {
+        if !accepted && Self::shut_out(&s, invoked) {
             s.stats.current_rejected += 1;
         }
         accepted
     }
 
     /// Writes with `fence`; returns whether the write was accepted. A refused write with the
-    /// current holder's fence counts as a current holder rejected.
+    /// current holder's fence may count as a current holder rejected (see [`FencedRegister`]).
     pub fn write(&self, fence: u64) -> bool {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let accepted = Self::apply(&mut s, fence, false);
-        if !accepted && s.current == Some(fence) {
+        if let Some((current, invoked)) = s.current
+            && !accepted
+            && current == fence
+            && Self::shut_out(&s, invoked)
+        {
             s.stats.current_rejected += 1;
         }
         accepted
+    }
+
+    /// Whether the highest fence written came from a holder granted before `invoked`.
+    fn shut_out(s: &State, invoked: Duration) -> bool {
+        s.highest_written_granted.is_some_and(|granted| granted < invoked)
     }
 
     /// A write the test knows to be stale whatever the fences say: its holder was superseded,
@@ -102,6 +124,9 @@ impl FencedRegister {
         let stale = superseded || fence < s.highest_granted;
         let accepted = fence >= s.highest_written;
         if accepted {
+            if fence > s.highest_written || s.highest_written_granted.is_none() {
+                s.highest_written_granted = s.granted_at.get(&fence).copied();
+            }
             s.highest_written = fence;
             s.stats.accepted += 1;
         } else {
@@ -126,6 +151,10 @@ impl FencedRegister {
 mod tests {
     use super::*;
 
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
     #[test]
     fn a_superseded_holder_is_refused() {
         let r = FencedRegister::new();
@@ -141,9 +170,9 @@ mod tests {
     #[test]
     fn a_superseded_write_is_stale_even_with_an_equal_fence() {
         let r = FencedRegister::new();
-        assert!(r.claim(7));
+        assert!(r.claim(7, ms(0), ms(1)));
         // The new holder was handed the same fence (a counter that restarted, say).
-        assert!(r.claim(7));
+        assert!(r.claim(7, ms(2), ms(3)));
         assert!(r.write_superseded(7), "an equal fence cannot be told apart by the resource");
         assert!(!r.write_superseded(6));
         let s = r.stats();
@@ -153,26 +182,43 @@ mod tests {
     #[test]
     fn a_current_holder_below_an_earlier_fence_is_counted_as_rejected() {
         let r = FencedRegister::new();
-        assert!(r.claim(100));
+        assert!(r.claim(100, ms(0), ms(1)));
         assert!(r.write(100));
-        // The store forgot its counter and handed the next holder a lower fence.
-        assert!(!r.claim(1), "a lower fence was accepted");
+        // The store forgot its counter and handed the next holder, which asked after the first
+        // one's grant, a lower fence.
+        assert!(!r.claim(1, ms(2), ms(3)), "a lower fence was accepted");
         assert!(!r.write(1));
         // The old holder, superseded, is not the current one: its refusal is a detection.
         assert!(!r.write_superseded(99));
         let s = r.stats();
         assert_eq!((s.rejected, s.current_rejected, s.stale_accepted), (3, 2, 0));
         // A write refused for an earlier holder's fence is not a current holder's.
-        assert!(r.claim(200));
+        assert!(r.claim(200, ms(4), ms(5)));
         assert!(!r.write(100));
         assert_eq!(r.stats().current_rejected, 2);
     }
 
     #[test]
+    fn a_concurrent_holder_with_a_higher_fence_proves_nothing() {
+        let r = FencedRegister::new();
+        // B (fence 6) asked at 0 and was granted; C (fence 7) asked at 1, was granted at 2 and
+        // claimed first: B's claim is refused, but the store may have granted B after C.
+        assert!(r.claim(7, ms(1), ms(2)));
+        assert!(!r.claim(6, ms(0), ms(3)));
+        assert!(!r.write(6));
+        let s = r.stats();
+        assert_eq!((s.rejected, s.current_rejected), (2, 0));
+        // D asked after C's grant came back: a fence below C's is a current holder shut out.
+        assert!(!r.claim(5, ms(4), ms(5)));
+        assert_eq!(r.stats().current_rejected, 1);
+    }
+
+    #[test]
     fn rising_fences_reject_no_current_holder() {
         let r = FencedRegister::new();
-        for fence in [5, 9, 1_000_000, 1_000_001] {
-            assert!(r.claim(fence));
+        for (i, fence) in [5, 9, 1_000_000, 1_000_001].into_iter().enumerate() {
+            let at = ms(10 * i as u64);
+            assert!(r.claim(fence, at, at + ms(1)));
             assert!(r.write(fence));
         }
         assert!(!r.write_superseded(9));

@@ -40,7 +40,7 @@ pub(crate) async fn run(c: &Connectors) -> Result<ScenarioReport, Failure> {
     let guard = locks.lock("shared").ttl(workload.ttl).acquire().await?;
     let ok = run.history.now();
     let fence = guard.fencing_token().map(|f| f.get()).unwrap_or(0);
-    run.register.claim(fence);
+    run.register.claim(fence, invoked, ok);
     let seen = run.counter.load(Ordering::SeqCst);
     let others = tokio::spawn({
         let (workload, run) = (workload.clone(), run.clone());

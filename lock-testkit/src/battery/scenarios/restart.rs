@@ -86,7 +86,7 @@ pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport
         let guard_a = a.lock("shared").ttl(ttl).wait(Duration::from_secs(5)).acquire().await?;
         let span_a = run.history.acquired(0, invoked, &guard_a);
         let fence_a = guard_a.fencing_token().map_or(0, |f| f.get());
-        run.register.claim(fence_a);
+        run.register.claim(fence_a, invoked, run.history.get(span_a).map_or(invoked, |a| a.ok));
         let seen_a = run.counter.load(Ordering::SeqCst);
 
         // The store forgets the lock and its fencing counter.
@@ -113,7 +113,7 @@ pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport
         let fence_b = guard_b.fencing_token().map_or(0, |f| f.get());
         // B is the current holder: a refusal here is counted (the report's current holders
         // rejected, which must be 0).
-        run.register.claim(fence_b);
+        run.register.claim(fence_b, invoked, run.history.get(span_b).map_or(invoked, |a| a.ok));
         let seen_b = run.counter.load(Ordering::SeqCst);
         run.counter.store(seen_b + 1, Ordering::SeqCst);
         run.sections.fetch_add(1, Ordering::SeqCst);
