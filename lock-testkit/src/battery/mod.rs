@@ -50,6 +50,7 @@ macro_rules! battery {
             b16_randomized_soak,
             b17_refreshed_holds,
             b17b_refreshed_holds_long,
+            b18_eviction,
         );
         /// Not a test: the child process some battery scenarios start (does nothing otherwise).
         #[test]

@@ -22,7 +22,7 @@ type Scenario = for<'a> fn(&'a Connectors) -> BoxFuture<'a, Result<ScenarioRepor
 
 /// Scenario name, whether it needs [`FULL_ENV`], and the scenario.
 fn find(name: &str) -> Option<(bool, Scenario)> {
-    let all: [(&str, bool, Scenario); 20] = [
+    let all: [(&str, bool, Scenario); 21] = [
         ("b0_baseline", false, |c| Box::pin(scenarios::baseline::run(c))),
         ("b1_connection_kills", false, |c| Box::pin(scenarios::connections::run(c))),
         ("b2_lost_replies", false, |c| Box::pin(scenarios::lost_replies::run(c))),
@@ -49,6 +49,7 @@ fn find(name: &str) -> Option<(bool, Scenario)> {
         ("b16_randomized_soak", true, |c| Box::pin(scenarios::soak::run(c))),
         ("b17_refreshed_holds", false, |c| Box::pin(scenarios::refreshed_holds::short(c))),
         ("b17b_refreshed_holds_long", true, |c| Box::pin(scenarios::refreshed_holds::long(c))),
+        ("b18_eviction", true, |c| Box::pin(scenarios::eviction::run(c))),
     ];
     all.into_iter().find(|(n, _, _)| *n == name).map(|(_, full, s)| (full, s))
 }

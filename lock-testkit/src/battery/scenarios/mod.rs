@@ -6,6 +6,7 @@ pub(crate) mod cancellation;
 pub(crate) mod cluster_failover;
 mod common;
 pub(crate) mod connections;
+pub(crate) mod eviction;
 pub(crate) mod holder_pause;
 pub(crate) mod late_grant;
 pub(crate) mod lost_replies;
