@@ -22,7 +22,7 @@ type Scenario = for<'a> fn(&'a Connectors) -> BoxFuture<'a, Result<ScenarioRepor
 
 /// Scenario name, whether it needs [`FULL_ENV`], and the scenario.
 fn find(name: &str) -> Option<(bool, Scenario)> {
-    let all: [(&str, bool, Scenario); 21] = [
+    let all: [(&str, bool, Scenario); 23] = [
         ("b0_baseline", false, |c| Box::pin(scenarios::baseline::run(c))),
         ("b1_connection_kills", false, |c| Box::pin(scenarios::connections::run(c))),
         ("b2_lost_replies", false, |c| Box::pin(scenarios::lost_replies::run(c))),
@@ -45,7 +45,13 @@ fn find(name: &str) -> Option<(bool, Scenario)> {
         }),
         ("b12_quorum_arithmetic", false, |c| Box::pin(scenarios::redlock::arithmetic(c))),
         ("b13_sentinel_failover", true, |c| Box::pin(scenarios::sentinel_failover::run(c))),
+        ("b13b_sentinel_failover_lagging_replica", true, |c| {
+            Box::pin(scenarios::lagging_replica::sentinel(c))
+        }),
         ("b14_cluster_failover", false, |c| Box::pin(scenarios::cluster_failover::run(c))),
+        ("b14b_cluster_failover_lagging_replica", false, |c| {
+            Box::pin(scenarios::lagging_replica::cluster(c))
+        }),
         ("b16_randomized_soak", true, |c| Box::pin(scenarios::soak::run(c))),
         ("b17_refreshed_holds", false, |c| Box::pin(scenarios::refreshed_holds::short(c))),
         ("b17b_refreshed_holds_long", true, |c| Box::pin(scenarios::refreshed_holds::long(c))),

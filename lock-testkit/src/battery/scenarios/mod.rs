@@ -8,6 +8,7 @@ mod common;
 pub(crate) mod connections;
 pub(crate) mod eviction;
 pub(crate) mod holder_pause;
+pub(crate) mod lagging_replica;
 pub(crate) mod late_grant;
 pub(crate) mod lost_replies;
 pub(crate) mod pause;
