@@ -8,7 +8,7 @@ use crate::target::{Endpoint, node_connection};
 /// Every server whose keys must be scanned to see all locks.
 pub(crate) async fn key_holders(endpoint: &Endpoint) -> Result<Vec<ConnectionInfo>, String> {
     let seeds = match endpoint {
-        Endpoint::Standalone(info) => return Ok(vec![info.clone()]),
+        Endpoint::Standalone(info) => return Ok(vec![(**info).clone()]),
         Endpoint::Cluster(seeds) => seeds,
     };
     let mut last_error = None;

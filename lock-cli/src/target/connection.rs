@@ -33,8 +33,8 @@ impl Connection {
         let prefix = KeyPrefix::new(prefix).map_err(|e| format!("bad --prefix: {e}"))?;
         let backend = match &endpoint {
             Endpoint::Standalone(info) => {
-                let client =
-                    redis::Client::open(info.clone()).map_err(|e| endpoint.explain_redis(&e))?;
+                let client = redis::Client::open((**info).clone())
+                    .map_err(|e| endpoint.explain_redis(&e))?;
                 RedisBackend::from_client(client).await
             }
             Endpoint::Cluster(nodes) => RedisBackend::connect_cluster(nodes.clone()).await,

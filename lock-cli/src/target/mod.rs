@@ -30,7 +30,7 @@ const URL_FORMS: &str = "expected redis://[user:password@]host:port[/db], rediss
 #[derive(Clone, Debug)]
 pub(crate) enum Endpoint {
     /// One server.
-    Standalone(ConnectionInfo),
+    Standalone(Box<ConnectionInfo>),
     /// A Redis Cluster, reached through these seed nodes.
     Cluster(Vec<ConnectionInfo>),
 }
@@ -43,7 +43,7 @@ impl Endpoint {
         };
         let Some(rest) = url.strip_prefix(CLUSTER_SCHEME) else {
             let info = url.into_connection_info().map_err(|e| bad(&reason(&e)))?;
-            return Ok(Self::Standalone(info));
+            return Ok(Self::Standalone(Box::new(info)));
         };
         let (userinfo, hosts) = match rest.rsplit_once('@') {
             Some((userinfo, hosts)) => (format!("{userinfo}@"), hosts),
