@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use lock_redis::{DynLockBackend, RedisBackend};
-use lock_testkit::redis_checks::Connectors;
+use lock_testkit::redis_checks::{Connectors, SentinelTarget};
 
 pub(crate) fn connectors() -> Connectors {
     Connectors {
@@ -17,8 +17,21 @@ pub(crate) fn connectors() -> Connectors {
                 Ok(Arc::new(RedisBackend::connect_cluster(urls).await?) as Arc<DynLockBackend>)
             })
         }),
-        // lock-redis connects to a Sentinel-managed master by its address, not through Sentinel.
-        sentinel: None,
+        sentinel: Some(Box::new(|target: SentinelTarget| {
+            Box::pin(async move {
+                let sentinels: Vec<String> = target
+                    .sentinels
+                    .iter()
+                    .map(|(host, port)| format!("redis://{host}:{port}/"))
+                    .collect();
+                let backend = RedisBackend::connect_sentinel(sentinels, &target.service).await?;
+                let backend = match target.wait {
+                    Some((replicas, timeout)) => backend.with_wait(replicas, timeout)?,
+                    None => backend,
+                };
+                Ok(Arc::new(backend) as Arc<DynLockBackend>)
+            })
+        })),
     }
 }
 
