@@ -88,7 +88,16 @@ mod sentinel;
 
 pub use backend::RedisBackend;
 pub use constructors::manager_config;
-pub use lock_core::*;
+// The lock API, named item by item so that a new item in lock-core is not silently part of
+// this crate's API; everything else is under `lock_core`.
+pub use lock_core;
+pub use lock_core::{
+    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, Capabilities,
+    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_WAIT, Drift, DynLockBackend, Error, ExtendOutcome,
+    FencingToken, Handover, HolderId, KeyPrefix, LockBackend, LockGuard, LockHandle, LockInfo,
+    LockKey, LockManager, LockManagerBuilder, LockRequest, LockState, LockToken, LossReason, Lost,
+    Quorum, QuorumBuilder, ReleaseOutcome, Result, RetryPolicy,
+};
 pub use lock_lua::{ConnectOptions, EvictionCheck};
 pub use redis;
 

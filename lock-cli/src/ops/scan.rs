@@ -32,8 +32,10 @@ pub(crate) async fn lock_names(
             .map_err(explain)?;
         let (next, keys) = parse_page(reply)?;
         for key in keys {
+            // Lock names never contain `~`; the library's counters (under any prefix) do.
             if let Some(name) = key.strip_prefix(prefix)
-                && name.first().is_some_and(|b| *b != lock_redis::RESERVED_NAME_START)
+                && !name.is_empty()
+                && !name.contains(&lock_redis::lock_core::RESERVED_NAME_START)
             {
                 names.push(name.to_vec());
             }
