@@ -96,6 +96,32 @@ impl Learned {
     }
 }
 
+/// The URL schemes [`FredBackend::connect`] takes.
+const SCHEMES: [&str; 6] =
+    ["redis", "rediss", "redis-cluster", "rediss-cluster", "redis-sentinel", "rediss-sentinel"];
+
+/// Refuses a URL whose scheme is not a Redis one (fred would connect to `http://host:port` as if
+/// it were `redis://`), without I/O; the message shows the scheme, never the rest of the URL.
+fn check_scheme(url: &str) -> Result<(), BackendError> {
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme.to_ascii_lowercase());
+    match scheme {
+        Some(scheme) if SCHEMES.contains(&scheme.as_str()) => Ok(()),
+        Some(scheme) => Err(BackendError::new(
+            BACKEND,
+            lock_core::BackendErrorKind::Config,
+            format!(
+                "`{scheme}://` is not a Redis URL; use one of {}",
+                SCHEMES.join("://, ") + "://"
+            ),
+        )),
+        None => Err(BackendError::new(
+            BACKEND,
+            lock_core::BackendErrorKind::Config,
+            format!("not a URL (no `scheme://`); use one of {}", SCHEMES.join("://, ") + "://"),
+        )),
+    }
+}
+
 impl FredBackend {
     /// Connects by URL: `redis://` or `rediss://` (TLS, feature `tls-rustls`, trusting the
     /// system's root certificates; for a private CA see [`FredBackend::connect_config`]) for a
@@ -158,6 +184,7 @@ impl FredBackend {
     /// # }
     /// ```
     pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<Self, BackendError> {
+        check_scheme(url)?;
         Self::connect_config_with(Config::from_url(url).map_err(map)?, options).await
     }
 

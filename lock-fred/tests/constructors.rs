@@ -64,3 +64,18 @@ async fn bad_urls_are_config_errors() {
     let err = FredBackend::connect("not-a-url").await.expect_err("accepted a bad URL");
     assert_eq!(err.kind(), lock_fred::BackendErrorKind::Config, "{err}");
 }
+
+/// A URL that is not a Redis one is refused before any I/O, with a `Config` error naming the
+/// scheme (fred alone would connect to `http://host:port` as to a Redis server).
+#[tokio::test]
+async fn non_redis_urls_are_refused() {
+    for url in ["http://127.0.0.1:6379", "postgres://127.0.0.1:5432/test", "127.0.0.1:6379"] {
+        let err = FredBackend::connect(url).await.expect_err(url);
+        assert_eq!(err.kind(), lock_fred::BackendErrorKind::Config, "{url}: {err}");
+        assert!(!err.is_temporary());
+        assert!(
+            err.message().contains("Redis URL") || err.message().contains("not a URL"),
+            "{err}"
+        );
+    }
+}
