@@ -176,3 +176,24 @@ async fn a_slow_subscription_still_wakes_the_waiter() {
     assert!(released.elapsed() < 100 * MS, "woken {:?} after the release", released.elapsed());
     drop(guard);
 }
+
+/// After an attempt that ended in a temporary error, the waiter sleeps out its backoff and does
+/// not look at the key on every wake-up: a watch that keeps firing (spuriously, or as a broken
+/// link might) cannot turn a failing store into one hammered every millisecond.
+#[tokio::test(start_paused = true)]
+async fn a_failing_store_is_not_looked_at_on_every_wake_up() {
+    let backend = Hooked::default();
+    backend.hooks.spurious_watch.store(true, Ordering::SeqCst);
+    let blip = Step::fails(BackendErrorKind::Connection);
+    // The holder's grant and the waiter's first look (held) succeed; every later call fails.
+    backend.hooks.acquire.lock().expect("steps").extend([Step::default(), Step::default()]);
+    backend.hooks.acquire.lock().expect("steps").extend([blip; 50]);
+    let locks = LockManager::new(backend.clone());
+    let _held = locks.try_lock("failing", Duration::from_secs(30)).await.expect("ok");
+    let policy = RetryPolicy::fixed(40 * MS).max_attempts(2);
+    let err = locks.lock("failing").retry(policy).try_acquire().await.expect_err("failing");
+    assert!(err.is_temporary(), "{err}");
+    // Holder 1 + attempt 1 (held) + the look after subscribing (fails) + attempt 2 (fails).
+    let calls = backend.hooks.calls("acquire");
+    assert!(calls <= 5, "{calls} calls to a failing store within one 40 ms backoff");
+}

@@ -71,3 +71,26 @@ async fn a_permanent_release_error_is_not_retried() {
     assert!(!err.is_temporary(), "{err}");
     assert_eq!(backend.hooks.calls("release"), 1, "a permanent error was retried");
 }
+
+/// A release that meets a temporary error (a dropped connection) is sent again, twice at most,
+/// before the error is reported: a blip does not leave the lock held until its ttl.
+#[tokio::test(start_paused = true)]
+async fn a_temporary_release_error_is_retried_twice() {
+    let blip = Step::fails(lock_core::BackendErrorKind::Connection);
+    let backend = Hooked::default();
+    backend.hooks.release.lock().expect("steps").extend([blip, blip]);
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.try_lock("blip", Duration::from_secs(60)).await.expect("ok");
+    let outcome = guard.expect("free").release().await;
+    assert_eq!(backend.hooks.calls("release"), 3, "{outcome:?}");
+    assert!(!outcome.is_err_and(|e| e.is_temporary()), "the third call's answer is reported");
+
+    let backend = Hooked::default();
+    backend.hooks.release.lock().expect("steps").extend([blip; 3]);
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.try_lock("outage", Duration::from_secs(60)).await.expect("ok");
+    let err = guard.expect("free").release().await.expect_err("three failures");
+    assert!(err.is_temporary(), "{err}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(backend.hooks.calls("release"), 3, "retried more than twice");
+}
