@@ -14,7 +14,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run worker tasks contending for a few locks and check that no two ever overlapped.
     Demo(DemoArgs),
-    /// Measure lock-redis, lock-fred and the in-process backend against the raw clients.
+    /// Measure lock-redis, lock-fred and the in-process backend against the raw clients
+    /// (feature `bench`).
+    #[cfg(feature = "bench")]
     Bench(BenchArgs),
     /// List live locks (SCAN, never KEYS): holder, ttl, fencing counter.
     List(ListArgs),
@@ -67,6 +69,7 @@ pub(crate) struct DemoArgs {
     pub(crate) json: bool,
 }
 
+#[cfg(feature = "bench")]
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
     /// Use this Redis instead of starting one (standalone URL).
@@ -84,6 +87,7 @@ pub(crate) struct BenchArgs {
 }
 
 /// One of the benchmark's workloads.
+#[cfg(feature = "bench")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Workload {
     /// Every task locks and releases its own keys.

@@ -1,5 +1,7 @@
-//! `lockctl`: run the demo, benchmark the backends, and inspect live locks.
+//! `lockctl`: run the demo, inspect live locks, check a server, and (feature `bench`) benchmark
+//! the backends.
 
+#[cfg(feature = "bench")]
 mod bench;
 mod cli;
 mod demo;
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Demo(args) => demo::run(args).await,
+            #[cfg(feature = "bench")]
             Command::Bench(args) => bench::run(args).await,
             Command::List(args) => ops::list::run(args).await,
             Command::Info(args) => ops::info::run(args).await,

@@ -12,6 +12,7 @@ impl Samples {
     }
 
     /// How many samples.
+    #[cfg(feature = "bench")]
     pub(crate) fn len(&self) -> usize {
         self.0.len()
     }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use crate::error::Error;
 
-/// The prefix every key gets unless the manager is told otherwise; the Go original and
-/// python-redis-lock use it too, so their locks and ours exclude each other on one Redis.
+/// The prefix every key gets unless the manager is told otherwise; Go locks built on
+/// `SET lock:<name> <token> NX PX` and python-redis-lock use it too, so their locks and ours
+/// exclude each other on one Redis.
 pub const DEFAULT_PREFIX: &str = "lock:";
 
 /// The longest lock name accepted, in bytes.

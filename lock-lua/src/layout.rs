@@ -84,12 +84,12 @@ fn tag_for_slot(slot: u16) -> &'static [u8] {
 /// The key of the fencing counter of `key`'s lock: `<prefix>~fence{<tag>}<name>`.
 ///
 /// The lock key itself is `<prefix><name>`, a plain string holding the holder's token, exactly as
-/// the Go original, redsync, bsm/redislock and python-redis-lock store it, so they and we exclude
-/// each other. `<tag>` is a short string chosen to hash to the lock key's cluster slot, so every
-/// name, braces included, keeps its keys in one slot. No lock key, under any prefix, is a fencing
-/// counter: counters contain `~`, which neither prefixes nor names may contain. Two locks never
-/// share a counter (the prefix ends at the first `~`, the tag at the first `}` after it). Counters
-/// match `<prefix>*`, so an ACL such as `~lock:*` covers them.
+/// Go's redsync and bsm/redislock, python-redis-lock and other `SET NX` clients store it, so
+/// they and we exclude each other. `<tag>` is a short string chosen to hash to the lock key's
+/// cluster slot, so every name, braces included, keeps its keys in one slot. No lock key, under
+/// any prefix, is a fencing counter: counters contain `~`, which neither prefixes nor names may
+/// contain. Two locks never share a counter (the prefix ends at the first `~`, the tag at the
+/// first `}` after it). Counters match `<prefix>*`, so an ACL such as `~lock:*` covers them.
 ///
 /// ```
 /// use lock_core::LockKey;

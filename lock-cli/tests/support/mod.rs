@@ -38,7 +38,14 @@ fn command(args: &[&str]) -> Command {
 
 /// Runs `lockctl args...` with stdin closed, and waits for it.
 pub(crate) fn lockctl(args: &[&str]) -> Run {
-    let Output { status, stdout, stderr } = command(args).output().expect("lockctl runs");
+    lockctl_with_env(args, &[])
+}
+
+/// [`lockctl`] with these environment variables set.
+pub(crate) fn lockctl_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Run {
+    let mut cmd = command(args);
+    cmd.envs(env.iter().copied());
+    let Output { status, stdout, stderr } = cmd.output().expect("lockctl runs");
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),

@@ -35,13 +35,13 @@ enum Backoff {
 /// use std::time::Duration;
 /// use lock_core::RetryPolicy;
 ///
-/// // The Go seed's TryLock(retries = 5, delay = 100ms):
-/// let seed_like = RetryPolicy::fixed(Duration::from_millis(100)).max_attempts(6);
+/// // A first try and 5 retries, 100 ms apart:
+/// let six_tries = RetryPolicy::fixed(Duration::from_millis(100)).max_attempts(6);
 /// // Exponential from 10 ms to 1 s, a third of each delay random, for at most 5 s:
 /// let patient = RetryPolicy::exponential(Duration::from_millis(10), Duration::from_secs(1))
 ///     .jitter(0.33)
 ///     .max_wait(Duration::from_secs(5));
-/// assert_eq!(seed_like.delay_bounds(3), (Duration::from_millis(100), Duration::from_millis(100)));
+/// assert_eq!(six_tries.delay_bounds(3), (Duration::from_millis(100), Duration::from_millis(100)));
 /// assert!(patient.validate().is_ok());
 /// assert!(RetryPolicy::fixed(Duration::ZERO).validate().is_err());
 /// ```

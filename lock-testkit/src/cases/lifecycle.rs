@@ -14,7 +14,7 @@ use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
 use crate::{check, check_eq, fail};
 
-/// `run` (the Go `WithLockT`) returns the work's value and releases the lock.
+/// `run` returns the work's value and releases the lock.
 pub async fn run_returns_the_work_value_and_releases(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
     let (valid, fencing) = locks
@@ -185,7 +185,7 @@ pub async fn release_after_expiry_reports_not_held(cx: TestContext) -> CaseResul
     Ok(())
 }
 
-/// `is_locked` and `info` (the Go `IsLocked` and `GetLockInfo`) report the current holder.
+/// `is_locked` and `info` report the current holder.
 pub async fn is_locked_and_info_report_the_holder(cx: TestContext) -> CaseResult {
     let locks = cx.manager()?;
     check!(!locks.is_locked("info").await?, "a free lock reads as locked");

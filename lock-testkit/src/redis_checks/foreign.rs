@@ -23,8 +23,8 @@ async fn manager(
     Ok((backend.clone(), LockManager::from_shared(backend)))
 }
 
-/// A foreign client doing plain `SET lock:<name> <value> NX PX` (the Go original, redsync,
-/// python-redis-lock...) blocks our acquire, and our lock blocks it.
+/// A foreign client doing plain `SET lock:<name> <value> NX PX` (Go's redsync and
+/// bsm/redislock, python-redis-lock...) blocks our acquire, and our lock blocks it.
 pub async fn foreign_clients_exclude_and_are_excluded(c: &Connectors) -> CaseResult {
     let server = shared()?;
     let (_, locks) = manager(c, server.url()).await?;
