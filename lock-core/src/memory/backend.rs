@@ -267,6 +267,9 @@ mod tests {
         // Left: the live lock, the lock this last write took, and the watched slot.
         assert_eq!(sizes(&backend), (2, 1), "expired locks or an unwatched slot were kept");
         assert_eq!(backend.live_locks(), 2);
-        drop(watched);
+        // The slot kept is the watched one: releasing the live lock still wakes its waiter.
+        backend.release(&live, &token).await.expect("ok");
+        let woken = tokio::time::timeout(Duration::from_secs(1), watched).await;
+        assert!(woken.is_ok(), "the sweep dropped a slot someone was waiting on");
     }
 }
