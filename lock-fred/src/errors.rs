@@ -30,8 +30,13 @@ pub(crate) fn map(e: FredError) -> BackendError {
             lock_lua::classify(code)
         }
     };
+    let code = e.details().split_whitespace().next().unwrap_or("");
     let message = match kind {
         BackendErrorKind::WrongType => lock_lua::WRONG_TYPE_HINT.to_owned(),
+        BackendErrorKind::Auth => match lock_lua::auth_hint(code) {
+            Some(hint) => format!("{} ({hint})", e.details()),
+            None => e.details().to_owned(),
+        },
         _ => e.details().to_owned(),
     };
     BackendError::new(BACKEND, kind, message).with_temporary(temporary).with_source(e)

@@ -79,3 +79,24 @@ async fn non_redis_urls_are_refused() {
         );
     }
 }
+
+/// A server that needs a password: `connect` without it fails with an `Auth` error saying a
+/// password is needed, and with a wrong one without saying so.
+#[tokio::test]
+async fn missing_and_wrong_passwords_each_have_their_message() {
+    if !lock_testkit::server::redis_available() {
+        return;
+    }
+    let server =
+        lock_testkit::server::RedisServer::builder().password("s3cret").spawn().expect("server");
+    let url = server.url();
+    FredBackend::connect(&url).await.expect("the right password connects");
+
+    let missing = FredBackend::connect(&url.replacen(":s3cret@", "", 1)).await.expect_err("none");
+    assert_eq!(missing.kind(), lock_fred::BackendErrorKind::Auth, "{missing}");
+    assert!(missing.message().contains("needs a password"), "{missing}");
+
+    let refused = FredBackend::connect(&url.replacen(":s3cret@", ":nope@", 1)).await.expect_err("");
+    assert_eq!(refused.kind(), lock_fred::BackendErrorKind::Auth, "{refused}");
+    assert!(!refused.message().contains("needs a password"), "{refused}");
+}

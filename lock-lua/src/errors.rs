@@ -23,6 +23,30 @@ pub fn classify(code: &str) -> (BackendErrorKind, bool) {
     }
 }
 
+/// What to do about an authentication or permission error, by its code: a missing password
+/// (`NOAUTH`), a wrong one (`WRONGPASS`), or an ACL that refuses something locks need
+/// (`NOPERM`). `None` for other codes.
+///
+/// ```
+/// assert!(lock_lua::auth_hint("NOAUTH").is_some_and(|h| h.contains("password")));
+/// assert!(lock_lua::auth_hint("NOPERM").is_some_and(|h| h.contains("ACL")));
+/// assert_eq!(lock_lua::auth_hint("WRONGTYPE"), None);
+/// ```
+pub fn auth_hint(code: &str) -> Option<&'static str> {
+    match code {
+        "NOAUTH" => Some(
+            "the server needs a password: give it in the URL, \
+             redis://[user]:password@host:port/, or the client's connection settings",
+        ),
+        "WRONGPASS" => Some("the user name or password is wrong, or the user is disabled"),
+        "NOPERM" => Some(
+            "the ACL refuses this user something locks need: ~<prefix>* keys, \
+             &<prefix>* channels, and EVALSHA, SCRIPT LOAD, SUBSCRIBE",
+        ),
+        _ => None,
+    }
+}
+
 /// The message that goes with [`BackendErrorKind::WrongType`].
 pub const WRONG_TYPE_HINT: &str = "the lock key (or its fencing counter) holds a value of another type, written by something else than a lock client; \
      remove it (DEL) or use another prefix";

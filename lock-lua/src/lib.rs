@@ -66,7 +66,7 @@ mod watch;
 
 pub use backend::{ScriptBackend, ScriptRunner, WaitFor};
 pub use calls::{Arg, Call, FENCE_COUNTER_GRACE, Publish};
-pub use errors::{WRONG_TYPE_HINT, classify};
+pub use errors::{WRONG_TYPE_HINT, auth_hint, classify};
 pub use eviction::{
     ConnectOptions, EvictionCheck, SAFE_POLICY, check_eviction, eviction_risk, maxmemory_policy,
     worst_policy,

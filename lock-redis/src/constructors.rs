@@ -72,16 +72,22 @@ fn text(value: &Value) -> Option<String> {
 
 /// `INFO` on a connection to one server: the whole default reply (its `server` section names
 /// the server, its `memory` section holds `maxmemory_policy`), or only `INFO server` when the
-/// eviction check is off. `None` when it fails (the ACL may refuse `INFO`): quietly unknown.
+/// eviction check is off. `None` when it fails otherwise (the ACL may refuse `INFO` to a user
+/// that can still lock): quietly unknown. A missing or wrong password is an `Auth` error now,
+/// rather than at the first lock.
 pub(crate) async fn server_info(
     conn: &mut impl ConnectionLike,
     options: &ConnectOptions,
-) -> Option<String> {
+) -> Result<Option<String>, BackendError> {
     let mut cmd = redis::cmd("INFO");
     if options.eviction_check() == EvictionCheck::Off {
         cmd.arg("server");
     }
-    text(&cmd.query_async::<Value>(conn).await.ok()?)
+    match cmd.query_async::<Value>(conn).await {
+        Ok(reply) => Ok(text(&reply)),
+        Err(e) if matches!(e.code(), Some("NOAUTH" | "WRONGPASS")) => Err(map(e)),
+        Err(_) => Ok(None),
+    }
 }
 
 /// The `maxmemory-policy` of `info`, unless the check is off.
@@ -249,7 +255,7 @@ impl RedisBackend {
     ) -> Result<Self, BackendError> {
         let mut manager =
             client.get_connection_manager_with_config(manager_config()).await.map_err(map)?;
-        let info = server_info(&mut manager, &options).await;
+        let info = server_info(&mut manager, &options).await?;
         let address = endpoint(client.get_connection_info());
         let policy = policy_of(info.as_deref(), &options);
         lock_lua::check_eviction(BACKEND, options.eviction_check(), &address, policy.as_deref())?;

@@ -6,7 +6,8 @@ use redis::{ErrorKind, RedisError};
 use crate::BACKEND;
 
 /// Maps a client error: I/O, timeouts and reconnect-class errors are temporary; a key of the
-/// wrong type is a clear, permanent error; permission errors name the ACL.
+/// wrong type is a clear, permanent error; a missing or wrong password and an ACL refusal each
+/// say what to do.
 pub(crate) fn map(e: RedisError) -> BackendError {
     let (kind, temporary, message) = classify(&e);
     BackendError::new(BACKEND, kind, message).with_temporary(temporary).with_source(e)
@@ -30,9 +31,10 @@ fn classify(e: &RedisError) -> (BackendErrorKind, bool, String) {
         let (kind, temporary) = lock_lua::classify(code);
         let message = match kind {
             BackendErrorKind::WrongType => lock_lua::WRONG_TYPE_HINT.to_owned(),
-            BackendErrorKind::Auth => format!(
-                "{e} (the user needs ~<prefix>* keys, &<prefix>* channels, and EVALSHA, SCRIPT LOAD, SUBSCRIBE)"
-            ),
+            BackendErrorKind::Auth => match lock_lua::auth_hint(code) {
+                Some(hint) => format!("{e} ({hint})"),
+                None => e.to_string(),
+            },
             _ => e.to_string(),
         };
         return (kind, temporary, message);

@@ -86,3 +86,28 @@ async fn bad_urls_are_config_errors() {
         .expect_err("connected to a closed port");
     assert!(refused.is_temporary(), "a refused connection should be temporary: {refused}");
 }
+
+/// A server that needs a password: `connect` without it fails at once with an `Auth` error
+/// saying a password is needed; with a wrong one, saying it is wrong; neither waits for the
+/// first lock.
+#[tokio::test]
+async fn missing_and_wrong_passwords_fail_at_connect_each_with_its_message() {
+    if !server::redis_available() {
+        return;
+    }
+    let server = server::RedisServer::builder().password("s3cret").spawn().expect("a server");
+    let url = server.url();
+    RedisBackend::connect(&url).await.expect("the right password connects");
+
+    let bare = url.replacen(":s3cret@", "", 1);
+    assert!(!bare.contains("s3cret"), "{bare}");
+    let missing = RedisBackend::connect(&bare).await.expect_err("no password");
+    assert_eq!(missing.kind(), lock_redis::BackendErrorKind::Auth, "{missing}");
+    assert!(missing.message().contains("needs a password"), "{missing}");
+    assert!(!missing.message().contains("ACL"), "{missing}");
+
+    let wrong = url.replacen(":s3cret@", ":nope@", 1);
+    let refused = RedisBackend::connect(&wrong).await.expect_err("wrong password");
+    assert_eq!(refused.kind(), lock_redis::BackendErrorKind::Auth, "{refused}");
+    assert!(!refused.message().contains("needs a password"), "{refused}");
+}

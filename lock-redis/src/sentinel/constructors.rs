@@ -181,7 +181,7 @@ impl RedisBackend {
                 ),
             ));
         }
-        let info = server_info(&mut connection, &options).await;
+        let info = server_info(&mut connection, &options).await?;
         let policy = policy_of(info.as_deref(), &options);
         lock_lua::check_eviction(BACKEND, options.eviction_check(), &address, policy.as_deref())?;
         let endpoint = info.as_deref().and_then(lock_lua::server_endpoint).unwrap_or(address);
