@@ -1,4 +1,4 @@
-//! `lockctl info <name>`: the holder (redacted), remaining ttl and fencing counter of one lock,
+//! `lockctl info <name>`: the holder (its whole token), remaining ttl and fencing counter of one lock,
 //! or "not locked". The exit code is 0 either way (use `--json` and `locked` to branch);
 //! errors (unreachable server, a key that is not a lock...) exit with 1.
 
@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::lookup;
-use super::show::{columns, exact_or_printable, fencing, millis, printable, ttl};
+use super::show::{columns, exact_or_printable, fencing, holder, millis, printable, ttl};
 use crate::cli::NameArgs;
 use crate::target::Connection;
 
@@ -20,7 +20,7 @@ struct InfoView {
     key: String,
     /// Whether anyone holds it.
     locked: bool,
-    /// The holder's token prefix, when locked.
+    /// The holder's whole token, when locked.
     holder: Option<String>,
     /// Remaining ttl in milliseconds, when locked and the key expires.
     ttl_ms: Option<u64>,
@@ -41,7 +41,7 @@ pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
         name: args.name.clone(),
         key: exact_or_printable(key.as_bytes()),
         locked: info.is_some(),
-        holder: info.as_ref().map(|i| i.holder.redacted()),
+        holder: info.as_ref().map(|i| holder(&i.holder)),
         ttl_ms: info.as_ref().and_then(|i| i.ttl_remaining).map(millis),
         fencing: counter,
     };
@@ -57,7 +57,7 @@ pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
     match &info {
         Some(info) => {
             rows.push(vec!["state".to_owned(), "locked".to_owned()]);
-            rows.push(vec!["holder".to_owned(), info.holder.redacted()]);
+            rows.push(vec!["holder".to_owned(), holder(&info.holder)]);
             rows.push(vec!["ttl".to_owned(), ttl(info.ttl_remaining)]);
         }
         None => rows.push(vec!["state".to_owned(), "not locked".to_owned()]),

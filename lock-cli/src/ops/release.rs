@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use lock_redis::{Handover, LockInfo, LockKey, LockToken, ReleaseOutcome};
 
 use super::lookup;
-use super::show::{printable, ttl};
+use super::show::{holder, printable, ttl};
 use crate::cli::ReleaseArgs;
 use crate::target::Connection;
 
@@ -91,7 +91,7 @@ async fn force(args: &ReleaseArgs) -> Result<ExitCode, String> {
 
 /// Asks on stderr and reads the answer from stdin; only `y` or `yes` confirm.
 async fn confirm(name: &str, info: &LockInfo) -> Result<bool, String> {
-    let prompt = format!("Release lock `{name}` held by {}? [y/N] ", info.holder.redacted());
+    let prompt = format!("Release lock `{name}` held by {}? [y/N] ", holder(&info.holder));
     let answer = tokio::task::spawn_blocking(move || {
         let mut stderr = std::io::stderr().lock();
         // The prompt is a courtesy: failing to show it must not release anything.
@@ -115,7 +115,7 @@ fn log_removal(key: &LockKey, info: &LockInfo) {
         "removed lock `{}` (key `{}`): holder {}, ttl {} left; {counter}",
         printable(key.name()),
         printable(key.as_bytes()),
-        info.holder.redacted(),
+        holder(&info.holder),
         ttl(info.ttl_remaining),
     );
 }

@@ -1,9 +1,9 @@
-//! How locks are shown: escaped names, redacted holders, ttls, aligned tables.
+//! How locks are shown: escaped names, whole holders, ttls, aligned tables.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use lock_redis::LockInfo;
+use lock_redis::{LockInfo, LockToken};
 use serde::Serialize;
 
 /// One live lock as `list` prints it (and `--json` encodes it).
@@ -11,7 +11,7 @@ use serde::Serialize;
 pub(crate) struct LockView {
     /// The lock name without the prefix: exact when it is UTF-8, else [`printable`].
     pub(crate) name: String,
-    /// The first characters of the holder's token ([`lock_redis::LockToken::redacted`]).
+    /// The holder's whole token, as stored ([`holder`]).
     pub(crate) holder: String,
     /// Remaining ttl in milliseconds; `null` when the key has no expiry.
     pub(crate) ttl_ms: Option<u64>,
@@ -24,7 +24,7 @@ impl LockView {
     pub(crate) fn new(name: &[u8], info: &LockInfo) -> Self {
         Self {
             name: exact_or_printable(name),
-            holder: info.holder.redacted(),
+            holder: holder(&info.holder),
             ttl_ms: info.ttl_remaining.map(millis),
             fencing: info.fencing.map(|f| f.get()),
         }
@@ -76,6 +76,13 @@ pub(crate) fn ttl(ttl: Option<Duration>) -> String {
         Some(ttl) => format!("{:.3}s", ttl.as_secs_f64()),
         None => "none".to_owned(),
     }
+}
+
+/// A holder's whole token: what the lock key holds, which `release --token` takes. Anyone who
+/// can run `lockctl` against the server can read it with `GET` anyway, so nothing is gained by
+/// cutting it; escaped like [`printable`] when it is not UTF-8 (a foreign client's value).
+pub(crate) fn holder(token: &LockToken) -> String {
+    printable(token.as_bytes())
 }
 
 /// A fencing counter, or `-` when there is none.

@@ -3,9 +3,13 @@
 //!
 //! ```text
 //! 2025-01-31T09:12:03.120Z  free
-//! 2025-01-31T09:12:04.501Z  acquired  holder=3fa2c1…  fencing=8  ttl=30.000s
-//! 2025-01-31T09:12:05.017Z  released  holder=3fa2c1…  fencing=8
+//! 2025-01-31T09:12:04.501Z  acquired  holder=3fa2c1d0e4b5a6978877665544332211  fencing=1738314724501000  ttl=30.000s
+//! 2025-01-31T09:12:05.017Z  released  holder=3fa2c1d0e4b5a6978877665544332211  fencing=1738314724501000
 //! ```
+//!
+//! With `--json`, each line is one object instead:
+//! `{"at":"2025-01-31T09:12:04.501Z","event":"acquired","holder":"3fa2…","fencing":8,"ttl_ms":30000}`
+//! (`holder`, `fencing` and `ttl_ms` are `null` when they do not apply).
 //!
 //! The first line is the state when watching starts (`free`, or `held ...`). Timestamps are
 //! UTC. Releases are seen at once through the lock's release channel; acquisitions, expiries
@@ -50,7 +54,8 @@ pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
         printable(key.as_bytes()),
         conn.endpoint.describe()
     );
-    println!("{}  {}", now_utc(), state::initial(&seen));
+    let print = |event: state::Event| print_event(&event, args.json);
+    print(state::initial(&seen));
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut tick = tokio::time::interval(POLL_EVERY);
@@ -70,7 +75,7 @@ pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
                     failing = false;
                 }
                 for event in state::events(&seen, &now, announced, Instant::now()) {
-                    println!("{}  {event}", now_utc());
+                    print(event);
                 }
                 seen = now;
             }
@@ -82,6 +87,24 @@ pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
                 }
             }
         }
+    }
+}
+
+/// One line on stdout: `<UTC time>  <event>`, or with `--json` one object with an `at` field.
+fn print_event(event: &state::Event, json: bool) {
+    if json {
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            at: String,
+            #[serde(flatten)]
+            event: &'a state::Event,
+        }
+        match serde_json::to_string(&Line { at: now_utc(), event }) {
+            Ok(line) => println!("{line}"),
+            Err(e) => eprintln!("{}  note: cannot encode JSON: {e}", now_utc()),
+        }
+    } else {
+        println!("{}  {}", now_utc(), event.text());
     }
 }
 
