@@ -297,7 +297,7 @@ async fn cluster_list_info_and_release() {
     let list = run.json();
     assert_eq!(list.as_array().map(Vec::len), Some(names.len()), "{list}");
     for ((name, token), fence) in names.iter().zip(&tokens).zip(&fences) {
-        assert_eq!(entry(&list, name)["holder"], whole(&token));
+        assert_eq!(entry(&list, name)["holder"], whole(token));
         assert_eq!(entry(&list, name)["fencing"], *fence);
     }
 
