@@ -394,3 +394,23 @@ async fn a_majority_at_the_very_end_of_the_window_is_not_a_win() {
     let outcome = q.try_acquire(&key, &ours, Duration::from_millis(300)).await;
     assert!(matches!(outcome, Ok(AcquireOutcome::Held { .. })), "{outcome:?}");
 }
+
+/// A lost vote gives back only what may have been granted: a node that answered `Held`, even
+/// one whose answer came in after the vote was decided, is sent no release.
+#[tokio::test]
+async fn nodes_that_refused_are_sent_no_release() {
+    let nodes = nodes(3);
+    let quorum = quorum(&nodes);
+    let key = LockKey::with_default_prefix("refused-everywhere").expect("key");
+    let holder = LockToken::generate().expect("entropy");
+    for node in &nodes {
+        node.inner.inner.try_acquire(&key, &holder, Duration::from_secs(30)).await.expect("ok");
+    }
+    let before: Vec<usize> = nodes.iter().map(|n| Calls::get(&n.inner.calls.release)).collect();
+    let token = LockToken::generate().expect("entropy");
+    let outcome = quorum.try_acquire(&key, &token, Duration::from_secs(30)).await.expect("ok");
+    assert!(matches!(outcome, AcquireOutcome::Held { .. }), "{outcome:?}");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let after: Vec<usize> = nodes.iter().map(|n| Calls::get(&n.inner.calls.release)).collect();
+    assert_eq!(before, after, "releases sent to nodes that all refused");
+}
