@@ -131,7 +131,7 @@ impl RedisBackend {
     /// identity (see [`RedisBackend::from_client`]).
     ///
     /// A `redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/service[/db]` URL
-    /// (feature `sentinel`, on by default; sentinel port 26379 unless given) connects to the
+    /// (feature `sentinel`; sentinel port 26379 unless given) connects to the
     /// master the sentinels monitor as `service` and follows it on failover, as
     /// [`RedisBackend::connect_sentinel`] describes; the credentials and database are the
     /// master's.
