@@ -3,7 +3,9 @@
 /// Generates the conformance suite for a backend: a module `$name` with one `#[test]` per case.
 ///
 /// `$factory` is an expression evaluating to a future that yields the backend (anything that
-/// implements `LockBackend`, including `Arc<dyn LockBackend>`). It is evaluated afresh in every
+/// implements `LockBackend`, including `Arc<dyn LockBackend>`), or a `Result` of one whose
+/// error implements `Display` (a constructor that connects): an `Err` fails the test, saying
+/// the setup failed rather than a case. It is evaluated afresh in every
 /// test, on that test's own multi-threaded tokio runtime, because client connections belong to
 /// the runtime that made them; share the *server*, not the client. Items of the enclosing module
 /// are in scope.
@@ -15,6 +17,7 @@
 ///
 /// ```ignore
 /// lock_testkit::conformance_suite!(memory, async { lock_core::MemoryBackend::new() });
+/// lock_testkit::conformance_suite!(mine, async { MyBackend::connect("redis://127.0.0.1/").await });
 /// ```
 ///
 /// With `maybe:` before the factory, it yields an `Option` of the backend, and `None` skips
@@ -43,6 +46,23 @@ macro_rules! conformance_suite {
     };
 }
 
+/// Runs one case with the factory's output (internal to `conformance_suite!`): a `maybe:`
+/// factory yields an `Option`, any other a backend or a `Result` of one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_runner {
+    (maybe_run_named, $case:ident, $factory:expr) => {
+        $crate::suite::maybe_run_named(stringify!($case), || $factory)
+    };
+    (run_named, $case:ident, $factory:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::suite::PlainBackend as _;
+        $crate::suite::run_named(stringify!($case), || async {
+            $crate::suite::Setup($factory.await).into_backend()
+        })
+    }};
+}
+
 /// Emits the tests (internal to `conformance_suite!`).
 #[doc(hidden)]
 #[macro_export]
@@ -51,7 +71,7 @@ macro_rules! __conformance_tests {
         $(
             #[test]
             fn $case() {
-                $crate::suite::$runner(stringify!($case), || $factory);
+                $crate::__conformance_runner!($runner, $case, $factory);
             }
         )*
     };
