@@ -54,6 +54,14 @@ impl From<lock_core::Error> for Failure {
     }
 }
 
+/// Prints `SKIP <what>` on the process's stderr. `eprintln!` goes through the test harness's
+/// capture, which hides it unless the test fails; this write does not, so a skipped test (which
+/// `cargo test` counts as passed) shows in the output without `--nocapture`.
+pub(crate) fn announce_skip(what: fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "SKIP {what}");
+}
+
 /// Fails the case unless `cond` holds: `check!(cond, "format", args...)`.
 #[macro_export]
 macro_rules! check {

@@ -87,7 +87,7 @@ pub fn run_scenario(name: &str, connectors: impl FnOnce() -> Connectors) {
         panic!("lock-testkit has no battery scenario `{name}`")
     };
     if full && !full_enabled() {
-        eprintln!("SKIP {name}: set {FULL_ENV}=1 to run it");
+        crate::failure::announce_skip(format_args!("{name}: set {FULL_ENV}=1 to run it"));
         return;
     }
     // One scenario at a time: they measure timing on a 2-core machine.
@@ -125,7 +125,7 @@ pub fn run_scenario(name: &str, connectors: impl FnOnce() -> Connectors) {
     let mut report = match result {
         Ok(Ok(report)) => report,
         Ok(Err(failure)) if failure.is_skip() => {
-            eprintln!("SKIP {name}: {}", failure.message());
+            crate::failure::announce_skip(format_args!("{name}: {}", failure.message()));
             return;
         }
         Ok(Err(failure)) => panic!("battery scenario `{name}` failed: {failure}"),

@@ -74,7 +74,9 @@ pub fn run_check(name: &str, connectors: impl FnOnce() -> Connectors) {
     runtime.shutdown_timeout(Duration::from_secs(1));
     match result {
         Ok(Ok(())) => {}
-        Ok(Err(failure)) if failure.is_skip() => eprintln!("SKIP {name}: {}", failure.message()),
+        Ok(Err(failure)) if failure.is_skip() => {
+            crate::failure::announce_skip(format_args!("{name}: {}", failure.message()))
+        }
         Ok(Err(failure)) => panic!("Redis check `{name}` failed: {failure}"),
         Err(_) => panic!("Redis check `{name}` did not finish within 120 s"),
     }

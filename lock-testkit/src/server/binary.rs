@@ -65,6 +65,6 @@ pub fn redis_available() -> bool {
     if redis_required() {
         panic!("{INSTALL_HINT} ({REQUIRE_ENV}=1 makes this a failure)");
     }
-    eprintln!("SKIP: {INSTALL_HINT}");
+    crate::failure::announce_skip(format_args!("(no redis-server): {INSTALL_HINT}"));
     false
 }

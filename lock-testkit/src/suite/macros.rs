@@ -12,7 +12,8 @@
 ///
 /// Each case gets its own random key prefix under `lock:conformance:`, so the suite can run
 /// against a shared server and never flushes anything. A case that needs a capability the
-/// backend does not advertise prints `SKIP` and passes. Filter with
+/// backend does not advertise passes and prints `SKIP <case>: <reason>` on stderr, which
+/// `cargo test` shows without `--nocapture`. Filter with
 /// `cargo test <name>::<case>`.
 ///
 /// ```ignore

@@ -128,7 +128,9 @@ where
     runtime.shutdown_timeout(Duration::from_secs(1));
     match outcome {
         CaseOutcome::Passed => {}
-        CaseOutcome::Skipped(reason) => eprintln!("SKIP {name}: {reason}"),
+        CaseOutcome::Skipped(reason) => {
+            crate::failure::announce_skip(format_args!("{name}: {reason}"))
+        }
         CaseOutcome::Failed(message) => panic!("conformance case `{name}` failed: {message}"),
     }
 }
