@@ -414,3 +414,32 @@ async fn nodes_that_refused_are_sent_no_release() {
     let after: Vec<usize> = nodes.iter().map(|n| Calls::get(&n.inner.calls.release)).collect();
     assert_eq!(before, after, "releases sent to nodes that all refused");
 }
+
+/// A release is `NotHeld` only when so many nodes said they do not hold the token that no
+/// majority can have it; with too few answers either way it is an error (the caller cannot
+/// know). Checked at the boundary for 3 nodes and for 5 (where `nodes - majority` is 2).
+#[tokio::test]
+async fn a_release_is_not_held_only_when_a_majority_cannot_hold_it() {
+    // (nodes, holding the token, down): the rest answer that they do not hold it.
+    for (n, holding, down, not_held) in
+        [(3, 1, 1, false), (3, 0, 1, true), (5, 0, 3, false), (5, 0, 2, true), (5, 2, 0, true)]
+    {
+        let nodes = nodes(n);
+        let q = quorum(&nodes);
+        let key = LockKey::with_default_prefix("boundary").expect("key");
+        let ours = LockToken::generate().expect("token");
+        for node in &nodes[..holding] {
+            node.inner.inner.try_acquire(&key, &ours, Duration::from_secs(30)).await.expect("ok");
+        }
+        for node in &nodes[n - down..] {
+            node.down.store(true, Ordering::SeqCst);
+        }
+        let outcome = q.release(&key, &ours).await;
+        let case = format!("{n} nodes, {holding} holding, {down} down: {outcome:?}");
+        if not_held {
+            assert!(matches!(outcome, Ok(lock_core::ReleaseOutcome::NotHeld)), "{case}");
+        } else {
+            assert!(outcome.is_err(), "{case}");
+        }
+    }
+}
