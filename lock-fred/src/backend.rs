@@ -133,8 +133,10 @@ impl FredBackend {
     /// back failed, the error says so, carries the release's error as its source, and the grant may
     /// hold the key until its ttl. Either way, do not reuse its token for another acquire. It
     /// narrows the failover window of a Sentinel deployment; `WAIT` does not make Redis strongly
-    /// consistent. Keep `timeout` under the command timeout ([`crate::COMMAND_TIMEOUT`] for clients
-    /// this crate builds). A clustered client refuses it.
+    /// consistent. `timeout` must not be zero (`WAIT` would block until enough replicas answer,
+    /// however long) and must stay under the client's command timeout
+    /// ([`crate::COMMAND_TIMEOUT`] for clients this crate builds), or the client gives up on
+    /// every `WAIT`; either mistake is a `Config` error. A clustered client refuses it.
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
@@ -158,6 +160,9 @@ impl FredBackend {
                 "WAIT mode is not available on a clustered client",
             ));
         }
+        let command_timeout = self.client().perf_config().default_command_timeout;
+        let reply_timeout = (!command_timeout.is_zero()).then_some(command_timeout);
+        lock_lua::check_wait_timeout(BACKEND, timeout, reply_timeout)?;
         let backend =
             Arc::unwrap_or_clone(self.inner).with_wait(lock_lua::WaitFor { replicas, timeout });
         Ok(Self { inner: Arc::new(backend), ..self })

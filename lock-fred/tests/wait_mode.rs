@@ -49,3 +49,17 @@ async fn wait_mode_is_refused_on_a_cluster() {
     let backend = FredBackend::connect(&url).await.expect("connect");
     assert!(backend.with_wait(1, Duration::from_millis(100)).is_err());
 }
+
+/// A WAIT timeout of zero (block forever) or not under the client's command timeout (it would
+/// give up on every WAIT) is a `Config` error before any I/O.
+#[tokio::test]
+async fn wait_timeouts_are_checked() {
+    let Some(url) = lock_testkit::server::standalone_url() else { return };
+    let backend = FredBackend::connect(&url).await.expect("connect");
+    for bad in [Duration::ZERO, lock_fred::COMMAND_TIMEOUT, Duration::from_secs(5)] {
+        let e = backend.clone().with_wait(1, bad).expect_err("a bad WAIT timeout");
+        assert_eq!(e.kind(), lock_fred::BackendErrorKind::Config, "{bad:?}: {e}");
+    }
+    let under = lock_fred::COMMAND_TIMEOUT - Duration::from_millis(1);
+    backend.with_wait(1, under).expect("a timeout under the command timeout");
+}

@@ -5,8 +5,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, LockBackend, LockInfo,
-    LockKey, LockToken, ReleaseOutcome, ReleaseWatch, async_trait,
+    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, Capabilities, ExtendOutcome,
+    LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, async_trait,
 };
 
 use crate::calls::{self, Call, Publish};
@@ -45,6 +45,38 @@ pub struct WaitFor {
     pub replicas: u32,
     /// How long `WAIT` may block.
     pub timeout: Duration,
+}
+
+/// Checks a WAIT mode timeout before any I/O: not zero (`WAIT` with 0 blocks until enough
+/// replicas answer, however long) and, when the connection's reply timeout is known, under it
+/// (else the client would give up on every `WAIT`). The error is a permanent `Config` error of
+/// `backend` saying which.
+///
+/// ```
+/// use std::time::Duration;
+/// let reply = Some(Duration::from_millis(500));
+/// assert!(lock_lua::check_wait_timeout("b", Duration::from_millis(200), reply).is_ok());
+/// assert!(lock_lua::check_wait_timeout("b", Duration::from_millis(500), reply).is_err());
+/// assert!(lock_lua::check_wait_timeout("b", Duration::ZERO, None).is_err());
+/// ```
+pub fn check_wait_timeout(
+    backend: &'static str,
+    timeout: Duration,
+    reply_timeout: Option<Duration>,
+) -> Result<(), BackendError> {
+    let problem = if timeout.is_zero() {
+        "a WAIT timeout of 0 blocks until enough replicas answer, however long: give a bound"
+            .to_owned()
+    } else {
+        match reply_timeout {
+            Some(reply) if timeout >= reply => format!(
+                "the WAIT timeout {timeout:?} is not under the connection's reply timeout \
+                 {reply:?}: the client would give up on every WAIT; lower it"
+            ),
+            _ => return Ok(()),
+        }
+    };
+    Err(BackendError::new(backend, BackendErrorKind::Config, problem))
 }
 
 /// A complete `LockBackend` over a [`ScriptRunner`]: each primitive is one script call, release

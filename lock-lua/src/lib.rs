@@ -64,7 +64,7 @@ pub mod reply;
 mod scripts;
 mod watch;
 
-pub use backend::{ScriptBackend, ScriptRunner, WaitFor};
+pub use backend::{ScriptBackend, ScriptRunner, WaitFor, check_wait_timeout};
 pub use calls::{Arg, Call, FENCE_COUNTER_GRACE, Publish};
 pub use errors::{WRONG_TYPE_HINT, auth_hint, classify};
 pub use eviction::{

@@ -38,6 +38,8 @@ pub struct RedisBackend {
     inner: Arc<ScriptBackend<Commands>>,
     /// The server's `maxmemory-policy`, when it was read at connect.
     eviction_policy: Option<Arc<str>>,
+    /// The connection's reply timeout, when this crate opened it.
+    reply_timeout: Option<std::time::Duration>,
 }
 
 impl RedisBackend {
@@ -55,7 +57,7 @@ impl RedisBackend {
             Some((hub, publish)) => backend.with_notifications(hub, publish),
             None => backend,
         };
-        Self { inner: Arc::new(backend), eviction_policy: None }
+        Self { inner: Arc::new(backend), eviction_policy: None, reply_timeout: None }
     }
 
     /// Records the `maxmemory-policy` read at connect.
@@ -64,11 +66,13 @@ impl RedisBackend {
         self
     }
 
+    pub(crate) fn with_reply_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.reply_timeout = Some(timeout);
+        self
+    }
+
     fn map(self, f: impl FnOnce(ScriptBackend<Commands>) -> ScriptBackend<Commands>) -> Self {
-        Self {
-            inner: Arc::new(f(Arc::unwrap_or_clone(self.inner))),
-            eviction_policy: self.eviction_policy,
-        }
+        Self { inner: Arc::new(f(Arc::unwrap_or_clone(self.inner))), ..self }
     }
 
     /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
@@ -88,9 +92,12 @@ impl RedisBackend {
     /// back failed, the error says so, carries the release's error as its source, and the grant may
     /// hold the key until its ttl. Either way, do not reuse its token for another acquire. It
     /// narrows the failover window of a replicated deployment (Sentinel, or a primary with
-    /// replicas); `WAIT` does not make Redis strongly consistent. Keep `timeout` under the
-    /// connection's reply timeout (500 ms for connections this crate opens). A cluster connection
-    /// refuses it: `WAIT` cannot follow a script to its shard.
+    /// replicas); `WAIT` does not make Redis strongly consistent. `timeout` must not be zero
+    /// (`WAIT` would block until enough replicas answer, however long) and must stay under the
+    /// connection's reply timeout ([`crate::REPLY_TIMEOUT`] for connections this crate opens,
+    /// checked here; yours, for a connection you built), or the client gives up on every `WAIT`.
+    /// Either mistake is a `Config` error. A cluster connection refuses it: `WAIT` cannot
+    /// follow a script to its shard.
     ///
     /// ```no_run
     /// # #[tokio::main(flavor = "current_thread")]
@@ -116,6 +123,7 @@ impl RedisBackend {
                 "WAIT mode is not available on a cluster connection",
             ));
         }
+        lock_lua::check_wait_timeout(crate::BACKEND, timeout, self.reply_timeout)?;
         Ok(self.map(|b| b.with_wait(lock_lua::WaitFor { replicas, timeout })))
     }
 

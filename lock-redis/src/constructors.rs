@@ -16,6 +16,9 @@ use crate::commands::Commands;
 use crate::errors::map;
 use crate::notify::ClassicSubscriber;
 
+/// How long the connections this crate opens wait for a reply: 500 ms.
+pub const REPLY_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// The `ConnectionManager` settings of [`RedisBackend::connect`] and
 /// [`RedisBackend::from_client`]: connect timeout 1 s, reply timeout 500 ms, reconnect delays
 /// from 10 ms up to 1 s, 2 retries. Use them for a connection that should behave like the
@@ -23,7 +26,7 @@ use crate::notify::ClassicSubscriber;
 pub fn manager_config() -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(1)))
-        .set_response_timeout(Some(Duration::from_millis(500)))
+        .set_response_timeout(Some(REPLY_TIMEOUT))
         .set_min_delay(Duration::from_millis(10))
         .set_max_delay(Duration::from_secs(1))
         .set_number_of_retries(2)
@@ -262,7 +265,7 @@ impl RedisBackend {
         let endpoint = info.as_deref().and_then(lock_lua::server_endpoint).unwrap_or(address);
         let backend =
             Self::assemble(Commands::Manager(manager), Some(classic_hub(client)), Some(endpoint));
-        Ok(backend.with_eviction_policy(policy))
+        Ok(backend.with_eviction_policy(policy).with_reply_timeout(REPLY_TIMEOUT))
     }
 
     /// From an existing `ConnectionManager` (no release notification unless

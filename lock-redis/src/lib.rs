@@ -87,7 +87,7 @@ mod notify;
 mod sentinel;
 
 pub use backend::RedisBackend;
-pub use constructors::manager_config;
+pub use constructors::{REPLY_TIMEOUT, manager_config};
 // The lock API, named item by item so that a new item in lock-core is not silently part of
 // this crate's API; everything else is under `lock_core`.
 pub use lock_core;

@@ -48,3 +48,18 @@ async fn wait_mode_is_refused_on_a_cluster() {
     let backend = RedisBackend::connect_cluster(cluster.urls()).await.expect("connect");
     assert!(backend.with_wait(1, Duration::from_millis(100)).is_err());
 }
+
+/// A WAIT timeout of zero (block forever) or not under the reply timeout of the connection this
+/// crate opened (the client would give up on every WAIT) is a `Config` error before any I/O.
+#[tokio::test]
+async fn wait_timeouts_are_checked() {
+    let Some(url) = lock_testkit::server::standalone_url() else { return };
+    let backend = RedisBackend::connect(&url).await.expect("connect");
+    for bad in [Duration::ZERO, lock_redis::REPLY_TIMEOUT, Duration::from_secs(2)] {
+        let e = backend.clone().with_wait(1, bad).expect_err("a bad WAIT timeout");
+        assert_eq!(e.kind(), lock_redis::BackendErrorKind::Config, "{bad:?}: {e}");
+        assert!(!e.is_temporary(), "{e}");
+    }
+    let under = lock_redis::REPLY_TIMEOUT - Duration::from_millis(1);
+    backend.with_wait(1, under).expect("a timeout under the reply timeout");
+}

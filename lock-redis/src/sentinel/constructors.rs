@@ -191,6 +191,6 @@ impl RedisBackend {
             ReleaseHub::new(BACKEND, SentinelSubscriber { resolver, switches: master.switches() });
         let commands = Commands::Sentinel(master);
         let backend = Self::assemble(commands, Some((hub, Publish::Classic)), Some(endpoint));
-        Ok(backend.with_eviction_policy(policy))
+        Ok(backend.with_eviction_policy(policy).with_reply_timeout(crate::REPLY_TIMEOUT))
     }
 }

@@ -20,7 +20,7 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(2);
 fn connection_config() -> AsyncConnectionConfig {
     AsyncConnectionConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(1)))
-        .set_response_timeout(Some(Duration::from_millis(500)))
+        .set_response_timeout(Some(crate::REPLY_TIMEOUT))
 }
 
 /// Asks the sentinels where the master is. Shared by the command side and the subscriber.
