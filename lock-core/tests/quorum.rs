@@ -371,6 +371,9 @@ async fn a_majority_of_failures_decides_at_once() {
     let started = tokio::time::Instant::now();
     assert!(q.release(&key, &ours).await.is_err());
     assert!(started.elapsed() < Duration::from_millis(150), "the release waited for the slow node");
+    let started = tokio::time::Instant::now();
+    assert!(q.extend(&key, &ours, Duration::from_secs(10)).await.is_err());
+    assert!(started.elapsed() < Duration::from_millis(150), "the extend waited for the slow node");
 }
 
 /// A majority granted exactly at the end of the validity window (elapsed + drift = ttl) leaves
@@ -415,11 +418,11 @@ async fn nodes_that_refused_are_sent_no_release() {
     assert_eq!(before, after, "releases sent to nodes that all refused");
 }
 
-/// A release is `NotHeld` only when so many nodes said they do not hold the token that no
-/// majority can have it; with too few answers either way it is an error (the caller cannot
+/// An extend or a release is `NotHeld` only when so many nodes said they do not hold the token
+/// that no majority can have it; with too few answers either way it is an error (the caller cannot
 /// know). Checked at the boundary for 3 nodes and for 5 (where `nodes - majority` is 2).
 #[tokio::test]
-async fn a_release_is_not_held_only_when_a_majority_cannot_hold_it() {
+async fn not_held_only_when_a_majority_cannot_hold_it() {
     // (nodes, holding the token, down): the rest answer that they do not hold it.
     for (n, holding, down, not_held) in
         [(3, 1, 1, false), (3, 0, 1, true), (5, 0, 3, false), (5, 0, 2, true), (5, 2, 0, true)]
@@ -434,8 +437,15 @@ async fn a_release_is_not_held_only_when_a_majority_cannot_hold_it() {
         for node in &nodes[n - down..] {
             node.down.store(true, Ordering::SeqCst);
         }
+        let extended = q.extend(&key, &ours, Duration::from_secs(30)).await;
+        let case = format!("{n} nodes, {holding} holding, {down} down: extend {extended:?}");
+        if not_held {
+            assert!(matches!(extended, Ok(lock_core::ExtendOutcome::NotHeld)), "{case}");
+        } else {
+            assert!(extended.is_err(), "{case}");
+        }
         let outcome = q.release(&key, &ours).await;
-        let case = format!("{n} nodes, {holding} holding, {down} down: {outcome:?}");
+        let case = format!("{n} nodes, {holding} holding, {down} down: release {outcome:?}");
         if not_held {
             assert!(matches!(outcome, Ok(lock_core::ReleaseOutcome::NotHeld)), "{case}");
         } else {
