@@ -19,6 +19,14 @@ use crate::watch::ReleaseHub;
 ///
 /// Implement the methods as plain `async fn`s; their futures must be `Send`. They are not
 /// boxed: each call's future lives inside the backend's own.
+///
+/// Why this trait is written with `async fn` in the trait while `LockBackend` and
+/// [`crate::SubscriberLink`] use `#[async_trait]`: `ScriptRunner` is called on every lock
+/// operation, from generic code that knows the concrete runner, so its futures can stay
+/// unboxed on the hot path. `LockBackend` must be usable as `dyn LockBackend` (the manager, the
+/// quorum and the suite hold `Arc<dyn LockBackend>`), which native `async fn` in traits does not
+/// allow, and `SubscriberLink` is called once per subscription change, where a box costs
+/// nothing that matters.
 pub trait ScriptRunner: Send + Sync + 'static {
     /// Runs `call` and returns the reply, or the client's error mapped to a `BackendError`.
     fn run(&self, call: Call<'_>) -> impl Future<Output = Result<Reply, BackendError>> + Send;
