@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use fred::clients::{Client, Pool};
-use fred::interfaces::{ClientLike, ClusterInterface};
+use fred::interfaces::ClientLike;
+#[cfg(feature = "cluster")]
+use fred::interfaces::ClusterInterface;
 use fred::types::config::{Config, ReconnectPolicy};
 use fred::types::{Builder, InfoKind};
 use lock_core::BackendError;
@@ -60,8 +62,15 @@ async fn learn(client: &Client, options: &ConnectOptions) -> Learned {
     Learned { identity: lock_lua::server_endpoint(&info), policy: policy.map(|p| (None, p)) }
 }
 
+/// Without feature `cluster`, a cluster's policy is not read.
+#[cfg(not(feature = "cluster"))]
+async fn cluster_policy(_client: &Client) -> Option<(String, String)> {
+    None
+}
+
 /// The policy that matters on a cluster (see [`lock_lua::worst_policy`]) and the primary that
 /// reported it; `None` if any primary refuses or none is known.
+#[cfg(feature = "cluster")]
 async fn cluster_policy(client: &Client) -> Option<(String, String)> {
     let primaries = client.cached_cluster_state()?.unique_primary_nodes();
     let mut found = Vec::with_capacity(primaries.len());
@@ -125,9 +134,10 @@ fn check_scheme(url: &str) -> Result<(), BackendError> {
 impl FredBackend {
     /// Connects by URL: `redis://` or `rediss://` (TLS, feature `tls-rustls`, trusting the
     /// system's root certificates; for a private CA see [`FredBackend::connect_config`]) for a
-    /// server, `redis-cluster://host:port?node=...` for a cluster,
-    /// `redis-sentinel://host:port?node=...&sentinelServiceName=mymaster` for a
-    /// Sentinel-managed master (see `fred::types::config::Config::from_url`). Commands time out
+    /// server, `redis-cluster://host:port?node=...` for a cluster (its eviction check needs
+    /// feature `cluster`), `redis-sentinel://host:port?node=...&sentinelServiceName=mymaster`
+    /// for a Sentinel-managed master (feature `sentinel`; see
+    /// `fred::types::config::Config::from_url`). Commands time out
     /// after [`COMMAND_TIMEOUT`]; the client reconnects on its own, and is closed (`QUIT`) when
     /// the last clone of the backend is dropped.
     ///

@@ -22,7 +22,7 @@
 //!
 //! | from | constructor |
 //! |---|---|
-//! | a URL (`redis://`, `redis-cluster://`, `redis-sentinel://`) | [`FredBackend::connect`] |
+//! | a URL (`redis://`, `redis-cluster://`, `redis-sentinel://` with feature `sentinel`) | [`FredBackend::connect`] |
 //! | a fred `Config` (centralized, clustered, sentinel) | [`FredBackend::connect_config`] |
 //! | a connected `fred::clients::Client` | [`FredBackend::from_client`] |
 //! | a connected `fred::clients::Pool` | [`FredBackend::from_pool`] / [`FredBackend::connect_pool`] |
