@@ -453,3 +453,23 @@ async fn not_held_only_when_a_majority_cannot_hold_it() {
         }
     }
 }
+
+/// `inspect` answers as soon as no holder can reach a majority, without waiting for a slow
+/// node; a node holding the lock for someone counts as an answer, so one holder, one free node
+/// and one dead node read as "no majority holder", not as an error.
+#[tokio::test(start_paused = true)]
+async fn inspect_answers_once_no_holder_can_have_a_majority() {
+    let nodes = nodes(3);
+    let q = quorum(&nodes);
+    let key = LockKey::with_default_prefix("inspected").expect("key");
+    *nodes[2].delay.lock().expect("delay") = Duration::from_millis(150);
+    let started = tokio::time::Instant::now();
+    assert_eq!(q.inspect(&key).await.expect("two free nodes answered"), None);
+    assert!(started.elapsed() < Duration::from_millis(150), "waited for the slow node");
+
+    let someone = LockToken::generate().expect("token");
+    nodes[0].inner.inner.try_acquire(&key, &someone, Duration::from_secs(30)).await.expect("ok");
+    *nodes[2].delay.lock().expect("delay") = Duration::ZERO;
+    nodes[2].down.store(true, Ordering::SeqCst);
+    assert_eq!(q.inspect(&key).await.expect("two nodes answered"), None);
+}
