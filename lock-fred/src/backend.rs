@@ -168,7 +168,10 @@ impl FredBackend {
         Ok(Self { inner: Arc::new(backend), ..self })
     }
 
-    /// A client of the backend (the next one of a pool), for tools and tests.
+    /// A client of the backend (the next one of a pool), for tools that inspect the server next
+    /// to the locks and for tests. It is not part of locking: the manager's call timeout and
+    /// ordering do not apply to what you send through it, and writing lock keys, counters or
+    /// channels breaks the promises of SAFETY.md.
     pub fn client(&self) -> &Client {
         self.inner.runner().client()
     }

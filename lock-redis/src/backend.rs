@@ -140,7 +140,10 @@ impl RedisBackend {
         })
     }
 
-    /// Runs any command on the backend's connection (for tools and tests).
+    /// Runs any command on the backend's connection, for tools that inspect the server next to
+    /// the locks (`lockctl` reads counters and key types with it) and for tests. It is not part
+    /// of locking: the manager's call timeout and ordering do not apply, and a command that
+    /// writes lock keys, counters or channels breaks the promises of SAFETY.md.
     pub async fn query(&self, cmd: &redis::Cmd) -> Result<redis::Value, BackendError> {
         self.inner.runner().query(cmd).await
     }

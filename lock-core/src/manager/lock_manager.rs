@@ -152,7 +152,9 @@ impl LockManager {
         self.inner.key(name.as_ref())
     }
 
-    /// The backend.
+    /// The backend, for reading what it stores (`inspect` shows the holder's token, which
+    /// [`LockManager::info`] hides) and for tools. Calls made on it directly bypass the manager:
+    /// no call timeout, no ordering of a token's calls, no guard; use the manager to lock.
     pub fn backend(&self) -> &Arc<DynLockBackend> {
         &self.inner.backend
     }
