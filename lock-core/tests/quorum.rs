@@ -472,4 +472,23 @@ async fn inspect_answers_once_no_holder_can_have_a_majority() {
     *nodes[2].delay.lock().expect("delay") = Duration::ZERO;
     nodes[2].down.store(true, Ordering::SeqCst);
     assert_eq!(q.inspect(&key).await.expect("two nodes answered"), None);
+    // With only one answer nothing can be said.
+    nodes[1].down.store(true, Ordering::SeqCst);
+    assert!(q.inspect(&key).await.is_err(), "one answer of three is not a reading");
+}
+
+/// A holder may still reach a majority through a slow node: `inspect` waits for it rather than
+/// report the lock free after two split answers.
+#[tokio::test(start_paused = true)]
+async fn inspect_waits_while_a_holder_can_still_reach_a_majority() {
+    let nodes = nodes(3);
+    let q = quorum(&nodes);
+    let key = LockKey::with_default_prefix("split").expect("key");
+    let holder = LockToken::generate().expect("token");
+    for node in [&nodes[0], &nodes[2]] {
+        node.inner.inner.try_acquire(&key, &holder, Duration::from_secs(30)).await.expect("ok");
+    }
+    *nodes[2].delay.lock().expect("delay") = Duration::from_millis(50);
+    let info = q.inspect(&key).await.expect("answered").expect("held by a majority");
+    assert_eq!(info.holder, holder);
 }
