@@ -124,3 +124,98 @@ fn dropping_a_guard_outside_a_runtime_does_not_panic() {
     drop(guard);
     assert_eq!(Calls::get(&calls.release), 0);
 }
+
+/// Guards outlive their manager: dropping the `LockManager` does not stop refreshing the
+/// auto-refreshed guards it handed out.
+#[tokio::test(start_paused = true)]
+async fn guards_are_refreshed_after_their_manager_is_dropped() {
+    let backend = Counting::default();
+    let calls = backend.calls.clone();
+    let locks = LockManager::new(backend);
+    let ttl = Duration::from_millis(300);
+    let guard = locks.lock("orphan").ttl(ttl).auto_refresh().acquire().await.expect("acquire");
+    drop(locks);
+    tokio::time::sleep(ttl * 5).await;
+    assert!(guard.is_valid(), "the refresher stopped with the manager");
+    assert!(Calls::get(&calls.extend) >= 10, "{} extensions", Calls::get(&calls.extend));
+}
+
+/// A manual extension moves the next refresh a whole interval after it: the refresher does not
+/// extend again right away.
+#[tokio::test(start_paused = true)]
+async fn a_manual_extension_moves_the_next_refresh() {
+    let backend = Counting::default();
+    let calls = backend.calls.clone();
+    let locks = LockManager::new(backend);
+    let ttl = Duration::from_secs(30);
+    let guard = locks.lock("manual").ttl(ttl).auto_refresh().acquire().await.expect("acquire");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    guard.extend(ttl).await.expect("extend");
+    assert_eq!(Calls::get(&calls.extend), 1);
+    // The next refresh is due about 10 s after the manual one, not at once.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(Calls::get(&calls.extend), 1, "the refresher extended right after the manual one");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(Calls::get(&calls.extend), 2);
+}
+
+/// A refresh refused for good (a permanent error such as a revoked ACL) loses the lock at once
+/// with that error's kind, rather than retrying until the deadline.
+#[tokio::test(start_paused = true)]
+async fn a_permanent_refresh_error_loses_the_lock_at_once() {
+    use common::hooked::{Hooked, Step};
+    let backend = Hooked::default();
+    backend
+        .hooks
+        .extend
+        .lock()
+        .expect("steps")
+        .push(Step::fails(lock_core::BackendErrorKind::Auth));
+    let locks = LockManager::new(backend.clone());
+    let ttl = Duration::from_secs(3);
+    let guard = locks.lock("revoked").ttl(ttl).auto_refresh().acquire().await.expect("acquire");
+    let started = tokio::time::Instant::now();
+    let lost = tokio::time::timeout(Duration::from_secs(10), guard.lost()).await;
+    let reason = lost.expect("the refused refresh did not lose the lock");
+    assert_eq!(reason, LossReason::Backend(lock_core::BackendErrorKind::Auth));
+    // The first refresh is due at a third of the validity window; the loss comes with it.
+    assert!(started.elapsed() < Duration::from_millis(1_100), "lost after {:?}", started.elapsed());
+    assert_eq!(backend.hooks.calls("extend"), 1, "a permanent error was retried");
+}
+
+/// Temporary refresh errors are retried a quarter of the interval apart (5 ms to 1 s): neither
+/// at once, which would hammer a failing store, nor so late that the deadline passes first.
+#[tokio::test(start_paused = true)]
+async fn temporary_refresh_errors_are_retried_a_quarter_interval_apart() {
+    use common::hooked::{Hooked, Step};
+    let backend = Hooked::default();
+    let blip = Step::fails(lock_core::BackendErrorKind::Connection);
+    backend.hooks.extend.lock().expect("steps").extend([blip; 100]);
+    let locks = LockManager::new(backend.clone());
+    let ttl = Duration::from_millis(600);
+    let guard = locks.lock("flaky").ttl(ttl).auto_refresh().acquire().await.expect("acquire");
+    let lost = tokio::time::timeout(Duration::from_secs(10), guard.lost()).await;
+    let reason = lost.expect("retried until a refresh got through: too often");
+    assert_eq!(reason, LossReason::Expired);
+    // Validity about 592 ms, interval about 197 ms, retries about 49 ms apart: the first try at
+    // about 197 ms, then retries until the deadline, about 8 calls in all.
+    let calls = backend.hooks.calls("extend");
+    assert!((5..=12).contains(&calls), "{calls} extend calls");
+}
+
+/// The shortest ttl auto-refresh accepts gives an interval of exactly `MIN_REFRESH_INTERVAL`
+/// (2 ms); a shorter one is refused before any I/O.
+#[tokio::test(start_paused = true)]
+async fn the_shortest_refreshable_ttl_is_accepted() {
+    let locks = LockManager::builder(Counting::default())
+        .drift_factor(0.0)
+        .drift_allowance(Duration::from_millis(1))
+        .refresh_at(0.5)
+        .build()
+        .expect("settings");
+    // Validity 4 ms, refreshed every 2 ms.
+    let guard = locks.lock("short").ttl(Duration::from_millis(5)).auto_refresh().try_acquire();
+    assert!(guard.await.expect("2 ms is enough").is_some());
+    let refused = locks.lock("shorter").ttl(Duration::from_millis(4)).auto_refresh().try_acquire();
+    assert!(matches!(refused.await, Err(lock_core::Error::InvalidArgument { .. })));
+}

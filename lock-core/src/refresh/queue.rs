@@ -73,3 +73,20 @@ impl TimerQueue {
         self.entries.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An entry due exactly at `until` is due; one due later is not.
+    #[test]
+    fn take_due_takes_what_is_due_at_or_before_until() {
+        let mut queue = TimerQueue::default();
+        let t = Instant::now();
+        queue.order.insert((t, 1));
+        queue.order.insert((t + std::time::Duration::from_secs(1), 2));
+        assert_eq!(queue.take_due(t - std::time::Duration::from_millis(1)), Vec::<u64>::new());
+        assert_eq!(queue.take_due(t), vec![1]);
+        assert_eq!(queue.next_due(), Some(t + std::time::Duration::from_secs(1)));
+    }
+}

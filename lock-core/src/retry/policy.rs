@@ -255,6 +255,14 @@ impl Default for RetryPolicy {
 mod tests {
     use super::*;
 
+    /// One attempt allowed is no retry; two is.
+    #[test]
+    fn may_retry_needs_a_second_attempt() {
+        let fixed = RetryPolicy::fixed(Duration::from_millis(10));
+        assert!(!fixed.max_attempts(1).may_retry());
+        assert!(fixed.max_attempts(2).may_retry());
+    }
+
     const MS: Duration = Duration::from_millis(1);
 
     #[test]
