@@ -336,6 +336,10 @@ fn a_quorum_reports_its_nodes() {
     let q = quorum(&nodes(3));
     assert_eq!((q.nodes(), q.majority()), (3, 2));
     assert_eq!(q.endpoint().as_deref(), Some("quorum[?, ?, ?]"));
+    // Nodes already shared (`Arc<dyn LockBackend>`) count the same.
+    let shared = nodes(5).into_iter().map(|n| Arc::new(n) as Arc<DynLockBackend>);
+    let q = shared.fold(Quorum::builder(), |b, n| b.shared_node(n)).build().expect("distinct");
+    assert_eq!((q.nodes(), q.majority()), (5, 3));
 }
 
 /// An undecided vote waits for the slow node at most a third of the ttl (when that is shorter
@@ -474,7 +478,8 @@ async fn inspect_answers_once_no_holder_can_have_a_majority() {
     assert_eq!(q.inspect(&key).await.expect("two nodes answered"), None);
     // With only one answer nothing can be said.
     nodes[1].down.store(true, Ordering::SeqCst);
-    assert!(q.inspect(&key).await.is_err(), "one answer of three is not a reading");
+    let e = q.inspect(&key).await.expect_err("one answer of three is not a reading");
+    assert!(e.message().contains("1 refused, 2 failed"), "{e}");
 }
 
 /// A holder may still reach a majority through a slow node: `inspect` waits for it rather than
@@ -491,4 +496,16 @@ async fn inspect_waits_while_a_holder_can_still_reach_a_majority() {
     *nodes[2].delay.lock().expect("delay") = Duration::from_millis(50);
     let info = q.inspect(&key).await.expect("answered").expect("held by a majority");
     assert_eq!(info.holder, holder);
+}
+
+/// A release watch registered on a majority is enough: a slow node does not hold up the waiter.
+#[tokio::test(start_paused = true)]
+async fn watching_needs_only_a_majority_of_nodes() {
+    let nodes = nodes(3);
+    let q = quorum(&nodes);
+    let key = LockKey::with_default_prefix("watched").expect("key");
+    *nodes[2].delay.lock().expect("delay") = Duration::from_millis(150);
+    let started = tokio::time::Instant::now();
+    let _watch = q.watch_release(&key).await.expect("a watch");
+    assert!(started.elapsed() < Duration::from_millis(150), "waited for the slow node");
 }
