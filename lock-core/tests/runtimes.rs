@@ -62,3 +62,71 @@ fn a_shut_down_runtime_loses_only_its_own_guards() {
         guard.release().await.expect("release");
     });
 }
+
+/// A second runtime starting its refresher task leaves the first runtime's task reachable: a
+/// manual extension of a guard of the first runtime, made afterwards, still moves that guard's
+/// next refresh (the refresher does not extend again at the old time).
+#[test]
+fn a_new_runtimes_refresher_leaves_the_others_reachable() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts extensions of the lock `a`, over an in-process store.
+    #[derive(Debug, Default)]
+    struct CountExtends(MemoryBackend, Arc<AtomicUsize>);
+    #[lock_core::async_trait]
+    impl lock_core::LockBackend for CountExtends {
+        fn info(&self) -> lock_core::BackendInfo {
+            self.0.info()
+        }
+        async fn try_acquire(
+            &self,
+            k: &lock_core::LockKey,
+            t: &lock_core::LockToken,
+            ttl: Duration,
+        ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
+            self.0.try_acquire(k, t, ttl).await
+        }
+        async fn release(
+            &self,
+            k: &lock_core::LockKey,
+            t: &lock_core::LockToken,
+        ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+            self.0.release(k, t).await
+        }
+        async fn extend(
+            &self,
+            k: &lock_core::LockKey,
+            t: &lock_core::LockToken,
+            ttl: Duration,
+        ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
+            if k.name() == b"a" {
+                self.1.fetch_add(1, Ordering::SeqCst);
+            }
+            self.0.extend(k, t, ttl).await
+        }
+        async fn inspect(
+            &self,
+            k: &lock_core::LockKey,
+        ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
+            self.0.inspect(k).await
+        }
+    }
+
+    let extends = Arc::new(AtomicUsize::new(0));
+    let locks = LockManager::new(CountExtends(MemoryBackend::new(), extends.clone()));
+    let (a, b) = (multi_thread(), multi_thread());
+    // ttl 3 s: refreshed about every 0.99 s.
+    let ttl = Duration::from_secs(3);
+    let started = std::time::Instant::now();
+    let first = a.block_on(locks.lock("a").ttl(ttl).auto_refresh().acquire()).expect("ok");
+    let second = b.block_on(locks.lock("b").ttl(ttl).auto_refresh().acquire()).expect("ok");
+    std::thread::sleep(Duration::from_millis(500).saturating_sub(started.elapsed()));
+    a.block_on(first.extend(ttl)).expect("a manual extension");
+    // The first guard's next refresh is now due about 1.49 s in (0.99 s before the extension).
+    std::thread::sleep(Duration::from_millis(1_250).saturating_sub(started.elapsed()));
+    let count = extends.load(Ordering::SeqCst);
+    assert_eq!(count, 1, "the first guard was refreshed again right after its manual extension");
+    a.block_on(first.release()).expect("release");
+    b.block_on(second.release()).expect("release");
+}
