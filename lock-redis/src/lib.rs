@@ -41,9 +41,11 @@
 //!
 //! # Features
 //!
-//! - `deadpool` (default): [`RedisBackend::from_pool`] and [`RedisBackend::connect_pooled`].
-//! - `cluster` (default): Redis Cluster.
-//! - `sentinel` (default): Sentinel-managed masters, followed on failover by commands and
+//! All off by default: a standalone server through `ConnectionManager` needs none of them.
+//!
+//! - `deadpool`: [`RedisBackend::from_pool`] and [`RedisBackend::connect_pooled`].
+//! - `cluster`: Redis Cluster.
+//! - `sentinel`: Sentinel-managed masters, followed on failover by commands and
 //!   release notification (see [`RedisBackend::connect_sentinel`]).
 //! - `tls-rustls`: `rediss://` through rustls with its ring crypto provider (no system OpenSSL
 //!   needed; `redis`'s features `tls-rustls` and `tokio-rustls-comp`). A private CA goes in
