@@ -75,6 +75,32 @@ impl Run {
         report.losses_signalled = self.losses.load(Ordering::SeqCst);
     }
 
+    /// Client `client`'s grant of `guard` (its acquire invoked at `invoked`) over the earlier
+    /// holder's guard `over` (span `over_span`), which must still be valid in its own eyes: the
+    /// overlap a scenario outside the model forces. Records the grant, claims its fence as the
+    /// register's current holder (a refusal of it is counted as a current holder rejected, which
+    /// must stay 0), and makes its unfenced update. Returns its span and fence.
+    pub(crate) fn granted_over(
+        &self,
+        client: usize,
+        invoked: Duration,
+        guard: &LockHandle,
+        over_span: SpanId,
+        over: &LockHandle,
+    ) -> Result<(SpanId, u64), crate::Failure> {
+        let span = self.history.acquired(client, invoked, guard);
+        crate::check!(
+            self.history.observe(over_span, over),
+            "the earlier guard had expired before the later grant: the overlap was not forced"
+        );
+        let fence = guard.fencing_token().map_or(0, |f| f.get());
+        self.register.claim(fence, invoked, self.history.get(span).map_or(invoked, |a| a.ok));
+        let seen = self.counter.load(Ordering::SeqCst);
+        self.counter.store(seen + 1, Ordering::SeqCst);
+        self.sections.fetch_add(1, Ordering::SeqCst);
+        Ok((span, fence))
+    }
+
     /// Milliseconds from `after` (on the history's clock) to the first acquisition that
     /// completed after it.
     pub(crate) fn recovery_after(&self, after: Duration) -> Option<u64> {

@@ -257,16 +257,7 @@ async fn failover_with_prefix(
     // B on the promoted replica, while A's guard is valid: the overlap.
     let invoked = run.history.now();
     let guard_b = b.lock("shared").ttl(ttl).wait(Duration::from_secs(20)).acquire().await?;
-    let span_b = run.history.acquired(1, invoked, &guard_b);
-    check!(
-        run.history.observe(span_a, &guard_a),
-        "A's guard had expired before B was granted: the overlap was not forced"
-    );
-    let fence_b = guard_b.fencing_token().map_or(0, |f| f.get());
-    run.register.claim(fence_b, invoked, run.history.get(span_b).map_or(invoked, |a| a.ok));
-    let seen_b = run.counter.load(Ordering::SeqCst);
-    run.counter.store(seen_b + 1, Ordering::SeqCst);
-    run.sections.fetch_add(1, Ordering::SeqCst);
+    let (span_b, fence_b) = run.granted_over(1, invoked, &guard_b, span_a, &guard_a)?;
     // A, valid in its own eyes, acts now: refused, and its unfenced update is lost.
     let refused = !run.register.write_superseded(fence_a);
     run.counter.store(seen_a + 1, Ordering::SeqCst);

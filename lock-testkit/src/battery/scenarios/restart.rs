@@ -105,18 +105,7 @@ pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport
         // B is granted the forgotten lock while A still holds it, as far as A knows.
         let invoked = run.history.now();
         let guard_b = b.lock("shared").ttl(ttl).wait(ttl).acquire().await?;
-        let span_b = run.history.acquired(1, invoked, &guard_b);
-        check!(
-            run.history.observe(span_a, &guard_a),
-            "A's guard had expired before B was granted: the overlap was not forced"
-        );
-        let fence_b = guard_b.fencing_token().map_or(0, |f| f.get());
-        // B is the current holder: a refusal here is counted (the report's current holders
-        // rejected, which must be 0).
-        run.register.claim(fence_b, invoked, run.history.get(span_b).map_or(invoked, |a| a.ok));
-        let seen_b = run.counter.load(Ordering::SeqCst);
-        run.counter.store(seen_b + 1, Ordering::SeqCst);
-        run.sections.fetch_add(1, Ordering::SeqCst);
+        let (span_b, fence_b) = run.granted_over(1, invoked, &guard_b, span_a, &guard_a)?;
 
         // Only now does A act, still valid in its own eyes: the fenced write must be refused.
         if !run.register.write_superseded(fence_a) {
