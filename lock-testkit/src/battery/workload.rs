@@ -75,6 +75,13 @@ impl Run {
         report.losses_signalled = self.losses.load(Ordering::SeqCst);
     }
 
+    /// Claims the fenced register for the grant recorded as `span` (its acquire invoked at
+    /// `invoked`) with `fence`, as of the moment the grant came back.
+    pub(crate) fn claim(&self, span: SpanId, invoked: Duration, fence: u64) {
+        let granted = self.history.get(span).map_or(invoked, |a| a.ok);
+        self.register.claim(fence, invoked, granted);
+    }
+
     /// Client `client`'s grant of `guard` (its acquire invoked at `invoked`) over the earlier
     /// holder's guard `over` (span `over_span`), which must still be valid in its own eyes: the
     /// overlap a scenario outside the model forces. Records the grant, claims its fence as the
@@ -94,7 +101,7 @@ impl Run {
             "the earlier guard had expired before the later grant: the overlap was not forced"
         );
         let fence = guard.fencing_token().map_or(0, |f| f.get());
-        self.register.claim(fence, invoked, self.history.get(span).map_or(invoked, |a| a.ok));
+        self.claim(span, invoked, fence);
         let seen = self.counter.load(Ordering::SeqCst);
         self.counter.store(seen + 1, Ordering::SeqCst);
         self.sections.fetch_add(1, Ordering::SeqCst);
@@ -173,8 +180,7 @@ async fn client_loop(
         let span = run.history.acquired(client, invoked, &guard);
         let fence = guard.fencing_token().map(|f| f.get());
         if let Some(fence) = fence {
-            let ok = run.history.get(span).map_or(invoked, |a| a.ok);
-            run.register.claim(fence, invoked, ok);
+            run.claim(span, invoked, fence);
         }
         let seen = run.counter.load(Ordering::SeqCst);
         let hold = workload.hold_min

@@ -229,7 +229,7 @@ async fn failover_with_prefix(
         let guard = a.lock("shared").ttl(HOLDER_TTL).wait(Duration::from_secs(5)).acquire().await?;
         let span = run.history.acquired(0, invoked, &guard);
         let fence = guard.fencing_token().map_or(0, |f| f.get());
-        run.register.claim(fence, invoked, run.history.get(span).map_or(invoked, |a| a.ok));
+        run.claim(span, invoked, fence);
         let offset = offset(master)?;
         Ok::<_, Failure>((guard, span, fence, offset))
     }
@@ -326,7 +326,7 @@ async fn section(
     let guard = locks.lock("shared").ttl(ttl).wait(Duration::from_secs(5)).acquire().await?;
     let span = run.history.acquired(client, invoked, &guard);
     let fence = guard.fencing_token().map_or(0, |f| f.get());
-    run.register.claim(fence, invoked, run.history.get(span).map_or(invoked, |a| a.ok));
+    run.claim(span, invoked, fence);
     let seen = run.counter.load(Ordering::SeqCst);
     run.counter.store(seen + 1, Ordering::SeqCst);
     run.register.write(fence);

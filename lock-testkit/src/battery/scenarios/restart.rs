@@ -86,7 +86,7 @@ pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport
         let guard_a = a.lock("shared").ttl(ttl).wait(Duration::from_secs(5)).acquire().await?;
         let span_a = run.history.acquired(0, invoked, &guard_a);
         let fence_a = guard_a.fencing_token().map_or(0, |f| f.get());
-        run.register.claim(fence_a, invoked, run.history.get(span_a).map_or(invoked, |a| a.ok));
+        run.claim(span_a, invoked, fence_a);
         let seen_a = run.counter.load(Ordering::SeqCst);
 
         // The store forgets the lock and its fencing counter.
