@@ -13,7 +13,7 @@ use super::options::{AclUser, ServerOptions};
 use super::process::Process;
 use super::resp::AdminConn;
 
-/// How long a server may take to answer `PING` after it starts.
+/// How long a server may take to answer (as itself) after it starts.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A `redis-server` process on `127.0.0.1` and a free port, with no persistence unless asked,
@@ -172,7 +172,7 @@ impl RedisServer {
         self.dir.path().join("redis.conf")
     }
 
-    /// Writes the config, starts the process, and waits for `PING`.
+    /// Writes the config, starts the process, and waits until it answers as itself.
     fn launch(&self) -> io::Result<()> {
         std::fs::write(self.config_path(), self.options.config(self.port, self.dir.path()))?;
         let mut args = vec![self.config_path().display().to_string()];
@@ -189,13 +189,14 @@ impl RedisServer {
                     self.log_tail()
                 )));
             }
-            if self.ping().is_ok() {
+            // Ours, not another test's server that took the port first (ours then exits).
+            if self.answers_as(process.pid()) {
                 break;
             }
             if started.elapsed() > START_TIMEOUT {
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
-                    format!("redis-server on port {} did not answer PING", self.port),
+                    format!("redis-server on port {} did not answer as itself", self.port),
                 ));
             }
             std::thread::sleep(Duration::from_millis(10));
@@ -208,9 +209,11 @@ impl RedisServer {
         self.process.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn ping(&self) -> io::Result<()> {
-        let reply = self.admin()?.cmd(&["PING"])?;
-        if reply.is_error() { Err(io::Error::other(reply.to_string())) } else { Ok(()) }
+    /// Whether the server answering on this server's address is the process `pid`.
+    fn answers_as(&self, pid: u32) -> bool {
+        let info = self.admin().and_then(|mut admin| admin.cmd(&["INFO", "server"]));
+        let info = info.ok().and_then(|reply| reply.text()).unwrap_or_default();
+        info.lines().any(|l| l.trim_end().strip_prefix("process_id:") == Some(&pid.to_string()))
     }
 
     /// The last lines of the server's log, for error messages.
