@@ -509,3 +509,52 @@ async fn watching_needs_only_a_majority_of_nodes() {
     let _watch = q.watch_release(&key).await.expect("a watch");
     assert!(started.elapsed() < Duration::from_millis(150), "waited for the slow node");
 }
+
+/// A majority's answers are not the whole reading: a later node can raise it (an extension that
+/// reached a majority without the first node to answer `inspect`). So `inspect` waits for every
+/// node whose calls answer, and reports the lock as lasting while a majority still has it.
+#[tokio::test(start_paused = true)]
+async fn inspect_waits_for_every_answering_node() {
+    let nodes = nodes(3);
+    let q = quorum(&nodes);
+    let key = LockKey::with_default_prefix("extended").expect("key");
+    let holder = LockToken::generate().expect("token");
+    for (node, secs) in nodes.iter().zip([30, 1, 30]) {
+        let ttl = Duration::from_secs(secs);
+        node.inner.inner.try_acquire(&key, &holder, ttl).await.expect("ok");
+    }
+    *nodes[2].delay.lock().expect("delay") = Duration::from_millis(50);
+    let info = q.inspect(&key).await.expect("answered").expect("held by a majority");
+    assert_eq!(info.holder, holder);
+    let left = info.ttl_remaining.expect("an expiry");
+    assert!(left > Duration::from_secs(29), "reported {left:?}: the slow node's 30 s was not read");
+}
+
+/// A node whose last call failed is not waited for once a holder has a majority, so a dead
+/// node does not hold up every read for the node timeout; once it answers again, it is.
+#[tokio::test(start_paused = true)]
+async fn inspect_does_not_wait_for_a_failing_node() {
+    let nodes = nodes(3);
+    let q = quorum(&nodes);
+    let key = LockKey::with_default_prefix("failing").expect("key");
+    let holder = LockToken::generate().expect("token");
+    for node in &nodes[..2] {
+        node.inner.inner.try_acquire(&key, &holder, Duration::from_secs(30)).await.expect("ok");
+    }
+    nodes[2].down.store(true, Ordering::SeqCst);
+    q.inspect(&key).await.expect("two nodes answered").expect("held");
+    nodes[2].down.store(false, Ordering::SeqCst);
+    *nodes[2].delay.lock().expect("delay") = Duration::from_millis(150);
+    let started = tokio::time::Instant::now();
+    q.inspect(&key).await.expect("two nodes answered").expect("held");
+    assert!(started.elapsed() < Duration::from_millis(150), "waited for the failing node");
+    // An extension reaches it again: from then on its answers are waited for.
+    assert!(matches!(
+        q.extend(&key, &holder, Duration::from_secs(30)).await,
+        Ok(lock_core::ExtendOutcome::Extended)
+    ));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = tokio::time::Instant::now();
+    q.inspect(&key).await.expect("three nodes answered").expect("held");
+    assert!(started.elapsed() >= Duration::from_millis(150), "did not wait for the node");
+}

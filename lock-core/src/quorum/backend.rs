@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -42,6 +43,10 @@ const NAME: &str = "quorum";
 ///   still in flight can never delete the grant of the token's next attempt.
 /// - watch (release notification) returns once a majority of nodes registered it.
 /// - extend succeeds on a majority; release releases everywhere.
+/// - inspect reports a holder with a majority, and the lock as lasting until all but a minority
+///   of its nodes' ttls ran out. It waits for every node whose last call answered (a node an
+///   extension reached late can raise the figure), but not for one whose last call failed or
+///   timed out: then the figure may be short, never long.
 /// - No fencing tokens. Each node's own fences keep rising (the Redis backends floor them by
 ///   the node's clock), but a quorum's would not: two successive holders' majorities may share
 ///   a single node, and the largest of a majority's fences may come from another node whose
@@ -73,6 +78,9 @@ pub struct Quorum {
     drift: Drift,
     notify: bool,
     sequencer: Arc<Sequencer>,
+    /// Per node: whether its last call that came back (or ran out of time) answered. `inspect`
+    /// waits for the answers of the nodes that did, and not for those that failed.
+    answering: Arc<[AtomicBool]>,
 }
 
 impl Quorum {
@@ -94,7 +102,8 @@ impl Quorum {
     ) -> Self {
         let notify = nodes.iter().all(|n| n.info().capabilities.release_notify);
         let sequencer = Arc::new(Sequencer::new(node_timeout));
-        Self { nodes: nodes.into(), node_timeout, drift, notify, sequencer }
+        let answering = nodes.iter().map(|_| AtomicBool::new(true)).collect();
+        Self { nodes: nodes.into(), node_timeout, drift, notify, sequencer, answering }
     }
 
     /// How many nodes.
@@ -111,25 +120,29 @@ impl Quorum {
         self.node_timeout.min(ttl / 3).max(Duration::from_millis(1))
     }
 
-    /// Runs `op` on every node with `timeout`; the stream yields answers as they come.
+    /// Runs `op` on every node with `timeout`; the stream yields `(node, answer)` as they come.
     fn ask_all<T, F>(
         &self,
         timeout: Duration,
         op: F,
-    ) -> FuturesUnordered<BoxFuture<'static, Answer<T>>>
+    ) -> FuturesUnordered<BoxFuture<'static, (usize, Answer<T>)>>
     where
         T: Send + 'static,
         F: Fn(Arc<DynLockBackend>) -> BoxFuture<'static, Result<T, BackendError>>,
     {
         self.nodes
             .iter()
-            .map(|node| {
+            .enumerate()
+            .map(|(i, node)| {
                 let call = op(node.clone());
-                let answer: BoxFuture<'static, Answer<T>> = Box::pin(async move {
-                    match tokio::time::timeout(timeout, call).await {
+                let answering = self.answering.clone();
+                let answer: BoxFuture<'static, (usize, Answer<T>)> = Box::pin(async move {
+                    let result = match tokio::time::timeout(timeout, call).await {
                         Ok(result) => result,
                         Err(_) => Err(timed_out(NAME)),
-                    }
+                    };
+                    answering[i].store(result.is_ok(), Ordering::Relaxed);
+                    (i, result)
                 });
                 answer
             })
@@ -169,9 +182,23 @@ impl Quorum {
         T: Send + 'static,
         F: Fn(Arc<DynLockBackend>, LockKey, LockToken) -> BoxFuture<'static, Answer<T>>,
     {
+        let answering = self.answering.clone();
         let call = op(self.nodes[i].clone(), key.clone(), token.clone());
+        // Runs to completion even when nobody waits: a slow node's late answer counts.
+        let call = Box::pin(async move {
+            let result = call.await;
+            answering[i].store(result.is_ok(), Ordering::Relaxed);
+            result
+        });
         let answer = self.sequencer.run(NAME, key, token, i, timeout, delivery, call);
-        Box::pin(async move { (i, answer.await) })
+        let answering = self.answering.clone();
+        Box::pin(async move {
+            let result = answer.await;
+            if result.as_ref().is_err_and(|e| e.kind() == BackendErrorKind::Timeout) {
+                answering[i].store(false, Ordering::Relaxed);
+            }
+            (i, result)
+        })
     }
 }
 
@@ -382,11 +409,16 @@ impl LockBackend for Quorum {
         // Per holder, the remaining time on each node that has it (`None`: no expiry).
         let mut seen: Vec<(LockToken, Vec<Option<Duration>>)> = Vec::new();
         let (mut answered, mut pending, mut last_error) = (0, self.nodes.len(), None);
+        let mut waiting: Vec<bool> = vec![true; self.nodes.len()];
         let needed = self.majority();
-        // Answers as soon as a holder has a majority, or none can have one any more: a dead or
-        // slow node does not hold up every read for the node timeout.
-        while let Some(answer) = answers.next().await {
+        // Answers once every node that may still answer has (a later answer can raise a
+        // holder's reading: a node an extension reached after the majority it needed), or
+        // once none can change the outcome: a holder has a majority and the nodes still silent
+        // failed their last call, or no holder can have a majority any more. So a dead node does
+        // not hold up every read for the node timeout.
+        while let Some((node, answer)) = answers.next().await {
             pending -= 1;
+            waiting[node] = false;
             match answer {
                 Ok(Some(info)) => {
                     answered += 1;
@@ -398,7 +430,11 @@ impl LockBackend for Quorum {
                 Ok(None) => answered += 1,
                 Err(e) => last_error = Some(e),
             }
-            if seen.iter().any(|(_, ttls)| ttls.len() >= needed) {
+            let silent_failed = waiting
+                .iter()
+                .enumerate()
+                .all(|(i, w)| !w || !self.answering[i].load(Ordering::Relaxed));
+            if silent_failed && seen.iter().any(|(_, ttls)| ttls.len() >= needed) {
                 break;
             }
             let best = seen.iter().map(|(_, ttls)| ttls.len()).max().unwrap_or(0);
@@ -408,7 +444,7 @@ impl LockBackend for Quorum {
         }
         if let Some((holder, mut ttls)) = seen.into_iter().find(|(_, ttls)| ttls.len() >= needed) {
             // The lock lasts while a majority still has it: until the needed-th longest of the
-            // answers expires (at most the true figure, when some nodes have not answered).
+            // answers expires (at most the true figure, when a failing node has not answered).
             ttls.sort_by(|a, b| b.unwrap_or(Duration::MAX).cmp(&a.unwrap_or(Duration::MAX)));
             return Ok(Some(LockInfo { holder, ttl_remaining: ttls[needed - 1], fencing: None }));
         }
@@ -439,8 +475,8 @@ impl LockBackend for Quorum {
         let mut last_error = None;
         while watches.len() < majority {
             match answers.next().await {
-                Some(Ok(watch)) => watches.push(watch),
-                Some(Err(e)) => last_error = Some(e),
+                Some((_, Ok(watch))) => watches.push(watch),
+                Some((_, Err(e))) => last_error = Some(e),
                 None => break,
             }
         }
@@ -459,7 +495,7 @@ impl LockBackend for Quorum {
             loop {
                 tokio::select! {
                     Some(answer) = answers.next() => {
-                        if let Ok(watch) = answer {
+                        if let (_, Ok(watch)) = answer {
                             fired.push(watch);
                         }
                     }
