@@ -303,3 +303,16 @@ rejected! {
     keys_with_invalid_utf8_replaced: LossyUtf8Keys by similar_names_stay_distinct;
     keys_cut_at_a_nul_byte: KeysCutAtNul by similar_names_stay_distinct;
 }
+
+/// A failure found inside a helper the cases share names the case line that called it, so an
+/// author lands on the failing step of the failing case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_in_shared_helpers_name_the_case_line() {
+    let CaseOutcome::Failed(message) =
+        outcome_of(Bug::NeverExpires, "lock_expires_after_its_ttl").await
+    else {
+        panic!("NeverExpires should fail lock_expires_after_its_ttl");
+    };
+    assert!(message.contains("(at lock-testkit/src/cases/util.rs:"), "{message}");
+    assert!(message.contains(", called from lock-testkit/src/cases/acquire.rs:"), "{message}");
+}
