@@ -115,6 +115,22 @@ impl FredBackend {
         Self { inner: Arc::new(inner), ..self }
     }
 
+    /// Wakes waiters on the keyspace events of database `db` too, when it is `Some`.
+    pub(crate) fn with_keyspace(self, db: Option<i64>) -> Self {
+        let Some(db) = db else { return self };
+        let inner = Arc::unwrap_or_clone(self.inner).with_keyspace_events(db);
+        Self { inner: Arc::new(inner), ..self }
+    }
+
+    /// Whether waiters also wake on the server's keyspace notifications, so that a lock deleted
+    /// or expired by a client of another library wakes them at once (see
+    /// [`crate::KeyspaceEvents`]): decided at connect from the options and the server's
+    /// `notify-keyspace-events`. Never on a cluster, nor on a backend built from a client or a
+    /// pool (no I/O there).
+    pub fn keyspace_events(&self) -> bool {
+        self.inner.keyspace_events().is_some()
+    }
+
     /// Records the `maxmemory-policy` read at connect.
     pub(crate) fn with_eviction_policy(mut self, policy: Option<String>) -> Self {
         self.eviction_policy = policy.map(Arc::from);

@@ -7,9 +7,9 @@ use fred::interfaces::ClientLike;
 #[cfg(feature = "cluster")]
 use fred::interfaces::ClusterInterface;
 use fred::types::config::{Config, ReconnectPolicy};
-use fred::types::{Builder, InfoKind};
+use fred::types::{Builder, ClusterHash, CustomCommand, InfoKind, Value};
 use lock_core::BackendError;
-use lock_lua::{ConnectOptions, EvictionCheck};
+use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents};
 
 use crate::BACKEND;
 use crate::backend::FredBackend;
@@ -41,6 +41,8 @@ struct Learned {
     identity: Option<String>,
     /// The `maxmemory-policy` that matters and where it was read (a primary of a cluster).
     policy: Option<(Option<String>, String)>,
+    /// The database whose keyspace events wake waiters, if they are to.
+    keyspace: Option<i64>,
 }
 
 /// `INFO` once at connect: on a client of one server (directly or through Sentinel), the whole
@@ -52,14 +54,44 @@ async fn learn(client: &Client, options: &ConnectOptions) -> Learned {
     let check = options.eviction_check() != EvictionCheck::Off;
     if client.is_clustered() {
         let policy = if check { cluster_policy(client).await } else { None };
-        return Learned { identity: None, policy: policy.map(|(at, p)| (Some(at), p)) };
+        // Keyspace events reach only subscribers of the key's own node: not followed on a cluster.
+        return Learned {
+            identity: None,
+            policy: policy.map(|(at, p)| (Some(at), p)),
+            keyspace: None,
+        };
     }
+    let keyspace = keyspace_db(client, options).await;
     let section = if check { None } else { Some(InfoKind::Server) };
     let Ok(info) = client.info::<String>(section).await else {
-        return Learned { identity: None, policy: None };
+        return Learned { identity: None, policy: None, keyspace };
     };
     let policy = if check { lock_lua::maxmemory_policy(&info) } else { None };
-    Learned { identity: lock_lua::server_endpoint(&info), policy: policy.map(|p| (None, p)) }
+    Learned {
+        identity: lock_lua::server_endpoint(&info),
+        policy: policy.map(|p| (None, p)),
+        keyspace,
+    }
+}
+
+/// The database whose keyspace events wake waiters, if `options` ask for them and, with
+/// [`KeyspaceEvents::Auto`], the server's `notify-keyspace-events` publishes what wakes them.
+/// A server that refuses `CONFIG GET` counts as not publishing them.
+async fn keyspace_db(client: &Client, options: &ConnectOptions) -> Option<i64> {
+    let db = i64::from(client.client_config().database.unwrap_or(0));
+    match options.keyspace() {
+        KeyspaceEvents::On => return Some(db),
+        KeyspaceEvents::Auto => {}
+        _ => return None,
+    }
+    let command = CustomCommand::new_static("CONFIG", ClusterHash::Random, false);
+    let reply: Value = client.custom(command, vec!["GET", "notify-keyspace-events"]).await.ok()?;
+    let flags = match reply {
+        Value::Array(items) => items.get(1).and_then(Value::as_string),
+        Value::Map(map) => map.inner().into_values().next().and_then(|v| v.as_string()),
+        _ => None,
+    }?;
+    lock_lua::keyspace_events_wake(&flags).then_some(db)
 }
 
 /// Without feature `cluster`, a cluster's policy is not read.
@@ -101,7 +133,10 @@ impl Learned {
             };
             lock_lua::check_eviction(BACKEND, options.eviction_check(), &at, Some(policy))?;
         }
-        Ok(backend.named(self.identity).with_eviction_policy(self.policy.map(|(_, p)| p)))
+        Ok(backend
+            .named(self.identity)
+            .with_eviction_policy(self.policy.map(|(_, p)| p))
+            .with_keyspace(self.keyspace))
     }
 }
 

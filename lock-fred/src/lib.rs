@@ -82,7 +82,7 @@ pub use lock_core::{
     LockKey, LockManager, LockManagerBuilder, LockRequest, LockState, LockToken, LossReason, Lost,
     Quorum, QuorumBuilder, ReleaseOutcome, Result, RetryPolicy,
 };
-pub use lock_lua::{ConnectOptions, EvictionCheck};
+pub use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents};
 
 /// The backend's name in errors and [`BackendInfo`].
 pub const BACKEND: &str = "fred";

@@ -103,25 +103,34 @@ impl SubscriberFactory for FredSubscriber {
         let connection = client.init().await.map_err(map)?;
         // Resubscribe after reconnects and failovers; waiters are woken then (below).
         let resubscriber = client.manage_subscriptions();
-        let messages = client.message_rx();
-        let reconnects = client.reconnect_rx();
-        let events = futures_util::stream::unfold(
-            (messages, reconnects),
-            |(mut messages, mut reconnects)| async move {
-                let event = tokio::select! {
-                    message = messages.recv() => match message {
-                        Ok(m) => SubscriberEvent::Message(m.channel.as_bytes().to_vec()),
-                        Err(RecvError::Lagged(_)) => SubscriberEvent::Resynced,
-                        Err(RecvError::Closed) => return None,
-                    },
-                    reconnect = reconnects.recv() => match reconnect {
-                        Ok(_) | Err(RecvError::Lagged(_)) => SubscriberEvent::Resynced,
-                        Err(RecvError::Closed) => return None,
-                    },
-                };
-                Some((event, (messages, reconnects)))
-            },
-        );
+        let receivers = (client.message_rx(), client.keyspace_event_rx(), client.reconnect_rx());
+        let events = futures_util::stream::unfold(receivers, |mut rx| async move {
+            let (messages, keyspace, reconnects) = &mut rx;
+            let event = tokio::select! {
+                message = messages.recv() => match message {
+                    Ok(m) => Some(SubscriberEvent::Message(m.channel.as_bytes().to_vec())),
+                    Err(RecvError::Lagged(_)) => Some(SubscriberEvent::Resynced),
+                    Err(RecvError::Closed) => return None,
+                },
+                // fred hands keyspace notifications over apart from other messages.
+                event = keyspace.recv() => match event {
+                    Ok(e) => {
+                        let mut channel = format!("__keyspace@{}__:", e.db).into_bytes();
+                        channel.extend_from_slice(e.key.as_bytes());
+                        lock_lua::wakes(&channel, e.operation.as_bytes())
+                            .then_some(SubscriberEvent::Message(channel))
+                    }
+                    Err(RecvError::Lagged(_)) => Some(SubscriberEvent::Resynced),
+                    Err(RecvError::Closed) => return None,
+                },
+                reconnect = reconnects.recv() => match reconnect {
+                    Ok(_) | Err(RecvError::Lagged(_)) => Some(SubscriberEvent::Resynced),
+                    Err(RecvError::Closed) => return None,
+                },
+            };
+            Some((event, rx))
+        });
+        let events = futures_util::StreamExt::filter_map(events, futures_util::future::ready);
         let tasks = [connection.abort_handle(), resubscriber.abort_handle()];
         Ok((Box::new(FredLink { client, sharded: self.sharded, tasks }), Box::pin(events)))
     }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lock_core::{
@@ -10,6 +12,7 @@ use lock_core::{
 };
 
 use crate::calls::{self, Call, Publish};
+use crate::keyspace::keyspace_channel;
 use crate::layout::release_channel;
 use crate::reply::{self, Reply};
 use crate::watch::ReleaseHub;
@@ -96,13 +99,26 @@ pub struct ScriptBackend<R> {
     endpoint: Option<String>,
     fencing: bool,
     notify: Option<(ReleaseHub, Publish)>,
+    /// The database whose keyspace notifications also wake waiters.
+    keyspace: Option<i64>,
+    /// Set once the server refused a keyspace channel (an ACL): not asked again.
+    keyspace_refused: Arc<AtomicBool>,
     wait: Option<WaitFor>,
 }
 
 impl<R: ScriptRunner> ScriptBackend<R> {
     /// A backend named `name` (for errors and `info`), with fencing and without notification.
     pub fn new(name: &'static str, runner: R) -> Self {
-        Self { runner, name, endpoint: None, fencing: true, notify: None, wait: None }
+        Self {
+            runner,
+            name,
+            endpoint: None,
+            fencing: true,
+            notify: None,
+            keyspace: None,
+            keyspace_refused: Arc::default(),
+            wait: None,
+        }
     }
 
     /// Records where the locks live (see `LockBackend::endpoint`); never include a password.
@@ -121,6 +137,20 @@ impl<R: ScriptRunner> ScriptBackend<R> {
     pub fn with_notifications(mut self, hub: ReleaseHub, publish: Publish) -> Self {
         self.notify = Some((hub, publish));
         self
+    }
+
+    /// Waiters also watch the keyspace channel of the lock key in database `db`
+    /// (`__keyspace@<db>__:<key>`), so a lock deleted or expired by any client wakes them; see
+    /// [`crate::KeyspaceEvents`]. Needs [`ScriptBackend::with_notifications`], and subscriber
+    /// connections that drop the keyspace events [`crate::wakes`] says do not wake.
+    pub fn with_keyspace_events(mut self, db: i64) -> Self {
+        self.keyspace = Some(db);
+        self
+    }
+
+    /// The database whose keyspace events wake waiters, if that is on.
+    pub fn keyspace_events(&self) -> Option<i64> {
+        self.keyspace
     }
 
     /// WAIT mode: every acquire and extend is followed, on the same connection, by
@@ -276,7 +306,31 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
 
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         match &self.notify {
-            Some((hub, _)) => hub.watch(release_channel(key).into_bytes()).await,
+            Some((hub, _)) => {
+                let released = hub.watch(release_channel(key).into_bytes());
+                let refused = self.keyspace_refused.load(Ordering::Relaxed);
+                let keyspace = self.keyspace.filter(|_| !refused);
+                let Some(channel) = keyspace.and_then(|db| keyspace_channel(db, key)) else {
+                    return released.await;
+                };
+                let touched = hub.watch(channel.into_bytes());
+                let (released, touched) = futures_util::future::join(released, touched).await;
+                let released = released?;
+                match touched {
+                    Ok(touched) => Ok(Box::pin(async move {
+                        futures_util::future::select(released, touched).await;
+                    })),
+                    // The ACL may refuse the channel: the release channel alone still works, and
+                    // the keyspace channels are not asked for again.
+                    Err(e) => {
+                        if e.kind() == BackendErrorKind::Auth {
+                            self.keyspace_refused.store(true, Ordering::Relaxed);
+                        }
+                        tracing::debug!(backend = self.name, error = %e, "keyspace channel not watched");
+                        Ok(released)
+                    }
+                }
+            }
             None => Err(BackendError::unsupported(self.name, "watch_release")),
         }
     }

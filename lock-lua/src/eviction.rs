@@ -3,6 +3,8 @@
 
 use lock_core::{BackendError, BackendErrorKind};
 
+use crate::keyspace::KeyspaceEvents;
+
 /// The only `maxmemory-policy` under which Redis never evicts a key: when memory is full, writes
 /// fail with `OOM` (a temporary error the lock manager retries) instead.
 pub const SAFE_POLICY: &str = "noeviction";
@@ -42,10 +44,11 @@ pub enum EvictionCheck {
 #[non_exhaustive]
 pub struct ConnectOptions {
     eviction: EvictionCheck,
+    keyspace: KeyspaceEvents,
 }
 
 impl ConnectOptions {
-    /// The defaults: [`EvictionCheck::Warn`].
+    /// The defaults: [`EvictionCheck::Warn`], [`KeyspaceEvents::Auto`].
     pub fn new() -> Self {
         Self::default()
     }
@@ -59,6 +62,19 @@ impl ConnectOptions {
     /// The eviction check these options ask for.
     pub fn eviction_check(&self) -> EvictionCheck {
         self.eviction
+    }
+
+    /// Whether waiters also wake on the server's keyspace notifications (a lock deleted or
+    /// expired by any client); see [`KeyspaceEvents`]. Not on a cluster, whose nodes publish
+    /// them only to subscribers connected to the key's own node.
+    pub fn keyspace_events(mut self, events: KeyspaceEvents) -> Self {
+        self.keyspace = events;
+        self
+    }
+
+    /// The keyspace-event setting these options ask for.
+    pub fn keyspace(&self) -> KeyspaceEvents {
+        self.keyspace
     }
 }
 

@@ -59,6 +59,7 @@ pub mod calls;
 mod errors;
 mod eviction;
 mod identity;
+mod keyspace;
 mod layout;
 pub mod reply;
 mod scripts;
@@ -72,6 +73,7 @@ pub use eviction::{
     worst_policy,
 };
 pub use identity::server_endpoint;
+pub use keyspace::{KeyspaceEvents, keyspace_channel, keyspace_events_wake, wakes};
 pub use layout::{SLOTS, fence_key, hash_slot, release_channel};
 #[doc(hidden)]
 pub use lock_core as __lock_core;

@@ -66,6 +66,23 @@ impl RedisBackend {
         self
     }
 
+    /// Wakes waiters on the keyspace events of database `db` too, when it is `Some`.
+    pub(crate) fn with_keyspace(self, db: Option<i64>) -> Self {
+        match db {
+            Some(db) => self.map(|b| b.with_keyspace_events(db)),
+            None => self,
+        }
+    }
+
+    /// Whether waiters also wake on the server's keyspace notifications, so that a lock deleted
+    /// or expired by a client of another library wakes them at once (see
+    /// [`crate::KeyspaceEvents`]): decided at connect from the options and the server's
+    /// `notify-keyspace-events`. Never on a cluster, nor on a backend built from a connection
+    /// or a pool.
+    pub fn keyspace_events(&self) -> bool {
+        self.inner.keyspace_events().is_some()
+    }
+
     pub(crate) fn with_reply_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.reply_timeout = Some(timeout);
         self

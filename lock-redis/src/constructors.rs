@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use lock_core::BackendError;
-use lock_lua::{ConnectOptions, EvictionCheck, Publish, ReleaseHub};
+use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents, Publish, ReleaseHub};
 
 use redis::Value;
 use redis::aio::{
@@ -91,6 +91,33 @@ pub(crate) async fn server_info(
         Err(e) if matches!(e.code(), Some("NOAUTH" | "WRONGPASS")) => Err(map(e)),
         Err(_) => Ok(None),
     }
+}
+
+/// The database whose keyspace events wake waiters (`db`), if `options` ask for them and, with
+/// [`KeyspaceEvents::Auto`], the server's `notify-keyspace-events` publishes what wakes them.
+/// A server that refuses `CONFIG GET` counts as not publishing them.
+pub(crate) async fn keyspace_db(
+    conn: &mut impl ConnectionLike,
+    options: &ConnectOptions,
+    db: i64,
+) -> Option<i64> {
+    match options.keyspace() {
+        KeyspaceEvents::On => return Some(db),
+        KeyspaceEvents::Auto => {}
+        _ => return None,
+    }
+    let reply = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("notify-keyspace-events")
+        .query_async::<Value>(conn)
+        .await
+        .ok()?;
+    let flags = match reply {
+        Value::Array(items) => items.get(1).and_then(text),
+        Value::Map(pairs) => pairs.first().and_then(|(_, flags)| text(flags)),
+        _ => None,
+    }?;
+    lock_lua::keyspace_events_wake(&flags).then_some(db)
 }
 
 /// The `maxmemory-policy` of `info`, unless the check is off.
@@ -263,9 +290,14 @@ impl RedisBackend {
         let policy = policy_of(info.as_deref(), &options);
         lock_lua::check_eviction(BACKEND, options.eviction_check(), &address, policy.as_deref())?;
         let endpoint = info.as_deref().and_then(lock_lua::server_endpoint).unwrap_or(address);
+        let db = client.get_connection_info().redis_settings().db();
+        let keyspace = keyspace_db(&mut manager, &options, db).await;
         let backend =
             Self::assemble(Commands::Manager(manager), Some(classic_hub(client)), Some(endpoint));
-        Ok(backend.with_eviction_policy(policy).with_reply_timeout(REPLY_TIMEOUT))
+        Ok(backend
+            .with_eviction_policy(policy)
+            .with_reply_timeout(REPLY_TIMEOUT)
+            .with_keyspace(keyspace))
     }
 
     /// From an existing `ConnectionManager` (no release notification unless

@@ -34,7 +34,9 @@ async fn classic(
 ) -> Result<(Box<dyn SubscriberLink>, SubscriberEvents), BackendError> {
     let (sink, stream) = client.get_async_pubsub().await.map_err(map)?.split();
     let events = stream.filter_map(|msg| async move {
-        msg.get_channel::<Vec<u8>>().ok().map(SubscriberEvent::Message)
+        let channel = msg.get_channel::<Vec<u8>>().ok()?;
+        lock_lua::wakes(&channel, msg.get_payload_bytes())
+            .then_some(SubscriberEvent::Message(channel))
     });
     Ok((Box::new(ClassicLink { sink }), Box::pin(events)))
 }

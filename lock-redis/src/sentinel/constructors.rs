@@ -12,7 +12,7 @@ use super::url::SentinelUrl;
 use crate::BACKEND;
 use crate::backend::RedisBackend;
 use crate::commands::Commands;
-use crate::constructors::{endpoint, policy_of, server_info};
+use crate::constructors::{endpoint, keyspace_db, policy_of, server_info};
 use crate::errors::map;
 use crate::notify::SentinelSubscriber;
 
@@ -185,12 +185,17 @@ impl RedisBackend {
         let policy = policy_of(info.as_deref(), &options);
         lock_lua::check_eviction(BACKEND, options.eviction_check(), &address, policy.as_deref())?;
         let endpoint = info.as_deref().and_then(lock_lua::server_endpoint).unwrap_or(address);
+        let db = master.get_connection_info().redis_settings().db();
+        let keyspace = keyspace_db(&mut connection, &options, db).await;
         let master = Arc::new(SentinelMaster::new(resolver.clone(), &master, connection));
         SentinelMaster::listen(&master);
         let hub =
             ReleaseHub::new(BACKEND, SentinelSubscriber { resolver, switches: master.switches() });
         let commands = Commands::Sentinel(master);
         let backend = Self::assemble(commands, Some((hub, Publish::Classic)), Some(endpoint));
-        Ok(backend.with_eviction_policy(policy).with_reply_timeout(crate::REPLY_TIMEOUT))
+        Ok(backend
+            .with_eviction_policy(policy)
+            .with_reply_timeout(crate::REPLY_TIMEOUT)
+            .with_keyspace(keyspace))
     }
 }

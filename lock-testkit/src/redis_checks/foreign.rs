@@ -174,3 +174,47 @@ pub async fn hostile_input_is_inert(c: &Connectors) -> CaseResult {
     admin.cmd(&["DEL", &canary]).map_err(fail_io)?;
     Ok(())
 }
+
+/// On a server that publishes keyspace notifications (`notify-keyspace-events Kgx`), a lock a
+/// foreign client deletes wakes our waiter at once, not at its next retry (20 s here). One that
+/// expires is taken at once too (the waiter would also have retried when the holder's reported
+/// ttl ran out).
+pub async fn keyspace_events_wake_waiters_on_foreign_deletes(c: &Connectors) -> CaseResult {
+    let server = crate::server::RedisServer::builder()
+        .config("notify-keyspace-events Kgx")
+        .spawn()
+        .map_err(fail_io)?;
+    let (_, locks) = manager(c, server.url()).await?;
+    let mut admin = admin(&server)?;
+    let slow = lock_core::RetryPolicy::fixed(Duration::from_secs(20));
+    for (what, ttl_ms) in [("deleted", "30000"), ("expired", "300")] {
+        let name = unique_name(what);
+        let key = format!("lock:{name}");
+        let set = admin.cmd(&["SET", &key, "go", "NX", "PX", ttl_ms]).map_err(fail_io)?;
+        check_eq!(set.text().as_deref(), Some("OK"), "foreign SET NX PX on a free key");
+        let waiter = {
+            let (locks, name) = (locks.clone(), name.clone());
+            tokio::spawn(async move {
+                let guard = locks.lock(&name).retry(slow).wait(Duration::from_secs(30)).acquire();
+                let guard = guard.await;
+                (guard, std::time::Instant::now())
+            })
+        };
+        // Our waiter has tried once, been refused, and is watching.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let gone = std::time::Instant::now();
+        if what == "deleted" {
+            admin.cmd(&["DEL", &key]).map_err(fail_io)?;
+        }
+        let (guard, got) =
+            waiter.await.map_err(|e| Failure::new(format!("waiter panicked: {e}"), "join"))?;
+        let guard = guard?;
+        let after = got.saturating_duration_since(gone);
+        check!(
+            after < Duration::from_secs(3),
+            "the waiter got a lock the foreign client {what} {after:?} later: the keyspace event did not wake it before its 20 s retry"
+        );
+        guard.release().await?;
+    }
+    Ok(())
+}

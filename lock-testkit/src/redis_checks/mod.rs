@@ -34,7 +34,8 @@ pub use fencing::{
 };
 pub use foreign::{
     foreign_clients_exclude_and_are_excluded, foreign_data_is_a_clear_error,
-    hostile_input_is_inert, lock_value_is_the_plain_token,
+    hostile_input_is_inert, keyspace_events_wake_waiters_on_foreign_deletes,
+    lock_value_is_the_plain_token,
 };
 pub use migration::sharded_notification_follows_a_slot_migration;
 pub use notify::{notification_leaves_no_channels, sharded_notification_leaves_no_channels};
@@ -57,6 +58,7 @@ macro_rules! redis_checks {
             lock_value_is_the_plain_token,
             foreign_data_is_a_clear_error,
             hostile_input_is_inert,
+            keyspace_events_wake_waiters_on_foreign_deletes,
             script_flush_is_recovered,
             server_restart_is_recovered,
             killed_connections_are_recovered,

@@ -11,13 +11,16 @@ use crate::server::redis_available;
 type Check = for<'a> fn(&'a Connectors) -> BoxFuture<'a, CaseResult>;
 
 fn find(name: &str) -> Option<Check> {
-    let checks: [(&str, Check); 19] = [
+    let checks: [(&str, Check); 20] = [
         ("foreign_clients_exclude_and_are_excluded", |c| {
             Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
         }),
         ("lock_value_is_the_plain_token", |c| Box::pin(super::lock_value_is_the_plain_token(c))),
         ("foreign_data_is_a_clear_error", |c| Box::pin(super::foreign_data_is_a_clear_error(c))),
         ("hostile_input_is_inert", |c| Box::pin(super::hostile_input_is_inert(c))),
+        ("keyspace_events_wake_waiters_on_foreign_deletes", |c| {
+            Box::pin(super::keyspace_events_wake_waiters_on_foreign_deletes(c))
+        }),
         ("script_flush_is_recovered", |c| Box::pin(super::script_flush_is_recovered(c))),
         ("server_restart_is_recovered", |c| Box::pin(super::server_restart_is_recovered(c))),
         ("killed_connections_are_recovered", |c| {

@@ -1,0 +1,71 @@
+//! Keyspace-event wake-ups (see the README's "Locks shared with other clients"): decided at
+//! connect from the server's `notify-keyspace-events`, and harmless where the ACL refuses the
+//! keyspace channels. The wake-up itself is the Redis check
+//! `keyspace_events_wake_waiters_on_foreign_deletes`.
+
+use std::time::{Duration, Instant};
+
+use lock_fred::{ConnectOptions, FredBackend, KeyspaceEvents, LockManager, RetryPolicy};
+use lock_testkit::redis_checks::LEAST_PRIVILEGE_RULES;
+use lock_testkit::server::{RedisServer, redis_available};
+
+#[tokio::test]
+async fn the_server_setting_decides_unless_told() {
+    if !redis_available() {
+        return;
+    }
+    let plain = RedisServer::spawn().expect("spawn");
+    let publishing =
+        RedisServer::builder().config("notify-keyspace-events KEA").spawn().expect("spawn");
+    let expiries_only =
+        RedisServer::builder().config("notify-keyspace-events Kx").spawn().expect("spawn");
+    let on = |url: String, events| async move {
+        let options = ConnectOptions::new().keyspace_events(events);
+        FredBackend::connect_with(&url, options).await.expect("connect").keyspace_events()
+    };
+    assert!(!on(plain.url(), KeyspaceEvents::Auto).await);
+    assert!(on(publishing.url(), KeyspaceEvents::Auto).await);
+    assert!(!on(expiries_only.url(), KeyspaceEvents::Auto).await, "DEL publishes nothing there");
+    assert!(!on(publishing.url(), KeyspaceEvents::Off).await);
+    assert!(on(plain.url(), KeyspaceEvents::On).await);
+}
+
+/// A user the ACL refuses `CONFIG GET` and the keyspace channels: `Auto` finds them off, and
+/// with `On` a release still wakes the waiter at once through its own channel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_keyspace_channel_leaves_release_notification_working() {
+    if !redis_available() {
+        return;
+    }
+    let server = RedisServer::builder()
+        .config("notify-keyspace-events Kgx")
+        .user("locker", "locker-pw", LEAST_PRIVILEGE_RULES)
+        .spawn()
+        .expect("spawn");
+    let url = server.url_for("locker").expect("a URL for the user");
+    let auto = FredBackend::connect(&url).await.expect("connect");
+    assert!(!auto.keyspace_events(), "CONFIG GET is refused, so the setting is unknown");
+    let options = ConnectOptions::new().keyspace_events(KeyspaceEvents::On);
+    let backend = FredBackend::connect_with(&url, options).await.expect("connect");
+    assert!(backend.keyspace_events());
+    let locks = LockManager::new(backend);
+    for round in 0..3 {
+        let holder =
+            locks.try_lock("acl", Duration::from_secs(30)).await.expect("ok").expect("free");
+        let waiter = {
+            let locks = locks.clone();
+            tokio::spawn(async move {
+                let slow = RetryPolicy::fixed(Duration::from_secs(20));
+                let guard = locks.lock("acl").retry(slow).wait(Duration::from_secs(30)).acquire();
+                (guard.await, Instant::now())
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let released = Instant::now();
+        holder.release().await.expect("release");
+        let (guard, got) = waiter.await.expect("waiter");
+        let after = got.saturating_duration_since(released);
+        assert!(after < Duration::from_secs(3), "round {round}: woken {after:?} after the release");
+        guard.expect("acquired").release().await.expect("release");
+    }
+}
