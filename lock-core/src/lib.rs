@@ -64,6 +64,7 @@ mod memory;
 mod quorum;
 mod refresh;
 mod retry;
+mod semaphore;
 mod telemetry;
 mod timing;
 mod token;
@@ -71,7 +72,7 @@ mod token;
 pub use async_trait::async_trait;
 pub use backend::{
     AcquireOutcome, BackendFuture, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome,
-    LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch,
+    LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
 };
 pub use call::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};
@@ -83,6 +84,7 @@ pub use key::{
 };
 pub use manager::{LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
+pub use semaphore::Semaphore;
 pub use quorum::{DEFAULT_NODE_TIMEOUT, Quorum, QuorumBuilder};
 pub use retry::{DEFAULT_MAX_WAIT, MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
 pub use timing::{Drift, MAX_TTL, MIN_DRIFT_ALLOWANCE, MIN_TTL, ttl_millis, validate_ttl};

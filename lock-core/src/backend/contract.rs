@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{AcquireOutcome, BackendInfo, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch};
+use super::{
+    AcquireOutcome, BackendInfo, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch,
+    SemaphoreBackend,
+};
 use crate::error::BackendError;
 use crate::key::LockKey;
 use crate::token::LockToken;
@@ -256,6 +259,16 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
         let _ = key;
         Err(BackendError::unsupported(self.info().name, "watch_release"))
     }
+
+    /// The backend's counting semaphores, if it offers them (see [`SemaphoreBackend`]):
+    /// `Some(self)` from a backend that implements that trait too. Defaults to `None`, and
+    /// [`crate::LockManager::semaphore`] then fails with an `Unsupported` error.
+    ///
+    /// # Behavior
+    /// - N3: Constant for the backend's lifetime, no I/O.
+    fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
+        None
+    }
 }
 
 /// A type-erased backend, as the manager holds it.
@@ -280,6 +293,10 @@ macro_rules! forward_backend {
 
             fn endpoint(&self) -> Option<String> {
                 (**self).endpoint()
+            }
+
+            fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
+                (**self).semaphores()
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

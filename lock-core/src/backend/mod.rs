@@ -3,7 +3,9 @@
 mod capabilities;
 mod contract;
 mod outcome;
+mod semaphore;
 
 pub use capabilities::{BackendInfo, Capabilities};
 pub use contract::{BackendFuture, DynLockBackend, LockBackend};
 pub use outcome::{AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch};
+pub use semaphore::SemaphoreBackend;

@@ -107,7 +107,7 @@ impl LockHandle {
         let sent = Instant::now();
         let span =
             tracing::debug_span!("lock.extend", key = %shared.key, ttl_ms = ttl.as_millis() as u64);
-        let call = self.manager.backend.extend(&shared.key, &shared.token, ttl);
+        let call = shared.store.extend(&shared.key, &shared.token, ttl);
         let limit = self.manager.config.call_timeout;
         let outcome = within(shared.backend, limit, call).instrument(span).await?;
         let alive = match outcome {

@@ -46,8 +46,9 @@ impl LockGuard {
         handle.manager.stop_refresh(&handle.shared);
         handle.shared.mark_lost(LossReason::Released);
         let span = tracing::debug_span!("lock.release", key = %handle.shared.key, outcome = tracing::field::Empty);
-        let release = handle.manager.release(&handle.shared.key, &handle.shared.token);
-        let outcome = release.instrument(span.clone()).await;
+        let releaser = handle.manager.releaser_in(&handle.shared.store);
+        let release = releaser.release(&handle.shared.key, &handle.shared.token);
+        let outcome = release.instrument(span.clone()).await.map_err(Into::into);
         // Answered: nothing is left to release on drop. Until here, a cancelled release left
         // the guard armed, and its drop sends the release again in the background.
         self.armed = false;
@@ -83,7 +84,8 @@ impl Drop for LockGuard {
         let handle = &self.handle;
         handle.manager.stop_refresh(&handle.shared);
         handle.shared.mark_lost(LossReason::Released);
-        handle.manager.release_in_background(&handle.shared.key, &handle.shared.token);
+        let releaser = handle.manager.releaser_in(&handle.shared.store);
+        releaser.spawn(&handle.shared.key, &handle.shared.token);
     }
 }
 

@@ -1,11 +1,12 @@
 //! State shared by a guard, its handles, and the refresher.
 
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::backend::DynLockBackend;
 use crate::error::LossReason;
 use crate::fencing::FencingToken;
 use crate::key::LockKey;
@@ -38,6 +39,9 @@ pub(crate) struct GuardShared {
     pub(crate) refreshed: bool,
     /// The backend's name, for logs and metrics.
     pub(crate) backend: &'static str,
+    /// Where the lease lives: the manager's backend for a lock, a semaphore's permit view for a
+    /// permit. Extensions and releases go here.
+    pub(crate) store: Arc<DynLockBackend>,
     status: Mutex<Status>,
     /// Woken when the status changes (a loss, or a new deadline).
     changed: Notify,
@@ -59,6 +63,7 @@ pub(crate) struct Acquisition {
     pub(crate) waited: Duration,
     pub(crate) refreshed: bool,
     pub(crate) backend: &'static str,
+    pub(crate) store: Arc<DynLockBackend>,
 }
 
 impl GuardShared {
@@ -74,6 +79,7 @@ impl GuardShared {
             waited: a.waited,
             refreshed: a.refreshed,
             backend: a.backend,
+            store: a.store,
             status: Mutex::new(status),
             changed: Notify::new(),
             extending: tokio::sync::Mutex::new(()),

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::inner::ManagerInner;
 use super::queue::Turn;
-use crate::backend::{AcquireOutcome, ReleaseWatch};
+use crate::backend::{AcquireOutcome, DynLockBackend, ReleaseWatch};
 use crate::call::timed_out;
 use crate::error::{BackendError, BackendErrorKind, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
@@ -29,6 +29,8 @@ pub(super) struct Plan {
     pub(super) policy: RetryPolicy,
     /// `Some(max_hold)` when the guard is auto-refreshed.
     pub(super) refresh: Option<Option<Duration>>,
+    /// Where the lease is taken: the manager's backend, or a semaphore's permit view.
+    pub(super) store: Arc<DynLockBackend>,
 }
 
 /// The retry policy ran out while the lock stayed held elsewhere.
@@ -53,6 +55,7 @@ type Attempt = Pin<Box<dyn Future<Output = Result<AcquireOutcome, BackendError>>
 /// grant of the same token and delete it.
 struct Tokens<'a> {
     inner: &'a ManagerInner,
+    store: &'a Arc<DynLockBackend>,
     key: &'a LockKey,
     current: LockToken,
     /// The current token was sent and a grant is not ruled out.
@@ -77,7 +80,7 @@ impl Tokens<'_> {
     ) -> Result<AcquireOutcome, BackendError> {
         self.armed = true;
         let (backend, key, token) =
-            (self.inner.backend.clone(), self.key.clone(), self.current.clone());
+            (self.store.clone(), self.key.clone(), self.current.clone());
         self.unanswered.push(Box::pin(async move { backend.try_acquire(&key, &token, ttl).await }));
         let answer = std::future::poll_fn(|cx| match self.unanswered.last_mut() {
             Some(attempt) => attempt.as_mut().poll(cx),
@@ -113,7 +116,7 @@ impl Tokens<'_> {
     fn give_back(&mut self) -> Result<Option<tokio::task::JoinHandle<()>>> {
         let fresh = LockToken::generate()?;
         let after = finished(std::mem::take(&mut self.unanswered), self.inner.config.call_timeout);
-        let release = self.inner.releaser().spawn_after(after, self.key, &self.current);
+        let release = self.inner.releaser_in(self.store).spawn_after(after, self.key, &self.current);
         self.current = fresh;
         self.armed = false;
         self.ambiguous = false;
@@ -136,7 +139,7 @@ impl Drop for Tokens<'_> {
             tracing::debug!(key = %self.key, "acquire ended while it may hold the lock; releasing");
             let after =
                 finished(std::mem::take(&mut self.unanswered), self.inner.config.call_timeout);
-            self.inner.releaser().spawn_after(after, self.key, &self.current);
+            self.inner.releaser_in(self.store).spawn_after(after, self.key, &self.current);
         }
     }
 }
@@ -195,7 +198,7 @@ async fn attempts(
     plan: Plan,
     counted: &AtomicU32,
 ) -> Result<Result<LockGuard, Exhausted>> {
-    let Plan { key, token, ttl, validity, policy, refresh } = plan;
+    let Plan { key, token, ttl, validity, policy, refresh, store } = plan;
     let name = inner.info.name;
     let call_timeout = inner.config.call_timeout;
     let started = Instant::now();
@@ -203,9 +206,10 @@ async fn attempts(
     let exhausted = |attempts: u32| {
         Ok(Err(Exhausted { key: key.clone(), attempts, waited: started.elapsed() }))
     };
-    let notify = inner.info.capabilities.release_notify && policy.may_retry();
+    let notify = store.info().capabilities.release_notify && policy.may_retry();
     let mut tokens = Tokens {
         inner,
+        store: &store,
         key: &key,
         current: token,
         armed: false,
@@ -251,6 +255,7 @@ async fn attempts(
                     waited: sent - started,
                     refreshed: refresh.is_some(),
                     backend: name,
+                    store: store.clone(),
                 };
                 let shared = Arc::new(GuardShared::new(acquired, sent + validity, ttl));
                 if let Some(max_hold) = refresh
@@ -316,7 +321,7 @@ async fn attempts(
         if held
             && notify
             && waiting.watch.is_none()
-            && subscribe(inner, &key, wait_deadline, &mut waiting).await
+            && subscribe(inner, &store, &key, wait_deadline, &mut waiting).await
         {
             // Subscribed now; one more look catches a release that came before it.
             recheck = true;
@@ -349,7 +354,7 @@ async fn attempts(
             // looks stay at least the minimum delay apart.
             waiting.watch = None;
             if notify {
-                subscribe(inner, &key, wait_deadline, &mut waiting).await;
+                subscribe(inner, &store, &key, wait_deadline, &mut waiting).await;
             }
             let earliest_look = waiting.last_call + MIN_RETRY_DELAY;
             tokio::time::sleep_until(earliest(wait_deadline, earliest_look)).await;
@@ -364,12 +369,13 @@ async fn attempts(
 /// Returns whether it did.
 async fn subscribe(
     inner: &ManagerInner,
+    store: &DynLockBackend,
     key: &LockKey,
     deadline: Option<Instant>,
     waiting: &mut Waiting,
 ) -> bool {
     let limit = earliest(deadline, Instant::now() + inner.config.call_timeout);
-    let watch = until(Some(limit), inner.backend.watch_release(key)).await;
+    let watch = until(Some(limit), store.watch_release(key)).await;
     match watch {
         Some(Ok(watch)) => {
             waiting.watch = Some(watch);

@@ -181,6 +181,6 @@ impl LockManagerBuilder {
 fn assemble(backend: Arc<DynLockBackend>, config: ManagerConfig, fraction: f64) -> LockManager {
     let settings =
         RefreshSettings { fraction, drift: config.drift, call_timeout: config.call_timeout };
-    let refresher = Refresher::new(backend.clone(), settings);
+    let refresher = Refresher::new(settings);
     LockManager::from_inner(Arc::new(ManagerInner::new(backend, config, refresher)))
 }

@@ -77,21 +77,17 @@ impl ManagerInner {
 
     /// How to release a token of this manager, detached from the manager's lifetime.
     pub(crate) fn releaser(&self) -> Releaser {
-        Releaser {
-            backend: self.backend.clone(),
-            name: self.info.name,
-            timeout: self.config.call_timeout,
-        }
+        self.releaser_in(&self.backend)
+    }
+
+    /// How to release a token held in `store` (the manager's backend, or a permit view).
+    pub(crate) fn releaser_in(&self, store: &Arc<DynLockBackend>) -> Releaser {
+        Releaser { backend: store.clone(), name: self.info.name, timeout: self.config.call_timeout }
     }
 
     /// Releases, retrying temporary errors briefly; each call bounded by the call timeout.
     pub(crate) async fn release(&self, key: &LockKey, token: &LockToken) -> Result<ReleaseOutcome> {
         self.releaser().release(key, token).await.map_err(Into::into)
-    }
-
-    /// Releases on the current runtime without waiting; logs when that is impossible.
-    pub(crate) fn release_in_background(&self, key: &LockKey, token: &LockToken) {
-        self.releaser().spawn(key, token);
     }
 }
 

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::guard::{Handover, LockGuard, LockHandle};
 use crate::holder::LockState;
 use crate::key::LockKey;
+use crate::semaphore::Semaphore;
 
 /// Takes and inspects locks over one backend. Cheap to clone (an `Arc`), `Send + Sync`: make
 /// one per backend and share it across tasks.
@@ -113,6 +114,14 @@ impl LockManager {
         E: From<Error>,
     {
         self.lock(name).ttl(ttl).run(work).await
+    }
+
+    /// The counting semaphore `name` with `limit` permits (see [`Semaphore`]). Errors before any
+    /// I/O: [`Error::InvalidArgument`] for a limit of 0 or a bad name, and an `Unsupported`
+    /// backend error when the backend offers no semaphores
+    /// ([`crate::LockBackend::semaphores`]).
+    pub fn semaphore(&self, name: impl AsRef<[u8]>, limit: u32) -> Result<Semaphore> {
+        Semaphore::new(self.clone(), name.as_ref(), limit)
     }
 
     /// Whether anyone (this process or another) holds the lock `name` right now.

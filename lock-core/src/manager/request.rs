@@ -1,10 +1,12 @@
 //! `LockRequest`: per-call options and the ways to acquire.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::LockManager;
 use super::acquire::{Exhausted, Plan, acquire};
+use crate::backend::DynLockBackend;
 use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::key::LockKey;
@@ -43,6 +45,8 @@ pub struct LockRequest {
     auto_refresh: bool,
     max_hold: Option<Duration>,
     token: Option<LockToken>,
+    /// Where the lease is taken, when not the manager's backend (a semaphore's permits).
+    store: Option<Arc<DynLockBackend>>,
 }
 
 impl LockRequest {
@@ -56,7 +60,14 @@ impl LockRequest {
             auto_refresh: false,
             max_hold: None,
             token: None,
+            store: None,
         }
+    }
+
+    /// Takes the lease in `store` instead of the manager's backend.
+    pub(crate) fn in_store(mut self, store: Arc<DynLockBackend>) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// The lock's ttl (default: the manager's).
@@ -186,6 +197,7 @@ impl LockRequest {
             inner.refresher.check(ttl)?;
         }
         let refresh = self.auto_refresh.then_some(max_hold);
-        acquire(&inner, Plan { key, token, ttl, validity, policy, refresh }).await
+        let store = self.store.unwrap_or_else(|| inner.backend.clone());
+        acquire(&inner, Plan { key, token, ttl, validity, policy, refresh, store }).await
     }
 }

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::backend::{
     AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, LockBackend, LockInfo,
-    ReleaseOutcome, ReleaseWatch,
+    ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
 };
 use crate::error::BackendError;
 use crate::fencing::FencingToken;
@@ -53,18 +53,20 @@ pub struct MemoryBackend {
 }
 
 #[derive(Debug, Default)]
-struct State {
+pub(super) struct State {
     locks: HashMap<LockKey, Entry>,
-    watchers: HashMap<LockKey, Arc<Notify>>,
-    fencing: u64,
+    /// Each semaphore's permits (see `semaphore`).
+    pub(super) semaphores: HashMap<LockKey, Vec<Entry>>,
+    pub(super) watchers: HashMap<LockKey, Arc<Notify>>,
+    pub(super) fencing: u64,
     writes: u32,
 }
 
 #[derive(Debug)]
-struct Entry {
-    token: LockToken,
-    expires: Instant,
-    fencing: u64,
+pub(super) struct Entry {
+    pub(super) token: LockToken,
+    pub(super) expires: Instant,
+    pub(super) fencing: u64,
 }
 
 impl State {
@@ -76,11 +78,15 @@ impl State {
         self.locks.get_mut(key)
     }
 
-    fn wrote(&mut self, now: Instant) {
+    pub(super) fn wrote(&mut self, now: Instant) {
         self.writes += 1;
         if self.writes >= SWEEP_EVERY {
             self.writes = 0;
             self.locks.retain(|_, e| e.expires > now);
+            self.semaphores.retain(|_, permits| {
+                permits.retain(|e| e.expires > now);
+                !permits.is_empty()
+            });
             self.watchers.retain(|_, n| Arc::strong_count(n) > 1);
         }
     }
@@ -98,19 +104,19 @@ impl MemoryBackend {
         self.state().locks.values().filter(|e| e.expires > now).count()
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
+    pub(super) fn state(&self) -> MutexGuard<'_, State> {
         // No code path panics while holding the lock; recover the data if one ever did.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 /// The system clock in microseconds since the Unix epoch (0 if it is set before 1970).
-fn wall_clock_micros() -> u64 {
+pub(super) fn wall_clock_micros() -> u64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     since.map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
-fn expiry(now: Instant, ttl: Duration) -> Instant {
+pub(super) fn expiry(now: Instant, ttl: Duration) -> Instant {
     now.checked_add(ttl.min(MAX_TTL)).unwrap_or(now)
 }
 
@@ -203,6 +209,10 @@ impl LockBackend for MemoryBackend {
         // Registered before the state lock is released, so no release can slip between.
         watch.as_mut().enable();
         Ok(watch)
+    }
+
+    fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
+        Some(self)
     }
 }
 

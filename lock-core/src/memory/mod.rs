@@ -1,5 +1,6 @@
 //! The in-process backend.
 
 mod backend;
+mod semaphore;
 
 pub use backend::MemoryBackend;

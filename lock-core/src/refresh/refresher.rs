@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::queue::{Entry, TimerQueue};
-use crate::backend::{DynLockBackend, ExtendOutcome};
+use crate::backend::ExtendOutcome;
 use crate::call::within;
 use crate::error::{BackendError, LossReason};
 use crate::guard::GuardShared;
@@ -74,7 +74,6 @@ enum Command {
 /// lost at its deadline; guards of other runtimes are not affected.
 #[derive(Debug)]
 pub(crate) struct Refresher {
-    backend: Arc<DynLockBackend>,
     settings: RefreshSettings,
     tasks: Mutex<HashMap<tokio::runtime::Id, mpsc::UnboundedSender<Command>>>,
 }
@@ -90,8 +89,8 @@ impl std::fmt::Debug for Command {
 }
 
 impl Refresher {
-    pub(crate) fn new(backend: Arc<DynLockBackend>, settings: RefreshSettings) -> Self {
-        Self { backend, settings, tasks: Mutex::new(HashMap::new()) }
+    pub(crate) fn new(settings: RefreshSettings) -> Self {
+        Self { settings, tasks: Mutex::new(HashMap::new()) }
     }
 
     fn tasks(
@@ -129,7 +128,7 @@ impl Refresher {
         tasks.retain(|_, sender| !sender.is_closed());
         let (sender, rx) = mpsc::unbounded_channel();
         let _ = sender.send(command);
-        runtime.spawn(run(self.backend.clone(), self.settings, rx));
+        runtime.spawn(run(self.settings, rx));
         tasks.insert(id, sender);
         true
     }
@@ -165,7 +164,6 @@ impl Refresher {
 type Done = (u64, Instant, Duration, Result<ExtendOutcome, BackendError>);
 
 async fn run(
-    backend: Arc<DynLockBackend>,
     settings: RefreshSettings,
     mut rx: mpsc::UnboundedReceiver<Command>,
 ) {
@@ -187,7 +185,7 @@ async fn run(
             () = sleep_until_opt(next_due) => {
                 let now = Instant::now();
                 for id in queue.take_due(now + COALESCE) {
-                    if let Some(future) = start_extend(&backend, settings.call_timeout, &mut queue, id, now) {
+                    if let Some(future) = start_extend(settings.call_timeout, &mut queue, id, now) {
                         in_flight.push(future);
                     }
                 }
@@ -209,7 +207,6 @@ async fn sleep_until_opt(at: Option<Instant>) {
 
 /// Sends the extension for a due entry, or retires the entry (lost, or past its hold cap).
 fn start_extend(
-    backend: &Arc<DynLockBackend>,
     call_timeout: Duration,
     queue: &mut TimerQueue,
     id: u64,
@@ -228,7 +225,6 @@ fn start_extend(
         queue.remove(id);
         return None;
     }
-    let backend = backend.clone();
     let span = tracing::trace_span!("lock.refresh", key = %shared.key);
     Some(Box::pin(
         async move {
@@ -238,7 +234,7 @@ fn start_extend(
             let status = shared.status();
             let sent = Instant::now();
             let limit = call_timeout.min(status.deadline.saturating_duration_since(sent));
-            let call = backend.extend(&shared.key, &shared.token, status.ttl);
+            let call = shared.store.extend(&shared.key, &shared.token, status.ttl);
             let result = within(shared.backend, limit.max(Duration::from_millis(1)), call).await;
             (id, sent, status.ttl, result)
         }

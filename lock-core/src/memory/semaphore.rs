@@ -1,0 +1,119 @@
+//! `MemoryBackend`'s counting semaphores: permits in a list per key, on tokio's clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::backend::{Entry, MemoryBackend, State, expiry, wall_clock_micros};
+use crate::backend::{
+    AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
+};
+use crate::error::BackendError;
+use crate::fencing::FencingToken;
+use crate::key::LockKey;
+use crate::token::LockToken;
+
+impl State {
+    /// The live permits of `key`, expired ones dropped.
+    fn permits(&mut self, key: &LockKey, now: Instant) -> &mut Vec<Entry> {
+        let permits = self.semaphores.entry(key.clone()).or_default();
+        permits.retain(|e| e.expires > now);
+        permits
+    }
+}
+
+#[async_trait]
+impl SemaphoreBackend for MemoryBackend {
+    async fn try_acquire_permit(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        limit: u32,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        state.wrote(now);
+        let last = state.fencing;
+        let permits = state.permits(key, now);
+        if let Some(mine) = permits.iter_mut().find(|e| e.token == *token) {
+            mine.expires = expiry(now, ttl);
+            return Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(mine.fencing)) });
+        }
+        if permits.len() >= limit as usize {
+            let soonest = permits.iter().map(|e| e.expires - now).min();
+            return Ok(AcquireOutcome::Held { ttl_remaining: soonest });
+        }
+        let fencing = (last + 1).max(wall_clock_micros());
+        permits.push(Entry { token: token.clone(), expires: expiry(now, ttl), fencing });
+        state.fencing = fencing;
+        Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) })
+    }
+
+    async fn release_permit(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        let permits = state.permits(key, now);
+        let before = permits.len();
+        permits.retain(|e| e.token != *token);
+        if permits.len() == before {
+            return Ok(ReleaseOutcome::NotHeld);
+        }
+        if permits.is_empty() {
+            state.semaphores.remove(key);
+        }
+        if let Some(watchers) = state.watchers.remove(key) {
+            watchers.notify_waiters();
+        }
+        Ok(ReleaseOutcome::Released)
+    }
+
+    async fn extend_permit(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        match state.permits(key, now).iter_mut().find(|e| e.token == *token) {
+            Some(mine) => {
+                mine.expires = expiry(now, ttl);
+                Ok(ExtendOutcome::Extended)
+            }
+            None => Ok(ExtendOutcome::NotHeld),
+        }
+    }
+
+    async fn inspect_permits(&self, key: &LockKey) -> Result<Vec<LockInfo>, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        let held = state.permits(key, now).iter().map(|e| LockInfo {
+            holder: e.token.clone(),
+            ttl_remaining: Some(e.expires - now),
+            fencing: Some(FencingToken::new(e.fencing)),
+        });
+        let held = held.collect::<Vec<_>>();
+        if held.is_empty() {
+            state.semaphores.remove(key);
+        }
+        Ok(held)
+    }
+
+    async fn watch_permits(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        let mut state = self.state();
+        state.wrote(Instant::now());
+        let notify =
+            state.watchers.entry(key.clone()).or_insert_with(|| Arc::new(Notify::new())).clone();
+        let mut watch = Box::pin(notify.notified_owned());
+        watch.as_mut().enable();
+        Ok(watch)
+    }
+}
