@@ -84,8 +84,8 @@ pub use key::{
 };
 pub use manager::{LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
-pub use semaphore::Semaphore;
 pub use quorum::{DEFAULT_NODE_TIMEOUT, Quorum, QuorumBuilder};
 pub use retry::{DEFAULT_MAX_WAIT, MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
+pub use semaphore::Semaphore;
 pub use timing::{Drift, MAX_TTL, MIN_DRIFT_ALLOWANCE, MIN_TTL, ttl_millis, validate_ttl};
 pub use token::{LockToken, MAX_USER_TOKEN_LEN, MIN_USER_TOKEN_LEN, TOKEN_RANDOM_BYTES};

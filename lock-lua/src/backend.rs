@@ -175,7 +175,7 @@ impl<R: ScriptRunner> ScriptBackend<R> {
 
     /// Runs a write, followed by WAIT when WAIT mode is on; the second value is `true` when the
     /// required replicas confirmed it (always, without WAIT mode).
-    async fn write(&self, call: Call<'_>) -> Result<(Reply, bool), BackendError> {
+    pub(crate) async fn write(&self, call: Call<'_>) -> Result<(Reply, bool), BackendError> {
         match self.wait {
             None => Ok((self.runner.run(call).await?, true)),
             Some(wait) => {
@@ -185,13 +185,18 @@ impl<R: ScriptRunner> ScriptBackend<R> {
         }
     }
 
-    fn not_replicated(&self, what: &str) -> BackendError {
+    pub(crate) fn not_replicated(&self, what: &str) -> BackendError {
         let wanted = self.wait.map_or(0, |w| w.replicas);
         BackendError::new(
             self.name,
             lock_core::BackendErrorKind::Replication,
             format!("{what}: fewer than {wanted} replicas confirmed it in time"),
         )
+    }
+
+    /// The name given at construction (for errors and `info`).
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     /// The runner.
@@ -209,7 +214,7 @@ impl<R: ScriptRunner> ScriptBackend<R> {
         self.notify.as_ref()
     }
 
-    fn publish(&self) -> Publish {
+    pub(crate) fn publish(&self) -> Publish {
         self.notify.as_ref().map_or(Publish::Off, |(_, publish)| *publish)
     }
 }
@@ -334,6 +339,9 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
             None => Err(BackendError::unsupported(self.name, "watch_release")),
         }
     }
+    fn semaphores(&self) -> Option<&dyn lock_core::SemaphoreBackend> {
+        Some(self)
+    }
 }
 
 /// Implements `LockBackend` for a newtype by forwarding every method to a field that is (or
@@ -362,6 +370,10 @@ macro_rules! delegate_lock_backend {
 
             fn endpoint(&self) -> Option<String> {
                 self.$field.endpoint()
+            }
+
+            fn semaphores(&self) -> Option<&dyn $crate::__lock_core::SemaphoreBackend> {
+                self.$field.semaphores()
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

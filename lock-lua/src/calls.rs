@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use lock_core::{LockKey, LockToken, ttl_millis};
 
-use crate::layout::{fence_key, release_channel};
-use crate::scripts::{ACQUIRE, EXTEND, INSPECT, LuaScript, RELEASE};
+use crate::layout::{fence_key, permits_key, release_channel};
+use crate::scripts::{
+    ACQUIRE, EXTEND, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
+    PERMIT_RELEASE, RELEASE,
+};
 
 /// How a release wakes the lock's waiters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -93,6 +96,61 @@ pub fn extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call
         script: &EXTEND,
         keys: vec![Cow::Borrowed(key.as_bytes())],
         args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl)],
+    }
+}
+
+/// `try_acquire_permit(key, token, limit, ttl)`; fences as [`acquire`] issues them, from the
+/// same counter.
+pub fn permit_acquire<'a>(
+    key: &'a LockKey,
+    token: &'a LockToken,
+    limit: u32,
+    ttl: Duration,
+    fencing: bool,
+) -> Call<'a> {
+    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
+    Call {
+        script: &PERMIT_ACQUIRE,
+        keys: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Owned(permits_key(key)),
+            Cow::Owned(fence_key(key)),
+        ],
+        args: vec![
+            Cow::Borrowed(token.as_bytes()),
+            Cow::Owned(limit.to_string().into_bytes()),
+            millis(ttl),
+            Cow::Borrowed(flag),
+            millis(ttl.saturating_add(FENCE_COUNTER_GRACE)),
+        ],
+    }
+}
+
+/// `release_permit(key, token)`, waking waiters as `publish` says.
+pub fn permit_release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> Call<'a> {
+    let Call { args, .. } = release(key, token, publish);
+    Call {
+        script: &PERMIT_RELEASE,
+        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(permits_key(key))],
+        args,
+    }
+}
+
+/// `extend_permit(key, token, ttl)`.
+pub fn permit_extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
+    Call {
+        script: &PERMIT_EXTEND,
+        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(permits_key(key))],
+        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl)],
+    }
+}
+
+/// `inspect_permits(key)`.
+pub fn permit_inspect(key: &LockKey) -> Call<'_> {
+    Call {
+        script: &PERMIT_INSPECT,
+        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(permits_key(key))],
+        args: Vec::new(),
     }
 }
 

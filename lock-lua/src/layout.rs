@@ -107,6 +107,12 @@ pub fn fence_key(key: &LockKey) -> Vec<u8> {
     auxiliary(key, b"fence")
 }
 
+/// Where a semaphore's permits record their fences: `<prefix>~permits{<tag>}<name>`, a hash
+/// from holder token to fence, in the semaphore key's slot (see [`fence_key`]).
+pub fn permits_key(key: &LockKey) -> Vec<u8> {
+    auxiliary(key, b"permits")
+}
+
 /// The channel a release of `key`'s lock publishes on: `<prefix>~released{<tag>}<name>`, in the
 /// lock key's slot (see [`fence_key`]); an ACL such as `&lock:*` covers it.
 ///

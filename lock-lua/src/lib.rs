@@ -63,6 +63,7 @@ mod keyspace;
 mod layout;
 pub mod reply;
 mod scripts;
+mod semaphore;
 mod watch;
 
 pub use backend::{ScriptBackend, ScriptRunner, WaitFor, check_wait_timeout};
@@ -74,9 +75,12 @@ pub use eviction::{
 };
 pub use identity::server_endpoint;
 pub use keyspace::{KeyspaceEvents, keyspace_channel, keyspace_events_wake, wakes};
-pub use layout::{SLOTS, fence_key, hash_slot, release_channel};
+pub use layout::{SLOTS, fence_key, hash_slot, permits_key, release_channel};
 #[doc(hidden)]
 pub use lock_core as __lock_core;
 pub use reply::Reply;
-pub use scripts::{ACQUIRE, ALL, EXTEND, INSPECT, LuaScript, RELEASE};
+pub use scripts::{
+    ACQUIRE, ALL, EXTEND, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
+    PERMIT_RELEASE, RELEASE,
+};
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

@@ -94,6 +94,29 @@ pub fn inspect(backend: &'static str, reply: Reply) -> Result<Option<LockInfo>, 
     }
 }
 
+/// A flat array of `token, pttl, fence or nil` per live permit.
+pub fn permits(backend: &'static str, reply: Reply) -> Result<Vec<LockInfo>, BackendError> {
+    let items = match &reply {
+        Reply::Nil => return Ok(Vec::new()),
+        Reply::Array(items) if items.len() % 3 == 0 => items,
+        _ => return Err(unexpected(backend, "inspect_permits", &reply)),
+    };
+    items
+        .chunks(3)
+        .map(|permit| match permit {
+            [Reply::Data(holder), ttl, fence] => {
+                let ttl = int(ttl).ok_or_else(|| unexpected(backend, "inspect_permits", &reply))?;
+                Ok(LockInfo {
+                    holder: LockToken::from_stored(holder),
+                    ttl_remaining: pttl(ttl),
+                    fencing: int(fence).and_then(fencing),
+                })
+            }
+            _ => Err(unexpected(backend, "inspect_permits", &reply)),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

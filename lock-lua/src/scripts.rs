@@ -52,8 +52,35 @@ pub static EXTEND: LuaScript = LuaScript::new("extend", include_str!("../lua/ext
 /// was issued to the holder.
 pub static INSPECT: LuaScript = LuaScript::new("inspect", include_str!("../lua/inspect.lua"));
 
+/// `KEYS`: permits (sorted set), their fences (hash), fence counter. `ARGV`: token, limit, ttl
+/// ms, fencing flag, counter ttl ms. Replies like [`ACQUIRE`]: the fence when acquired, `-2 -
+/// ms` until the soonest permit expires when full.
+pub static PERMIT_ACQUIRE: LuaScript =
+    LuaScript::new("permit_acquire", include_str!("../lua/permit_acquire.lua"));
+
+/// `KEYS`: permits, fences. `ARGV`: token, publish mode, channel. Replies 1 or 0.
+pub static PERMIT_RELEASE: LuaScript =
+    LuaScript::new("permit_release", include_str!("../lua/permit_release.lua"));
+
+/// `KEYS`: permits, fences. `ARGV`: token, ttl ms. Replies 1 or 0.
+pub static PERMIT_EXTEND: LuaScript =
+    LuaScript::new("permit_extend", include_str!("../lua/permit_extend.lua"));
+
+/// `KEYS`: permits, fences. Replies a flat array of `token, pttl, fence or nil` per live permit.
+pub static PERMIT_INSPECT: LuaScript =
+    LuaScript::new("permit_inspect", include_str!("../lua/permit_inspect.lua"));
+
 /// Every script, for loading ahead of time.
-pub static ALL: [&LuaScript; 4] = [&ACQUIRE, &RELEASE, &EXTEND, &INSPECT];
+pub static ALL: [&LuaScript; 8] = [
+    &ACQUIRE,
+    &RELEASE,
+    &EXTEND,
+    &INSPECT,
+    &PERMIT_ACQUIRE,
+    &PERMIT_RELEASE,
+    &PERMIT_EXTEND,
+    &PERMIT_INSPECT,
+];
 
 #[cfg(test)]
 mod tests {

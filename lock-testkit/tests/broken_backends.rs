@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, FencingToken,
-    LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, async_trait,
+    LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
+    async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;
@@ -38,6 +39,18 @@ enum Bug {
     KeysCutAtNul,
     /// Not a bug: W4 allows a watch to wake its waiter for nothing.
     SpuriousWatch,
+    /// A semaphore that lets one holder more in than its limit.
+    SemOverLimit,
+    /// Permits that never expire.
+    SemNeverExpires,
+    /// A stranger's release frees someone's permit.
+    SemReleaseIgnoresToken,
+    /// Counts the permits, then adds one: concurrent acquires overshoot the limit.
+    SemNonAtomic,
+    /// A holder asking again gets a second permit.
+    SemRenewTakesAnother,
+    /// Extending an expired permit brings it back.
+    SemExtendResurrects,
 }
 
 #[derive(Debug)]
@@ -51,6 +64,7 @@ struct Entry {
 #[derive(Debug, Default)]
 struct State {
     locks: HashMap<Vec<u8>, Entry>,
+    permits: HashMap<Vec<u8>, Vec<Entry>>,
     fence: u64,
     watchers: HashMap<Vec<u8>, Arc<Notify>>,
 }
@@ -83,7 +97,7 @@ impl Mutant {
     fn expiry(&self, ttl: Duration) -> Instant {
         let now = Instant::now();
         match self.bug {
-            Bug::NeverExpires => now + ttl * 100,
+            Bug::NeverExpires | Bug::SemNeverExpires => now + ttl * 100,
             Bug::ExpiresAtHalfTtl => now + ttl / 2,
             Bug::ExpiresAt80Percent => now + ttl.mul_f64(0.8),
             _ => now + ttl,
@@ -226,6 +240,10 @@ impl LockBackend for Mutant {
         }))
     }
 
+    fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
+        Some(self)
+    }
+
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         let k = self.map_key(key);
         let notify =
@@ -240,6 +258,111 @@ impl LockBackend for Mutant {
                 Ok(watch)
             }
         }
+    }
+}
+
+/// The live permits at `key`, expired ones dropped.
+fn live_permits<'a>(state: &'a mut State, key: &[u8]) -> &'a mut Vec<Entry> {
+    let permits = state.permits.entry(key.to_vec()).or_default();
+    permits.retain(|e| e.expires > Instant::now());
+    permits
+}
+
+#[async_trait]
+impl SemaphoreBackend for Mutant {
+    async fn try_acquire_permit(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        limit: u32,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let k = self.map_key(key);
+        let limit = if self.bug == Bug::SemOverLimit { limit + 1 } else { limit } as usize;
+        if self.bug == Bug::SemNonAtomic {
+            if live_permits(&mut self.state(), &k).len() >= limit {
+                return Ok(AcquireOutcome::Held { ttl_remaining: None });
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let expires = self.expiry(ttl);
+        let mut state = self.state();
+        let next_fence = state.fence + 1;
+        let (bug, permits) = (self.bug, live_permits(&mut state, &k));
+        if bug != Bug::SemRenewTakesAnother
+            && let Some(mine) = permits.iter_mut().find(|e| e.token == *token)
+        {
+            mine.expires = expires;
+            return Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(mine.fencing)) });
+        }
+        if bug != Bug::SemNonAtomic && permits.len() >= limit {
+            let soonest =
+                permits.iter().map(|e| e.expires.saturating_duration_since(Instant::now())).min();
+            return Ok(AcquireOutcome::Held { ttl_remaining: soonest });
+        }
+        permits.push(Entry { token: token.clone(), expires, ttl, fencing: next_fence });
+        state.fence = next_fence;
+        Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(next_fence)) })
+    }
+
+    async fn release_permit(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        let k = self.map_key(key);
+        let mut state = self.state();
+        let bug = self.bug;
+        let permits = live_permits(&mut state, &k);
+        let found =
+            permits.iter().position(|e| e.token == *token || bug == Bug::SemReleaseIgnoresToken);
+        let Some(at) = found else { return Ok(ReleaseOutcome::NotHeld) };
+        permits.remove(at);
+        if let Some(n) = state.watchers.remove(&k) {
+            n.notify_waiters();
+        }
+        Ok(ReleaseOutcome::Released)
+    }
+
+    async fn extend_permit(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        let k = self.map_key(key);
+        let expires = self.expiry(ttl);
+        let mut state = self.state();
+        let resurrect = self.bug == Bug::SemExtendResurrects;
+        let permits = live_permits(&mut state, &k);
+        match permits.iter_mut().find(|e| e.token == *token) {
+            Some(mine) => {
+                mine.expires = expires;
+                Ok(ExtendOutcome::Extended)
+            }
+            None if resurrect => {
+                permits.push(Entry { token: token.clone(), expires, ttl, fencing: 0 });
+                Ok(ExtendOutcome::Extended)
+            }
+            None => Ok(ExtendOutcome::NotHeld),
+        }
+    }
+
+    async fn inspect_permits(&self, key: &LockKey) -> Result<Vec<LockInfo>, BackendError> {
+        let k = self.map_key(key);
+        let mut state = self.state();
+        Ok(live_permits(&mut state, &k)
+            .iter()
+            .map(|e| LockInfo {
+                holder: e.token.clone(),
+                ttl_remaining: Some(e.expires.saturating_duration_since(Instant::now())),
+                fencing: Some(FencingToken::new(e.fencing)),
+            })
+            .collect())
+    }
+
+    async fn watch_permits(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.watch_release(key).await
     }
 }
 
@@ -298,6 +421,13 @@ rejected! {
     watch_subscribed_on_first_poll: LazyWatch by watch_is_registered_when_returned;
     watch_that_never_fires: WatchNeverFires by watch_wakes_on_release;
     case_folded_keys: CaseInsensitiveKeys by similar_names_stay_distinct;
+    semaphore_over_its_limit: SemOverLimit by semaphore_grants_up_to_its_limit;
+    semaphore_over_its_limit_under_load: SemOverLimit by semaphore_holders_never_exceed_the_limit;
+    permits_that_never_expire: SemNeverExpires by semaphore_permits_expire_and_extend;
+    permit_release_without_token_check: SemReleaseIgnoresToken by semaphore_release_frees_a_slot;
+    check_then_add_permits: SemNonAtomic by semaphore_concurrent_acquires_respect_the_limit;
+    renewal_takes_a_second_permit: SemRenewTakesAnother by semaphore_renewal_keeps_the_permit;
+    permit_extension_that_resurrects: SemExtendResurrects by semaphore_permits_expire_and_extend;
     truncated_keys: TruncatedKeys by similar_names_stay_distinct;
     locks_that_expire_at_80_percent: ExpiresAt80Percent by lock_is_not_released_before_its_ttl;
     keys_with_invalid_utf8_replaced: LossyUtf8Keys by similar_names_stay_distinct;

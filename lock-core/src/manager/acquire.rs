@@ -79,8 +79,7 @@ impl Tokens<'_> {
         limit: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         self.armed = true;
-        let (backend, key, token) =
-            (self.store.clone(), self.key.clone(), self.current.clone());
+        let (backend, key, token) = (self.store.clone(), self.key.clone(), self.current.clone());
         self.unanswered.push(Box::pin(async move { backend.try_acquire(&key, &token, ttl).await }));
         let answer = std::future::poll_fn(|cx| match self.unanswered.last_mut() {
             Some(attempt) => attempt.as_mut().poll(cx),
@@ -116,7 +115,8 @@ impl Tokens<'_> {
     fn give_back(&mut self) -> Result<Option<tokio::task::JoinHandle<()>>> {
         let fresh = LockToken::generate()?;
         let after = finished(std::mem::take(&mut self.unanswered), self.inner.config.call_timeout);
-        let release = self.inner.releaser_in(self.store).spawn_after(after, self.key, &self.current);
+        let release =
+            self.inner.releaser_in(self.store).spawn_after(after, self.key, &self.current);
         self.current = fresh;
         self.armed = false;
         self.ambiguous = false;

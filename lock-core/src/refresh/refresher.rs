@@ -163,10 +163,7 @@ impl Refresher {
 
 type Done = (u64, Instant, Duration, Result<ExtendOutcome, BackendError>);
 
-async fn run(
-    settings: RefreshSettings,
-    mut rx: mpsc::UnboundedReceiver<Command>,
-) {
+async fn run(settings: RefreshSettings, mut rx: mpsc::UnboundedReceiver<Command>) {
     let mut queue = TimerQueue::default();
     let mut in_flight: FuturesUnordered<BoxFuture<'static, Done>> = FuturesUnordered::new();
     let mut open = true;

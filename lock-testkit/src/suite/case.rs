@@ -1,7 +1,7 @@
 //! One conformance case: a name, what it needs, and the check itself.
 
 use futures_util::future::BoxFuture;
-use lock_core::Capabilities;
+use lock_core::{Capabilities, DynLockBackend};
 
 use crate::context::TestContext;
 use crate::failure::CaseResult;
@@ -31,25 +31,38 @@ impl std::fmt::Debug for Case {
 pub struct Requires {
     fencing: bool,
     release_notify: bool,
+    semaphores: bool,
 }
 
 impl Requires {
     /// Nothing optional.
-    pub const NONE: Self = Self { fencing: false, release_notify: false };
+    pub const NONE: Self = Self { fencing: false, release_notify: false, semaphores: false };
     /// [`Capabilities::fencing`].
-    pub const FENCING: Self = Self { fencing: true, release_notify: false };
+    pub const FENCING: Self = Self { fencing: true, ..Self::NONE };
     /// [`Capabilities::release_notify`].
-    pub const RELEASE_NOTIFY: Self = Self { fencing: false, release_notify: true };
+    pub const RELEASE_NOTIFY: Self = Self { release_notify: true, ..Self::NONE };
+    /// Counting semaphores ([`lock_core::LockBackend::semaphores`] is `Some`).
+    pub const SEMAPHORES: Self = Self { semaphores: true, ..Self::NONE };
 
     /// Both sets of needs.
     pub const fn and(self, other: Self) -> Self {
         Self {
             fencing: self.fencing || other.fencing,
             release_notify: self.release_notify || other.release_notify,
+            semaphores: self.semaphores || other.semaphores,
         }
     }
 
-    /// Why a backend with `caps` cannot run the case, or `None` when it can.
+    /// Why `backend` cannot run the case, or `None` when it can.
+    pub fn missing_in(self, backend: &DynLockBackend) -> Option<&'static str> {
+        if self.semaphores && backend.semaphores().is_none() {
+            return Some("requires semaphores (LockBackend::semaphores returns None)");
+        }
+        self.missing(backend.info().capabilities)
+    }
+
+    /// Why a backend with `caps` cannot run the case, or `None` when it can (semaphores are
+    /// not a flag: see [`Requires::missing_in`]).
     pub fn missing(self, caps: Capabilities) -> Option<&'static str> {
         if self.fencing && !caps.fencing {
             return Some("requires the fencing capability");

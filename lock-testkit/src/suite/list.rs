@@ -67,6 +67,17 @@ macro_rules! __for_each_case {
             lifecycle::release_after_expiry_reports_not_held [],
             lifecycle::is_locked_and_info_report_the_holder [],
             exclusion::mutual_exclusion_under_contention [],
+            semaphore::semaphore_grants_up_to_its_limit [SEMAPHORES],
+            semaphore::semaphore_renewal_keeps_the_permit [SEMAPHORES],
+            semaphore::semaphore_release_frees_a_slot [SEMAPHORES],
+            semaphore::semaphore_permits_expire_and_extend [SEMAPHORES],
+            semaphore::semaphore_fences_increase [SEMAPHORES FENCING],
+            semaphore::semaphore_limits_are_each_callers [SEMAPHORES],
+            semaphore::semaphore_concurrent_acquires_respect_the_limit [SEMAPHORES],
+            semaphore::semaphore_inspect_is_read_only [SEMAPHORES],
+            semaphore::semaphore_release_wakes_watchers [SEMAPHORES RELEASE_NOTIFY],
+            semaphore::semaphore_holders_never_exceed_the_limit [SEMAPHORES],
+            semaphore::semaphore_waiter_gets_a_released_permit [SEMAPHORES],
         }
     };
 }

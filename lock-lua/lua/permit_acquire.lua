@@ -1,0 +1,48 @@
+-- Takes a permit of the semaphore at KEYS[1] for ARGV[1] if fewer than ARGV[2] are held (or
+-- renews ARGV[1]'s own).
+-- KEYS[1]: the permits, a sorted set: member = holder's token, score = its expiry in ms on the
+--          server's clock (TIME); the key expires with the longest lease.
+-- KEYS[2]: each permit's fence, a hash token -> fence, expiring with KEYS[1].
+-- KEYS[3]: the fencing counter, "<fence>:<token>" as for a lock, with a PX ttl of ARGV[5].
+-- ARGV[1]: token; ARGV[2]: limit; ARGV[3]: ttl in ms; ARGV[4]: '1' to issue fencing tokens;
+-- ARGV[5]: the counter's ttl in ms.
+-- Returns n >= 0: acquired with fence n (0 without fencing); n < 0: full, and the soonest
+-- permit expires in -2 - n ms.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+if #gone > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  redis.call('HDEL', KEYS[2], unpack(gone))
+end
+local renewing = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not renewing and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return -2 - (tonumber(first[2]) - now)
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local keep = tonumber(last[2]) - now
+redis.call('PEXPIRE', KEYS[1], keep)
+if ARGV[4] ~= '1' then
+  return 0
+end
+if renewing then
+  local own = redis.call('HGET', KEYS[2], ARGV[1])
+  if own then
+    redis.call('PEXPIRE', KEYS[2], keep)
+    return tonumber(own)
+  end
+end
+local fence = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local before = redis.call('SET', KEYS[3], string.format('%d:%s', fence, ARGV[1]), 'PX', ARGV[5], 'GET')
+if before then
+  before = tonumber(string.match(before, '^%d+'))
+  if before and before >= fence then
+    fence = before + 1
+    redis.call('SET', KEYS[3], string.format('%d:%s', fence, ARGV[1]), 'PX', ARGV[5])
+  end
+end
+redis.call('HSET', KEYS[2], ARGV[1], fence)
+redis.call('PEXPIRE', KEYS[2], keep)
+return fence
