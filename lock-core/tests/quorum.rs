@@ -558,3 +558,12 @@ async fn inspect_does_not_wait_for_a_failing_node() {
     q.inspect(&key).await.expect("three nodes answered").expect("held");
     assert!(started.elapsed() >= Duration::from_millis(150), "did not wait for the node");
 }
+
+/// A quorum offers no semaphores (majorities would not bound the holders), and says so.
+#[tokio::test]
+async fn a_quorum_has_no_semaphores() {
+    let nodes = nodes(3);
+    let locks = LockManager::new(quorum(&nodes));
+    let e = locks.semaphore("pool", 2).expect_err("no semaphores on a quorum");
+    assert!(matches!(e, Error::Unsupported { operation: "semaphores", .. }), "{e}");
+}

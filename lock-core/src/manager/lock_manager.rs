@@ -117,9 +117,9 @@ impl LockManager {
     }
 
     /// The counting semaphore `name` with `limit` permits (see [`Semaphore`]). Errors before any
-    /// I/O: [`Error::InvalidArgument`] for a limit of 0 or a bad name, and an `Unsupported`
-    /// backend error when the backend offers no semaphores
-    /// ([`crate::LockBackend::semaphores`]).
+    /// I/O: [`Error::InvalidArgument`] for a limit of 0 or a bad name, and
+    /// [`Error::Unsupported`] when the backend offers no semaphores
+    /// ([`crate::LockBackend::semaphores`]; a [`crate::Quorum`] does not).
     pub fn semaphore(&self, name: impl AsRef<[u8]>, limit: u32) -> Result<Semaphore> {
         Semaphore::new(self.clone(), name.as_ref(), limit)
     }
