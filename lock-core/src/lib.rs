@@ -64,6 +64,7 @@ mod memory;
 mod quorum;
 mod refresh;
 mod retry;
+mod rwlock;
 mod semaphore;
 mod telemetry;
 mod timing;
@@ -72,7 +73,8 @@ mod token;
 pub use async_trait::async_trait;
 pub use backend::{
     AcquireOutcome, BackendFuture, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome,
-    LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
+    LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend, RwMode,
+    SemaphoreBackend,
 };
 pub use call::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};
@@ -86,6 +88,7 @@ pub use manager::{LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
 pub use quorum::{DEFAULT_NODE_TIMEOUT, Quorum, QuorumBuilder};
 pub use retry::{DEFAULT_MAX_WAIT, MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
+pub use rwlock::RwLock;
 pub use semaphore::Semaphore;
 pub use timing::{Drift, MAX_TTL, MIN_DRIFT_ALLOWANCE, MIN_TTL, ttl_millis, validate_ttl};
 pub use token::{LockToken, MAX_USER_TOKEN_LEN, MIN_USER_TOKEN_LEN, TOKEN_RANDOM_BYTES};

@@ -342,6 +342,10 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     fn semaphores(&self) -> Option<&dyn lock_core::SemaphoreBackend> {
         Some(self)
     }
+
+    fn rw_locks(&self) -> Option<&dyn lock_core::RwLockBackend> {
+        Some(self)
+    }
 }
 
 /// Implements `LockBackend` for a newtype by forwarding every method to a field that is (or
@@ -374,6 +378,10 @@ macro_rules! delegate_lock_backend {
 
             fn semaphores(&self) -> Option<&dyn $crate::__lock_core::SemaphoreBackend> {
                 self.$field.semaphores()
+            }
+
+            fn rw_locks(&self) -> Option<&dyn $crate::__lock_core::RwLockBackend> {
+                self.$field.rw_locks()
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

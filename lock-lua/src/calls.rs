@@ -3,12 +3,12 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use lock_core::{LockKey, LockToken, ttl_millis};
+use lock_core::{LockKey, LockToken, RwMode, ttl_millis};
 
-use crate::layout::{fence_key, permits_key, release_channel};
+use crate::layout::{fence_key, holds_key, permits_key, release_channel, writer_key};
 use crate::scripts::{
     ACQUIRE, EXTEND, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
-    PERMIT_RELEASE, RELEASE,
+    PERMIT_RELEASE, RELEASE, RW_ACQUIRE, RW_EXTEND, RW_INSPECT, RW_RELEASE,
 };
 
 /// How a release wakes the lock's waiters.
@@ -150,6 +150,78 @@ pub fn permit_inspect(key: &LockKey) -> Call<'_> {
     Call {
         script: &PERMIT_INSPECT,
         keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(permits_key(key))],
+        args: Vec::new(),
+    }
+}
+
+/// The mode letter the reader-writer scripts use.
+fn mode_arg(mode: RwMode) -> &'static [u8] {
+    match mode {
+        RwMode::Read => b"r",
+        RwMode::UpgradeableRead => b"u",
+        _ => b"w",
+    }
+}
+
+/// `try_acquire_rw(key, token, mode, ttl)`; fences from the lock's counter.
+pub fn rw_acquire<'a>(
+    key: &'a LockKey,
+    token: &'a LockToken,
+    mode: RwMode,
+    ttl: Duration,
+    fencing: bool,
+) -> Call<'a> {
+    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
+    Call {
+        script: &RW_ACQUIRE,
+        keys: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Owned(holds_key(key)),
+            Cow::Owned(fence_key(key)),
+            Cow::Owned(writer_key(key)),
+        ],
+        args: vec![
+            Cow::Borrowed(token.as_bytes()),
+            Cow::Borrowed(mode_arg(mode)),
+            millis(ttl),
+            Cow::Borrowed(flag),
+            millis(ttl.saturating_add(FENCE_COUNTER_GRACE)),
+        ],
+    }
+}
+
+/// `release_rw(key, token)`, waking waiters as `publish` says.
+pub fn rw_release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> Call<'a> {
+    let Call { args, .. } = release(key, token, publish);
+    Call {
+        script: &RW_RELEASE,
+        keys: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Owned(holds_key(key)),
+            Cow::Owned(writer_key(key)),
+        ],
+        args,
+    }
+}
+
+/// `extend_rw(key, token, ttl)`.
+pub fn rw_extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
+    Call {
+        script: &RW_EXTEND,
+        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(holds_key(key))],
+        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl)],
+    }
+}
+
+/// `inspect_rw(key)`.
+pub fn rw_inspect(key: &LockKey) -> Call<'_> {
+    Call {
+        script: &RW_INSPECT,
+        keys: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Owned(holds_key(key)),
+            Cow::Owned(writer_key(key)),
+        ],
         args: Vec::new(),
     }
 }

@@ -113,6 +113,18 @@ pub fn permits_key(key: &LockKey) -> Vec<u8> {
     auxiliary(key, b"permits")
 }
 
+/// Where a reader-writer lock keeps each hold's mode and fence and who writes:
+/// `<prefix>~holds{<tag>}<name>`, a hash in the lock key's slot.
+pub fn holds_key(key: &LockKey) -> Vec<u8> {
+    auxiliary(key, b"holds")
+}
+
+/// A reader-writer lock's waiting writer: `<prefix>~writer{<tag>}<name>`, its token with the
+/// ttl it asked for, in the lock key's slot.
+pub fn writer_key(key: &LockKey) -> Vec<u8> {
+    auxiliary(key, b"writer")
+}
+
 /// The channel a release of `key`'s lock publishes on: `<prefix>~released{<tag>}<name>`, in the
 /// lock key's slot (see [`fence_key`]); an ACL such as `&lock:*` covers it.
 ///

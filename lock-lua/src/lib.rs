@@ -62,6 +62,7 @@ mod identity;
 mod keyspace;
 mod layout;
 pub mod reply;
+mod rwlock;
 mod scripts;
 mod semaphore;
 mod watch;
@@ -75,12 +76,14 @@ pub use eviction::{
 };
 pub use identity::server_endpoint;
 pub use keyspace::{KeyspaceEvents, keyspace_channel, keyspace_events_wake, wakes};
-pub use layout::{SLOTS, fence_key, hash_slot, permits_key, release_channel};
+pub use layout::{
+    SLOTS, fence_key, hash_slot, holds_key, permits_key, release_channel, writer_key,
+};
 #[doc(hidden)]
 pub use lock_core as __lock_core;
 pub use reply::Reply;
 pub use scripts::{
     ACQUIRE, ALL, EXTEND, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
-    PERMIT_RELEASE, RELEASE,
+    PERMIT_RELEASE, RELEASE, RW_ACQUIRE, RW_EXTEND, RW_INSPECT, RW_RELEASE,
 };
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendErrorKind, ExtendOutcome, FencingToken, LockInfo,
-    LockToken, ReleaseOutcome,
+    LockToken, ReleaseOutcome, RwHolder, RwMode,
 };
 
 /// A RESP reply, as far as the scripts need it. Each backend converts its client's value type
@@ -115,6 +115,44 @@ pub fn permits(backend: &'static str, reply: Reply) -> Result<Vec<LockInfo>, Bac
             _ => Err(unexpected(backend, "inspect_permits", &reply)),
         })
         .collect()
+}
+
+/// `{mark, token, pttl, '<mode><fence>', ...}` of a reader-writer lock.
+pub fn rw_holders(
+    backend: &'static str,
+    reply: Reply,
+) -> Result<(Vec<RwHolder>, bool), BackendError> {
+    let bad = |reply: &Reply| unexpected(backend, "inspect_rw", reply);
+    let Reply::Array(items) = &reply else { return Err(bad(&reply)) };
+    let Some((mark, holds)) = items.split_first() else { return Err(bad(&reply)) };
+    if holds.len() % 3 != 0 {
+        return Err(bad(&reply));
+    }
+    let waiting = int(mark).ok_or_else(|| bad(&reply))? == 1;
+    let holders = holds
+        .chunks(3)
+        .map(|hold| match hold {
+            [Reply::Data(holder), ttl, Reply::Data(tagged)] => {
+                let ttl = int(ttl).ok_or_else(|| bad(&reply))?;
+                let (mode, fence) = tagged.split_first().ok_or_else(|| bad(&reply))?;
+                let mode = match mode {
+                    b'r' => RwMode::Read,
+                    b'u' => RwMode::UpgradeableRead,
+                    b'w' => RwMode::Write,
+                    _ => return Err(bad(&reply)),
+                };
+                let fence = std::str::from_utf8(fence).ok().and_then(|f| f.parse::<i64>().ok());
+                let info = LockInfo {
+                    holder: LockToken::from_stored(holder),
+                    ttl_remaining: pttl(ttl),
+                    fencing: fence.and_then(fencing),
+                };
+                Ok(RwHolder { mode, info })
+            }
+            _ => Err(bad(&reply)),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((holders, waiting))
 }
 
 #[cfg(test)]

@@ -70,8 +70,25 @@ pub static PERMIT_EXTEND: LuaScript =
 pub static PERMIT_INSPECT: LuaScript =
     LuaScript::new("permit_inspect", include_str!("../lua/permit_inspect.lua"));
 
+/// `KEYS`: holds (sorted set), their modes and fences (hash), fence counter, waiting mark.
+/// `ARGV`: token, mode (`r`, `u`, `w`), ttl ms, fencing flag, counter ttl ms. Replies like
+/// [`ACQUIRE`].
+pub static RW_ACQUIRE: LuaScript =
+    LuaScript::new("rw_acquire", include_str!("../lua/rw_acquire.lua"));
+
+/// `KEYS`: holds, hash, waiting mark. `ARGV`: token, publish mode, channel. Replies 1 or 0.
+pub static RW_RELEASE: LuaScript =
+    LuaScript::new("rw_release", include_str!("../lua/rw_release.lua"));
+
+/// `KEYS`: holds, hash. `ARGV`: token, ttl ms. Replies 1 or 0.
+pub static RW_EXTEND: LuaScript = LuaScript::new("rw_extend", include_str!("../lua/rw_extend.lua"));
+
+/// `KEYS`: holds, hash, waiting mark. Replies `{mark 0/1, token, pttl, mode and fence, ...}`.
+pub static RW_INSPECT: LuaScript =
+    LuaScript::new("rw_inspect", include_str!("../lua/rw_inspect.lua"));
+
 /// Every script, for loading ahead of time.
-pub static ALL: [&LuaScript; 8] = [
+pub static ALL: [&LuaScript; 12] = [
     &ACQUIRE,
     &RELEASE,
     &EXTEND,
@@ -80,6 +97,10 @@ pub static ALL: [&LuaScript; 8] = [
     &PERMIT_RELEASE,
     &PERMIT_EXTEND,
     &PERMIT_INSPECT,
+    &RW_ACQUIRE,
+    &RW_RELEASE,
+    &RW_EXTEND,
+    &RW_INSPECT,
 ];
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, FencingToken,
-    LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
-    async_trait,
+    LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, RwHolder,
+    RwLockBackend, RwMode, SemaphoreBackend, async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;
@@ -51,6 +51,18 @@ enum Bug {
     SemRenewTakesAnother,
     /// Extending an expired permit brings it back.
     SemExtendResurrects,
+    /// A reader let in beside a writer.
+    RwReaderBesideWriter,
+    /// A writer let in beside readers.
+    RwWriterBesideReaders,
+    /// No writer preference: a waiting writer leaves no mark.
+    RwNoWriterPreference,
+    /// Two upgradeable readers at once.
+    RwTwoUpgradeable,
+    /// A writer's mark survives its release.
+    RwMarkOutlivesRelease,
+    /// Any writer marks its wait, even over an upgradeable read, and upgrades wait behind it.
+    RwUpgradeBehindWriters,
 }
 
 #[derive(Debug)]
@@ -65,6 +77,7 @@ struct Entry {
 struct State {
     locks: HashMap<Vec<u8>, Entry>,
     permits: HashMap<Vec<u8>, Vec<Entry>>,
+    rw: HashMap<Vec<u8>, RwEntry>,
     fence: u64,
     watchers: HashMap<Vec<u8>, Arc<Notify>>,
 }
@@ -244,6 +257,10 @@ impl LockBackend for Mutant {
         Some(self)
     }
 
+    fn rw_locks(&self) -> Option<&dyn RwLockBackend> {
+        Some(self)
+    }
+
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         let k = self.map_key(key);
         let notify =
@@ -366,6 +383,152 @@ impl SemaphoreBackend for Mutant {
     }
 }
 
+type RwEntry = (Vec<(RwMode, Entry)>, Option<(LockToken, Instant)>);
+
+/// The live holds and mark at `key`, expired ones dropped.
+fn live_rw<'a>(state: &'a mut State, key: &[u8]) -> &'a mut RwEntry {
+    let rw = state.rw.entry(key.to_vec()).or_default();
+    let now = Instant::now();
+    rw.0.retain(|(_, e)| e.expires > now);
+    if rw.1.as_ref().is_some_and(|(_, until)| *until <= now) {
+        rw.1 = None;
+    }
+    rw
+}
+
+#[async_trait]
+impl RwLockBackend for Mutant {
+    async fn try_acquire_rw(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        mode: RwMode,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let (k, bug, expires) = (self.map_key(key), self.bug, self.expiry(ttl));
+        let mut state = self.state();
+        let next_fence = state.fence + 1;
+        let (holds, mark) = live_rw(&mut state, &k);
+        let own = holds.iter().position(|(_, e)| e.token == *token);
+        if let Some(at) = own {
+            let (held, e) = &mut holds[at];
+            if *held == mode
+                || *held == RwMode::Write
+                || (*held, mode) == (RwMode::UpgradeableRead, RwMode::Read)
+            {
+                e.expires = expires;
+                return Ok(AcquireOutcome::Acquired {
+                    fencing: Some(FencingToken::new(e.fencing)),
+                });
+            }
+        }
+        let own_mode = own.map(|at| holds[at].0);
+        let refused = Ok(AcquireOutcome::Held { ttl_remaining: None });
+        let others: Vec<RwMode> =
+            holds.iter().filter(|(_, e)| e.token != *token).map(|(m, _)| *m).collect();
+        let writer = others.contains(&RwMode::Write);
+        let upgradeable = others.contains(&RwMode::UpgradeableRead);
+        let other_mark = mark.as_ref().is_some_and(|(t, _)| t != token);
+        let upgrading =
+            own_mode == Some(RwMode::UpgradeableRead) && bug != Bug::RwUpgradeBehindWriters;
+        match mode {
+            RwMode::Read | RwMode::UpgradeableRead => {
+                if (writer && bug != Bug::RwReaderBesideWriter) || other_mark {
+                    return refused;
+                }
+                if mode == RwMode::UpgradeableRead && upgradeable && bug != Bug::RwTwoUpgradeable {
+                    return refused;
+                }
+            }
+            _ => {
+                if other_mark && !upgrading {
+                    return refused;
+                }
+                let readers_only = !writer && bug == Bug::RwWriterBesideReaders;
+                if !others.is_empty() && !readers_only {
+                    let may_mark = upgrading
+                        || (!writer
+                            && (!upgradeable || bug == Bug::RwUpgradeBehindWriters)
+                            && !other_mark);
+                    if may_mark && bug != Bug::RwNoWriterPreference {
+                        *mark = Some((token.clone(), expires));
+                    }
+                    return refused;
+                }
+                if mark.as_ref().is_some_and(|(t, _)| t == token) {
+                    *mark = None;
+                }
+            }
+        }
+        if let Some(at) = own {
+            holds.remove(at);
+        }
+        holds.push((mode, Entry { token: token.clone(), expires, ttl, fencing: next_fence }));
+        state.fence = next_fence;
+        Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(next_fence)) })
+    }
+
+    async fn release_rw(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        let k = self.map_key(key);
+        let mut state = self.state();
+        let bug = self.bug;
+        let (holds, mark) = live_rw(&mut state, &k);
+        let before = holds.len();
+        holds.retain(|(_, e)| e.token != *token);
+        let released = holds.len() < before;
+        if bug != Bug::RwMarkOutlivesRelease && mark.as_ref().is_some_and(|(t, _)| t == token) {
+            *mark = None;
+        }
+        if let Some(n) = state.watchers.remove(&k) {
+            n.notify_waiters();
+        }
+        Ok(if released { ReleaseOutcome::Released } else { ReleaseOutcome::NotHeld })
+    }
+
+    async fn extend_rw(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        let (k, expires) = (self.map_key(key), self.expiry(ttl));
+        let mut state = self.state();
+        match live_rw(&mut state, &k).0.iter_mut().find(|(_, e)| e.token == *token) {
+            Some((_, e)) => {
+                e.expires = expires;
+                Ok(ExtendOutcome::Extended)
+            }
+            None => Ok(ExtendOutcome::NotHeld),
+        }
+    }
+
+    async fn inspect_rw(&self, key: &LockKey) -> Result<(Vec<RwHolder>, bool), BackendError> {
+        let k = self.map_key(key);
+        let mut state = self.state();
+        let (holds, mark) = live_rw(&mut state, &k);
+        let holders = holds
+            .iter()
+            .map(|(mode, e)| RwHolder {
+                mode: *mode,
+                info: LockInfo {
+                    holder: e.token.clone(),
+                    ttl_remaining: Some(e.expires.saturating_duration_since(Instant::now())),
+                    fencing: Some(FencingToken::new(e.fencing)),
+                },
+            })
+            .collect();
+        Ok((holders, mark.is_some()))
+    }
+
+    async fn watch_rw(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.watch_release(key).await
+    }
+}
+
 async fn outcome_of(bug: Bug, case: &str) -> CaseOutcome {
     let options = SuiteOptions { filter: Some(case.to_owned()), ..Default::default() };
     let report = run_suite(Arc::new(Mutant::new(bug)), &options).await;
@@ -428,6 +591,14 @@ rejected! {
     check_then_add_permits: SemNonAtomic by semaphore_concurrent_acquires_respect_the_limit;
     renewal_takes_a_second_permit: SemRenewTakesAnother by semaphore_renewal_keeps_the_permit;
     permit_extension_that_resurrects: SemExtendResurrects by semaphore_permits_expire_and_extend;
+    reader_beside_a_writer: RwReaderBesideWriter by rw_readers_share_and_writers_exclude;
+    reader_beside_a_writer_under_load: RwReaderBesideWriter by rw_writers_are_alone_under_contention;
+    writer_beside_readers: RwWriterBesideReaders by rw_readers_share_and_writers_exclude;
+    readers_starve_writers: RwNoWriterPreference by rw_waiting_writer_stops_new_readers;
+    two_upgradeable_readers: RwTwoUpgradeable by rw_one_upgradeable_reader_at_a_time;
+    writer_mark_outlives_its_release: RwMarkOutlivesRelease by rw_waiting_writer_stops_new_readers;
+    writer_mark_outlives_a_give_up: RwMarkOutlivesRelease by rw_writer_that_gives_up_lets_readers_in;
+    upgrade_behind_a_writer: RwUpgradeBehindWriters by rw_upgrade_goes_before_other_writers;
     truncated_keys: TruncatedKeys by similar_names_stay_distinct;
     locks_that_expire_at_80_percent: ExpiresAt80Percent by lock_is_not_released_before_its_ttl;
     keys_with_invalid_utf8_replaced: LossyUtf8Keys by similar_names_stay_distinct;

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{
     AcquireOutcome, BackendInfo, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch,
-    SemaphoreBackend,
+    RwLockBackend, SemaphoreBackend,
 };
 use crate::error::BackendError;
 use crate::key::LockKey;
@@ -269,6 +269,16 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
         None
     }
+
+    /// The backend's reader-writer locks, if it offers them (see [`RwLockBackend`]):
+    /// `Some(self)` from a backend that implements that trait too. Defaults to `None`, and
+    /// [`crate::LockManager::rw_lock`] then fails with [`crate::Error::Unsupported`].
+    ///
+    /// # Behavior
+    /// - N4: Constant for the backend's lifetime, no I/O.
+    fn rw_locks(&self) -> Option<&dyn RwLockBackend> {
+        None
+    }
 }
 
 /// A type-erased backend, as the manager holds it.
@@ -297,6 +307,10 @@ macro_rules! forward_backend {
 
             fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
                 (**self).semaphores()
+            }
+
+            fn rw_locks(&self) -> Option<&dyn RwLockBackend> {
+                (**self).rw_locks()
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

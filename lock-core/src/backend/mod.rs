@@ -3,9 +3,11 @@
 mod capabilities;
 mod contract;
 mod outcome;
+mod rwlock;
 mod semaphore;
 
 pub use capabilities::{BackendInfo, Capabilities};
 pub use contract::{BackendFuture, DynLockBackend, LockBackend};
 pub use outcome::{AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch};
+pub use rwlock::{RwHolder, RwLockBackend, RwMode};
 pub use semaphore::SemaphoreBackend;

@@ -31,6 +31,12 @@ impl LockGuard {
         Self { handle, armed: true }
     }
 
+    /// The guard's token, for an upgrade of its reader-writer lock (crate-internal: tokens
+    /// never leave the library).
+    pub(crate) fn token_for_upgrade(&self) -> crate::token::LockToken {
+        self.handle.shared.token.clone()
+    }
+
     /// A cloneable handle to this lock, for tasks that need to watch or extend it.
     pub fn handle(&self) -> LockHandle {
         self.handle.clone()

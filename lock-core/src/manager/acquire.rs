@@ -31,6 +31,9 @@ pub(super) struct Plan {
     pub(super) refresh: Option<Option<Duration>>,
     /// Where the lease is taken: the manager's backend, or a semaphore's permit view.
     pub(super) store: Arc<DynLockBackend>,
+    /// A refusal may leave something of the token's in the store (a writer's waiting mark): an
+    /// acquire that ends without a guard releases the token even after one.
+    pub(super) release_if_refused: bool,
 }
 
 /// The retry policy ran out while the lock stayed held elsewhere.
@@ -63,6 +66,8 @@ struct Tokens<'a> {
     /// An attempt with the current token ended without an answer: it may still be applied
     /// later, so a `Held` answer does not rule out a grant.
     ambiguous: bool,
+    /// See [`Plan::release_if_refused`].
+    release_if_refused: bool,
     /// Attempts of the current token still in flight: the one being awaited, and any cut off by
     /// the call timeout.
     unanswered: Vec<Attempt>,
@@ -96,7 +101,7 @@ impl Tokens<'_> {
 
     /// The store answered that someone else holds the key.
     fn refused(&mut self) {
-        self.armed = self.ambiguous;
+        self.armed = self.ambiguous || self.release_if_refused;
     }
 
     /// An attempt ended without an answer.
@@ -198,7 +203,7 @@ async fn attempts(
     plan: Plan,
     counted: &AtomicU32,
 ) -> Result<Result<LockGuard, Exhausted>> {
-    let Plan { key, token, ttl, validity, policy, refresh, store } = plan;
+    let Plan { key, token, ttl, validity, policy, refresh, store, release_if_refused } = plan;
     let name = inner.info.name;
     let call_timeout = inner.config.call_timeout;
     let started = Instant::now();
@@ -214,6 +219,7 @@ async fn attempts(
         current: token,
         armed: false,
         ambiguous: false,
+        release_if_refused,
         unanswered: Vec::new(),
     };
     let mut waiting = Waiting { watch: None, backoff_until: None, last_call: started };

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::guard::{Handover, LockGuard, LockHandle};
 use crate::holder::LockState;
 use crate::key::LockKey;
+use crate::rwlock::RwLock;
 use crate::semaphore::Semaphore;
 
 /// Takes and inspects locks over one backend. Cheap to clone (an `Arc`), `Send + Sync`: make
@@ -122,6 +123,13 @@ impl LockManager {
     /// ([`crate::LockBackend::semaphores`]; a [`crate::Quorum`] does not).
     pub fn semaphore(&self, name: impl AsRef<[u8]>, limit: u32) -> Result<Semaphore> {
         Semaphore::new(self.clone(), name.as_ref(), limit)
+    }
+
+    /// The reader-writer lock `name` (see [`RwLock`]). Errors before any I/O:
+    /// [`Error::InvalidArgument`] for a bad name, and [`Error::Unsupported`] when the backend
+    /// offers no reader-writer locks ([`crate::LockBackend::rw_locks`]).
+    pub fn rw_lock(&self, name: impl AsRef<[u8]>) -> Result<RwLock> {
+        RwLock::new(self.clone(), name.as_ref())
     }
 
     /// Whether anyone (this process or another) holds the lock `name` right now.

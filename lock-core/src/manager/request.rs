@@ -47,6 +47,8 @@ pub struct LockRequest {
     token: Option<LockToken>,
     /// Where the lease is taken, when not the manager's backend (a semaphore's permits).
     store: Option<Arc<DynLockBackend>>,
+    /// See `Plan::release_if_refused`.
+    release_if_refused: bool,
 }
 
 impl LockRequest {
@@ -61,7 +63,15 @@ impl LockRequest {
             max_hold: None,
             token: None,
             store: None,
+            release_if_refused: false,
         }
+    }
+
+    /// An acquire ending without a guard releases its token even after a refusal (a
+    /// writer's waiting mark must not outlive the writer's wait).
+    pub(crate) fn releasing_if_refused(mut self) -> Self {
+        self.release_if_refused = true;
+        self
     }
 
     /// Takes the lease in `store` instead of the manager's backend.
@@ -198,6 +208,8 @@ impl LockRequest {
         }
         let refresh = self.auto_refresh.then_some(max_hold);
         let store = self.store.unwrap_or_else(|| inner.backend.clone());
-        acquire(&inner, Plan { key, token, ttl, validity, policy, refresh, store }).await
+        let release_if_refused = self.release_if_refused;
+        let plan = Plan { key, token, ttl, validity, policy, refresh, store, release_if_refused };
+        acquire(&inner, plan).await
     }
 }

@@ -57,6 +57,8 @@ pub(super) struct State {
     locks: HashMap<LockKey, Entry>,
     /// Each semaphore's permits (see `semaphore`).
     pub(super) semaphores: HashMap<LockKey, Vec<Entry>>,
+    /// Each reader-writer lock's holds and waiting writer (see `rwlock`).
+    pub(super) rw: HashMap<LockKey, super::rwlock::RwState>,
     pub(super) watchers: HashMap<LockKey, Arc<Notify>>,
     pub(super) fencing: u64,
     writes: u32,
@@ -87,6 +89,7 @@ impl State {
                 permits.retain(|e| e.expires > now);
                 !permits.is_empty()
             });
+            self.rw.retain(|_, rw| !rw.purge(now));
             self.watchers.retain(|_, n| Arc::strong_count(n) > 1);
         }
     }
@@ -212,6 +215,10 @@ impl LockBackend for MemoryBackend {
     }
 
     fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
+        Some(self)
+    }
+
+    fn rw_locks(&self) -> Option<&dyn crate::backend::RwLockBackend> {
         Some(self)
     }
 }

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod refresh;
 pub mod release;
+pub mod rwlock;
 pub mod semaphore;
 mod util;
 pub mod waiting;

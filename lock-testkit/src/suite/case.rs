@@ -32,17 +32,21 @@ pub struct Requires {
     fencing: bool,
     release_notify: bool,
     semaphores: bool,
+    rw_locks: bool,
 }
 
 impl Requires {
     /// Nothing optional.
-    pub const NONE: Self = Self { fencing: false, release_notify: false, semaphores: false };
+    pub const NONE: Self =
+        Self { fencing: false, release_notify: false, semaphores: false, rw_locks: false };
     /// [`Capabilities::fencing`].
     pub const FENCING: Self = Self { fencing: true, ..Self::NONE };
     /// [`Capabilities::release_notify`].
     pub const RELEASE_NOTIFY: Self = Self { release_notify: true, ..Self::NONE };
     /// Counting semaphores ([`lock_core::LockBackend::semaphores`] is `Some`).
     pub const SEMAPHORES: Self = Self { semaphores: true, ..Self::NONE };
+    /// Reader-writer locks ([`lock_core::LockBackend::rw_locks`] is `Some`).
+    pub const RW_LOCKS: Self = Self { rw_locks: true, ..Self::NONE };
 
     /// Both sets of needs.
     pub const fn and(self, other: Self) -> Self {
@@ -50,6 +54,7 @@ impl Requires {
             fencing: self.fencing || other.fencing,
             release_notify: self.release_notify || other.release_notify,
             semaphores: self.semaphores || other.semaphores,
+            rw_locks: self.rw_locks || other.rw_locks,
         }
     }
 
@@ -57,6 +62,9 @@ impl Requires {
     pub fn missing_in(self, backend: &DynLockBackend) -> Option<&'static str> {
         if self.semaphores && backend.semaphores().is_none() {
             return Some("requires semaphores (LockBackend::semaphores returns None)");
+        }
+        if self.rw_locks && backend.rw_locks().is_none() {
+            return Some("requires reader-writer locks (LockBackend::rw_locks returns None)");
         }
         self.missing(backend.info().capabilities)
     }

@@ -78,6 +78,15 @@ macro_rules! __for_each_case {
             semaphore::semaphore_release_wakes_watchers [SEMAPHORES RELEASE_NOTIFY],
             semaphore::semaphore_holders_never_exceed_the_limit [SEMAPHORES],
             semaphore::semaphore_waiter_gets_a_released_permit [SEMAPHORES],
+            rwlock::rw_readers_share_and_writers_exclude [RW_LOCKS],
+            rwlock::rw_waiting_writer_stops_new_readers [RW_LOCKS],
+            rwlock::rw_one_upgradeable_reader_at_a_time [RW_LOCKS],
+            rwlock::rw_upgrade_goes_before_other_writers [RW_LOCKS],
+            rwlock::rw_holds_renew_extend_and_expire [RW_LOCKS],
+            rwlock::rw_fences_increase [RW_LOCKS FENCING],
+            rwlock::rw_release_wakes_watchers [RW_LOCKS RELEASE_NOTIFY],
+            rwlock::rw_writer_that_gives_up_lets_readers_in [RW_LOCKS],
+            rwlock::rw_writers_are_alone_under_contention [RW_LOCKS],
         }
     };
 }

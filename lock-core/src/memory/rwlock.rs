@@ -1,0 +1,199 @@
+//! `MemoryBackend`'s reader-writer locks: holds in a list per key, on tokio's clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::backend::{Entry, MemoryBackend, expiry, wall_clock_micros};
+use crate::backend::{
+    AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend,
+    RwMode,
+};
+use crate::error::BackendError;
+use crate::fencing::FencingToken;
+use crate::key::LockKey;
+use crate::token::LockToken;
+
+/// One reader-writer lock: its holds and the waiting writer's mark.
+#[derive(Debug, Default)]
+pub(crate) struct RwState {
+    holds: Vec<(RwMode, Entry)>,
+    waiting: Option<(LockToken, Instant)>,
+}
+
+impl RwState {
+    /// Drops what expired; returns whether nothing is left.
+    pub(super) fn purge(&mut self, now: Instant) -> bool {
+        self.holds.retain(|(_, e)| e.expires > now);
+        if self.waiting.as_ref().is_some_and(|(_, until)| *until <= now) {
+            self.waiting = None;
+        }
+        self.holds.is_empty() && self.waiting.is_none()
+    }
+
+    fn mark_of_other(&self, token: &LockToken) -> Option<Instant> {
+        self.waiting.as_ref().filter(|(t, _)| t != token).map(|(_, until)| *until)
+    }
+
+    fn others<'a>(&'a self, token: &'a LockToken) -> impl Iterator<Item = &'a (RwMode, Entry)> {
+        self.holds.iter().filter(move |(_, e)| e.token != *token)
+    }
+}
+
+/// Whether a hold in `held` covers a request for `wanted` (a write covers everything, an
+/// upgradeable read covers a read).
+fn covers(held: RwMode, wanted: RwMode) -> bool {
+    held == wanted
+        || held == RwMode::Write
+        || (held, wanted) == (RwMode::UpgradeableRead, RwMode::Read)
+}
+
+#[async_trait]
+impl RwLockBackend for MemoryBackend {
+    async fn try_acquire_rw(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        mode: RwMode,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        state.wrote(now);
+        let last = state.fencing;
+        let rw = state.rw.entry(key.clone()).or_default();
+        rw.purge(now);
+        let own = rw.holds.iter().position(|(_, e)| e.token == *token);
+        if let Some(at) = own {
+            let (held, entry) = &mut rw.holds[at];
+            if covers(*held, mode) {
+                entry.expires = expiry(now, ttl);
+                return Ok(AcquireOutcome::Acquired {
+                    fencing: Some(FencingToken::new(entry.fencing)),
+                });
+            }
+        }
+        let own_mode = own.map(|at| rw.holds[at].0);
+        let wait_for = |until: Instant| AcquireOutcome::Held { ttl_remaining: Some(until - now) };
+        let writer =
+            rw.others(token).filter(|(m, _)| *m == RwMode::Write).map(|(_, e)| e.expires).min();
+        let upgradeable = rw.others(token).any(|(m, _)| *m == RwMode::UpgradeableRead);
+        match mode {
+            RwMode::Read | RwMode::UpgradeableRead => {
+                let blocker = writer.into_iter().chain(rw.mark_of_other(token)).min();
+                if let Some(until) = blocker {
+                    return Ok(wait_for(until));
+                }
+                if mode == RwMode::UpgradeableRead && upgradeable {
+                    let until = rw.others(token).filter(|(m, _)| *m == RwMode::UpgradeableRead);
+                    return Ok(wait_for(until.map(|(_, e)| e.expires).min().unwrap_or(now)));
+                }
+            }
+            RwMode::Write => {
+                let upgrading = own_mode == Some(RwMode::UpgradeableRead);
+                // Another writer waits first (an upgrade goes before it).
+                if let Some(until) = rw.mark_of_other(token).filter(|_| !upgrading) {
+                    return Ok(wait_for(until));
+                }
+                if let Some(until) = rw.others(token).map(|(_, e)| e.expires).min() {
+                    let may_mark = upgrading
+                        || (writer.is_none() && !upgradeable && rw.mark_of_other(token).is_none());
+                    if may_mark {
+                        rw.waiting = Some((token.clone(), expiry(now, ttl)));
+                    }
+                    return Ok(wait_for(until));
+                }
+            }
+        }
+        if let Some(at) = own {
+            rw.holds.remove(at);
+        }
+        if mode == RwMode::Write && rw.waiting.as_ref().is_some_and(|(t, _)| t == token) {
+            rw.waiting = None;
+        }
+        let fencing = (last + 1).max(wall_clock_micros());
+        rw.holds.push((mode, Entry { token: token.clone(), expires: expiry(now, ttl), fencing }));
+        state.fencing = fencing;
+        Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) })
+    }
+
+    async fn release_rw(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        let Some(rw) = state.rw.get_mut(key) else { return Ok(ReleaseOutcome::NotHeld) };
+        rw.purge(now);
+        let before = rw.holds.len();
+        rw.holds.retain(|(_, e)| e.token != *token);
+        let released = rw.holds.len() < before;
+        let unmarked = rw.waiting.as_ref().is_some_and(|(t, _)| t == token);
+        if unmarked {
+            rw.waiting = None;
+        }
+        if rw.purge(now) {
+            state.rw.remove(key);
+        }
+        if (released || unmarked)
+            && let Some(watchers) = state.watchers.remove(key)
+        {
+            watchers.notify_waiters();
+        }
+        Ok(if released { ReleaseOutcome::Released } else { ReleaseOutcome::NotHeld })
+    }
+
+    async fn extend_rw(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        let Some(rw) = state.rw.get_mut(key) else { return Ok(ExtendOutcome::NotHeld) };
+        rw.purge(now);
+        match rw.holds.iter_mut().find(|(_, e)| e.token == *token) {
+            Some((_, e)) => {
+                e.expires = expiry(now, ttl);
+                Ok(ExtendOutcome::Extended)
+            }
+            None => Ok(ExtendOutcome::NotHeld),
+        }
+    }
+
+    async fn inspect_rw(&self, key: &LockKey) -> Result<(Vec<RwHolder>, bool), BackendError> {
+        let now = Instant::now();
+        let state = self.state();
+        let Some(rw) = state.rw.get(key) else { return Ok((Vec::new(), false)) };
+        let holders = rw
+            .holds
+            .iter()
+            .filter(|(_, e)| e.expires > now)
+            .map(|(mode, e)| RwHolder {
+                mode: *mode,
+                info: LockInfo {
+                    holder: e.token.clone(),
+                    ttl_remaining: Some(e.expires - now),
+                    fencing: Some(FencingToken::new(e.fencing)),
+                },
+            })
+            .collect();
+        let waiting = rw.waiting.as_ref().is_some_and(|(_, until)| *until > now);
+        Ok((holders, waiting))
+    }
+
+    async fn watch_rw(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        let mut state = self.state();
+        state.wrote(Instant::now());
+        let notify =
+            state.watchers.entry(key.clone()).or_insert_with(|| Arc::new(Notify::new())).clone();
+        let mut watch = Box::pin(notify.notified_owned());
+        watch.as_mut().enable();
+        Ok(watch)
+    }
+}

@@ -1,0 +1,269 @@
+//! Reader-writer locks (`lock_core::RwLockBackend`): bullets RW1 to RWI1, then the manager's
+//! `RwLock` end to end. Skipped on backends without reader-writer locks.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use lock_core::{
+    AcquireOutcome, Error, ExtendOutcome, FencingToken, LockKey, LockToken, ReleaseOutcome,
+    RetryPolicy, RwLockBackend, RwMode,
+};
+
+use crate::context::TestContext;
+use crate::failure::{CaseResult, Failure};
+use crate::{check, check_eq, fail};
+
+const R: RwMode = RwMode::Read;
+const U: RwMode = RwMode::UpgradeableRead;
+const W: RwMode = RwMode::Write;
+
+fn rw(cx: &TestContext) -> Result<&dyn RwLockBackend, Failure> {
+    cx.backend()
+        .rw_locks()
+        .ok_or_else(|| Failure::skip("the backend offers no reader-writer locks"))
+}
+
+/// Takes `key` in `mode` and insists it is granted; returns the fence.
+async fn must_get(
+    cx: &TestContext,
+    key: &LockKey,
+    token: &LockToken,
+    mode: RwMode,
+    ttl: Duration,
+) -> Result<Option<FencingToken>, Failure> {
+    match rw(cx)?.try_acquire_rw(key, token, mode, ttl).await? {
+        AcquireOutcome::Acquired { fencing } => {
+            check_eq!(fencing.is_some(), cx.caps().fencing, "RW8: fencing as advertised");
+            Ok(fencing)
+        }
+        other => fail!("{mode:?} of {key} should be granted, got {other:?}"),
+    }
+}
+
+/// Asks for `key` in `mode` and insists it is refused; returns the reported wait.
+async fn must_wait(
+    cx: &TestContext,
+    key: &LockKey,
+    token: &LockToken,
+    mode: RwMode,
+) -> Result<Option<Duration>, Failure> {
+    match rw(cx)?.try_acquire_rw(key, token, mode, cx.ms(10_000)).await? {
+        AcquireOutcome::Held { ttl_remaining } => Ok(ttl_remaining),
+        other => fail!("{mode:?} of {key} should be refused, got {other:?}"),
+    }
+}
+
+async fn waiting(cx: &TestContext, key: &LockKey) -> Result<bool, Failure> {
+    Ok(rw(cx)?.inspect_rw(key).await?.1)
+}
+
+/// RW1, RW3, RW6, RWI1: readers share; a writer waits for them (told at most the soonest
+/// reader's time), then excludes readers (told at most its own time).
+pub async fn rw_readers_share_and_writers_exclude(cx: TestContext) -> CaseResult {
+    let key = cx.key("rw-share")?;
+    let (r1, r2, w) = (cx.token()?, cx.token()?, cx.token()?);
+    must_get(&cx, &key, &r1, R, cx.ms(2_000)).await?;
+    must_get(&cx, &key, &r2, R, cx.ms(30_000)).await?;
+    let wait = must_wait(&cx, &key, &w, W).await?;
+    check!(wait.is_none_or(|t| t <= cx.ms(2_000)), "RW6: the writer was told to wait {wait:?}");
+    let (holders, _) = rw(&cx)?.inspect_rw(&key).await?;
+    check_eq!(holders.len(), 2, "RWI1: two readers");
+    check!(holders.iter().all(|h| h.mode == R), "RWI1: modes {holders:?}");
+    for token in [&r1, &r2] {
+        check_eq!(rw(&cx)?.release_rw(&key, token).await?, ReleaseOutcome::Released, "RWR1");
+    }
+    must_get(&cx, &key, &w, W, cx.ms(1_500)).await?;
+    let wait = must_wait(&cx, &key, &r1, R).await?;
+    check!(wait.is_none_or(|t| t <= cx.ms(1_500)), "RW6: the reader was told to wait {wait:?}");
+    must_wait(&cx, &key, &r1, W).await?;
+    Ok(())
+}
+
+/// Writer preference (RW1, RW3, RWR1): a writer refused because of a reader marks its wait,
+/// and new readers are refused until it has written; its release lets them in.
+pub async fn rw_waiting_writer_stops_new_readers(cx: TestContext) -> CaseResult {
+    let key = cx.key("rw-prefer")?;
+    let (r1, r2, w) = (cx.token()?, cx.token()?, cx.token()?);
+    must_get(&cx, &key, &r1, R, cx.ms(30_000)).await?;
+    must_wait(&cx, &key, &w, W).await?;
+    check!(waiting(&cx, &key).await?, "RWI1: no waiting writer shown");
+    must_wait(&cx, &key, &r2, R).await?;
+    rw(&cx)?.release_rw(&key, &r1).await?;
+    must_get(&cx, &key, &w, W, cx.ms(30_000)).await?;
+    check!(!waiting(&cx, &key).await?, "the granted writer's mark stayed");
+    rw(&cx)?.release_rw(&key, &w).await?;
+    must_get(&cx, &key, &r2, R, cx.ms(30_000)).await?;
+    // A writer that gives up takes its mark with it (RWR1).
+    must_wait(&cx, &key, &w, W).await?;
+    check_eq!(rw(&cx)?.release_rw(&key, &w).await?, ReleaseOutcome::NotHeld, "RWR1: only a mark");
+    must_get(&cx, &key, &r1, R, cx.ms(30_000)).await?;
+    Ok(())
+}
+
+/// RW2: one upgradeable reader at a time, beside plain readers.
+pub async fn rw_one_upgradeable_reader_at_a_time(cx: TestContext) -> CaseResult {
+    let key = cx.key("rw-upgradeable")?;
+    let (u1, u2, r) = (cx.token()?, cx.token()?, cx.token()?);
+    must_get(&cx, &key, &u1, U, cx.ms(30_000)).await?;
+    must_get(&cx, &key, &r, R, cx.ms(30_000)).await?;
+    must_wait(&cx, &key, &u2, U).await?;
+    must_get(&cx, &key, &u2, R, cx.ms(30_000)).await?;
+    rw(&cx)?.release_rw(&key, &u1).await?;
+    must_get(&cx, &key, &u2, U, cx.ms(30_000)).await?;
+    Ok(())
+}
+
+/// RW4: the upgradeable reader's upgrade goes before a writer that came first, and gets a
+/// fence above every earlier grant; nobody reads or writes in between.
+pub async fn rw_upgrade_goes_before_other_writers(cx: TestContext) -> CaseResult {
+    let key = cx.key("rw-upgrade")?;
+    let (u, r, w) = (cx.token()?, cx.token()?, cx.token()?);
+    let read_fence = must_get(&cx, &key, &u, U, cx.ms(30_000)).await?;
+    let other_fence = must_get(&cx, &key, &r, R, cx.ms(30_000)).await?;
+    must_wait(&cx, &key, &w, W).await?;
+    check!(!waiting(&cx, &key).await?, "RW3: a writer marked its wait over an upgradeable read");
+    must_wait(&cx, &key, &u, W).await?;
+    check!(waiting(&cx, &key).await?, "RW4: the upgrade did not mark its wait");
+    must_wait(&cx, &key, &w, W).await?;
+    must_wait(&cx, &key, &cx.token()?, R).await?;
+    rw(&cx)?.release_rw(&key, &r).await?;
+    must_wait(&cx, &key, &w, W).await?;
+    let write_fence = must_get(&cx, &key, &u, W, cx.ms(30_000)).await?;
+    if cx.caps().fencing {
+        check!(
+            write_fence > read_fence && write_fence > other_fence,
+            "RW5/RW8: the upgrade's fence {write_fence:?} is not above {read_fence:?} and {other_fence:?}"
+        );
+    }
+    let (holders, _) = rw(&cx)?.inspect_rw(&key).await?;
+    check_eq!(holders.len(), 1, "one hold after the upgrade");
+    check_eq!(holders[0].mode, W, "the upgraded hold's mode");
+    Ok(())
+}
+
+/// RW5, RWE1, RW7: asking again renews with the same fence; an extension keeps a hold past
+/// its first ttl; holds expire and then let a writer in; a stranger's extension does nothing.
+pub async fn rw_holds_renew_extend_and_expire(cx: TestContext) -> CaseResult {
+    let key = cx.key("rw-ttl")?;
+    let (r1, r2, w) = (cx.token()?, cx.token()?, cx.token()?);
+    let first = must_get(&cx, &key, &r1, R, cx.ms(300)).await?;
+    check_eq!(must_get(&cx, &key, &r1, R, cx.ms(300)).await?, first, "RW5: the renewal's fence");
+    must_get(&cx, &key, &r2, R, cx.ms(300)).await?;
+    let s = rw(&cx)?;
+    check_eq!(s.extend_rw(&key, &r2, cx.ms(30_000)).await?, ExtendOutcome::Extended, "RWE1");
+    check_eq!(
+        s.extend_rw(&key, &w, cx.ms(30_000)).await?,
+        ExtendOutcome::NotHeld,
+        "RWE1: stranger"
+    );
+    cx.sleep(700).await;
+    let (holders, _) = s.inspect_rw(&key).await?;
+    check_eq!(holders.len(), 1, "RW7/RWE1: after the first ttl, holders {holders:?}");
+    s.release_rw(&key, &r2).await?;
+    must_get(&cx, &key, &w, W, cx.ms(300)).await?;
+    cx.sleep(600).await;
+    must_get(&cx, &key, &r1, R, cx.ms(30_000)).await?;
+    Ok(())
+}
+
+/// RW8: every grant's fence is above every earlier one's, reads and writes alike.
+pub async fn rw_fences_increase(cx: TestContext) -> CaseResult {
+    let key = cx.key("rw-fence")?;
+    let mut last: Option<FencingToken> = None;
+    for mode in [R, R, W, U, R, W] {
+        let token = cx.token()?;
+        let fence = must_get(&cx, &key, &token, mode, cx.ms(30_000)).await?;
+        check!(fence > last, "RW8: {mode:?} got fence {fence:?} after {last:?}");
+        last = fence;
+        rw(&cx)?.release_rw(&key, &token).await?;
+    }
+    Ok(())
+}
+
+/// RWR2: a release wakes the watches on the lock.
+pub async fn rw_release_wakes_watchers(cx: TestContext) -> CaseResult {
+    let key = cx.key("rw-watch")?;
+    let token = cx.token()?;
+    must_get(&cx, &key, &token, W, cx.ms(30_000)).await?;
+    let watch = rw(&cx)?.watch_rw(&key).await?;
+    rw(&cx)?.release_rw(&key, &token).await?;
+    let woken = tokio::time::timeout(cx.ms(2_000), watch).await;
+    check!(woken.is_ok(), "RWR2: the watch did not resolve within 2 s of the release");
+    Ok(())
+}
+
+/// A writer that gives up waiting takes its mark with it: readers get in at once, not at the
+/// mark's expiry.
+pub async fn rw_writer_that_gives_up_lets_readers_in(cx: TestContext) -> CaseResult {
+    let locks = cx.manager()?;
+    let lock = locks.rw_lock("rw-give-up")?;
+    let reader = lock.read().ttl(cx.ms(30_000)).try_acquire().await?;
+    let reader = reader.ok_or_else(|| Failure::new("setup: the free lock was refused", "read"))?;
+    let gave_up = lock.write().ttl(cx.ms(30_000)).wait(cx.ms(300)).acquire().await;
+    check!(matches!(gave_up, Err(Error::WaitTimeout { .. })), "the writer: {gave_up:?}");
+    // The give-up's release runs in the background.
+    let mut second = None;
+    for _ in 0..50 {
+        second = lock.read().ttl(cx.ms(30_000)).try_acquire().await?;
+        if second.is_some() {
+            break;
+        }
+        cx.sleep(20).await;
+    }
+    check!(second.is_some(), "readers stayed shut out after the writer gave up");
+    reader.release().await?;
+    Ok(())
+}
+
+/// The manager's `RwLock`: 8 tasks × 12 rounds, a third writes (one upgrading from an
+/// upgradeable read); never a writer beside anyone, readers do share, and every task finishes.
+pub async fn rw_writers_are_alone_under_contention(cx: TestContext) -> CaseResult {
+    let policy =
+        RetryPolicy::exponential(Duration::from_millis(1), Duration::from_millis(20)).jitter(0.5);
+    let locks = cx.manager_builder().retry(policy).build()?;
+    let lock = locks.rw_lock("rw-load")?;
+    // Readers count +1, writers -1000: any other value beside a writer is a violation.
+    let inside = Arc::new(AtomicI64::new(0));
+    let most_readers = Arc::new(AtomicI64::new(0));
+    let violations = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let (lock, inside, most, violations) =
+            (lock.clone(), inside.clone(), most_readers.clone(), violations.clone());
+        let (ttl, wait, hold) = (cx.ms(2_000), cx.ms(60_000), cx.ms(3));
+        tasks.push(tokio::spawn(async move {
+            for round in 0..12 {
+                let writes = (task + round) % 3 == 0;
+                let upgrade = writes && task == 0;
+                let (guard, _base) = if upgrade {
+                    let base = lock.upgradeable_read().ttl(ttl).wait(wait).acquire().await?;
+                    (lock.upgrade(&base).ttl(ttl).wait(wait).acquire().await?, Some(base))
+                } else if writes {
+                    (lock.write().ttl(ttl).wait(wait).acquire().await?, None)
+                } else {
+                    (lock.read().ttl(ttl).wait(wait).acquire().await?, None)
+                };
+                let delta = if writes { -1000 } else { 1 };
+                let now = inside.fetch_add(delta, Ordering::SeqCst) + delta;
+                if (writes && now != -1000) || (!writes && now < 1) {
+                    let what = format!("task {task} round {round}: {now} inside");
+                    violations.lock().unwrap_or_else(|e| e.into_inner()).push(what);
+                }
+                most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(hold).await;
+                inside.fetch_sub(delta, Ordering::SeqCst);
+                guard.release().await?;
+            }
+            Ok::<(), Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await.map_err(|e| Failure::new(format!("task: {e}"), "join"))??;
+    }
+    let violations = violations.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    check!(violations.is_empty(), "a writer was not alone: {violations:?}");
+    let most = most_readers.load(Ordering::SeqCst);
+    check!(most >= 2, "readers never shared the lock (at most {most} at once)");
+    Ok(())
+}
