@@ -53,6 +53,12 @@ macro_rules! battery {
             b17_refreshed_holds,
             b17b_refreshed_holds_long,
             b18_eviction,
+            b19a_semaphore_kills_and_stops,
+            b19b_semaphore_lost_replies,
+            b19c_semaphore_restarts,
+            b20a_rw_lock_kills_and_stops,
+            b20b_rw_lock_lost_replies,
+            b20c_rw_lock_restarts,
         );
         /// Not a test: the child process some battery scenarios start (does nothing otherwise).
         #[test]

@@ -8,6 +8,7 @@ use futures_util::future::BoxFuture;
 
 use super::report::ScenarioReport;
 use super::scenarios;
+use super::workload::Primitive;
 use crate::failure::Failure;
 use crate::redis_checks::Connectors;
 use crate::server::redis_available;
@@ -22,7 +23,7 @@ type Scenario = for<'a> fn(&'a Connectors) -> BoxFuture<'a, Result<ScenarioRepor
 
 /// Scenario name, whether it needs [`FULL_ENV`], and the scenario.
 fn find(name: &str) -> Option<(bool, Scenario)> {
-    let all: [(&str, bool, Scenario); 23] = [
+    let all: [(&str, bool, Scenario); 29] = [
         ("b0_baseline", false, |c| Box::pin(scenarios::baseline::run(c))),
         ("b1_connection_kills", false, |c| Box::pin(scenarios::connections::run(c))),
         ("b2_lost_replies", false, |c| Box::pin(scenarios::lost_replies::run(c))),
@@ -56,6 +57,24 @@ fn find(name: &str) -> Option<(bool, Scenario)> {
         ("b17_refreshed_holds", false, |c| Box::pin(scenarios::refreshed_holds::short(c))),
         ("b17b_refreshed_holds_long", true, |c| Box::pin(scenarios::refreshed_holds::long(c))),
         ("b18_eviction", true, |c| Box::pin(scenarios::eviction::run(c))),
+        ("b19a_semaphore_kills_and_stops", false, |c| {
+            Box::pin(scenarios::family::kills_and_stops(c, Primitive::Semaphore(3)))
+        }),
+        ("b19b_semaphore_lost_replies", false, |c| {
+            Box::pin(scenarios::family::lost_replies(c, Primitive::Semaphore(3)))
+        }),
+        ("b19c_semaphore_restarts", false, |c| {
+            Box::pin(scenarios::family::restarts(c, Primitive::Semaphore(3)))
+        }),
+        ("b20a_rw_lock_kills_and_stops", false, |c| {
+            Box::pin(scenarios::family::kills_and_stops(c, Primitive::RwLock))
+        }),
+        ("b20b_rw_lock_lost_replies", false, |c| {
+            Box::pin(scenarios::family::lost_replies(c, Primitive::RwLock))
+        }),
+        ("b20c_rw_lock_restarts", false, |c| {
+            Box::pin(scenarios::family::restarts(c, Primitive::RwLock))
+        }),
     ];
     all.into_iter().find(|(n, _, _)| *n == name).map(|(_, full, s)| (full, s))
 }

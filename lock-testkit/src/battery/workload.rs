@@ -8,13 +8,35 @@ use std::time::Duration;
 use lock_core::{DynLockBackend, LockHandle, LockManager, RetryPolicy};
 use tokio::time::Instant;
 
-use crate::history::{FencedRegister, History, SpanId, fence_inversions, overlaps};
+use crate::history::{
+    FencedRegister, History, SpanId, fence_inversions, over_limit, overlaps, writer_conflicts,
+};
 
 use super::report::ScenarioReport;
+
+/// What the clients take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Primitive {
+    /// The lock `shared`, with the fenced register and the unfenced counter.
+    Lock,
+    /// A permit of the semaphore `shared` of this many.
+    Semaphore(u32),
+    /// The reader-writer lock `shared`: clients `0, 3, 6...` write, the others read.
+    RwLock,
+}
+
+impl Primitive {
+    /// Whether client `client` writes (reader-writer locks).
+    pub(crate) fn writes(client: usize) -> bool {
+        client % 3 == 0
+    }
+}
 
 /// How the clients behave.
 #[derive(Clone, Debug)]
 pub(crate) struct Workload {
+    /// What they take.
+    pub(crate) primitive: Primitive,
     pub(crate) clients: usize,
     pub(crate) rounds: usize,
     pub(crate) ttl: Duration,
@@ -34,6 +56,7 @@ pub(crate) struct Workload {
 impl Workload {
     pub(crate) fn new(clients: usize, rounds: usize, ttl: Duration) -> Self {
         Self {
+            primitive: Primitive::Lock,
             clients,
             rounds,
             ttl,
@@ -56,6 +79,8 @@ pub(crate) struct Run {
     pub(crate) errors: AtomicU64,
     pub(crate) losses: AtomicU64,
     pub(crate) stop: AtomicBool,
+    /// What the clients took (the checks depend on it).
+    pub(crate) primitive: std::sync::OnceLock<Primitive>,
 }
 
 impl Run {
@@ -64,10 +89,21 @@ impl Run {
         let acquisitions = self.history.acquisitions();
         report.critical_sections = self.sections.load(Ordering::SeqCst);
         report.errors = self.errors.load(Ordering::SeqCst);
-        report.overlaps = overlaps(&acquisitions).len() as u64;
+        // C1 for each primitive: no two holders; never more than the limit; no writer beside
+        // anyone. The counter is updated under locks only.
+        let primitive = self.primitive.get().copied().unwrap_or(Primitive::Lock);
+        report.overlaps = match primitive {
+            Primitive::Lock => overlaps(&acquisitions).len(),
+            Primitive::Semaphore(limit) => over_limit(&acquisitions, limit as usize).len(),
+            Primitive::RwLock => {
+                writer_conflicts(&acquisitions, |a| Primitive::writes(a.client)).len()
+            }
+        } as u64;
         report.fence_inversions = fence_inversions(&acquisitions).len() as u64;
-        report.lost_updates =
-            report.critical_sections.saturating_sub(self.counter.load(Ordering::SeqCst));
+        if primitive == Primitive::Lock {
+            report.lost_updates =
+                report.critical_sections.saturating_sub(self.counter.load(Ordering::SeqCst));
+        }
         let register = self.register.stats();
         report.stale_rejected = register.rejected;
         report.stale_accepted = register.stale_accepted;
@@ -130,6 +166,7 @@ pub(crate) async fn run_clients(
 ) {
     let retry =
         RetryPolicy::exponential(Duration::from_millis(2), Duration::from_millis(50)).jitter(0.5);
+    let _ = run.primitive.set(workload.primitive);
     let mut tasks = Vec::new();
     for (client, backend) in backends.into_iter().enumerate() {
         let manager = LockManager::builder_shared(backend)
@@ -166,8 +203,22 @@ async fn client_loop(
             return;
         }
         let invoked = run.history.now();
-        let request = locks.lock("shared").ttl(workload.ttl).wait(workload.wait);
+        let request = match workload.primitive {
+            Primitive::Lock => Ok(locks.lock("shared")),
+            Primitive::Semaphore(limit) => locks.semaphore("shared", limit).map(|s| s.permit()),
+            Primitive::RwLock if Primitive::writes(client) => {
+                locks.rw_lock("shared").map(|l| l.write())
+            }
+            Primitive::RwLock => locks.rw_lock("shared").map(|l| l.read()),
+        };
+        let Ok(request) = request else {
+            run.errors.fetch_add(1, Ordering::SeqCst);
+            return;
+        };
+        let request = request.ttl(workload.ttl).wait(workload.wait);
         let request = if refresh { request.auto_refresh() } else { request };
+        // The fenced register and the counter stand for a resource one holder at a time owns.
+        let exclusive = workload.primitive == Primitive::Lock;
         let guard = match request.acquire().await {
             Ok(guard) => guard,
             Err(_) => {
@@ -178,7 +229,7 @@ async fn client_loop(
             }
         };
         let span = run.history.acquired(client, invoked, &guard);
-        let fence = guard.fencing_token().map(|f| f.get());
+        let fence = guard.fencing_token().map(|f| f.get()).filter(|_| exclusive);
         if let Some(fence) = fence {
             run.claim(span, invoked, fence);
         }
@@ -186,7 +237,9 @@ async fn client_loop(
         let hold = workload.hold_min
             + workload.hold.saturating_sub(workload.hold_min).mul_f64(rand::random::<f64>());
         if hold_on(&guard, span, fence, hold, &workload, &run).await {
-            run.counter.store(seen + 1, Ordering::SeqCst);
+            if exclusive {
+                run.counter.store(seen + 1, Ordering::SeqCst);
+            }
             if let Some(fence) = fence {
                 run.register.write(fence);
             }

@@ -63,6 +63,56 @@ pub fn fence_inversions(acquisitions: &[Acquisition]) -> Vec<(Acquisition, Acqui
     found
 }
 
+/// Semaphores: each moment more than `limit` claimed intervals were open at once, as the
+/// start of the claim that made too many and how many were open (no tolerance). One
+/// semaphore's history is expected.
+pub fn over_limit(acquisitions: &[Acquisition], limit: usize) -> Vec<(Acquisition, usize)> {
+    // Ends sort before starts at the same instant: claims are half-open.
+    let mut events: Vec<(Duration, bool, &Acquisition)> = Vec::new();
+    for a in acquisitions {
+        let (start, end) = a.claim();
+        if start < end {
+            events.push((start, true, a));
+            events.push((end, false, a));
+        }
+    }
+    events.sort_by_key(|(at, starts, _)| (*at, *starts));
+    let mut open = 0usize;
+    let mut found = Vec::new();
+    for (_, starts, a) in events {
+        if starts {
+            open += 1;
+            if open > limit {
+                found.push((a.clone(), open));
+            }
+        } else {
+            open -= 1;
+        }
+    }
+    found
+}
+
+/// Reader-writer locks: claimed intervals of a writer (as `is_writer` tells) that intersect
+/// any other claim, reader's or writer's.
+pub fn writer_conflicts(
+    acquisitions: &[Acquisition],
+    is_writer: impl Fn(&Acquisition) -> bool,
+) -> Vec<Overlap> {
+    let mut found = Vec::new();
+    for (i, w) in acquisitions.iter().enumerate().filter(|(_, a)| is_writer(a)) {
+        let (ws, we) = w.claim();
+        for (j, other) in acquisitions.iter().enumerate() {
+            let (os, oe) = other.claim();
+            let intersect = ws < oe && os < we && ws < we && os < oe;
+            // Each writer-writer pair once.
+            if i != j && intersect && !(is_writer(other) && j < i) {
+                found.push(Overlap { first: w.clone(), second: other.clone() });
+            }
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +165,34 @@ mod tests {
         a.lost = Some(Duration::from_millis(15));
         assert!(overlaps(&[a.clone(), b.clone()]).is_empty());
         assert_eq!(a.claim(), (Duration::from_millis(1), Duration::from_millis(15)));
+    }
+
+    #[test]
+    fn too_many_holders_are_found_and_touching_claims_are_not() {
+        // Three claims over [0, 10), [5, 15), [10, 20): at most two open at once.
+        let h = [acq(0, 0, 0, 10, 1), acq(1, 0, 5, 15, 2), acq(2, 0, 10, 20, 3)];
+        assert!(over_limit(&h, 2).is_empty());
+        let found = over_limit(&h, 1);
+        assert_eq!(found.len(), 2);
+        assert_eq!((found[0].0.client, found[0].1), (1, 2));
+        // A fourth inside all of [5, 10): three open.
+        let h = [h[0].clone(), h[1].clone(), h[2].clone(), acq(3, 0, 6, 9, 4)];
+        assert_eq!(over_limit(&h, 2).len(), 1);
+    }
+
+    #[test]
+    fn a_writer_beside_anyone_is_found_and_readers_together_are_not() {
+        let writer = |a: &Acquisition| a.client == 9;
+        let readers = [acq(0, 0, 0, 10, 1), acq(1, 0, 5, 15, 2)];
+        assert!(writer_conflicts(&readers, writer).is_empty());
+        let mut h = readers.to_vec();
+        h.push(acq(9, 0, 15, 20, 3));
+        assert!(writer_conflicts(&h, writer).is_empty(), "after the readers left");
+        h.push(acq(9, 0, 18, 25, 4));
+        let found = writer_conflicts(&h, writer);
+        assert_eq!(found.len(), 1, "two writers, reported once: {found:?}");
+        h.push(acq(2, 0, 24, 30, 5));
+        assert_eq!(writer_conflicts(&h, writer).len(), 2, "a reader beside a writer");
     }
 
     #[test]

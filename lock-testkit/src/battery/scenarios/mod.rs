@@ -7,6 +7,7 @@ pub(crate) mod cluster_failover;
 mod common;
 pub(crate) mod connections;
 pub(crate) mod eviction;
+pub(crate) mod family;
 pub(crate) mod holder_pause;
 pub(crate) mod lagging_replica;
 pub(crate) mod late_grant;
