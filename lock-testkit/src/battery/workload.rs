@@ -28,7 +28,7 @@ pub(crate) enum Primitive {
 impl Primitive {
     /// Whether client `client` writes (reader-writer locks).
     pub(crate) fn writes(client: usize) -> bool {
-        client % 3 == 0
+        client.is_multiple_of(3)
     }
 }
 

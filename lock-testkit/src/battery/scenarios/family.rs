@@ -56,7 +56,7 @@ pub(crate) async fn kills_and_stops(
     let turn = Arc::new(AtomicUsize::new(0));
     let (victim, log, clock) = (server.clone(), faults.clone(), run.clone());
     let (stop, task) = nemesis(Duration::from_millis(200), move || {
-        if turn.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if turn.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             if let Ok(mut admin) = victim.admin() {
                 for kind in ["normal", "pubsub"] {
                     let _ = admin.cmd(&["CLIENT", "KILL", "TYPE", kind, "SKIPME", "yes"]);
