@@ -79,6 +79,57 @@ async fn list_and_info_show_live_locks() {
     assert!(text.stdout.contains("not locked"), "{text:?}");
 }
 
+/// Semaphores and reader-writer locks show one row per holder with its kind, in `list` and
+/// `info`.
+#[tokio::test(flavor = "multi_thread")]
+async fn list_and_info_show_semaphores_and_rw_locks() {
+    if !redis_available() {
+        return;
+    }
+    let server = RedisServer::spawn().expect("server");
+    let url = server.url();
+    let locks = manager(&url).await;
+    let pool = locks.semaphore("pool", 3).expect("a semaphore");
+    let p1 = pool.try_acquire(TTL).await.expect("redis").expect("a permit");
+    let p2 = pool.try_acquire(TTL).await.expect("redis").expect("a permit");
+    let config = locks.rw_lock("config").expect("a rw lock");
+    let r = config.read().ttl(TTL).try_acquire().await.expect("redis").expect("free");
+    let u = config.upgradeable_read().ttl(TTL).try_acquire().await.expect("redis").expect("free");
+    let plain = locks.try_lock("plain", TTL).await.expect("redis").expect("free");
+
+    let run = lockctl(&["list", "--url", &url, "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let list = run.json();
+    let rows = list.as_array().expect("an array");
+    assert_eq!(rows.len(), 5, "{list}");
+    let kinds = |name: &str| {
+        let mut kinds: Vec<&str> =
+            rows.iter().filter(|e| e["name"] == name).filter_map(|e| e["kind"].as_str()).collect();
+        kinds.sort();
+        kinds
+    };
+    assert_eq!(kinds("pool"), vec!["permit", "permit"]);
+    assert_eq!(kinds("config"), vec!["read", "upgradeable"]);
+    assert_eq!(kinds("plain"), vec!["lock"]);
+    let fences: Vec<u64> =
+        rows.iter().filter(|e| e["name"] == "pool").filter_map(|e| e["fencing"].as_u64()).collect();
+    let mut expected: Vec<u64> =
+        [&p1, &p2].iter().filter_map(|g| g.fencing_token()).map(|f| f.get()).collect();
+    let mut fences = fences;
+    fences.sort();
+    expected.sort();
+    assert_eq!(fences, expected, "{list}");
+    assert!(run.stderr.is_empty(), "nothing skipped: {run:?}");
+
+    let info = lockctl(&["info", "config", "--url", &url, "--json"]).json();
+    assert_eq!(info["kind"], "rw-lock", "{info}");
+    assert_eq!(info["holders"].as_array().map(Vec::len), Some(2), "{info}");
+    let info = lockctl(&["info", "pool", "--url", &url]);
+    assert_eq!(info.code, 0, "{info:?}");
+    assert!(info.stdout.contains("semaphore") && info.stdout.contains("permit"), "{info:?}");
+    drop((p1, p2, r, u, plain));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
     if !redis_available() {
@@ -226,6 +277,12 @@ fn demo_runs_on_redis_without_overlaps() {
     assert_eq!(summary["overlaps"], 0);
     assert_eq!(summary["fencing_regressions"], 0);
     assert!(summary["acquisitions"].as_u64().is_some_and(|n| n > 0), "{summary}");
+    // The semaphore and the reader-writer lock were exercised too, without a violation.
+    assert!(summary["permit_grants"].as_u64().is_some_and(|n| n > 0), "{summary}");
+    assert_eq!(summary["permit_holders_over_limit"], 0);
+    assert!(summary["rw_writes"].as_u64().is_some_and(|n| n > 0), "{summary}");
+    assert!(summary["rw_reads"].as_u64().is_some_and(|n| n > 0), "{summary}");
+    assert_eq!(summary["rw_conflicts"], 0);
     // Everything the run left behind expires.
     let mut admin = server.admin().expect("admin");
     let page = admin.cmd(&["SCAN", "0", "MATCH", "lock:demo:*", "COUNT", "10000"]).expect("scan");

@@ -98,7 +98,8 @@ pub use lock_core::{
     DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_WAIT, Drift, DynLockBackend, Error, ExtendOutcome,
     FencingToken, Handover, HolderId, KeyPrefix, LockBackend, LockGuard, LockHandle, LockInfo,
     LockKey, LockManager, LockManagerBuilder, LockRequest, LockState, LockToken, LossReason, Lost,
-    Quorum, QuorumBuilder, ReleaseOutcome, Result, RetryPolicy,
+    Quorum, QuorumBuilder, ReleaseOutcome, Result, RetryPolicy, RwHolder, RwLock, RwLockBackend,
+    RwMode, Semaphore, SemaphoreBackend,
 };
 pub use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents};
 pub use redis;

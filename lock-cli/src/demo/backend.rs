@@ -55,8 +55,9 @@ impl DemoBackend {
         let Some(conn) = &self.redis else {
             return;
         };
-        for i in 0..keys {
-            let Ok(key) = conn.locks.key(super::worker::lock_name(i)) else {
+        let family = [super::worker::SEMAPHORE.to_owned(), super::worker::RW_LOCK.to_owned()];
+        for name in (0..keys).map(super::worker::lock_name).chain(family) {
+            let Ok(key) = conn.locks.key(name) else {
                 continue;
             };
             let counter = lock_lua::fence_key(&key);

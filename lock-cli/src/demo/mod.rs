@@ -19,8 +19,9 @@ use backend::DemoBackend;
 use report::Summary;
 use worker::{Board, Tally};
 
-/// Runs `lockctl demo`: exit 0 when no two critical sections overlapped and fencing tokens
-/// only increased.
+/// Runs `lockctl demo`: exit 0 when no two critical sections overlapped, fencing tokens only
+/// increased, the semaphore never had more holders than permits and no writer shared the
+/// reader-writer lock.
 pub(crate) async fn run(args: DemoArgs) -> Result<ExitCode, String> {
     if args.workers == 0 || args.keys == 0 {
         return Err("--workers and --keys must be at least 1".into());
@@ -62,9 +63,9 @@ pub(crate) async fn run(args: DemoArgs) -> Result<ExitCode, String> {
     let summary =
         Summary::new(backend_name, &args, started.elapsed(), &tally, &board, waits.finish());
     summary.print(args.json)?;
-    Ok(if summary.overlaps == 0 && summary.fencing_regressions == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    let violations = summary.overlaps
+        + summary.fencing_regressions
+        + summary.permit_holders_over_limit
+        + summary.rw_conflicts;
+    Ok(if violations == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -43,6 +43,12 @@ pub(crate) struct Summary {
     pub(crate) max_fencing_token: u64,
     pub(crate) overlaps: u64,
     pub(crate) fencing_regressions: u64,
+    pub(crate) semaphore_permits: u32,
+    pub(crate) permit_grants: u64,
+    pub(crate) permit_holders_over_limit: u64,
+    pub(crate) rw_reads: u64,
+    pub(crate) rw_writes: u64,
+    pub(crate) rw_conflicts: u64,
 }
 
 impl Summary {
@@ -68,6 +74,12 @@ impl Summary {
             max_fencing_token: board.max_fencing.load(Ordering::SeqCst),
             overlaps: board.overlaps.load(Ordering::SeqCst),
             fencing_regressions: board.fencing_regressions.load(Ordering::SeqCst),
+            semaphore_permits: board.permits,
+            permit_grants: board.permit_grants.load(Ordering::SeqCst),
+            permit_holders_over_limit: board.over_limit.load(Ordering::SeqCst),
+            rw_reads: board.reads.load(Ordering::SeqCst),
+            rw_writes: board.writes.load(Ordering::SeqCst),
+            rw_conflicts: board.rw_conflicts.load(Ordering::SeqCst),
         }
     }
 
@@ -89,6 +101,14 @@ impl Summary {
         println!("highest fence      {}", self.max_fencing_token);
         println!("overlaps           {}", self.overlaps);
         println!("fence regressions  {}", self.fencing_regressions);
+        println!(
+            "semaphore          {} permits granted (limit {}), {} over the limit",
+            self.permit_grants, self.semaphore_permits, self.permit_holders_over_limit
+        );
+        println!(
+            "rw lock            {} reads, {} writes, {} writer conflicts",
+            self.rw_reads, self.rw_writes, self.rw_conflicts
+        );
         Ok(())
     }
 }

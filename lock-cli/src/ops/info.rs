@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::lookup;
+use lock_redis::LockKey;
+
 use super::show::{columns, exact_or_printable, fencing, holder, millis, printable, ttl};
+use super::{family, lookup};
 use crate::cli::NameArgs;
 use crate::target::Connection;
 
@@ -28,10 +30,36 @@ struct InfoView {
     fencing: Option<u64>,
 }
 
+/// One holder of a semaphore or reader-writer lock, as `info --json` prints it.
+#[derive(Debug, Serialize)]
+struct HolderView {
+    /// `permit`, `read`, `upgradeable` or `write`.
+    mode: &'static str,
+    /// The holder's whole token.
+    holder: String,
+    /// Remaining ttl in milliseconds.
+    ttl_ms: Option<u64>,
+    /// Its fencing token.
+    fencing: Option<u64>,
+}
+
+/// What `info --json` prints for a semaphore or reader-writer lock.
+#[derive(Debug, Serialize)]
+struct FamilyView {
+    name: String,
+    key: String,
+    /// `semaphore` or `rw-lock`.
+    kind: &'static str,
+    holders: Vec<HolderView>,
+}
+
 /// Runs `lockctl info`.
 pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
     let conn = Connection::open(&args.target.url, &args.target.prefix).await?;
     let key = lookup::key(&conn, args.name.as_bytes())?;
+    if let Some(kind) = family::kind(&conn, &key).await {
+        return family_info(&conn, &args, &key, kind).await;
+    }
     let info = lookup::info(&conn, &key).await?;
     let counter = match &info {
         Some(info) => info.fencing.map(|f| f.get()),
@@ -63,6 +91,50 @@ pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
         None => rows.push(vec!["state".to_owned(), "not locked".to_owned()]),
     }
     rows.push(vec!["fencing".to_owned(), fencing(counter)]);
+    print!("{}", columns(&rows));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `info` of a semaphore or reader-writer lock: its kind and every holder.
+async fn family_info(
+    conn: &Connection,
+    args: &NameArgs,
+    key: &LockKey,
+    kind: family::Kind,
+) -> Result<ExitCode, String> {
+    let held = family::holders(conn, key, kind).await;
+    let held = held.map_err(|e| conn.endpoint.explain_backend(&e))?;
+    let holders: Vec<HolderView> = held
+        .iter()
+        .map(|h| HolderView {
+            mode: h.mode,
+            holder: holder(&h.info.holder),
+            ttl_ms: h.info.ttl_remaining.map(millis),
+            fencing: h.info.fencing.map(|f| f.get()),
+        })
+        .collect();
+    if args.json {
+        let view = FamilyView {
+            name: args.name.clone(),
+            key: exact_or_printable(key.as_bytes()),
+            kind: kind.label(),
+            holders,
+        };
+        let line = serde_json::to_string(&view).map_err(|e| format!("cannot encode JSON: {e}"))?;
+        println!("{line}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut rows = vec![
+        vec!["name".to_owned(), printable(args.name.as_bytes())],
+        vec!["key".to_owned(), printable(key.as_bytes())],
+        vec!["kind".to_owned(), kind.label().to_owned()],
+        vec!["holders".to_owned(), holders.len().to_string()],
+    ];
+    for h in &holders {
+        let fence = fencing(h.fencing);
+        let left = ttl(h.ttl_ms.map(std::time::Duration::from_millis));
+        rows.push(vec![h.mode.to_owned(), format!("{}  ttl {left}  fencing {fence}", h.holder)]);
+    }
     print!("{}", columns(&rows));
     Ok(ExitCode::SUCCESS)
 }

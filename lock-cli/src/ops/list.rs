@@ -1,7 +1,9 @@
 //! `lockctl list`: every live lock under the prefix (SCAN on the server, or on every master of
-//! a cluster), with its holder's token prefix, remaining ttl and fencing counter; a table, or
-//! with `--json` one array of `{"name","holder","ttl_ms","fencing"}`. Keys under the prefix
-//! that are not locks are skipped with a note on stderr.
+//! a cluster), with its holder's token, remaining ttl and fencing token; semaphores and
+//! reader-writer locks show one row per holder, with its kind (`permit`, `read`, `upgradeable`,
+//! `write`; plain locks `lock`). A table, or with `--json` one array of
+//! `{"name","kind","holder","ttl_ms","fencing"}`. Keys under the prefix that are none of these
+//! are skipped with a note on stderr.
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
@@ -10,7 +12,7 @@ use lock_redis::{BackendErrorKind, Error, LockBackend, LockInfo, LockManager};
 use tokio::task::JoinSet;
 
 use super::show::{LockView, printable, table};
-use super::{nodes, scan};
+use super::{family, nodes, scan};
 use crate::cli::ListArgs;
 use crate::target::Connection;
 
@@ -32,19 +34,28 @@ pub(crate) async fn run(args: ListArgs) -> Result<ExitCode, String> {
     let mut skipped = Vec::new();
     for (name, result) in inspect_all(&conn.locks, names).await? {
         match result {
-            Ok(Some(info)) => locks.push((name, info)),
+            Ok(Some(info)) => locks.push((name, "lock", info)),
             // Released or expired since the scan.
             Ok(None) => {}
             Err(Error::Backend(e)) if e.kind() == BackendErrorKind::WrongType => {
-                skipped.push((name, "the key holds another type"));
+                let key = conn.locks.key(&name).map_err(|e| e.to_string())?;
+                match family::kind(&conn, &key).await {
+                    Some(kind) => {
+                        let held = family::holders(&conn, &key, kind).await;
+                        let held = held.map_err(|e| conn.endpoint.explain_backend(&e))?;
+                        locks.extend(held.into_iter().map(|h| (name.clone(), h.mode, h.info)));
+                    }
+                    None => skipped.push((name, "the key holds another type")),
+                }
             }
             Err(Error::InvalidArgument { .. }) => skipped.push((name, "the name is too long")),
             Err(e) => return Err(conn.endpoint.explain(&e)),
         }
     }
-    locks.sort_by(|a, b| a.0.cmp(&b.0));
+    locks.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     note_skipped(&args.target.prefix, &skipped);
-    let views: Vec<LockView> = locks.iter().map(|(name, info)| LockView::new(name, info)).collect();
+    let views: Vec<LockView> =
+        locks.iter().map(|(name, kind, info)| LockView::holding(name, kind, info)).collect();
     if args.json {
         let line = serde_json::to_string(&views).map_err(|e| format!("cannot encode JSON: {e}"))?;
         println!("{line}");
@@ -52,8 +63,8 @@ pub(crate) async fn run(args: ListArgs) -> Result<ExitCode, String> {
         println!("no live locks under `{}`", printable(prefix));
     } else {
         let rows: Vec<Vec<String>> =
-            views.iter().zip(&locks).map(|(view, (name, _))| view.row(name)).collect();
-        print!("{}", table(&["NAME", "HOLDER", "TTL", "FENCING"], &rows));
+            views.iter().zip(&locks).map(|(view, (name, _, _))| view.row(name)).collect();
+        print!("{}", table(&["NAME", "KIND", "HOLDER", "TTL", "FENCING"], &rows));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 
 mod clock;
 pub(crate) mod doctor;
+mod family;
 pub(crate) mod info;
 pub(crate) mod list;
 mod lookup;

@@ -11,6 +11,9 @@ use serde::Serialize;
 pub(crate) struct LockView {
     /// The lock name without the prefix: exact when it is UTF-8, else [`printable`].
     pub(crate) name: String,
+    /// `lock`; for semaphores `permit`, for reader-writer locks `read`, `upgradeable` or
+    /// `write` (one row per holder).
+    pub(crate) kind: &'static str,
     /// The holder's whole token, as stored ([`holder`]).
     pub(crate) holder: String,
     /// Remaining ttl in milliseconds; `null` when the key has no expiry.
@@ -20,20 +23,22 @@ pub(crate) struct LockView {
 }
 
 impl LockView {
-    /// The view of `info`, the lock named `name`.
-    pub(crate) fn new(name: &[u8], info: &LockInfo) -> Self {
+    /// The view of one holder of `name` in the way `kind` says.
+    pub(crate) fn holding(name: &[u8], kind: &'static str, info: &LockInfo) -> Self {
         Self {
             name: exact_or_printable(name),
+            kind,
             holder: holder(&info.holder),
             ttl_ms: info.ttl_remaining.map(millis),
             fencing: info.fencing.map(|f| f.get()),
         }
     }
 
-    /// The row of the table: name, holder, ttl, fencing.
+    /// The row of the table: name, kind, holder, ttl, fencing.
     pub(crate) fn row(&self, name: &[u8]) -> Vec<String> {
         vec![
             printable(name),
+            self.kind.to_owned(),
             self.holder.clone(),
             ttl(self.ttl_ms.map(Duration::from_millis)),
             fencing(self.fencing),
