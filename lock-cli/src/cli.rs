@@ -98,6 +98,8 @@ pub(crate) enum Workload {
     Refresh,
     /// The in-process backend.
     Memory,
+    /// Semaphore permits and reader-writer locks.
+    Family,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 mod contended;
 mod cyclers;
+mod family;
 mod memory;
 mod refresh;
 mod report;
@@ -63,6 +64,11 @@ pub(crate) async fn run(args: BenchArgs) -> Result<ExitCode, String> {
     }
     if runs(Workload::Memory) {
         report.memory = memory::run(budget.memory).await?;
+    }
+    if runs(Workload::Family) {
+        report.family.uncontended =
+            family::uncontended(&url, server.port(), budget.uncontended).await?;
+        report.family.contended = Some(family::contended(&url, budget.contended).await?);
     }
     if args.json {
         println!("{}", report.to_json());

@@ -61,6 +61,43 @@ pub(crate) struct Report {
     pub(crate) contended: Vec<Contended>,
     pub(crate) refresh: Refresh,
     pub(crate) memory: Memory,
+    /// Semaphore and reader-writer lock rows (additions to the schema).
+    pub(crate) family: Family,
+}
+
+/// The lock family's rows.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Family {
+    pub(crate) uncontended: Vec<FamilyUncontended>,
+    pub(crate) contended: Option<FamilyContended>,
+}
+
+/// One uncontended permit or read cycle: the lock API against the raw client sending the same
+/// script calls.
+#[derive(Debug, Serialize)]
+pub(crate) struct FamilyUncontended {
+    /// `permit` or `read`.
+    pub(crate) kind: &'static str,
+    pub(crate) backend: &'static str,
+    pub(crate) tasks: usize,
+    pub(crate) cycles_per_s: f64,
+    pub(crate) protocol_cycles_per_s: f64,
+    pub(crate) protocol_ratio: f64,
+    pub(crate) p50_us: u64,
+    pub(crate) p99_us: u64,
+    pub(crate) commands_per_cycle: f64,
+}
+
+/// A reader-writer lock under a writer queue.
+#[derive(Debug, Serialize)]
+pub(crate) struct FamilyContended {
+    pub(crate) writers: usize,
+    pub(crate) readers: usize,
+    pub(crate) writes_per_s: f64,
+    pub(crate) reads_per_s: f64,
+    pub(crate) write_handoff_p50_us: u64,
+    pub(crate) write_handoff_p99_us: u64,
+    pub(crate) write_wait_p99_us: u64,
 }
 
 impl Report {
@@ -128,5 +165,48 @@ impl Report {
             r.locks, r.losses, r.extends_per_s, r.bytes_per_lock, r.cpu_percent
         );
         println!("memory: {:.0} cycles/s on one task", self.memory.cycles_per_s);
+        if !self.family.uncontended.is_empty() {
+            println!(
+                "\nfamily (cycles/s; protocol = the raw client sending the same script calls)"
+            );
+            println!(
+                "{:<7} {:<11} {:>5} {:>10} {:>10} {:>6} {:>7} {:>7} {:>9}",
+                "kind",
+                "backend",
+                "tasks",
+                "cycles/s",
+                "protocol",
+                "ratio",
+                "p50 µs",
+                "p99 µs",
+                "cmds/cyc"
+            );
+        }
+        for f in &self.family.uncontended {
+            println!(
+                "{:<7} {:<11} {:>5} {:>10.0} {:>10.0} {:>6.2} {:>7} {:>7} {:>9.2}",
+                f.kind,
+                f.backend,
+                f.tasks,
+                f.cycles_per_s,
+                f.protocol_cycles_per_s,
+                f.protocol_ratio,
+                f.p50_us,
+                f.p99_us,
+                f.commands_per_cycle
+            );
+        }
+        if let Some(c) = &self.family.contended {
+            println!(
+                "rw lock, {} writers + {} readers: {:.0} writes/s, {:.0} reads/s, write handoff p50 {} µs p99 {} µs, write wait p99 {} µs",
+                c.writers,
+                c.readers,
+                c.writes_per_s,
+                c.reads_per_s,
+                c.write_handoff_p50_us,
+                c.write_handoff_p99_us,
+                c.write_wait_p99_us
+            );
+        }
     }
 }
