@@ -136,56 +136,21 @@ impl Cycler {
             Self::ProtocolRedis(manager) => {
                 let mut conn = manager.clone();
                 let (lock, token) = protocol_names(key)?;
-                let (fence, channel) =
-                    (lock_lua::fence_key(&lock), lock_lua::release_channel(&lock));
-                let fenced: i64 = redis::cmd("EVALSHA")
-                    .arg(lock_lua::ACQUIRE.sha1())
-                    .arg(2)
-                    .arg(lock.as_bytes())
-                    .arg(&fence)
-                    .arg(&token)
-                    .arg(TTL.as_millis() as u64)
-                    .arg("1")
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(err)?;
-                if fenced <= 0 {
+                let acquire = lock_lua::calls::acquire(&lock, &token, TTL, true);
+                if send_redis(&mut conn, acquire).await? <= 0 {
                     return Err("the key was held".into());
                 }
-                let _: i64 = redis::cmd("EVALSHA")
-                    .arg(lock_lua::RELEASE.sha1())
-                    .arg(1)
-                    .arg(lock.as_bytes())
-                    .arg(&token)
-                    .arg("1")
-                    .arg(&channel)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(err)?;
+                let release = lock_lua::calls::release(&lock, &token, lock_lua::Publish::Classic);
+                send_redis(&mut conn, release).await?;
             }
             Self::ProtocolFred(client) => {
                 let (lock, token) = protocol_names(key)?;
-                let (fence, channel) =
-                    (lock_lua::fence_key(&lock), lock_lua::release_channel(&lock));
-                let keys = vec![
-                    fred::types::Key::from(lock.as_bytes()),
-                    fred::types::Key::from(fence.as_slice()),
-                ];
-                let args = vec![token.clone(), TTL.as_millis().to_string(), "1".to_owned()];
-                let fenced: i64 =
-                    client.evalsha(lock_lua::ACQUIRE.sha1(), keys, args).await.map_err(err)?;
-                if fenced <= 0 {
+                let acquire = lock_lua::calls::acquire(&lock, &token, TTL, true);
+                if send_fred(client, acquire).await? <= 0 {
                     return Err("the key was held".into());
                 }
-                let args = vec![token, "1".to_owned(), channel];
-                let _: i64 = client
-                    .evalsha(
-                        lock_lua::RELEASE.sha1(),
-                        fred::types::Key::from(lock.as_bytes()),
-                        args,
-                    )
-                    .await
-                    .map_err(err)?;
+                let release = lock_lua::calls::release(&lock, &token, lock_lua::Publish::Classic);
+                send_fred(client, release).await?;
             }
         }
         Ok(())
@@ -193,6 +158,36 @@ impl Cycler {
 }
 
 /// The lock key of `key` under the default prefix, and a fresh token.
-fn protocol_names(key: &str) -> Result<(lock_core::LockKey, String), String> {
-    Ok((lock_core::LockKey::with_default_prefix(key).map_err(err)?, raw_token()))
+fn protocol_names(key: &str) -> Result<(lock_core::LockKey, lock_core::LockToken), String> {
+    let token = lock_core::LockToken::from_user(raw_token()).map_err(err)?;
+    Ok((lock_core::LockKey::with_default_prefix(key).map_err(err)?, token))
+}
+
+/// Sends one of the library's script calls by hand on the raw `redis` crate, as the backend
+/// does: `EVALSHA sha numkeys keys... args...`.
+pub(crate) async fn send_redis(
+    conn: &mut redis::aio::ConnectionManager,
+    call: lock_lua::Call<'_>,
+) -> Result<i64, String> {
+    let mut cmd = redis::cmd("EVALSHA");
+    cmd.arg(call.script.sha1()).arg(call.keys.len());
+    for key in &call.keys {
+        cmd.arg(key.as_ref());
+    }
+    for arg in &call.args {
+        cmd.arg(arg.as_ref());
+    }
+    cmd.query_async(conn).await.map_err(err)
+}
+
+/// [`send_redis`] on the raw `fred` crate.
+async fn send_fred(
+    client: &fred::clients::Client,
+    call: lock_lua::Call<'_>,
+) -> Result<i64, String> {
+    let keys: Vec<fred::types::Key> =
+        call.keys.iter().map(|k| fred::types::Key::from(k.as_ref())).collect();
+    let args: Vec<fred::types::Value> =
+        call.args.iter().map(|a| fred::types::Value::from(a.as_ref())).collect();
+    client.evalsha(call.script.sha1(), keys, args).await.map_err(err)
 }

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lock_core::{LockGuard, LockKey, LockManager, LockToken, RwMode};
-use lock_lua::{Call, Publish, calls};
+use lock_lua::{Publish, calls};
 use lock_redis::{RedisBackend, redis};
 use lock_testkit::proxy::FaultProxy;
 
-use super::cyclers::TTL;
+use super::cyclers::{TTL, send_redis as send};
 use super::report::{FamilyContended, FamilyUncontended};
 use crate::stats::Samples;
 
@@ -52,19 +52,6 @@ enum Cycler {
     Api(LockManager, Kind),
     /// The raw `redis` crate sending the same script calls by hand.
     Hand(redis::aio::ConnectionManager, Kind),
-}
-
-/// Sends one script call on `conn` as the backend would: `EVALSHA sha numkeys keys... args...`.
-async fn send(conn: &mut redis::aio::ConnectionManager, call: Call<'_>) -> Result<i64, String> {
-    let mut cmd = redis::cmd("EVALSHA");
-    cmd.arg(call.script.sha1()).arg(call.keys.len());
-    for key in &call.keys {
-        cmd.arg(key.as_ref());
-    }
-    for arg in &call.args {
-        cmd.arg(arg.as_ref());
-    }
-    cmd.query_async(conn).await.map_err(err)
 }
 
 impl Cycler {

@@ -1,0 +1,36 @@
+//! `lockctl bench --quick` runs to the end and reports every row it promises (feature `bench`;
+//! CI runs it with `cargo test -p lock-cli --features bench --test bench`).
+
+// Only `lockctl` of the shared helpers is used here.
+#[allow(dead_code)]
+mod support;
+
+use lock_testkit::server::redis_available;
+use support::lockctl;
+
+#[test]
+fn quick_bench_reports_every_row() {
+    if !redis_available() {
+        return;
+    }
+    let run = lockctl(&["bench", "--quick", "--json", "--only", "uncontended", "--only", "family"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let report = run.json();
+    let rows = report["uncontended"].as_array().expect("uncontended rows");
+    assert_eq!(rows.len(), 6, "two backends × 1, 16, 64 tasks: {report}");
+    for row in rows {
+        for field in ["cycles_per_s", "ceiling_cycles_per_s", "protocol_cycles_per_s"] {
+            assert!(row[field].as_f64().is_some_and(|v| v > 0.0), "{field} in {row}");
+        }
+        assert_eq!(row["commands_per_cycle"], 2.0, "{row}");
+    }
+    let family = report["family"]["uncontended"].as_array().expect("family rows");
+    assert_eq!(family.len(), 4, "permit and read × 1, 16 tasks: {report}");
+    for row in family {
+        assert!(row["protocol_cycles_per_s"].as_f64().is_some_and(|v| v > 0.0), "{row}");
+        assert_eq!(row["commands_per_cycle"], 2.0, "{row}");
+    }
+    let contended = &report["family"]["contended"];
+    assert!(contended["writes_per_s"].as_f64().is_some_and(|v| v > 0.0), "{contended}");
+    assert!(contended["reads_per_s"].as_f64().is_some_and(|v| v > 0.0), "{contended}");
+}
