@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::inner::ManagerInner;
-use super::queue::Turn;
+use super::queue::{Lane, Turn};
 use crate::backend::{AcquireOutcome, DynLockBackend, ReleaseWatch};
 use crate::call::timed_out;
 use crate::error::{BackendError, BackendErrorKind, Result};
@@ -34,6 +34,8 @@ pub(super) struct Plan {
     /// A refusal may leave something of the token's in the store (a writer's waiting mark): an
     /// acquire that ends without a guard releases the token even after one.
     pub(super) release_if_refused: bool,
+    /// Which of the key's local queues a waiter joins.
+    pub(super) lane: Lane,
 }
 
 /// The retry policy ran out while the lock stayed held elsewhere.
@@ -203,7 +205,7 @@ async fn attempts(
     plan: Plan,
     counted: &AtomicU32,
 ) -> Result<Result<LockGuard, Exhausted>> {
-    let Plan { key, token, ttl, validity, policy, refresh, store, release_if_refused } = plan;
+    let Plan { key, token, ttl, validity, policy, refresh, store, release_if_refused, lane } = plan;
     let name = inner.info.name;
     let call_timeout = inner.config.call_timeout;
     let started = Instant::now();
@@ -228,8 +230,8 @@ async fn attempts(
     let mut recheck = false;
     // This manager's earlier waiters for the key go first (see `queue`).
     let mut turn: Option<Turn> = None;
-    if policy.may_retry() && inner.queues.is_busy(&key) {
-        match until(wait_deadline, inner.queues.turn(&key)).await {
+    if policy.may_retry() && inner.queues.is_busy(&key, lane) {
+        match until(wait_deadline, inner.queues.turn(&key, lane)).await {
             Some(t) => turn = Some(t),
             None => return exhausted(0),
         }
@@ -312,7 +314,7 @@ async fn attempts(
         }
         if held && turn.is_none() {
             // About to wait: behind this manager's other waiters, then one more look.
-            match until(wait_deadline, inner.queues.turn(&key)).await {
+            match until(wait_deadline, inner.queues.turn(&key, lane)).await {
                 Some(t) => {
                     let waited = t.waited();
                     turn = Some(t);

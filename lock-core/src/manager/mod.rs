@@ -10,4 +10,5 @@ mod request;
 pub use builder::LockManagerBuilder;
 pub(crate) use inner::ManagerInner;
 pub use lock_manager::LockManager;
+pub(crate) use queue::Lane;
 pub use request::LockRequest;

@@ -15,10 +15,33 @@ use tokio::sync::{Mutex as Gate, OwnedMutexGuard};
 
 use crate::key::LockKey;
 
-/// The queues of one manager, one per key with waiters (none for keys nobody waits on).
+/// Which queue of a key a waiter joins. A lock or a semaphore's permits have one. A
+/// reader-writer lock has one per kind of request, because a waiter at the head of a shared
+/// queue could block one behind it that the store is waiting for: a reader at the head, refused
+/// while a writer's waiting mark stands, would keep that writer (behind it) from ever asking
+/// again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) enum Lane {
+    /// A lock, or a semaphore's permits.
+    #[default]
+    One,
+    /// Reader-writer lock: reads.
+    Read,
+    /// Reader-writer lock: upgradeable reads.
+    Upgradeable,
+    /// Reader-writer lock: writes.
+    Write,
+    /// Reader-writer lock: upgrades (never behind writers, which wait for the upgrader).
+    Upgrade,
+}
+
+type Gates = HashMap<(LockKey, Lane), Arc<Gate<()>>>;
+
+/// The queues of one manager, one per key and lane with waiters (none for keys nobody waits
+/// on).
 #[derive(Default)]
 pub(crate) struct WaitQueues {
-    gates: Arc<Mutex<HashMap<LockKey, Arc<Gate<()>>>>>,
+    gates: Arc<Mutex<Gates>>,
 }
 
 impl std::fmt::Debug for WaitQueues {
@@ -30,8 +53,8 @@ impl std::fmt::Debug for WaitQueues {
 
 /// A place in a key's queue; leaving (by drop) removes the queue once nobody is in it.
 struct Ticket {
-    gates: Arc<Mutex<HashMap<LockKey, Arc<Gate<()>>>>>,
-    key: LockKey,
+    gates: Arc<Mutex<Gates>>,
+    key: (LockKey, Lane),
     gate: Arc<Gate<()>>,
 }
 
@@ -51,18 +74,20 @@ impl Turn {
 }
 
 impl WaitQueues {
-    /// Whether anyone is queued for `key`.
-    pub(crate) fn is_busy(&self, key: &LockKey) -> bool {
-        self.gates.lock().unwrap_or_else(PoisonError::into_inner).contains_key(key)
+    /// Whether anyone is queued for `key` in `lane`.
+    pub(crate) fn is_busy(&self, key: &LockKey, lane: Lane) -> bool {
+        let gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
+        gates.contains_key(&(key.clone(), lane))
     }
 
-    /// Waits for the head of `key`'s queue (joining it, or creating it).
-    pub(crate) async fn turn(&self, key: &LockKey) -> Turn {
+    /// Waits for the head of `key`'s queue in `lane` (joining it, or creating it).
+    pub(crate) async fn turn(&self, key: &LockKey, lane: Lane) -> Turn {
+        let key = (key.clone(), lane);
         let gate = {
             let mut gates = self.gates.lock().unwrap_or_else(PoisonError::into_inner);
             gates.entry(key.clone()).or_default().clone()
         };
-        let ticket = Ticket { gates: self.gates.clone(), key: key.clone(), gate };
+        let ticket = Ticket { gates: self.gates.clone(), key, gate };
         if let Ok(head) = ticket.gate.clone().try_lock_owned() {
             return Turn { _head: head, _ticket: ticket, waited: false };
         }
@@ -101,20 +126,20 @@ mod tests {
     #[tokio::test]
     async fn turns_come_in_arrival_order_and_queues_go_away() {
         let queues = Arc::new(WaitQueues::default());
-        let first = queues.turn(&key("k")).await;
+        let first = queues.turn(&key("k"), Lane::One).await;
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut waiters = Vec::new();
         for i in 0..5 {
             let (queues, order) = (queues.clone(), order.clone());
             waiters.push(tokio::spawn(async move {
-                let _turn = queues.turn(&key("k")).await;
+                let _turn = queues.turn(&key("k"), Lane::One).await;
                 order.lock().expect("lock").push(i);
             }));
             // Let each waiter join before the next one.
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        assert!(queues.is_busy(&key("k")));
-        assert!(!queues.is_busy(&key("other")));
+        assert!(queues.is_busy(&key("k"), Lane::One));
+        assert!(!queues.is_busy(&key("other"), Lane::One));
         drop(first);
         for waiter in waiters {
             waiter.await.expect("waiter");
@@ -126,9 +151,10 @@ mod tests {
     #[tokio::test]
     async fn a_cancelled_waiter_leaves_no_queue_behind() {
         let queues = WaitQueues::default();
-        let first = queues.turn(&key("k")).await;
+        let first = queues.turn(&key("k"), Lane::One).await;
         let cancelled =
-            tokio::time::timeout(Duration::from_millis(10), queues.turn(&key("k"))).await;
+            tokio::time::timeout(Duration::from_millis(10), queues.turn(&key("k"), Lane::One))
+                .await;
         assert!(cancelled.is_err());
         drop(first);
         assert_eq!(queues.len(), 0);

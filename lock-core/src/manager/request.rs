@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::LockManager;
 use super::acquire::{Exhausted, Plan, acquire};
+use super::queue::Lane;
 use crate::backend::DynLockBackend;
 use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
@@ -49,6 +50,8 @@ pub struct LockRequest {
     store: Option<Arc<DynLockBackend>>,
     /// See `Plan::release_if_refused`.
     release_if_refused: bool,
+    /// Which of the key's local queues a waiter joins.
+    lane: Lane,
 }
 
 impl LockRequest {
@@ -64,7 +67,14 @@ impl LockRequest {
             token: None,
             store: None,
             release_if_refused: false,
+            lane: Lane::One,
         }
+    }
+
+    /// Waits in `lane` of the key's local queue (reader-writer locks).
+    pub(crate) fn in_lane(mut self, lane: Lane) -> Self {
+        self.lane = lane;
+        self
     }
 
     /// An acquire ending without a guard releases its token even after a refusal (a
@@ -209,7 +219,9 @@ impl LockRequest {
         let refresh = self.auto_refresh.then_some(max_hold);
         let store = self.store.unwrap_or_else(|| inner.backend.clone());
         let release_if_refused = self.release_if_refused;
-        let plan = Plan { key, token, ttl, validity, policy, refresh, store, release_if_refused };
+        let lane = self.lane;
+        let plan =
+            Plan { key, token, ttl, validity, policy, refresh, store, release_if_refused, lane };
         acquire(&inner, plan).await
     }
 }

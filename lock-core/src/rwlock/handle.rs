@@ -12,7 +12,7 @@ use crate::error::{BackendError, Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::holder::LockState;
 use crate::key::LockKey;
-use crate::manager::{LockManager, LockRequest};
+use crate::manager::{Lane, LockManager, LockRequest};
 
 /// A reader-writer lock: many readers or one writer, writer-preferring, each holder with its
 /// own lease. Get one with [`LockManager::rw_lock`].
@@ -91,19 +91,19 @@ impl RwLock {
     /// A request to read: shared with other readers, refused while a writer holds the lock or
     /// waits for it.
     pub fn read(&self) -> LockRequest {
-        self.request(&self.read)
+        self.request(&self.read).in_lane(Lane::Read)
     }
 
     /// A request to read with the right to upgrade to a write later ([`RwLock::upgrade`]):
     /// shared with plain readers, one upgradeable reader at a time.
     pub fn upgradeable_read(&self) -> LockRequest {
-        self.request(&self.upgradeable)
+        self.request(&self.upgradeable).in_lane(Lane::Upgradeable)
     }
 
     /// A request to write: exclusive. While it waits for readers to leave, new readers are
     /// refused.
     pub fn write(&self) -> LockRequest {
-        self.request(&self.write).releasing_if_refused()
+        self.request(&self.write).releasing_if_refused().in_lane(Lane::Write)
     }
 
     /// A request to turn `guard`, an upgradeable read of this lock, into a write: granted once
@@ -111,7 +111,7 @@ impl RwLock {
     /// before it. The returned guard and `guard` hold the same lease: release one and both are
     /// gone ([`LockHandle::lost`] tells the other).
     pub fn upgrade(&self, guard: &LockGuard) -> LockRequest {
-        self.request(&self.write).with_token(guard.token_for_upgrade())
+        self.request(&self.write).with_token(guard.token_for_upgrade()).in_lane(Lane::Upgrade)
     }
 
     /// Runs `work` under a read hold (waiting as the manager's retry policy says), then
