@@ -16,8 +16,9 @@ pub(crate) struct Process {
 
 impl Process {
     /// Starts `program args...` in `dir`, plus a watchdog shell that kills it (by pid, after
-    /// checking it is still a redis-server) once this test process is gone, so a crashed or
-    /// aborted test run leaves no server behind.
+    /// checking it is still the process it started: the same name in `/proc/<pid>/comm`, so a
+    /// server binary of another name, such as `valkey-server`, is covered) once this test
+    /// process is gone, so a crashed or aborted test run leaves no server behind.
     pub(crate) fn start(program: &Path, args: &[String], dir: &Path) -> io::Result<Self> {
         let child = Command::new(program)
             .args(args)
@@ -26,8 +27,10 @@ impl Process {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
-        let script = "while kill -0 \"$1\" 2>/dev/null; do sleep 0.5; done; \
-                      if [ \"$(cat /proc/$2/comm 2>/dev/null)\" = redis-server ]; then kill -9 \"$2\"; fi";
+        let script = "name=$(cat /proc/$2/comm 2>/dev/null); \
+                      while kill -0 \"$1\" 2>/dev/null; do sleep 0.5; done; \
+                      if [ -n \"$name\" ] && [ \"$(cat /proc/$2/comm 2>/dev/null)\" = \"$name\" ]; then \
+                      kill -9 \"$2\"; fi";
         let watchdog = Command::new("sh")
             .args(["-c", script, "lock-testkit-watchdog"])
             .arg(std::process::id().to_string())
