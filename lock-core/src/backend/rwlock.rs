@@ -64,8 +64,10 @@ pub trait RwLockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// - RW4: A token holding an upgradeable read that asks for `Write` upgrades: granted once
     ///   the other readers are gone; its mark is set even over another writer's. A token holding
     ///   a plain read that asks for `Write` is treated as any writer, its own read aside.
-    /// - RW5: A token asking again for the mode it holds renews it (ttl reset) with the same
-    ///   fence; an upgrade gets a new fence.
+    /// - RW5: A token asking again for the mode it holds, or for one its hold covers (a read or
+    ///   an upgradeable read while it writes, a read while it holds an upgradeable read),
+    ///   renews its hold (ttl reset, mode kept) with the same fence; an upgrade gets a new
+    ///   fence.
     /// - RW6: Refusals change nothing but the mark (RW3); `Held { ttl_remaining }`, when given,
     ///   is at most the time until something in the way expires.
     /// - RW7: Holds expire at their ttl on the store's clock (never sooner).

@@ -197,3 +197,23 @@ impl RwLockBackend for MemoryBackend {
         Ok(watch)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A grant's fence is one above the last even when the clock is behind it.
+    #[tokio::test]
+    async fn fences_rise_when_the_clock_is_behind() {
+        let backend = MemoryBackend::new();
+        let ahead = wall_clock_micros() + 3_600_000_000;
+        backend.state().fencing = ahead;
+        let key = LockKey::with_default_prefix("rw").expect("valid");
+        let token = LockToken::generate().expect("entropy");
+        let outcome = backend.try_acquire_rw(&key, &token, RwMode::Read, Duration::from_secs(1));
+        assert_eq!(
+            outcome.await.ok(),
+            Some(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(ahead + 1)) })
+        );
+    }
+}

@@ -35,10 +35,6 @@ impl LockBackend for PermitView {
         self.backend.info()
     }
 
-    fn endpoint(&self) -> Option<String> {
-        self.backend.endpoint()
-    }
-
     async fn try_acquire(
         &self,
         key: &LockKey,

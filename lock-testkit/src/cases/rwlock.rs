@@ -84,12 +84,14 @@ pub async fn rw_readers_share_and_writers_exclude(cx: TestContext) -> CaseResult
 /// and new readers are refused until it has written; its release lets them in.
 pub async fn rw_waiting_writer_stops_new_readers(cx: TestContext) -> CaseResult {
     let key = cx.key("rw-prefer")?;
-    let (r1, r2, w) = (cx.token()?, cx.token()?, cx.token()?);
+    let (r1, r2, w, w2) = (cx.token()?, cx.token()?, cx.token()?, cx.token()?);
     must_get(&cx, &key, &r1, R, cx.ms(30_000)).await?;
     must_wait(&cx, &key, &w, W).await?;
     check!(waiting(&cx, &key).await?, "RWI1: no waiting writer shown");
     must_wait(&cx, &key, &r2, R).await?;
     rw(&cx)?.release_rw(&key, &r1).await?;
+    // The readers are gone, but the marked writer goes first.
+    must_wait(&cx, &key, &w2, W).await?;
     must_get(&cx, &key, &w, W, cx.ms(30_000)).await?;
     check!(!waiting(&cx, &key).await?, "the granted writer's mark stayed");
     rw(&cx)?.release_rw(&key, &w).await?;
@@ -164,6 +166,28 @@ pub async fn rw_holds_renew_extend_and_expire(cx: TestContext) -> CaseResult {
     must_get(&cx, &key, &w, W, cx.ms(300)).await?;
     cx.sleep(600).await;
     must_get(&cx, &key, &r1, R, cx.ms(30_000)).await?;
+    Ok(())
+}
+
+/// RW5: a request its hold covers (a read by the upgradeable reader; a read or upgradeable
+/// read by the writer) renews the hold, mode and fence kept.
+pub async fn rw_covered_requests_renew_the_hold(cx: TestContext) -> CaseResult {
+    let key = cx.key("rw-covered")?;
+    let (u, w) = (cx.token()?, cx.token()?);
+    let first = must_get(&cx, &key, &u, U, cx.ms(300)).await?;
+    check_eq!(must_get(&cx, &key, &u, R, cx.ms(30_000)).await?, first, "RW5: u asks a read");
+    cx.sleep(600).await;
+    let (holders, _) = rw(&cx)?.inspect_rw(&key).await?;
+    check!(
+        holders.len() == 1 && holders[0].mode == U,
+        "RW5: the upgradeable read was not renewed as such: {holders:?}"
+    );
+    rw(&cx)?.release_rw(&key, &u).await?;
+    let first = must_get(&cx, &key, &w, W, cx.ms(30_000)).await?;
+    check_eq!(must_get(&cx, &key, &w, R, cx.ms(30_000)).await?, first, "RW5: w asks a read");
+    check_eq!(must_get(&cx, &key, &w, U, cx.ms(30_000)).await?, first, "RW5: w asks u");
+    let (holders, _) = rw(&cx)?.inspect_rw(&key).await?;
+    check!(holders.len() == 1 && holders[0].mode == W, "RW5: the write became {holders:?}");
     Ok(())
 }
 

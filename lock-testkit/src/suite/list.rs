@@ -83,6 +83,7 @@ macro_rules! __for_each_case {
             rwlock::rw_one_upgradeable_reader_at_a_time [RW_LOCKS],
             rwlock::rw_upgrade_goes_before_other_writers [RW_LOCKS],
             rwlock::rw_holds_renew_extend_and_expire [RW_LOCKS],
+            rwlock::rw_covered_requests_renew_the_hold [RW_LOCKS],
             rwlock::rw_fences_increase [RW_LOCKS FENCING],
             rwlock::rw_release_wakes_watchers [RW_LOCKS RELEASE_NOTIFY],
             rwlock::rw_writer_that_gives_up_lets_readers_in [RW_LOCKS],
