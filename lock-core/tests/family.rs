@@ -52,8 +52,12 @@ async fn a_hold_and_a_writer_mark_are_gone_exactly_at_their_ttl() {
     assert_eq!(refused, AcquireOutcome::Held { ttl_remaining: Some(Duration::from_millis(1)) });
     tokio::time::advance(Duration::from_millis(1)).await;
     assert_eq!(rw.inspect_rw(&k).await.expect("ok"), (Vec::new(), false));
-    let read = rw.try_acquire_rw(&k, &token(), RwMode::Read, TTL).await.expect("ok");
-    assert!(matches!(read, AcquireOutcome::Acquired { .. }), "the mark outlived its ttl: {read:?}");
+    // A writer needs both the read and the mark gone.
+    let write = rw.try_acquire_rw(&k, &token(), RwMode::Write, TTL).await.expect("ok");
+    assert!(
+        matches!(write, AcquireOutcome::Acquired { .. }),
+        "a hold or the mark outlived its ttl: {write:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
