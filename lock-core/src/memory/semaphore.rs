@@ -1,10 +1,8 @@
 //! `MemoryBackend`'s counting semaphores: permits in a list per key, on tokio's clock.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::backend::{Entry, MemoryBackend, State, expiry, wall_clock_micros};
@@ -108,13 +106,8 @@ impl SemaphoreBackend for MemoryBackend {
     }
 
     async fn watch_permits(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        let mut state = self.state();
-        state.wrote(Instant::now());
-        let notify =
-            state.watchers.entry(key.clone()).or_insert_with(|| Arc::new(Notify::new())).clone();
-        let mut watch = Box::pin(notify.notified_owned());
-        watch.as_mut().enable();
-        Ok(watch)
+        // Releases of every kind wake the key's one set of watchers.
+        crate::backend::LockBackend::watch_release(self, key).await
     }
 }
 
