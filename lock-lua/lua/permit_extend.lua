@@ -1,6 +1,7 @@
--- Resets ARGV[1]'s live permit of the semaphore at KEYS[1] to expire ARGV[2] ms from now; the
--- keys (KEYS[2]: fences) keep living as long as the longest lease. Never re-creates a permit.
--- Returns 1 when extended, 0 when ARGV[1] held no live permit.
+-- Resets ARGV[1]'s live hold at KEYS[1] (a sorted set of tokens scored by expiry in ms: a
+-- semaphore's permits or a reader-writer lock's holds) to expire ARGV[2] ms from now; KEYS[1]
+-- and KEYS[2] (the permits' fences, or the holds' hash) keep living as long as the longest hold.
+-- Never re-creates a hold. Returns 1 when extended, 0 when ARGV[1] held nothing live.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local expires = redis.call('ZSCORE', KEYS[1], ARGV[1])

@@ -8,7 +8,7 @@ use lock_core::{LockKey, LockToken, RwMode, ttl_millis};
 use crate::layout::{fence_key, holds_key, permits_key, release_channel, writer_key};
 use crate::scripts::{
     ACQUIRE, EXTEND, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
-    PERMIT_RELEASE, RELEASE, RW_ACQUIRE, RW_EXTEND, RW_INSPECT, RW_RELEASE,
+    PERMIT_RELEASE, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
 };
 
 /// How a release wakes the lock's waiters.
@@ -207,7 +207,8 @@ pub fn rw_release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) 
 /// `extend_rw(key, token, ttl)`.
 pub fn rw_extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
     Call {
-        script: &RW_EXTEND,
+        // The same script as a permit's: both extend one member of a sorted set of holds.
+        script: &PERMIT_EXTEND,
         keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(holds_key(key))],
         args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl)],
     }

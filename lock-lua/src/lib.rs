@@ -84,6 +84,6 @@ pub use lock_core as __lock_core;
 pub use reply::Reply;
 pub use scripts::{
     ACQUIRE, ALL, EXTEND, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
-    PERMIT_RELEASE, RELEASE, RW_ACQUIRE, RW_EXTEND, RW_INSPECT, RW_RELEASE,
+    PERMIT_RELEASE, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
 };
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

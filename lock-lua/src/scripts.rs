@@ -62,7 +62,8 @@ pub static PERMIT_ACQUIRE: LuaScript =
 pub static PERMIT_RELEASE: LuaScript =
     LuaScript::new("permit_release", include_str!("../lua/permit_release.lua"));
 
-/// `KEYS`: permits, fences. `ARGV`: token, ttl ms. Replies 1 or 0.
+/// `KEYS`: permits, fences (or a reader-writer lock's holds and their hash). `ARGV`: token,
+/// ttl ms. Replies 1 or 0.
 pub static PERMIT_EXTEND: LuaScript =
     LuaScript::new("permit_extend", include_str!("../lua/permit_extend.lua"));
 
@@ -80,15 +81,12 @@ pub static RW_ACQUIRE: LuaScript =
 pub static RW_RELEASE: LuaScript =
     LuaScript::new("rw_release", include_str!("../lua/rw_release.lua"));
 
-/// `KEYS`: holds, hash. `ARGV`: token, ttl ms. Replies 1 or 0.
-pub static RW_EXTEND: LuaScript = LuaScript::new("rw_extend", include_str!("../lua/rw_extend.lua"));
-
 /// `KEYS`: holds, hash, waiting mark. Replies `{mark 0/1, token, pttl, mode and fence, ...}`.
 pub static RW_INSPECT: LuaScript =
     LuaScript::new("rw_inspect", include_str!("../lua/rw_inspect.lua"));
 
 /// Every script, for loading ahead of time.
-pub static ALL: [&LuaScript; 12] = [
+pub static ALL: [&LuaScript; 11] = [
     &ACQUIRE,
     &RELEASE,
     &EXTEND,
@@ -99,7 +97,6 @@ pub static ALL: [&LuaScript; 12] = [
     &PERMIT_INSPECT,
     &RW_ACQUIRE,
     &RW_RELEASE,
-    &RW_EXTEND,
     &RW_INSPECT,
 ];
 
