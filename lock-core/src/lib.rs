@@ -73,8 +73,8 @@ mod token;
 pub use async_trait::async_trait;
 pub use backend::{
     AcquireOutcome, BackendFuture, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome,
-    LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend, RwMode,
-    SemaphoreBackend,
+    GuardedWriteBackend, LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch, RwHolder,
+    RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
 };
 pub use call::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};

@@ -79,6 +79,10 @@ impl ScriptRunner for Commands {
             Self::Pool(_) => "pool",
         }
     }
+
+    fn clustered(&self) -> bool {
+        self.client().is_clustered()
+    }
 }
 
 /// The script call then `WAIT`, pipelined on one connection, with the same `NOSCRIPT` handling.

@@ -78,12 +78,12 @@ pub use lock_core;
 pub use lock_core::{
     AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, Capabilities,
     DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_WAIT, Drift, DynLockBackend, Error, ExtendOutcome,
-    FencingToken, Handover, HolderId, KeyPrefix, LockBackend, LockGuard, LockHandle, LockInfo,
-    LockKey, LockManager, LockManagerBuilder, LockRequest, LockState, LockToken, LossReason, Lost,
-    Quorum, QuorumBuilder, ReleaseOutcome, Result, RetryPolicy, RwHolder, RwLock, RwLockBackend,
-    RwMode, Semaphore, SemaphoreBackend,
+    FencingToken, GuardedWriteBackend, Handover, HolderId, KeyPrefix, LockBackend, LockGuard,
+    LockHandle, LockInfo, LockKey, LockManager, LockManagerBuilder, LockRequest, LockState,
+    LockToken, LossReason, Lost, Quorum, QuorumBuilder, ReleaseOutcome, Result, RetryPolicy,
+    RwHolder, RwLock, RwLockBackend, RwMode, Semaphore, SemaphoreBackend, WriteOutcome,
 };
-pub use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents};
+pub use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents, hash_slot};
 
 /// The backend's name in errors and [`BackendInfo`].
 pub const BACKEND: &str = "fred";

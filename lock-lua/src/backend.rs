@@ -37,6 +37,12 @@ pub trait ScriptRunner: Send + Sync + 'static {
     /// A short description for `Debug` output (e.g. `"connection manager"`), without secrets.
     fn describe(&self) -> &'static str;
 
+    /// Whether the connection is to a Redis Cluster (each script may touch one hash slot).
+    /// Default: `false`.
+    fn clustered(&self) -> bool {
+        false
+    }
+
     /// Runs `call` then `WAIT replicas timeout` on the same connection (a pipeline), and returns
     /// the reply and how many replicas acknowledged. Default: unsupported.
     fn run_replicated(
@@ -346,6 +352,10 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     fn rw_locks(&self) -> Option<&dyn lock_core::RwLockBackend> {
         Some(self)
     }
+
+    fn guarded_writes(&self) -> Option<&dyn lock_core::GuardedWriteBackend> {
+        Some(self)
+    }
 }
 
 /// Implements `LockBackend` for a newtype by forwarding every method to a field that is (or
@@ -382,6 +392,10 @@ macro_rules! delegate_lock_backend {
 
             fn rw_locks(&self) -> Option<&dyn $crate::__lock_core::RwLockBackend> {
                 self.$field.rw_locks()
+            }
+
+            fn guarded_writes(&self) -> Option<&dyn $crate::__lock_core::GuardedWriteBackend> {
+                self.$field.guarded_writes()
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

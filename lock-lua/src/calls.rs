@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use lock_core::{LockKey, LockToken, RwMode, ttl_millis};
 
-use crate::layout::{fence_key, holds_key, permits_key, release_channel, writer_key};
+use crate::layout::{fence_key, holds_key, permits_key, release_channel, writer_key, written_key};
 use crate::scripts::{
-    ACQUIRE, EXTEND, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
-    PERMIT_RELEASE, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
+    ACQUIRE, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND,
+    PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
 };
 
 /// How a release wakes the lock's waiters.
@@ -234,6 +234,32 @@ pub fn inspect(key: &LockKey) -> Call<'_> {
         keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(fence_key(key))],
         args: Vec::new(),
     }
+}
+
+/// `write_if_held(key, token, data_key, value, fence)`.
+pub fn guarded_write<'a>(
+    key: &'a LockKey,
+    token: &'a LockToken,
+    data_key: &'a [u8],
+    value: &'a [u8],
+    fence: Option<lock_core::FencingToken>,
+) -> Call<'a> {
+    let fence =
+        fence.map_or(Cow::Borrowed(&b""[..]), |f| Cow::Owned(f.get().to_string().into_bytes()));
+    Call {
+        script: &GUARDED_WRITE,
+        keys: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Borrowed(data_key),
+            Cow::Owned(written_key(key)),
+        ],
+        args: vec![Cow::Borrowed(token.as_bytes()), Cow::Borrowed(value), fence],
+    }
+}
+
+/// `read_data(data_key)`.
+pub fn read_data(data_key: &[u8]) -> Call<'_> {
+    Call { script: &READ_DATA, keys: vec![Cow::Borrowed(data_key)], args: Vec::new() }
 }
 
 #[cfg(test)]

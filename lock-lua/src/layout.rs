@@ -125,6 +125,33 @@ pub fn writer_key(key: &LockKey) -> Vec<u8> {
     auxiliary(key, b"writer")
 }
 
+/// The data key called `name` of `key`'s lock, for guarded writes:
+/// `<prefix>~data{<tag>}<name>~<data name>`, in the lock key's slot (see [`fence_key`]). The
+/// lock's name ends at the first `~` after the tag, so two locks or two names never share one.
+///
+/// ```
+/// use lock_core::LockKey;
+/// use lock_lua::{data_key, hash_slot};
+///
+/// let key = LockKey::with_default_prefix("accounts:7")?;
+/// let balance = data_key(&key, "balance");
+/// assert_eq!(hash_slot(&balance), hash_slot(key.as_bytes()));
+/// assert!(balance.starts_with(b"lock:~data{") && balance.ends_with(b"}accounts:7~balance"));
+/// # Ok::<(), lock_core::Error>(())
+/// ```
+pub fn data_key(key: &LockKey, name: &str) -> Vec<u8> {
+    let mut out = auxiliary(key, b"data");
+    out.push(b'~');
+    out.extend_from_slice(name.as_bytes());
+    out
+}
+
+/// Where guarded writes record the highest fence per data key under `key`'s lock:
+/// `<prefix>~written{<tag>}<name>`, a hash in the lock key's slot.
+pub fn written_key(key: &LockKey) -> Vec<u8> {
+    auxiliary(key, b"written")
+}
+
 /// The channel a release of `key`'s lock publishes on: `<prefix>~released{<tag>}<name>`, in the
 /// lock key's slot (see [`fence_key`]); an ACL such as `&lock:*` covers it.
 ///

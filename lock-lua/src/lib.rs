@@ -38,6 +38,11 @@
 //!   or `SPUBLISH` on a cluster) when notification is on. Channel names are UTF-8: a prefix or
 //!   name that is not is written as `~x` and its bytes in hex.
 //!
+//! - `<prefix>~data{<tag>}<name>~<data name>`: a data key named by `data_key`, for guarded
+//!   writes (a plain string, no expiry); and `<prefix>~written{<tag>}<name>`, a hash from data
+//!   key to the highest fence a fenced write to it carried under this lock (no expiry: it must
+//!   outlive the lock to refuse a stale holder).
+//!
 //! `<tag>` is a short alphanumeric string that hashes to the lock key's cluster slot, so each
 //! script touches one slot whatever the name. Neither prefixes nor names may contain `~`
 //! (lock-core refuses them) and every counter and channel does, so no lock key, under any
@@ -58,6 +63,7 @@ mod backend;
 pub mod calls;
 mod errors;
 mod eviction;
+mod guarded;
 mod identity;
 mod keyspace;
 mod layout;
@@ -77,13 +83,14 @@ pub use eviction::{
 pub use identity::server_endpoint;
 pub use keyspace::{KeyspaceEvents, keyspace_channel, keyspace_events_wake, wakes};
 pub use layout::{
-    SLOTS, fence_key, hash_slot, holds_key, permits_key, release_channel, writer_key,
+    SLOTS, data_key, fence_key, hash_slot, holds_key, permits_key, release_channel, writer_key,
+    written_key,
 };
 #[doc(hidden)]
 pub use lock_core as __lock_core;
 pub use reply::Reply;
 pub use scripts::{
-    ACQUIRE, ALL, EXTEND, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
-    PERMIT_RELEASE, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
+    ACQUIRE, ALL, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND,
+    PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
 };
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

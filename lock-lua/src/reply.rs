@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendErrorKind, ExtendOutcome, FencingToken, LockInfo,
-    LockToken, ReleaseOutcome, RwHolder, RwMode,
+    LockToken, ReleaseOutcome, RwHolder, RwMode, WriteOutcome,
 };
 
 /// A RESP reply, as far as the scripts need it. Each backend converts its client's value type
@@ -53,6 +53,28 @@ pub fn acquire(backend: &'static str, reply: Reply) -> Result<AcquireOutcome, Ba
         Some(n) if n >= 0 => Ok(AcquireOutcome::Acquired { fencing: fencing(n) }),
         Some(n) => Ok(AcquireOutcome::Held { ttl_remaining: pttl((-2i64).saturating_sub(n)) }),
         None => Err(unexpected(backend, "acquire", &reply)),
+    }
+}
+
+/// -1 (not held), 0 (written), or the highest recorded fence as a string (stale).
+pub fn guarded_write(backend: &'static str, reply: Reply) -> Result<WriteOutcome, BackendError> {
+    match &reply {
+        Reply::Int(0) => Ok(WriteOutcome::Written),
+        Reply::Int(-1) => Ok(WriteOutcome::NotHeld),
+        Reply::Data(d) => match std::str::from_utf8(d).ok().and_then(|t| t.parse::<u64>().ok()) {
+            Some(highest) => Ok(WriteOutcome::Stale { highest: FencingToken::new(highest) }),
+            None => Err(unexpected(backend, "guarded_write", &reply)),
+        },
+        _ => Err(unexpected(backend, "guarded_write", &reply)),
+    }
+}
+
+/// A value or nil.
+pub fn read_data(backend: &'static str, reply: Reply) -> Result<Option<Vec<u8>>, BackendError> {
+    match reply {
+        Reply::Nil => Ok(None),
+        Reply::Data(d) => Ok(Some(d)),
+        other => Err(unexpected(backend, "read_data", &other)),
     }
 }
 

@@ -85,8 +85,16 @@ pub static RW_RELEASE: LuaScript =
 pub static RW_INSPECT: LuaScript =
     LuaScript::new("rw_inspect", include_str!("../lua/rw_inspect.lua"));
 
+/// `KEYS`: lock, data key, highest fences (hash). `ARGV`: token, value, fence or `''`. Replies
+/// -1 (not held), 0 (written) or the highest recorded fence as a string (stale).
+pub static GUARDED_WRITE: LuaScript =
+    LuaScript::new("guarded_write", include_str!("../lua/guarded_write.lua"));
+
+/// `KEYS`: data key. Replies its value or nil.
+pub static READ_DATA: LuaScript = LuaScript::new("read_data", include_str!("../lua/read_data.lua"));
+
 /// Every script, for loading ahead of time.
-pub static ALL: [&LuaScript; 11] = [
+pub static ALL: [&LuaScript; 13] = [
     &ACQUIRE,
     &RELEASE,
     &EXTEND,
@@ -98,6 +106,8 @@ pub static ALL: [&LuaScript; 11] = [
     &RW_ACQUIRE,
     &RW_RELEASE,
     &RW_INSPECT,
+    &GUARDED_WRITE,
+    &READ_DATA,
 ];
 
 #[cfg(test)]

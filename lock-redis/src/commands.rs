@@ -164,6 +164,14 @@ impl ScriptRunner for Commands {
             Self::Sentinel(_) => "sentinel master",
         }
     }
+
+    fn clustered(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        if matches!(self, Self::Cluster(_)) {
+            return true;
+        }
+        false
+    }
 }
 
 impl Commands {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, FencingToken,
-    LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, RwHolder,
-    RwLockBackend, RwMode, SemaphoreBackend, async_trait,
+    GuardedWriteBackend, LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch,
+    RwHolder, RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome, async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;
@@ -63,6 +63,19 @@ enum Bug {
     RwMarkOutlivesRelease,
     /// Any writer marks its wait, even over an upgradeable read, and upgrades wait behind it.
     RwUpgradeBehindWriters,
+    /// `holds` answers true for any token of a held key.
+    HoldsIgnoresToken,
+    /// A guarded write that does not check the holder.
+    WriteIgnoresHolder,
+    /// A fenced write that ignores the fence.
+    WriteIgnoresFence,
+    /// Fences compared as floating-point numbers (as Lua's `tonumber` would): exact only up to
+    /// 2^53.
+    WriteFencesAsFloats,
+    /// The recorded fences are forgotten when the lock is released.
+    WrittenFencesDieWithTheLock,
+    /// Every name of a lock gets the same data key.
+    DataKeyIgnoresName,
 }
 
 #[derive(Debug)]
@@ -78,6 +91,8 @@ struct State {
     locks: HashMap<Vec<u8>, Entry>,
     permits: HashMap<Vec<u8>, Vec<Entry>>,
     rw: HashMap<Vec<u8>, RwEntry>,
+    data: HashMap<Vec<u8>, Vec<u8>>,
+    written: HashMap<(Vec<u8>, Vec<u8>), u64>,
     fence: u64,
     watchers: HashMap<Vec<u8>, Arc<Notify>>,
 }
@@ -206,6 +221,9 @@ impl LockBackend for Mutant {
             return Ok(ReleaseOutcome::NotHeld);
         }
         state.locks.remove(&k);
+        if self.bug == Bug::WrittenFencesDieWithTheLock {
+            state.written.retain(|(lock, _), _| *lock != k);
+        }
         if let Some(n) = state.watchers.remove(&k) {
             n.notify_waiters();
         }
@@ -261,6 +279,17 @@ impl LockBackend for Mutant {
         Some(self)
     }
 
+    fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
+        Some(self)
+    }
+
+    async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
+        let k = self.map_key(key);
+        let mut state = self.state();
+        let ignore = self.bug == Bug::HoldsIgnoresToken;
+        Ok(live(&mut state, &k).is_some_and(|e| ignore || e.token == *token))
+    }
+
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         let k = self.map_key(key);
         let notify =
@@ -283,6 +312,51 @@ fn live_permits<'a>(state: &'a mut State, key: &[u8]) -> &'a mut Vec<Entry> {
     let permits = state.permits.entry(key.to_vec()).or_default();
     permits.retain(|e| e.expires > Instant::now());
     permits
+}
+
+#[async_trait]
+impl GuardedWriteBackend for Mutant {
+    fn data_key(&self, key: &LockKey, name: &str) -> Vec<u8> {
+        let name = if self.bug == Bug::DataKeyIgnoresName { "data" } else { name };
+        [key.as_bytes(), b"~data~", name.as_bytes()].concat()
+    }
+
+    async fn write_if_held(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        data_key: &[u8],
+        value: &[u8],
+        fence: Option<FencingToken>,
+    ) -> Result<WriteOutcome, BackendError> {
+        let k = self.map_key(key);
+        let bug = self.bug;
+        let mut state = self.state();
+        let held = live(&mut state, &k).is_some_and(|e| e.token == *token);
+        if !held && bug != Bug::WriteIgnoresHolder {
+            return Ok(WriteOutcome::NotHeld);
+        }
+        if let Some(fence) = fence.filter(|_| bug != Bug::WriteIgnoresFence) {
+            let slot = (k, data_key.to_vec());
+            if let Some(&highest) = state.written.get(&slot) {
+                let below = if bug == Bug::WriteFencesAsFloats {
+                    (highest as f64) > (fence.get() as f64)
+                } else {
+                    highest > fence.get()
+                };
+                if below {
+                    return Ok(WriteOutcome::Stale { highest: FencingToken::new(highest) });
+                }
+            }
+            state.written.insert(slot, fence.get());
+        }
+        state.data.insert(data_key.to_vec(), value.to_vec());
+        Ok(WriteOutcome::Written)
+    }
+
+    async fn read_data(&self, data_key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        Ok(self.state().data.get(data_key).cloned())
+    }
 }
 
 #[async_trait]
@@ -603,6 +677,13 @@ rejected! {
     locks_that_expire_at_80_percent: ExpiresAt80Percent by lock_is_not_released_before_its_ttl;
     keys_with_invalid_utf8_replaced: LossyUtf8Keys by similar_names_stay_distinct;
     keys_cut_at_a_nul_byte: KeysCutAtNul by similar_names_stay_distinct;
+    holds_for_any_token: HoldsIgnoresToken by holds_is_true_for_the_holder_only;
+    guarded_write_without_holder_check: WriteIgnoresHolder by guarded_write_needs_the_lock;
+    stale_write_after_takeover: WriteIgnoresHolder by guard_writes_only_while_it_holds;
+    fenced_write_that_ignores_the_fence: WriteIgnoresFence by fenced_write_refuses_a_lower_fence;
+    fences_compared_as_floats: WriteFencesAsFloats by fenced_write_refuses_a_lower_fence;
+    written_fences_forgotten_on_release: WrittenFencesDieWithTheLock by fenced_write_refuses_a_lower_fence;
+    one_data_key_for_every_name: DataKeyIgnoresName by data_keys_are_distinct_and_accepted;
 }
 
 /// A failure found inside a helper the cases share names the case line that called it, so an

@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    AcquireOutcome, BackendInfo, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch,
-    RwLockBackend, SemaphoreBackend,
+    AcquireOutcome, BackendInfo, ExtendOutcome, GuardedWriteBackend, LockInfo, ReleaseOutcome,
+    ReleaseWatch, RwLockBackend, SemaphoreBackend,
 };
 use crate::error::BackendError;
 use crate::key::LockKey;
@@ -279,6 +279,28 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     fn rw_locks(&self) -> Option<&dyn RwLockBackend> {
         None
     }
+
+    /// The backend's guarded writes, if it offers them (see [`GuardedWriteBackend`]):
+    /// `Some(self)` from a backend that implements that trait too. Defaults to `None`, and
+    /// [`crate::LockHandle::write`] then fails with [`crate::Error::Unsupported`].
+    ///
+    /// # Behavior
+    /// - N5: Constant for the backend's lifetime, no I/O.
+    fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
+        None
+    }
+
+    /// Whether `token` holds the live lock at `key` right now, as the store sees it (what
+    /// [`crate::LockHandle::verify`] asks). Defaults to [`LockBackend::inspect`] and a
+    /// comparison of the holder; override it when the store can answer more cheaply.
+    ///
+    /// # Behavior
+    /// - V1: `true` exactly when a live lock at `key` holds `token`; `false` when it is free,
+    ///   expired, or held by another token.
+    /// - V2: Read-only, like [`LockBackend::inspect`].
+    async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
+        Ok(self.inspect(key).await?.is_some_and(|info| &info.holder == token))
+    }
 }
 
 /// A type-erased backend, as the manager holds it.
@@ -311,6 +333,24 @@ macro_rules! forward_backend {
 
             fn rw_locks(&self) -> Option<&dyn RwLockBackend> {
                 (**self).rw_locks()
+            }
+
+            fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
+                (**self).guarded_writes()
+            }
+
+            fn holds<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 LockKey,
+                token: &'life2 LockToken,
+            ) -> BackendFuture<'async_trait, bool>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                (**self).holds(key, token)
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

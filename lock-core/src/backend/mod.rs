@@ -2,12 +2,14 @@
 
 mod capabilities;
 mod contract;
+mod guarded;
 mod outcome;
 mod rwlock;
 mod semaphore;
 
 pub use capabilities::{BackendInfo, Capabilities};
 pub use contract::{BackendFuture, DynLockBackend, LockBackend};
+pub use guarded::{GuardedWriteBackend, WriteOutcome};
 pub use outcome::{AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch};
 pub use rwlock::{RwHolder, RwLockBackend, RwMode};
 pub use semaphore::SemaphoreBackend;

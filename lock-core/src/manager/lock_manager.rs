@@ -9,7 +9,7 @@ use super::{LockManagerBuilder, LockRequest};
 use crate::backend::{BackendInfo, DynLockBackend, LockBackend, ReleaseOutcome};
 use crate::call::within;
 use crate::error::{Error, Result};
-use crate::guard::{Handover, LockGuard, LockHandle};
+use crate::guard::{Handover, LockGuard, LockHandle, check_data_name, writes_of};
 use crate::holder::LockState;
 use crate::key::LockKey;
 use crate::rwlock::RwLock;
@@ -162,6 +162,24 @@ impl LockManager {
     pub async fn release_handover(&self, handover: Handover) -> Result<ReleaseOutcome> {
         let (key, token) = handover.into_parts();
         self.inner.release(&key, &token).await
+    }
+
+    /// The data key called `data` that belongs to the lock `name` (see
+    /// [`crate::LockHandle::data_key`]), for reading it without holding the lock.
+    pub fn data_key(&self, name: impl AsRef<[u8]>, data: &str) -> Result<Vec<u8>> {
+        let key = self.inner.key(name.as_ref())?;
+        check_data_name(data)?;
+        Ok(writes_of(self.inner.backend.as_ref(), self.inner.info.name)?.data_key(&key, data))
+    }
+
+    /// The value of a data key written by [`crate::LockHandle::write`], `None` when never
+    /// written. Needs no lock. Errors with [`Error::Unsupported`] when the backend offers no
+    /// guarded writes.
+    pub async fn read_data(&self, data_key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        let inner = &self.inner;
+        let writes = writes_of(inner.backend.as_ref(), inner.info.name)?;
+        let read = writes.read_data(data_key.as_ref());
+        Ok(within(inner.info.name, inner.config.call_timeout, read).await?)
     }
 
     /// The full key `name` is stored under.

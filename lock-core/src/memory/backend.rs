@@ -59,6 +59,10 @@ pub(super) struct State {
     pub(super) semaphores: HashMap<LockKey, Vec<Entry>>,
     /// Each reader-writer lock's holds and waiting writer (see `rwlock`).
     pub(super) rw: HashMap<LockKey, super::rwlock::RwState>,
+    /// Data keys written under locks (see `guarded`), and the highest fence recorded for each
+    /// lock and data key.
+    pub(super) data: HashMap<Vec<u8>, Vec<u8>>,
+    pub(super) written: HashMap<(LockKey, Vec<u8>), u64>,
     pub(super) watchers: HashMap<LockKey, Arc<Notify>>,
     pub(super) fencing: u64,
     writes: u32,
@@ -73,7 +77,7 @@ pub(super) struct Entry {
 
 impl State {
     /// The live entry at `key`; an expired one is removed.
-    fn live(&mut self, key: &LockKey, now: Instant) -> Option<&mut Entry> {
+    pub(super) fn live(&mut self, key: &LockKey, now: Instant) -> Option<&mut Entry> {
         if self.locks.get(key).is_some_and(|e| e.expires <= now) {
             self.locks.remove(key);
         }
@@ -219,6 +223,10 @@ impl LockBackend for MemoryBackend {
     }
 
     fn rw_locks(&self) -> Option<&dyn crate::backend::RwLockBackend> {
+        Some(self)
+    }
+
+    fn guarded_writes(&self) -> Option<&dyn crate::backend::GuardedWriteBackend> {
         Some(self)
     }
 }

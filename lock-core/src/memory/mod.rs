@@ -1,6 +1,7 @@
 //! The in-process backend.
 
 mod backend;
+mod guarded;
 mod rwlock;
 mod semaphore;
 

@@ -67,6 +67,11 @@ impl LockBackend for RwView {
         Ok(holders.pop().map(|h| h.info))
     }
 
+    async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
+        let (holders, _) = self.rw()?.inspect_rw(key).await?;
+        Ok(holders.iter().any(|h| &h.info.holder == token))
+    }
+
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         self.rw()?.watch_rw(key).await
     }

@@ -67,6 +67,11 @@ impl LockBackend for PermitView {
         Ok(permits.pop())
     }
 
+    async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
+        let permits = self.permits()?.inspect_permits(key).await?;
+        Ok(permits.iter().any(|p| &p.holder == token))
+    }
+
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         self.permits()?.watch_permits(key).await
     }

@@ -7,6 +7,7 @@ pub mod capabilities;
 pub mod exclusion;
 pub mod extend;
 pub mod fencing;
+pub mod guarded;
 pub mod inspect;
 pub mod keys;
 pub mod lifecycle;

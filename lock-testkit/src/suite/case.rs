@@ -33,12 +33,18 @@ pub struct Requires {
     release_notify: bool,
     semaphores: bool,
     rw_locks: bool,
+    guarded_writes: bool,
 }
 
 impl Requires {
     /// Nothing optional.
-    pub const NONE: Self =
-        Self { fencing: false, release_notify: false, semaphores: false, rw_locks: false };
+    pub const NONE: Self = Self {
+        fencing: false,
+        release_notify: false,
+        semaphores: false,
+        rw_locks: false,
+        guarded_writes: false,
+    };
     /// [`Capabilities::fencing`].
     pub const FENCING: Self = Self { fencing: true, ..Self::NONE };
     /// [`Capabilities::release_notify`].
@@ -47,6 +53,8 @@ impl Requires {
     pub const SEMAPHORES: Self = Self { semaphores: true, ..Self::NONE };
     /// Reader-writer locks ([`lock_core::LockBackend::rw_locks`] is `Some`).
     pub const RW_LOCKS: Self = Self { rw_locks: true, ..Self::NONE };
+    /// Guarded writes ([`lock_core::LockBackend::guarded_writes`] is `Some`).
+    pub const GUARDED_WRITES: Self = Self { guarded_writes: true, ..Self::NONE };
 
     /// Both sets of needs.
     pub const fn and(self, other: Self) -> Self {
@@ -55,6 +63,7 @@ impl Requires {
             release_notify: self.release_notify || other.release_notify,
             semaphores: self.semaphores || other.semaphores,
             rw_locks: self.rw_locks || other.rw_locks,
+            guarded_writes: self.guarded_writes || other.guarded_writes,
         }
     }
 
@@ -65,6 +74,9 @@ impl Requires {
         }
         if self.rw_locks && backend.rw_locks().is_none() {
             return Some("requires reader-writer locks (LockBackend::rw_locks returns None)");
+        }
+        if self.guarded_writes && backend.guarded_writes().is_none() {
+            return Some("requires guarded writes (LockBackend::guarded_writes returns None)");
         }
         self.missing(backend.info().capabilities)
     }
