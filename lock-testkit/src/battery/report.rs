@@ -33,6 +33,11 @@ pub struct ScenarioReport {
     /// C3(ii): writes by the current holder that the fenced register refused (must be 0: a
     /// fence not above an earlier holder's shuts the rightful holder out).
     pub current_rejected: u64,
+    /// Guarded writes (`LockHandle::write`, plain and fenced) by a holder whose lock was gone
+    /// that the store refused.
+    pub guarded_rejected: u64,
+    /// Guarded writes by a holder whose lock was gone that the store applied (must be 0).
+    pub guarded_accepted: u64,
     /// Holders told by `lost()` that their lock was gone.
     pub losses_signalled: u64,
     /// C4: lock keys, channels and tasks left after quiescence.
@@ -69,7 +74,7 @@ impl fmt::Display for ScenarioReport {
         write!(
             f,
             "{} [{}] {}: {} sections, {} errors, {} overlaps, {} fence inversions, {} lost updates, \
-             stale writes {} rejected / {} accepted, {} current holders rejected, {} losses signalled, leaks {}k/{}c/{}t, {} panics, recovery {}, {} ms",
+             stale writes {} rejected / {} accepted, stale guarded writes {} rejected / {} accepted, {} current holders rejected, {} losses signalled, leaks {}k/{}c/{}t, {} panics, recovery {}, {} ms",
             self.scenario,
             self.backend,
             if self.inside_model { "inside the timing model" } else { "outside the timing model" },
@@ -80,6 +85,8 @@ impl fmt::Display for ScenarioReport {
             self.lost_updates,
             self.stale_rejected,
             self.stale_accepted,
+            self.guarded_rejected,
+            self.guarded_accepted,
             self.current_rejected,
             self.losses_signalled,
             self.leaked_keys,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use lock_core::DynLockBackend;
+use lock_core::{DynLockBackend, LockGuard, WriteOutcome};
 
 use super::super::quiesce::leftovers;
 use super::super::report::ScenarioReport;
@@ -129,4 +129,39 @@ impl FaultLog {
     pub(crate) fn count(&self) -> usize {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
+}
+
+/// A holder whose lock is gone writes `data` through the guarded write, plain and fenced (when
+/// it has a fence): each refusal counts in `guarded_rejected`, each applied write in
+/// `guarded_accepted` (which must stay 0). Store errors are retried briefly (a restarted server
+/// takes a moment to be reachable again).
+pub(crate) async fn stale_guarded_writes(
+    guard: &LockGuard,
+    data: &[u8],
+    report: &mut ScenarioReport,
+) -> CaseResult {
+    let fenced = guard.fencing_token().is_some();
+    for fence in [false, true].into_iter().filter(|f| !f || fenced) {
+        let mut outcome = None;
+        for _ in 0..50 {
+            let write = if fence {
+                guard.write_fenced(data, "stale").await
+            } else {
+                guard.write(data, "stale").await
+            };
+            match write {
+                Ok(o) => {
+                    outcome = Some(o);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        match outcome {
+            Some(WriteOutcome::Written) => report.guarded_accepted += 1,
+            Some(_) => report.guarded_rejected += 1,
+            None => return Err(Failure::new("a stale guarded write never got an answer", "")),
+        }
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! its loss has been signalled, and its late write is refused by the fenced register; the same
 //! write to an unfenced counter is a lost update, which is why fencing matters. Its claim, as a
 //! paused process that does not look at its guard, runs until that write: the overlap shown.
+//! The same late write through Redis's guarded write (plain and fenced) is refused.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -14,7 +15,7 @@ use tokio::time::Instant;
 
 use super::super::report::ScenarioReport;
 use super::super::workload::{Run, Workload, run_clients};
-use super::common::{clients, io, outside_model, report, settle};
+use super::common::{clients, io, outside_model, report, settle, stale_guarded_writes};
 use crate::check;
 use crate::failure::Failure;
 use crate::history::Acquisition;
@@ -41,6 +42,11 @@ pub(crate) async fn run(c: &Connectors) -> Result<ScenarioReport, Failure> {
     let ok = run.history.now();
     let fence = guard.fencing_token().map(|f| f.get()).unwrap_or(0);
     run.register.claim(fence, invoked, ok);
+    let data = guard.data_key("value")?;
+    check!(
+        guard.write_fenced(&data, "paused").await? == lock_core::WriteOutcome::Written,
+        "the holder's guarded write before its pause was refused"
+    );
     let seen = run.counter.load(Ordering::SeqCst);
     let others = tokio::spawn({
         let (workload, run) = (workload.clone(), run.clone());
@@ -77,12 +83,18 @@ pub(crate) async fn run(c: &Connectors) -> Result<ScenarioReport, Failure> {
         lost: None,
         fence: Some(fence),
     });
+    stale_guarded_writes(&guard, &data, &mut report).await?;
     let _ = others.await;
     let _ = guard.release().await;
     drop(locks);
     settle(&run, &mut report, &[&server], &workload).await?;
     report.losses_signalled += 1;
     check!(refused, "the fenced register accepted the paused holder's late write: {report}");
+    check!(report.guarded_accepted == 0, "the paused holder's guarded write was applied: {report}");
+    check!(
+        report.guarded_rejected == 2,
+        "the paused holder's guarded writes were not refused: {report}"
+    );
     check!(report.overlaps >= 1, "the paused holder's write overlapped no one: {report}");
     check!(report.lost_updates >= 1, "the paused holder's unfenced write lost nothing: {report}");
     outside_model(&report)?;

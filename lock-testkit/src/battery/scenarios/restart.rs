@@ -11,7 +11,10 @@ use lock_core::{LockManager, RetryPolicy};
 
 use super::super::report::ScenarioReport;
 use super::super::workload::{Run, Workload, run_clients};
-use super::common::{FaultLog, clients, inside_model, io, nemesis, outside_model, report, settle};
+use super::common::{
+    FaultLog, clients, inside_model, io, nemesis, outside_model, report, settle,
+    stale_guarded_writes,
+};
 use crate::check;
 use crate::failure::Failure;
 use crate::redis_checks::Connectors;
@@ -58,7 +61,9 @@ const EPISODES: usize = 5;
 /// the server's clock), so B's first write is accepted: the register never refuses the current
 /// holder, and no fence goes backwards over the whole run. Only then does A, which knows
 /// nothing, write: the fenced register must refuse it, and its unfenced update is lost. A's next
-/// extend is refused and its loss signalled.
+/// extend is refused and its loss signalled. Then the same late write goes through Redis's
+/// guarded write (plain and fenced, to a data key both holders write): refused both ways, and
+/// the data keeps B's value.
 pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport, Failure> {
     let server = Arc::new(RedisServer::builder().aof(false).spawn().map_err(io)?);
     let workload = Workload::new(2, EPISODES, Duration::from_secs(3));
@@ -86,6 +91,11 @@ pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport
         let guard_a = a.lock("shared").ttl(ttl).wait(Duration::from_secs(5)).acquire().await?;
         let span_a = run.history.acquired(0, invoked, &guard_a);
         let fence_a = guard_a.fencing_token().map_or(0, |f| f.get());
+        let data = guard_a.data_key("value")?;
+        check!(
+            guard_a.write_fenced(&data, "A").await? == lock_core::WriteOutcome::Written,
+            "A's guarded write while it held the lock was refused"
+        );
         run.claim(span_a, invoked, fence_a);
         let seen_a = run.counter.load(Ordering::SeqCst);
 
@@ -106,6 +116,10 @@ pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport
         let invoked = run.history.now();
         let guard_b = b.lock("shared").ttl(ttl).wait(ttl).acquire().await?;
         let (span_b, fence_b) = run.granted_over(1, invoked, &guard_b, span_a, &guard_a)?;
+        check!(
+            guard_b.write_fenced(&data, "B").await? == lock_core::WriteOutcome::Written,
+            "B's guarded write as the current holder was refused: {report}"
+        );
 
         // Only now does A act, still valid in its own eyes: the fenced write must be refused.
         if !run.register.write_superseded(fence_a) {
@@ -131,6 +145,9 @@ pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport
         check!(signalled.is_ok(), "A's loss was not signalled after its extend was refused");
         run.history.lost(span_a);
         run.losses.fetch_add(1, Ordering::SeqCst);
+        stale_guarded_writes(&guard_a, &data, &mut report).await?;
+        let value = a.read_data(&data).await?;
+        check!(value.as_deref() == Some(&b"B"[..]), "B's data was overwritten: {value:?}");
         let _ = guard_a.release().await;
         run.register.write(fence_b);
         run.history.released(span_b);
@@ -148,6 +165,11 @@ pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport
     );
     check!(refused == EPISODES, "only {refused} of {EPISODES} stale writes refused: {report}");
     check!(report.losses_signalled == EPISODES as u64, "losses not all signalled: {report}");
+    check!(report.guarded_accepted == 0, "stale guarded writes applied: {report}");
+    check!(
+        report.guarded_rejected == 2 * EPISODES as u64,
+        "not every stale guarded write was tried and refused: {report}"
+    );
     check!(report.lost_updates >= 1, "A's late unfenced writes lost nothing: {report}");
     Ok(report)
 }
