@@ -130,6 +130,50 @@ async fn list_and_info_show_semaphores_and_rw_locks() {
     drop((p1, p2, r, u, plain));
 }
 
+/// A lock's metadata shows in `list` and `info` (JSON and text); a lock without shows none;
+/// guarded writes' data keys are not listed as locks nor noted as skipped.
+#[tokio::test(flavor = "multi_thread")]
+async fn list_and_info_show_metadata() {
+    if !redis_available() {
+        return;
+    }
+    let server = RedisServer::spawn().expect("server");
+    let url = server.url();
+    let locks = manager(&url).await;
+    let meta = lock_redis::Metadata::new()
+        .with("owner", "billing")
+        .and_then(|m| m.with("purpose", "nightly run"))
+        .expect("valid");
+    let job = locks.lock("job").ttl(TTL).metadata(meta).try_acquire().await.expect("redis");
+    let job = job.expect("free");
+    let data = job.data_key("total").expect("data key");
+    job.write_fenced(&data, "12").await.expect("write");
+    let plain = locks.try_lock("plain", TTL).await.expect("redis").expect("free");
+
+    let run = lockctl(&["list", "--url", &url, "--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let list = run.json();
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    let expected = json!({"owner": "billing", "purpose": "nightly run"});
+    assert_eq!(entry(&list, "job")["metadata"], expected, "{list}");
+    assert_eq!(entry(&list, "plain")["metadata"], Value::Null, "{list}");
+    assert!(run.stderr.is_empty(), "nothing skipped: {run:?}");
+    let table = lockctl(&["list", "--url", &url]);
+    assert!(
+        table.stdout.contains("METADATA") && table.stdout.contains("owner=billing"),
+        "{table:?}"
+    );
+
+    let info = lockctl(&["info", "job", "--url", &url, "--json"]).json();
+    assert_eq!(info["metadata"], expected, "{info}");
+    let text = lockctl(&["info", "job", "--url", &url]);
+    assert!(text.stdout.contains("purpose=\"nightly run\""), "{text:?}");
+    job.release().await.expect("release");
+    let freed = lockctl(&["info", "job", "--url", &url, "--json"]).json();
+    assert_eq!(freed["metadata"], Value::Null, "{freed}");
+    drop(plain);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
     if !redis_available() {

@@ -49,9 +49,9 @@ impl fmt::Debug for HolderId {
 }
 
 /// A lock as [`crate::LockManager::info`] reports it: who holds it (as a [`HolderId`], never
-/// the token), for how long still, and its fencing token.
+/// the token), for how long still, its fencing token, and the metadata it stored.
 #[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LockState {
     /// The holder's identity.
     pub holder: HolderId,
@@ -59,6 +59,9 @@ pub struct LockState {
     pub ttl_remaining: Option<Duration>,
     /// The holder's fencing token, when the backend issues them.
     pub fencing: Option<FencingToken>,
+    /// What the holder stored with the lock ([`crate::LockRequest::metadata`]), when it did
+    /// and the backend offers metadata.
+    pub metadata: Option<crate::metadata::Metadata>,
 }
 
 impl LockState {
@@ -67,6 +70,7 @@ impl LockState {
             holder: HolderId::of(&info.holder),
             ttl_remaining: info.ttl_remaining,
             fencing: info.fencing,
+            metadata: None,
         }
     }
 }

@@ -61,6 +61,7 @@ mod holder;
 mod key;
 mod manager;
 mod memory;
+mod metadata;
 mod quorum;
 mod refresh;
 mod retry;
@@ -73,8 +74,8 @@ mod token;
 pub use async_trait::async_trait;
 pub use backend::{
     AcquireOutcome, BackendFuture, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome,
-    GuardedWriteBackend, LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch, RwHolder,
-    RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
+    GuardedWriteBackend, LockBackend, LockInfo, MetadataBackend, ReleaseOutcome, ReleaseWatch,
+    RwHolder, RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
 };
 pub use call::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};
@@ -86,6 +87,7 @@ pub use key::{
 };
 pub use manager::{LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
+pub use metadata::{MAX_METADATA_FIELDS, MAX_METADATA_NAME_LEN, MAX_METADATA_VALUE_LEN, Metadata};
 pub use quorum::{DEFAULT_NODE_TIMEOUT, Quorum, QuorumBuilder};
 pub use retry::{DEFAULT_MAX_WAIT, MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
 pub use rwlock::RwLock;

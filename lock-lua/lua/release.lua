@@ -1,10 +1,15 @@
 -- Deletes the lock at KEYS[1] if ARGV[1] holds it, and wakes its waiters.
+-- KEYS[2]: optional, the lock's metadata hash, deleted with it.
 -- ARGV[1]: token; ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH (cluster); ARGV[3]: channel.
 -- Returns 1 when released, 0 when the key did not hold the token.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
-redis.call('DEL', KEYS[1])
+if KEYS[2] then
+  redis.call('DEL', KEYS[1], KEYS[2])
+else
+  redis.call('DEL', KEYS[1])
+end
 if ARGV[2] == '1' then
   redis.call('PUBLISH', ARGV[3], '1')
 elseif ARGV[2] == '2' then

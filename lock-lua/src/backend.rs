@@ -191,6 +191,39 @@ impl<R: ScriptRunner> ScriptBackend<R> {
         }
     }
 
+    /// Runs an acquire `call` for `key` and `token`; in WAIT mode, a grant the replicas did not
+    /// confirm is given back and reported as a `Replication` error.
+    pub(crate) async fn acquire_with(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        call: Call<'_>,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let (reply, replicated) = self.write(call).await?;
+        let outcome = reply::acquire(self.name, reply)?;
+        if !replicated && matches!(outcome, AcquireOutcome::Acquired { .. }) {
+            // A grant only the primary knows could vanish in a failover: give it back.
+            let release = calls::release(key, token, self.publish());
+            let given_back =
+                self.runner.run(release).await.and_then(|r| reply::release(self.name, r));
+            let unconfirmed = self.not_replicated("acquire");
+            return Err(match given_back {
+                Ok(_) => unconfirmed,
+                Err(failed) => BackendError::new(
+                    self.name,
+                    lock_core::BackendErrorKind::Replication,
+                    format!(
+                        "{}; giving the grant back failed as well, so it may hold the key until \
+                         its ttl",
+                        unconfirmed.message()
+                    ),
+                )
+                .with_source(failed),
+            });
+        }
+        Ok(outcome)
+    }
+
     pub(crate) fn not_replicated(&self, what: &str) -> BackendError {
         let wanted = self.wait.map_or(0, |w| w.replicas);
         BackendError::new(
@@ -255,29 +288,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        let (reply, replicated) = self.write(calls::acquire(key, token, ttl, self.fencing)).await?;
-        let outcome = reply::acquire(self.name, reply)?;
-        if !replicated && matches!(outcome, AcquireOutcome::Acquired { .. }) {
-            // A grant only the primary knows could vanish in a failover: give it back.
-            let release = calls::release(key, token, self.publish());
-            let given_back =
-                self.runner.run(release).await.and_then(|r| reply::release(self.name, r));
-            let unconfirmed = self.not_replicated("acquire");
-            return Err(match given_back {
-                Ok(_) => unconfirmed,
-                Err(failed) => BackendError::new(
-                    self.name,
-                    lock_core::BackendErrorKind::Replication,
-                    format!(
-                        "{}; giving the grant back failed as well, so it may hold the key until \
-                         its ttl",
-                        unconfirmed.message()
-                    ),
-                )
-                .with_source(failed),
-            });
-        }
-        Ok(outcome)
+        self.acquire_with(key, token, calls::acquire(key, token, ttl, self.fencing)).await
     }
 
     async fn release(
@@ -356,6 +367,10 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     fn guarded_writes(&self) -> Option<&dyn lock_core::GuardedWriteBackend> {
         Some(self)
     }
+
+    fn metadata(&self) -> Option<&dyn lock_core::MetadataBackend> {
+        Some(self)
+    }
 }
 
 /// Implements `LockBackend` for a newtype by forwarding every method to a field that is (or
@@ -396,6 +411,10 @@ macro_rules! delegate_lock_backend {
 
             fn guarded_writes(&self) -> Option<&dyn $crate::__lock_core::GuardedWriteBackend> {
                 self.$field.guarded_writes()
+            }
+
+            fn metadata(&self) -> Option<&dyn $crate::__lock_core::MetadataBackend> {
+                self.$field.metadata()
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

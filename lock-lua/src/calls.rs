@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use lock_core::{LockKey, LockToken, RwMode, ttl_millis};
 
-use crate::layout::{fence_key, holds_key, permits_key, release_channel, writer_key, written_key};
+use crate::layout::{
+    fence_key, holds_key, metadata_key, permits_key, release_channel, writer_key, written_key,
+};
 use crate::scripts::{
-    ACQUIRE, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND,
-    PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
+    ACQUIRE, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT, PERMIT_ACQUIRE,
+    PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT,
+    RW_RELEASE,
 };
 
 /// How a release wakes the lock's waiters.
@@ -232,6 +235,54 @@ pub fn inspect(key: &LockKey) -> Call<'_> {
     Call {
         script: &INSPECT,
         keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(fence_key(key))],
+        args: Vec::new(),
+    }
+}
+
+/// `try_acquire_with_metadata(key, token, ttl, metadata)`: [`acquire`], also replacing the
+/// lock's metadata hash on a grant.
+pub fn acquire_with_metadata<'a>(
+    key: &'a LockKey,
+    token: &'a LockToken,
+    ttl: Duration,
+    fencing: bool,
+    metadata: &'a lock_core::Metadata,
+) -> Call<'a> {
+    let mut call = acquire(key, token, ttl, fencing);
+    if !fencing {
+        call.args.push(millis(ttl.saturating_add(FENCE_COUNTER_GRACE)));
+    }
+    call.keys.push(Cow::Owned(metadata_key(key)));
+    for (name, value) in metadata.iter() {
+        call.args.push(Cow::Borrowed(name.as_bytes()));
+        call.args.push(Cow::Borrowed(value.as_bytes()));
+    }
+    call
+}
+
+/// `extend_with_metadata(key, token, ttl)`.
+pub fn extend_with_metadata<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
+    let mut call = extend(key, token, ttl);
+    call.keys.push(Cow::Owned(metadata_key(key)));
+    call
+}
+
+/// `release_with_metadata(key, token)`.
+pub fn release_with_metadata<'a>(
+    key: &'a LockKey,
+    token: &'a LockToken,
+    publish: Publish,
+) -> Call<'a> {
+    let mut call = release(key, token, publish);
+    call.keys.push(Cow::Owned(metadata_key(key)));
+    call
+}
+
+/// `inspect_metadata(key)`.
+pub fn metadata_inspect(key: &LockKey) -> Call<'_> {
+    Call {
+        script: &METADATA_INSPECT,
+        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(metadata_key(key))],
         args: Vec::new(),
     }
 }

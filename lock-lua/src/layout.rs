@@ -146,6 +146,13 @@ pub fn data_key(key: &LockKey, name: &str) -> Vec<u8> {
     out
 }
 
+/// Where a lock's metadata lives: `<prefix>~meta{<tag>}<name>`, a hash in the lock key's slot
+/// holding the metadata's fields and `~token`, the holder it was stored for, with the lock's
+/// expiry.
+pub fn metadata_key(key: &LockKey) -> Vec<u8> {
+    auxiliary(key, b"meta")
+}
+
 /// Where guarded writes record the highest fence per data key under `key`'s lock:
 /// `<prefix>~written{<tag>}<name>`, a hash in the lock key's slot.
 pub fn written_key(key: &LockKey) -> Vec<u8> {

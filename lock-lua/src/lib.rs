@@ -38,6 +38,9 @@
 //!   or `SPUBLISH` on a cluster) when notification is on. Channel names are UTF-8: a prefix or
 //!   name that is not is written as `~x` and its bytes in hex.
 //!
+//! - `<prefix>~meta{<tag>}<name>`: the metadata a holder stored with the lock, a hash of its
+//!   fields and `~token` (whose metadata it is), written by the acquire script in the same step
+//!   as the grant, with the lock's ttl, extended and deleted with the lock.
 //! - `<prefix>~data{<tag>}<name>~<data name>`: a data key named by `data_key`, for guarded
 //!   writes (a plain string, no expiry); and `<prefix>~written{<tag>}<name>`, a hash from data
 //!   key to the highest fence a fenced write to it carried under this lock (no expiry: it must
@@ -67,6 +70,7 @@ mod guarded;
 mod identity;
 mod keyspace;
 mod layout;
+mod metadata;
 pub mod reply;
 mod rwlock;
 mod scripts;
@@ -83,14 +87,15 @@ pub use eviction::{
 pub use identity::server_endpoint;
 pub use keyspace::{KeyspaceEvents, keyspace_channel, keyspace_events_wake, wakes};
 pub use layout::{
-    SLOTS, data_key, fence_key, hash_slot, holds_key, permits_key, release_channel, writer_key,
-    written_key,
+    SLOTS, data_key, fence_key, hash_slot, holds_key, metadata_key, permits_key, release_channel,
+    writer_key, written_key,
 };
 #[doc(hidden)]
 pub use lock_core as __lock_core;
 pub use reply::Reply;
 pub use scripts::{
-    ACQUIRE, ALL, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, PERMIT_ACQUIRE, PERMIT_EXTEND,
-    PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
+    ACQUIRE, ALL, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT, PERMIT_ACQUIRE,
+    PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT,
+    RW_RELEASE,
 };
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

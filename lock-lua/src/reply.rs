@@ -69,6 +69,43 @@ pub fn guarded_write(backend: &'static str, reply: Reply) -> Result<WriteOutcome
     }
 }
 
+/// Nil or `{holder, {field, value, ...}}`: the metadata, when its `~token` field is the
+/// holder's, with that holder.
+pub fn metadata_inspect(
+    backend: &'static str,
+    reply: Reply,
+) -> Result<Option<(LockToken, lock_core::Metadata)>, BackendError> {
+    let bad = |reply: &Reply| unexpected(backend, "metadata_inspect", reply);
+    let Reply::Array(items) = &reply else {
+        return if reply == Reply::Nil { Ok(None) } else { Err(bad(&reply)) };
+    };
+    let [Reply::Data(holder), Reply::Array(fields)] = items.as_slice() else {
+        return Err(bad(&reply));
+    };
+    let text = |r: &Reply| match r {
+        Reply::Data(d) => String::from_utf8(d.clone()).ok(),
+        _ => None,
+    };
+    let mut owner = None;
+    let mut pairs = Vec::new();
+    for pair in fields.chunks(2) {
+        let [name, value] = pair else { return Err(bad(&reply)) };
+        let name = text(name).ok_or_else(|| bad(&reply))?;
+        if name == "~token" {
+            owner = Some(value.clone());
+        } else {
+            pairs.push((name, text(value).ok_or_else(|| bad(&reply))?));
+        }
+    }
+    if owner != Some(Reply::Data(holder.clone())) {
+        return Ok(None);
+    }
+    let metadata = lock_core::Metadata::from_fields(pairs).map_err(|e| {
+        BackendError::new(backend, BackendErrorKind::Protocol, format!("stored metadata: {e}"))
+    })?;
+    Ok(Some((LockToken::from_stored(holder), metadata)))
+}
+
 /// A value or nil.
 pub fn read_data(backend: &'static str, reply: Reply) -> Result<Option<Vec<u8>>, BackendError> {
     match reply {

@@ -38,14 +38,15 @@ impl fmt::Debug for LuaScript {
     }
 }
 
-/// `KEYS`: lock, fence counter. `ARGV`: token, ttl ms, fencing flag, counter ttl ms. Replies
-/// one integer: the fence (`>= 0`) when acquired, `-2 - pttl` when held.
+/// `KEYS`: lock, fence counter, optionally the metadata hash. `ARGV`: token, ttl ms, fencing
+/// flag, counter ttl ms, then the metadata's field-value pairs. Replies one integer: the fence (`>= 0`) when acquired, `-2 - pttl` when held.
 pub static ACQUIRE: LuaScript = LuaScript::new("acquire", include_str!("../lua/acquire.lua"));
 
-/// `KEYS`: lock. `ARGV`: token, publish mode, channel. Replies 1 or 0.
+/// `KEYS`: lock, optionally the metadata hash. `ARGV`: token, publish mode, channel. Replies 1
+/// or 0.
 pub static RELEASE: LuaScript = LuaScript::new("release", include_str!("../lua/release.lua"));
 
-/// `KEYS`: lock. `ARGV`: token, ttl ms. Replies 1 or 0.
+/// `KEYS`: lock, optionally the metadata hash. `ARGV`: token, ttl ms. Replies 1 or 0.
 pub static EXTEND: LuaScript = LuaScript::new("extend", include_str!("../lua/extend.lua"));
 
 /// `KEYS`: lock, fence counter. Replies nil or `{holder, pttl, fence}`, the fence only when it
@@ -93,8 +94,12 @@ pub static GUARDED_WRITE: LuaScript =
 /// `KEYS`: data key. Replies its value or nil.
 pub static READ_DATA: LuaScript = LuaScript::new("read_data", include_str!("../lua/read_data.lua"));
 
+/// `KEYS`: lock, metadata hash. Replies nil (free) or `{holder, {field, value, ...}}`.
+pub static METADATA_INSPECT: LuaScript =
+    LuaScript::new("metadata_inspect", include_str!("../lua/metadata_inspect.lua"));
+
 /// Every script, for loading ahead of time.
-pub static ALL: [&LuaScript; 13] = [
+pub static ALL: [&LuaScript; 14] = [
     &ACQUIRE,
     &RELEASE,
     &EXTEND,
@@ -108,6 +113,7 @@ pub static ALL: [&LuaScript; 13] = [
     &RW_INSPECT,
     &GUARDED_WRITE,
     &READ_DATA,
+    &METADATA_INSPECT,
 ];
 
 #[cfg(test)]

@@ -98,8 +98,9 @@ pub use lock_core::{
     DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_WAIT, Drift, DynLockBackend, Error, ExtendOutcome,
     FencingToken, GuardedWriteBackend, Handover, HolderId, KeyPrefix, LockBackend, LockGuard,
     LockHandle, LockInfo, LockKey, LockManager, LockManagerBuilder, LockRequest, LockState,
-    LockToken, LossReason, Lost, Quorum, QuorumBuilder, ReleaseOutcome, Result, RetryPolicy,
-    RwHolder, RwLock, RwLockBackend, RwMode, Semaphore, SemaphoreBackend, WriteOutcome,
+    LockToken, LossReason, Lost, Metadata, MetadataBackend, Quorum, QuorumBuilder, ReleaseOutcome,
+    Result, RetryPolicy, RwHolder, RwLock, RwLockBackend, RwMode, Semaphore, SemaphoreBackend,
+    WriteOutcome,
 };
 pub use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents, hash_slot};
 pub use redis;

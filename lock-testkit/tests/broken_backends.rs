@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, FencingToken,
-    GuardedWriteBackend, LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch,
-    RwHolder, RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome, async_trait,
+    GuardedWriteBackend, LockBackend, LockInfo, LockKey, LockToken, Metadata, MetadataBackend,
+    ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
+    async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;
@@ -76,6 +77,12 @@ enum Bug {
     WrittenFencesDieWithTheLock,
     /// Every name of a lock gets the same data key.
     DataKeyIgnoresName,
+    /// Metadata kept after the release, and shown whoever holds the lock.
+    MetadataOutlivesRelease,
+    /// Metadata that keeps its first expiry when the lock is extended.
+    MetadataNotExtended,
+    /// A refused contender's metadata replaces the holder's.
+    MetadataWrittenWhenRefused,
 }
 
 #[derive(Debug)]
@@ -93,6 +100,7 @@ struct State {
     rw: HashMap<Vec<u8>, RwEntry>,
     data: HashMap<Vec<u8>, Vec<u8>>,
     written: HashMap<(Vec<u8>, Vec<u8>), u64>,
+    metadata: HashMap<Vec<u8>, (LockToken, Metadata, Instant)>,
     fence: u64,
     watchers: HashMap<Vec<u8>, Arc<Notify>>,
 }
@@ -283,6 +291,10 @@ impl LockBackend for Mutant {
         Some(self)
     }
 
+    fn metadata(&self) -> Option<&dyn MetadataBackend> {
+        Some(self)
+    }
+
     async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
         let k = self.map_key(key);
         let mut state = self.state();
@@ -312,6 +324,71 @@ fn live_permits<'a>(state: &'a mut State, key: &[u8]) -> &'a mut Vec<Entry> {
     let permits = state.permits.entry(key.to_vec()).or_default();
     permits.retain(|e| e.expires > Instant::now());
     permits
+}
+
+#[async_trait]
+impl MetadataBackend for Mutant {
+    async fn try_acquire_with_metadata(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+        metadata: &Metadata,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let outcome = self.try_acquire(key, token, ttl).await?;
+        let granted = matches!(outcome, AcquireOutcome::Acquired { .. });
+        if granted || self.bug == Bug::MetadataWrittenWhenRefused {
+            let entry = (token.clone(), metadata.clone(), Instant::now() + ttl);
+            self.state().metadata.insert(self.map_key(key), entry);
+        }
+        Ok(outcome)
+    }
+
+    async fn extend_with_metadata(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        let outcome = self.extend(key, token, ttl).await?;
+        if outcome == ExtendOutcome::Extended
+            && self.bug != Bug::MetadataNotExtended
+            && let Some(entry) = self.state().metadata.get_mut(&self.map_key(key))
+        {
+            entry.2 = Instant::now() + ttl;
+        }
+        Ok(outcome)
+    }
+
+    async fn release_with_metadata(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        let outcome = self.release(key, token).await?;
+        if outcome == ReleaseOutcome::Released && self.bug != Bug::MetadataOutlivesRelease {
+            self.state().metadata.remove(&self.map_key(key));
+        }
+        Ok(outcome)
+    }
+
+    async fn inspect_metadata(
+        &self,
+        key: &LockKey,
+    ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
+        let k = self.map_key(key);
+        let mut state = self.state();
+        let Some(holder) = live(&mut state, &k).map(|e| e.token.clone()) else {
+            return Ok(None);
+        };
+        let any_holder = self.bug == Bug::MetadataOutlivesRelease;
+        let now = Instant::now();
+        Ok(state
+            .metadata
+            .get(&k)
+            .filter(|(token, _, until)| (any_holder || *token == holder) && *until > now)
+            .map(|(token, meta, _)| (token.clone(), meta.clone())))
+    }
 }
 
 #[async_trait]
@@ -684,6 +761,10 @@ rejected! {
     fences_compared_as_floats: WriteFencesAsFloats by fenced_write_refuses_a_lower_fence;
     written_fences_forgotten_on_release: WrittenFencesDieWithTheLock by fenced_write_refuses_a_lower_fence;
     one_data_key_for_every_name: DataKeyIgnoresName by data_keys_are_distinct_and_accepted;
+    metadata_left_after_release: MetadataOutlivesRelease by metadata_lives_and_dies_with_the_lock;
+    metadata_not_extended: MetadataNotExtended by metadata_lives_and_dies_with_the_lock;
+    metadata_not_refreshed_by_the_manager: MetadataNotExtended by metadata_through_the_manager;
+    contender_overwrites_metadata: MetadataWrittenWhenRefused by metadata_is_stored_with_the_grant;
 }
 
 /// A failure found inside a helper the cases share names the case line that called it, so an

@@ -1,14 +1,19 @@
-//! `lockctl info <name>`: the holder (its whole token), remaining ttl and fencing counter of one lock,
+//! `lockctl info <name>`: the holder (its whole token), remaining ttl, fencing counter and
+//! metadata of one lock,
 //! or "not locked". The exit code is 0 either way (use `--json` and `locked` to branch);
 //! errors (unreachable server, a key that is not a lock...) exit with 1.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use serde::Serialize;
 
 use lock_redis::LockKey;
 
-use super::show::{columns, exact_or_printable, fencing, holder, millis, printable, ttl};
+use super::show::{
+    columns, exact_or_printable, fencing, holder, metadata_map, metadata_text, millis, printable,
+    ttl,
+};
 use super::{family, lookup};
 use crate::cli::NameArgs;
 use crate::target::Connection;
@@ -28,6 +33,8 @@ struct InfoView {
     ttl_ms: Option<u64>,
     /// The value of the fencing counter (the last token issued), if any.
     fencing: Option<u64>,
+    /// The metadata the holder stored with the lock, if any.
+    metadata: Option<BTreeMap<String, String>>,
 }
 
 /// One holder of a semaphore or reader-writer lock, as `info --json` prints it.
@@ -65,6 +72,10 @@ pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
         Some(info) => info.fencing.map(|f| f.get()),
         None => lookup::fence_counter(&conn, &key).await?,
     };
+    let metadata = match &info {
+        Some(info) => lookup::metadata(&conn, &key, &info.holder).await?,
+        None => None,
+    };
     let view = InfoView {
         name: args.name.clone(),
         key: exact_or_printable(key.as_bytes()),
@@ -72,6 +83,7 @@ pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
         holder: info.as_ref().map(|i| holder(&i.holder)),
         ttl_ms: info.as_ref().and_then(|i| i.ttl_remaining).map(millis),
         fencing: counter,
+        metadata: metadata.as_ref().map(metadata_map),
     };
     if args.json {
         let line = serde_json::to_string(&view).map_err(|e| format!("cannot encode JSON: {e}"))?;
@@ -87,6 +99,9 @@ pub(crate) async fn run(args: NameArgs) -> Result<ExitCode, String> {
             rows.push(vec!["state".to_owned(), "locked".to_owned()]);
             rows.push(vec!["holder".to_owned(), holder(&info.holder)]);
             rows.push(vec!["ttl".to_owned(), ttl(info.ttl_remaining)]);
+            if let Some(metadata) = &view.metadata {
+                rows.push(vec!["metadata".to_owned(), metadata_text(metadata)]);
+            }
         }
         None => rows.push(vec!["state".to_owned(), "not locked".to_owned()]),
     }

@@ -1,14 +1,14 @@
 //! `lockctl list`: every live lock under the prefix (SCAN on the server, or on every master of
 //! a cluster), with its holder's token, remaining ttl and fencing token; semaphores and
 //! reader-writer locks show one row per holder, with its kind (`permit`, `read`, `upgradeable`,
-//! `write`; plain locks `lock`). A table, or with `--json` one array of
-//! `{"name","kind","holder","ttl_ms","fencing"}`. Keys under the prefix that are none of these
+//! `write`; plain locks `lock`) and, for locks, the metadata their holder stored. A table, or
+//! with `--json` one array of `{"name","kind","holder","ttl_ms","fencing","metadata"}`. Keys under the prefix that are none of these
 //! are skipped with a note on stderr.
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use lock_redis::{BackendErrorKind, Error, LockBackend, LockInfo, LockManager};
+use lock_redis::{BackendErrorKind, Error, LockBackend, LockInfo, LockKey, LockManager, Metadata};
 use tokio::task::JoinSet;
 
 use super::show::{LockView, printable, table};
@@ -34,7 +34,7 @@ pub(crate) async fn run(args: ListArgs) -> Result<ExitCode, String> {
     let mut skipped = Vec::new();
     for (name, result) in inspect_all(&conn.locks, names).await? {
         match result {
-            Ok(Some(info)) => locks.push((name, "lock", info)),
+            Ok(Some((info, metadata))) => locks.push((name, "lock", info, metadata)),
             // Released or expired since the scan.
             Ok(None) => {}
             Err(Error::Backend(e)) if e.kind() == BackendErrorKind::WrongType => {
@@ -43,7 +43,9 @@ pub(crate) async fn run(args: ListArgs) -> Result<ExitCode, String> {
                     Some(kind) => {
                         let held = family::holders(&conn, &key, kind).await;
                         let held = held.map_err(|e| conn.endpoint.explain_backend(&e))?;
-                        locks.extend(held.into_iter().map(|h| (name.clone(), h.mode, h.info)));
+                        let holders =
+                            held.into_iter().map(|h| (name.clone(), h.mode, h.info, None));
+                        locks.extend(holders);
                     }
                     None => skipped.push((name, "the key holds another type")),
                 }
@@ -54,8 +56,12 @@ pub(crate) async fn run(args: ListArgs) -> Result<ExitCode, String> {
     }
     locks.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     note_skipped(&args.target.prefix, &skipped);
-    let views: Vec<LockView> =
-        locks.iter().map(|(name, kind, info)| LockView::holding(name, kind, info)).collect();
+    let views: Vec<LockView> = locks
+        .iter()
+        .map(|(name, kind, info, meta)| {
+            LockView::holding(name, kind, info).with_metadata(meta.as_ref())
+        })
+        .collect();
     if args.json {
         let line = serde_json::to_string(&views).map_err(|e| format!("cannot encode JSON: {e}"))?;
         println!("{line}");
@@ -63,17 +69,20 @@ pub(crate) async fn run(args: ListArgs) -> Result<ExitCode, String> {
         println!("no live locks under `{}`", printable(prefix));
     } else {
         let rows: Vec<Vec<String>> =
-            views.iter().zip(&locks).map(|(view, (name, _, _))| view.row(name)).collect();
-        print!("{}", table(&["NAME", "KIND", "HOLDER", "TTL", "FENCING"], &rows));
+            views.iter().zip(&locks).map(|(view, (name, ..))| view.row(name)).collect();
+        print!("{}", table(&["NAME", "KIND", "HOLDER", "TTL", "FENCING", "METADATA"], &rows));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The answer of `info` for each name, a few at a time.
+/// What one name holds: the lock and its holder's metadata.
+type Inspected = Result<Option<(LockInfo, Option<Metadata>)>, Error>;
+
+/// The lock and metadata at each name, a few names at a time.
 async fn inspect_all(
     locks: &LockManager,
     names: BTreeSet<Vec<u8>>,
-) -> Result<Vec<(Vec<u8>, Result<Option<LockInfo>, Error>)>, String> {
+) -> Result<Vec<(Vec<u8>, Inspected)>, String> {
     let mut tasks = JoinSet::new();
     let mut done = Vec::with_capacity(names.len());
     for name in names {
@@ -85,7 +94,7 @@ async fn inspect_all(
         let locks = locks.clone();
         tasks.spawn(async move {
             let info = match locks.key(&name) {
-                Ok(key) => locks.backend().inspect(&key).await.map_err(Error::from),
+                Ok(key) => with_metadata(&locks, &key).await,
                 Err(e) => Err(e),
             };
             (name, info)
@@ -95,6 +104,16 @@ async fn inspect_all(
         done.push(joined.map_err(|e| format!("an inspection task failed: {e}"))?);
     }
     Ok(done)
+}
+
+/// The lock at `key` and, when it is held, the metadata its holder stored.
+async fn with_metadata(locks: &LockManager, key: &LockKey) -> Inspected {
+    let backend = locks.backend();
+    let Some(info) = backend.inspect(key).await? else { return Ok(None) };
+    let Some(stored) = backend.metadata() else { return Ok(Some((info, None))) };
+    let metadata = stored.inspect_metadata(key).await?;
+    let metadata = metadata.filter(|(token, _)| *token == info.holder).map(|(_, m)| m);
+    Ok(Some((info, metadata)))
 }
 
 /// One stderr line per skipped key (a few at most).

@@ -1,7 +1,7 @@
 //! Reading one lock, with a clear message when its key holds something that is not a lock.
 
 use lock_redis::redis::{self, Value};
-use lock_redis::{BackendErrorKind, Error, LockBackend, LockInfo, LockKey};
+use lock_redis::{BackendErrorKind, Error, LockBackend, LockInfo, LockKey, LockToken, Metadata};
 
 use super::show::printable;
 use crate::target::Connection;
@@ -26,6 +26,20 @@ pub(crate) async fn info(conn: &Connection, key: &LockKey) -> Result<Option<Lock
 /// The backend's `inspect` of `key`.
 pub(crate) async fn read(conn: &Connection, key: &LockKey) -> Result<Option<LockInfo>, Error> {
     Ok(conn.backend.inspect(key).await?)
+}
+
+/// The metadata the holder `holder` of `key` stored with it, if any (an error reading it is a
+/// message).
+pub(crate) async fn metadata(
+    conn: &Connection,
+    key: &LockKey,
+    holder: &LockToken,
+) -> Result<Option<Metadata>, String> {
+    let Some(backend) = conn.backend.metadata() else { return Ok(None) };
+    match backend.inspect_metadata(key).await {
+        Ok(stored) => Ok(stored.filter(|(token, _)| token == holder).map(|(_, m)| m)),
+        Err(e) => Err(conn.endpoint.explain_backend(&e)),
+    }
 }
 
 /// The value of the fencing counter of `key` (the last token issued), if any.

@@ -3,7 +3,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use lock_redis::{LockInfo, LockToken};
+use std::collections::BTreeMap;
+
+use lock_redis::{LockInfo, LockToken, Metadata};
 use serde::Serialize;
 
 /// One live lock as `list` prints it (and `--json` encodes it).
@@ -20,6 +22,8 @@ pub(crate) struct LockView {
     pub(crate) ttl_ms: Option<u64>,
     /// The value of the lock's fencing counter, when it has one.
     pub(crate) fencing: Option<u64>,
+    /// The metadata its holder stored with it (plain locks), field by field.
+    pub(crate) metadata: Option<BTreeMap<String, String>>,
 }
 
 impl LockView {
@@ -31,7 +35,14 @@ impl LockView {
             holder: holder(&info.holder),
             ttl_ms: info.ttl_remaining.map(millis),
             fencing: info.fencing.map(|f| f.get()),
+            metadata: None,
         }
+    }
+
+    /// With the metadata its holder stored.
+    pub(crate) fn with_metadata(mut self, metadata: Option<&Metadata>) -> Self {
+        self.metadata = metadata.map(metadata_map);
+        self
     }
 
     /// The row of the table: name, kind, holder, ttl, fencing.
@@ -42,8 +53,24 @@ impl LockView {
             self.holder.clone(),
             ttl(self.ttl_ms.map(Duration::from_millis)),
             fencing(self.fencing),
+            self.metadata.as_ref().map_or_else(|| "-".to_owned(), metadata_text),
         ]
     }
+}
+
+/// Metadata as a JSON object.
+pub(crate) fn metadata_map(metadata: &Metadata) -> BTreeMap<String, String> {
+    metadata.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
+/// Metadata as one line: `name=value` pairs, values escaped for a terminal and quoted when
+/// they contain a space.
+pub(crate) fn metadata_text(metadata: &BTreeMap<String, String>) -> String {
+    let field = |(k, v): (&String, &String)| {
+        let v = printable(v.as_bytes());
+        if v.contains(' ') || v.is_empty() { format!("{k}=\"{v}\"") } else { format!("{k}={v}") }
+    };
+    metadata.iter().map(field).collect::<Vec<_>>().join(" ")
 }
 
 /// `bytes` as text safe for a terminal: control characters, backslashes and bytes that are not

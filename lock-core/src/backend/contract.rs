@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    AcquireOutcome, BackendInfo, ExtendOutcome, GuardedWriteBackend, LockInfo, ReleaseOutcome,
-    ReleaseWatch, RwLockBackend, SemaphoreBackend,
+    AcquireOutcome, BackendInfo, ExtendOutcome, GuardedWriteBackend, LockInfo, MetadataBackend,
+    ReleaseOutcome, ReleaseWatch, RwLockBackend, SemaphoreBackend,
 };
 use crate::error::BackendError;
 use crate::key::LockKey;
@@ -290,6 +290,17 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
         None
     }
 
+    /// The backend's locks with metadata, if it offers them (see [`MetadataBackend`]):
+    /// `Some(self)` from a backend that implements that trait too. Defaults to `None`, and a
+    /// request with [`crate::LockRequest::metadata`] then fails with
+    /// [`crate::Error::Unsupported`].
+    ///
+    /// # Behavior
+    /// - N6: Constant for the backend's lifetime, no I/O.
+    fn metadata(&self) -> Option<&dyn MetadataBackend> {
+        None
+    }
+
     /// Whether `token` holds the live lock at `key` right now, as the store sees it (what
     /// [`crate::LockHandle::verify`] asks). Defaults to [`LockBackend::inspect`] and a
     /// comparison of the holder; override it when the store can answer more cheaply.
@@ -337,6 +348,10 @@ macro_rules! forward_backend {
 
             fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
                 (**self).guarded_writes()
+            }
+
+            fn metadata(&self) -> Option<&dyn MetadataBackend> {
+                (**self).metadata()
             }
 
             fn holds<'life0, 'life1, 'life2, 'async_trait>(

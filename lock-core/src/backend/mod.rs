@@ -3,6 +3,7 @@
 mod capabilities;
 mod contract;
 mod guarded;
+mod metadata;
 mod outcome;
 mod rwlock;
 mod semaphore;
@@ -10,6 +11,7 @@ mod semaphore;
 pub use capabilities::{BackendInfo, Capabilities};
 pub use contract::{BackendFuture, DynLockBackend, LockBackend};
 pub use guarded::{GuardedWriteBackend, WriteOutcome};
+pub use metadata::MetadataBackend;
 pub use outcome::{AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch};
 pub use rwlock::{RwHolder, RwLockBackend, RwMode};
 pub use semaphore::SemaphoreBackend;

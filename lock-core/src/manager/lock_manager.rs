@@ -138,12 +138,23 @@ impl LockManager {
     }
 
     /// The current holder of `name` (its [`crate::HolderId`], never its token), its remaining
-    /// ttl and fencing token, or `None` when free.
+    /// ttl, fencing token and metadata, or `None` when free. With a backend that offers
+    /// metadata, the lock and its metadata are read concurrently (two calls).
     pub async fn info(&self, name: impl AsRef<[u8]>) -> Result<Option<LockState>> {
         let key = self.inner.key(name.as_ref())?;
         let inner = &self.inner;
-        let info = within(inner.info.name, inner.config.call_timeout, inner.backend.inspect(&key));
-        Ok(info.await?.as_ref().map(LockState::of))
+        let limit = inner.config.call_timeout;
+        let info = within(inner.info.name, limit, inner.backend.inspect(&key));
+        let Some(metadata) = inner.backend.metadata() else {
+            return Ok(info.await?.as_ref().map(LockState::of));
+        };
+        let stored = within(inner.info.name, limit, metadata.inspect_metadata(&key));
+        let (info, stored) = futures_util::future::join(info, stored).await;
+        let Some(info) = info? else { return Ok(None) };
+        let mut state = LockState::of(&info);
+        // Shown only when it is the same holder's (the two reads are not one step).
+        state.metadata = stored?.filter(|(token, _)| *token == info.holder).map(|(_, m)| m);
+        Ok(Some(state))
     }
 
     /// A request that takes up a leaked lock with its token: on success the new guard has the

@@ -11,6 +11,7 @@ use crate::backend::DynLockBackend;
 use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::key::LockKey;
+use crate::metadata::{Metadata, MetadataView};
 use crate::retry::RetryPolicy;
 use crate::token::LockToken;
 
@@ -52,6 +53,8 @@ pub struct LockRequest {
     release_if_refused: bool,
     /// Which of the key's local queues a waiter joins.
     lane: Lane,
+    /// Stored with the lock (see [`LockRequest::metadata`]).
+    metadata: Option<Metadata>,
 }
 
 impl LockRequest {
@@ -68,6 +71,7 @@ impl LockRequest {
             store: None,
             release_if_refused: false,
             lane: Lane::One,
+            metadata: None,
         }
     }
 
@@ -115,6 +119,30 @@ impl LockRequest {
     /// drift) are an [`Error::InvalidArgument`].
     pub fn auto_refresh(mut self) -> Self {
         self.auto_refresh = true;
+        self
+    }
+
+    /// Stores `metadata` with the lock, atomically with the acquisition; it is refreshed with
+    /// the lock, removed with it, and shown by [`LockManager::info`]. Needs a backend with
+    /// [`crate::LockBackend::metadata`] (else [`Error::Unsupported`], before any I/O); not for
+    /// semaphore permits or reader-writer holds ([`Error::InvalidArgument`]).
+    ///
+    /// ```
+    /// use lock_core::{LockManager, MemoryBackend, Metadata};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), lock_core::Error> {
+    /// let locks = LockManager::new(MemoryBackend::new());
+    /// let meta = Metadata::this_process().with("purpose", "reindex")?;
+    /// let guard = locks.lock("search:index").metadata(meta).acquire().await?;
+    /// let state = locks.info("search:index").await?.expect("held");
+    /// assert_eq!(state.metadata.and_then(|m| m.get("purpose").map(str::to_owned)).as_deref(), Some("reindex"));
+    /// guard.release().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = Some(metadata);
         self
     }
 
@@ -217,7 +245,25 @@ impl LockRequest {
             inner.refresher.check(ttl)?;
         }
         let refresh = self.auto_refresh.then_some(max_hold);
-        let store = self.store.unwrap_or_else(|| inner.backend.clone());
+        let store = match (self.store, self.metadata) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "metadata",
+                    "only locks carry metadata, not semaphore permits or reader-writer holds",
+                ));
+            }
+            (Some(store), None) => store,
+            (None, Some(metadata)) => {
+                if inner.backend.metadata().is_none() {
+                    return Err(Error::Unsupported {
+                        backend: inner.info.name,
+                        operation: "lock metadata",
+                    });
+                }
+                Arc::new(MetadataView { backend: inner.backend.clone(), metadata })
+            }
+            (None, None) => inner.backend.clone(),
+        };
         let release_if_refused = self.release_if_refused;
         let lane = self.lane;
         let plan =

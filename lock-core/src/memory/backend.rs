@@ -63,6 +63,8 @@ pub(super) struct State {
     /// lock and data key.
     pub(super) data: HashMap<Vec<u8>, Vec<u8>>,
     pub(super) written: HashMap<(LockKey, Vec<u8>), u64>,
+    /// The metadata stored with each lock, and the token it was stored for (see `metadata`).
+    pub(super) metadata: HashMap<LockKey, (LockToken, crate::metadata::Metadata)>,
     pub(super) watchers: HashMap<LockKey, Arc<Notify>>,
     pub(super) fencing: u64,
     writes: u32,
@@ -84,11 +86,52 @@ impl State {
         self.locks.get_mut(key)
     }
 
+    /// `try_acquire`, under the state's lock.
+    pub(super) fn acquire(
+        &mut self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> AcquireOutcome {
+        let now = Instant::now();
+        self.wrote(now);
+        match self.live(key, now) {
+            Some(entry) if entry.token == *token => {
+                entry.expires = expiry(now, ttl);
+                AcquireOutcome::Acquired { fencing: Some(FencingToken::new(entry.fencing)) }
+            }
+            Some(entry) => AcquireOutcome::Held { ttl_remaining: Some(entry.expires - now) },
+            None => {
+                self.fencing = (self.fencing + 1).max(wall_clock_micros());
+                let fencing = self.fencing;
+                let entry = Entry { token: token.clone(), expires: expiry(now, ttl), fencing };
+                self.locks.insert(key.clone(), entry);
+                AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) }
+            }
+        }
+    }
+
+    /// `release`, under the state's lock; a release also drops the holder's metadata.
+    pub(super) fn release(&mut self, key: &LockKey, token: &LockToken) -> ReleaseOutcome {
+        if !self.live(key, Instant::now()).is_some_and(|e| e.token == *token) {
+            return ReleaseOutcome::NotHeld;
+        }
+        self.locks.remove(key);
+        self.metadata.remove(key);
+        if let Some(watchers) = self.watchers.remove(key) {
+            watchers.notify_waiters();
+        }
+        ReleaseOutcome::Released
+    }
+
     pub(super) fn wrote(&mut self, now: Instant) {
         self.writes += 1;
         if self.writes >= SWEEP_EVERY {
             self.writes = 0;
             self.locks.retain(|_, e| e.expires > now);
+            let locks = &self.locks;
+            self.metadata
+                .retain(|key, (token, _)| locks.get(key).is_some_and(|e| e.token == *token));
             self.semaphores.retain(|_, permits| {
                 permits.retain(|e| e.expires > now);
                 !permits.is_empty()
@@ -142,24 +185,7 @@ impl LockBackend for MemoryBackend {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.wrote(now);
-        let outcome = match state.live(key, now) {
-            Some(entry) if entry.token == *token => {
-                entry.expires = expiry(now, ttl);
-                AcquireOutcome::Acquired { fencing: Some(FencingToken::new(entry.fencing)) }
-            }
-            Some(entry) => AcquireOutcome::Held { ttl_remaining: Some(entry.expires - now) },
-            None => {
-                state.fencing = (state.fencing + 1).max(wall_clock_micros());
-                let fencing = state.fencing;
-                let entry = Entry { token: token.clone(), expires: expiry(now, ttl), fencing };
-                state.locks.insert(key.clone(), entry);
-                AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) }
-            }
-        };
-        Ok(outcome)
+        Ok(self.state().acquire(key, token, ttl))
     }
 
     async fn release(
@@ -167,16 +193,7 @@ impl LockBackend for MemoryBackend {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        if !state.live(key, now).is_some_and(|e| e.token == *token) {
-            return Ok(ReleaseOutcome::NotHeld);
-        }
-        state.locks.remove(key);
-        if let Some(watchers) = state.watchers.remove(key) {
-            watchers.notify_waiters();
-        }
-        Ok(ReleaseOutcome::Released)
+        Ok(self.state().release(key, token))
     }
 
     async fn extend(
@@ -227,6 +244,10 @@ impl LockBackend for MemoryBackend {
     }
 
     fn guarded_writes(&self) -> Option<&dyn crate::backend::GuardedWriteBackend> {
+        Some(self)
+    }
+
+    fn metadata(&self) -> Option<&dyn crate::backend::MetadataBackend> {
         Some(self)
     }
 }

@@ -2,6 +2,7 @@
 
 mod backend;
 mod guarded;
+mod metadata;
 mod rwlock;
 mod semaphore;
 

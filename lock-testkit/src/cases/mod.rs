@@ -11,6 +11,7 @@ pub mod guarded;
 pub mod inspect;
 pub mod keys;
 pub mod lifecycle;
+pub mod metadata;
 pub mod refresh;
 pub mod release;
 pub mod rwlock;

@@ -13,11 +13,11 @@ use crate::suite::{SuiteOptions, run_suite};
 /// under `lock:`; `EVALSHA` and `SCRIPT LOAD`; the commands the scripts run (ACLs apply inside
 /// Lua: `GET SET DEL PEXPIRE PTTL TIME PUBLISH SPUBLISH` for locks, and `ZADD ZCARD ZRANGE
 /// ZRANGEBYSCORE ZREMRANGEBYSCORE ZREM ZSCORE HGET HSET HDEL EXISTS` for semaphores and
-/// reader-writer locks); pub/sub for release notification; and the connection handshake.
+/// reader-writer locks, `HGETALL` for metadata); pub/sub for release notification; and the connection handshake.
 /// Nothing else: no other key, no `FLUSHALL`, no `KEYS`.
 pub const LEAST_PRIVILEGE_RULES: &str = "~lock:* resetchannels &lock:* -@all +evalsha +script|load \
      +get +set +del +pexpire +pttl +time +publish +spublish \
-     +zadd +zcard +zrange +zrangebyscore +zremrangebyscore +zrem +zscore +hget +hset +hdel +exists \
+     +zadd +zcard +zrange +zrangebyscore +zremrangebyscore +zrem +zscore +hget +hset +hdel +hgetall +exists \
      +subscribe +unsubscribe +ssubscribe +sunsubscribe +ping +hello +auth +client|setname +select";
 
 /// A user with only [`LEAST_PRIVILEGE_RULES`] runs the whole conformance suite.

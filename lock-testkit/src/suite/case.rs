@@ -34,6 +34,7 @@ pub struct Requires {
     semaphores: bool,
     rw_locks: bool,
     guarded_writes: bool,
+    metadata: bool,
 }
 
 impl Requires {
@@ -44,6 +45,7 @@ impl Requires {
         semaphores: false,
         rw_locks: false,
         guarded_writes: false,
+        metadata: false,
     };
     /// [`Capabilities::fencing`].
     pub const FENCING: Self = Self { fencing: true, ..Self::NONE };
@@ -55,6 +57,8 @@ impl Requires {
     pub const RW_LOCKS: Self = Self { rw_locks: true, ..Self::NONE };
     /// Guarded writes ([`lock_core::LockBackend::guarded_writes`] is `Some`).
     pub const GUARDED_WRITES: Self = Self { guarded_writes: true, ..Self::NONE };
+    /// Lock metadata ([`lock_core::LockBackend::metadata`] is `Some`).
+    pub const METADATA: Self = Self { metadata: true, ..Self::NONE };
 
     /// Both sets of needs.
     pub const fn and(self, other: Self) -> Self {
@@ -64,6 +68,7 @@ impl Requires {
             semaphores: self.semaphores || other.semaphores,
             rw_locks: self.rw_locks || other.rw_locks,
             guarded_writes: self.guarded_writes || other.guarded_writes,
+            metadata: self.metadata || other.metadata,
         }
     }
 
@@ -77,6 +82,9 @@ impl Requires {
         }
         if self.guarded_writes && backend.guarded_writes().is_none() {
             return Some("requires guarded writes (LockBackend::guarded_writes returns None)");
+        }
+        if self.metadata && backend.metadata().is_none() {
+            return Some("requires lock metadata (LockBackend::metadata returns None)");
         }
         self.missing(backend.info().capabilities)
     }
