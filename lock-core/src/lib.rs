@@ -62,6 +62,7 @@ mod key;
 mod manager;
 mod memory;
 mod metadata;
+mod multi;
 mod quorum;
 mod refresh;
 mod retry;
@@ -88,6 +89,7 @@ pub use key::{
 pub use manager::{LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
 pub use metadata::{MAX_METADATA_FIELDS, MAX_METADATA_NAME_LEN, MAX_METADATA_VALUE_LEN, Metadata};
+pub use multi::{MultiGuard, MultiLockRequest};
 pub use quorum::{DEFAULT_NODE_TIMEOUT, Quorum, QuorumBuilder};
 pub use retry::{DEFAULT_MAX_WAIT, MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
 pub use rwlock::RwLock;

@@ -765,6 +765,7 @@ rejected! {
     metadata_not_extended: MetadataNotExtended by metadata_lives_and_dies_with_the_lock;
     metadata_not_refreshed_by_the_manager: MetadataNotExtended by metadata_through_the_manager;
     contender_overwrites_metadata: MetadataWrittenWhenRefused by metadata_is_stored_with_the_grant;
+    check_then_set_under_lock_sets: NonAtomicAcquire by overlapping_sets_all_make_progress;
 }
 
 /// A failure found inside a helper the cases share names the case line that called it, so an

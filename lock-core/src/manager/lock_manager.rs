@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::guard::{Handover, LockGuard, LockHandle, check_data_name, writes_of};
 use crate::holder::LockState;
 use crate::key::LockKey;
+use crate::multi::MultiLockRequest;
 use crate::rwlock::RwLock;
 use crate::semaphore::Semaphore;
 
@@ -86,6 +87,23 @@ impl LockManager {
     /// [`LockRequest::try_acquire`], [`LockRequest::acquire`] or [`LockRequest::run`].
     pub fn lock(&self, name: impl AsRef<[u8]>) -> LockRequest {
         LockRequest::new(self.clone(), self.inner.key(name.as_ref()))
+    }
+
+    /// A request for every lock of `names`, all or nothing, under one guard (see
+    /// [`MultiLockRequest`]). Duplicate names count once; an empty set or a bad name is an
+    /// [`Error::InvalidArgument`] when the request runs, before any I/O.
+    pub fn lock_all<I, N>(&self, names: I) -> MultiLockRequest
+    where
+        I: IntoIterator<Item = N>,
+        N: AsRef<[u8]>,
+    {
+        let keys = names.into_iter().map(|n| self.inner.key(n.as_ref())).collect();
+        MultiLockRequest::new(self.clone(), keys)
+    }
+
+    /// A request for the lock at `key`, used as it is (prefix included).
+    pub(crate) fn lock_key(&self, key: LockKey) -> LockRequest {
+        LockRequest::new(self.clone(), Ok(key))
     }
 
     /// One attempt at the lock `name` for `ttl`: `Ok(None)` when someone else holds it.

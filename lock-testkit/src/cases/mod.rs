@@ -12,6 +12,7 @@ pub mod inspect;
 pub mod keys;
 pub mod lifecycle;
 pub mod metadata;
+pub mod multi;
 pub mod refresh;
 pub mod release;
 pub mod rwlock;

@@ -113,6 +113,24 @@ pub fn writer_conflicts(
     found
 }
 
+/// Multi-resource locks: acquisitions of sets (each with its members) whose claimed intervals
+/// intersect while the sets share a member, as `(member, overlap)`: [`overlaps`] over each
+/// member's acquisitions. Empty when no two guards ever shared a member.
+pub fn shared_members<M: Ord + Clone>(sets: &[(Vec<M>, Acquisition)]) -> Vec<(M, Overlap)> {
+    let mut by_member: std::collections::BTreeMap<M, Vec<Acquisition>> = Default::default();
+    for (members, acquisition) in sets {
+        for member in members {
+            by_member.entry(member.clone()).or_default().push(acquisition.clone());
+        }
+    }
+    by_member
+        .into_iter()
+        .flat_map(|(member, acquisitions)| {
+            overlaps(&acquisitions).into_iter().map(move |o| (member.clone(), o))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +146,21 @@ mod tests {
             lost: None,
             fence: Some(fence),
         }
+    }
+
+    #[test]
+    fn sets_sharing_a_member_at_once_are_found() {
+        // {a, b} over [0, 10), {b, c} over [5, 15), {c} over [20, 30), {a} over [10, 20).
+        let sets = [
+            (vec!["a", "b"], acq(0, 0, 0, 10, 1)),
+            (vec!["b", "c"], acq(1, 0, 5, 15, 2)),
+            (vec!["c"], acq(2, 0, 20, 30, 3)),
+            (vec!["a"], acq(3, 0, 10, 20, 4)),
+        ];
+        let found = shared_members(&sets);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].0, found[0].1.first.client, found[0].1.second.client), ("b", 0, 1));
+        assert!(shared_members(&[sets[0].clone(), sets[2].clone(), sets[3].clone()]).is_empty());
     }
 
     #[test]

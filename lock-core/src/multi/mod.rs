@@ -1,0 +1,7 @@
+//! All-or-nothing locks on a set of names: one guard for every member.
+
+mod guard;
+mod request;
+
+pub use guard::MultiGuard;
+pub use request::MultiLockRequest;

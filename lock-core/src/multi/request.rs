@@ -1,0 +1,264 @@
+//! `MultiLockRequest`: taking a set of locks all or nothing.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio::time::Instant;
+
+use super::MultiGuard;
+use crate::error::{Error, Result};
+use crate::guard::{LockGuard, LockHandle};
+use crate::key::LockKey;
+use crate::manager::LockManager;
+use crate::retry::{MIN_RETRY_DELAY, RetryPolicy};
+
+/// A request for every lock of a set, built by [`LockManager::lock_all`]: all of them under
+/// one [`MultiGuard`], or none.
+///
+/// The names are taken in one fixed global order (their keys' bytes), one attempt each. When a
+/// member is held elsewhere, the members taken so far are released at once (so a waiter never
+/// holds part of a set) and the request waits for that member's release (release notification
+/// when the backend has it, else its retry delay) before trying the whole set again. Two
+/// requests with overlapping sets therefore cannot deadlock: neither holds anything while it
+/// waits, and the one refused first in the common order backs off completely.
+///
+/// It works on every backend (a Redis Cluster with the names in any slots, a Redlock quorum),
+/// as it is built on the single-lock primitives. Options default to the manager's.
+///
+/// ```
+/// use std::time::Duration;
+/// use lock_core::{LockManager, MemoryBackend};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lock_core::Error> {
+/// let locks = LockManager::new(MemoryBackend::new());
+/// let transfer = locks
+///     .lock_all(["accounts:alice", "accounts:bob"])
+///     .ttl(Duration::from_secs(5))
+///     .acquire()
+///     .await?;
+/// assert_eq!(transfer.guards().len(), 2);
+/// assert!(locks.try_lock("accounts:bob", Duration::from_secs(1)).await?.is_none());
+/// transfer.release().await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "a lock request does nothing until it is acquired"]
+pub struct MultiLockRequest {
+    manager: LockManager,
+    keys: Result<Vec<LockKey>>,
+    ttl: Option<Duration>,
+    retry: Option<RetryPolicy>,
+    wait: Option<Duration>,
+    auto_refresh: bool,
+    max_hold: Option<Duration>,
+}
+
+impl MultiLockRequest {
+    pub(crate) fn new(manager: LockManager, keys: Result<Vec<LockKey>>) -> Self {
+        Self {
+            manager,
+            keys,
+            ttl: None,
+            retry: None,
+            wait: None,
+            auto_refresh: false,
+            max_hold: None,
+        }
+    }
+
+    /// Every member's ttl (default: the manager's).
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// How to retry the whole set while a member is held elsewhere.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Waits at most `wait` in all; caps the retry policy.
+    pub fn wait(mut self, wait: Duration) -> Self {
+        self.wait = Some(wait);
+        self
+    }
+
+    /// Keeps every member extended until the guard is released or dropped (see
+    /// [`crate::LockRequest::auto_refresh`]).
+    pub fn auto_refresh(mut self) -> Self {
+        self.auto_refresh = true;
+        self
+    }
+
+    /// With auto-refresh, stops extending the members this long after they were acquired.
+    pub fn max_hold(mut self, max: Duration) -> Self {
+        self.max_hold = Some(max);
+        self
+    }
+
+    /// Takes the set, retrying only if [`MultiLockRequest::retry`] or
+    /// [`MultiLockRequest::wait`] was set (otherwise one pass). `Ok(None)` when a member stayed
+    /// held by someone else; nothing of the set is then held.
+    pub async fn try_acquire(self) -> Result<Option<MultiGuard>> {
+        let default = if self.wait.is_some() {
+            self.manager.inner().config.retry
+        } else {
+            RetryPolicy::none()
+        };
+        let policy = self.retry.unwrap_or(default);
+        match self.start(policy).await? {
+            Ok(guard) => Ok(Some(guard)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Takes the set, waiting as the retry policy says (default: the manager's). Errors with
+    /// [`Error::WaitTimeout`] (naming the member that stayed held) when the policy gives up.
+    pub async fn acquire(self) -> Result<MultiGuard> {
+        let policy = self.retry.unwrap_or(self.manager.inner().config.retry);
+        match self.start(policy).await? {
+            Ok(guard) => Ok(guard),
+            Err(gave_up) => Err(gave_up),
+        }
+    }
+
+    /// Takes the set as [`MultiLockRequest::acquire`] does, runs `work` with a handle to each
+    /// member, releases the set, and returns what `work` returned. If any member is lost while
+    /// `work` runs, `work`'s future is dropped and [`Error::Lost`] returned.
+    pub async fn run<F, Fut, T, E>(self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(Vec<LockHandle>) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<Error>,
+    {
+        let guard = self.acquire().await?;
+        let outcome = tokio::select! {
+            biased;
+            result = work(guard.handles()) => result,
+            reason = guard.lost() => {
+                let key = guard.guards().iter().find(|g| g.loss().is_some()).map(|g| g.key().clone());
+                let key = key.unwrap_or_else(|| guard.guards()[0].key().clone());
+                Err(Error::Lost { key, reason }.into())
+            }
+        };
+        if let Err(e) = guard.release().await {
+            tracing::warn!(error = %e, "release of a lock set after the critical section failed; its members expire at their ttl");
+        }
+        outcome
+    }
+
+    /// The acquire loop: `Ok(Err(WaitTimeout))` when the policy gave up while a member was held.
+    async fn start(mut self, mut policy: RetryPolicy) -> Result<Result<MultiGuard, Error>> {
+        let mut keys = std::mem::replace(&mut self.keys, Ok(Vec::new()))?;
+        keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        keys.dedup();
+        if keys.is_empty() {
+            return Err(Error::invalid("lock names", "a lock set needs at least one name"));
+        }
+        if let Some(wait) = self.wait {
+            policy = policy.max_wait(wait);
+        }
+        policy.validate()?;
+        let started = Instant::now();
+        let deadline = policy.wait_limit().map(|w| started + w);
+        let backend = self.manager.backend().clone();
+        let notify = self.manager.backend_info().capabilities.release_notify;
+        let mut failed: u32 = 0;
+        loop {
+            let mut held: Vec<LockGuard> = Vec::with_capacity(keys.len());
+            let mut blocker = None;
+            for key in &keys {
+                match self.member(key).try_acquire().await {
+                    Ok(Some(guard)) => held.push(guard),
+                    Ok(None) => {
+                        blocker = Some(key.clone());
+                        break;
+                    }
+                    // A store that failed for now is retried like a held member, as the
+                    // policy allows.
+                    Err(e) if e.is_temporary() && policy.may_retry() => {
+                        tracing::debug!(key = %key, error = %e, "a member of a lock set failed; retrying the set");
+                        blocker = Some(key.clone());
+                        break;
+                    }
+                    Err(e) => {
+                        give_back(held).await;
+                        return Err(e);
+                    }
+                }
+            }
+            let Some(blocker) = blocker else { return Ok(Ok(MultiGuard::new(held))) };
+            // Watch the blocker before giving the rest back, so its release cannot slip by.
+            let watch = if notify { backend.watch_release(&blocker).await.ok() } else { None };
+            give_back(held).await;
+            failed += 1;
+            let waited = started.elapsed();
+            let out_of_attempts = policy.attempts_limit().is_some_and(|max| failed >= max);
+            let now = Instant::now();
+            if out_of_attempts || deadline.is_some_and(|d| now >= d) {
+                return Ok(Err(Error::WaitTimeout { key: blocker, waited, attempts: failed }));
+            }
+            let mut pause = policy.delay(failed);
+            if let Some(d) = deadline {
+                pause = pause.min(d - now);
+            }
+            wait_for_release(&backend, &blocker, watch, now + pause).await;
+        }
+    }
+
+    /// One attempt at one member, with the set's options.
+    fn member(&self, key: &LockKey) -> crate::manager::LockRequest {
+        let mut request =
+            self.manager.lock_key(key.clone()).retry(RetryPolicy::none()).wait(Duration::ZERO);
+        if let Some(ttl) = self.ttl {
+            request = request.ttl(ttl);
+        }
+        if self.auto_refresh {
+            request = request.auto_refresh();
+        }
+        if let Some(max) = self.max_hold {
+            request = request.max_hold(max);
+        }
+        request
+    }
+}
+
+/// Waits until `blocker` is released (its `watch` fired and the key is free) or `until`. A watch
+/// may fire for nothing (W4): the key is then looked at, and while it is still held the wait
+/// goes on (watching again), so a spurious wake-up costs one read, never a pass over the set.
+async fn wait_for_release(
+    backend: &std::sync::Arc<crate::backend::DynLockBackend>,
+    blocker: &LockKey,
+    mut watch: Option<crate::backend::ReleaseWatch>,
+    until: Instant,
+) {
+    while let Some(current) = watch.take() {
+        if tokio::time::timeout_at(until, current).await.is_err() {
+            return;
+        }
+        // Subscribed again before looking, so no release slips by; looks at least the minimum
+        // retry delay apart.
+        let next = backend.watch_release(blocker).await.ok();
+        let look = Instant::now();
+        match backend.inspect(blocker).await {
+            Ok(Some(_)) => watch = next,
+            _ => return,
+        }
+        tokio::time::sleep_until((look + MIN_RETRY_DELAY).min(until)).await;
+    }
+    tokio::time::sleep_until(until).await;
+}
+
+/// Releases the members taken so far (concurrently); a failed release leaves the member to
+/// expire at its ttl, as a dropped guard would.
+async fn give_back(held: Vec<LockGuard>) {
+    for outcome in join_all(held.into_iter().map(LockGuard::release)).await {
+        if let Err(e) = outcome {
+            tracing::debug!(error = %e, "giving back part of a lock set failed; it expires at its ttl");
+        }
+    }
+}
