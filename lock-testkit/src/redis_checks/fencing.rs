@@ -246,7 +246,13 @@ pub async fn no_key_is_left_without_an_expiry(c: &Connectors) -> CaseResult {
     let locks = LockManager::from_shared(backend.clone());
     for i in 0..30 {
         let name = format!("{run}:{i}");
-        let guard = locks.lock(&name).ttl(Duration::from_secs(5)).try_acquire().await?;
+        let mut request = locks.lock(&name).ttl(Duration::from_secs(5));
+        if i % 2 == 0 {
+            // Metadata lives beside the lock and must expire with it.
+            let meta = lock_core::Metadata::new().with("owner", format!("check {i}"));
+            request = request.metadata(meta.map_err(|e| Failure::new(e.to_string(), "immortal"))?);
+        }
+        let guard = request.try_acquire().await?;
         let guard = guard.ok_or_else(|| Failure::new("a free lock was refused", "immortal"))?;
         if i % 3 == 0 {
             guard.extend(Duration::from_secs(5)).await?;

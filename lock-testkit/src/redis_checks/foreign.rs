@@ -66,15 +66,22 @@ pub async fn foreign_clients_exclude_and_are_excluded(c: &Connectors) -> CaseRes
 }
 
 /// What we store at `lock:<name>` is our token as a plain string with a `PX` ttl, readable by
-/// anyone (`GET`, `PTTL`), and gone after release.
+/// anyone (`GET`, `PTTL`), and gone after release, metadata or not; the metadata hash beside it
+/// has the same ttl and goes with it.
 pub async fn lock_value_is_the_plain_token(c: &Connectors) -> CaseResult {
     let server = shared()?;
     let (_, locks) = manager(c, server.url()).await?;
     let mut admin = admin(server)?;
     let name = unique_name("plain");
     let key = format!("lock:{name}");
+    // With metadata: it lives beside the lock, which keeps the plain token.
+    let meta = lock_core::Metadata::new().with("owner", "plain-check");
+    let meta = meta.map_err(|e| Failure::new(e.to_string(), "plain"))?;
     let guard = locks
-        .try_lock(&name, Duration::from_secs(10))
+        .lock(&name)
+        .ttl(Duration::from_secs(10))
+        .metadata(meta)
+        .try_acquire()
         .await?
         .ok_or_else(|| Failure::new("free lock refused", "plain"))?;
     check_eq!(
@@ -98,11 +105,25 @@ pub async fn lock_value_is_the_plain_token(c: &Connectors) -> CaseResult {
     );
     let pttl = admin.cmd(&["PTTL", &key]).map_err(fail_io)?.int().unwrap_or(-3);
     check!(pttl > 9_000 && pttl <= 10_000, "PTTL of a 10 s lock: {pttl}");
+    let found = admin.cmd(&["KEYS", &format!("lock:~meta{{*}}{name}")]).map_err(fail_io)?;
+    let meta_key: Vec<u8> = match found.items().first().and_then(|k| k.text()) {
+        Some(k) => k.into_bytes(),
+        None => {
+            return Err(Failure::new(format!("no metadata key beside {key}: {found}"), "plain"));
+        }
+    };
+    let meta_ttl = admin.cmd_bytes(&[b"PTTL", &meta_key]).map_err(fail_io)?.int().unwrap_or(-3);
+    check!(meta_ttl > 9_000 && meta_ttl <= 10_000, "PTTL of the lock's metadata: {meta_ttl}");
     guard.release().await?;
     check_eq!(
         admin.cmd(&["EXISTS", &key]).map_err(fail_io)?.int(),
         Some(0),
         "lock key exists after release"
+    );
+    check_eq!(
+        admin.cmd_bytes(&[b"EXISTS", &meta_key]).map_err(fail_io)?.int(),
+        Some(0),
+        "the metadata exists after release"
     );
     Ok(())
 }
