@@ -75,8 +75,9 @@ mod token;
 pub use async_trait::async_trait;
 pub use backend::{
     AcquireOutcome, BackendFuture, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome,
-    GuardedWriteBackend, LockBackend, LockInfo, MetadataBackend, ReleaseOutcome, ReleaseWatch,
-    RwHolder, RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
+    GuardedWriteBackend, LockBackend, LockInfo, MetadataBackend, MultiAcquireOutcome,
+    MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend, RwMode,
+    SemaphoreBackend, WriteOutcome,
 };
 pub use call::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};

@@ -371,6 +371,10 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     fn metadata(&self) -> Option<&dyn lock_core::MetadataBackend> {
         Some(self)
     }
+
+    fn multi_locks(&self) -> Option<&dyn lock_core::MultiLockBackend> {
+        Some(self)
+    }
 }
 
 /// Implements `LockBackend` for a newtype by forwarding every method to a field that is (or
@@ -415,6 +419,10 @@ macro_rules! delegate_lock_backend {
 
             fn metadata(&self) -> Option<&dyn $crate::__lock_core::MetadataBackend> {
                 self.$field.metadata()
+            }
+
+            fn multi_locks(&self) -> Option<&dyn $crate::__lock_core::MultiLockBackend> {
+                self.$field.multi_locks()
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

@@ -9,9 +9,9 @@ use crate::layout::{
     fence_key, holds_key, metadata_key, permits_key, release_channel, writer_key, written_key,
 };
 use crate::scripts::{
-    ACQUIRE, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT, PERMIT_ACQUIRE,
-    PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT,
-    RW_RELEASE,
+    ACQUIRE, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT, MULTI_ACQUIRE,
+    PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE,
+    RW_INSPECT, RW_RELEASE,
 };
 
 /// How a release wakes the lock's waiters.
@@ -258,6 +258,23 @@ pub fn acquire_with_metadata<'a>(
         call.args.push(Cow::Borrowed(value.as_bytes()));
     }
     call
+}
+
+/// `try_acquire_all(keys, tokens, ttl)`; fences as [`acquire`] issues them, each from its own
+/// lock's counter.
+pub fn multi_acquire<'a>(
+    keys: &'a [LockKey],
+    tokens: &'a [LockToken],
+    ttl: Duration,
+    fencing: bool,
+) -> Call<'a> {
+    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
+    let mut args =
+        vec![millis(ttl), Cow::Borrowed(flag), millis(ttl.saturating_add(FENCE_COUNTER_GRACE))];
+    args.extend(tokens.iter().map(|t| Cow::Borrowed(t.as_bytes())));
+    let keys =
+        keys.iter().flat_map(|k| [Cow::Borrowed(k.as_bytes()), Cow::Owned(fence_key(k))]).collect();
+    Call { script: &MULTI_ACQUIRE, keys, args }
 }
 
 /// `extend_with_metadata(key, token, ttl)`.

@@ -71,6 +71,7 @@ mod identity;
 mod keyspace;
 mod layout;
 mod metadata;
+mod multi;
 pub mod reply;
 mod rwlock;
 mod scripts;
@@ -94,8 +95,8 @@ pub use layout::{
 pub use lock_core as __lock_core;
 pub use reply::Reply;
 pub use scripts::{
-    ACQUIRE, ALL, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT, PERMIT_ACQUIRE,
-    PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT,
-    RW_RELEASE,
+    ACQUIRE, ALL, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT, MULTI_ACQUIRE,
+    PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE,
+    RW_INSPECT, RW_RELEASE,
 };
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

@@ -106,6 +106,26 @@ pub fn metadata_inspect(
     Ok(Some((LockToken::from_stored(holder), metadata)))
 }
 
+/// `{1, fence, ...}` (all granted; 0: no fence) or `{0, index, pttl}` (held).
+pub fn multi_acquire(
+    backend: &'static str,
+    reply: Reply,
+) -> Result<lock_core::MultiAcquireOutcome, BackendError> {
+    let bad = |reply: &Reply| unexpected(backend, "multi_acquire", reply);
+    let Reply::Array(items) = &reply else { return Err(bad(&reply)) };
+    let numbers: Option<Vec<i64>> = items.iter().map(int).collect();
+    match numbers.as_deref() {
+        Some([1, fences @ ..]) => Ok(lock_core::MultiAcquireOutcome::Acquired {
+            fencing: fences.iter().map(|f| fencing(*f)).collect(),
+        }),
+        Some(&[0, index, ms]) => Ok(lock_core::MultiAcquireOutcome::Held {
+            index: usize::try_from(index).map_err(|_| bad(&reply))?,
+            ttl_remaining: pttl(ms),
+        }),
+        _ => Err(bad(&reply)),
+    }
+}
+
 /// A value or nil.
 pub fn read_data(backend: &'static str, reply: Reply) -> Result<Option<Vec<u8>>, BackendError> {
     match reply {

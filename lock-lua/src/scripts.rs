@@ -40,7 +40,18 @@ impl fmt::Debug for LuaScript {
 
 /// `KEYS`: lock, fence counter, optionally the metadata hash. `ARGV`: token, ttl ms, fencing
 /// flag, counter ttl ms, then the metadata's field-value pairs. Replies one integer: the fence (`>= 0`) when acquired, `-2 - pttl` when held.
-pub static ACQUIRE: LuaScript = LuaScript::new("acquire", include_str!("../lua/acquire.lua"));
+pub static ACQUIRE: LuaScript = LuaScript::new(
+    "acquire",
+    concat!(include_str!("../lua/grant.lua"), include_str!("../lua/acquire.lua")),
+);
+
+/// `KEYS`: each lock and its fence counter, in turn. `ARGV`: ttl ms, fencing flag, counter ttl
+/// ms, each lock's token. Replies `{1, fence, ...}` when all were granted, `{0, index, pttl}`
+/// when one is held (nothing changed).
+pub static MULTI_ACQUIRE: LuaScript = LuaScript::new(
+    "multi_acquire",
+    concat!(include_str!("../lua/grant.lua"), include_str!("../lua/multi_acquire.lua")),
+);
 
 /// `KEYS`: lock, optionally the metadata hash. `ARGV`: token, publish mode, channel. Replies 1
 /// or 0.
@@ -99,7 +110,7 @@ pub static METADATA_INSPECT: LuaScript =
     LuaScript::new("metadata_inspect", include_str!("../lua/metadata_inspect.lua"));
 
 /// Every script, for loading ahead of time.
-pub static ALL: [&LuaScript; 14] = [
+pub static ALL: [&LuaScript; 15] = [
     &ACQUIRE,
     &RELEASE,
     &EXTEND,
@@ -114,6 +125,7 @@ pub static ALL: [&LuaScript; 14] = [
     &GUARDED_WRITE,
     &READ_DATA,
     &METADATA_INSPECT,
+    &MULTI_ACQUIRE,
 ];
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use std::time::Duration;
 use lock_core::{
     AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, FencingToken,
     GuardedWriteBackend, LockBackend, LockInfo, LockKey, LockToken, Metadata, MetadataBackend,
-    ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
-    async_trait,
+    MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend,
+    RwMode, SemaphoreBackend, WriteOutcome, async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;
@@ -83,6 +83,10 @@ enum Bug {
     MetadataNotExtended,
     /// A refused contender's metadata replaces the holder's.
     MetadataWrittenWhenRefused,
+    /// A set taken key by key: the keys before the held one stay granted.
+    MultiPartialGrant,
+    /// A set checked, then granted after a pause: racing sets both win.
+    MultiCheckThenGrant,
 }
 
 #[derive(Debug)]
@@ -295,6 +299,10 @@ impl LockBackend for Mutant {
         Some(self)
     }
 
+    fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
+        Some(self)
+    }
+
     async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
         let k = self.map_key(key);
         let mut state = self.state();
@@ -324,6 +332,60 @@ fn live_permits<'a>(state: &'a mut State, key: &[u8]) -> &'a mut Vec<Entry> {
     let permits = state.permits.entry(key.to_vec()).or_default();
     permits.retain(|e| e.expires > Instant::now());
     permits
+}
+
+#[async_trait]
+impl MultiLockBackend for Mutant {
+    fn can_acquire_together(&self, _keys: &[LockKey]) -> bool {
+        true
+    }
+
+    async fn try_acquire_all(
+        &self,
+        keys: &[LockKey],
+        tokens: &[LockToken],
+        ttl: Duration,
+    ) -> Result<MultiAcquireOutcome, BackendError> {
+        let bug = self.bug;
+        let held_at = |state: &mut State| {
+            keys.iter().zip(tokens).position(|(key, token)| {
+                live(state, &self.map_key(key)).is_some_and(|e| e.token != *token)
+            })
+        };
+        if bug != Bug::MultiPartialGrant {
+            let found = held_at(&mut self.state());
+            if let Some(index) = found {
+                return Ok(MultiAcquireOutcome::Held { index, ttl_remaining: None });
+            }
+            if bug == Bug::MultiCheckThenGrant {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        let mut fencing = Vec::new();
+        for (index, (key, token)) in keys.iter().zip(tokens).enumerate() {
+            match self.try_acquire(key, token, ttl).await? {
+                AcquireOutcome::Acquired { fencing: fence } => fencing.push(fence),
+                AcquireOutcome::Held { ttl_remaining } if bug != Bug::MultiCheckThenGrant => {
+                    return Ok(MultiAcquireOutcome::Held { index, ttl_remaining });
+                }
+                // The check said free: the grant goes on over the other holder.
+                _ => {
+                    let k = self.map_key(key);
+                    let mut state = self.state();
+                    state.fence += 1;
+                    let entry = Entry {
+                        token: token.clone(),
+                        expires: Instant::now() + ttl,
+                        ttl,
+                        fencing: state.fence,
+                    };
+                    fencing.push(Some(FencingToken::new(state.fence)));
+                    state.locks.insert(k, entry);
+                }
+            }
+        }
+        Ok(MultiAcquireOutcome::Acquired { fencing })
+    }
 }
 
 #[async_trait]
@@ -766,6 +828,8 @@ rejected! {
     metadata_not_refreshed_by_the_manager: MetadataNotExtended by metadata_through_the_manager;
     contender_overwrites_metadata: MetadataWrittenWhenRefused by metadata_is_stored_with_the_grant;
     check_then_set_under_lock_sets: NonAtomicAcquire by overlapping_sets_all_make_progress;
+    lock_sets_granted_in_part: MultiPartialGrant by acquire_all_grants_every_key_or_none;
+    lock_sets_checked_then_granted: MultiCheckThenGrant by acquire_all_is_atomic_under_contention;
 }
 
 /// A failure found inside a helper the cases share names the case line that called it, so an

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{
     AcquireOutcome, BackendInfo, ExtendOutcome, GuardedWriteBackend, LockInfo, MetadataBackend,
-    ReleaseOutcome, ReleaseWatch, RwLockBackend, SemaphoreBackend,
+    MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwLockBackend, SemaphoreBackend,
 };
 use crate::error::BackendError;
 use crate::key::LockKey;
@@ -301,6 +301,15 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
         None
     }
 
+    /// The backend's atomic multi-key acquire, if it offers one (see [`MultiLockBackend`]).
+    /// Defaults to `None`: [`crate::LockManager::lock_all`] then takes sets member by member.
+    ///
+    /// # Behavior
+    /// - N7: Constant for the backend's lifetime, no I/O.
+    fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
+        None
+    }
+
     /// Whether `token` holds the live lock at `key` right now, as the store sees it (what
     /// [`crate::LockHandle::verify`] asks). Defaults to [`LockBackend::inspect`] and a
     /// comparison of the holder; override it when the store can answer more cheaply.
@@ -352,6 +361,10 @@ macro_rules! forward_backend {
 
             fn metadata(&self) -> Option<&dyn MetadataBackend> {
                 (**self).metadata()
+            }
+
+            fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
+                (**self).multi_locks()
             }
 
             fn holds<'life0, 'life1, 'life2, 'async_trait>(

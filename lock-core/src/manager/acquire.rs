@@ -38,6 +38,55 @@ pub(super) struct Plan {
     pub(super) lane: Lane,
 }
 
+/// What a grant was: its fence, when its request was sent, after how many calls and how long a
+/// wait.
+pub(crate) struct Grant {
+    pub(crate) fencing: Option<crate::fencing::FencingToken>,
+    pub(crate) sent: Instant,
+    pub(crate) attempts: u32,
+    pub(crate) waited: Duration,
+}
+
+/// How a granted lock is held: its ttl and validity window, auto-refresh (`Some(max_hold)`),
+/// and the store it lives in.
+pub(crate) struct Lease {
+    pub(crate) ttl: Duration,
+    pub(crate) validity: Duration,
+    pub(crate) refresh: Option<Option<Duration>>,
+    pub(crate) store: Arc<DynLockBackend>,
+}
+
+/// The guard of a lock `store` granted to `token`, valid until `sent + validity`, registered
+/// with the refresher when auto-refreshed.
+pub(crate) fn guard_for(
+    inner: &Arc<ManagerInner>,
+    key: LockKey,
+    token: LockToken,
+    grant: Grant,
+    lease: &Lease,
+) -> LockGuard {
+    let acquired = Acquisition {
+        id: inner.next_id(),
+        key,
+        token,
+        fencing: grant.fencing,
+        acquired_at: grant.sent,
+        attempts: grant.attempts,
+        waited: grant.waited,
+        refreshed: lease.refresh.is_some(),
+        backend: inner.info.name,
+        store: lease.store.clone(),
+    };
+    let shared = Arc::new(GuardShared::new(acquired, grant.sent + lease.validity, lease.ttl));
+    if let Some(max_hold) = lease.refresh
+        && !inner.refresher.add(shared.clone(), max_hold)
+    {
+        tracing::warn!(key = %shared.key, "no tokio runtime for auto-refresh; the lock will not be extended");
+    }
+    tracing::debug!(key = %shared.key, attempts = grant.attempts, fencing = ?grant.fencing, "lock acquired");
+    LockGuard::new(LockHandle { shared, manager: inner.clone() })
+}
+
 /// The retry policy ran out while the lock stayed held elsewhere.
 pub(super) struct Exhausted {
     pub(super) key: LockKey,
@@ -253,26 +302,9 @@ async fn attempts(
         match result {
             Ok(AcquireOutcome::Acquired { fencing }) if Instant::now() < sent + validity => {
                 let token = tokens.won();
-                let acquired = Acquisition {
-                    id: inner.next_id(),
-                    key: key.clone(),
-                    token,
-                    fencing,
-                    acquired_at: sent,
-                    attempts: calls,
-                    waited: sent - started,
-                    refreshed: refresh.is_some(),
-                    backend: name,
-                    store: store.clone(),
-                };
-                let shared = Arc::new(GuardShared::new(acquired, sent + validity, ttl));
-                if let Some(max_hold) = refresh
-                    && !inner.refresher.add(shared.clone(), max_hold)
-                {
-                    tracing::warn!(key = %key, "no tokio runtime for auto-refresh; the lock will not be extended");
-                }
-                tracing::debug!(key = %key, attempts = calls, fencing = ?fencing, "lock acquired");
-                return Ok(Ok(LockGuard::new(LockHandle { shared, manager: inner.clone() })));
+                let grant = Grant { fencing, sent, attempts: calls, waited: sent - started };
+                let lease = Lease { ttl, validity, refresh, store: store.clone() };
+                return Ok(Ok(guard_for(inner, key.clone(), token, grant, &lease)));
             }
             Ok(AcquireOutcome::Acquired { .. }) => {
                 // Granted too late to leave any validity: give it back and count a failure.

@@ -7,6 +7,7 @@ mod lock_manager;
 mod queue;
 mod request;
 
+pub(crate) use acquire::{Grant, Lease, guard_for};
 pub use builder::LockManagerBuilder;
 pub(crate) use inner::ManagerInner;
 pub use lock_manager::LockManager;

@@ -250,6 +250,10 @@ impl LockBackend for MemoryBackend {
     fn metadata(&self) -> Option<&dyn crate::backend::MetadataBackend> {
         Some(self)
     }
+
+    fn multi_locks(&self) -> Option<&dyn crate::backend::MultiLockBackend> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod backend;
 mod guarded;
 mod metadata;
+mod multi;
 mod rwlock;
 mod semaphore;
 

@@ -1,5 +1,6 @@
 //! All-or-nothing locks on a set of names: one guard for every member.
 
+mod atomic;
 mod guard;
 mod request;
 

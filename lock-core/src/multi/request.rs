@@ -6,25 +6,27 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use tokio::time::Instant;
 
-use super::MultiGuard;
+use super::{MultiGuard, atomic};
 use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::key::LockKey;
+use crate::manager::Lease;
 use crate::manager::LockManager;
 use crate::retry::{MIN_RETRY_DELAY, RetryPolicy};
 
 /// A request for every lock of a set, built by [`LockManager::lock_all`]: all of them under
 /// one [`MultiGuard`], or none.
 ///
-/// The names are taken in one fixed global order (their keys' bytes), one attempt each. When a
-/// member is held elsewhere, the members taken so far are released at once (so a waiter never
-/// holds part of a set) and the request waits for that member's release (release notification
-/// when the backend has it, else its retry delay) before trying the whole set again. Two
-/// requests with overlapping sets therefore cannot deadlock: neither holds anything while it
-/// waits, and the one refused first in the common order backs off completely.
-///
-/// It works on every backend (a Redis Cluster with the names in any slots, a Redlock quorum),
-/// as it is built on the single-lock primitives. Options default to the manager's.
+/// When the backend can take the whole set in one atomic step
+/// ([`crate::LockBackend::multi_locks`]: a single Redis server, or a cluster with every name in
+/// one slot), each attempt is one round trip that grants every member or none. Otherwise (a
+/// cluster with the names in several slots, a Redlock quorum, a backend without it) the names
+/// are taken in one fixed global order (their keys' bytes), one attempt each; when a member is
+/// held elsewhere, the members taken so far are released at once, so a waiter never holds part
+/// of a set. Either way the request then waits for the blocking member's release (release
+/// notification when the backend has it, else its retry delay) before trying the whole set
+/// again. Two requests with overlapping sets cannot deadlock: neither holds anything while it
+/// waits. Options default to the manager's.
 ///
 /// ```
 /// use std::time::Duration;
@@ -163,51 +165,97 @@ impl MultiLockRequest {
             policy = policy.max_wait(wait);
         }
         policy.validate()?;
+        let lease = self.lease()?;
+        let inner = self.manager.inner().clone();
         let started = Instant::now();
         let deadline = policy.wait_limit().map(|w| started + w);
         let backend = self.manager.backend().clone();
         let notify = self.manager.backend_info().capabilities.release_notify;
+        let atomic = backend.multi_locks().is_some_and(|m| m.can_acquire_together(&keys));
         let mut failed: u32 = 0;
         loop {
-            let mut held: Vec<LockGuard> = Vec::with_capacity(keys.len());
-            let mut blocker = None;
-            for key in &keys {
-                match self.member(key).try_acquire().await {
-                    Ok(Some(guard)) => held.push(guard),
-                    Ok(None) => {
-                        blocker = Some(key.clone());
-                        break;
-                    }
-                    // A store that failed for now is retried like a held member, as the
-                    // policy allows.
-                    Err(e) if e.is_temporary() && policy.may_retry() => {
-                        tracing::debug!(key = %key, error = %e, "a member of a lock set failed; retrying the set");
-                        blocker = Some(key.clone());
-                        break;
-                    }
-                    Err(e) => {
-                        give_back(held).await;
-                        return Err(e);
-                    }
+            let pass = if atomic {
+                atomic::attempt(&inner, &keys, &lease, started, failed + 1).await?
+            } else {
+                self.in_order(&keys).await?
+            };
+            let (blocker, watch) = match pass {
+                Pass::Granted(guard) => return Ok(Ok(guard)),
+                Pass::Blocked(key) => {
+                    let watch = if notify { backend.watch_release(&key).await.ok() } else { None };
+                    (Some(key), watch)
                 }
-            }
-            let Some(blocker) = blocker else { return Ok(Ok(MultiGuard::new(held))) };
-            // Watch the blocker before giving the rest back, so its release cannot slip by.
-            let watch = if notify { backend.watch_release(&blocker).await.ok() } else { None };
-            give_back(held).await;
+                Pass::Partial(key, held) => {
+                    // Watch the blocker before giving the rest back, so its release cannot
+                    // slip by.
+                    let watch = if notify { backend.watch_release(&key).await.ok() } else { None };
+                    give_back(held).await;
+                    (Some(key), watch)
+                }
+                // A store that failed for now is retried as the policy allows.
+                Pass::Failed(e) if e.is_temporary() && policy.may_retry() => {
+                    tracing::debug!(error = %e, "taking a lock set failed; retrying");
+                    (None, None)
+                }
+                Pass::Failed(e) => return Err(e.into()),
+                Pass::Late => (None, None),
+            };
             failed += 1;
             let waited = started.elapsed();
             let out_of_attempts = policy.attempts_limit().is_some_and(|max| failed >= max);
             let now = Instant::now();
             if out_of_attempts || deadline.is_some_and(|d| now >= d) {
-                return Ok(Err(Error::WaitTimeout { key: blocker, waited, attempts: failed }));
+                let key = blocker.unwrap_or_else(|| keys[0].clone());
+                return Ok(Err(Error::WaitTimeout { key, waited, attempts: failed }));
             }
             let mut pause = policy.delay(failed);
             if let Some(d) = deadline {
                 pause = pause.min(d - now);
             }
-            wait_for_release(&backend, &blocker, watch, now + pause).await;
+            match blocker {
+                Some(key) => wait_for_release(&backend, &key, watch, now + pause).await,
+                None => tokio::time::sleep(pause).await,
+            }
         }
+    }
+
+    /// The members' lease: ttl, validity and auto-refresh, checked before any I/O.
+    fn lease(&self) -> Result<Lease> {
+        let inner = self.manager.inner();
+        let ttl = self.ttl.unwrap_or(inner.config.ttl);
+        let validity = inner.config.drift.validity(ttl)?;
+        let max_hold = self.max_hold.or(inner.config.max_hold);
+        if max_hold.is_some_and(|m| m.is_zero()) {
+            return Err(Error::invalid(
+                "max hold",
+                "a zero maximum hold time ends every lock at once",
+            ));
+        }
+        if self.auto_refresh {
+            inner.refresher.check(ttl)?;
+        }
+        let refresh = self.auto_refresh.then_some(max_hold);
+        Ok(Lease { ttl, validity, refresh, store: inner.backend.clone() })
+    }
+
+    /// One pass over the set in key order, a single attempt per member.
+    async fn in_order(&self, keys: &[LockKey]) -> Result<Pass> {
+        let mut held: Vec<LockGuard> = Vec::with_capacity(keys.len());
+        for key in keys {
+            match self.member(key).try_acquire().await {
+                Ok(Some(guard)) => held.push(guard),
+                Ok(None) => return Ok(Pass::Partial(key.clone(), held)),
+                Err(Error::Backend(e)) => {
+                    give_back(held).await;
+                    return Ok(Pass::Failed(e));
+                }
+                Err(e) => {
+                    give_back(held).await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Pass::Granted(MultiGuard::new(held)))
     }
 
     /// One attempt at one member, with the set's options.
@@ -225,6 +273,21 @@ impl MultiLockRequest {
         }
         request
     }
+}
+
+/// How one pass over a set ended.
+pub(super) enum Pass {
+    /// Every member is held.
+    Granted(MultiGuard),
+    /// The member at this key is held elsewhere; nothing of the set is held.
+    Blocked(LockKey),
+    /// The member at this key is held elsewhere; these members were taken before it and must
+    /// be given back.
+    Partial(LockKey, Vec<LockGuard>),
+    /// The store failed; nothing of the set is held (what it may have granted is given back).
+    Failed(crate::error::BackendError),
+    /// The set was granted too late to leave any validity, and is being given back.
+    Late,
 }
 
 /// Waits until `blocker` is released (its `watch` fired and the key is free) or `until`. A watch

@@ -172,3 +172,99 @@ pub async fn overlapping_sets_all_make_progress(cx: TestContext) -> CaseResult {
     );
     Ok(())
 }
+
+fn multi_locks(cx: &TestContext) -> Result<&dyn lock_core::MultiLockBackend, Failure> {
+    cx.backend()
+        .multi_locks()
+        .ok_or_else(|| Failure::skip("the backend offers no atomic lock sets"))
+}
+
+/// Keys in one cluster slot (a shared hash tag), so every backend accepts them together.
+fn tagged_keys(cx: &TestContext, set: &str, n: usize) -> Result<Vec<lock_core::LockKey>, Failure> {
+    let keys = (0..n).map(|i| cx.key(format!("{{{set}}}{i}"))).collect::<Result<Vec<_>, _>>()?;
+    check!(
+        multi_locks(cx)?.can_acquire_together(&keys),
+        "MA4: keys with one hash tag cannot be taken together"
+    );
+    Ok(keys)
+}
+
+/// MA1, MA2: with one key held by another token, nothing changes (a key of the set already
+/// held by its own token is not renewed, the free ones stay free); once it is free, every key
+/// is granted to its token with its own fence, the one already held keeping its fence.
+pub async fn acquire_all_grants_every_key_or_none(cx: TestContext) -> CaseResult {
+    let m = multi_locks(&cx)?;
+    let keys = tagged_keys(&cx, "all", 3)?;
+    let tokens = [cx.token()?, cx.token()?, cx.token()?];
+    let other = cx.token()?;
+    let short = cx.ms(2_000);
+    let own_fence = must_acquire(&cx, &keys[0], &tokens[0], short).await?;
+    must_acquire(&cx, &keys[1], &other, cx.ms(10_000)).await?;
+    match m.try_acquire_all(&keys, &tokens, cx.ms(10_000)).await? {
+        lock_core::MultiAcquireOutcome::Held { index, ttl_remaining } => {
+            check_eq!(index, 1, "MA2: the index of the held key");
+            check!(ttl_remaining.is_none_or(|l| l <= cx.ms(10_000)), "MA2: ttl {ttl_remaining:?}");
+        }
+        other => fail!("MA2: a set with a key held elsewhere was granted: {other:?}"),
+    }
+    check_eq!(inspect(&cx, &keys[2]).await?, None, "MA2: a free key of a refused set was taken");
+    let left = must_hold(&cx, &keys[0], &tokens[0]).await?.ttl_remaining;
+    check!(left.is_some_and(|l| l <= short), "MA2: a refused set renewed its own key: {left:?}");
+    must_hold(&cx, &keys[1], &other).await?;
+    check!(cx.backend().release(&keys[1], &other).await? == ReleaseOutcome::Released, "R1");
+    match m.try_acquire_all(&keys, &tokens, cx.ms(10_000)).await? {
+        lock_core::MultiAcquireOutcome::Acquired { fencing } => {
+            check_eq!(fencing.len(), 3, "MA1: one fence per key");
+            check_eq!(fencing[0], own_fence, "MA1 (A3): the key already held keeps its fence");
+            check!(
+                fencing.iter().all(|f| f.is_some() == cx.caps().fencing),
+                "MA1 (A7): {fencing:?}"
+            );
+            if cx.caps().fencing {
+                check!(fencing[1] != fencing[2], "MA1: two keys got one fence: {fencing:?}");
+            }
+        }
+        other => fail!("MA1: a free set was refused: {other:?}"),
+    }
+    for (key, token) in keys.iter().zip(&tokens) {
+        let info = must_hold(&cx, key, token).await?;
+        check!(
+            info.ttl_remaining.is_some_and(|l| l > cx.ms(5_000)),
+            "MA1: {key} has the set's ttl"
+        );
+        cx.backend().release(key, token).await?;
+    }
+    Ok(())
+}
+
+/// MA3: contenders racing for one set: each round exactly one gets it, and every key then
+/// holds that contender's tokens (never a mix).
+pub async fn acquire_all_is_atomic_under_contention(cx: TestContext) -> CaseResult {
+    multi_locks(&cx)?;
+    let keys = Arc::new(tagged_keys(&cx, "race", 3)?);
+    for round in 0..10 {
+        let mut racers = Vec::new();
+        for _ in 0..6 {
+            let tokens = vec![cx.token()?, cx.token()?, cx.token()?];
+            let (backend, keys, ttl) = (cx.backend().clone(), keys.clone(), cx.ms(10_000));
+            racers.push(tokio::spawn(async move {
+                let multi = backend.multi_locks().expect("checked above");
+                let outcome = multi.try_acquire_all(&keys, &tokens, ttl).await;
+                (outcome, tokens)
+            }));
+        }
+        let mut winners = Vec::new();
+        for racer in racers {
+            let (outcome, tokens) = racer.await.map_err(|e| Failure::new(e.to_string(), "join"))?;
+            if let lock_core::MultiAcquireOutcome::Acquired { .. } = outcome? {
+                winners.push(tokens);
+            }
+        }
+        check_eq!(winners.len(), 1, "MA3: winners of round {round}");
+        for (key, token) in keys.iter().zip(&winners[0]) {
+            must_hold(&cx, key, token).await?;
+            cx.backend().release(key, token).await?;
+        }
+    }
+    Ok(())
+}

@@ -35,6 +35,7 @@ pub struct Requires {
     rw_locks: bool,
     guarded_writes: bool,
     metadata: bool,
+    multi_locks: bool,
 }
 
 impl Requires {
@@ -46,6 +47,7 @@ impl Requires {
         rw_locks: false,
         guarded_writes: false,
         metadata: false,
+        multi_locks: false,
     };
     /// [`Capabilities::fencing`].
     pub const FENCING: Self = Self { fencing: true, ..Self::NONE };
@@ -59,6 +61,8 @@ impl Requires {
     pub const GUARDED_WRITES: Self = Self { guarded_writes: true, ..Self::NONE };
     /// Lock metadata ([`lock_core::LockBackend::metadata`] is `Some`).
     pub const METADATA: Self = Self { metadata: true, ..Self::NONE };
+    /// Atomic lock sets ([`lock_core::LockBackend::multi_locks`] is `Some`).
+    pub const MULTI_LOCKS: Self = Self { multi_locks: true, ..Self::NONE };
 
     /// Both sets of needs.
     pub const fn and(self, other: Self) -> Self {
@@ -69,6 +73,7 @@ impl Requires {
             rw_locks: self.rw_locks || other.rw_locks,
             guarded_writes: self.guarded_writes || other.guarded_writes,
             metadata: self.metadata || other.metadata,
+            multi_locks: self.multi_locks || other.multi_locks,
         }
     }
 
@@ -82,6 +87,9 @@ impl Requires {
         }
         if self.guarded_writes && backend.guarded_writes().is_none() {
             return Some("requires guarded writes (LockBackend::guarded_writes returns None)");
+        }
+        if self.multi_locks && backend.multi_locks().is_none() {
+            return Some("requires atomic lock sets (LockBackend::multi_locks returns None)");
         }
         if self.metadata && backend.metadata().is_none() {
             return Some("requires lock metadata (LockBackend::metadata returns None)");

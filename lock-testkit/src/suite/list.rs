@@ -77,6 +77,8 @@ macro_rules! __for_each_case {
             multi::lock_all_waits_for_the_blocking_member [],
             multi::lock_all_is_lost_with_any_member [],
             multi::overlapping_sets_all_make_progress [],
+            multi::acquire_all_grants_every_key_or_none [MULTI_LOCKS],
+            multi::acquire_all_is_atomic_under_contention [MULTI_LOCKS],
             metadata::metadata_is_stored_with_the_grant [METADATA],
             metadata::metadata_lives_and_dies_with_the_lock [METADATA],
             metadata::metadata_through_the_manager [METADATA],

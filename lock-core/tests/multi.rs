@@ -1,0 +1,132 @@
+//! Lock sets through the manager, on a backend with atomic sets whose calls take a set time
+//! (paused tokio time): one call per attempt, and every member given back when the set is not
+//! handed out (cancelled, granted too late, cut off by the call timeout), after the call.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use lock_core::{
+    AcquireOutcome, BackendError, BackendInfo, Error, ExtendOutcome, LockBackend, LockInfo,
+    LockKey, LockManager, LockToken, MemoryBackend, MultiAcquireOutcome, MultiLockBackend,
+    ReleaseOutcome, ReleaseWatch, async_trait,
+};
+
+/// A `MemoryBackend` whose `try_acquire_all` answers after `delay`.
+#[derive(Debug, Default, Clone)]
+struct SlowSets {
+    inner: MemoryBackend,
+    delay: Duration,
+    sets: Arc<AtomicUsize>,
+    singles: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl LockBackend for SlowSets {
+    fn info(&self) -> BackendInfo {
+        self.inner.info()
+    }
+    async fn try_acquire(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        self.singles.fetch_add(1, Ordering::SeqCst);
+        self.inner.try_acquire(key, token, ttl).await
+    }
+    async fn release(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        self.inner.release(key, token).await
+    }
+    async fn extend(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.inner.extend(key, token, ttl).await
+    }
+    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+        self.inner.inspect(key).await
+    }
+    async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.inner.watch_release(key).await
+    }
+    fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl MultiLockBackend for SlowSets {
+    fn can_acquire_together(&self, _keys: &[LockKey]) -> bool {
+        true
+    }
+    async fn try_acquire_all(
+        &self,
+        keys: &[LockKey],
+        tokens: &[LockToken],
+        ttl: Duration,
+    ) -> Result<MultiAcquireOutcome, BackendError> {
+        self.sets.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        self.inner.try_acquire_all(keys, tokens, ttl).await
+    }
+}
+
+const NAMES: [&str; 3] = ["a", "b", "c"];
+
+#[tokio::test(start_paused = true)]
+async fn a_set_the_backend_takes_together_is_one_call() {
+    let backend = SlowSets::default();
+    let locks = LockManager::new(backend.clone());
+    let set = locks.lock_all(NAMES).ttl(Duration::from_secs(5)).acquire().await.expect("free");
+    assert_eq!(
+        (backend.sets.load(Ordering::SeqCst), backend.singles.load(Ordering::SeqCst)),
+        (1, 0)
+    );
+    assert_eq!(backend.inner.live_locks(), 3);
+    assert!(set.fencing_tokens().iter().all(|(_, f)| f.is_some()));
+    set.release().await.expect("release");
+    assert_eq!(backend.inner.live_locks(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_set_acquire_is_given_back_after_the_call() {
+    let backend = SlowSets { delay: Duration::from_millis(100), ..SlowSets::default() };
+    let locks = LockManager::new(backend.clone());
+    let request = locks.lock_all(NAMES).ttl(Duration::from_secs(30)).acquire();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), request).await.is_err(),
+        "not cancelled"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(backend.inner.live_locks(), 0, "a cancelled set kept its grant");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_set_granted_after_its_validity_is_given_back() {
+    let backend = SlowSets { delay: Duration::from_millis(150), ..SlowSets::default() };
+    let locks = LockManager::new(backend.clone());
+    let set = locks.lock_all(NAMES).ttl(Duration::from_millis(100)).try_acquire().await;
+    assert!(matches!(set, Ok(None)), "a late set was handed out: {set:?}");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(backend.inner.live_locks(), 0, "a late grant was kept");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_set_call_cut_off_by_the_timeout_is_given_back_when_it_lands() {
+    let backend = SlowSets { delay: Duration::from_millis(100), ..SlowSets::default() };
+    let locks = LockManager::builder(backend.clone())
+        .call_timeout(Duration::from_millis(50))
+        .build()
+        .expect("valid");
+    let set = locks.lock_all(NAMES).ttl(Duration::from_secs(30)).try_acquire().await;
+    assert!(matches!(set, Err(Error::Backend(_))), "a timed-out set: {set:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(backend.inner.live_locks(), 0, "the grant that landed after the timeout was kept");
+}
