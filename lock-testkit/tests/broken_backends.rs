@@ -827,7 +827,7 @@ rejected! {
     metadata_not_extended: MetadataNotExtended by metadata_lives_and_dies_with_the_lock;
     metadata_not_refreshed_by_the_manager: MetadataNotExtended by metadata_through_the_manager;
     contender_overwrites_metadata: MetadataWrittenWhenRefused by metadata_is_stored_with_the_grant;
-    check_then_set_under_lock_sets: NonAtomicAcquire by overlapping_sets_all_make_progress;
+    lock_sets_checked_then_granted_under_load: MultiCheckThenGrant by overlapping_sets_all_make_progress;
     lock_sets_granted_in_part: MultiPartialGrant by acquire_all_grants_every_key_or_none;
     lock_sets_checked_then_granted: MultiCheckThenGrant by acquire_all_is_atomic_under_contention;
 }
