@@ -125,7 +125,9 @@ impl LockRequest {
     /// Stores `metadata` with the lock, atomically with the acquisition; it is refreshed with
     /// the lock, removed with it, and shown by [`LockManager::info`]. Needs a backend with
     /// [`crate::LockBackend::metadata`] (else [`Error::Unsupported`], before any I/O); not for
-    /// semaphore permits or reader-writer holds ([`Error::InvalidArgument`]).
+    /// semaphore permits or reader-writer holds ([`Error::InvalidArgument`]). A hand-over
+    /// ([`crate::LockGuard::leak`], [`LockManager::adopt`]) carries the lock, not its metadata:
+    /// the adopted lock is extended without it, and the metadata expires at its last ttl.
     ///
     /// ```
     /// use lock_core::{LockManager, MemoryBackend, Metadata};
