@@ -17,6 +17,7 @@ mod acl;
 mod connectors;
 mod fencing;
 mod foreign;
+mod guarded;
 mod migration;
 mod notify;
 mod recovery;
@@ -36,6 +37,9 @@ pub use foreign::{
     foreign_clients_exclude_and_are_excluded, foreign_data_is_a_clear_error,
     hostile_input_is_inert, keyspace_events_wake_waiters_on_foreign_deletes,
     lock_value_is_the_plain_token,
+};
+pub use guarded::{
+    guarded_writes_need_the_locks_slot_on_a_cluster, guarded_writes_take_any_key_on_a_server,
 };
 pub use migration::sharded_notification_follows_a_slot_migration;
 pub use notify::{notification_leaves_no_channels, sharded_notification_leaves_no_channels};
@@ -73,6 +77,8 @@ macro_rules! redis_checks {
             fences_rise_after_the_counter_expired_under_a_refreshed_lock,
             old_counters_are_taken_over,
             no_key_is_left_without_an_expiry,
+            guarded_writes_take_any_key_on_a_server,
+            guarded_writes_need_the_locks_slot_on_a_cluster,
         );
     };
 }

@@ -11,7 +11,7 @@ use crate::server::redis_available;
 type Check = for<'a> fn(&'a Connectors) -> BoxFuture<'a, CaseResult>;
 
 fn find(name: &str) -> Option<Check> {
-    let checks: [(&str, Check); 20] = [
+    let checks: [(&str, Check); 22] = [
         ("foreign_clients_exclude_and_are_excluded", |c| {
             Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
         }),
@@ -53,6 +53,12 @@ fn find(name: &str) -> Option<Check> {
         ("old_counters_are_taken_over", |c| Box::pin(super::old_counters_are_taken_over(c))),
         ("no_key_is_left_without_an_expiry", |c| {
             Box::pin(super::no_key_is_left_without_an_expiry(c))
+        }),
+        ("guarded_writes_take_any_key_on_a_server", |c| {
+            Box::pin(super::guarded_writes_take_any_key_on_a_server(c))
+        }),
+        ("guarded_writes_need_the_locks_slot_on_a_cluster", |c| {
+            Box::pin(super::guarded_writes_need_the_locks_slot_on_a_cluster(c))
         }),
     ];
     checks.into_iter().find(|(n, _)| *n == name).map(|(_, check)| check)
