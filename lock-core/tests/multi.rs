@@ -12,11 +12,13 @@ use lock_core::{
     ReleaseOutcome, ReleaseWatch, async_trait,
 };
 
-/// A `MemoryBackend` whose `try_acquire_all` answers after `delay`.
+/// A `MemoryBackend` whose `try_acquire_all` answers after `delay`; with `by_name`, it offers
+/// no atomic sets and each single acquire answers after `delay` instead.
 #[derive(Debug, Default, Clone)]
 struct SlowSets {
     inner: MemoryBackend,
     delay: Duration,
+    by_name: bool,
     sets: Arc<AtomicUsize>,
     singles: Arc<AtomicUsize>,
 }
@@ -33,6 +35,9 @@ impl LockBackend for SlowSets {
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         self.singles.fetch_add(1, Ordering::SeqCst);
+        if self.by_name {
+            tokio::time::sleep(self.delay).await;
+        }
         self.inner.try_acquire(key, token, ttl).await
     }
     async fn release(
@@ -57,7 +62,7 @@ impl LockBackend for SlowSets {
         self.inner.watch_release(key).await
     }
     fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
-        Some(self)
+        if self.by_name { None } else { Some(self) }
     }
 }
 
@@ -129,4 +134,28 @@ async fn a_set_call_cut_off_by_the_timeout_is_given_back_when_it_lands() {
     assert!(matches!(set, Err(Error::Backend(_))), "a timed-out set: {set:?}");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(backend.inner.live_locks(), 0, "the grant that landed after the timeout was kept");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_set_cancelled_midway_by_name_is_given_back() {
+    let backend =
+        SlowSets { delay: Duration::from_millis(100), by_name: true, ..SlowSets::default() };
+    let locks = LockManager::new(backend.clone());
+    let request = locks.lock_all(NAMES).ttl(Duration::from_secs(30)).acquire();
+    // Cancelled while the second name's acquire is in flight: the first is held by then.
+    assert!(tokio::time::timeout(Duration::from_millis(150), request).await.is_err());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(backend.sets.load(Ordering::SeqCst), 0, "the set was taken atomically");
+    assert_eq!(backend.inner.live_locks(), 0, "a member of a cancelled set was kept");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_set_taken_by_name_gives_back_its_part_when_refused() {
+    let backend = SlowSets { by_name: true, ..SlowSets::default() };
+    let locks = LockManager::new(backend.clone());
+    let other = locks.try_lock("c", Duration::from_secs(30)).await.expect("ok").expect("free");
+    let set = locks.lock_all(NAMES).ttl(Duration::from_secs(30)).try_acquire().await;
+    assert!(matches!(set, Ok(None)), "{set:?}");
+    assert_eq!(backend.inner.live_locks(), 1, "a and b were kept after c was refused");
+    other.release().await.expect("release");
 }
