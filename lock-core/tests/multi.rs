@@ -19,6 +19,8 @@ struct SlowSets {
     inner: MemoryBackend,
     delay: Duration,
     by_name: bool,
+    /// Answers `Acquired` with one fence fewer than keys (a broken backend).
+    short_reply: bool,
     sets: Arc<AtomicUsize>,
     singles: Arc<AtomicUsize>,
 }
@@ -79,7 +81,13 @@ impl MultiLockBackend for SlowSets {
     ) -> Result<MultiAcquireOutcome, BackendError> {
         self.sets.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
-        self.inner.try_acquire_all(keys, tokens, ttl).await
+        let mut outcome = self.inner.try_acquire_all(keys, tokens, ttl).await?;
+        if self.short_reply
+            && let MultiAcquireOutcome::Acquired { fencing } = &mut outcome
+        {
+            fencing.pop();
+        }
+        Ok(outcome)
     }
 }
 
@@ -158,4 +166,19 @@ async fn a_set_taken_by_name_gives_back_its_part_when_refused() {
     assert!(matches!(set, Ok(None)), "{set:?}");
     assert_eq!(backend.inner.live_locks(), 1, "a and b were kept after c was refused");
     other.release().await.expect("release");
+}
+
+/// A backend answering fewer fences than keys is a protocol error, never a set with a member
+/// missing; what it granted is given back.
+#[tokio::test(start_paused = true)]
+async fn a_grant_with_a_fence_missing_is_an_error() {
+    let backend = SlowSets { short_reply: true, ..SlowSets::default() };
+    let locks = LockManager::new(backend.clone());
+    let set = locks.lock_all(NAMES).ttl(Duration::from_secs(30)).try_acquire().await;
+    match set {
+        Err(Error::Backend(e)) => assert!(e.to_string().contains("fences"), "{e}"),
+        other => panic!("a short reply gave {other:?}"),
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(backend.inner.live_locks(), 0, "the grant was kept");
 }
