@@ -21,6 +21,11 @@ struct SlowSets {
     by_name: bool,
     /// Answers `Acquired` with one fence fewer than keys (a broken backend).
     short_reply: bool,
+    /// Watches that resolve at once, for nothing (allowed by W4).
+    spurious: bool,
+    inspects: Arc<AtomicUsize>,
+    /// How many `try_acquire_all` calls still fail with a temporary error first.
+    failures: Arc<AtomicUsize>,
     sets: Arc<AtomicUsize>,
     singles: Arc<AtomicUsize>,
 }
@@ -58,9 +63,13 @@ impl LockBackend for SlowSets {
         self.inner.extend(key, token, ttl).await
     }
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+        self.inspects.fetch_add(1, Ordering::SeqCst);
         self.inner.inspect(key).await
     }
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        if self.spurious {
+            return Ok(Box::pin(std::future::ready(())));
+        }
         self.inner.watch_release(key).await
     }
     fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
@@ -81,6 +90,15 @@ impl MultiLockBackend for SlowSets {
     ) -> Result<MultiAcquireOutcome, BackendError> {
         self.sets.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
+        let failing =
+            self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failing.is_ok() {
+            return Err(BackendError::new(
+                "slow",
+                lock_core::BackendErrorKind::Timeout,
+                "try again",
+            ));
+        }
         let mut outcome = self.inner.try_acquire_all(keys, tokens, ttl).await?;
         if self.short_reply
             && let MultiAcquireOutcome::Acquired { fencing } = &mut outcome
@@ -181,4 +199,41 @@ async fn a_grant_with_a_fence_missing_is_an_error() {
     }
     tokio::time::sleep(Duration::from_millis(10)).await;
     assert_eq!(backend.inner.live_locks(), 0, "the grant was kept");
+}
+
+/// Attempts are counted from 1, and a temporary store error is retried as the policy allows.
+#[tokio::test(start_paused = true)]
+async fn a_temporary_error_is_retried_and_attempts_are_counted() {
+    let backend = SlowSets { failures: Arc::new(AtomicUsize::new(1)), ..SlowSets::default() };
+    let locks = LockManager::new(backend.clone());
+    let policy = lock_core::RetryPolicy::fixed(Duration::from_millis(10)).max_attempts(3);
+    let set = locks.lock_all(NAMES).ttl(Duration::from_secs(30)).retry(policy).acquire().await;
+    let set = set.expect("retried after the temporary error");
+    assert_eq!(backend.sets.load(Ordering::SeqCst), 2);
+    assert!(set.guards().iter().all(|g| g.attempts() == 2), "attempts of the second try");
+    set.release().await.expect("release");
+    let first = locks.lock_all(NAMES).ttl(Duration::from_secs(30)).acquire().await.expect("free");
+    assert!(first.guards().iter().all(|g| g.attempts() == 1), "attempts of a first try");
+}
+
+/// A waiting set keeps its retry spacing although the blocker's watch fires for nothing: each
+/// wake-up costs one look (at least the minimum delay apart), never a pass over the set.
+#[tokio::test(start_paused = true)]
+async fn spurious_wake_ups_keep_the_spacing() {
+    let backend = SlowSets { spurious: true, ..SlowSets::default() };
+    let locks = LockManager::new(backend.clone());
+    let blocker = locks.try_lock("b", Duration::from_secs(30)).await.expect("ok").expect("free");
+    let policy = lock_core::RetryPolicy::fixed(Duration::from_millis(100)).max_attempts(3);
+    let started = tokio::time::Instant::now();
+    let set = locks.lock_all(NAMES).ttl(Duration::from_secs(30)).retry(policy).acquire().await;
+    assert!(matches!(set, Err(Error::WaitTimeout { attempts: 3, .. })), "{set:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(backend.sets.load(Ordering::SeqCst), 3, "passes over the set");
+    let looks = backend.inspects.load(Ordering::SeqCst);
+    assert!(looks <= 2 * 101, "{looks} looks in two 100 ms pauses");
+    blocker.release().await.expect("release");
 }
