@@ -6,7 +6,7 @@ use fred::clients::{Client, Pool};
 use fred::interfaces::{ClientLike, LuaInterface, ServerInterface};
 use fred::types::{ClusterHash, CustomCommand, Key, Value};
 use lock_core::BackendError;
-use lock_lua::{Call, Reply, ScriptRunner, WaitFor};
+use lock_lua::{Call, Command, Reply, ScriptRunner, WaitFor};
 
 use crate::errors::{is_noscript, map};
 
@@ -58,6 +58,18 @@ async fn eval(client: &Client, call: &Call<'_>) -> Result<Value, fred::error::Er
 impl ScriptRunner for Commands {
     async fn run(&self, call: Call<'_>) -> Result<Reply, BackendError> {
         Ok(reply(eval(self.client(), &call).await.map_err(map)?))
+    }
+
+    async fn run_command(&self, command: Command<'_>) -> Result<Reply, BackendError> {
+        let custom = CustomCommand::new_static(command.name, ClusterHash::FirstKey, false);
+        let args: Vec<Value> =
+            command.args.iter().map(|a| Value::Bytes(Bytes::copy_from_slice(a))).collect();
+        let value: Value = self.client().custom(custom, args).await.map_err(map)?;
+        Ok(reply(value))
+    }
+
+    fn runs_commands(&self) -> bool {
+        true
     }
 
     async fn run_replicated(

@@ -26,3 +26,12 @@ fn fencing_off_writes_no_counter_when_off() {
         common::unfenced_connectors,
     );
 }
+
+/// With fencing off, a free lock is one plain `SET NX PX` and a cycle at most 5 commands.
+#[test]
+fn unfenced_acquire_is_one_command() {
+    lock_testkit::redis_checks::run_check(
+        "unfenced_acquire_is_one_command",
+        common::unfenced_connectors,
+    );
+}

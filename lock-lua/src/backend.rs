@@ -11,7 +11,7 @@ use lock_core::{
     LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, async_trait,
 };
 
-use crate::calls::{self, Call, Publish};
+use crate::calls::{self, Call, Command, Publish};
 use crate::keyspace::keyspace_channel;
 use crate::layout::release_channel;
 use crate::reply::{self, Reply};
@@ -36,6 +36,28 @@ pub trait ScriptRunner: Send + Sync + 'static {
 
     /// A short description for `Debug` output (e.g. `"connection manager"`), without secrets.
     fn describe(&self) -> &'static str;
+
+    /// Sends one plain command (not a script) and returns its reply. The backend uses it for
+    /// the acquire fast path with fencing off: `SET key token NX PX ttl` (see
+    /// [`crate::calls::set_if_absent`]), one command where the acquire script costs the server
+    /// two or more; only when the key exists does the script follow (the same token taking its
+    /// own lock again, or the holder's remaining ttl).
+    ///
+    /// Default: unsupported, and [`ScriptRunner::runs_commands`] says `false`, so the backend
+    /// sends the script instead. A runner that implements this must also override
+    /// `runs_commands`.
+    fn run_command(
+        &self,
+        command: Command<'_>,
+    ) -> impl Future<Output = Result<Reply, BackendError>> + Send {
+        let _ = command;
+        async { Err(BackendError::unsupported("script runner", "plain commands")) }
+    }
+
+    /// Whether [`ScriptRunner::run_command`] is implemented. Default: `false`.
+    fn runs_commands(&self) -> bool {
+        false
+    }
 
     /// Whether the connection is to a Redis Cluster (each script may touch one hash slot).
     /// Default: `false`.
@@ -288,6 +310,15 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
+        // Fencing off (and no WAIT): a free key is taken with one plain SET NX PX. Only when
+        // the key exists does the script run, for the same-token re-acquire and the holder's
+        // ttl, so the contended path pays a second round trip and the free path none.
+        if !self.fencing && self.wait.is_none() && self.runner.runs_commands() {
+            let reply = self.runner.run_command(calls::set_if_absent(key, token, ttl)).await?;
+            if reply::set_if_absent(self.name, reply)? {
+                return Ok(AcquireOutcome::Acquired { fencing: None });
+            }
+        }
         self.acquire_with(key, token, calls::acquire(key, token, ttl, self.fencing)).await
     }
 

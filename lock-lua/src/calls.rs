@@ -49,6 +49,33 @@ impl Call<'_> {
     }
 }
 
+/// One plain command (not a script): its name, then its arguments, the key first (so a cluster
+/// client routes it by that key).
+#[derive(Debug, Clone)]
+pub struct Command<'a> {
+    /// The command's name, e.g. `SET`.
+    pub name: &'static str,
+    /// Its arguments, in order; the first is the key.
+    pub args: Vec<Arg<'a>>,
+}
+
+/// `SET key token NX PX ttl`: the acquire fast path without fencing, one command with no
+/// script around it. Replies `OK` when it took the free key, nil when the key exists (held by
+/// another, or by `token` itself: then the acquire script decides, see
+/// [`crate::ScriptRunner::run_command`]).
+pub fn set_if_absent<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Command<'a> {
+    Command {
+        name: "SET",
+        args: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Borrowed(token.as_bytes()),
+            Cow::Borrowed(b"NX"),
+            Cow::Borrowed(b"PX"),
+            millis(ttl),
+        ],
+    }
+}
+
 fn millis(ttl: Duration) -> Arg<'static> {
     Cow::Owned(ttl_millis(ttl).to_string().into_bytes())
 }

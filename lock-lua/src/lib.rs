@@ -79,7 +79,7 @@ mod semaphore;
 mod watch;
 
 pub use backend::{ScriptBackend, ScriptRunner, WaitFor, check_wait_timeout};
-pub use calls::{Arg, Call, FENCE_COUNTER_GRACE, Publish};
+pub use calls::{Arg, Call, Command, FENCE_COUNTER_GRACE, Publish};
 pub use errors::{WRONG_TYPE_HINT, auth_hint, classify};
 pub use eviction::{
     ConnectOptions, EvictionCheck, SAFE_POLICY, check_eviction, eviction_risk, maxmemory_policy,

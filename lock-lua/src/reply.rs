@@ -56,6 +56,20 @@ pub fn acquire(backend: &'static str, reply: Reply) -> Result<AcquireOutcome, Ba
     }
 }
 
+/// `OK` (the free key was taken: `true`) or nil (the key exists: `false`), the answers of
+/// `SET key token NX PX ttl`.
+pub fn set_if_absent(backend: &'static str, reply: Reply) -> Result<bool, BackendError> {
+    match &reply {
+        Reply::Data(d) if d.as_slice() == b"OK" => Ok(true),
+        Reply::Nil => Ok(false),
+        _ => Err(BackendError::new(
+            backend,
+            BackendErrorKind::Protocol,
+            format!("unexpected reply to SET NX PX: {reply:?}"),
+        )),
+    }
+}
+
 /// -1 (not held), 0 (written), or the highest recorded fence as a string (stale).
 pub fn guarded_write(backend: &'static str, reply: Reply) -> Result<WriteOutcome, BackendError> {
     match &reply {

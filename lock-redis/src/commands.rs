@@ -1,7 +1,7 @@
 //! The connection scripts run on, whichever kind the user brought.
 
 use lock_core::BackendError;
-use lock_lua::{Call, Reply, ScriptRunner, WaitFor};
+use lock_lua::{Call, Command, Reply, ScriptRunner, WaitFor};
 use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
 use redis::{Cmd, ErrorKind, RedisResult, ServerErrorKind, Value};
 
@@ -117,6 +117,32 @@ impl ScriptRunner for Commands {
         Ok(reply(value.map_err(map)?))
     }
 
+    /// Sends the command, retried once on a fresh connection like [`ScriptRunner::run`] (the
+    /// only command sent, `SET NX`, is safe to repeat: a repeat finds its own token and the
+    /// backend's script then takes it as the same holder's).
+    async fn run_command(&self, command: Command<'_>) -> Result<Reply, BackendError> {
+        let mut cmd = Cmd::with_capacity(
+            1 + command.args.len(),
+            command.name.len() + command.args.iter().map(|a| a.len()).sum::<usize>(),
+        );
+        cmd.arg(command.name);
+        for arg in &command.args {
+            cmd.arg(arg.as_ref());
+        }
+        let value = match self.send(&cmd).await {
+            Err(e) if connection_lost(&e) => {
+                tracing::debug!(error = %e, "connection lost; retrying once on a new one");
+                self.send(&cmd).await
+            }
+            other => other,
+        };
+        Ok(reply(value.map_err(map)?))
+    }
+
+    fn runs_commands(&self) -> bool {
+        true
+    }
+
     async fn run_replicated(
         &self,
         call: Call<'_>,
@@ -205,24 +231,31 @@ impl Commands {
 
     /// Runs any command.
     pub(crate) async fn query(&self, cmd: &Cmd) -> Result<Value, BackendError> {
-        let value = match self {
+        self.send(cmd).await.map_err(map)
+    }
+
+    async fn send(&self, cmd: &Cmd) -> RedisResult<Value> {
+        match self {
             Self::Manager(c) => cmd.query_async(&mut c.clone()).await,
             Self::Multiplexed(c) => cmd.query_async(&mut c.clone()).await,
             #[cfg(feature = "deadpool")]
             Self::Pool(pool) => {
-                let checkout = Box::pin(async {
-                    Ok::<_, BackendError>(
-                        cmd.query_async(&mut pool.get().await.map_err(pool_error)?).await,
-                    )
-                });
-                checkout.await?
+                Box::pin(async move {
+                    match pool.get().await {
+                        Ok(mut conn) => cmd.query_async(&mut conn).await,
+                        Err(deadpool_redis::PoolError::Backend(e)) => Err(e),
+                        Err(e) => {
+                            Err(redis::RedisError::from(std::io::Error::other(e.to_string())))
+                        }
+                    }
+                })
+                .await
             }
             #[cfg(feature = "cluster")]
             Self::Cluster(c) => cmd.query_async(&mut c.clone()).await,
             #[cfg(feature = "sentinel")]
             Self::Sentinel(master) => on_master!(master, |c| cmd.query_async(&mut c).await),
-        };
-        value.map_err(map)
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 
 mod acl;
 mod connectors;
+mod cost;
 mod fencing;
 mod foreign;
 mod guarded;
@@ -27,6 +28,7 @@ mod wait_mode;
 
 pub use acl::{LEAST_PRIVILEGE_RULES, least_privilege_user_runs_the_suite};
 pub use connectors::{Connectors, Factory, SentinelTarget};
+pub use cost::unfenced_acquire_is_one_command;
 pub use fencing::{
     a_foreign_holder_has_no_fence, a_lost_fence_counter_is_recreated_by_a_reacquire,
     fences_follow_the_server_clock, fences_rise_after_the_counter_expired_under_a_refreshed_lock,

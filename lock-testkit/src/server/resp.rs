@@ -168,6 +168,22 @@ impl AdminConn {
         self.cmd_bytes(&args)
     }
 
+    /// How many times the server has executed each command so far (`INFO commandstats`,
+    /// lowercase names; commands run inside scripts are counted too), so a test or benchmark can
+    /// tell what a piece of work cost the server from the difference of two readings. The
+    /// `INFO` of a reading counts in the next one.
+    pub fn command_calls(&mut self) -> io::Result<std::collections::BTreeMap<String, u64>> {
+        let stats = self.cmd(&["INFO", "commandstats"])?;
+        let text = stats.text().ok_or_else(|| bad("INFO commandstats answered no text"))?;
+        Ok(text
+            .lines()
+            .filter_map(|line| {
+                let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(":calls=")?;
+                Some((name.to_owned(), rest.split(',').next()?.parse().ok()?))
+            })
+            .collect())
+    }
+
     /// Sends one command of binary arguments.
     pub fn cmd_bytes(&mut self, args: &[&[u8]]) -> io::Result<RespValue> {
         let mut out = format!("*{}\r\n", args.len()).into_bytes();

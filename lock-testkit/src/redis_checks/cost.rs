@@ -1,0 +1,98 @@
+//! What a lock cycle costs the server, counted with `INFO commandstats` on a private server.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use lock_core::{AcquireOutcome, KeyPrefix, LockKey, LockToken, ReleaseOutcome};
+
+use super::Connectors;
+use super::util::{admin, fail_io, private};
+use crate::failure::{CaseResult, Failure};
+use crate::server::AdminConn;
+use crate::{check, check_eq, fail};
+
+/// Commands the server executed since `before`, leaving out the readings' own `INFO` and any
+/// client's `PING` keep-alives.
+fn executed_since(
+    admin: &mut AdminConn,
+    before: &BTreeMap<String, u64>,
+) -> Result<BTreeMap<String, u64>, Failure> {
+    let after = admin.command_calls().map_err(fail_io)?;
+    Ok(after
+        .into_iter()
+        .filter(|(name, _)| name != "info" && name != "ping")
+        .filter_map(|(name, n)| {
+            let delta = n - before.get(&name).copied().unwrap_or(0);
+            (delta > 0).then_some((name, delta))
+        })
+        .collect())
+}
+
+fn key(i: usize) -> Result<LockKey, Failure> {
+    KeyPrefix::default()
+        .key(format!("redis-check:cost:{i}"))
+        .map_err(|e| Failure::new(format!("bad key: {e}"), "cost check"))
+}
+
+/// With fencing off, taking a free lock is one plain `SET NX PX` on the server (no script), and
+/// a whole uncontended cycle (acquire, release with its wake-up) costs the server at most 5
+/// commands, scripts' inner calls included. A taken key still answers `Held` with the holder's
+/// ttl, and the holder's own token still takes it again (A3). Skipped for a backend with
+/// fencing on. Not in [`crate::redis_checks!`]: it checks how lock-redis and lock-fred send
+/// the fast path, which another Redis backend need not copy; run it by name.
+pub async fn unfenced_acquire_is_one_command(c: &Connectors) -> CaseResult {
+    let server = private()?;
+    let backend = (c.standalone)(server.url()).await?;
+    if backend.info().capabilities.fencing {
+        return Err(Failure::skip("the backend issues fencing tokens"));
+    }
+    let ttl = Duration::from_secs(10);
+    let token = LockToken::generate()?;
+    // A first cycle loads the scripts and opens whatever the client opens lazily.
+    let warm = key(0)?;
+    backend.try_acquire(&warm, &token, ttl).await?;
+    backend.release(&warm, &token).await?;
+    let mut admin = admin(&server)?;
+
+    let free = key(1)?;
+    let before = admin.command_calls().map_err(fail_io)?;
+    let outcome = backend.try_acquire(&free, &token, ttl).await?;
+    check!(
+        matches!(outcome, AcquireOutcome::Acquired { fencing: None }),
+        "acquire of a free key without fencing answered {outcome:?}"
+    );
+    let executed = executed_since(&mut admin, &before)?;
+    check_eq!(
+        executed,
+        BTreeMap::from([("set".to_owned(), 1)]),
+        "commands the server ran for one acquire of a free key without fencing"
+    );
+
+    let other = LockToken::generate()?;
+    match backend.try_acquire(&free, &other, ttl).await? {
+        AcquireOutcome::Held { ttl_remaining: Some(left) } if left > ttl / 2 => {}
+        held => fail!("a contender for the held key got {held:?}; expected Held with ~10 s left"),
+    }
+    let again = backend.try_acquire(&free, &token, ttl).await?;
+    check!(
+        matches!(again, AcquireOutcome::Acquired { fencing: None }),
+        "A3: the holder taking its own lock again without fencing answered {again:?}"
+    );
+    check_eq!(backend.release(&free, &token).await?, ReleaseOutcome::Released, "release");
+
+    const CYCLES: usize = 20;
+    let before = admin.command_calls().map_err(fail_io)?;
+    for i in 0..CYCLES {
+        let k = key(100 + i)?;
+        backend.try_acquire(&k, &token, ttl).await?;
+        backend.release(&k, &token).await?;
+    }
+    let executed = executed_since(&mut admin, &before)?;
+    let total: u64 = executed.values().sum();
+    check!(
+        total <= 5 * CYCLES as u64,
+        "{CYCLES} uncontended cycles without fencing cost the server {total} commands \
+         (more than 5 each): {executed:?}"
+    );
+    Ok(())
+}
