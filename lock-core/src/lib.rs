@@ -74,10 +74,10 @@ mod token;
 
 pub use async_trait::async_trait;
 pub use backend::{
-    AcquireOutcome, BackendFuture, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome,
-    GuardedWriteBackend, LockBackend, LockInfo, MetadataBackend, MultiAcquireOutcome,
-    MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend, RwMode,
-    SemaphoreBackend, WriteOutcome,
+    AcquireOutcome, BackendFuture, BackendInfo, BatchExtendBackend, Capabilities, DynLockBackend,
+    ExtendItem, ExtendOutcome, GuardedWriteBackend, LockBackend, LockInfo, MetadataBackend,
+    MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend,
+    RwMode, SemaphoreBackend, WriteOutcome,
 };
 pub use call::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};

@@ -406,6 +406,10 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     fn multi_locks(&self) -> Option<&dyn lock_core::MultiLockBackend> {
         Some(self)
     }
+
+    fn batch_extend(&self) -> Option<&dyn lock_core::BatchExtendBackend> {
+        Some(self)
+    }
 }
 
 /// Implements `LockBackend` for a newtype by forwarding every method to a field that is (or
@@ -454,6 +458,10 @@ macro_rules! delegate_lock_backend {
 
             fn multi_locks(&self) -> Option<&dyn $crate::__lock_core::MultiLockBackend> {
                 self.$field.multi_locks()
+            }
+
+            fn batch_extend(&self) -> Option<&dyn $crate::__lock_core::BatchExtendBackend> {
+                self.$field.batch_extend()
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

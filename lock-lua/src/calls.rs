@@ -9,9 +9,9 @@ use crate::layout::{
     fence_key, holds_key, metadata_key, permits_key, release_channel, writer_key, written_key,
 };
 use crate::scripts::{
-    ACQUIRE, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT, MULTI_ACQUIRE,
-    PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE,
-    RW_INSPECT, RW_RELEASE,
+    ACQUIRE, EXTEND, EXTEND_MANY, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT,
+    MULTI_ACQUIRE, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA,
+    RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
 };
 
 /// How a release wakes the lock's waiters.
@@ -126,6 +126,21 @@ pub fn extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call
         script: &EXTEND,
         keys: vec![Cow::Borrowed(key.as_bytes())],
         args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl)],
+    }
+}
+
+/// `extend_batch(items)`: every item's lock, then each token and ttl in turn (one slot on a
+/// cluster).
+pub fn extend_many<'a>(items: &[lock_core::ExtendItem<'a>]) -> Call<'a> {
+    let mut args = Vec::with_capacity(items.len() * 2);
+    for item in items {
+        args.push(Cow::Borrowed(item.token.as_bytes()));
+        args.push(millis(item.ttl));
+    }
+    Call {
+        script: &EXTEND_MANY,
+        keys: items.iter().map(|item| Cow::Borrowed(item.key.as_bytes())).collect(),
+        args,
     }
 }
 

@@ -63,6 +63,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;
+mod batch;
 pub mod calls;
 mod errors;
 mod eviction;
@@ -95,8 +96,8 @@ pub use layout::{
 pub use lock_core as __lock_core;
 pub use reply::Reply;
 pub use scripts::{
-    ACQUIRE, ALL, EXTEND, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT, MULTI_ACQUIRE,
-    PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE,
-    RW_INSPECT, RW_RELEASE,
+    ACQUIRE, ALL, EXTEND, EXTEND_MANY, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT,
+    MULTI_ACQUIRE, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA,
+    RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
 };
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

@@ -56,6 +56,27 @@ pub fn acquire(backend: &'static str, reply: Reply) -> Result<AcquireOutcome, Ba
     }
 }
 
+/// One 1 (extended) or 0 (not held) per lock of a batch, `n` in all.
+pub fn extend_many(
+    backend: &'static str,
+    reply: Reply,
+    n: usize,
+) -> Result<Vec<ExtendOutcome>, BackendError> {
+    let bad = |reply: &Reply| unexpected(backend, "extend_many", reply);
+    let Reply::Array(items) = &reply else { return Err(bad(&reply)) };
+    if items.len() != n {
+        return Err(bad(&reply));
+    }
+    items
+        .iter()
+        .map(|item| match int(item) {
+            Some(1) => Ok(ExtendOutcome::Extended),
+            Some(0) => Ok(ExtendOutcome::NotHeld),
+            _ => Err(bad(&reply)),
+        })
+        .collect()
+}
+
 /// `OK` (the free key was taken: `true`) or nil (the key exists: `false`), the answers of
 /// `SET key token NX PX ttl`.
 pub fn set_if_absent(backend: &'static str, reply: Reply) -> Result<bool, BackendError> {

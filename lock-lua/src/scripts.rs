@@ -60,6 +60,11 @@ pub static RELEASE: LuaScript = LuaScript::new("release", include_str!("../lua/r
 /// `KEYS`: lock, optionally the metadata hash. `ARGV`: token, ttl ms. Replies 1 or 0.
 pub static EXTEND: LuaScript = LuaScript::new("extend", include_str!("../lua/extend.lua"));
 
+/// `KEYS`: the locks. `ARGV`: each lock's token and ttl ms, in turn. Replies one integer per
+/// lock: 1 extended, 0 not held.
+pub static EXTEND_MANY: LuaScript =
+    LuaScript::new("extend_many", include_str!("../lua/extend_many.lua"));
+
 /// `KEYS`: lock, fence counter. Replies nil or `{holder, pttl, fence}`, the fence only when it
 /// was issued to the holder.
 pub static INSPECT: LuaScript = LuaScript::new("inspect", include_str!("../lua/inspect.lua"));
@@ -110,7 +115,7 @@ pub static METADATA_INSPECT: LuaScript =
     LuaScript::new("metadata_inspect", include_str!("../lua/metadata_inspect.lua"));
 
 /// Every script, for loading ahead of time.
-pub static ALL: [&LuaScript; 15] = [
+pub static ALL: [&LuaScript; 16] = [
     &ACQUIRE,
     &RELEASE,
     &EXTEND,
@@ -126,6 +131,7 @@ pub static ALL: [&LuaScript; 15] = [
     &READ_DATA,
     &METADATA_INSPECT,
     &MULTI_ACQUIRE,
+    &EXTEND_MANY,
 ];
 
 #[cfg(test)]

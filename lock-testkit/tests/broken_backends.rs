@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, FencingToken,
-    GuardedWriteBackend, LockBackend, LockInfo, LockKey, LockToken, Metadata, MetadataBackend,
-    MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend,
-    RwMode, SemaphoreBackend, WriteOutcome, async_trait,
+    AcquireOutcome, BackendError, BackendInfo, BatchExtendBackend, Capabilities, ExtendItem,
+    ExtendOutcome, FencingToken, GuardedWriteBackend, LockBackend, LockInfo, LockKey, LockToken,
+    Metadata, MetadataBackend, MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch,
+    RwHolder, RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome, async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;
@@ -87,6 +87,14 @@ enum Bug {
     MultiPartialGrant,
     /// A set checked, then granted after a pause: racing sets both win.
     MultiCheckThenGrant,
+    /// A batched extend that answers `Extended` for every item, held or not.
+    BatchClaimsEveryLock,
+    /// A batched extend whose answers come back in reverse order.
+    BatchAnswersReversed,
+    /// A batched extend that creates the locks it does not find.
+    BatchResurrects,
+    /// A batched extend that leaves out its last answer.
+    BatchDropsTheLast,
 }
 
 #[derive(Debug)]
@@ -303,6 +311,10 @@ impl LockBackend for Mutant {
         Some(self)
     }
 
+    fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
+        Some(self)
+    }
+
     async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
         let k = self.map_key(key);
         let mut state = self.state();
@@ -332,6 +344,44 @@ fn live_permits<'a>(state: &'a mut State, key: &[u8]) -> &'a mut Vec<Entry> {
     let permits = state.permits.entry(key.to_vec()).or_default();
     permits.retain(|e| e.expires > Instant::now());
     permits
+}
+
+#[async_trait]
+impl BatchExtendBackend for Mutant {
+    async fn extend_batch(
+        &self,
+        items: &[ExtendItem<'_>],
+    ) -> Result<Vec<ExtendOutcome>, BackendError> {
+        let mut answers = Vec::with_capacity(items.len());
+        for item in items {
+            let answer = self.extend(item.key, item.token, item.ttl).await?;
+            answers.push(match self.bug {
+                Bug::BatchClaimsEveryLock => ExtendOutcome::Extended,
+                Bug::BatchResurrects if answer == ExtendOutcome::NotHeld => {
+                    let expires = self.expiry(item.ttl);
+                    let mut state = self.state();
+                    state.fence += 1;
+                    let entry = Entry {
+                        token: item.token.clone(),
+                        expires,
+                        ttl: item.ttl,
+                        fencing: state.fence,
+                    };
+                    state.locks.insert(self.map_key(item.key), entry);
+                    ExtendOutcome::Extended
+                }
+                _ => answer,
+            });
+        }
+        match self.bug {
+            Bug::BatchAnswersReversed => answers.reverse(),
+            Bug::BatchDropsTheLast => {
+                answers.pop();
+            }
+            _ => {}
+        }
+        Ok(answers)
+    }
 }
 
 #[async_trait]
@@ -830,6 +880,10 @@ rejected! {
     lock_sets_checked_then_granted_under_load: MultiCheckThenGrant by overlapping_sets_all_make_progress;
     lock_sets_granted_in_part: MultiPartialGrant by acquire_all_grants_every_key_or_none;
     lock_sets_checked_then_granted: MultiCheckThenGrant by acquire_all_is_atomic_under_contention;
+    batch_that_claims_every_lock: BatchClaimsEveryLock by extend_batch_answers_each_lock_as_extend_would;
+    batch_answered_in_reverse: BatchAnswersReversed by extend_batch_answers_each_lock_as_extend_would;
+    batch_that_recreates_locks: BatchResurrects by extend_batch_serves_many_keys;
+    batch_missing_its_last_answer: BatchDropsTheLast by extend_batch_serves_many_keys;
 }
 
 /// A failure found inside a helper the cases share names the case line that called it, so an

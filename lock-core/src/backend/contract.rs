@@ -6,8 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    AcquireOutcome, BackendInfo, ExtendOutcome, GuardedWriteBackend, LockInfo, MetadataBackend,
-    MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwLockBackend, SemaphoreBackend,
+    AcquireOutcome, BackendInfo, BatchExtendBackend, ExtendOutcome, GuardedWriteBackend, LockInfo,
+    MetadataBackend, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwLockBackend,
+    SemaphoreBackend,
 };
 use crate::error::BackendError;
 use crate::key::LockKey;
@@ -310,6 +311,15 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
         None
     }
 
+    /// The backend's batched extend, if it offers one (see [`BatchExtendBackend`]). Defaults
+    /// to `None`: the manager's refresher then extends each auto-refreshed lock on its own.
+    ///
+    /// # Behavior
+    /// - N8: Constant for the backend's lifetime, no I/O.
+    fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
+        None
+    }
+
     /// Whether `token` holds the live lock at `key` right now, as the store sees it (what
     /// [`crate::LockHandle::verify`] asks). Defaults to [`LockBackend::inspect`] and a
     /// comparison of the holder; override it when the store can answer more cheaply.
@@ -365,6 +375,10 @@ macro_rules! forward_backend {
 
             fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
                 (**self).multi_locks()
+            }
+
+            fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
+                (**self).batch_extend()
             }
 
             fn holds<'life0, 'life1, 'life2, 'async_trait>(

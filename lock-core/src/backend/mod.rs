@@ -1,5 +1,6 @@
 //! The backend contract: the few atomic primitives a store must offer.
 
+mod batch;
 mod capabilities;
 mod contract;
 mod guarded;
@@ -9,6 +10,7 @@ mod outcome;
 mod rwlock;
 mod semaphore;
 
+pub use batch::{BatchExtendBackend, ExtendItem};
 pub use capabilities::{BackendInfo, Capabilities};
 pub use contract::{BackendFuture, DynLockBackend, LockBackend};
 pub use guarded::{GuardedWriteBackend, WriteOutcome};

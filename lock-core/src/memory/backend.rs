@@ -254,6 +254,10 @@ impl LockBackend for MemoryBackend {
     fn multi_locks(&self) -> Option<&dyn crate::backend::MultiLockBackend> {
         Some(self)
     }
+
+    fn batch_extend(&self) -> Option<&dyn crate::backend::BatchExtendBackend> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The in-process backend.
 
 mod backend;
+mod batch;
 mod guarded;
 mod metadata;
 mod multi;

@@ -3,6 +3,7 @@
 //! bullet of `lock_core::LockBackend` it checks.
 
 pub mod acquire;
+pub mod batch;
 pub mod capabilities;
 pub mod exclusion;
 pub mod extend;

@@ -96,3 +96,45 @@ pub async fn unfenced_acquire_is_one_command(c: &Connectors) -> CaseResult {
     );
     Ok(())
 }
+
+/// Auto-refreshed locks of one manager are extended in batches: 300 locks held through about
+/// six refreshes each cost the server at most one script call per 50 extensions, and every
+/// lock stays held. Skipped for a backend without batched extends.
+pub async fn auto_refresh_batches_its_extends(c: &Connectors) -> CaseResult {
+    let server = private()?;
+    let backend = (c.standalone)(server.url()).await?;
+    if backend.batch_extend().is_none() {
+        return Err(Failure::skip("the backend offers no batched extend"));
+    }
+    const LOCKS: usize = 300;
+    let locks = lock_core::LockManager::from_shared(backend);
+    let ttl = Duration::from_millis(1_500);
+    let mut guards = Vec::with_capacity(LOCKS);
+    for i in 0..LOCKS {
+        let guard = locks.lock(format!("redis-check:batched:{i}")).ttl(ttl).auto_refresh();
+        guards.push(guard.acquire().await.map_err(|e| Failure::new(e.to_string(), "acquire"))?);
+    }
+    let mut admin = admin(&server)?;
+    let before = admin.command_calls().map_err(fail_io)?;
+    tokio::time::sleep(ttl * 2).await;
+    let executed = executed_since(&mut admin, &before)?;
+    let (calls, extends) = (
+        executed.get("evalsha").copied().unwrap_or(0),
+        executed.get("pexpire").copied().unwrap_or(0),
+    );
+    let lost = guards.iter().filter(|g| !g.is_valid()).count();
+    check_eq!(lost, 0, "auto-refreshed locks lost while batched");
+    check!(
+        extends >= LOCKS as u64 * 4,
+        "{extends} extensions of {LOCKS} locks in {:?}: the refresh did not run",
+        ttl * 2
+    );
+    check!(
+        calls * 50 <= extends,
+        "{calls} script calls for {extends} extensions (more than 1 in 50): {executed:?}"
+    );
+    for guard in guards {
+        guard.release().await.map_err(|e| Failure::new(e.to_string(), "release"))?;
+    }
+    Ok(())
+}

@@ -36,6 +36,7 @@ pub struct Requires {
     guarded_writes: bool,
     metadata: bool,
     multi_locks: bool,
+    batch_extend: bool,
 }
 
 impl Requires {
@@ -48,6 +49,7 @@ impl Requires {
         guarded_writes: false,
         metadata: false,
         multi_locks: false,
+        batch_extend: false,
     };
     /// [`Capabilities::fencing`].
     pub const FENCING: Self = Self { fencing: true, ..Self::NONE };
@@ -63,6 +65,8 @@ impl Requires {
     pub const METADATA: Self = Self { metadata: true, ..Self::NONE };
     /// Atomic lock sets ([`lock_core::LockBackend::multi_locks`] is `Some`).
     pub const MULTI_LOCKS: Self = Self { multi_locks: true, ..Self::NONE };
+    /// Batched extends ([`lock_core::LockBackend::batch_extend`] is `Some`).
+    pub const BATCH_EXTEND: Self = Self { batch_extend: true, ..Self::NONE };
 
     /// Both sets of needs.
     pub const fn and(self, other: Self) -> Self {
@@ -74,6 +78,7 @@ impl Requires {
             guarded_writes: self.guarded_writes || other.guarded_writes,
             metadata: self.metadata || other.metadata,
             multi_locks: self.multi_locks || other.multi_locks,
+            batch_extend: self.batch_extend || other.batch_extend,
         }
     }
 
@@ -90,6 +95,9 @@ impl Requires {
         }
         if self.multi_locks && backend.multi_locks().is_none() {
             return Some("requires atomic lock sets (LockBackend::multi_locks returns None)");
+        }
+        if self.batch_extend && backend.batch_extend().is_none() {
+            return Some("requires batched extends (LockBackend::batch_extend returns None)");
         }
         if self.metadata && backend.metadata().is_none() {
             return Some("requires lock metadata (LockBackend::metadata returns None)");

@@ -79,6 +79,8 @@ macro_rules! __for_each_case {
             multi::overlapping_sets_all_make_progress [],
             multi::acquire_all_grants_every_key_or_none [MULTI_LOCKS],
             multi::acquire_all_is_atomic_under_contention [MULTI_LOCKS],
+            batch::extend_batch_answers_each_lock_as_extend_would [BATCH_EXTEND],
+            batch::extend_batch_serves_many_keys [BATCH_EXTEND],
             metadata::metadata_is_stored_with_the_grant [METADATA],
             metadata::metadata_lives_and_dies_with_the_lock [METADATA],
             metadata::metadata_through_the_manager [METADATA],

@@ -1,0 +1,168 @@
+//! Batched refresh on tokio's paused clock: many auto-refreshed locks of one backend are
+//! extended a batch at a time, each lock keeps its own answer and its own loss.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use lock_core::{
+    AcquireOutcome, BackendError, BackendInfo, BatchExtendBackend, ExtendItem, ExtendOutcome,
+    LockBackend, LockGuard, LockInfo, LockKey, LockManager, LockToken, LossReason, MemoryBackend,
+    ReleaseOutcome, async_trait,
+};
+
+/// A `MemoryBackend` that offers batched extends, counting them; `short` makes each batch
+/// answer one outcome too few.
+#[derive(Debug, Clone, Default)]
+struct Batching {
+    inner: MemoryBackend,
+    max: usize,
+    short: bool,
+    single: Arc<AtomicUsize>,
+    batches: Arc<AtomicUsize>,
+    items: Arc<AtomicUsize>,
+    largest: Arc<AtomicUsize>,
+}
+
+impl Batching {
+    fn new(max: usize) -> Self {
+        Self { max, ..Self::default() }
+    }
+}
+
+#[async_trait]
+impl LockBackend for Batching {
+    fn info(&self) -> BackendInfo {
+        self.inner.info()
+    }
+    async fn try_acquire(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        self.inner.try_acquire(key, token, ttl).await
+    }
+    async fn release(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        self.inner.release(key, token).await
+    }
+    async fn extend(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.single.fetch_add(1, Ordering::SeqCst);
+        self.inner.extend(key, token, ttl).await
+    }
+    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+        self.inner.inspect(key).await
+    }
+    fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl BatchExtendBackend for Batching {
+    fn max_batch(&self) -> usize {
+        self.max
+    }
+    async fn extend_batch(
+        &self,
+        items: &[ExtendItem<'_>],
+    ) -> Result<Vec<ExtendOutcome>, BackendError> {
+        self.batches.fetch_add(1, Ordering::SeqCst);
+        self.items.fetch_add(items.len(), Ordering::SeqCst);
+        self.largest.fetch_max(items.len(), Ordering::SeqCst);
+        let items = if self.short { &items[..items.len() - 1] } else { items };
+        self.inner.batch_extend().expect("memory batches").extend_batch(items).await
+    }
+}
+
+const TTL: Duration = Duration::from_secs(3);
+
+/// `n` auto-refreshed locks, taken `gap` apart.
+async fn hold(locks: &LockManager, n: usize, gap: Duration) -> Vec<LockGuard> {
+    let mut guards = Vec::new();
+    for i in 0..n {
+        let guard =
+            locks.lock(format!("batch-{i}")).ttl(TTL).auto_refresh().acquire().await.expect("free");
+        guards.push(guard);
+        tokio::time::sleep(gap).await;
+    }
+    guards
+}
+
+/// 1,000 locks taken over a second and held for a minute: every one stays held, each is
+/// extended about as often as on its own (a third of its validity, at most an eighth early),
+/// and the backend sees at most 1/50 as many calls as there were extensions.
+#[tokio::test(start_paused = true)]
+async fn many_locks_are_refreshed_in_few_calls() {
+    let backend = Batching::new(256);
+    let locks = LockManager::new(backend.clone());
+    let guards = hold(&locks, 1_000, Duration::from_millis(1)).await;
+    let start = backend.items.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert!(guards.iter().all(|g| g.is_valid()), "a lock was lost");
+    let items = backend.items.load(Ordering::SeqCst) - start;
+    let calls = backend.batches.load(Ordering::SeqCst) + backend.single.load(Ordering::SeqCst);
+    // One extension a second each when refreshed alone: 60,000.
+    assert!((57_000..=69_000).contains(&items), "{items} extensions for 1,000 locks in 60 s");
+    assert!(calls * 50 <= items, "{calls} calls for {items} extensions");
+    assert!(backend.largest.load(Ordering::SeqCst) <= 256, "a batch over max_batch");
+}
+
+/// Batches never carry more than the backend's `max_batch`.
+#[tokio::test(start_paused = true)]
+async fn batches_keep_to_max_batch() {
+    let backend = Batching::new(16);
+    let locks = LockManager::new(backend.clone());
+    let guards = hold(&locks, 100, Duration::ZERO).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(guards.iter().all(|g| g.is_valid()));
+    assert_eq!(backend.largest.load(Ordering::SeqCst), 16);
+    assert!(backend.batches.load(Ordering::SeqCst) >= 100 / 16 * 4, "too few batches");
+}
+
+/// A lock deleted behind its holder's back is reported lost (`NotHeld`) at the next batch;
+/// the others of the same batch stay held.
+#[tokio::test(start_paused = true)]
+async fn a_lock_lost_in_a_batch_is_the_only_one_lost() {
+    let backend = Batching::new(256);
+    let locks = LockManager::new(backend.clone());
+    let guards = hold(&locks, 10, Duration::ZERO).await;
+    let victim = guards[3].key().clone();
+    let holder = backend.inner.inspect(&victim).await.expect("inspect").expect("held").holder;
+    backend.inner.release(&victim, &holder).await.expect("release");
+    tokio::time::sleep(TTL).await;
+    for (i, guard) in guards.iter().enumerate() {
+        if i == 3 {
+            assert_eq!(guard.loss(), Some(LossReason::NotHeld), "the deleted lock");
+        } else {
+            assert!(guard.is_valid(), "lock {i} lost with the deleted one");
+        }
+    }
+    assert_eq!(backend.single.load(Ordering::SeqCst), 0, "extended one by one");
+}
+
+/// A batch answered with an outcome missing is an error for every lock in it, never an
+/// extension: no deadline moves, and the locks run out at their ttl.
+#[tokio::test(start_paused = true)]
+async fn a_short_answer_extends_nothing() {
+    let backend = Batching { short: true, ..Batching::new(256) };
+    let locks = LockManager::new(backend.clone());
+    let guards = hold(&locks, 5, Duration::ZERO).await;
+    let deadlines: Vec<_> = guards.iter().map(|g| g.deadline()).collect();
+    tokio::time::sleep(TTL / 2).await;
+    assert!(backend.batches.load(Ordering::SeqCst) >= 1, "no batch was sent");
+    for (guard, deadline) in guards.iter().zip(deadlines) {
+        assert_eq!(guard.deadline(), deadline, "a deadline moved on a short answer");
+    }
+    tokio::time::sleep(TTL).await;
+    assert!(guards.iter().all(|g| !g.is_valid()), "a lock outlived its ttl");
+}
