@@ -75,9 +75,9 @@ mod token;
 pub use async_trait::async_trait;
 pub use backend::{
     AcquireOutcome, BackendFuture, BackendInfo, BatchExtendBackend, Capabilities, DynLockBackend,
-    ExtendItem, ExtendOutcome, GuardedWriteBackend, LockBackend, LockInfo, MetadataBackend,
-    MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend,
-    RwMode, SemaphoreBackend, WriteOutcome,
+    ExtendItem, ExtendOutcome, FairLockBackend, GuardedWriteBackend, LockBackend, LockInfo,
+    MetadataBackend, MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwHolder,
+    RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
 };
 pub use call::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};
@@ -87,7 +87,7 @@ pub use holder::{HolderId, LockState};
 pub use key::{
     DEFAULT_PREFIX, KeyPrefix, LockKey, MAX_NAME_LEN, MAX_PREFIX_LEN, RESERVED_NAME_START,
 };
-pub use manager::{LockManager, LockManagerBuilder, LockRequest};
+pub use manager::{FAIR_QUEUE_TTL, LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
 pub use metadata::{MAX_METADATA_FIELDS, MAX_METADATA_NAME_LEN, MAX_METADATA_VALUE_LEN, Metadata};
 pub use multi::{MultiGuard, MultiLockRequest};

@@ -410,6 +410,10 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     fn batch_extend(&self) -> Option<&dyn lock_core::BatchExtendBackend> {
         Some(self)
     }
+
+    fn fair_locks(&self) -> Option<&dyn lock_core::FairLockBackend> {
+        Some(self)
+    }
 }
 
 /// Implements `LockBackend` for a newtype by forwarding every method to a field that is (or
@@ -462,6 +466,10 @@ macro_rules! delegate_lock_backend {
 
             fn batch_extend(&self) -> Option<&dyn $crate::__lock_core::BatchExtendBackend> {
                 self.$field.batch_extend()
+            }
+
+            fn fair_locks(&self) -> Option<&dyn $crate::__lock_core::FairLockBackend> {
+                self.$field.fair_locks()
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

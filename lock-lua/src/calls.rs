@@ -6,12 +6,13 @@ use std::time::Duration;
 use lock_core::{LockKey, LockToken, RwMode, ttl_millis};
 
 use crate::layout::{
-    fence_key, holds_key, metadata_key, permits_key, release_channel, writer_key, written_key,
+    fence_key, holds_key, metadata_key, permits_key, queue_key, release_channel, waiters_key,
+    writer_key, written_key,
 };
 use crate::scripts::{
-    ACQUIRE, EXTEND, EXTEND_MANY, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT,
-    MULTI_ACQUIRE, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA,
-    RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
+    ACQUIRE, EXTEND, EXTEND_MANY, FAIR_ACQUIRE, FAIR_RELEASE, GUARDED_WRITE, INSPECT, LuaScript,
+    METADATA_INSPECT, MULTI_ACQUIRE, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE,
+    READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
 };
 
 /// How a release wakes the lock's waiters.
@@ -126,6 +127,73 @@ pub fn extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call
         script: &EXTEND,
         keys: vec![Cow::Borrowed(key.as_bytes())],
         args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl)],
+    }
+}
+
+fn publish_args<'a>(key: &LockKey, publish: Publish) -> (Arg<'a>, Arg<'a>) {
+    match publish {
+        Publish::Off => (Cow::Borrowed(b"0"), Cow::Borrowed(b"")),
+        Publish::Classic => (Cow::Borrowed(b"1"), Cow::Owned(release_channel(key).into_bytes())),
+        Publish::Sharded => (Cow::Borrowed(b"2"), Cow::Owned(release_channel(key).into_bytes())),
+    }
+}
+
+fn fair_keys(key: &LockKey) -> Vec<Arg<'_>> {
+    vec![
+        Cow::Borrowed(key.as_bytes()),
+        Cow::Owned(fence_key(key)),
+        Cow::Owned(queue_key(key)),
+        Cow::Owned(waiters_key(key)),
+    ]
+}
+
+/// `try_acquire_fair(key, token, ttl, queue_ttl)`; fences as [`acquire`] issues them. A lock
+/// handed over by this attempt wakes its new holder as `publish` says.
+pub fn fair_acquire<'a>(
+    key: &'a LockKey,
+    token: &'a LockToken,
+    ttl: Duration,
+    queue_ttl: Duration,
+    fencing: bool,
+    publish: Publish,
+) -> Call<'a> {
+    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
+    let (mode, channel) = publish_args(key, publish);
+    Call {
+        script: &FAIR_ACQUIRE,
+        keys: fair_keys(key),
+        args: vec![
+            Cow::Borrowed(token.as_bytes()),
+            millis(ttl),
+            Cow::Borrowed(flag),
+            millis(ttl.saturating_add(FENCE_COUNTER_GRACE)),
+            millis(queue_ttl),
+            channel,
+            mode,
+        ],
+    }
+}
+
+/// `release_fair(key, token)`: releases and hands over, waking as `publish` says. A handoff's
+/// grant gets the counter's grace over the longest ttl a place can hand over.
+pub fn fair_release<'a>(
+    key: &'a LockKey,
+    token: &'a LockToken,
+    publish: Publish,
+    fencing: bool,
+) -> Call<'a> {
+    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
+    let (mode, channel) = publish_args(key, publish);
+    Call {
+        script: &FAIR_RELEASE,
+        keys: fair_keys(key),
+        args: vec![
+            Cow::Borrowed(token.as_bytes()),
+            mode,
+            channel,
+            Cow::Borrowed(flag),
+            millis(lock_core::FAIR_QUEUE_TTL.saturating_add(FENCE_COUNTER_GRACE)),
+        ],
     }
 }
 

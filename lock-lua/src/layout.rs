@@ -192,6 +192,26 @@ fn push_text(out: &mut String, bytes: &[u8]) {
     }
 }
 
+/// A fair lock's line: `<prefix>~queue{<tag>}<name>`, a sorted set of waiting tokens by
+/// arrival, in the lock key's slot.
+pub fn queue_key(key: &LockKey) -> Vec<u8> {
+    auxiliary(key, b"queue")
+}
+
+/// A fair lock's waiters: `<prefix>~waiters{<tag>}<name>`, a hash from each waiting token to
+/// when its place lapses and the ttl a handoff grants it, in the lock key's slot.
+pub fn waiters_key(key: &LockKey) -> Vec<u8> {
+    auxiliary(key, b"waiters")
+}
+
+/// The channel a fair waiter holding `token` is woken on when the lock is handed to it:
+/// [`release_channel`], `~`, and the SHA1 of the token in lowercase hex (the token itself
+/// never appears in a channel name). Same slot as the lock.
+pub fn turn_channel(key: &LockKey, token: &lock_core::LockToken) -> String {
+    let digest = sha1_smol::Sha1::from(token.as_bytes()).digest().to_string();
+    format!("{}~{digest}", release_channel(key))
+}
+
 fn auxiliary(key: &LockKey, kind: &[u8]) -> Vec<u8> {
     let tag = tag_for_slot(hash_slot(key.as_bytes()));
     let mut out =

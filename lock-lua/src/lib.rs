@@ -67,6 +67,7 @@ mod batch;
 pub mod calls;
 mod errors;
 mod eviction;
+mod fair;
 mod guarded;
 mod identity;
 mod keyspace;
@@ -89,15 +90,15 @@ pub use eviction::{
 pub use identity::server_endpoint;
 pub use keyspace::{KeyspaceEvents, keyspace_channel, keyspace_events_wake, wakes};
 pub use layout::{
-    SLOTS, data_key, fence_key, hash_slot, holds_key, metadata_key, permits_key, release_channel,
-    writer_key, written_key,
+    SLOTS, data_key, fence_key, hash_slot, holds_key, metadata_key, permits_key, queue_key,
+    release_channel, turn_channel, waiters_key, writer_key, written_key,
 };
 #[doc(hidden)]
 pub use lock_core as __lock_core;
 pub use reply::Reply;
 pub use scripts::{
-    ACQUIRE, ALL, EXTEND, EXTEND_MANY, GUARDED_WRITE, INSPECT, LuaScript, METADATA_INSPECT,
-    MULTI_ACQUIRE, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE, READ_DATA,
-    RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
+    ACQUIRE, ALL, EXTEND, EXTEND_MANY, FAIR_ACQUIRE, FAIR_RELEASE, GUARDED_WRITE, INSPECT,
+    LuaScript, METADATA_INSPECT, MULTI_ACQUIRE, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
+    PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
 };
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

@@ -53,6 +53,29 @@ pub static MULTI_ACQUIRE: LuaScript = LuaScript::new(
     concat!(include_str!("../lua/grant.lua"), include_str!("../lua/multi_acquire.lua")),
 );
 
+/// `KEYS`: lock, fence counter, queue, waiters. `ARGV`: token, ttl ms, fencing flag, counter
+/// ttl ms, place ttl ms, wake-up channel, publish mode. Replies like [`ACQUIRE`]: the fence
+/// when granted, `-2 - pttl` when the token waits in line.
+pub static FAIR_ACQUIRE: LuaScript = LuaScript::new(
+    "fair_acquire",
+    concat!(
+        include_str!("../lua/grant.lua"),
+        include_str!("../lua/fair.lua"),
+        include_str!("../lua/fair_acquire.lua")
+    ),
+);
+
+/// `KEYS`: lock, fence counter, queue, waiters. `ARGV`: token, publish mode, channel, fencing
+/// flag, counter ttl ms. Replies 1 (released, and handed to the first live waiter if any) or 0.
+pub static FAIR_RELEASE: LuaScript = LuaScript::new(
+    "fair_release",
+    concat!(
+        include_str!("../lua/grant.lua"),
+        include_str!("../lua/fair.lua"),
+        include_str!("../lua/fair_release.lua")
+    ),
+);
+
 /// `KEYS`: lock, optionally the metadata hash. `ARGV`: token, publish mode, channel. Replies 1
 /// or 0.
 pub static RELEASE: LuaScript = LuaScript::new("release", include_str!("../lua/release.lua"));
@@ -115,7 +138,7 @@ pub static METADATA_INSPECT: LuaScript =
     LuaScript::new("metadata_inspect", include_str!("../lua/metadata_inspect.lua"));
 
 /// Every script, for loading ahead of time.
-pub static ALL: [&LuaScript; 16] = [
+pub static ALL: [&LuaScript; 18] = [
     &ACQUIRE,
     &RELEASE,
     &EXTEND,
@@ -132,6 +155,8 @@ pub static ALL: [&LuaScript; 16] = [
     &METADATA_INSPECT,
     &MULTI_ACQUIRE,
     &EXTEND_MANY,
+    &FAIR_ACQUIRE,
+    &FAIR_RELEASE,
 ];
 
 #[cfg(test)]

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendInfo, BatchExtendBackend, Capabilities, ExtendItem,
-    ExtendOutcome, FencingToken, GuardedWriteBackend, LockBackend, LockInfo, LockKey, LockToken,
-    Metadata, MetadataBackend, MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch,
-    RwHolder, RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome, async_trait,
+    ExtendOutcome, FairLockBackend, FencingToken, GuardedWriteBackend, LockBackend, LockInfo,
+    LockKey, LockToken, Metadata, MetadataBackend, MultiAcquireOutcome, MultiLockBackend,
+    ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
+    async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;
@@ -95,6 +96,12 @@ enum Bug {
     BatchResurrects,
     /// A batched extend that leaves out its last answer.
     BatchDropsTheLast,
+    /// A fair lock whose newest waiter goes first.
+    FairLifo,
+    /// Places in a fair lock's line that never lapse.
+    FairPlacesNeverLapse,
+    /// A fair release that frees the lock without handing it over.
+    FairNoHandoff,
 }
 
 #[derive(Debug)]
@@ -115,6 +122,8 @@ struct State {
     metadata: HashMap<Vec<u8>, (LockToken, Metadata, Instant)>,
     fence: u64,
     watchers: HashMap<Vec<u8>, Arc<Notify>>,
+    /// Each fair lock's line: token, when its place lapses, the ttl a handoff grants.
+    queues: HashMap<Vec<u8>, Vec<(LockToken, Instant, Duration)>>,
 }
 
 #[derive(Debug)]
@@ -315,6 +324,10 @@ impl LockBackend for Mutant {
         Some(self)
     }
 
+    fn fair_locks(&self) -> Option<&dyn FairLockBackend> {
+        Some(self)
+    }
+
     async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
         let k = self.map_key(key);
         let mut state = self.state();
@@ -344,6 +357,95 @@ fn live_permits<'a>(state: &'a mut State, key: &[u8]) -> &'a mut Vec<Entry> {
     let permits = state.permits.entry(key.to_vec()).or_default();
     permits.retain(|e| e.expires > Instant::now());
     permits
+}
+
+impl Mutant {
+    /// `k`'s line, lapsed places dropped (unless places never lapse).
+    fn line<'a>(
+        &self,
+        state: &'a mut State,
+        k: &[u8],
+    ) -> &'a mut Vec<(LockToken, Instant, Duration)> {
+        let line = state.queues.entry(k.to_vec()).or_default();
+        if self.bug != Bug::FairPlacesNeverLapse {
+            line.retain(|w| w.1 > Instant::now());
+        }
+        line
+    }
+
+    fn leave_line(&self, k: &[u8], token: &LockToken) {
+        self.line(&mut self.state(), k).retain(|w| w.0 != *token);
+    }
+
+    /// Grants the free lock to the first in line.
+    async fn hand_over(&self, key: &LockKey, k: &[u8]) {
+        let first = {
+            let mut state = self.state();
+            let line = self.line(&mut state, k);
+            (!line.is_empty()).then(|| line.remove(0))
+        };
+        if let Some((token, _, ttl)) = first {
+            let _ = self.try_acquire(key, &token, ttl).await;
+        }
+    }
+}
+
+#[async_trait]
+impl FairLockBackend for Mutant {
+    async fn try_acquire_fair(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+        queue_ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let k = self.map_key(key);
+        let (holder, first) = {
+            let mut state = self.state();
+            let holder = live(&mut state, &k).map(|e| e.token.clone());
+            (holder, self.line(&mut state, &k).first().map(|w| w.0.clone()))
+        };
+        match holder {
+            Some(holder) if holder == *token => return self.try_acquire(key, token, ttl).await,
+            Some(_) => {}
+            None if first.as_ref().is_none_or(|f| f == token) => {
+                self.leave_line(&k, token);
+                return self.try_acquire(key, token, ttl).await;
+            }
+            None => self.hand_over(key, &k).await,
+        }
+        let mut state = self.state();
+        let place = (Instant::now() + queue_ttl, ttl.min(queue_ttl));
+        let line = self.line(&mut state, &k);
+        match line.iter_mut().find(|w| w.0 == *token) {
+            Some(w) => (w.1, w.2) = place,
+            None if self.bug == Bug::FairLifo => line.insert(0, (token.clone(), place.0, place.1)),
+            None => line.push((token.clone(), place.0, place.1)),
+        }
+        Ok(AcquireOutcome::Held { ttl_remaining: None })
+    }
+
+    async fn release_fair(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        let k = self.map_key(key);
+        self.leave_line(&k, token);
+        let outcome = self.release(key, token).await?;
+        if outcome == ReleaseOutcome::Released && self.bug != Bug::FairNoHandoff {
+            self.hand_over(key, &k).await;
+        }
+        Ok(outcome)
+    }
+
+    async fn watch_turn(
+        &self,
+        key: &LockKey,
+        _token: &LockToken,
+    ) -> Result<ReleaseWatch, BackendError> {
+        self.watch_release(key).await
+    }
 }
 
 #[async_trait]
@@ -884,6 +986,10 @@ rejected! {
     batch_answered_in_reverse: BatchAnswersReversed by extend_batch_answers_each_lock_as_extend_would;
     batch_that_recreates_locks: BatchResurrects by extend_batch_serves_many_keys;
     batch_missing_its_last_answer: BatchDropsTheLast by extend_batch_serves_many_keys;
+    fair_line_served_newest_first: FairLifo by fair_releases_hand_over_in_arrival_order;
+    fair_line_served_newest_first_through_managers: FairLifo by fair_waiters_of_many_managers_go_in_order;
+    fair_places_that_never_lapse: FairPlacesNeverLapse by fair_lapsed_and_departed_waiters_are_skipped;
+    fair_release_without_handoff: FairNoHandoff by fair_releases_hand_over_in_arrival_order;
 }
 
 /// A failure found inside a helper the cases share names the case line that called it, so an

@@ -6,9 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    AcquireOutcome, BackendInfo, BatchExtendBackend, ExtendOutcome, GuardedWriteBackend, LockInfo,
-    MetadataBackend, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwLockBackend,
-    SemaphoreBackend,
+    AcquireOutcome, BackendInfo, BatchExtendBackend, ExtendOutcome, FairLockBackend,
+    GuardedWriteBackend, LockInfo, MetadataBackend, MultiLockBackend, ReleaseOutcome, ReleaseWatch,
+    RwLockBackend, SemaphoreBackend,
 };
 use crate::error::BackendError;
 use crate::key::LockKey;
@@ -320,6 +320,16 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
         None
     }
 
+    /// The backend's fair locks, if it offers them (see [`FairLockBackend`]). Defaults to
+    /// `None`: a request made with [`crate::LockRequest::fair`] then fails with an
+    /// `Unsupported` error.
+    ///
+    /// # Behavior
+    /// - N9: Constant for the backend's lifetime, no I/O.
+    fn fair_locks(&self) -> Option<&dyn FairLockBackend> {
+        None
+    }
+
     /// Whether `token` holds the live lock at `key` right now, as the store sees it (what
     /// [`crate::LockHandle::verify`] asks). Defaults to [`LockBackend::inspect`] and a
     /// comparison of the holder; override it when the store can answer more cheaply.
@@ -379,6 +389,10 @@ macro_rules! forward_backend {
 
             fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
                 (**self).batch_extend()
+            }
+
+            fn fair_locks(&self) -> Option<&dyn FairLockBackend> {
+                (**self).fair_locks()
             }
 
             fn holds<'life0, 'life1, 'life2, 'async_trait>(

@@ -3,6 +3,7 @@
 mod batch;
 mod capabilities;
 mod contract;
+mod fair;
 mod guarded;
 mod metadata;
 mod multi;
@@ -13,6 +14,7 @@ mod semaphore;
 pub use batch::{BatchExtendBackend, ExtendItem};
 pub use capabilities::{BackendInfo, Capabilities};
 pub use contract::{BackendFuture, DynLockBackend, LockBackend};
+pub use fair::FairLockBackend;
 pub use guarded::{GuardedWriteBackend, WriteOutcome};
 pub use metadata::MetadataBackend;
 pub use multi::{MultiAcquireOutcome, MultiLockBackend};

@@ -36,6 +36,9 @@ pub(super) struct Plan {
     pub(super) release_if_refused: bool,
     /// Which of the key's local queues a waiter joins.
     pub(super) lane: Lane,
+    /// Waits in the store's queue (`store` is a fair view): no local queue, the watch is taken
+    /// before the first attempt, and attempts renew the queue entry in time.
+    pub(super) fair: bool,
 }
 
 /// What a grant was: its fence, when its request was sent, after how many calls and how long a
@@ -254,7 +257,8 @@ async fn attempts(
     plan: Plan,
     counted: &AtomicU32,
 ) -> Result<Result<LockGuard, Exhausted>> {
-    let Plan { key, token, ttl, validity, policy, refresh, store, release_if_refused, lane } = plan;
+    let Plan { key, token, ttl, validity, policy, refresh, store, release_if_refused, lane, fair } =
+        plan;
     let name = inner.info.name;
     let call_timeout = inner.config.call_timeout;
     let started = Instant::now();
@@ -279,7 +283,12 @@ async fn attempts(
     let mut recheck = false;
     // This manager's earlier waiters for the key go first (see `queue`).
     let mut turn: Option<Turn> = None;
-    if policy.may_retry() && inner.queues.is_busy(&key, lane) {
+    if fair && notify {
+        // The store's queue orders the waiters: watch for this token's turn before the first
+        // attempt, so a handoff right after it cannot be missed and needs no second look.
+        subscribe(inner, &store, &key, wait_deadline, &mut waiting).await;
+    }
+    if !fair && policy.may_retry() && inner.queues.is_busy(&key, lane) {
         match until(wait_deadline, inner.queues.turn(&key, lane)).await {
             Some(t) => turn = Some(t),
             None => return exhausted(0),
@@ -344,7 +353,7 @@ async fn attempts(
             }
             return exhausted(calls);
         }
-        if held && turn.is_none() {
+        if held && turn.is_none() && !fair {
             // About to wait: behind this manager's other waiters, then one more look.
             match until(wait_deadline, inner.queues.turn(&key, lane)).await {
                 Some(t) => {
@@ -372,6 +381,10 @@ async fn attempts(
             if let Some(holder) = holder_ttl {
                 pause = pause.min(holder + MIN_RETRY_DELAY);
             }
+            if fair {
+                // Renew the place in the store's queue before it lapses.
+                pause = pause.min(super::fair::FAIR_QUEUE_TTL / 3);
+            }
             now + pause.max(MIN_RETRY_DELAY)
         });
         let wake_at = earliest(wait_deadline, backoff_until);
@@ -393,9 +406,11 @@ async fn attempts(
             // a watch that fires for nothing cannot shorten the policy's spacing; consecutive
             // looks stay at least the minimum delay apart.
             waiting.watch = None;
-            if notify {
+            if notify && !fair {
                 subscribe(inner, &store, &key, wait_deadline, &mut waiting).await;
             }
+            // (A fair waiter is woken for its turn: it looks at once, and watches again only
+            // if the look finds it still waiting.)
             let earliest_look = waiting.last_call + MIN_RETRY_DELAY;
             tokio::time::sleep_until(earliest(wait_deadline, earliest_look)).await;
             recheck = true;

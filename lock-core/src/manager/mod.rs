@@ -2,6 +2,7 @@
 
 mod acquire;
 mod builder;
+mod fair;
 mod inner;
 mod lock_manager;
 mod queue;
@@ -9,6 +10,7 @@ mod request;
 
 pub(crate) use acquire::{Grant, Lease, guard_for};
 pub use builder::LockManagerBuilder;
+pub use fair::FAIR_QUEUE_TTL;
 pub(crate) use inner::ManagerInner;
 pub use lock_manager::LockManager;
 pub(crate) use queue::Lane;

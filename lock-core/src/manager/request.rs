@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::LockManager;
 use super::acquire::{Exhausted, Plan, acquire};
+use super::fair::FairView;
 use super::queue::Lane;
 use crate::backend::DynLockBackend;
 use crate::error::{Error, Result};
@@ -55,6 +56,8 @@ pub struct LockRequest {
     lane: Lane,
     /// Stored with the lock (see [`LockRequest::metadata`]).
     metadata: Option<Metadata>,
+    /// Waits in the store's queue (see [`LockRequest::fair`]).
+    fair: bool,
 }
 
 impl LockRequest {
@@ -72,6 +75,7 @@ impl LockRequest {
             release_if_refused: false,
             lane: Lane::One,
             metadata: None,
+            fair: false,
         }
     }
 
@@ -145,6 +149,39 @@ impl LockRequest {
     /// ```
     pub fn metadata(mut self, metadata: Metadata) -> Self {
         self.metadata = Some(metadata);
+        self
+    }
+
+    /// Waits in line in the store, first come first served across every process, instead of
+    /// racing: each waiting request queues its token in the store (its place renewed at least
+    /// every third of [`crate::FAIR_QUEUE_TTL`] while it waits, and dropped after it if the
+    /// waiter dies), a release hands the lock straight to the first live waiter and wakes only
+    /// that one, and the waiter confirms with one more attempt, from whose sending its validity
+    /// is measured (a grant made by someone else's release cannot be timed on this clock). A
+    /// lock handed to a waiter that died lapses after [`crate::FAIR_QUEUE_TTL`] at most.
+    ///
+    /// Everything else is as for any lock: fencing, auto-refresh, loss, release on drop and on
+    /// cancellation (a waiter that gives up or is cancelled leaves the line). Requests for the
+    /// same name that are not fair do not queue: they take the lock whenever they find it free
+    /// (rare while anyone waits in line, since a release hands it straight over). Needs a
+    /// backend with
+    /// [`crate::LockBackend::fair_locks`] (else [`Error::Unsupported`], before any I/O); not with
+    /// metadata ([`Error::InvalidArgument`]).
+    ///
+    /// ```
+    /// use lock_core::{LockManager, MemoryBackend};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), lock_core::Error> {
+    /// let locks = LockManager::new(MemoryBackend::new());
+    /// let guard = locks.lock("payments:settle").fair().acquire().await?;
+    /// assert!(guard.is_valid());
+    /// guard.release().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn fair(mut self) -> Self {
+        self.fair = true;
         self
     }
 
@@ -247,7 +284,23 @@ impl LockRequest {
             inner.refresher.check(ttl)?;
         }
         let refresh = self.auto_refresh.then_some(max_hold);
+        let fair = self.fair;
+        if fair {
+            if self.store.is_some() || self.metadata.is_some() {
+                return Err(Error::invalid(
+                    "fair",
+                    "fair waiting is for plain locks: not with metadata, permits or reader-writer holds",
+                ));
+            }
+            if inner.backend.fair_locks().is_none() {
+                return Err(Error::Unsupported {
+                    backend: inner.info.name,
+                    operation: "fair locks",
+                });
+            }
+        }
         let store = match (self.store, self.metadata) {
+            _ if fair => Arc::new(FairView::new(inner.backend.clone(), token.clone())),
             (Some(_), Some(_)) => {
                 return Err(Error::invalid(
                     "metadata",
@@ -266,10 +319,21 @@ impl LockRequest {
             }
             (None, None) => inner.backend.clone(),
         };
-        let release_if_refused = self.release_if_refused;
+        // A fair waiter that ends without the lock leaves the store's queue through a release.
+        let release_if_refused = self.release_if_refused || fair;
         let lane = self.lane;
-        let plan =
-            Plan { key, token, ttl, validity, policy, refresh, store, release_if_refused, lane };
+        let plan = Plan {
+            key,
+            token,
+            ttl,
+            validity,
+            policy,
+            refresh,
+            store,
+            release_if_refused,
+            lane,
+            fair,
+        };
         acquire(&inner, plan).await
     }
 }

@@ -66,6 +66,8 @@ pub(super) struct State {
     /// The metadata stored with each lock, and the token it was stored for (see `metadata`).
     pub(super) metadata: HashMap<LockKey, (LockToken, crate::metadata::Metadata)>,
     pub(super) watchers: HashMap<LockKey, Arc<Notify>>,
+    /// Each fair lock's queue of waiting tokens (see `fair`).
+    pub(super) queues: HashMap<LockKey, std::collections::VecDeque<super::fair::Waiter>>,
     pub(super) fencing: u64,
     writes: u32,
 }
@@ -137,6 +139,10 @@ impl State {
                 !permits.is_empty()
             });
             self.rw.retain(|_, rw| !rw.purge(now));
+            self.queues.retain(|_, queue| {
+                queue.retain(|w| w.expires() > now);
+                !queue.is_empty()
+            });
             self.watchers.retain(|_, n| Arc::strong_count(n) > 1);
         }
     }
@@ -256,6 +262,10 @@ impl LockBackend for MemoryBackend {
     }
 
     fn batch_extend(&self) -> Option<&dyn crate::backend::BatchExtendBackend> {
+        Some(self)
+    }
+
+    fn fair_locks(&self) -> Option<&dyn crate::backend::FairLockBackend> {
         Some(self)
     }
 }

@@ -2,6 +2,7 @@
 
 mod backend;
 mod batch;
+mod fair;
 mod guarded;
 mod metadata;
 mod multi;

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod capabilities;
 pub mod exclusion;
 pub mod extend;
+pub mod fair;
 pub mod fencing;
 pub mod guarded;
 pub mod inspect;

@@ -37,6 +37,7 @@ pub struct Requires {
     metadata: bool,
     multi_locks: bool,
     batch_extend: bool,
+    fair_locks: bool,
 }
 
 impl Requires {
@@ -50,6 +51,7 @@ impl Requires {
         metadata: false,
         multi_locks: false,
         batch_extend: false,
+        fair_locks: false,
     };
     /// [`Capabilities::fencing`].
     pub const FENCING: Self = Self { fencing: true, ..Self::NONE };
@@ -67,6 +69,8 @@ impl Requires {
     pub const MULTI_LOCKS: Self = Self { multi_locks: true, ..Self::NONE };
     /// Batched extends ([`lock_core::LockBackend::batch_extend`] is `Some`).
     pub const BATCH_EXTEND: Self = Self { batch_extend: true, ..Self::NONE };
+    /// Fair locks ([`lock_core::LockBackend::fair_locks`] is `Some`).
+    pub const FAIR_LOCKS: Self = Self { fair_locks: true, ..Self::NONE };
 
     /// Both sets of needs.
     pub const fn and(self, other: Self) -> Self {
@@ -79,6 +83,7 @@ impl Requires {
             metadata: self.metadata || other.metadata,
             multi_locks: self.multi_locks || other.multi_locks,
             batch_extend: self.batch_extend || other.batch_extend,
+            fair_locks: self.fair_locks || other.fair_locks,
         }
     }
 
@@ -98,6 +103,9 @@ impl Requires {
         }
         if self.batch_extend && backend.batch_extend().is_none() {
             return Some("requires batched extends (LockBackend::batch_extend returns None)");
+        }
+        if self.fair_locks && backend.fair_locks().is_none() {
+            return Some("requires fair locks (LockBackend::fair_locks returns None)");
         }
         if self.metadata && backend.metadata().is_none() {
             return Some("requires lock metadata (LockBackend::metadata returns None)");

@@ -1,0 +1,129 @@
+//! [`MemoryBackend`]'s fair locks: a queue of waiting tokens per key, the lock handed to the
+//! first live waiter by the release.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use super::MemoryBackend;
+use super::backend::State;
+use crate::backend::{AcquireOutcome, FairLockBackend, LockBackend, ReleaseOutcome, ReleaseWatch};
+use crate::error::BackendError;
+use crate::key::LockKey;
+use crate::token::LockToken;
+
+/// A queued token.
+#[derive(Debug)]
+pub(super) struct Waiter {
+    token: LockToken,
+    /// Dropped from the queue at this instant unless its token asks again (FA4).
+    expires: Instant,
+    /// The ttl a handoff grants: the waiter's own, at most its queue ttl.
+    handoff_ttl: Duration,
+}
+
+/// The key's queue with expired waiters dropped.
+fn live_queue<'a>(state: &'a mut State, key: &LockKey, now: Instant) -> &'a mut VecDeque<Waiter> {
+    let queue = state.queues.entry(key.clone()).or_default();
+    queue.retain(|w| w.expires > now);
+    queue
+}
+
+impl Waiter {
+    pub(super) fn expires(&self) -> Instant {
+        self.expires
+    }
+}
+
+impl State {
+    /// Takes `token` out of `key`'s queue.
+    fn dequeue(&mut self, key: &LockKey, token: &LockToken) {
+        if let Some(queue) = self.queues.get_mut(key) {
+            queue.retain(|w| w.token != *token);
+            if queue.is_empty() {
+                self.queues.remove(key);
+            }
+        }
+    }
+
+    /// Grants the free `key` to its first live waiter, if any, and wakes the watchers (FR1).
+    /// Returns the ttl granted.
+    fn hand_over(&mut self, key: &LockKey, now: Instant) -> Option<Duration> {
+        let head = live_queue(self, key, now).pop_front()?;
+        self.acquire(key, &head.token, head.handoff_ttl);
+        if let Some(watchers) = self.watchers.remove(key) {
+            watchers.notify_waiters();
+        }
+        Some(head.handoff_ttl)
+    }
+}
+
+#[async_trait]
+impl FairLockBackend for MemoryBackend {
+    async fn try_acquire_fair(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+        queue_ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        let holder = state.live(key, now).map(|e| (e.token == *token, e.expires - now));
+        let ttl_remaining = match holder {
+            Some((true, _)) => {
+                state.dequeue(key, token);
+                return Ok(state.acquire(key, token, ttl));
+            }
+            Some((false, left)) => left,
+            None => {
+                let first = live_queue(&mut state, key, now).front().map(|w| w.token.clone());
+                if first.is_none_or(|t| t == *token) {
+                    state.dequeue(key, token);
+                    return Ok(state.acquire(key, token, ttl));
+                }
+                state.hand_over(key, now).unwrap_or_default()
+            }
+        };
+        let queue = live_queue(&mut state, key, now);
+        let (expires, handoff_ttl) = (now + queue_ttl, ttl.min(queue_ttl));
+        match queue.iter_mut().find(|w| w.token == *token) {
+            Some(waiter) => {
+                waiter.expires = expires;
+                waiter.handoff_ttl = handoff_ttl;
+            }
+            None => queue.push_back(Waiter { token: token.clone(), expires, handoff_ttl }),
+        }
+        Ok(AcquireOutcome::Held { ttl_remaining: Some(ttl_remaining) })
+    }
+
+    async fn release_fair(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        state.dequeue(key, token);
+        let outcome = state.release(key, token);
+        if outcome == ReleaseOutcome::Released {
+            state.hand_over(key, now);
+        }
+        if state.queues.get(key).is_some_and(VecDeque::is_empty) {
+            state.queues.remove(key);
+        }
+        Ok(outcome)
+    }
+
+    /// Any release or handoff of the key wakes every watcher here (W4 allows it: one process,
+    /// no store to spare).
+    async fn watch_turn(
+        &self,
+        key: &LockKey,
+        _token: &LockToken,
+    ) -> Result<ReleaseWatch, BackendError> {
+        self.watch_release(key).await
+    }
+}

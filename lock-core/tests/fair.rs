@@ -1,0 +1,179 @@
+//! Fair locks through the manager, on `MemoryBackend` and tokio's paused clock: waiters of
+//! every manager are served in the order they came, a waiter that leaves gives up its place,
+//! a waiter keeps its place by renewing it, and bad combinations fail before any I/O.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lock_core::{Error, FAIR_QUEUE_TTL, LockManager, MemoryBackend, Metadata, RetryPolicy};
+use tokio::time::Instant;
+
+const TTL: Duration = Duration::from_secs(10);
+
+/// Five managers (as five processes would be) each ask in turn while the lock is held; each
+/// holds it 5 ms. They get it in the order they asked, each from the previous one's release.
+#[tokio::test(start_paused = true)]
+async fn waiters_of_every_manager_are_served_in_arrival_order() {
+    let backend = MemoryBackend::new();
+    let holder = LockManager::new(backend.clone());
+    let first = holder.lock("fifo").ttl(TTL).fair().acquire().await.expect("free");
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut waiters = Vec::new();
+    for i in 0..5 {
+        let (locks, order) = (LockManager::new(backend.clone()), order.clone());
+        waiters.push(tokio::spawn(async move {
+            let guard = locks.lock("fifo").ttl(TTL).fair().acquire().await.expect("granted");
+            order.lock().unwrap().push(i);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            guard.release().await.expect("release");
+        }));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.release().await.expect("release");
+    for waiter in waiters {
+        waiter.await.expect("waiter");
+    }
+    assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+}
+
+/// A waiter cancelled while in line leaves it: the next one is handed the lock at the
+/// release, not after the cancelled one's place lapses.
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_waiter_leaves_the_line() {
+    let backend = MemoryBackend::new();
+    let locks = LockManager::new(backend.clone());
+    let held = locks.lock("leave").ttl(TTL).fair().acquire().await.expect("free");
+    let gone = {
+        let locks = LockManager::new(backend.clone());
+        tokio::spawn(async move { locks.lock("leave").ttl(TTL).fair().acquire().await })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let next = {
+        let locks = LockManager::new(backend.clone());
+        tokio::spawn(async move { locks.lock("leave").ttl(TTL).fair().acquire().await })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    gone.abort();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let released = Instant::now();
+    held.release().await.expect("release");
+    let guard = next.await.expect("join").expect("granted");
+    assert!(released.elapsed() < Duration::from_millis(50), "waited {:?}", released.elapsed());
+    guard.release().await.expect("release");
+}
+
+/// A waiter that gives up (its wait runs out) leaves the line too.
+#[tokio::test(start_paused = true)]
+async fn a_waiter_that_gives_up_leaves_the_line() {
+    let backend = MemoryBackend::new();
+    let locks = LockManager::new(backend.clone());
+    let held = locks.lock("give-up").ttl(TTL).fair().acquire().await.expect("free");
+    let impatient = locks.lock("give-up").ttl(TTL).fair().wait(Duration::from_millis(20));
+    assert!(impatient.try_acquire().await.expect("no error").is_none());
+    let next = {
+        let locks = LockManager::new(backend.clone());
+        tokio::spawn(async move { locks.lock("give-up").ttl(TTL).fair().acquire().await })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let released = Instant::now();
+    held.release().await.expect("release");
+    next.await.expect("join").expect("granted");
+    assert!(released.elapsed() < Duration::from_millis(50), "waited {:?}", released.elapsed());
+}
+
+/// A waiter in line for much longer than its place lives keeps it by asking again in time: a
+/// later waiter does not overtake it.
+#[tokio::test(start_paused = true)]
+async fn a_long_wait_keeps_its_place() {
+    let backend = MemoryBackend::new();
+    let locks = LockManager::new(backend.clone());
+    let held = locks.lock("long").ttl(TTL * 3).fair().acquire().await.expect("free");
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let waiter = |i: u32| {
+        let (locks, order) = (LockManager::new(backend.clone()), order.clone());
+        tokio::spawn(async move {
+            let request = locks.lock("long").ttl(TTL).fair();
+            let guard = request.retry(RetryPolicy::fixed(Duration::from_secs(60))).acquire();
+            let guard = guard.await.expect("granted");
+            order.lock().unwrap().push(i);
+            guard.release().await.expect("release");
+        })
+    };
+    let first = waiter(1);
+    tokio::time::sleep(FAIR_QUEUE_TTL * 4).await;
+    let second = waiter(2);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    held.release().await.expect("release");
+    first.await.expect("first");
+    second.await.expect("second");
+    assert_eq!(*order.lock().unwrap(), vec![1, 2], "the long waiter lost its place");
+}
+
+/// A lock handed to a waiter that never confirms is free again after the queue ttl at most.
+#[tokio::test(start_paused = true)]
+async fn a_lock_handed_to_a_dead_waiter_lapses() {
+    use lock_core::FairLockBackend;
+    let backend = MemoryBackend::new();
+    let a = LockManager::new(backend.clone());
+    let held = a.lock("dead").ttl(TTL).fair().acquire().await.expect("free");
+    let key = lock_core::LockKey::with_default_prefix("dead").expect("key");
+    let dead = lock_core::LockToken::generate().expect("token");
+    backend.try_acquire_fair(&key, &dead, TTL, FAIR_QUEUE_TTL).await.expect("queued");
+    held.release().await.expect("release: handed to the dead waiter");
+    assert!(a.try_lock("dead", TTL).await.expect("no error").is_none(), "not handed over");
+    tokio::time::sleep(FAIR_QUEUE_TTL + Duration::from_millis(1)).await;
+    assert!(a.try_lock("dead", TTL).await.expect("no error").is_some(), "still blocked");
+}
+/// Without the backend's fair locks, a fair request is `Unsupported`; with metadata it is
+/// `InvalidArgument`; both before any I/O.
+#[tokio::test]
+async fn fair_requests_are_checked_first() {
+    #[derive(Debug)]
+    struct Plain(MemoryBackend);
+    #[lock_core::async_trait]
+    impl lock_core::LockBackend for Plain {
+        fn info(&self) -> lock_core::BackendInfo {
+            self.0.info()
+        }
+        async fn try_acquire(
+            &self,
+            _: &lock_core::LockKey,
+            _: &lock_core::LockToken,
+            _: Duration,
+        ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
+            panic!("no I/O expected")
+        }
+        async fn release(
+            &self,
+            _: &lock_core::LockKey,
+            _: &lock_core::LockToken,
+        ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+            panic!("no I/O expected")
+        }
+        async fn extend(
+            &self,
+            _: &lock_core::LockKey,
+            _: &lock_core::LockToken,
+            _: Duration,
+        ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
+            panic!("no I/O expected")
+        }
+        async fn inspect(
+            &self,
+            _: &lock_core::LockKey,
+        ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
+            panic!("no I/O expected")
+        }
+    }
+    let plain = LockManager::new(Plain(MemoryBackend::new()));
+    match plain.lock("x").fair().acquire().await {
+        Err(Error::Unsupported { operation, .. }) => assert_eq!(operation, "fair locks"),
+        other => panic!("expected Unsupported, got {other:?}"),
+    }
+    let memory = LockManager::new(MemoryBackend::new());
+    let meta = Metadata::new().with("purpose", "x").expect("valid");
+    match memory.lock("x").fair().metadata(meta).acquire().await {
+        Err(Error::InvalidArgument { .. }) => {}
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+}

@@ -1,0 +1,42 @@
+-- Takes a fair lock in turn (sent after grant.lua and fair.lua).
+-- KEYS[1]: the lock; KEYS[2]: its fencing counter; KEYS[3]: its queue; KEYS[4]: its waiters.
+-- ARGV[1]: token; ARGV[2]: ttl in ms; ARGV[3]: '1' to issue fencing tokens; ARGV[4]: the
+-- counter's ttl in ms; ARGV[5]: the place's ttl in ms; ARGV[6]: the lock's wake-up channel;
+-- ARGV[7]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH.
+-- Returns one integer, as acquire.lua: the fence (>= 0) when granted, -2 - PTTL when the token
+-- waits in line (queued, or its place renewed).
+local lock, counter, queue, waiters = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local token, ttl, fencing, counter_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local holder = redis.call('GET', lock)
+if holder == token then
+  -- Taken before, or handed over by a release: confirm it (a holder is never in line).
+  return renew(lock, counter, token, ttl, fencing, counter_ttl)
+end
+if not holder then
+  local first = first_live(queue, waiters)
+  if not first or first == token then
+    if first then
+      redis.call('ZREM', queue, token)
+      redis.call('HDEL', waiters, token)
+    end
+    return grant(lock, counter, token, ttl, fencing, counter_ttl)
+  end
+  hand_over(lock, counter, queue, waiters, fencing, counter_ttl, ARGV[6], ARGV[7])
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local place_ttl = tonumber(ARGV[5])
+if not redis.call('ZSCORE', queue, token) then
+  -- Arrival order: the clock in µs, and always after the last arrival (two arrivals can read
+  -- the same µs, and a tie would be broken by the tokens' bytes).
+  local arrival = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local last = redis.call('ZRANGE', queue, -1, -1, 'WITHSCORES')[2]
+  if last and tonumber(last) >= arrival then
+    arrival = tonumber(last) + 1
+  end
+  redis.call('ZADD', queue, arrival, token)
+end
+redis.call('HSET', waiters, token, string.format('%d:%d', now + place_ttl, math.min(tonumber(ttl), place_ttl)))
+redis.call('PEXPIRE', queue, place_ttl)
+redis.call('PEXPIRE', waiters, place_ttl)
+return -2 - redis.call('PTTL', lock)

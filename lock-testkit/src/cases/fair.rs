@@ -1,0 +1,186 @@
+//! Fair locks ([`lock_core::FairLockBackend`]), for backends that offer them: waiters queue in
+//! the store and a release hands the lock to the first live one.
+
+use std::sync::{Arc, Mutex};
+
+use lock_core::{AcquireOutcome, FairLockBackend, LockKey, LockManager, LockToken, ReleaseOutcome};
+
+use super::util::inspect;
+use crate::context::TestContext;
+use crate::failure::{CaseResult, Failure};
+use crate::{check, check_eq, fail};
+
+fn fair(cx: &TestContext) -> Result<&dyn FairLockBackend, Failure> {
+    cx.backend().fair_locks().ok_or_else(|| Failure::skip("the backend offers no fair locks"))
+}
+
+/// The holder of `key` according to `inspect`.
+async fn holder(cx: &TestContext, key: &LockKey) -> Result<Option<LockToken>, Failure> {
+    Ok(inspect(cx, key).await?.map(|info| info.holder))
+}
+
+async fn must_queue(
+    cx: &TestContext,
+    key: &LockKey,
+    token: &LockToken,
+    queue_ttl: std::time::Duration,
+) -> CaseResult {
+    match fair(cx)?.try_acquire_fair(key, token, cx.ms(10_000), queue_ttl).await? {
+        AcquireOutcome::Held { .. } => Ok(()),
+        other => fail!("FA2: a token asking for a held fair lock got {other:?}; expected Held"),
+    }
+}
+
+/// FA1, FA2, FA3, FR1, FW1: three waiters queue behind the holder; each release hands the lock
+/// to the next in line (its watch fires, `inspect` shows it as the holder, with a ttl no longer
+/// than its place's, and its next attempt confirms it with a fence above the last), and the
+/// last release leaves the lock free.
+pub async fn fair_releases_hand_over_in_arrival_order(cx: TestContext) -> CaseResult {
+    let f = fair(&cx)?;
+    let key = cx.key("fair-order")?;
+    let (ttl, place) = (cx.ms(10_000), cx.ms(5_000));
+    let first = cx.token()?;
+    let mut last_fence = match f.try_acquire_fair(&key, &first, ttl, place).await? {
+        AcquireOutcome::Acquired { fencing } => fencing,
+        other => fail!("FA1: a free fair lock with nobody in line answered {other:?}"),
+    };
+    let waiters = [cx.token()?, cx.token()?, cx.token()?];
+    for waiter in &waiters {
+        must_queue(&cx, &key, waiter, place).await?;
+    }
+    let mut current = first;
+    for (i, waiter) in waiters.iter().enumerate() {
+        let turn =
+            if cx.caps().release_notify { Some(f.watch_turn(&key, waiter).await?) } else { None };
+        check_eq!(f.release_fair(&key, &current).await?, ReleaseOutcome::Released, "FR1");
+        if let Some(turn) = turn {
+            check!(
+                tokio::time::timeout(cx.ms(2_000), turn).await.is_ok(),
+                "FW1: waiter {i}'s turn watch did not fire when the lock was handed to it"
+            );
+        }
+        let info = inspect(&cx, &key).await?;
+        let Some(info) = info else { fail!("FR1: the lock was not handed to waiter {i}") };
+        check!(info.holder == *waiter, "FR1: waiter {i} was skipped: {:?} holds", info.holder);
+        check!(
+            info.ttl_remaining.is_none_or(|l| l <= place),
+            "FR1: a handed-over lock outlives the waiter's place: {:?}",
+            info.ttl_remaining
+        );
+        for later in &waiters[i + 1..] {
+            must_queue(&cx, &key, later, place).await?;
+        }
+        match f.try_acquire_fair(&key, waiter, ttl, place).await? {
+            AcquireOutcome::Acquired { fencing } => {
+                if cx.caps().fencing {
+                    check!(fencing > last_fence, "FR1: fence {fencing:?} after {last_fence:?}");
+                }
+                last_fence = fencing;
+            }
+            other => fail!("FA3: waiter {i} confirming its handed-over lock got {other:?}"),
+        }
+        let left = inspect(&cx, &key).await?.and_then(|i| i.ttl_remaining);
+        check!(left.is_none_or(|l| l > place), "FA3: the confirm kept the short ttl: {left:?}");
+        current = waiter.clone();
+    }
+    check_eq!(f.release_fair(&key, &current).await?, ReleaseOutcome::Released, "FR1");
+    check_eq!(holder(&cx, &key).await?, None, "FR1: released with nobody in line");
+    Ok(())
+}
+
+/// FA4: a waiter whose place lapsed is skipped; FR2: a token that does not hold the lock
+/// releases nothing and leaves the line.
+pub async fn fair_lapsed_and_departed_waiters_are_skipped(cx: TestContext) -> CaseResult {
+    let f = fair(&cx)?;
+    let key = cx.key("fair-skip")?;
+    let ttl = cx.ms(10_000);
+    let (holding, lapsing, leaving, staying) = (cx.token()?, cx.token()?, cx.token()?, cx.token()?);
+    check!(
+        matches!(
+            f.try_acquire_fair(&key, &holding, ttl, ttl).await?,
+            AcquireOutcome::Acquired { .. }
+        ),
+        "FA1: a free fair lock was refused"
+    );
+    must_queue(&cx, &key, &lapsing, cx.ms(150)).await?;
+    must_queue(&cx, &key, &leaving, ttl).await?;
+    must_queue(&cx, &key, &staying, ttl).await?;
+    check_eq!(
+        f.release_fair(&key, &leaving).await?,
+        ReleaseOutcome::NotHeld,
+        "FR2: a waiter's release"
+    );
+    check_eq!(holder(&cx, &key).await?, Some(holding.clone()), "FR2: a waiter released the lock");
+    tokio::time::sleep(cx.ms(300)).await;
+    check_eq!(f.release_fair(&key, &holding).await?, ReleaseOutcome::Released, "FR1");
+    check_eq!(
+        holder(&cx, &key).await?,
+        Some(staying.clone()),
+        "FA4, FR2: the lock went to a lapsed or departed waiter (or to nobody)"
+    );
+    f.release_fair(&key, &staying).await?;
+    check_eq!(holder(&cx, &key).await?, None, "nobody else was in line");
+    Ok(())
+}
+
+/// FA1: a fair lock found free (its holder's ttl ran out) goes to the first in line, not to the
+/// newcomer who found it, and the newcomer queues behind.
+pub async fn fair_free_lock_goes_to_the_first_in_line(cx: TestContext) -> CaseResult {
+    let f = fair(&cx)?;
+    let key = cx.key("fair-free")?;
+    let (ttl, short) = (cx.ms(10_000), cx.ms(200));
+    let (holding, first, newcomer) = (cx.token()?, cx.token()?, cx.token()?);
+    check!(
+        matches!(
+            f.try_acquire_fair(&key, &holding, short, ttl).await?,
+            AcquireOutcome::Acquired { .. }
+        ),
+        "FA1: a free fair lock was refused"
+    );
+    must_queue(&cx, &key, &first, ttl).await?;
+    tokio::time::sleep(short + cx.ms(100)).await;
+    match f.try_acquire_fair(&key, &newcomer, ttl, ttl).await? {
+        AcquireOutcome::Held { .. } => {}
+        other => fail!("FA1: a newcomer took a free lock someone waits in line for: {other:?}"),
+    }
+    check_eq!(holder(&cx, &key).await?, Some(first.clone()), "FA1: handed to the first in line");
+    check_eq!(f.release_fair(&key, &first).await?, ReleaseOutcome::Released, "FR1");
+    check_eq!(holder(&cx, &key).await?, Some(newcomer.clone()), "FA2: the newcomer queued");
+    f.release_fair(&key, &newcomer).await?;
+    Ok(())
+}
+
+/// Through the manager: waiters of four managers, asking one after another while the lock is
+/// held, get it in the order they asked.
+pub async fn fair_waiters_of_many_managers_go_in_order(cx: TestContext) -> CaseResult {
+    fair(&cx)?;
+    let name = format!("fair-managers-{:x}", rand::random::<u32>());
+    let holding = LockManager::from_shared(cx.backend().clone());
+    let ttl = cx.ms(10_000);
+    let first = holding.lock(&name).ttl(ttl).fair().acquire().await.map_err(Failure::from)?;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut waiters = Vec::new();
+    for i in 0..4 {
+        let locks = LockManager::from_shared(cx.backend().clone());
+        let (order, name) = (order.clone(), name.clone());
+        let hold = cx.ms(20);
+        waiters.push(tokio::spawn(async move {
+            let guard = locks.lock(&name).ttl(ttl).fair().acquire().await?;
+            order.lock().unwrap_or_else(|e| e.into_inner()).push(i);
+            tokio::time::sleep(hold).await;
+            guard.release().await
+        }));
+        tokio::time::sleep(cx.ms(100)).await;
+    }
+    first.release().await.map_err(Failure::from)?;
+    for waiter in waiters {
+        match tokio::time::timeout(cx.ms(15_000), waiter).await {
+            Ok(Ok(result)) => drop(result.map_err(Failure::from)?),
+            Ok(Err(e)) => fail!("a waiter panicked: {e}"),
+            Err(_) => fail!("a fair waiter was not served within 15 s"),
+        }
+    }
+    let order = order.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    check_eq!(order, vec![0, 1, 2, 3], "the order the fair waiters were served in");
+    Ok(())
+}
