@@ -13,16 +13,42 @@ fn quick_bench_reports_every_row() {
     if !redis_available() {
         return;
     }
-    let run = lockctl(&["bench", "--quick", "--json", "--only", "uncontended", "--only", "family"]);
+    let run = lockctl(&[
+        "bench",
+        "--quick",
+        "--json",
+        "--only",
+        "uncontended",
+        "--only",
+        "contended",
+        "--only",
+        "family",
+    ]);
     assert_eq!(run.code, 0, "{run:?}");
     let report = run.json();
     let rows = report["uncontended"].as_array().expect("uncontended rows");
-    assert_eq!(rows.len(), 6, "two backends × 1, 16, 64 tasks: {report}");
+    assert_eq!(rows.len(), 12, "two backends × fencing on and off × 1, 16, 64 tasks: {report}");
     for row in rows {
         for field in ["cycles_per_s", "ceiling_cycles_per_s", "protocol_cycles_per_s"] {
             assert!(row[field].as_f64().is_some_and(|v| v > 0.0), "{field} in {row}");
         }
         assert_eq!(row["commands_per_cycle"], 2.0, "{row}");
+        let server = row["server_commands_per_cycle"].as_f64().expect("server commands");
+        match row["fencing"].as_bool().expect("fencing flag") {
+            // SET NX PX; EVALSHA release with GET, DEL and PUBLISH inside.
+            false => assert_eq!(server, 5.0, "{row}"),
+            true => assert!(server > 5.0, "{row}"),
+        }
+    }
+    let contended = report["contended"].as_array().expect("contended rows");
+    assert_eq!(contended.len(), 14, "two backends × (1, 8, 64 managers × both modes + pollers)");
+    let fair = contended.iter().filter(|row| row["mode"] == "fair").count();
+    assert_eq!(fair, 6, "{report}");
+    for row in contended {
+        assert!(row["mode"] == "fair" || row["mode"] == "manager", "{row}");
+        assert!(matches!(row["processes"].as_u64(), Some(1 | 8 | 64)), "{row}");
+        let commands = row["server_commands_per_acquisition"].as_f64();
+        assert!(commands.is_some_and(|c| c >= 2.0), "{row}");
     }
     let family = report["family"]["uncontended"].as_array().expect("family rows");
     assert_eq!(family.len(), 4, "permit and read × 1, 16 tasks: {report}");

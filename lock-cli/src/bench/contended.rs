@@ -1,5 +1,8 @@
-//! Contended: 8 tasks on one key, each holding it 1 ms; handoff time from a release to the next
-//! holder's acquire, with release notification and with plain polling.
+//! Contended: tasks on one key, each holding it 1 ms; handoff time from a release to the next
+//! holder's acquire, with release notification and with plain polling, and what each
+//! acquisition costs the server. With notification it runs with P independent managers (each
+//! on its own connections, as P processes would be): 1 manager of 8 tasks, then 8 and 64
+//! managers of one task each.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,6 +15,8 @@ use super::report::Contended;
 use crate::stats::Samples;
 
 const TASKS: usize = 8;
+/// Managers (as separate processes would have) and tasks per manager, with notification.
+const SPREADS: [(usize, usize); 3] = [(1, TASKS), (8, 1), (64, 1)];
 const HOLD: Duration = Duration::from_millis(1);
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -23,6 +28,7 @@ type LastRelease = Arc<Mutex<Option<Instant>>>;
 
 /// What one run of the contended workload saw.
 struct Run {
+    acquisitions: usize,
     acquisitions_per_s: f64,
     handoffs: Samples,
     waits: Samples,
@@ -30,19 +36,28 @@ struct Run {
     hold: Duration,
 }
 
-async fn measure(backend: Arc<DynLockBackend>, duration: Duration) -> Result<Run, String> {
-    let locks = LockManager::from_shared(backend);
+/// `tasks` tasks on each of `backends`' managers, all on one key, waiting in the store's line
+/// when `fair`.
+async fn measure(
+    backends: Vec<Arc<DynLockBackend>>,
+    tasks: usize,
+    fair: bool,
+    duration: Duration,
+) -> Result<Run, String> {
     let name = format!("bench:c:{:x}", rand::random::<u64>());
     let last: LastRelease = Arc::new(Mutex::new(None));
     let until = Instant::now() + duration;
     let mut handles = Vec::new();
-    for _ in 0..TASKS {
+    let managers: Vec<LockManager> = backends.into_iter().map(LockManager::from_shared).collect();
+    for locks in managers.iter().flat_map(|m| std::iter::repeat_n(m, tasks)) {
         let (locks, name, last) = (locks.clone(), name.clone(), last.clone());
         handles.push(tokio::spawn(async move {
             let (mut handoffs, mut waits, mut holds) = (Vec::new(), Vec::new(), Vec::new());
             while Instant::now() < until {
                 let asked = Instant::now();
-                let guard = locks.lock(&name).acquire().await.map_err(err)?;
+                let request = locks.lock(&name);
+                let request = if fair { request.fair() } else { request };
+                let guard = request.acquire().await.map_err(err)?;
                 let got = Instant::now();
                 waits.push(got - asked);
                 if let Some(released) = last.lock().unwrap_or_else(|e| e.into_inner()).take() {
@@ -68,42 +83,83 @@ async fn measure(backend: Arc<DynLockBackend>, duration: Duration) -> Result<Run
     let acquisitions_per_s = waits.len() as f64 / started.elapsed().as_secs_f64();
     let hold =
         holds.iter().sum::<Duration>() / u32::try_from(holds.len().max(1)).unwrap_or(u32::MAX);
-    Ok(Run { acquisitions_per_s, handoffs: handoffs.finish(), waits: waits.finish(), hold })
+    Ok(Run {
+        acquisitions: waits.len(),
+        acquisitions_per_s,
+        handoffs: handoffs.finish(),
+        waits: waits.finish(),
+        hold,
+    })
 }
 
-pub(crate) async fn run(url: &str, duration: Duration) -> Result<Vec<Contended>, String> {
+/// One backend per manager: `managers` connections of lock-redis or lock-fred, with release
+/// notification or polling.
+async fn connect(
+    name: &str,
+    url: &str,
+    notify: bool,
+    managers: usize,
+) -> Result<Vec<Arc<DynLockBackend>>, String> {
+    let mut backends: Vec<Arc<DynLockBackend>> = Vec::new();
+    for _ in 0..managers {
+        backends.push(match (name, notify) {
+            ("lock-redis", true) => Arc::new(RedisBackend::connect(url).await.map_err(err)?),
+            ("lock-redis", false) => {
+                let client = lock_redis::redis::Client::open(url).map_err(err)?;
+                Arc::new(RedisBackend::from_connection_manager(
+                    client.get_connection_manager().await.map_err(err)?,
+                ))
+            }
+            (_, true) => Arc::new(FredBackend::connect(url).await.map_err(err)?),
+            (_, false) => Arc::new(Polling(FredBackend::connect(url).await.map_err(err)?)),
+        });
+    }
+    Ok(backends)
+}
+
+pub(crate) async fn run(
+    url: &str,
+    port: u16,
+    duration: Duration,
+) -> Result<Vec<Contended>, String> {
     let mut rows = Vec::new();
-    for notify in [true, false] {
-        let client = lock_redis::redis::Client::open(url).map_err(err)?;
-        let redis = if notify {
-            RedisBackend::connect(url).await.map_err(err)?
-        } else {
-            RedisBackend::from_connection_manager(
-                client.get_connection_manager().await.map_err(err)?,
-            )
-        };
-        let fred = FredBackend::connect(url).await.map_err(err)?;
-        let fred: Arc<DynLockBackend> =
-            if notify { Arc::new(fred) } else { Arc::new(Polling(fred)) };
-        for (name, backend) in
-            [("lock-redis", Arc::new(redis) as Arc<DynLockBackend>), ("lock-fred", fred)]
-        {
-            eprintln!("contended: {name}, notification {}...", if notify { "on" } else { "off" });
-            let run = measure(backend, duration).await?;
+    // (notify, fair, managers, tasks per manager)
+    let mut runs: Vec<(bool, bool, usize, usize)> = Vec::new();
+    for fair in [false, true] {
+        runs.extend(SPREADS.iter().map(|&(managers, tasks)| (true, fair, managers, tasks)));
+    }
+    runs.push((false, false, 1, TASKS));
+    for name in ["lock-redis", "lock-fred"] {
+        for &(notify, fair, managers, tasks) in &runs {
+            let backends = connect(name, url, notify, managers).await?;
+            let how = match (notify, fair) {
+                (_, true) => "fair",
+                (true, false) => "notification",
+                (false, false) => "polling",
+            };
+            eprintln!("contended: {name}, {how}, {managers} managers × {tasks} tasks...");
+            let mut counter = super::server::Counter::connect(port);
+            counter.start();
+            let run = measure(backends, tasks, fair, duration).await?;
+            let executed = counter.executed();
+            let total_tasks = managers * tasks;
             let (hold_measured_us, handoff_p50_us) =
                 (run.hold.as_micros() as u64, run.handoffs.percentile_us(50.0));
             rows.push(Contended {
                 backend: name,
                 notify,
+                mode: if fair { "fair" } else { "manager" },
+                processes: managers,
                 acquisitions_per_s: run.acquisitions_per_s,
                 handoff_p50_us,
                 handoff_p99_us: run.handoffs.percentile_us(99.0),
                 wait_p99_us: run.waits.percentile_us(99.0),
                 hold_us: HOLD.as_micros() as u64,
-                tasks: TASKS,
+                tasks: total_tasks,
                 hold_measured_us,
                 // Twice the round-robin bound, with the hold as measured.
-                fair_bound_us: 2 * TASKS as u64 * (hold_measured_us + handoff_p50_us),
+                fair_bound_us: 2 * total_tasks as u64 * (hold_measured_us + handoff_p50_us),
+                server_commands_per_acquisition: executed as f64 / run.acquisitions.max(1) as f64,
             });
         }
     }

@@ -31,21 +31,27 @@ pub(crate) enum Cycler {
     Locks(LockManager),
     RawRedis(redis::aio::ConnectionManager, redis::Script),
     RawFred(fred::clients::Client, String),
-    /// The raw client running this library's own scripts (fencing, release notification), by
-    /// hand: what the lock protocol costs without the library around it.
-    ProtocolRedis(redis::aio::ConnectionManager),
-    ProtocolFred(fred::clients::Client),
+    /// The raw client running this library's own protocol (release notification, and fencing
+    /// when the flag says so), by hand: what the lock protocol costs without the library around
+    /// it. Without fencing the acquire is the plain `SET NX PX` the backends send.
+    ProtocolRedis(redis::aio::ConnectionManager, bool),
+    ProtocolFred(fred::clients::Client, bool),
 }
 
 impl Cycler {
-    /// lock-redis through the lock API (a `ConnectionManager`, as `RedisBackend::connect`).
-    pub(crate) async fn lock_redis(url: &str) -> Result<Self, String> {
-        Ok(Self::Locks(LockManager::new(RedisBackend::connect(url).await.map_err(err)?)))
+    /// lock-redis through the lock API (a `ConnectionManager`, as `RedisBackend::connect`),
+    /// with fencing on or off.
+    pub(crate) async fn lock_redis(url: &str, fencing: bool) -> Result<Self, String> {
+        let backend = RedisBackend::connect(url).await.map_err(err)?;
+        let backend = if fencing { backend } else { backend.without_fencing() };
+        Ok(Self::Locks(LockManager::new(backend)))
     }
 
-    /// lock-fred through the lock API.
-    pub(crate) async fn lock_fred(url: &str) -> Result<Self, String> {
-        Ok(Self::Locks(LockManager::new(FredBackend::connect(url).await.map_err(err)?)))
+    /// lock-fred through the lock API, with fencing on or off.
+    pub(crate) async fn lock_fred(url: &str, fencing: bool) -> Result<Self, String> {
+        let backend = FredBackend::connect(url).await.map_err(err)?;
+        let backend = if fencing { backend } else { backend.without_fencing() };
+        Ok(Self::Locks(LockManager::new(backend)))
     }
 
     /// The raw `redis` crate on a `ConnectionManager` set up as `RedisBackend::connect` sets
@@ -69,8 +75,8 @@ impl Cycler {
         Ok(Self::RawFred(client, sha))
     }
 
-    /// The raw `redis` crate running the library's acquire and release scripts.
-    pub(crate) async fn protocol_redis(url: &str) -> Result<Self, String> {
+    /// The raw `redis` crate running the library's acquire and release.
+    pub(crate) async fn protocol_redis(url: &str, fencing: bool) -> Result<Self, String> {
         let Self::RawRedis(mut manager, _) = Self::raw_redis(url).await? else { unreachable!() };
         for script in lock_lua::ALL {
             let _: String = redis::cmd("SCRIPT")
@@ -80,16 +86,16 @@ impl Cycler {
                 .await
                 .map_err(err)?;
         }
-        Ok(Self::ProtocolRedis(manager))
+        Ok(Self::ProtocolRedis(manager, fencing))
     }
 
-    /// The raw `fred` crate running the library's acquire and release scripts.
-    pub(crate) async fn protocol_fred(url: &str) -> Result<Self, String> {
+    /// The raw `fred` crate running the library's acquire and release.
+    pub(crate) async fn protocol_fred(url: &str, fencing: bool) -> Result<Self, String> {
         let Self::RawFred(client, _) = Self::raw_fred(url).await? else { unreachable!() };
         for script in lock_lua::ALL {
             let _: String = client.script_load(script.source()).await.map_err(err)?;
         }
-        Ok(Self::ProtocolFred(client))
+        Ok(Self::ProtocolFred(client, fencing))
     }
 
     /// Acquires and releases `key` once.
@@ -133,20 +139,45 @@ impl Cycler {
                 set.ok_or("the key was held")?;
                 let _: i64 = client.evalsha(sha.as_str(), key, token).await.map_err(err)?;
             }
-            Self::ProtocolRedis(manager) => {
+            Self::ProtocolRedis(manager, fencing) => {
                 let mut conn = manager.clone();
                 let (lock, token) = protocol_names(key)?;
-                let acquire = lock_lua::calls::acquire(&lock, &token, TTL, true);
-                if send_redis(&mut conn, acquire).await? <= 0 {
+                let taken = if *fencing {
+                    let acquire = lock_lua::calls::acquire(&lock, &token, TTL, true);
+                    send_redis(&mut conn, acquire).await? > 0
+                } else {
+                    let set = lock_lua::calls::set_if_absent(&lock, &token, TTL);
+                    let mut cmd = redis::cmd(set.name);
+                    for arg in &set.args {
+                        cmd.arg(arg.as_ref());
+                    }
+                    cmd.query_async::<Option<String>>(&mut conn).await.map_err(err)?.is_some()
+                };
+                if !taken {
                     return Err("the key was held".into());
                 }
                 let release = lock_lua::calls::release(&lock, &token, lock_lua::Publish::Classic);
                 send_redis(&mut conn, release).await?;
             }
-            Self::ProtocolFred(client) => {
+            Self::ProtocolFred(client, fencing) => {
                 let (lock, token) = protocol_names(key)?;
-                let acquire = lock_lua::calls::acquire(&lock, &token, TTL, true);
-                if send_fred(client, acquire).await? <= 0 {
+                let taken = if *fencing {
+                    let acquire = lock_lua::calls::acquire(&lock, &token, TTL, true);
+                    send_fred(client, acquire).await? > 0
+                } else {
+                    let set: Option<String> = client
+                        .set(
+                            lock.as_bytes(),
+                            token.as_bytes(),
+                            Some(Expiration::PX(TTL.as_millis() as i64)),
+                            Some(SetOptions::NX),
+                            false,
+                        )
+                        .await
+                        .map_err(err)?;
+                    set.is_some()
+                };
+                if !taken {
                     return Err("the key was held".into());
                 }
                 let release = lock_lua::calls::release(&lock, &token, lock_lua::Publish::Classic);

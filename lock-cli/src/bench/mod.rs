@@ -60,7 +60,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<ExitCode, String> {
         report.uncontended = uncontended::run(&url, server.port(), budget.uncontended).await?;
     }
     if runs(Workload::Contended) {
-        report.contended = contended::run(&url, budget.contended).await?;
+        report.contended = contended::run(&url, server.port(), budget.contended).await?;
     }
     if runs(Workload::Memory) {
         report.memory = memory::run(budget.memory).await?;

@@ -6,6 +6,8 @@ use serde::Serialize;
 pub(crate) struct Uncontended {
     pub(crate) backend: &'static str,
     pub(crate) tasks: usize,
+    /// Whether the lock side issued fencing tokens (the raw client never does).
+    pub(crate) fencing: bool,
     pub(crate) cycles_per_s: f64,
     pub(crate) ceiling_cycles_per_s: f64,
     pub(crate) ratio: f64,
@@ -15,6 +17,10 @@ pub(crate) struct Uncontended {
     pub(crate) ceiling_p99_us: u64,
     pub(crate) commands_per_cycle: f64,
     pub(crate) ceiling_commands_per_cycle: f64,
+    /// Commands the server executed per cycle, scripts' inner calls included.
+    pub(crate) server_commands_per_cycle: f64,
+    /// The same for the raw client's cycle.
+    pub(crate) ceiling_server_commands_per_cycle: f64,
     /// The raw client running this library's scripts by hand (fencing and notification
     /// included): `cycles_per_s` over this is the library's own overhead, the rest of the gap
     /// to the ceiling is what the protocol costs the server.
@@ -26,6 +32,12 @@ pub(crate) struct Uncontended {
 pub(crate) struct Contended {
     pub(crate) backend: &'static str,
     pub(crate) notify: bool,
+    /// How waiting is ordered: `"manager"`, first come first served within each manager, its
+    /// head waiter racing the other managers' on each release; `"fair"`, one line in the store
+    /// for every manager, each release handing the lock to the first in it.
+    pub(crate) mode: &'static str,
+    /// Independent managers, each on its own connections (as separate processes).
+    pub(crate) processes: usize,
     pub(crate) acquisitions_per_s: f64,
     pub(crate) handoff_p50_us: u64,
     pub(crate) handoff_p99_us: u64,
@@ -37,15 +49,24 @@ pub(crate) struct Contended {
     /// Twice the round-robin bound, `2 × tasks × (hold + handoff p50)`: the fairness target for
     /// `wait_p99_us`.
     pub(crate) fair_bound_us: u64,
+    /// Commands the server executed per acquisition (scripts' inner calls, subscriptions and
+    /// the waiters' failed attempts included).
+    pub(crate) server_commands_per_acquisition: f64,
 }
 
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct Refresh {
     pub(crate) locks: usize,
     pub(crate) losses: u64,
+    /// Locks extended per second (each lock's `PEXPIRE`, inside the scripts).
     pub(crate) extends_per_s: f64,
+    /// `EVALSHA` calls per second: what the server is asked, a batch of locks per call.
+    pub(crate) script_calls_per_s: f64,
     pub(crate) bytes_per_lock: u64,
+    /// CPU of the benchmark's process, in % of one core.
     pub(crate) cpu_percent: f64,
+    /// CPU of `redis-server`, in % of one core (0 when the server cannot be asked).
+    pub(crate) server_cpu_percent: f64,
     pub(crate) ttl_ms: u64,
     pub(crate) held_s: f64,
 }
@@ -113,8 +134,9 @@ impl Report {
             "             protocol = the raw client running this library's fenced, notifying scripts)"
         );
         println!(
-            "{:<11} {:>5} {:>10} {:>10} {:>6} {:>10} {:>6} {:>7} {:>7} {:>9}",
+            "{:<11} {:>6} {:>5} {:>10} {:>10} {:>6} {:>10} {:>6} {:>7} {:>7} {:>9} {:>9}",
             "backend",
+            "fenced",
             "tasks",
             "cycles/s",
             "ceiling",
@@ -123,12 +145,14 @@ impl Report {
             "ratio",
             "p50 µs",
             "p99 µs",
-            "cmds/cyc"
+            "cmds/cyc",
+            "server/cyc"
         );
         for u in &self.uncontended {
             println!(
-                "{:<11} {:>5} {:>10.0} {:>10.0} {:>6.2} {:>10.0} {:>6.2} {:>7} {:>7} {:>9.2}",
+                "{:<11} {:>6} {:>5} {:>10.0} {:>10.0} {:>6.2} {:>10.0} {:>6.2} {:>7} {:>7} {:>9.2} {:>9.2}",
                 u.backend,
+                u.fencing,
                 u.tasks,
                 u.cycles_per_s,
                 u.ceiling_cycles_per_s,
@@ -137,32 +161,53 @@ impl Report {
                 u.protocol_ratio,
                 u.p50_us,
                 u.p99_us,
-                u.commands_per_cycle
+                u.commands_per_cycle,
+                u.server_commands_per_cycle
             );
         }
         println!(
-            "\ncontended (8 tasks, one key, 1 ms hold; fair bound = 2 × tasks × (measured hold + handoff p50))"
+            "\ncontended (one key, 1 ms hold; fair bound = 2 × tasks × (measured hold + handoff p50))"
         );
         println!(
-            "{:<11} {:>7} {:>10} {:>13} {:>13} {:>11} {:>11}",
-            "backend", "notify", "acq/s", "handoff p50", "handoff p99", "wait p99", "fair bound"
+            "{:<11} {:>7} {:>7} {:>5} {:>5} {:>10} {:>13} {:>13} {:>11} {:>11} {:>8}",
+            "backend",
+            "notify",
+            "mode",
+            "procs",
+            "tasks",
+            "acq/s",
+            "handoff p50",
+            "handoff p99",
+            "wait p99",
+            "fair bound",
+            "cmds/acq"
         );
         for c in &self.contended {
             println!(
-                "{:<11} {:>7} {:>10.0} {:>10} µs {:>10} µs {:>8} µs {:>8} µs",
+                "{:<11} {:>7} {:>7} {:>5} {:>5} {:>10.0} {:>10} µs {:>10} µs {:>8} µs {:>8} µs {:>8.1}",
                 c.backend,
                 c.notify,
+                c.mode,
+                c.processes,
+                c.tasks,
                 c.acquisitions_per_s,
                 c.handoff_p50_us,
                 c.handoff_p99_us,
                 c.wait_p99_us,
-                c.fair_bound_us
+                c.fair_bound_us,
+                c.server_commands_per_acquisition
             );
         }
         let r = &self.refresh;
         println!(
-            "\nrefresh: {} locks, {} losses, {:.0} extends/s, {} B per lock, {:.1}% CPU",
-            r.locks, r.losses, r.extends_per_s, r.bytes_per_lock, r.cpu_percent
+            "\nrefresh: {} locks, {} losses, {:.0} extends/s in {:.0} script calls/s, {} B per lock, {:.1}% CPU client, {:.1}% CPU server",
+            r.locks,
+            r.losses,
+            r.extends_per_s,
+            r.script_calls_per_s,
+            r.bytes_per_lock,
+            r.cpu_percent,
+            r.server_cpu_percent
         );
         println!("memory: {:.0} cycles/s on one task", self.memory.cycles_per_s);
         if !self.family.uncontended.is_empty() {

@@ -54,3 +54,33 @@ impl Server {
         .unwrap_or_else(|| "?".to_owned())
     }
 }
+
+/// Counts the commands a server executes between two moments (`INFO commandstats`, scripts'
+/// inner calls included), leaving out its own `INFO`s. Without an admin connection (a server
+/// given by a URL it cannot reach the same way) it counts 0.
+pub(crate) struct Counter {
+    admin: Option<AdminConn>,
+    start: u64,
+}
+
+impl Counter {
+    pub(crate) fn connect(port: u16) -> Self {
+        Self { admin: AdminConn::connect("127.0.0.1", port, None).ok(), start: 0 }
+    }
+
+    fn total(&mut self) -> u64 {
+        let Some(admin) = self.admin.as_mut() else { return 0 };
+        let calls = admin.command_calls().unwrap_or_default();
+        calls.iter().filter(|(name, _)| name.as_str() != "info").map(|(_, n)| n).sum()
+    }
+
+    /// Starts counting from now.
+    pub(crate) fn start(&mut self) {
+        self.start = self.total();
+    }
+
+    /// Commands executed since [`Counter::start`].
+    pub(crate) fn executed(&mut self) -> u64 {
+        self.total().saturating_sub(self.start)
+    }
+}

@@ -95,26 +95,34 @@ async fn compare(
     Ok(measured)
 }
 
-/// Commands the client sends per cycle, counted by a pass-through proxy.
-async fn commands_per_cycle(
-    make: &(dyn Fn(String) -> CyclerFuture + Sync),
-    port: u16,
-) -> Result<f64, String> {
+/// What one cycle costs, counted over `COUNTED` cycles: commands the client sends (through a
+/// pass-through proxy) and commands the server executes (`INFO commandstats`, scripts' inner
+/// calls included; 0 when the server cannot be asked).
+struct Cost {
+    sent: f64,
+    executed: f64,
+}
+
+async fn cost_per_cycle(make: &MakeCycler, fencing: bool, port: u16) -> Result<Cost, String> {
     let upstream = format!("127.0.0.1:{port}").parse().map_err(|_| "bad address".to_owned())?;
     let proxy = FaultProxy::start(upstream).await.map_err(|e| e.to_string())?;
-    let cycler = make(proxy.url()).await?;
+    let cycler = make(proxy.url(), fencing).await?;
     cycler.cycle("bench:count:warm").await?;
-    let before = proxy.commands_seen();
+    let mut counter = super::server::Counter::connect(port);
+    let sent_before = proxy.commands_seen();
+    counter.start();
     for i in 0..COUNTED {
         cycler.cycle(&format!("bench:count:{}", i % 8)).await?;
     }
-    Ok((proxy.commands_seen() - before) as f64 / COUNTED as f64)
+    let executed = counter.executed();
+    let sent = proxy.commands_seen() - sent_before;
+    Ok(Cost { sent: sent as f64 / COUNTED as f64, executed: executed as f64 / COUNTED as f64 })
 }
 
 type CyclerFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Cycler, String>> + Send>>;
-/// Connects a cycler to a URL.
-type MakeCycler = fn(String) -> CyclerFuture;
+/// Connects a cycler to a URL, with fencing on or off (the raw client ignores the flag).
+type MakeCycler = fn(String, bool) -> CyclerFuture;
 
 pub(crate) async fn run(
     url: &str,
@@ -125,45 +133,52 @@ pub(crate) async fn run(
         (
             "lock-redis",
             [
-                |u| Box::pin(async move { Cycler::lock_redis(&u).await }),
-                |u| Box::pin(async move { Cycler::raw_redis(&u).await }),
-                |u| Box::pin(async move { Cycler::protocol_redis(&u).await }),
+                |u, f| Box::pin(async move { Cycler::lock_redis(&u, f).await }),
+                |u, _| Box::pin(async move { Cycler::raw_redis(&u).await }),
+                |u, f| Box::pin(async move { Cycler::protocol_redis(&u, f).await }),
             ],
         ),
         (
             "lock-fred",
             [
-                |u| Box::pin(async move { Cycler::lock_fred(&u).await }),
-                |u| Box::pin(async move { Cycler::raw_fred(&u).await }),
-                |u| Box::pin(async move { Cycler::protocol_fred(&u).await }),
+                |u, f| Box::pin(async move { Cycler::lock_fred(&u, f).await }),
+                |u, _| Box::pin(async move { Cycler::raw_fred(&u).await }),
+                |u, f| Box::pin(async move { Cycler::protocol_fred(&u, f).await }),
             ],
         ),
     ];
     let mut rows = Vec::new();
     for (name, [backend, ceiling, protocol]) in sides {
-        let commands = commands_per_cycle(&backend, port).await?;
-        let ceiling_commands = commands_per_cycle(&ceiling, port).await?;
-        let lock = backend(url.to_owned()).await?;
-        let raw = ceiling(url.to_owned()).await?;
-        let by_hand = protocol(url.to_owned()).await?;
-        for tasks in TASKS {
-            eprintln!("uncontended: {name} vs raw client, {tasks} tasks...");
-            let [ours, theirs, hand] = compare([&lock, &raw, &by_hand], tasks, duration).await?;
-            rows.push(Uncontended {
-                backend: name,
-                tasks,
-                cycles_per_s: ours.cycles_per_s(),
-                ceiling_cycles_per_s: theirs.cycles_per_s(),
-                ratio: ours.cycles_per_s() / theirs.cycles_per_s(),
-                p50_us: ours.samples.percentile_us(50.0),
-                p99_us: ours.samples.percentile_us(99.0),
-                ceiling_p50_us: theirs.samples.percentile_us(50.0),
-                ceiling_p99_us: theirs.samples.percentile_us(99.0),
-                commands_per_cycle: commands,
-                ceiling_commands_per_cycle: ceiling_commands,
-                protocol_cycles_per_s: hand.cycles_per_s(),
-                protocol_ratio: ours.cycles_per_s() / hand.cycles_per_s(),
-            });
+        let ceiling_cost = cost_per_cycle(&ceiling, false, port).await?;
+        let raw = ceiling(url.to_owned(), false).await?;
+        for fencing in [true, false] {
+            let cost = cost_per_cycle(&backend, fencing, port).await?;
+            let lock = backend(url.to_owned(), fencing).await?;
+            let by_hand = protocol(url.to_owned(), fencing).await?;
+            for tasks in TASKS {
+                let fenced = if fencing { "fenced" } else { "fencing off" };
+                eprintln!("uncontended: {name} ({fenced}) vs raw client, {tasks} tasks...");
+                let [ours, theirs, hand] =
+                    compare([&lock, &raw, &by_hand], tasks, duration).await?;
+                rows.push(Uncontended {
+                    backend: name,
+                    tasks,
+                    fencing,
+                    cycles_per_s: ours.cycles_per_s(),
+                    ceiling_cycles_per_s: theirs.cycles_per_s(),
+                    ratio: ours.cycles_per_s() / theirs.cycles_per_s(),
+                    p50_us: ours.samples.percentile_us(50.0),
+                    p99_us: ours.samples.percentile_us(99.0),
+                    ceiling_p50_us: theirs.samples.percentile_us(50.0),
+                    ceiling_p99_us: theirs.samples.percentile_us(99.0),
+                    commands_per_cycle: cost.sent,
+                    ceiling_commands_per_cycle: ceiling_cost.sent,
+                    server_commands_per_cycle: cost.executed,
+                    ceiling_server_commands_per_cycle: ceiling_cost.executed,
+                    protocol_cycles_per_s: hand.cycles_per_s(),
+                    protocol_ratio: ours.cycles_per_s() / hand.cycles_per_s(),
+                });
+            }
         }
     }
     Ok(rows)

@@ -377,7 +377,13 @@ async fn attempts(
             continue;
         }
         let backoff_until = *waiting.backoff_until.get_or_insert_with(|| {
-            let mut pause = policy.delay(tries);
+            // A fair waiter watching for its turn has nothing to gain from looking before it:
+            // it only renews its place (or finds a holder whose ttl ran out).
+            let mut pause = if fair && held && waiting.watch.is_some() {
+                super::fair::FAIR_QUEUE_TTL / 3
+            } else {
+                policy.delay(tries)
+            };
             if let Some(holder) = holder_ttl {
                 pause = pause.min(holder + MIN_RETRY_DELAY);
             }
