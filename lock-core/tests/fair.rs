@@ -177,3 +177,103 @@ async fn fair_requests_are_checked_first() {
         other => panic!("expected InvalidArgument, got {other:?}"),
     }
 }
+
+/// Counts fair attempts, forwarding everything to a `MemoryBackend`.
+#[derive(Debug, Clone, Default)]
+struct CountingFair {
+    inner: MemoryBackend,
+    attempts: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[lock_core::async_trait]
+impl lock_core::LockBackend for CountingFair {
+    fn info(&self) -> lock_core::BackendInfo {
+        self.inner.info()
+    }
+    async fn try_acquire(
+        &self,
+        key: &lock_core::LockKey,
+        token: &lock_core::LockToken,
+        ttl: Duration,
+    ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
+        self.inner.try_acquire(key, token, ttl).await
+    }
+    async fn release(
+        &self,
+        key: &lock_core::LockKey,
+        token: &lock_core::LockToken,
+    ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+        self.inner.release(key, token).await
+    }
+    async fn extend(
+        &self,
+        key: &lock_core::LockKey,
+        token: &lock_core::LockToken,
+        ttl: Duration,
+    ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
+        self.inner.extend(key, token, ttl).await
+    }
+    async fn inspect(
+        &self,
+        key: &lock_core::LockKey,
+    ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
+        self.inner.inspect(key).await
+    }
+    async fn watch_release(
+        &self,
+        key: &lock_core::LockKey,
+    ) -> Result<lock_core::ReleaseWatch, lock_core::BackendError> {
+        self.inner.watch_release(key).await
+    }
+    fn fair_locks(&self) -> Option<&dyn lock_core::FairLockBackend> {
+        Some(self)
+    }
+}
+
+#[lock_core::async_trait]
+impl lock_core::FairLockBackend for CountingFair {
+    async fn try_acquire_fair(
+        &self,
+        key: &lock_core::LockKey,
+        token: &lock_core::LockToken,
+        ttl: Duration,
+        queue_ttl: Duration,
+    ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
+        self.attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.try_acquire_fair(key, token, ttl, queue_ttl).await
+    }
+    async fn release_fair(
+        &self,
+        key: &lock_core::LockKey,
+        token: &lock_core::LockToken,
+    ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+        self.inner.release_fair(key, token).await
+    }
+    async fn watch_turn(
+        &self,
+        key: &lock_core::LockKey,
+        token: &lock_core::LockToken,
+    ) -> Result<lock_core::ReleaseWatch, lock_core::BackendError> {
+        self.inner.watch_turn(key, token).await
+    }
+}
+
+/// A fair waiter watching for its turn asks the store only to renew its place (every third of
+/// the queue ttl), not at each step of the retry policy's backoff: waiting 10 s behind a holder
+/// costs its first attempt, about ten renewals and the confirm.
+#[tokio::test(start_paused = true)]
+async fn a_watching_waiter_asks_only_to_renew_its_place() {
+    let backend = CountingFair::default();
+    let locks = LockManager::new(backend.clone());
+    let held = locks.lock("quiet").ttl(TTL * 3).fair().acquire().await.expect("free");
+    let waiter = {
+        let locks = LockManager::new(backend.clone());
+        tokio::spawn(async move { locks.lock("quiet").ttl(TTL).fair().acquire().await })
+    };
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    held.release().await.expect("release");
+    waiter.await.expect("join").expect("granted");
+    let attempts = backend.attempts.load(std::sync::atomic::Ordering::SeqCst);
+    // The holder's 1, the waiter's first, 10 s / 1 s renewals, the confirm.
+    assert!(attempts <= 14, "{attempts} fair attempts");
+}
