@@ -45,6 +45,10 @@
 //!   writes (a plain string, no expiry); and `<prefix>~written{<tag>}<name>`, a hash from data
 //!   key to the highest fence a fenced write to it carried under this lock (no expiry: it must
 //!   outlive the lock to refuse a stale holder).
+//! - `<prefix>~queue{<tag>}<name>` and `<prefix>~waiters{<tag>}<name>`: a fair lock's line, a
+//!   sorted set of waiting tokens by arrival (µs, each after the last) and a hash from each to
+//!   when its place lapses and the ttl a handoff grants it; both expire with the latest place.
+//!   A waiter is woken for its turn on `<prefix>~released{<tag>}<name>~<sha1 of its token>`.
 //!
 //! `<tag>` is a short alphanumeric string that hashes to the lock key's cluster slot, so each
 //! script touches one slot whatever the name. Neither prefixes nor names may contain `~`

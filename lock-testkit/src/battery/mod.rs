@@ -59,6 +59,9 @@ macro_rules! battery {
             b20a_rw_lock_kills_and_stops,
             b20b_rw_lock_lost_replies,
             b20c_rw_lock_restarts,
+            b21a_fair_lock_kills_and_stops,
+            b21b_fair_lock_lost_replies,
+            b21c_fair_lock_restarts,
         );
         /// Not a test: the child process some battery scenarios start (does nothing otherwise).
         #[test]

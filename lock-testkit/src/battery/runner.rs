@@ -23,7 +23,7 @@ type Scenario = for<'a> fn(&'a Connectors) -> BoxFuture<'a, Result<ScenarioRepor
 
 /// Scenario name, whether it needs [`FULL_ENV`], and the scenario.
 fn find(name: &str) -> Option<(bool, Scenario)> {
-    let all: [(&str, bool, Scenario); 29] = [
+    let all: [(&str, bool, Scenario); 32] = [
         ("b0_baseline", false, |c| Box::pin(scenarios::baseline::run(c))),
         ("b1_connection_kills", false, |c| Box::pin(scenarios::connections::run(c))),
         ("b2_lost_replies", false, |c| Box::pin(scenarios::lost_replies::run(c))),
@@ -74,6 +74,15 @@ fn find(name: &str) -> Option<(bool, Scenario)> {
         }),
         ("b20c_rw_lock_restarts", false, |c| {
             Box::pin(scenarios::family::restarts(c, Primitive::RwLock))
+        }),
+        ("b21a_fair_lock_kills_and_stops", false, |c| {
+            Box::pin(scenarios::family::kills_and_stops(c, Primitive::FairLock))
+        }),
+        ("b21b_fair_lock_lost_replies", false, |c| {
+            Box::pin(scenarios::family::lost_replies(c, Primitive::FairLock))
+        }),
+        ("b21c_fair_lock_restarts", false, |c| {
+            Box::pin(scenarios::family::restarts(c, Primitive::FairLock))
         }),
     ];
     all.into_iter().find(|(n, _, _)| *n == name).map(|(_, full, s)| (full, s))

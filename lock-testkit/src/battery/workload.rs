@@ -23,6 +23,8 @@ pub(crate) enum Primitive {
     Semaphore(u32),
     /// The reader-writer lock `shared`: clients `0, 3, 6...` write, the others read.
     RwLock,
+    /// The lock `shared` taken fairly (in the store's line), with the register and counter.
+    FairLock,
 }
 
 impl Primitive {
@@ -93,14 +95,14 @@ impl Run {
         // anyone. The counter is updated under locks only.
         let primitive = self.primitive.get().copied().unwrap_or(Primitive::Lock);
         report.overlaps = match primitive {
-            Primitive::Lock => overlaps(&acquisitions).len(),
+            Primitive::Lock | Primitive::FairLock => overlaps(&acquisitions).len(),
             Primitive::Semaphore(limit) => over_limit(&acquisitions, limit as usize).len(),
             Primitive::RwLock => {
                 writer_conflicts(&acquisitions, |a| Primitive::writes(a.client)).len()
             }
         } as u64;
         report.fence_inversions = fence_inversions(&acquisitions).len() as u64;
-        if primitive == Primitive::Lock {
+        if matches!(primitive, Primitive::Lock | Primitive::FairLock) {
             report.lost_updates =
                 report.critical_sections.saturating_sub(self.counter.load(Ordering::SeqCst));
         }
@@ -205,6 +207,7 @@ async fn client_loop(
         let invoked = run.history.now();
         let request = match workload.primitive {
             Primitive::Lock => Ok(locks.lock("shared")),
+            Primitive::FairLock => Ok(locks.lock("shared").fair()),
             Primitive::Semaphore(limit) => locks.semaphore("shared", limit).map(|s| s.permit()),
             Primitive::RwLock if Primitive::writes(client) => {
                 locks.rw_lock("shared").map(|l| l.write())
@@ -218,7 +221,7 @@ async fn client_loop(
         let request = request.ttl(workload.ttl).wait(workload.wait);
         let request = if refresh { request.auto_refresh() } else { request };
         // The fenced register and the counter stand for a resource one holder at a time owns.
-        let exclusive = workload.primitive == Primitive::Lock;
+        let exclusive = matches!(workload.primitive, Primitive::Lock | Primitive::FairLock);
         let guard = match request.acquire().await {
             Ok(guard) => guard,
             Err(_) => {
