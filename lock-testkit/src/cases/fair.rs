@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use lock_core::{AcquireOutcome, FairLockBackend, LockKey, LockManager, LockToken, ReleaseOutcome};
 
+use super::fair_probe::QueueProbe;
 use super::util::inspect;
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
@@ -150,8 +151,8 @@ pub async fn fair_free_lock_goes_to_the_first_in_line(cx: TestContext) -> CaseRe
     Ok(())
 }
 
-/// Through the manager: waiters of four managers, asking one after another while the lock is
-/// held, get it in the order they asked.
+/// Through the manager: waiters of four managers, each asking once the one before it is in the
+/// store's queue, get the lock in that order.
 pub async fn fair_waiters_of_many_managers_go_in_order(cx: TestContext) -> CaseResult {
     fair(&cx)?;
     let name = format!("fair-managers-{:x}", rand::random::<u32>());
@@ -161,7 +162,8 @@ pub async fn fair_waiters_of_many_managers_go_in_order(cx: TestContext) -> CaseR
     let order = Arc::new(Mutex::new(Vec::new()));
     let mut waiters = Vec::new();
     for i in 0..4 {
-        let locks = LockManager::from_shared(cx.backend().clone());
+        let probe = QueueProbe::new(cx.backend().clone());
+        let locks = LockManager::from_shared(probe.clone());
         let (order, name) = (order.clone(), name.clone());
         let hold = cx.ms(20);
         waiters.push(tokio::spawn(async move {
@@ -170,7 +172,9 @@ pub async fn fair_waiters_of_many_managers_go_in_order(cx: TestContext) -> CaseR
             tokio::time::sleep(hold).await;
             guard.release().await
         }));
-        tokio::time::sleep(cx.ms(100)).await;
+        if !probe.wait_queued(cx.ms(10_000)).await {
+            fail!("fair waiter {i} was not in the store's queue within 10 s");
+        }
     }
     first.release().await.map_err(Failure::from)?;
     for waiter in waiters {

@@ -8,6 +8,7 @@ pub mod capabilities;
 pub mod exclusion;
 pub mod extend;
 pub mod fair;
+mod fair_probe;
 pub mod fencing;
 pub mod guarded;
 pub mod inspect;
