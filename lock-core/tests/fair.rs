@@ -178,17 +178,22 @@ async fn fair_requests_are_checked_first() {
     }
 }
 
-/// Counts fair attempts, forwarding everything to a `MemoryBackend`.
+/// Counts fair attempts and watches for a turn, forwarding everything to a `MemoryBackend`;
+/// `quiet` hides its release notification, as a store without pub/sub would.
 #[derive(Debug, Clone, Default)]
 struct CountingFair {
     inner: MemoryBackend,
     attempts: Arc<std::sync::atomic::AtomicUsize>,
+    watches: Arc<std::sync::atomic::AtomicUsize>,
+    quiet: bool,
 }
 
 #[lock_core::async_trait]
 impl lock_core::LockBackend for CountingFair {
     fn info(&self) -> lock_core::BackendInfo {
-        self.inner.info()
+        let mut info = self.inner.info();
+        info.capabilities.release_notify &= !self.quiet;
+        info
     }
     async fn try_acquire(
         &self,
@@ -254,6 +259,7 @@ impl lock_core::FairLockBackend for CountingFair {
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
     ) -> Result<lock_core::ReleaseWatch, lock_core::BackendError> {
+        self.watches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.inner.watch_turn(key, token).await
     }
 }
@@ -276,4 +282,85 @@ async fn a_watching_waiter_asks_only_to_renew_its_place() {
     let attempts = backend.attempts.load(std::sync::atomic::Ordering::SeqCst);
     // The holder's 1, the waiter's first, 10 s / 1 s renewals, the confirm.
     assert!(attempts <= 14, "{attempts} fair attempts");
+}
+
+/// A waiter woken by the release that hands it the lock looks at once: it does not watch for
+/// its turn a second time first. One watch per request, the holder's and the waiter's.
+#[tokio::test(start_paused = true)]
+async fn a_woken_waiter_does_not_watch_again() {
+    let backend = CountingFair::default();
+    let locks = LockManager::new(backend.clone());
+    let held = locks.lock("woken").ttl(TTL).fair().acquire().await.expect("free");
+    let waiter = {
+        let locks = LockManager::new(backend.clone());
+        tokio::spawn(async move { locks.lock("woken").ttl(TTL).fair().acquire().await })
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    held.release().await.expect("release");
+    waiter.await.expect("join").expect("granted");
+    let watches = backend.watches.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(watches, 2, "watches for a turn");
+}
+
+/// On a store that cannot tell of releases, a fair waiter still renews its place in time,
+/// whatever its retry policy's delay: a waiter arriving after its place would have lapsed
+/// does not get the lock before it.
+#[tokio::test(start_paused = true)]
+async fn a_waiter_without_notifications_keeps_its_place() {
+    use lock_core::{FairLockBackend, LockBackend, LockKey, LockToken};
+    let backend = CountingFair { quiet: true, ..CountingFair::default() };
+    let locks = LockManager::new(backend.clone());
+    let held = locks.lock("quiet").ttl(TTL * 3).fair().acquire().await.expect("free");
+    let first = {
+        let locks = LockManager::new(backend.clone());
+        tokio::spawn(async move {
+            let request = locks.lock("quiet").ttl(TTL).fair();
+            let guard = request.retry(RetryPolicy::fixed(Duration::from_secs(60))).acquire();
+            guard.await.expect("granted").release().await.expect("release");
+        })
+    };
+    tokio::time::sleep(FAIR_QUEUE_TTL + Duration::from_secs(2)).await;
+    let key = LockKey::with_default_prefix("quiet").expect("key");
+    let late = LockToken::generate().expect("token");
+    let queued = backend.inner.try_acquire_fair(&key, &late, TTL, TTL).await;
+    assert!(matches!(queued, Ok(lock_core::AcquireOutcome::Held { .. })), "{queued:?}");
+    held.release().await.expect("release");
+    let next = backend.inspect(&key).await.expect("inspect").map(|info| info.holder);
+    assert!(
+        next.as_ref().is_some_and(|holder| *holder != late),
+        "handed to {next:?}, the later waiter"
+    );
+    first.await.expect("first waiter");
+}
+
+/// A fair guard's `verify` asks the store: true while the lock is its own, false once its
+/// ttl ran out.
+#[tokio::test(start_paused = true)]
+async fn a_fair_guard_verifies_with_the_store() {
+    let locks = LockManager::new(MemoryBackend::new());
+    let guard = locks.lock("verify").ttl(TTL).fair().acquire().await.expect("free");
+    assert!(guard.verify().await.expect("no error"), "held, yet not verified");
+    tokio::time::sleep(TTL).await;
+    assert!(!guard.verify().await.expect("no error"), "expired, yet verified");
+}
+
+/// A place in the queue lapses exactly at its queue ttl after the last attempt (FA4): a
+/// release 1 ms before hands the lock to the waiter, one at that instant to no one.
+#[tokio::test(start_paused = true)]
+async fn a_place_lapses_exactly_at_its_queue_ttl() {
+    use lock_core::{FairLockBackend, LockBackend, LockKey, LockToken};
+    let queue_ttl = Duration::from_millis(300);
+    for (after, handed) in [(queue_ttl - Duration::from_millis(1), true), (queue_ttl, false)] {
+        let backend = MemoryBackend::new();
+        let key = LockKey::with_default_prefix("lapse").expect("key");
+        let (holder, waiter) = (LockToken::generate(), LockToken::generate());
+        let (holder, waiter) = (holder.expect("token"), waiter.expect("token"));
+        backend.try_acquire_fair(&key, &holder, TTL, queue_ttl).await.expect("free");
+        let queued = backend.try_acquire_fair(&key, &waiter, TTL, queue_ttl).await;
+        assert!(matches!(queued, Ok(lock_core::AcquireOutcome::Held { .. })), "{queued:?}");
+        tokio::time::sleep(after).await;
+        backend.release_fair(&key, &holder).await.expect("release");
+        let now = backend.inspect(&key).await.expect("inspect").map(|info| info.holder);
+        assert_eq!(now == Some(waiter), handed, "released {after:?} after the waiter asked");
+    }
 }

@@ -336,4 +336,36 @@ mod tests {
         let woken = tokio::time::timeout(Duration::from_secs(1), watched).await;
         assert!(woken.is_ok(), "the sweep dropped a slot someone was waiting on");
     }
+
+    /// Fair waiters whose place has lapsed are swept with the rest, exactly at its expiry,
+    /// while a waiter whose place lives stays in line and is handed the lock.
+    #[tokio::test(start_paused = true)]
+    async fn lapsed_fair_waiters_are_swept() {
+        use crate::backend::FairLockBackend;
+        let backend = MemoryBackend::new();
+        let token = || LockToken::generate().expect("entropy");
+        let (holder, live, lapsed) = (token(), token(), token());
+        let (kept, gone, long) = (key(u32::MAX), key(u32::MAX - 1), Duration::from_secs(3600));
+        for k in [&kept, &gone] {
+            backend.try_acquire_fair(k, &holder, long, long).await.expect("free");
+        }
+        // Two writes so far (queuing is not one); one more after the loop makes `SWEEP_EVERY`.
+        backend.try_acquire_fair(&kept, &live, long, long).await.expect("queued");
+        let short = Duration::from_millis(1);
+        backend.try_acquire_fair(&gone, &lapsed, long, short).await.expect("queued");
+        for i in 0..SWEEP_EVERY - 3 {
+            backend.try_acquire(&key(i), &holder, long).await.expect("ok");
+        }
+        tokio::time::advance(short).await;
+        let queued = |b: &MemoryBackend| {
+            let state = b.state();
+            state.queues.keys().cloned().collect::<Vec<_>>()
+        };
+        assert_eq!(queued(&backend).len(), 2, "nothing swept yet");
+        backend.try_acquire(&key(0), &holder, long).await.expect("ok");
+        assert_eq!(queued(&backend), vec![kept.clone()], "a lapsed place kept or a live one swept");
+        backend.release_fair(&kept, &holder).await.expect("ok");
+        let next = backend.inspect(&kept).await.expect("ok").map(|info| info.holder);
+        assert_eq!(next, Some(live), "the waiter kept in line was not handed the lock");
+    }
 }
