@@ -419,7 +419,9 @@ async fn attempts(
             // if the look finds it still waiting.)
             let earliest_look = waiting.last_call + MIN_RETRY_DELAY;
             tokio::time::sleep_until(earliest(wait_deadline, earliest_look)).await;
-            recheck = true;
+            // A look that falls at or after the backoff's end is the next counted attempt, so
+            // wake-ups racing the timer cannot stretch the policy's spacing either.
+            recheck = Instant::now() < backoff_until;
         }
         // Otherwise the backoff ended (or the wait deadline came first): the next look is a
         // counted attempt, which starts a new backoff.
