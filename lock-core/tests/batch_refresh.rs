@@ -166,3 +166,22 @@ async fn a_short_answer_extends_nothing() {
     tokio::time::sleep(TTL).await;
     assert!(guards.iter().all(|g| !g.is_valid()), "a lock outlived its ttl");
 }
+
+/// A lock joins a batch only when it is due within an eighth of its refresh interval (3 s ttl:
+/// an interval of about 1 s, an eighth of about 124 ms): two locks taken 100 ms apart are
+/// extended in one batch, two taken 200 ms apart each on its own.
+#[tokio::test(start_paused = true)]
+async fn a_lock_goes_at_most_an_eighth_early_to_join_a_batch() {
+    for (gap, together) in [(Duration::from_millis(100), true), (Duration::from_millis(200), false)]
+    {
+        let backend = Batching::new(256);
+        let locks = LockManager::new(backend.clone());
+        let guards = hold(&locks, 2, gap).await;
+        tokio::time::sleep(TTL / 2).await;
+        assert!(guards.iter().all(|g| g.is_valid()), "a lock was lost");
+        let calls = [&backend.batches, &backend.items, &backend.single];
+        let [batches, batched, single] = calls.map(|n| n.load(Ordering::SeqCst));
+        let expected = if together { [1, 2, 0] } else { [0, 0, 2] };
+        assert_eq!([batches, batched, single], expected, "locks {gap:?} apart");
+    }
+}

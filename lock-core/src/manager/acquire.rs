@@ -378,9 +378,9 @@ async fn attempts(
         }
         let backoff_until = *waiting.backoff_until.get_or_insert_with(|| {
             // A fair waiter watching for its turn has nothing to gain from looking before it:
-            // it only renews its place (or finds a holder whose ttl ran out).
+            // it only renews its place (the cap below) or finds a holder whose ttl ran out.
             let mut pause = if fair && held && waiting.watch.is_some() {
-                super::fair::FAIR_QUEUE_TTL / 3
+                Duration::MAX
             } else {
                 policy.delay(tries)
             };
