@@ -172,8 +172,9 @@ pub async fn fair_waiters_of_many_managers_go_in_order(cx: TestContext) -> CaseR
             tokio::time::sleep(hold).await;
             guard.release().await
         }));
-        if !probe.wait_queued(cx.ms(10_000)).await {
-            fail!("fair waiter {i} was not in the store's queue within 10 s");
+        let limit = cx.ms(10_000);
+        if !probe.wait_queued(limit).await {
+            fail!("fair waiter {i} was not in the store's queue within {limit:?}");
         }
     }
     first.release().await.map_err(Failure::from)?;
