@@ -567,3 +567,61 @@ async fn a_quorum_has_no_semaphores() {
     let e = locks.semaphore("pool", 2).expect_err("no semaphores on a quorum");
     assert!(matches!(e, Error::Unsupported { operation: "semaphores", .. }), "{e}");
 }
+
+/// E1 on a quorum: an extension reaches every node that holds the token, a straggler included,
+/// and the caller waits for the nodes that answer. Here node 2's grant comes 60 ms late, so its
+/// extension queues behind it; the extend must not leave it at the first ttl. Otherwise, when
+/// one of the two promptly extended nodes later fails to answer, the lock lives on only one
+/// node past its first ttl, and `inspect` reads the old ttl from the straggler (the CI flake
+/// "ttl after extending to 1.5 s: Some(248ms)").
+#[tokio::test(start_paused = true)]
+async fn an_extension_reaches_the_straggler_too() {
+    let ms = Duration::from_millis;
+    let nodes = nodes(3);
+    *nodes[2].delay.lock().expect("delay") = ms(60);
+    let q = quorum(&nodes);
+    let key = LockKey::with_default_prefix("straggler").expect("key");
+    let holder = LockToken::generate().expect("token");
+    let started = tokio::time::Instant::now();
+    let outcome = q.try_acquire(&key, &holder, ms(500)).await.expect("answer");
+    assert!(matches!(outcome, AcquireOutcome::Acquired { .. }), "{outcome:?}");
+    let extended = q.extend(&key, &holder, ms(1_500)).await.expect("answer");
+    assert_eq!(extended, lock_core::ExtendOutcome::Extended);
+    // The extend waited for the straggler, which answers within the node timeout.
+    let ttl =
+        nodes[2].inner.inner.inspect(&key).await.expect("inspect").and_then(|i| i.ttl_remaining);
+    assert_eq!(ttl, Some(ms(1_500)), "the extend returned before the straggler was extended");
+    tokio::time::sleep(ms(600)).await;
+    // Past the first ttl: every node still holds the lock.
+    for (i, node) in nodes.iter().enumerate() {
+        let info = node.inner.inner.inspect(&key).await.expect("inspect");
+        assert_eq!(info.map(|i| i.holder).as_ref(), Some(&holder), "node {i} lost the lock");
+    }
+    // One of the prompt nodes stops answering: the quorum still reads the extended ttl.
+    nodes[0].down.store(true, Ordering::SeqCst);
+    let asked = started.elapsed();
+    let info = q.inspect(&key).await.expect("two nodes answered").expect("held");
+    let left = info.ttl_remaining.expect("an expiry");
+    // Node 1 was extended at once (the clock is paused): the reading is its time left.
+    assert_eq!(left, ms(1_500) - asked, "the straggler's old ttl was read");
+}
+
+/// An extension the caller stopped waiting for (the node answered past the node timeout) is
+/// still sent in its turn: the slow node keeps the lock past its first ttl.
+#[tokio::test(start_paused = true)]
+async fn an_extension_still_reaches_a_node_past_the_timeout() {
+    let ms = Duration::from_millis;
+    let nodes = nodes(3);
+    *nodes[2].delay.lock().expect("delay") = ms(250);
+    let q = quorum(&nodes);
+    let key = LockKey::with_default_prefix("past-timeout").expect("key");
+    let holder = LockToken::generate().expect("token");
+    let outcome = q.try_acquire(&key, &holder, ms(3_000)).await.expect("answer");
+    assert!(matches!(outcome, AcquireOutcome::Acquired { .. }), "{outcome:?}");
+    let extended = q.extend(&key, &holder, ms(10_000)).await.expect("answer");
+    assert_eq!(extended, lock_core::ExtendOutcome::Extended);
+    // Node 2 granted at 250 ms for 3 s; its extension lands at 500 ms.
+    tokio::time::sleep(ms(4_000)).await;
+    let info = nodes[2].inner.inner.inspect(&key).await.expect("inspect");
+    assert_eq!(info.map(|i| i.holder).as_ref(), Some(&holder), "node 2 was never extended");
+}

@@ -13,7 +13,7 @@ use futures_util::stream::FuturesUnordered;
 use tokio::time::Instant;
 
 use super::builder::QuorumBuilder;
-use super::sequence::{Delivery, Sequencer, timed_out};
+use super::sequence::{Sequencer, timed_out};
 use super::tally::{Tally, majority};
 use crate::backend::{
     AcquireOutcome, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome, LockBackend,
@@ -42,7 +42,9 @@ const NAME: &str = "quorum";
 ///   the previous one for that key and token there has completed. So a give-back or release
 ///   still in flight can never delete the grant of the token's next attempt.
 /// - watch (release notification) returns once a majority of nodes registered it.
-/// - extend succeeds on a majority; release releases everywhere.
+/// - extend succeeds on a majority, and reaches every node: it waits for each node that
+///   answers (within the timeout), not for one whose last call failed, and a node it stopped
+///   waiting for is still sent the extension in its turn. Release releases everywhere.
 /// - inspect reports a holder with a majority, and the lock as lasting until all but a minority
 ///   of its nodes' ttls ran out. It waits for every node whose last call answered (a node an
 ///   extension reached late can raise the figure), but not for one whose last call failed or
@@ -120,6 +122,11 @@ impl Quorum {
         majority(self.nodes.len())
     }
 
+    /// Whether every node still `waiting` for failed its last call (so is not waited for).
+    fn only_failing(&self, waiting: &[bool]) -> bool {
+        waiting.iter().zip(self.answering.iter()).all(|(w, a)| !w || !a.load(Ordering::Relaxed))
+    }
+
     fn timeout_for(&self, ttl: Duration) -> Duration {
         self.node_timeout.min(ttl / 3).max(Duration::from_millis(1))
     }
@@ -161,16 +168,13 @@ impl Quorum {
         key: &LockKey,
         token: &LockToken,
         timeout: Duration,
-        delivery: Delivery,
         op: F,
     ) -> FuturesUnordered<BoxFuture<'static, (usize, Answer<T>)>>
     where
         T: Send + 'static,
         F: Fn(Arc<DynLockBackend>, LockKey, LockToken) -> BoxFuture<'static, Answer<T>>,
     {
-        (0..self.nodes.len())
-            .map(|i| self.ask_node(i, key, token, timeout, delivery, &op))
-            .collect()
+        (0..self.nodes.len()).map(|i| self.ask_node(i, key, token, timeout, &op)).collect()
     }
 
     fn ask_node<T, F>(
@@ -179,7 +183,6 @@ impl Quorum {
         key: &LockKey,
         token: &LockToken,
         timeout: Duration,
-        delivery: Delivery,
         op: &F,
     ) -> BoxFuture<'static, (usize, Answer<T>)>
     where
@@ -194,7 +197,7 @@ impl Quorum {
             answering[i].store(result.is_ok(), Ordering::Relaxed);
             result
         });
-        let answer = self.sequencer.run(NAME, key, token, i, timeout, delivery, call);
+        let answer = self.sequencer.run(NAME, key, token, i, timeout, call);
         let answering = self.answering.clone();
         Box::pin(async move {
             let result = answer.await;
@@ -269,7 +272,7 @@ impl LockBackend for Quorum {
         let started = Instant::now();
         // A straggler's grant is ours and released with the lock: sent even after the vote.
         let timeout = self.timeout_for(ttl);
-        let mut answers = self.ask_in_order(key, token, timeout, Delivery::Always, |n, k, t| {
+        let mut answers = self.ask_in_order(key, token, timeout, |n, k, t| {
             Box::pin(async move { n.try_acquire(&k, &t, ttl).await })
         });
         let mut tally = Tally::new(self.nodes.len());
@@ -325,8 +328,7 @@ impl LockBackend for Quorum {
         let answered_releases: FuturesUnordered<_> = (0..self.nodes.len())
             .filter(|n| answered[*n] != Some(false))
             .map(|n| {
-                let release =
-                    self.ask_node(n, key, token, self.node_timeout, Delivery::Always, &release_op);
+                let release = self.ask_node(n, key, token, self.node_timeout, &release_op);
                 (n, release)
             })
             .filter_map(|(n, release)| (answered[n] == Some(true)).then_some(release))
@@ -347,8 +349,7 @@ impl LockBackend for Quorum {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        let mut answers =
-            self.ask_in_order(key, token, self.node_timeout, Delivery::Always, release_op);
+        let mut answers = self.ask_in_order(key, token, self.node_timeout, release_op);
         let mut tally = Tally::new(self.nodes.len());
         let mut last_error = None;
         while let Some((_, answer)) = answers.next().await {
@@ -380,12 +381,18 @@ impl LockBackend for Quorum {
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
         let timeout = self.timeout_for(ttl);
-        let mut answers = self.ask_in_order(key, token, timeout, Delivery::IfAwaited, |n, k, t| {
+        let mut answers = self.ask_in_order(key, token, timeout, |n, k, t| {
             Box::pin(async move { n.extend(&k, &t, ttl).await })
         });
         let mut tally = Tally::new(self.nodes.len());
         let mut last_error = None;
-        while let Some((_, answer)) = answers.next().await {
+        let mut waiting = vec![true; self.nodes.len()];
+        // Every node is sent the extension, a straggler included. Once a majority extended,
+        // wait on for the nodes that answer (each within the timeout), not for those whose last
+        // call failed: the lock then lasts its new ttl on every node that holds it, and
+        // `inspect` does not read a stale ttl from a node the caller left behind.
+        while let Some((node, answer)) = answers.next().await {
+            waiting[node] = false;
             match answer {
                 Ok(ExtendOutcome::Extended) => tally.yes += 1,
                 Ok(_) => tally.no += 1,
@@ -394,7 +401,8 @@ impl LockBackend for Quorum {
                     last_error = Some(e);
                 }
             }
-            if tally.settled() {
+            let extended = tally.decided() == Some(true);
+            if tally.settled() && (!extended || self.only_failing(&waiting)) {
                 break;
             }
         }
@@ -434,11 +442,7 @@ impl LockBackend for Quorum {
                 Ok(None) => answered += 1,
                 Err(e) => last_error = Some(e),
             }
-            let silent_failed = waiting
-                .iter()
-                .enumerate()
-                .all(|(i, w)| !w || !self.answering[i].load(Ordering::Relaxed));
-            if silent_failed && seen.iter().any(|(_, ttls)| ttls.len() >= needed) {
+            if self.only_failing(&waiting) && seen.iter().any(|(_, ttls)| ttls.len() >= needed) {
                 break;
             }
             let best = seen.iter().map(|(_, ttls)| ttls.len()).max().unwrap_or(0);

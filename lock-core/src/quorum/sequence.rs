@@ -7,10 +7,12 @@
 //! guard would be handed out for a majority that no longer exists. So every node call runs in
 //! its own task, to completion even when its caller stopped waiting, and starts only after the
 //! previous call for the same key and token to the same node has completed. A caller still waits
-//! at most its timeout (the wait for the previous call included). An extension whose caller
-//! stopped waiting before its turn came is not sent at all (it would change nothing anyone
-//! waits for); acquires (a straggler's grant is released with the lock) and releases always are. A call still unanswered ten node timeouts (at least
-//! a second) after it was sent is presumed lost, and later calls stop waiting for it.
+//! at most its timeout (the wait for the previous call included). Every call is sent in its
+//! turn, even one whose caller stopped waiting: a straggler's grant is released with the lock, a
+//! give-back must reach the node, and an extension must reach a node that granted late, or the
+//! lock would outlive its first ttl on a bare majority. A call still unanswered ten node
+//! timeouts (at least a second) after it was sent is presumed lost, and later calls stop
+//! waiting for it.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,16 +29,6 @@ use crate::token::LockToken;
 
 /// A node call still unanswered after this many node timeouts is presumed lost.
 const ORPHAN_TIMEOUTS: u32 = 10;
-
-/// Whether a call must reach its node even when its caller no longer waits for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Delivery {
-    /// Sent only while someone waits for its answer (extend).
-    IfAwaited,
-    /// Always sent, in its turn (acquire; release, which gives back what earlier calls may
-    /// have won).
-    Always,
-}
 
 type Done = Shared<BoxFuture<'static, ()>>;
 type Slot = (LockKey, LockToken, usize);
@@ -57,9 +49,8 @@ impl Sequencer {
     }
 
     /// Runs `call` on node `node` once every earlier call for `key` and `token` there has
-    /// completed (see `delivery` for a caller that stops waiting); the returned future gives its
-    /// answer, or a timeout error after `timeout`.
-    #[allow(clippy::too_many_arguments)]
+    /// completed (or is presumed lost), whether or not its caller still waits; the returned
+    /// future gives its answer, or a timeout error after `timeout`.
     pub(super) fn run<T: Send + 'static>(
         self: &Arc<Self>,
         backend: &'static str,
@@ -67,17 +58,15 @@ impl Sequencer {
         token: &LockToken,
         node: usize,
         timeout: Duration,
-        delivery: Delivery,
         call: BoxFuture<'static, Result<T, BackendError>>,
     ) -> impl Future<Output = Result<T, BackendError>> + Send + 'static {
-        let (mut answer_tx, answer_rx) = oneshot::channel();
+        let (answer_tx, answer_rx) = oneshot::channel();
         let (done_tx, done_rx) = oneshot::channel::<()>();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let slot = (key.clone(), token.clone(), node);
         let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
         let previous = last.get(&slot).map(|(_, done)| done.clone());
-        // Done once the previous call is done and this one is (sent and answered, or skipped),
-        // so that skipping a call never lets a later one overtake an earlier one.
+        // Done once the previous call is done and this one is answered (or presumed lost).
         let before = previous.clone();
         let done: Done = async move {
             if let Some(before) = before {
@@ -91,25 +80,14 @@ impl Sequencer {
         drop(last);
         let (this, limit) = (self.clone(), self.orphan_limit);
         let work = async move {
-            let send = match (previous, delivery) {
-                (None, Delivery::IfAwaited) => !answer_tx.is_closed(),
-                (None, Delivery::Always) => true,
-                (Some(previous), Delivery::IfAwaited) => tokio::select! {
-                    () = previous => !answer_tx.is_closed(),
-                    () = answer_tx.closed() => false,
-                },
-                (Some(previous), Delivery::Always) => {
-                    let _ = tokio::time::timeout(limit, previous).await;
-                    true
-                }
-            };
-            if send {
-                let result = match tokio::time::timeout(limit, call).await {
-                    Ok(result) => result,
-                    Err(_) => Err(timed_out(backend)),
-                };
-                let _ = answer_tx.send(result);
+            if let Some(previous) = previous {
+                let _ = tokio::time::timeout(limit, previous).await;
             }
+            let result = match tokio::time::timeout(limit, call).await {
+                Ok(result) => result,
+                Err(_) => Err(timed_out(backend)),
+            };
+            let _ = answer_tx.send(result);
             let mut last = this.last.lock().unwrap_or_else(PoisonError::into_inner);
             if last.get(&slot).is_some_and(|(latest, _)| *latest == id) {
                 last.remove(&slot);
@@ -172,16 +150,16 @@ mod tests {
             .boxed()
         };
         let ms = Duration::from_millis;
-        let always = Delivery::Always;
-        let slow = seq.run("t", &key(), &token, 0, ms(10), always, log("slow", 100));
+        let slow = seq.run("t", &key(), &token, 0, ms(10), log("slow", 100));
         assert!(slow.await.is_err(), "the caller stops waiting after 10 ms");
-        let skipped = seq.run("t", &key(), &token, 0, ms(10), Delivery::IfAwaited, log("skip", 0));
-        assert!(skipped.await.is_err(), "its caller gave up before its turn");
-        let next = seq.run("t", &key(), &token, 0, ms(500), always, log("next", 0));
-        let other_node = seq.run("t", &key(), &token, 1, ms(500), always, log("other node", 0));
+        let abandoned = seq.run("t", &key(), &token, 0, ms(10), log("abandoned", 0));
+        assert!(abandoned.await.is_err(), "its caller gave up before its turn");
+        let next = seq.run("t", &key(), &token, 0, ms(500), log("next", 0));
+        let other_node = seq.run("t", &key(), &token, 1, ms(500), log("other node", 0));
         other_node.await.expect("not held up by node 0");
         next.await.expect("answered once the slow call completed");
-        assert_eq!(*order.lock().expect("lock"), vec!["other node", "slow", "next"]);
+        let order = order.lock().expect("lock").clone();
+        assert_eq!(order, vec!["other node", "slow", "abandoned", "next"]);
         tokio::task::yield_now().await;
         assert_eq!(seq.in_flight(), 0, "completed slots are forgotten");
     }
