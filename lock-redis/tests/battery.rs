@@ -1,5 +1,5 @@
-//! The fault battery against lock-redis (see `lock_testkit::battery`). Scenarios outside the
-//! timing model, and the long ones, run with `LOCK_BATTERY_FULL=1`.
+//! The fault battery against lock-redis (see `lock_testkit::battery`). The per-PR set runs by
+//! default; everything with `LOCK_BATTERY_FULL=1`.
 
 mod common;
 

@@ -8,7 +8,10 @@
 //! lock_testkit::battery!(my_connectors());
 //! ```
 //!
-//! Scenarios outside the timing model, and the long ones, run only with `LOCK_BATTERY_FULL=1`.
+//! A per-PR set runs by default (about a minute per backend: kills, lost replies for every kind
+//! of lock, a stop, a restart, a late grant, cancellation, abort, the quorum arithmetic and a
+//! failover to a lagging replica); the rest, the scenarios outside the timing model and the
+//! long ones, run only with `LOCK_BATTERY_FULL=1`.
 //! The scenarios of one test binary run one at a time. `LOCK_BATTERY_REPORT=<file>` appends
 //! each report as a JSON line.
 

@@ -24,21 +24,21 @@ type Scenario = for<'a> fn(&'a Connectors) -> BoxFuture<'a, Result<ScenarioRepor
 /// Scenario name, whether it needs [`FULL_ENV`], and the scenario.
 fn find(name: &str) -> Option<(bool, Scenario)> {
     let all: [(&str, bool, Scenario); 32] = [
-        ("b0_baseline", false, |c| Box::pin(scenarios::baseline::run(c))),
+        ("b0_baseline", true, |c| Box::pin(scenarios::baseline::run(c))),
         ("b1_connection_kills", false, |c| Box::pin(scenarios::connections::run(c))),
         ("b2_lost_replies", false, |c| Box::pin(scenarios::lost_replies::run(c))),
         ("b3a_restart_without_persistence", false, |c| {
             Box::pin(scenarios::restart::without_persistence(c))
         }),
-        ("b3b_restart_with_aof", false, |c| Box::pin(scenarios::restart::with_aof(c))),
+        ("b3b_restart_with_aof", true, |c| Box::pin(scenarios::restart::with_aof(c))),
         ("b4a_server_stopped", false, |c| Box::pin(scenarios::pause::stopped(c))),
-        ("b4b_client_pause", false, |c| Box::pin(scenarios::pause::client_pause(c))),
-        ("b5_slow_network", false, |c| Box::pin(scenarios::slow_network::run(c))),
+        ("b4b_client_pause", true, |c| Box::pin(scenarios::pause::client_pause(c))),
+        ("b5_slow_network", true, |c| Box::pin(scenarios::slow_network::run(c))),
         ("b5b_late_grant", false, |c| Box::pin(scenarios::late_grant::run(c))),
         ("b6_holder_paused_past_its_lease", true, |c| Box::pin(scenarios::holder_pause::run(c))),
         ("b8_cancellation", false, |c| Box::pin(scenarios::cancellation::run(c))),
         ("b9_process_abort", false, |c| Box::pin(scenarios::abort::run(c))),
-        ("b10_redlock_minority_and_majority_down", false, |c| {
+        ("b10_redlock_minority_and_majority_down", true, |c| {
             Box::pin(scenarios::redlock::nodes_down(c))
         }),
         ("b11_redlock_restart_without_delay", true, |c| {
@@ -49,39 +49,39 @@ fn find(name: &str) -> Option<(bool, Scenario)> {
         ("b13b_sentinel_failover_lagging_replica", true, |c| {
             Box::pin(scenarios::lagging_replica::sentinel(c))
         }),
-        ("b14_cluster_failover", false, |c| Box::pin(scenarios::cluster_failover::run(c))),
+        ("b14_cluster_failover", true, |c| Box::pin(scenarios::cluster_failover::run(c))),
         ("b14b_cluster_failover_lagging_replica", false, |c| {
             Box::pin(scenarios::lagging_replica::cluster(c))
         }),
         ("b16_randomized_soak", true, |c| Box::pin(scenarios::soak::run(c))),
-        ("b17_refreshed_holds", false, |c| Box::pin(scenarios::refreshed_holds::short(c))),
+        ("b17_refreshed_holds", true, |c| Box::pin(scenarios::refreshed_holds::short(c))),
         ("b17b_refreshed_holds_long", true, |c| Box::pin(scenarios::refreshed_holds::long(c))),
         ("b18_eviction", true, |c| Box::pin(scenarios::eviction::run(c))),
-        ("b19a_semaphore_kills_and_stops", false, |c| {
+        ("b19a_semaphore_kills_and_stops", true, |c| {
             Box::pin(scenarios::family::kills_and_stops(c, Primitive::Semaphore(3)))
         }),
         ("b19b_semaphore_lost_replies", false, |c| {
             Box::pin(scenarios::family::lost_replies(c, Primitive::Semaphore(3)))
         }),
-        ("b19c_semaphore_restarts", false, |c| {
+        ("b19c_semaphore_restarts", true, |c| {
             Box::pin(scenarios::family::restarts(c, Primitive::Semaphore(3)))
         }),
-        ("b20a_rw_lock_kills_and_stops", false, |c| {
+        ("b20a_rw_lock_kills_and_stops", true, |c| {
             Box::pin(scenarios::family::kills_and_stops(c, Primitive::RwLock))
         }),
         ("b20b_rw_lock_lost_replies", false, |c| {
             Box::pin(scenarios::family::lost_replies(c, Primitive::RwLock))
         }),
-        ("b20c_rw_lock_restarts", false, |c| {
+        ("b20c_rw_lock_restarts", true, |c| {
             Box::pin(scenarios::family::restarts(c, Primitive::RwLock))
         }),
-        ("b21a_fair_lock_kills_and_stops", false, |c| {
+        ("b21a_fair_lock_kills_and_stops", true, |c| {
             Box::pin(scenarios::family::kills_and_stops(c, Primitive::FairLock))
         }),
         ("b21b_fair_lock_lost_replies", false, |c| {
             Box::pin(scenarios::family::lost_replies(c, Primitive::FairLock))
         }),
-        ("b21c_fair_lock_restarts", false, |c| {
+        ("b21c_fair_lock_restarts", true, |c| {
             Box::pin(scenarios::family::restarts(c, Primitive::FairLock))
         }),
     ];
@@ -121,6 +121,7 @@ pub fn run_scenario(name: &str, connectors: impl FnOnce() -> Connectors) {
     // One scenario at a time: they measure timing on a 2-core machine.
     static SERIAL: Mutex<()> = Mutex::new(());
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _timer = crate::timings::Timer::start();
     count_panics();
     let panics_before = PANICS.load(Ordering::SeqCst);
     let runtime = tokio::runtime::Builder::new_multi_thread()
