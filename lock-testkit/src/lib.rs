@@ -40,9 +40,11 @@ pub mod redis_checks;
 #[cfg(feature = "redis-server")]
 pub mod server;
 pub mod suite;
+mod timings;
 
 pub use context::{SUITE_PREFIX, TTL_SCALE_ENV, TestContext};
 pub use failure::{CaseResult, Failure};
 pub use suite::{
     CASES, Case, CaseOutcome, CaseReport, Requires, SuiteOptions, SuiteReport, run_case, run_suite,
 };
+pub use timings::TIMINGS_ENV;

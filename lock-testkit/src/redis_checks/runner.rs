@@ -77,6 +77,7 @@ pub fn run_check(name: &str, connectors: impl FnOnce() -> Connectors) {
         return;
     }
     let Some(check) = find(name) else { panic!("lock-testkit has no Redis check named `{name}`") };
+    let _timer = crate::timings::Timer::start();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -68,6 +68,7 @@ pub async fn run_case(case: &Case, backend: Arc<DynLockBackend>) -> CaseOutcome 
 /// # }
 /// ```
 pub async fn run_suite(backend: Arc<DynLockBackend>, options: &SuiteOptions) -> SuiteReport {
+    let _timer = crate::timings::Timer::start();
     let slots = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     let mut running = Vec::new();
     for case in
@@ -114,6 +115,7 @@ where
     let Some(case) = CASES.iter().find(|c| c.name == name) else {
         panic!("lock-testkit has no case named `{name}`");
     };
+    let _timer = crate::timings::Timer::start();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
