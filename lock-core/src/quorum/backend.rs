@@ -42,13 +42,14 @@ const NAME: &str = "quorum";
 ///   the previous one for that key and token there has completed. So a give-back or release
 ///   still in flight can never delete the grant of the token's next attempt.
 /// - watch (release notification) returns once a majority of nodes registered it.
-/// - extend succeeds on a majority, and reaches every node: it waits for each node that
-///   answers (within the timeout), not for one whose last call failed, and a node it stopped
-///   waiting for is still sent the extension in its turn. Release releases everywhere.
+/// - extend succeeds on a majority and answers then; the nodes it did not wait for are still
+///   sent the extension in their turn. Release releases everywhere.
 /// - inspect reports a holder with a majority, and the lock as lasting until all but a minority
-///   of its nodes' ttls ran out. It waits for every node whose last call answered (a node an
-///   extension reached late can raise the figure), but not for one whose last call failed or
-///   timed out: then the figure may be short, never long.
+///   of its nodes' ttls ran out. It reads each node once this quorum's calls for the key still
+///   in flight there have completed (an extension that answered after the majority is read, not
+///   the ttl before it), within the node timeout. It waits for every node whose last call
+///   answered, but not for one whose last call failed or timed out: then the figure may be
+///   short, never long.
 /// - No fencing tokens. Each node's own fences keep rising (the Redis backends floor them by
 ///   the node's clock), but a quorum's would not: two successive holders' majorities may share
 ///   a single node, and the largest of a majority's fences may come from another node whose
@@ -131,7 +132,8 @@ impl Quorum {
         self.node_timeout.min(ttl / 3).max(Duration::from_millis(1))
     }
 
-    /// Runs `op` on every node with `timeout`; the stream yields `(node, answer)` as they come.
+    /// Runs `op` on every node (given its index) with `timeout`; the stream yields
+    /// `(node, answer)` as they come.
     fn ask_all<T, F>(
         &self,
         timeout: Duration,
@@ -139,13 +141,13 @@ impl Quorum {
     ) -> FuturesUnordered<BoxFuture<'static, (usize, Answer<T>)>>
     where
         T: Send + 'static,
-        F: Fn(Arc<DynLockBackend>) -> BoxFuture<'static, Result<T, BackendError>>,
+        F: Fn(usize, Arc<DynLockBackend>) -> BoxFuture<'static, Result<T, BackendError>>,
     {
         self.nodes
             .iter()
             .enumerate()
             .map(|(i, node)| {
-                let call = op(node.clone());
+                let call = op(i, node.clone());
                 let answering = self.answering.clone();
                 let answer: BoxFuture<'static, (usize, Answer<T>)> = Box::pin(async move {
                     let result = match tokio::time::timeout(timeout, call).await {
@@ -386,13 +388,10 @@ impl LockBackend for Quorum {
         });
         let mut tally = Tally::new(self.nodes.len());
         let mut last_error = None;
-        let mut waiting = vec![true; self.nodes.len()];
-        // Every node is sent the extension, a straggler included. Once a majority extended,
-        // wait on for the nodes that answer (each within the timeout), not for those whose last
-        // call failed: the lock then lasts its new ttl on every node that holds it, and
-        // `inspect` does not read a stale ttl from a node the caller left behind.
-        while let Some((node, answer)) = answers.next().await {
-            waiting[node] = false;
+        // Answers once the outcome is settled. The nodes still to answer are sent the extension
+        // all the same, in their turn (see `sequence`), so the lock gets its new ttl on every
+        // node that holds it, and `inspect` waits for those calls before reading a node.
+        while let Some((_, answer)) = answers.next().await {
             match answer {
                 Ok(ExtendOutcome::Extended) => tally.yes += 1,
                 Ok(_) => tally.no += 1,
@@ -401,8 +400,7 @@ impl LockBackend for Quorum {
                     last_error = Some(e);
                 }
             }
-            let extended = tally.decided() == Some(true);
-            if tally.settled() && (!extended || self.only_failing(&waiting)) {
+            if tally.settled() {
                 break;
             }
         }
@@ -414,9 +412,13 @@ impl LockBackend for Quorum {
     }
 
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        let mut answers = self.ask_all(self.node_timeout, |node| {
+        let mut answers = self.ask_all(self.node_timeout, |i, node| {
             let key = key.clone();
-            Box::pin(async move { node.inspect(&key).await })
+            let in_flight = self.sequencer.completed(&key, i);
+            Box::pin(async move {
+                in_flight.await;
+                node.inspect(&key).await
+            })
         });
         // Per holder, the remaining time on each node that has it (`None`: no expiry).
         let mut seen: Vec<(LockToken, Vec<Option<Duration>>)> = Vec::new();
@@ -472,7 +474,7 @@ impl LockBackend for Quorum {
         if !self.notify {
             return Err(BackendError::unsupported(NAME, "watch_release"));
         }
-        let mut answers = self.ask_all(self.node_timeout, |node| {
+        let mut answers = self.ask_all(self.node_timeout, |_, node| {
             let key = key.clone();
             Box::pin(async move { node.watch_release(&key).await })
         });

@@ -115,6 +115,22 @@ impl Sequencer {
         }
     }
 
+    /// Completes once every call for `key` on `node` made so far, for any token, has completed
+    /// or is presumed lost: a read of that node then sees what those calls did.
+    pub(super) fn completed(&self, key: &LockKey, node: usize) -> impl Future<Output = ()> + use<> {
+        let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let in_flight: Vec<Done> = last
+            .iter()
+            .filter(|((k, _, n), _)| k == key && *n == node)
+            .map(|(_, (_, done))| done.clone())
+            .collect();
+        drop(last);
+        let limit = self.orphan_limit;
+        async move {
+            let _ = tokio::time::timeout(limit, futures_util::future::join_all(in_flight)).await;
+        }
+    }
+
     /// Slots with a call in flight, for tests.
     #[cfg(test)]
     pub(super) fn in_flight(&self) -> usize {
