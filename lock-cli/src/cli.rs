@@ -78,6 +78,10 @@ pub(crate) struct BenchArgs {
     /// Short runs: the whole benchmark in under a minute.
     #[arg(long)]
     pub(crate) quick: bool,
+    /// Each measurement for a moment only: checks that every row runs and is reported (the
+    /// project's tests use it); the figures mean nothing.
+    #[arg(long, conflicts_with = "quick")]
+    pub(crate) smoke: bool,
     /// Print one JSON object on stdout (progress still goes to stderr).
     #[arg(long)]
     pub(crate) json: bool,

@@ -1,5 +1,5 @@
-//! `lockctl bench --quick` runs to the end and reports every row it promises (feature `bench`;
-//! CI runs it with `cargo test -p lock-cli --features bench --test bench`).
+//! `lockctl bench --smoke` (every measurement for a moment) runs to the end and reports every
+//! row it promises (feature `bench`; CI runs it with `--features lock-cli/bench`).
 
 // Only `lockctl` of the shared helpers is used here.
 #[allow(dead_code)]
@@ -15,7 +15,7 @@ fn quick_bench_reports_every_row() {
     }
     let run = lockctl(&[
         "bench",
-        "--quick",
+        "--smoke",
         "--json",
         "--only",
         "uncontended",

@@ -26,8 +26,15 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
-    fn new(quick: bool) -> Self {
-        if quick {
+    fn new(quick: bool, smoke: bool) -> Self {
+        if smoke {
+            Self {
+                uncontended: Duration::from_millis(150),
+                contended: Duration::from_millis(400),
+                refresh: Duration::from_secs(2),
+                memory: Duration::from_millis(150),
+            }
+        } else if quick {
             Self {
                 uncontended: Duration::from_millis(1_200),
                 contended: Duration::from_secs(2),
@@ -46,7 +53,7 @@ impl Budget {
 }
 
 pub(crate) async fn run(args: BenchArgs) -> Result<ExitCode, String> {
-    let budget = Budget::new(args.quick);
+    let budget = Budget::new(args.quick, args.smoke);
     let server = server::Server::start(args.url.as_deref())?;
     let url = server.url();
     eprintln!("benchmarking against {url} (redis-server {})", server.version());
