@@ -23,15 +23,17 @@ impl Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         let Some(path) = std::env::var_os(TIMINGS_ENV) else { return };
-        // libtest names each test's thread after the test; the binary's name loses its hash.
+        // libtest names each test's thread after the test; cargo names the package; the
+        // binary's name loses its hash.
         let thread = std::thread::current();
         let test = thread.name().unwrap_or("?");
+        let package = std::env::var("CARGO_PKG_NAME").unwrap_or_default();
         let binary = std::env::current_exe().ok().and_then(|exe| {
             let stem = exe.file_stem()?.to_string_lossy().into_owned();
             Some(stem.rsplit_once('-').map_or(stem.clone(), |(name, _)| name.to_owned()))
         });
         let line = format!(
-            "{:.2}\t{} {test}\n",
+            "{:.2}\t{package} {} {test}\n",
             self.started.elapsed().as_secs_f64(),
             binary.as_deref().unwrap_or("?")
         );
