@@ -12,8 +12,11 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 if #gone > 0 then
+  -- Their fences first, a thousand at a time: unpack fails past a few thousand values.
+  for i = 1, #gone, 1000 do
+    redis.call('HDEL', KEYS[2], unpack(gone, i, math.min(i + 999, #gone)))
+  end
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  redis.call('HDEL', KEYS[2], unpack(gone))
 end
 local renewing = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not renewing and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then

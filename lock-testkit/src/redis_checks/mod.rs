@@ -16,6 +16,7 @@
 mod acl;
 mod connectors;
 mod cost;
+mod family;
 mod fencing;
 mod foreign;
 mod guarded;
@@ -29,6 +30,7 @@ mod wait_mode;
 pub use acl::{LEAST_PRIVILEGE_RULES, least_privilege_user_runs_the_suite};
 pub use connectors::{Connectors, Factory, SentinelTarget};
 pub use cost::{auto_refresh_batches_its_extends, unfenced_acquire_is_one_command};
+pub use family::many_expired_permits_are_swept_in_one_acquire;
 pub use fencing::{
     a_foreign_holder_has_no_fence, a_lost_fence_counter_is_recreated_by_a_reacquire,
     fences_follow_the_server_clock, fences_rise_after_the_counter_expired_under_a_refreshed_lock,
@@ -82,6 +84,7 @@ macro_rules! redis_checks {
             guarded_writes_take_any_key_on_a_server,
             guarded_writes_need_the_locks_slot_on_a_cluster,
             auto_refresh_batches_its_extends,
+            many_expired_permits_are_swept_in_one_acquire,
         );
     };
 }
