@@ -2,7 +2,7 @@
 -- scored by arrival (the server's clock in µs at their first attempt, each above the last), and `waiters`, a hash
 -- from each waiting token to "<expires ms>:<handoff ttl ms>" (its place lapses at `expires`
 -- unless it asks again; a lock handed to it is held `handoff ttl` until it confirms). Both
--- live as long as the latest place and share the lock's slot.
+-- live as long as the longest-lived place and share the lock's slot.
 
 local function now_ms()
   local t = redis.call('TIME')

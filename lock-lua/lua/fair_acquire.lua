@@ -37,6 +37,8 @@ if not redis.call('ZSCORE', queue, token) then
   redis.call('ZADD', queue, arrival, token)
 end
 redis.call('HSET', waiters, token, string.format('%d:%d', now + place_ttl, math.min(tonumber(ttl), place_ttl)))
-redis.call('PEXPIRE', queue, place_ttl)
-redis.call('PEXPIRE', waiters, place_ttl)
+-- The line lives as long as its longest place, never shorter: each place lapses by itself.
+local keep = math.max(redis.call('PTTL', queue), redis.call('PTTL', waiters), place_ttl)
+redis.call('PEXPIRE', queue, keep)
+redis.call('PEXPIRE', waiters, keep)
 return -2 - redis.call('PTTL', lock)

@@ -124,6 +124,36 @@ pub async fn fair_lapsed_and_departed_waiters_are_skipped(cx: TestContext) -> Ca
     Ok(())
 }
 
+/// FA2, FA4: each place lives its own queue ttl from its waiter's last attempt: a short place
+/// queued after a long one lapses alone, and a release still hands the lock to the long one.
+/// (The order matters: with the short place first, a queue whose places all lapse with the
+/// latest one's ttl passes.)
+pub async fn fair_a_short_place_does_not_lapse_a_longer_one(cx: TestContext) -> CaseResult {
+    let f = fair(&cx)?;
+    let key = cx.key("fair-place-ttls")?;
+    let ttl = cx.ms(10_000);
+    let (holding, staying, lapsing) = (cx.token()?, cx.token()?, cx.token()?);
+    check!(
+        matches!(
+            f.try_acquire_fair(&key, &holding, ttl, ttl).await?,
+            AcquireOutcome::Acquired { .. }
+        ),
+        "FA1: a free fair lock was refused"
+    );
+    must_queue(&cx, &key, &staying, ttl).await?;
+    must_queue(&cx, &key, &lapsing, cx.ms(150)).await?;
+    tokio::time::sleep(cx.ms(300)).await;
+    check_eq!(f.release_fair(&key, &holding).await?, ReleaseOutcome::Released, "FR1");
+    check_eq!(
+        holder(&cx, &key).await?,
+        Some(staying.clone()),
+        "FA2, FA4: the long place lapsed with the short one queued after it"
+    );
+    f.release_fair(&key, &staying).await?;
+    check_eq!(holder(&cx, &key).await?, None, "nobody else was in line");
+    Ok(())
+}
+
 /// FA1: a fair lock found free (its holder's ttl ran out) goes to the first in line, not to the
 /// newcomer who found it, and the newcomer queues behind.
 pub async fn fair_free_lock_goes_to_the_first_in_line(cx: TestContext) -> CaseResult {
