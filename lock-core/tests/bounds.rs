@@ -200,3 +200,19 @@ async fn a_failing_store_is_not_looked_at_on_every_wake_up() {
     let calls = backend.hooks.calls("acquire");
     assert!(calls <= 5, "{calls} calls to a failing store within one 40 ms backoff");
 }
+
+/// L4 for lock sets: a subscription that never answers does not stretch a set's `wait(100ms)`:
+/// watching the blocking member is bounded by the wait deadline and the call timeout, as for a
+/// single lock (the set awaited the watch with no bound: here, the subscription's hour).
+#[tokio::test(start_paused = true)]
+async fn a_subscription_that_never_answers_does_not_stretch_a_sets_wait() {
+    let backend = Hooked::default();
+    *backend.hooks.watch_delay.lock().expect("delay") = Duration::from_secs(3600);
+    let locks = LockManager::new(backend.clone());
+    let _held = locks.try_lock("set-b", Duration::from_secs(30)).await.expect("ok");
+    let started = Instant::now();
+    let got = locks.lock_all(["set-a", "set-b"]).wait(100 * MS).try_acquire().await.expect("ok");
+    assert!(got.is_none(), "a member is held");
+    let waited = started.elapsed();
+    assert!(waited <= 110 * MS, "wait(100ms) returned after {waited:?}");
+}

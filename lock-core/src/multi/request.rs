@@ -171,6 +171,12 @@ impl MultiLockRequest {
         let deadline = policy.wait_limit().map(|w| started + w);
         let backend = self.manager.backend().clone();
         let notify = self.manager.backend_info().capabilities.release_notify;
+        let call_timeout = inner.config.call_timeout;
+        // Each call of the wait is bounded by the call timeout and the wait deadline.
+        let limit = move || {
+            let end = Instant::now() + call_timeout;
+            deadline.map_or(end, |d| d.min(end))
+        };
         let atomic = backend.multi_locks().is_some_and(|m| m.can_acquire_together(&keys));
         let mut failed: u32 = 0;
         loop {
@@ -182,13 +188,13 @@ impl MultiLockRequest {
             let (blocker, watch) = match pass {
                 Pass::Granted(guard) => return Ok(Ok(guard)),
                 Pass::Blocked(key) => {
-                    let watch = if notify { backend.watch_release(&key).await.ok() } else { None };
+                    let watch = if notify { watch(&backend, &key, limit()).await } else { None };
                     (Some(key), watch)
                 }
                 Pass::Partial(key, held) => {
                     // Watch the blocker before giving the rest back, so its release cannot
                     // slip by.
-                    let watch = if notify { backend.watch_release(&key).await.ok() } else { None };
+                    let watch = if notify { watch(&backend, &key, limit()).await } else { None };
                     give_back(held).await;
                     (Some(key), watch)
                 }
@@ -213,7 +219,9 @@ impl MultiLockRequest {
                 pause = pause.min(d - now);
             }
             match blocker {
-                Some(key) => wait_for_release(&backend, &key, watch, now + pause).await,
+                Some(key) => {
+                    wait_for_release(&backend, &key, watch, now + pause, call_timeout).await
+                }
                 None => tokio::time::sleep(pause).await,
             }
         }
@@ -290,14 +298,26 @@ pub(super) enum Pass {
     Late,
 }
 
+/// A watch on `key`'s release registered by `limit`; `None` when the store fails or does not
+/// answer in time (the wait then polls).
+async fn watch(
+    backend: &std::sync::Arc<crate::backend::DynLockBackend>,
+    key: &LockKey,
+    limit: Instant,
+) -> Option<crate::backend::ReleaseWatch> {
+    tokio::time::timeout_at(limit, backend.watch_release(key)).await.ok()?.ok()
+}
+
 /// Waits until `blocker` is released (its `watch` fired and the key is free) or `until`. A watch
 /// may fire for nothing (W4): the key is then looked at, and while it is still held the wait
 /// goes on (watching again), so a spurious wake-up costs one read, never a pass over the set.
+/// Each call is bounded by `call_timeout` and `until`.
 async fn wait_for_release(
     backend: &std::sync::Arc<crate::backend::DynLockBackend>,
     blocker: &LockKey,
     mut watch: Option<crate::backend::ReleaseWatch>,
     until: Instant,
+    call_timeout: Duration,
 ) {
     while let Some(current) = watch.take() {
         // A watch that is always ready would win every race with the deadline.
@@ -306,10 +326,12 @@ async fn wait_for_release(
         }
         // Subscribed again before looking, so no release slips by; looks at least the minimum
         // retry delay apart.
-        let next = backend.watch_release(blocker).await.ok();
+        let next = self::watch(backend, blocker, until.min(Instant::now() + call_timeout)).await;
         let look = Instant::now();
-        match backend.inspect(blocker).await {
-            Ok(Some(_)) => watch = next,
+        let read =
+            tokio::time::timeout_at(until.min(look + call_timeout), backend.inspect(blocker));
+        match read.await {
+            Ok(Ok(Some(_))) => watch = next,
             _ => return,
         }
         tokio::time::sleep_until((look + MIN_RETRY_DELAY).min(until)).await;
