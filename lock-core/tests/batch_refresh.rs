@@ -1,6 +1,8 @@
 //! Batched refresh on tokio's paused clock: many auto-refreshed locks of one backend are
 //! extended a batch at a time, each lock keeps its own answer and its own loss.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -183,5 +185,57 @@ async fn a_lock_goes_at_most_an_eighth_early_to_join_a_batch() {
         let [batches, batched, single] = calls.map(|n| n.load(Ordering::SeqCst));
         let expected = if together { [1, 2, 0] } else { [0, 0, 2] };
         assert_eq!([batches, batched, single], expected, "locks {gap:?} apart");
+    }
+}
+
+/// Issue 20, item 6: two batches that share guards never wait for each other's turns. A manual
+/// extension re-queues its guard while an earlier batch may still hold it, so the same guards
+/// can be in two batches at once, in opposite orders: batch 1 = [A, B, C] holds A and waits for
+/// B (a slow manual extension holds B); C's and A's manual extensions put C before A, and batch
+/// 2 = [C, A] holds C and waits for A; B's extension ends, and batch 1 waits for C. Taking the
+/// turns in one order (the entries' ids) breaks the cycle. Before, A, B and C were never
+/// refreshed again and a manual `extend` on them hung.
+#[tokio::test(start_paused = true)]
+async fn batches_sharing_guards_do_not_wait_on_each_other() {
+    use common::hooked::{Hooked, Step};
+    use tokio::time::{Instant, sleep, sleep_until};
+    let ms = Duration::from_millis;
+    let backend = Hooked::default();
+    backend.hooks.batches.store(true, Ordering::SeqCst);
+    // The single extends (the manual ones here): A's answers 200 ms late, B's 1.4 s late.
+    backend
+        .hooks
+        .extend
+        .lock()
+        .expect("steps")
+        .extend([Step::answer_after(ms(200)), Step::answer_after(ms(1_400))]);
+    let locks = LockManager::new(backend.clone());
+    let t0 = Instant::now();
+    let mut guards = Vec::new();
+    for name in ["batch-turn-a", "batch-turn-b", "batch-turn-c"] {
+        let guard = locks.lock(name).ttl(TTL).auto_refresh().acquire().await.expect("free");
+        guards.push(Arc::new(guard));
+    }
+    let (a, b, c) = (guards[0].clone(), guards[1].clone(), guards[2].clone());
+    // All three are due together, just under a second in: the first batch is [A, B, C].
+    sleep_until(t0 + ms(900)).await;
+    let slow_a = tokio::spawn({
+        let a = a.clone();
+        async move { a.extend(ms(4_000)).await }
+    });
+    sleep(ms(1)).await;
+    let slow_b = tokio::spawn({
+        let b = b.clone();
+        async move { b.extend(TTL).await }
+    });
+    sleep_until(t0 + ms(1_150)).await;
+    c.extend(TTL).await.expect("C's manual extension");
+    slow_a.await.expect("task").expect("A's manual extension");
+    slow_b.await.expect("task").expect("B's manual extension");
+    sleep_until(t0 + ms(6_000)).await;
+    for (name, guard) in [("A", &a), ("B", &b), ("C", &c)] {
+        let extended = tokio::time::timeout(ms(10_000), guard.extend(TTL)).await;
+        assert!(extended.is_ok(), "{name}'s manual extension hung: its turn is never given back");
+        assert!(guard.is_valid(), "{name} was lost: {:?}", guard.loss());
     }
 }

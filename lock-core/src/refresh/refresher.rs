@@ -284,13 +284,16 @@ fn still_refreshed(queue: &mut TimerQueue, id: u64, now: Instant) -> Option<Arc<
 /// Many guards of one store extended in one call; each gets its own answer.
 fn extend_batch(
     call_timeout: Duration,
-    items: Vec<(u64, Arc<GuardShared>)>,
+    mut items: Vec<(u64, Arc<GuardShared>)>,
 ) -> BoxFuture<'static, Vec<Done>> {
     let span = tracing::trace_span!("lock.refresh_batch", locks = items.len());
+    // One extension of a guard at a time, as for a single one. A guard a manual extension
+    // re-queued can be in two batches in flight at once, in opposite orders, so every batch
+    // takes its turns in one global order (the entries' ids): no two batches can each hold a
+    // turn the other waits for, and a manual extension only ever waits for one turn.
+    items.sort_unstable_by_key(|(id, _)| *id);
     Box::pin(
         async move {
-            // One extension of a guard at a time, as for a single one; the turns are taken in
-            // the order of the batch, and a manual extension only ever waits for one turn.
             let mut turns = Vec::with_capacity(items.len());
             for (_, shared) in &items {
                 turns.push(shared.extend_turn().await);

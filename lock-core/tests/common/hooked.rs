@@ -79,6 +79,11 @@ pub(crate) struct Hooks {
     pub(crate) reorders: std::sync::atomic::AtomicBool,
     /// The backend does not advertise release notification.
     pub(crate) no_notify: std::sync::atomic::AtomicBool,
+    /// The backend offers the memory store's batched extends (unhooked); set before use (N8).
+    pub(crate) batches: std::sync::atomic::AtomicBool,
+    /// The backend offers the memory store's fair locks, a fair attempt taking the `acquire`
+    /// steps; set before use (N8).
+    pub(crate) fair: std::sync::atomic::AtomicBool,
     /// The token of every acquire and release, in call order (`"acquire"`/`"release"`).
     pub(crate) sent: Mutex<Vec<(&'static str, LockToken)>>,
     calls: Mutex<HashMap<&'static str, usize>>,
@@ -154,6 +159,18 @@ impl Hooked {
 
 #[async_trait]
 impl LockBackend for Hooked {
+    fn batch_extend(&self) -> Option<&dyn lock_core::BatchExtendBackend> {
+        if self.hooks.batches.load(std::sync::atomic::Ordering::SeqCst) {
+            self.inner.batch_extend()
+        } else {
+            None
+        }
+    }
+
+    fn fair_locks(&self) -> Option<&dyn lock_core::FairLockBackend> {
+        self.hooks.fair.load(std::sync::atomic::Ordering::SeqCst).then_some(self as _)
+    }
+
     fn info(&self) -> BackendInfo {
         let info = self.inner.info();
         if self.hooks.no_notify.load(std::sync::atomic::Ordering::SeqCst) {
@@ -241,5 +258,57 @@ impl LockBackend for Hooked {
             return Ok(Box::pin(std::future::ready(())));
         }
         self.inner.watch_release(key).await
+    }
+}
+
+#[async_trait]
+impl lock_core::FairLockBackend for Hooked {
+    async fn try_acquire_fair(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+        queue_ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let step = self.hooks.step("acquire", &self.hooks.acquire);
+        let (inner, key, token) = (self.inner.clone(), key.clone(), token.clone());
+        Self::send(step, async move {
+            let fair = inner.fair_locks().expect("the memory store has fair locks");
+            fair.try_acquire_fair(&key, &token, ttl, queue_ttl).await
+        })
+        .await
+    }
+
+    async fn release_fair(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        let fair = self.inner.fair_locks().expect("the memory store has fair locks");
+        fair.release_fair(key, token).await
+    }
+
+    /// Resolves only once the key is handed to `token`, as a store with one turn channel per
+    /// token does (the memory store wakes every watcher at any handoff).
+    async fn watch_turn(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseWatch, BackendError> {
+        let (inner, key, token) = (self.inner.clone(), key.clone(), token.clone());
+        let mut watch = inner.watch_release(&key).await?;
+        Ok(Box::pin(async move {
+            loop {
+                watch.await;
+                // Watching again before looking, so no handoff slips by.
+                let next = inner.watch_release(&key).await;
+                let holder = inner.inspect(&key).await.ok().flatten().map(|info| info.holder);
+                match next {
+                    _ if holder.as_ref() == Some(&token) => return,
+                    Ok(next) => watch = next,
+                    Err(_) => return,
+                }
+            }
+        }))
     }
 }
