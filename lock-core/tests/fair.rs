@@ -2,6 +2,8 @@
 //! every manager are served in the order they came, a waiter that leaves gives up its place,
 //! a waiter keeps its place by renewing it, and bad combinations fail before any I/O.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -363,4 +365,50 @@ async fn a_place_lapses_exactly_at_its_queue_ttl() {
         let now = backend.inspect(&key).await.expect("inspect").map(|info| info.holder);
         assert_eq!(now == Some(waiter), handed, "released {after:?} after the waiter asked");
     }
+}
+
+/// Issue 20, item 11: a fair waiter whose first grant went unconfirmed (a `Replication` error:
+/// given back, and the request goes on with a fresh token) watches the fresh token's turn, not
+/// the old one's. Before, it kept the old token's watch, which never fires, and looked only
+/// every second to renew its place: a lock handed to it waited up to a second, and with a ttl
+/// under that the handover lapsed before it looked.
+#[tokio::test(start_paused = true)]
+async fn a_waiter_with_a_fresh_token_watches_the_fresh_turn() {
+    use common::hooked::{Hooked, Step};
+    use lock_core::{BackendErrorKind, LockBackend, LockKey, LockToken};
+    let ms = Duration::from_millis;
+    let backend = Hooked::default();
+    backend.hooks.fair.store(true, std::sync::atomic::Ordering::SeqCst);
+    // The first fair attempt is granted, then reported unconfirmed by the replicas.
+    backend.hooks.acquire.lock().expect("steps").push(Step::fails(BackendErrorKind::Replication));
+    let locks = LockManager::new(backend.clone());
+    let key = LockKey::with_default_prefix("fresh-turn").expect("key");
+    let other = LockToken::generate().expect("token");
+    let fair = backend.inner.fair_locks().expect("fair locks");
+    let waiter = tokio::spawn(async move {
+        let guard = locks.lock("fresh-turn").ttl(ms(500)).fair().wait(ms(5_000)).acquire().await;
+        (guard, Instant::now())
+    });
+    // Once the unconfirmed grant is given back, another holder takes the lock.
+    let took = Instant::now();
+    loop {
+        tokio::time::sleep(ms(1)).await;
+        let got = fair.try_acquire_fair(&key, &other, TTL, TTL).await.expect("answer");
+        if matches!(got, lock_core::AcquireOutcome::Acquired { .. }) {
+            break;
+        }
+        assert!(took.elapsed() < ms(2_000), "the unconfirmed grant was never given back");
+    }
+    // The waiter queues behind it with its fresh token; then the holder hands it the lock.
+    tokio::time::sleep(ms(300)).await;
+    let released = Instant::now();
+    fair.release_fair(&key, &other).await.expect("release");
+    let (guard, at) = waiter.await.expect("task");
+    let guard = guard.expect("the waiter got the lock");
+    assert!(
+        at - released < ms(100),
+        "the waiter took {:?} to take the lock handed to it",
+        at - released
+    );
+    guard.release().await.expect("release");
 }

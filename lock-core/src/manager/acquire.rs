@@ -318,7 +318,9 @@ async fn attempts(
             Ok(AcquireOutcome::Acquired { .. }) => {
                 // Granted too late to leave any validity: give it back and count a failure.
                 tracing::debug!(key = %key, elapsed = ?sent.elapsed(), "lock granted after its validity; giving it back");
-                if let Some(release) = tokens.give_back()? {
+                let release = tokens.give_back()?;
+                forget_turn(fair, &mut waiting);
+                if let Some(release) = release {
                     // The next look would find our own grant: wait for its release while there is
                     // time (the release goes on in the background either way).
                     let limit = earliest(wait_deadline, Instant::now() + call_timeout);
@@ -334,6 +336,7 @@ async fn attempts(
             Err(e) if e.kind() == BackendErrorKind::Replication => {
                 // The backend granted and gave back a grant its replicas did not confirm.
                 tokens.give_back()?;
+                forget_turn(fair, &mut waiting);
                 last_error = Some(e);
             }
             Err(e) if e.is_temporary() => {
@@ -425,6 +428,14 @@ async fn attempts(
         }
         // Otherwise the backoff ended (or the wait deadline came first): the next look is a
         // counted attempt, which starts a new backoff.
+    }
+}
+
+/// After a switch to a fresh token, a fair waiter's watch is for the old token's turn, which
+/// never comes: drop it, so the fresh token's turn is watched once it waits in line.
+fn forget_turn(fair: bool, waiting: &mut Waiting) {
+    if fair {
+        waiting.watch = None;
     }
 }
 
