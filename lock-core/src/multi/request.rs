@@ -173,10 +173,7 @@ impl MultiLockRequest {
         let notify = self.manager.backend_info().capabilities.release_notify;
         let call_timeout = inner.config.call_timeout;
         // Each call of the wait is bounded by the call timeout and the wait deadline.
-        let limit = move || {
-            let end = Instant::now() + call_timeout;
-            deadline.map_or(end, |d| d.min(end))
-        };
+        let limit = move || call_limit(deadline, call_timeout);
         let atomic = backend.multi_locks().is_some_and(|m| m.can_acquire_together(&keys));
         let mut failed: u32 = 0;
         loop {
@@ -219,9 +216,7 @@ impl MultiLockRequest {
                 pause = pause.min(d - now);
             }
             match blocker {
-                Some(key) => {
-                    wait_for_release(&backend, &key, watch, now + pause, call_timeout).await
-                }
+                Some(key) => wait_for_release(&backend, &key, watch, now + pause, limit).await,
                 None => tokio::time::sleep(pause).await,
             }
         }
@@ -298,6 +293,12 @@ pub(super) enum Pass {
     Late,
 }
 
+/// When a call made now must have answered: within the call timeout, and by the wait deadline.
+fn call_limit(deadline: Option<Instant>, call_timeout: Duration) -> Instant {
+    let end = Instant::now() + call_timeout;
+    deadline.map_or(end, |d| d.min(end))
+}
+
 /// A watch on `key`'s release registered by `limit`; `None` when the store fails or does not
 /// answer in time (the wait then polls).
 async fn watch(
@@ -311,13 +312,14 @@ async fn watch(
 /// Waits until `blocker` is released (its `watch` fired and the key is free) or `until`. A watch
 /// may fire for nothing (W4): the key is then looked at, and while it is still held the wait
 /// goes on (watching again), so a spurious wake-up costs one read, never a pass over the set.
-/// Each call is bounded by `call_timeout` and `until`.
+/// Each call must answer by `limit()` (the call timeout and the wait deadline, not `until`: a
+/// read that outlasts the pause still ends the wait well).
 async fn wait_for_release(
     backend: &std::sync::Arc<crate::backend::DynLockBackend>,
     blocker: &LockKey,
     mut watch: Option<crate::backend::ReleaseWatch>,
     until: Instant,
-    call_timeout: Duration,
+    limit: impl Fn() -> Instant,
 ) {
     while let Some(current) = watch.take() {
         // A watch that is always ready would win every race with the deadline.
@@ -326,11 +328,9 @@ async fn wait_for_release(
         }
         // Subscribed again before looking, so no release slips by; looks at least the minimum
         // retry delay apart.
-        let next = self::watch(backend, blocker, until.min(Instant::now() + call_timeout)).await;
+        let next = self::watch(backend, blocker, limit()).await;
         let look = Instant::now();
-        let read =
-            tokio::time::timeout_at(until.min(look + call_timeout), backend.inspect(blocker));
-        match read.await {
+        match tokio::time::timeout_at(limit(), backend.inspect(blocker)).await {
             Ok(Ok(Some(_))) => watch = next,
             _ => return,
         }
