@@ -34,7 +34,9 @@ const NAME: &str = "quorum";
 ///
 /// - acquire asks every node at once, each with a timeout, and wins only with a majority within
 ///   the validity window (ttl − elapsed − drift); it answers as soon as the outcome is decided.
-///   A lost vote gives the token back on every node that did not refuse it: the nodes that
+///   A vote is lost as soon as its grants and the nodes still to answer that answered their
+///   last call cannot make a majority (a failing node is not waited for). A lost vote gives
+///   the token back on every node that did not refuse it: the nodes that
 ///   answered before it returns, the silent ones (a dead node would take the whole timeout) in
 ///   the background.
 /// - Calls for one key and token to one node are applied in the order they were made: each runs
@@ -123,9 +125,18 @@ impl Quorum {
         majority(self.nodes.len())
     }
 
+    /// How many of the nodes still `waiting` for answered their last call.
+    fn answering_among(&self, waiting: &[bool]) -> usize {
+        waiting
+            .iter()
+            .zip(self.answering.iter())
+            .filter(|(w, a)| **w && a.load(Ordering::Relaxed))
+            .count()
+    }
+
     /// Whether every node still `waiting` for failed its last call (so is not waited for).
     fn only_failing(&self, waiting: &[bool]) -> bool {
-        waiting.iter().zip(self.answering.iter()).all(|(w, a)| !w || !a.load(Ordering::Relaxed))
+        self.answering_among(waiting) == 0
     }
 
     fn timeout_for(&self, ttl: Duration) -> Duration {
@@ -283,7 +294,9 @@ impl LockBackend for Quorum {
         // Per node: `Some(true)` granted, `Some(false)` refused, `None` failed or silent (it
         // may hold our token, but a give-back there waits behind the call in flight).
         let mut answered: Vec<Option<bool>> = vec![None; self.nodes.len()];
+        let mut waiting = vec![true; self.nodes.len()];
         while let Some((node, answer)) = answers.next().await {
+            waiting[node] = false;
             match answer {
                 Ok(AcquireOutcome::Acquired { .. }) => {
                     tally.yes += 1;
@@ -314,6 +327,12 @@ impl LockBackend for Quorum {
                     break;
                 }
                 Some(false) => break,
+                // Out of reach when the grants so far and the nodes still to answer that answer
+                // at all cannot make a majority: lost now, not at a failing node's timeout. A
+                // vote that holds its grants that long (one node of three dead) is refused by
+                // every other contender meanwhile, who in turn hold theirs: split votes that
+                // nobody wins, over and over.
+                None if tally.yes + self.answering_among(&waiting) < self.majority() => break,
                 None => {}
             }
         }
