@@ -9,6 +9,25 @@ use std::time::Duration;
 
 use crate::error::{BackendError, BackendErrorKind};
 
+/// Awaits `future` until `deadline` (if any); `None` when the deadline came first.
+pub(crate) async fn until<F: Future>(
+    deadline: Option<tokio::time::Instant>,
+    future: F,
+) -> Option<F::Output> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+/// The earlier of two optional instants.
+pub(crate) fn earliest(
+    a: Option<tokio::time::Instant>,
+    b: tokio::time::Instant,
+) -> tokio::time::Instant {
+    a.map_or(b, |a| a.min(b))
+}
+
 /// The default bound on one backend call (see [`crate::LockManagerBuilder::call_timeout`]).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 

@@ -1,6 +1,7 @@
 //! Per-test timings for CI. With `LOCK_TEST_TIMINGS=<file>` set, each conformance case, Redis
 //! check and battery scenario appends one line to the file when it ends (passed, skipped or
-//! failed): its seconds, a tab, and `<test binary> <test name>`. `.ci/run` prints the slowest.
+//! failed): its seconds, a tab, and `<package> <test binary> <test name>`. `.ci/run` prints
+//! the slowest.
 
 use std::fs::OpenOptions;
 use std::io::Write;

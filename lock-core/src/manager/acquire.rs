@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::inner::ManagerInner;
 use super::queue::{Lane, Turn};
 use crate::backend::{AcquireOutcome, DynLockBackend, ReleaseWatch};
-use crate::call::timed_out;
+use crate::call::{earliest, timed_out, until};
 use crate::error::{BackendError, BackendErrorKind, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
@@ -227,19 +227,6 @@ pub(super) async fn acquire(
         waited,
     );
     result
-}
-
-/// Awaits `future` until `deadline` (if any); `None` when the deadline came first.
-async fn until<F: std::future::Future>(deadline: Option<Instant>, future: F) -> Option<F::Output> {
-    match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
-        None => Some(future.await),
-    }
-}
-
-/// The earlier of two optional instants.
-fn earliest(a: Option<Instant>, b: Instant) -> Instant {
-    a.map_or(b, |a| a.min(b))
 }
 
 /// What the acquire loop keeps between attempts.

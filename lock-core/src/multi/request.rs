@@ -7,6 +7,7 @@ use futures_util::future::join_all;
 use tokio::time::Instant;
 
 use super::{MultiGuard, atomic};
+use crate::call::{earliest, until};
 use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::key::LockKey;
@@ -173,7 +174,7 @@ impl MultiLockRequest {
         let notify = self.manager.backend_info().capabilities.release_notify;
         let call_timeout = inner.config.call_timeout;
         // Each call of the wait is bounded by the call timeout and the wait deadline.
-        let limit = move || call_limit(deadline, call_timeout);
+        let limit = move || earliest(deadline, Instant::now() + call_timeout);
         let atomic = backend.multi_locks().is_some_and(|m| m.can_acquire_together(&keys));
         let mut failed: u32 = 0;
         loop {
@@ -293,12 +294,6 @@ pub(super) enum Pass {
     Late,
 }
 
-/// When a call made now must have answered: within the call timeout, and by the wait deadline.
-fn call_limit(deadline: Option<Instant>, call_timeout: Duration) -> Instant {
-    let end = Instant::now() + call_timeout;
-    deadline.map_or(end, |d| d.min(end))
-}
-
 /// A watch on `key`'s release registered by `limit`; `None` when the store fails or does not
 /// answer in time (the wait then polls).
 async fn watch(
@@ -306,7 +301,7 @@ async fn watch(
     key: &LockKey,
     limit: Instant,
 ) -> Option<crate::backend::ReleaseWatch> {
-    tokio::time::timeout_at(limit, backend.watch_release(key)).await.ok()?.ok()
+    until(Some(limit), backend.watch_release(key)).await?.ok()
 }
 
 /// Waits until `blocker` is released (its `watch` fired and the key is free) or `until`. A watch
@@ -330,8 +325,8 @@ async fn wait_for_release(
         // retry delay apart.
         let next = self::watch(backend, blocker, limit()).await;
         let look = Instant::now();
-        match tokio::time::timeout_at(limit(), backend.inspect(blocker)).await {
-            Ok(Ok(Some(_))) => watch = next,
+        match crate::call::until(Some(limit()), backend.inspect(blocker)).await {
+            Some(Ok(Some(_))) => watch = next,
             _ => return,
         }
         tokio::time::sleep_until((look + MIN_RETRY_DELAY).min(until)).await;
