@@ -164,6 +164,71 @@ impl Mutant {
     fn fencing(&self, value: u64) -> Option<FencingToken> {
         (self.bug != Bug::ClaimsFencingButOmits).then_some(FencingToken::new(value))
     }
+
+    /// The acquire itself, on the locked state (one step, as a script would run it).
+    fn grant(
+        &self,
+        state: &mut State,
+        k: Vec<u8>,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> AcquireOutcome {
+        let next_fence = state.fence + 1;
+        let bug = self.bug;
+        let outcome = match live(state, &k) {
+            Some(e) if e.token == *token && bug != Bug::NonAtomicAcquire => {
+                if bug == Bug::SameTokenRefused {
+                    return AcquireOutcome::Held {
+                        ttl_remaining: Some(e.expires - Instant::now()),
+                    };
+                }
+                if bug == Bug::SameTokenNewFence {
+                    e.fencing = next_fence;
+                }
+                e.expires = self.expiry(ttl);
+                e.ttl = ttl;
+                AcquireOutcome::Acquired { fencing: self.fencing(e.fencing) }
+            }
+            Some(e) if bug != Bug::NonAtomicAcquire => {
+                if bug == Bug::HeldResetsHolderTtl {
+                    e.expires = self.expiry(ttl);
+                }
+                AcquireOutcome::Held {
+                    ttl_remaining: Some(e.expires.saturating_duration_since(Instant::now())),
+                }
+            }
+            _ => {
+                let fencing = if bug == Bug::FencingPerEntry { 1 } else { next_fence };
+                let entry = Entry { token: token.clone(), expires: self.expiry(ttl), ttl, fencing };
+                state.locks.insert(k, entry);
+                state.fence = next_fence;
+                AcquireOutcome::Acquired { fencing: self.fencing(fencing) }
+            }
+        };
+        if bug == Bug::SameTokenNewFence && matches!(outcome, AcquireOutcome::Acquired { .. }) {
+            state.fence = next_fence;
+        }
+        outcome
+    }
+
+    /// The release itself, on the locked state.
+    fn free(&self, state: &mut State, k: &[u8], token: &LockToken) -> ReleaseOutcome {
+        let ours = match live(state, k) {
+            Some(e) => e.token == *token || self.bug == Bug::ReleaseIgnoresToken,
+            None => false,
+        };
+        if !ours {
+            return ReleaseOutcome::NotHeld;
+        }
+        state.locks.remove(k);
+        if self.bug == Bug::WrittenFencesDieWithTheLock {
+            state.written.retain(|(lock, _), _| lock.as_slice() != k);
+        }
+        if let Some(n) = state.watchers.remove(k) {
+            n.notify_waiters();
+        }
+        ReleaseOutcome::Released
+    }
 }
 
 fn live<'a>(state: &'a mut State, key: &[u8]) -> Option<&'a mut Entry> {
@@ -196,43 +261,7 @@ impl LockBackend for Mutant {
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        let mut state = self.state();
-        let next_fence = state.fence + 1;
-        let bug = self.bug;
-        let outcome = match live(&mut state, &k) {
-            Some(e) if e.token == *token && bug != Bug::NonAtomicAcquire => {
-                if bug == Bug::SameTokenRefused {
-                    return Ok(AcquireOutcome::Held {
-                        ttl_remaining: Some(e.expires - Instant::now()),
-                    });
-                }
-                if bug == Bug::SameTokenNewFence {
-                    e.fencing = next_fence;
-                }
-                e.expires = self.expiry(ttl);
-                e.ttl = ttl;
-                AcquireOutcome::Acquired { fencing: self.fencing(e.fencing) }
-            }
-            Some(e) if bug != Bug::NonAtomicAcquire => {
-                if bug == Bug::HeldResetsHolderTtl {
-                    e.expires = self.expiry(ttl);
-                }
-                AcquireOutcome::Held {
-                    ttl_remaining: Some(e.expires.saturating_duration_since(Instant::now())),
-                }
-            }
-            _ => {
-                let fencing = if bug == Bug::FencingPerEntry { 1 } else { next_fence };
-                let entry = Entry { token: token.clone(), expires: self.expiry(ttl), ttl, fencing };
-                state.locks.insert(k, entry);
-                state.fence = next_fence;
-                AcquireOutcome::Acquired { fencing: self.fencing(fencing) }
-            }
-        };
-        if bug == Bug::SameTokenNewFence && matches!(outcome, AcquireOutcome::Acquired { .. }) {
-            state.fence = next_fence;
-        }
-        Ok(outcome)
+        Ok(self.grant(&mut self.state(), k, token, ttl))
     }
 
     async fn release(
@@ -241,22 +270,7 @@ impl LockBackend for Mutant {
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
         let k = self.map_key(key);
-        let mut state = self.state();
-        let ours = match live(&mut state, &k) {
-            Some(e) => e.token == *token || self.bug == Bug::ReleaseIgnoresToken,
-            None => false,
-        };
-        if !ours {
-            return Ok(ReleaseOutcome::NotHeld);
-        }
-        state.locks.remove(&k);
-        if self.bug == Bug::WrittenFencesDieWithTheLock {
-            state.written.retain(|(lock, _), _| *lock != k);
-        }
-        if let Some(n) = state.watchers.remove(&k) {
-            n.notify_waiters();
-        }
-        Ok(ReleaseOutcome::Released)
+        Ok(self.free(&mut self.state(), &k, token))
     }
 
     async fn extend(
@@ -373,19 +387,16 @@ impl Mutant {
         line
     }
 
-    fn leave_line(&self, k: &[u8], token: &LockToken) {
-        self.line(&mut self.state(), k).retain(|w| w.0 != *token);
+    fn leave_line(&self, state: &mut State, k: &[u8], token: &LockToken) {
+        self.line(state, k).retain(|w| w.0 != *token);
     }
 
-    /// Grants the free lock to the first in line.
-    async fn hand_over(&self, key: &LockKey, k: &[u8]) {
-        let first = {
-            let mut state = self.state();
-            let line = self.line(&mut state, k);
-            (!line.is_empty()).then(|| line.remove(0))
-        };
-        if let Some((token, _, ttl)) = first {
-            let _ = self.try_acquire(key, &token, ttl).await;
+    /// Grants the free lock to the first in line, in the same step as what freed it.
+    fn hand_over(&self, state: &mut State, k: &[u8]) {
+        let line = self.line(state, k);
+        if !line.is_empty() {
+            let (token, _, ttl) = line.remove(0);
+            self.grant(state, k.to_vec(), &token, ttl);
         }
     }
 }
@@ -400,21 +411,18 @@ impl FairLockBackend for Mutant {
         queue_ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         let k = self.map_key(key);
-        let (holder, first) = {
-            let mut state = self.state();
-            let holder = live(&mut state, &k).map(|e| e.token.clone());
-            (holder, self.line(&mut state, &k).first().map(|w| w.0.clone()))
-        };
+        let mut state = self.state();
+        let holder = live(&mut state, &k).map(|e| e.token.clone());
+        let first = self.line(&mut state, &k).first().map(|w| w.0.clone());
         match holder {
-            Some(holder) if holder == *token => return self.try_acquire(key, token, ttl).await,
+            Some(holder) if holder == *token => return Ok(self.grant(&mut state, k, token, ttl)),
             Some(_) => {}
             None if first.as_ref().is_none_or(|f| f == token) => {
-                self.leave_line(&k, token);
-                return self.try_acquire(key, token, ttl).await;
+                self.leave_line(&mut state, &k, token);
+                return Ok(self.grant(&mut state, k, token, ttl));
             }
-            None => self.hand_over(key, &k).await,
+            None => self.hand_over(&mut state, &k),
         }
-        let mut state = self.state();
         let place = (Instant::now() + queue_ttl, ttl.min(queue_ttl));
         let line = self.line(&mut state, &k);
         match line.iter_mut().find(|w| w.0 == *token) {
@@ -431,10 +439,11 @@ impl FairLockBackend for Mutant {
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
         let k = self.map_key(key);
-        self.leave_line(&k, token);
-        let outcome = self.release(key, token).await?;
+        let mut state = self.state();
+        self.leave_line(&mut state, &k, token);
+        let outcome = self.free(&mut state, &k, token);
         if outcome == ReleaseOutcome::Released && self.bug != Bug::FairNoHandoff {
-            self.hand_over(key, &k).await;
+            self.hand_over(&mut state, &k);
         }
         Ok(outcome)
     }
