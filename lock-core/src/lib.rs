@@ -93,7 +93,7 @@ pub use metadata::{MAX_METADATA_FIELDS, MAX_METADATA_NAME_LEN, MAX_METADATA_VALU
 pub use multi::{MultiGuard, MultiLockRequest};
 pub use quorum::{DEFAULT_NODE_TIMEOUT, Quorum, QuorumBuilder};
 pub use retry::{DEFAULT_MAX_WAIT, MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
-pub use rwlock::RwLock;
+pub use rwlock::{RwLock, Upgrade, UpgradeError};
 pub use semaphore::Semaphore;
 pub use timing::{Drift, MAX_TTL, MIN_DRIFT_ALLOWANCE, MIN_TTL, ttl_millis, validate_ttl};
 pub use token::{LockToken, MAX_USER_TOKEN_LEN, MIN_USER_TOKEN_LEN, TOKEN_RANDOM_BYTES};

@@ -88,6 +88,7 @@ fn reason_label(reason: LossReason) -> &'static str {
         LossReason::Expired => "expired",
         LossReason::NotHeld => "not_held",
         LossReason::Released => "released",
+        LossReason::Upgraded => "upgraded",
         LossReason::MaxHoldReached => "max_hold",
         LossReason::Backend(_) => "backend_error",
     }
@@ -102,8 +103,8 @@ pub(crate) fn ended(
     refreshed: bool,
 ) {
     match reason {
-        LossReason::Released => {
-            tracing::trace!(key = %key, held_ms = held.as_millis() as u64, "lock released")
+        LossReason::Released | LossReason::Upgraded => {
+            tracing::trace!(key = %key, held_ms = held.as_millis() as u64, reason = %reason, "lock released")
         }
         // A lock without auto-refresh is expected to run out; one with it is not.
         LossReason::Expired if !refreshed => tracing::debug!(key = %key, "lock validity ran out"),
@@ -115,7 +116,7 @@ pub(crate) fn ended(
     {
         metrics::histogram!("lock_hold_duration_seconds", "backend" => backend)
             .record(held.as_secs_f64());
-        if reason != LossReason::Released {
+        if !matches!(reason, LossReason::Released | LossReason::Upgraded) {
             metrics::counter!("lock_lost_total", "backend" => backend, "reason" => reason_label(reason)).increment(1);
         }
     }

@@ -5,7 +5,9 @@
 --          the upgradeable reader's token. Both keys expire with the longest hold.
 -- KEYS[3]: the fencing counter, "<fence>:<token>" as for a lock (ARGV[5]: its ttl in ms).
 -- KEYS[4]: the waiting writer's mark: its token, with the ttl it asked for.
--- ARGV[3]: ttl in ms; ARGV[4]: '1' to issue fencing tokens.
+-- ARGV[3]: ttl in ms; ARGV[4]: '1' to issue fencing tokens; ARGV[6]: '0' no wake-up, '1'
+-- PUBLISH, '2' SPUBLISH, when a read asked again takes the token's upgrade mark away; ARGV[7]:
+-- the channel.
 -- Returns n >= 0: granted with fence n (0 without fencing); n < 0: refused, and what stands in
 -- the way expires in -2 - n ms.
 local t = redis.call('TIME')
@@ -35,6 +37,15 @@ local own_mode = own and string.sub(own, 1, 1)
 if own_mode and (own_mode == mode or own_mode == 'w' or (own_mode == 'u' and mode == 'r')) then
   redis.call('ZADD', KEYS[1], now + ttl, tok)
   keep()
+  -- Asking for a read again gives up this token's upgrade: its mark goes, and waiters wake.
+  if mode ~= 'w' and redis.call('GET', KEYS[4]) == tok then
+    redis.call('DEL', KEYS[4])
+    if ARGV[6] == '1' then
+      redis.call('PUBLISH', ARGV[7], '1')
+    elseif ARGV[6] == '2' then
+      redis.call('SPUBLISH', ARGV[7], '1')
+    end
+  end
   return tonumber(string.sub(own, 2))
 end
 local function other(value)

@@ -276,15 +276,18 @@ fn mode_arg(mode: RwMode) -> &'static [u8] {
     }
 }
 
-/// `try_acquire_rw(key, token, mode, ttl)`; fences from the lock's counter.
+/// `try_acquire_rw(key, token, mode, ttl)`; fences from the lock's counter. An upgrade given
+/// up (a read asked again by the token that marked the lock) wakes waiters as `publish` says.
 pub fn rw_acquire<'a>(
     key: &'a LockKey,
     token: &'a LockToken,
     mode: RwMode,
     ttl: Duration,
     fencing: bool,
+    publish: Publish,
 ) -> Call<'a> {
     let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
+    let (wake, channel) = publish_args(key, publish);
     Call {
         script: &RW_ACQUIRE,
         keys: vec![
@@ -299,6 +302,8 @@ pub fn rw_acquire<'a>(
             millis(ttl),
             Cow::Borrowed(flag),
             millis(ttl.saturating_add(FENCE_COUNTER_GRACE)),
+            wake,
+            channel,
         ],
     }
 }

@@ -25,7 +25,7 @@ impl<R: ScriptRunner> RwLockBackend for ScriptBackend<R> {
         mode: RwMode,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        let call = calls::rw_acquire(key, token, mode, ttl, self.fencing());
+        let call = calls::rw_acquire(key, token, mode, ttl, self.fencing(), self.publish());
         let (reply, replicated) = self.write(call).await?;
         let outcome = reply::acquire(self.name(), reply)?;
         if !replicated && matches!(outcome, AcquireOutcome::Acquired { .. }) {

@@ -23,7 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Many readers or one writer; an upgradeable read becomes a write with no writer between.
     let config = locks.rw_lock("config")?;
     let read = config.upgradeable_read().ttl(ttl).acquire().await?;
-    let write = config.upgrade(&read).ttl(ttl).wait(Duration::from_secs(5)).acquire().await?;
+    let write = config.upgrade(read).ttl(ttl).wait(Duration::from_secs(5)).acquire().await?; // consumes the read
     write.release().await?;
 
     println!("a permit and an upgrade: {} permits held now", exports.holders().await?.len());

@@ -55,6 +55,7 @@ async fn an_evicting_policy_is_warned_about_once_per_backend() {
     let url = server.url();
     let (backend, warnings) = with_warnings(RedisBackend::connect(&url)).await;
     let backend = backend.expect("a warning, not a refusal");
+    assert_eq!(backend.eviction_policy(), Some("allkeys-lru"), "the policy was read");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
         warnings[0].contains("maxmemory-policy allkeys-lru lets Redis evict held locks")

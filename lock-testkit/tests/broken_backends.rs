@@ -65,6 +65,8 @@ enum Bug {
     RwMarkOutlivesRelease,
     /// Any writer marks its wait, even over an upgradeable read, and upgrades wait behind it.
     RwUpgradeBehindWriters,
+    /// An upgrade given up (its read asked again) keeps its waiting mark.
+    RwUpgradeMarkOutlivesItsGivingUp,
     /// `holds` answers true for any token of a held key.
     HoldsIgnoresToken,
     /// A guarded write that does not check the holder.
@@ -791,9 +793,12 @@ impl RwLockBackend for Mutant {
                 || (*held, mode) == (RwMode::UpgradeableRead, RwMode::Read)
             {
                 e.expires = expires;
-                return Ok(AcquireOutcome::Acquired {
-                    fencing: Some(FencingToken::new(e.fencing)),
-                });
+                let fencing = Some(FencingToken::new(e.fencing));
+                let marked = mark.as_ref().is_some_and(|(t, _)| t == token);
+                if mode != RwMode::Write && marked && bug != Bug::RwUpgradeMarkOutlivesItsGivingUp {
+                    *mark = None;
+                }
+                return Ok(AcquireOutcome::Acquired { fencing });
             }
         }
         let own_mode = own.map(|at| holds[at].0);
@@ -947,6 +952,7 @@ rejected! {
     extend_without_token_check: ExtendIgnoresToken by extend_by_stranger_changes_nothing;
     extend_that_recreates_expired_locks: ExtendResurrects by extend_after_expiry_does_not_resurrect;
     check_then_set_acquire: NonAtomicAcquire by concurrent_contenders_get_at_most_one_winner;
+    upgrade_mark_outlives_its_giving_up: RwUpgradeMarkOutlivesItsGivingUp by rw_an_upgrade_given_up_takes_its_mark_away;
     refusing_the_holders_own_token: SameTokenRefused by reacquire_with_same_token_is_idempotent;
     new_fence_on_same_token: SameTokenNewFence by reacquire_with_same_token_is_idempotent;
     fencing_counter_reset_with_the_lock: FencingPerEntry by fencing_increases_across_releases;

@@ -98,7 +98,7 @@ impl Cycler {
                         calls::permit_release(&key, &token, Publish::Classic),
                     ),
                     Kind::Read => (
-                        calls::rw_acquire(&key, &token, RwMode::Read, TTL, true),
+                        calls::rw_acquire(&key, &token, RwMode::Read, TTL, true, Publish::Classic),
                         calls::rw_release(&key, &token, Publish::Classic),
                     ),
                 };

@@ -67,7 +67,9 @@ pub trait RwLockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// - RW5: A token asking again for the mode it holds, or for one its hold covers (a read or
     ///   an upgradeable read while it writes, a read while it holds an upgradeable read),
     ///   renews its hold (ttl reset, mode kept) with the same fence; an upgrade gets a new
-    ///   fence.
+    ///   fence. A `Read` or `UpgradeableRead` asked this way also takes the token's waiting
+    ///   mark away if one stands (an upgrade given up), and wakes the watchers as a release
+    ///   does (RWR2).
     /// - RW6: Refusals change nothing but the mark (RW3); `Held { ttl_remaining }`, when given,
     ///   is at most the time until something in the way expires.
     /// - RW7: Holds expire at their ttl on the store's clock (never sooner).

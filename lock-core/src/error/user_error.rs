@@ -105,6 +105,9 @@ pub enum LossReason {
     MaxHoldReached,
     /// Refreshing failed with an error that retrying cannot fix.
     Backend(BackendErrorKind),
+    /// The upgradeable read was upgraded: its hold goes on as the write guard's (see
+    /// [`crate::RwLock::upgrade`]).
+    Upgraded,
 }
 
 impl fmt::Display for LossReason {
@@ -113,6 +116,7 @@ impl fmt::Display for LossReason {
             Self::Expired => f.write_str("its validity ran out before it could be extended"),
             Self::NotHeld => f.write_str("the store no longer has it under this holder"),
             Self::Released => f.write_str("it was released"),
+            Self::Upgraded => f.write_str("it was upgraded: the write guard holds it now"),
             Self::MaxHoldReached => f.write_str("it reached its maximum hold time"),
             Self::Backend(kind) => write!(f, "extending it failed: {kind}"),
         }

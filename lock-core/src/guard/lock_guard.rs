@@ -31,10 +31,10 @@ impl LockGuard {
         Self { handle, armed: true }
     }
 
-    /// The guard's token, for an upgrade of its reader-writer lock (crate-internal: tokens
-    /// never leave the library).
-    pub(crate) fn token_for_upgrade(&self) -> crate::token::LockToken {
-        self.handle.shared.token.clone()
+    /// Ends the guard without releasing its hold, which goes on under another guard (an
+    /// upgrade's). Crate-internal: the caller has taken the hold over already.
+    pub(crate) fn hand_on(mut self) {
+        self.armed = false;
     }
 
     /// A cloneable handle to this lock, for tasks that need to watch or extend it.

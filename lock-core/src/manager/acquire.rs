@@ -12,7 +12,7 @@ use super::inner::ManagerInner;
 use super::queue::{Lane, Turn};
 use crate::backend::{AcquireOutcome, DynLockBackend, ReleaseWatch};
 use crate::call::{earliest, timed_out, until};
-use crate::error::{BackendError, BackendErrorKind, Result};
+use crate::error::{BackendError, BackendErrorKind, LossReason, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
 use crate::retry::{MIN_RETRY_DELAY, RetryPolicy};
@@ -39,6 +39,9 @@ pub(super) struct Plan {
     /// Waits in the store's queue (`store` is a fair view): no local queue, the watch is taken
     /// before the first attempt, and attempts renew the queue entry in time.
     pub(super) fair: bool,
+    /// The token is a read's that this request upgrades: the read owns the hold, so it is never
+    /// released here unless the upgrade was granted (the read then ended, `Upgraded`).
+    pub(super) borrowed: Option<Arc<GuardShared>>,
 }
 
 /// What a grant was: its fence, when its request was sent, after how many calls and how long a
@@ -125,6 +128,8 @@ struct Tokens<'a> {
     /// Attempts of the current token still in flight: the one being awaited, and any cut off by
     /// the call timeout.
     unanswered: Vec<Attempt>,
+    /// See [`Plan::borrowed`].
+    borrowed: Option<Arc<GuardShared>>,
 }
 
 impl Tokens<'_> {
@@ -169,13 +174,22 @@ impl Tokens<'_> {
         self.current.clone()
     }
 
+    /// Whether the current token's hold is this acquire's to release: always, unless the token
+    /// is a read's that this request upgrades and the upgrade was not granted (the read keeps
+    /// its hold then, and its guard releases it).
+    fn owns_the_hold(&self) -> bool {
+        self.borrowed.as_ref().is_none_or(|read| read.status().lost == Some(LossReason::Upgraded))
+    }
+
     /// Gives the current token's grant back in the background and switches to a fresh token.
     /// Returns the background release, to wait for while there is time.
     fn give_back(&mut self) -> Result<Option<tokio::task::JoinHandle<()>>> {
         let fresh = LockToken::generate()?;
         let after = finished(std::mem::take(&mut self.unanswered), self.inner.config.call_timeout);
-        let release =
-            self.inner.releaser_in(self.store).spawn_after(after, self.key, &self.current);
+        let release = match self.owns_the_hold() {
+            true => self.inner.releaser_in(self.store).spawn_after(after, self.key, &self.current),
+            false => None,
+        };
         self.current = fresh;
         self.armed = false;
         self.ambiguous = false;
@@ -194,7 +208,7 @@ async fn finished(in_flight: Vec<Attempt>, limit: Duration) {
 
 impl Drop for Tokens<'_> {
     fn drop(&mut self) {
-        if self.armed {
+        if self.armed && self.owns_the_hold() {
             tracing::debug!(key = %self.key, "acquire ended while it may hold the lock; releasing");
             let after =
                 finished(std::mem::take(&mut self.unanswered), self.inner.config.call_timeout);
@@ -244,8 +258,19 @@ async fn attempts(
     plan: Plan,
     counted: &AtomicU32,
 ) -> Result<Result<LockGuard, Exhausted>> {
-    let Plan { key, token, ttl, validity, policy, refresh, store, release_if_refused, lane, fair } =
-        plan;
+    let Plan {
+        key,
+        token,
+        ttl,
+        validity,
+        policy,
+        refresh,
+        store,
+        release_if_refused,
+        lane,
+        fair,
+        borrowed,
+    } = plan;
     let name = inner.info.name;
     let call_timeout = inner.config.call_timeout;
     let started = Instant::now();
@@ -263,6 +288,7 @@ async fn attempts(
         ambiguous: false,
         release_if_refused,
         unanswered: Vec::new(),
+        borrowed,
     };
     let mut waiting = Waiting { watch: None, backoff_until: None, last_call: started };
     // Attempts the policy counts, and calls to the store in all (re-checks included).

@@ -10,7 +10,7 @@ use super::fair::FairView;
 use super::queue::Lane;
 use crate::backend::DynLockBackend;
 use crate::error::{Error, Result};
-use crate::guard::{LockGuard, LockHandle};
+use crate::guard::{GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
 use crate::metadata::{Metadata, MetadataView};
 use crate::retry::RetryPolicy;
@@ -58,6 +58,8 @@ pub struct LockRequest {
     metadata: Option<Metadata>,
     /// Waits in the store's queue (see [`LockRequest::fair`]).
     fair: bool,
+    /// The read an upgrade comes from (see `Plan::borrowed`).
+    borrowed: Option<Arc<GuardShared>>,
 }
 
 impl LockRequest {
@@ -76,6 +78,7 @@ impl LockRequest {
             lane: Lane::One,
             metadata: None,
             fair: false,
+            borrowed: None,
         }
     }
 
@@ -195,6 +198,14 @@ impl LockRequest {
     /// [`crate::LockManager::adopt`]).
     pub(crate) fn with_token(mut self, token: LockToken) -> Self {
         self.token = Some(token);
+        self
+    }
+
+    /// Takes the lock with the token of `read`, whose hold this request upgrades: the hold is
+    /// the read's until the upgrade is granted, so this request never releases it before.
+    pub(crate) fn upgrading(mut self, read: Arc<GuardShared>) -> Self {
+        self.token = Some(read.token.clone());
+        self.borrowed = Some(read);
         self
     }
 
@@ -333,6 +344,7 @@ impl LockRequest {
             release_if_refused,
             lane,
             fair,
+            borrowed: self.borrowed,
         };
         acquire(&inner, plan).await
     }

@@ -69,9 +69,16 @@ impl RwLockBackend for MemoryBackend {
             let (held, entry) = &mut rw.holds[at];
             if covers(*held, mode) {
                 entry.expires = expiry(now, ttl);
-                return Ok(AcquireOutcome::Acquired {
-                    fencing: Some(FencingToken::new(entry.fencing)),
-                });
+                let fencing = Some(FencingToken::new(entry.fencing));
+                // Asking for a read again gives up this token's upgrade: its mark goes (RW5).
+                let marked = rw.waiting.as_ref().is_some_and(|(t, _)| t == token);
+                if mode != RwMode::Write && marked {
+                    rw.waiting = None;
+                    if let Some(watchers) = state.watchers.remove(key) {
+                        watchers.notify_waiters();
+                    }
+                }
+                return Ok(AcquireOutcome::Acquired { fencing });
             }
         }
         let own_mode = own.map(|at| rw.holds[at].0);

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::upgrade::Upgrade;
 use super::view::RwView;
 use crate::backend::{DynLockBackend, RwMode};
 use crate::call::within;
@@ -32,9 +33,10 @@ use crate::manager::{Lane, LockManager, LockRequest};
 /// - **Upgradeable reads**: one holder at a time may read with the right to upgrade
 ///   ([`RwLock::upgradeable_read`]); plain readers share the lock with it, other writers wait,
 ///   and [`RwLock::upgrade`] turns it into a write once the plain readers are gone, with no
-///   other writer in between. The write guard then holds the lock for the token; releasing
-///   either guard releases the lock. A plain reader asking to write is an ordinary writer
-///   (two of them would each wait for the other): upgrade from an upgradeable read.
+///   other writer in between. The upgrade consumes the read guard, as parking_lot's does: the
+///   write guard holds the one hold from then on; a refused upgrade gives the read back. A
+///   plain reader asking to write is an ordinary writer (two of them would each wait for the
+///   other): upgrade from an upgradeable read.
 ///
 /// ```
 /// use std::time::Duration;
@@ -106,12 +108,15 @@ impl RwLock {
         self.request(&self.write).releasing_if_refused().in_lane(Lane::Write)
     }
 
-    /// A request to turn `guard`, an upgradeable read of this lock, into a write: granted once
+    /// A request to turn `read`, an upgradeable read of this lock, into a write: granted once
     /// the plain readers are gone, with a new (higher) fencing token; no other writer gets in
-    /// before it. The returned guard and `guard` hold the same lease: release one and both are
-    /// gone ([`LockHandle::lost`] tells the other).
-    pub fn upgrade(&self, guard: &LockGuard) -> LockRequest {
-        self.request(&self.write).with_token(guard.token_for_upgrade()).in_lane(Lane::Upgrade)
+    /// before it. The upgrade consumes the read (one hold, one deadline: the write guard's; the
+    /// read's handles see [`crate::LossReason::Upgraded`]); one that is refused, times out or
+    /// fails gives the read back intact in its [`crate::UpgradeError`], and takes its waiting mark
+    /// away so readers get in again at once.
+    pub fn upgrade(&self, read: LockGuard) -> Upgrade {
+        let request = self.request(&self.write).in_lane(Lane::Upgrade);
+        Upgrade::new(request, read, self.manager.backend().clone())
     }
 
     /// Runs `work` under a read hold (waiting as the manager's retry policy says), then

@@ -1,6 +1,8 @@
 //! Reader-writer locks, over any backend that offers them.
 
 mod handle;
+mod upgrade;
 mod view;
 
 pub use handle::RwLock;
+pub use upgrade::{Upgrade, UpgradeError};

@@ -84,6 +84,9 @@ pub(crate) struct Hooks {
     /// The backend offers the memory store's fair locks, a fair attempt taking the `acquire`
     /// steps; set before use (N8).
     pub(crate) fair: std::sync::atomic::AtomicBool,
+    /// The backend offers the memory store's reader-writer locks, each `try_acquire_rw` taking
+    /// the `acquire` steps; set before use (N8).
+    pub(crate) rw: std::sync::atomic::AtomicBool,
     /// The token of every acquire and release, in call order (`"acquire"`/`"release"`).
     pub(crate) sent: Mutex<Vec<(&'static str, LockToken)>>,
     calls: Mutex<HashMap<&'static str, usize>>,
@@ -165,6 +168,10 @@ impl LockBackend for Hooked {
         } else {
             None
         }
+    }
+
+    fn rw_locks(&self) -> Option<&dyn lock_core::RwLockBackend> {
+        self.hooks.rw.load(std::sync::atomic::Ordering::SeqCst).then_some(self as _)
     }
 
     fn fair_locks(&self) -> Option<&dyn lock_core::FairLockBackend> {
@@ -310,5 +317,52 @@ impl lock_core::FairLockBackend for Hooked {
                 }
             }
         }))
+    }
+}
+
+#[async_trait]
+impl lock_core::RwLockBackend for Hooked {
+    async fn try_acquire_rw(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        mode: lock_core::RwMode,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let step = self.hooks.step("acquire", &self.hooks.acquire);
+        let (inner, key, token) = (self.inner.clone(), key.clone(), token.clone());
+        Self::send(step, async move {
+            let rw = inner.rw_locks().expect("the memory store has reader-writer locks");
+            rw.try_acquire_rw(&key, &token, mode, ttl).await
+        })
+        .await
+    }
+
+    async fn release_rw(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        self.inner.rw_locks().expect("reader-writer locks").release_rw(key, token).await
+    }
+
+    async fn extend_rw(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.inner.rw_locks().expect("reader-writer locks").extend_rw(key, token, ttl).await
+    }
+
+    async fn inspect_rw(
+        &self,
+        key: &LockKey,
+    ) -> Result<(Vec<lock_core::RwHolder>, bool), BackendError> {
+        self.inner.rw_locks().expect("reader-writer locks").inspect_rw(key).await
+    }
+
+    async fn watch_rw(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.inner.rw_locks().expect("reader-writer locks").watch_rw(key).await
     }
 }

@@ -144,6 +144,60 @@ pub async fn rw_upgrade_goes_before_other_writers(cx: TestContext) -> CaseResult
     Ok(())
 }
 
+/// RW5: an upgrading reader that asks for its upgradeable read again gives the upgrade up: its
+/// hold is renewed with the same fence and its waiting mark goes, so new readers get in; the
+/// other reader is untouched.
+pub async fn rw_an_upgrade_given_up_takes_its_mark_away(cx: TestContext) -> CaseResult {
+    let key = cx.key("rw-upgrade-given-up")?;
+    let (u, r) = (cx.token()?, cx.token()?);
+    let read_fence = must_get(&cx, &key, &u, U, cx.ms(30_000)).await?;
+    must_get(&cx, &key, &r, R, cx.ms(30_000)).await?;
+    must_wait(&cx, &key, &u, W).await?;
+    check!(waiting(&cx, &key).await?, "RW4: the upgrade did not mark its wait");
+    must_wait(&cx, &key, &cx.token()?, R).await?;
+    let renewed = must_get(&cx, &key, &u, U, cx.ms(30_000)).await?;
+    check_eq!(renewed, read_fence, "RW5: the renewed upgradeable read's fence");
+    check!(!waiting(&cx, &key).await?, "RW5: the given-up upgrade's mark stayed");
+    must_get(&cx, &key, &cx.token()?, R, cx.ms(30_000)).await?;
+    let (holders, _) = rw(&cx)?.inspect_rw(&key).await?;
+    let mut modes: Vec<_> = holders.iter().map(|h| format!("{:?}", h.mode)).collect();
+    modes.sort();
+    check_eq!(modes, ["Read", "Read", "UpgradeableRead"], "the holds after the give-up");
+    Ok(())
+}
+
+/// The manager's upgrade: refused while another reader is in, it gives the read back still
+/// held, and readers get in again at once; once the reader leaves, the read upgrades and ends
+/// (one hold: the write's).
+pub async fn rw_a_refused_upgrade_gives_the_read_back(cx: TestContext) -> CaseResult {
+    let locks = cx.manager()?;
+    let lock = locks.rw_lock("rw-upgrade-back")?;
+    let ttl = cx.ms(30_000);
+    let read = lock.upgradeable_read().ttl(ttl).acquire().await?;
+    let other = lock.read().ttl(ttl).acquire().await?;
+    let refused = match lock.upgrade(read).ttl(ttl).wait(cx.ms(200)).acquire().await {
+        Ok(write) => fail!("an upgrade was granted beside a reader: {write:?}"),
+        Err(refused) => refused,
+    };
+    check!(matches!(refused.error(), Error::WaitTimeout { .. }), "{refused}");
+    let read = refused.into_read();
+    check!(read.is_valid(), "the read came back invalid");
+    let newcomer = lock.read().ttl(ttl).try_acquire().await?;
+    check!(newcomer.is_some(), "readers stayed shut out after the upgrade gave up");
+    let (holders, _) = lock.holders().await?;
+    check_eq!(holders.len(), 3, "the read, the other reader and the newcomer hold");
+    drop(newcomer);
+    other.release().await?;
+    let handle = read.handle();
+    let write =
+        lock.upgrade(read).ttl(ttl).wait(cx.ms(10_000)).acquire().await.map_err(Error::from)?;
+    check!(!handle.is_valid(), "the upgraded read's handle still says valid");
+    let (holders, _) = lock.holders().await?;
+    check_eq!(holders.len(), 1, "one hold after the upgrade");
+    write.release().await?;
+    Ok(())
+}
+
 /// RW5, RWE1, RW7: asking again renews with the same fence; an extension keeps a hold past
 /// its first ttl; holds expire and then let a writer in; a stranger's extension does nothing.
 pub async fn rw_holds_renew_extend_and_expire(cx: TestContext) -> CaseResult {
@@ -260,13 +314,13 @@ pub async fn rw_writers_are_alone_under_contention(cx: TestContext) -> CaseResul
             for round in 0..12 {
                 let writes = (task + round) % 3 == 0;
                 let upgrade = writes && task == 0;
-                let (guard, _base) = if upgrade {
+                let guard = if upgrade {
                     let base = lock.upgradeable_read().ttl(ttl).wait(wait).acquire().await?;
-                    (lock.upgrade(&base).ttl(ttl).wait(wait).acquire().await?, Some(base))
+                    lock.upgrade(base).ttl(ttl).wait(wait).acquire().await?
                 } else if writes {
-                    (lock.write().ttl(ttl).wait(wait).acquire().await?, None)
+                    lock.write().ttl(ttl).wait(wait).acquire().await?
                 } else {
-                    (lock.read().ttl(ttl).wait(wait).acquire().await?, None)
+                    lock.read().ttl(ttl).wait(wait).acquire().await?
                 };
                 let delta = if writes { -1000 } else { 1 };
                 let now = inside.fetch_add(delta, Ordering::SeqCst) + delta;

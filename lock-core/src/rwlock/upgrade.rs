@@ -1,0 +1,303 @@
+//! `Upgrade`: an upgradeable read turned into a write, consuming the read (one hold, one
+//! deadline), or given back intact.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::view::RwView;
+use crate::backend::{
+    AcquireOutcome, BackendInfo, DynLockBackend, ExtendOutcome, LockBackend, LockInfo,
+    ReleaseOutcome, ReleaseWatch, RwMode,
+};
+use crate::call::within;
+use crate::error::{BackendError, BackendErrorKind, Error, LossReason};
+use crate::guard::{LockGuard, LockHandle};
+use crate::key::LockKey;
+use crate::manager::LockRequest;
+use crate::retry::RetryPolicy;
+use crate::token::LockToken;
+
+/// A request to turn an upgradeable read into a write, from [`crate::RwLock::upgrade`]. It owns
+/// the read: granted, the write guard takes the read's hold over (the read guard ends, its
+/// handles see [`LossReason::Upgraded`]); refused, timed out or failed, the read comes back
+/// intact in an [`UpgradeError`], its hold untouched and the upgrade's waiting mark taken away.
+/// Dropping the request (or cancelling its future) drops the read, which releases it.
+///
+/// ```
+/// use std::time::Duration;
+/// use lock_core::{LockManager, MemoryBackend};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lock_core::Error> {
+/// let locks = LockManager::new(MemoryBackend::new());
+/// let config = locks.rw_lock("config")?;
+/// let ttl = Duration::from_secs(10);
+/// let read = config.upgradeable_read().ttl(ttl).acquire().await?;
+/// let other = config.read().ttl(ttl).acquire().await?;
+/// // Another reader is in: the upgrade is refused, and the read comes back.
+/// let refused = config.upgrade(read).ttl(ttl).try_acquire().await.expect_err("a reader is in");
+/// let read = refused.into_read();
+/// assert!(read.is_valid());
+/// other.release().await?;
+/// let write = config.upgrade(read).ttl(ttl).acquire().await?;
+/// assert!(write.is_valid());
+/// write.release().await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+#[must_use = "an upgrade does nothing until it is acquired"]
+pub struct Upgrade {
+    request: LockRequest,
+    read: LockGuard,
+    /// The reader-writer locks, to take the upgrade's mark away when it gives up.
+    rw: Arc<DynLockBackend>,
+}
+
+impl Upgrade {
+    pub(super) fn new(request: LockRequest, read: LockGuard, backend: Arc<DynLockBackend>) -> Self {
+        let store = Arc::new(UpgradeView {
+            write: RwView { backend: backend.clone(), mode: RwMode::Write },
+            read: read.handle(),
+        });
+        let request = request.in_store(store).upgrading(read.handle().shared);
+        let rw = Arc::new(RwView { backend, mode: RwMode::UpgradeableRead });
+        Self { request, read, rw }
+    }
+
+    /// The write's ttl (see [`LockRequest::ttl`]).
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.request = self.request.ttl(ttl);
+        self
+    }
+
+    /// How to retry while plain readers are still in (see [`LockRequest::retry`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.request = self.request.retry(policy);
+        self
+    }
+
+    /// Waits up to `wait` for the plain readers to leave (see [`LockRequest::wait`]).
+    pub fn wait(mut self, wait: Duration) -> Self {
+        self.request = self.request.wait(wait);
+        self
+    }
+
+    /// Auto-refreshes the write guard (see [`LockRequest::auto_refresh`]).
+    pub fn auto_refresh(mut self) -> Self {
+        self.request = self.request.auto_refresh();
+        self
+    }
+
+    /// Caps the write guard's auto-refresh (see [`LockRequest::max_hold`]).
+    pub fn max_hold(mut self, max: Duration) -> Self {
+        self.request = self.request.max_hold(max);
+        self
+    }
+
+    /// One attempt, or waiting if [`Upgrade::retry`] or [`Upgrade::wait`] was set: the write
+    /// guard, or the read back with why (a refusal is [`Error::WaitTimeout`]).
+    pub async fn try_acquire(self) -> Result<LockGuard, UpgradeError> {
+        let Self { request, read, rw } = self;
+        let outcome = request.try_acquire().await;
+        let outcome = outcome.and_then(|write| write.ok_or_else(|| refused(&read)));
+        settle(outcome, read, &rw).await
+    }
+
+    /// Waits as the retry policy says (default: the manager's), as [`LockRequest::acquire`]
+    /// does: the write guard, or the read back with why.
+    pub async fn acquire(self) -> Result<LockGuard, UpgradeError> {
+        let Self { request, read, rw } = self;
+        let outcome = request.acquire().await;
+        settle(outcome, read, &rw).await
+    }
+}
+
+fn refused(read: &LockGuard) -> Error {
+    Error::WaitTimeout { key: read.key().clone(), waited: Duration::ZERO, attempts: 1 }
+}
+
+/// Ends the read once its hold went on as `write`'s; otherwise takes the upgrade's mark away
+/// (its read keeps the hold) and gives the read back.
+async fn settle(
+    outcome: Result<LockGuard, Error>,
+    read: LockGuard,
+    rw: &Arc<DynLockBackend>,
+) -> Result<LockGuard, UpgradeError> {
+    let error = match outcome {
+        Ok(write) => {
+            read.hand_on();
+            return Ok(write);
+        }
+        Err(error) => error,
+    };
+    let status = read.shared.status();
+    if status.lost == Some(LossReason::Upgraded) {
+        // Granted after the upgrade stopped waiting: the hold is a write nobody guards. The
+        // read's release frees it; until then it excludes everyone, as a write does.
+        return Err(UpgradeError { read, error });
+    }
+    if let Some(reason) = status.lost {
+        let error = Error::Lost { key: read.key().clone(), reason };
+        return Err(UpgradeError { read, error });
+    }
+    // Asking again for the upgradeable read it holds renews the read (with its own ttl) and
+    // takes the upgrade's waiting mark away (RW5), so readers are let in again at once.
+    {
+        let shared = &read.shared;
+        let _turn = shared.extend_turn().await;
+        let withdraw = rw.try_acquire(&shared.key, &shared.token, status.ttl);
+        if let Err(e) = within(shared.backend, read.manager.config.call_timeout, withdraw).await {
+            tracing::debug!(key = %shared.key, error = %e, "taking an upgrade's mark away failed; it lapses at its ttl");
+        }
+    }
+    Err(UpgradeError { read, error })
+}
+
+/// An upgrade that did not happen: the read it came from, and why. Converts into [`Error`]
+/// (the read is then dropped, which releases it), so `?` works where the read is not wanted
+/// back.
+pub struct UpgradeError {
+    read: LockGuard,
+    error: Error,
+}
+
+impl UpgradeError {
+    /// Why the upgrade did not happen: [`Error::WaitTimeout`] when readers stayed, [`Error::Lost`]
+    /// when the read itself was lost, or the store's error.
+    pub fn error(&self) -> &Error {
+        &self.error
+    }
+
+    /// The read, still held unless [`UpgradeError::error`] says it was lost.
+    pub fn into_read(self) -> LockGuard {
+        self.read
+    }
+
+    /// The read and the error.
+    pub fn into_parts(self) -> (LockGuard, Error) {
+        (self.read, self.error)
+    }
+}
+
+impl fmt::Debug for UpgradeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpgradeError")
+            .field("read", &self.read)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+impl fmt::Display for UpgradeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "upgrade not granted, the read is kept: {}", self.error)
+    }
+}
+
+impl std::error::Error for UpgradeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl From<UpgradeError> for Error {
+    fn from(e: UpgradeError) -> Self {
+        e.error
+    }
+}
+
+/// The write an upgrade asks for, on its read's token. Each attempt runs in a task of its own,
+/// holding the read's extension turn (so no extension of the read is in flight beside it) for
+/// up to a call timeout; a grant ends the read (`Upgraded`, its refresh stopped), even when the
+/// caller stopped waiting. So the hold has one deadline: the write guard's.
+#[derive(Debug)]
+struct UpgradeView {
+    write: RwView,
+    read: LockHandle,
+}
+
+impl UpgradeView {
+    fn refuse(&self, why: &str) -> BackendError {
+        BackendError::new(self.write.backend.info().name, BackendErrorKind::Other, why.to_owned())
+            .with_temporary(false)
+    }
+}
+
+#[async_trait]
+impl LockBackend for UpgradeView {
+    fn info(&self) -> BackendInfo {
+        self.write.info()
+    }
+
+    async fn try_acquire(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let shared = self.read.shared.clone();
+        if *token != shared.token {
+            return Err(self.refuse("an upgrade is sent with its read's token only"));
+        }
+        if shared.status().lost.is_some_and(|r| r != LossReason::Upgraded) {
+            return Err(self.refuse("the upgradeable read is no longer held"));
+        }
+        let (backend, manager, key, token) =
+            (self.write.backend.clone(), self.read.manager.clone(), key.clone(), token.clone());
+        let limit = manager.config.call_timeout;
+        let call = tokio::spawn(async move {
+            let turn = shared.extend_turn().await;
+            let view = RwView { backend, mode: RwMode::Write };
+            let call = view.try_acquire(&key, &token, ttl);
+            tokio::pin!(call);
+            // The read's extensions wait for this call for a call timeout at most; its answer,
+            // however late, is still awaited, so a late grant ends the read all the same.
+            let outcome = match tokio::time::timeout(limit, &mut call).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    drop(turn);
+                    call.await
+                }
+            };
+            if matches!(outcome, Ok(AcquireOutcome::Acquired { .. })) {
+                manager.stop_refresh(&shared);
+                shared.mark_lost(LossReason::Upgraded);
+            }
+            outcome
+        });
+        call.await.map_err(|e| self.refuse(&format!("the upgrade's call panicked: {e}")))?
+    }
+
+    async fn release(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        self.write.release(key, token).await
+    }
+
+    async fn extend(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.write.extend(key, token, ttl).await
+    }
+
+    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+        self.write.inspect(key).await
+    }
+
+    async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
+        self.write.holds(key, token).await
+    }
+
+    async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.write.watch_release(key).await
+    }
+}

@@ -1,0 +1,109 @@
+//! Upgrades of a reader-writer lock (issue 20, items 1 and 2): the upgrade consumes the read, so
+//! the one hold has one deadline; a refused, timed-out or failed upgrade gives the read back
+//! with its hold intact and its waiting mark gone.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::hooked::{Hooked, Step};
+use lock_core::{Error, LockManager, LossReason, MemoryBackend, RwMode};
+
+const TTL: Duration = Duration::from_secs(10);
+
+/// `u.extend(100 ms)` after the upgrade used to move the one hold's expiry under the write
+/// guard: another writer got in at 100 ms while the write guard still said valid. The read's
+/// handles now see the read ended and cannot extend the hold.
+#[tokio::test(start_paused = true)]
+async fn an_upgrade_ends_the_read_so_the_hold_keeps_the_writes_deadline() {
+    let locks = LockManager::new(MemoryBackend::new());
+    let lock = locks.rw_lock("one-deadline").expect("rw");
+    let read = lock.upgradeable_read().ttl(TTL).acquire().await.expect("free");
+    let read_handle = read.handle();
+    let write = lock.upgrade(read).ttl(TTL).acquire().await.expect("no other reader");
+    assert_eq!(read_handle.lost().await, LossReason::Upgraded);
+    let extended = read_handle.extend(Duration::from_millis(100)).await;
+    assert!(matches!(extended, Err(Error::NotHeld { .. })), "{extended:?}");
+    tokio::time::advance(Duration::from_millis(300)).await;
+    let other = lock.write().ttl(TTL).try_acquire().await.expect("ok");
+    assert!(other.is_none(), "another writer got in beside the upgraded write");
+    assert!(write.is_valid());
+    let (holders, _) = lock.holders().await.expect("ok");
+    assert_eq!(holders.iter().map(|(mode, _)| *mode).collect::<Vec<_>>(), [RwMode::Write]);
+    write.release().await.expect("release");
+    assert!(lock.holders().await.expect("ok").0.is_empty(), "one release ends the one hold");
+}
+
+/// A refused upgrade gives the read back, still held, and takes its mark away: new readers
+/// get in at once instead of waiting out the upgrade's ttl.
+#[tokio::test(start_paused = true)]
+async fn a_refused_upgrade_gives_the_read_back_and_lets_readers_in() {
+    let locks = LockManager::new(MemoryBackend::new());
+    let lock = locks.rw_lock("refused").expect("rw");
+    let read = lock.upgradeable_read().ttl(TTL).acquire().await.expect("free");
+    let other = lock.read().ttl(TTL).acquire().await.expect("readers share");
+    let refused = lock.upgrade(read).ttl(TTL).try_acquire().await.expect_err("a reader is in");
+    assert!(matches!(refused.error(), Error::WaitTimeout { .. }), "{refused}");
+    let read = refused.into_read();
+    assert!(read.is_valid());
+    let (holders, waiting) = lock.holders().await.expect("ok");
+    assert!(!waiting, "the upgrade's mark outlived its giving up");
+    assert!(holders.iter().any(|(mode, _)| *mode == RwMode::UpgradeableRead), "{holders:?}");
+    let newcomer = lock.read().ttl(TTL).try_acquire().await.expect("ok");
+    assert!(newcomer.is_some(), "a new reader was refused after the upgrade gave up");
+    drop((newcomer, other));
+    tokio::task::yield_now().await;
+    // Once the readers left, the read that came back upgrades.
+    let write = lock.upgrade(read).ttl(TTL).wait(Duration::from_secs(1)).acquire().await;
+    write.expect("upgraded").release().await.expect("release");
+}
+
+/// An upgrade whose attempt went unanswered (cut by the call timeout) and that then gave up
+/// used to release by the read's token, deleting the read under its guard. The read now keeps
+/// its hold.
+#[tokio::test(start_paused = true)]
+async fn a_timed_out_upgrade_keeps_the_read() {
+    let backend = Hooked::default();
+    backend.hooks.rw.store(true, Ordering::SeqCst);
+    // Calls: the upgradeable read, the plain read, then the upgrade's first attempt: applied
+    // (refused, a reader is in) and never answered.
+    *backend.hooks.acquire.lock().expect("steps") =
+        vec![Step::default(), Step::default(), Step { after: None, ..Step::default() }];
+    let locks = LockManager::builder(backend.clone())
+        .call_timeout(Duration::from_millis(100))
+        .build()
+        .expect("valid");
+    let lock = locks.rw_lock("timed-out").expect("rw");
+    let read = lock.upgradeable_read().ttl(TTL).acquire().await.expect("free");
+    let _other = lock.read().ttl(TTL).acquire().await.expect("readers share");
+    let upgrade = lock.upgrade(read).ttl(TTL).wait(Duration::from_millis(400)).acquire().await;
+    let read = upgrade.expect_err("a reader stays in").into_read();
+    // (The old release came a call timeout after the giving up, once the unanswered attempt
+    // was presumed lost.)
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(read.is_valid());
+    let (holders, waiting) = lock.holders().await.expect("ok");
+    assert!(
+        holders.iter().any(|(mode, _)| *mode == RwMode::UpgradeableRead),
+        "the read's hold was deleted by its own upgrade: {holders:?}"
+    );
+    assert!(!waiting, "the upgrade's mark outlived its giving up");
+    assert!(read.extend(TTL).await.is_ok(), "the read is still ours to extend");
+}
+
+/// Cancelling an upgrade drops the read it owns, which releases it (and the upgrade's mark).
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_upgrade_releases_the_read_and_its_mark() {
+    let locks = LockManager::new(MemoryBackend::new());
+    let lock = locks.rw_lock("cancelled").expect("rw");
+    let read = lock.upgradeable_read().ttl(TTL).acquire().await.expect("free");
+    let other = lock.read().ttl(TTL).acquire().await.expect("readers share");
+    let upgrade = lock.upgrade(read).ttl(TTL).wait(Duration::from_secs(5)).acquire();
+    let cancelled = tokio::time::timeout(Duration::from_millis(200), upgrade).await;
+    assert!(cancelled.is_err(), "the upgrade waits for the other reader");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let (holders, waiting) = lock.holders().await.expect("ok");
+    assert_eq!((holders.len(), waiting), (1, false), "{holders:?}");
+    drop(other);
+}
