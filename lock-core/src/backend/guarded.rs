@@ -47,6 +47,8 @@ pub trait GuardedWriteBackend: Send + Sync + std::fmt::Debug + 'static {
     /// # Behavior
     /// - D1: No I/O; the same `key` and `name` always give the same data key, different names
     ///   or locks give different ones, and [`GuardedWriteBackend::check_data_key`] accepts it.
+    ///   Every data key of a lock starts with `data_key(key, "")`: the manager refuses keys
+    ///   under the lock's prefix that do not (they may be lock keys or the layout's).
     /// - D2: It is never a lock key, nor any other key the backend uses for its locks.
     fn data_key(&self, key: &LockKey, name: &str) -> Vec<u8>;
 

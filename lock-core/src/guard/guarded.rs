@@ -28,9 +28,26 @@ pub(crate) fn check_data_name(name: &str) -> Result<()> {
 }
 
 /// Checks that `data_key` can be written with the lock at `key`, before any I/O.
+///
+/// Keys under the lock's prefix are the lock layout's (lock keys, and the backend's counters,
+/// queues, metadata and fence records): a write there could take another holder's lock or make
+/// one immortal. Only this lock's own data keys ([`GuardedWriteBackend::data_key`], which all
+/// start with `data_key(key, "")`, D1) are accepted under the prefix; with an empty prefix that
+/// is every key but them.
 fn check_data_key(writes: &dyn GuardedWriteBackend, key: &LockKey, data_key: &[u8]) -> Result<()> {
     if data_key.is_empty() {
         return Err(Error::invalid("data key", "must not be empty"));
+    }
+    if data_key.starts_with(key.prefix()) && !data_key.starts_with(&writes.data_key(key, "")) {
+        return Err(Error::invalid(
+            "data key",
+            format!(
+                "`{}` is under the lock prefix `{}`, where lock keys and the lock layout live; \
+                 write outside the prefix, or name the key with data_key(name)",
+                String::from_utf8_lossy(data_key),
+                String::from_utf8_lossy(key.prefix()),
+            ),
+        ));
     }
     writes.check_data_key(key, data_key).map_err(|reason| Error::invalid("data key", reason))
 }
@@ -72,8 +89,11 @@ impl LockHandle {
     /// Returns [`WriteOutcome::Written`], or [`WriteOutcome::NotHeld`] (nothing written; the
     /// guard is marked lost). Errors before any I/O with [`Error::InvalidArgument`] for a data
     /// key the store cannot write with the lock (on a Redis Cluster, one in another slot: name
-    /// it with [`LockHandle::data_key`] or a hash tag), and with [`Error::Unsupported`] when the
-    /// backend offers no guarded writes (a [`crate::Quorum`], a semaphore's permit).
+    /// it with [`LockHandle::data_key`] or a hash tag), for a key under the lock's prefix that
+    /// is not one of this lock's data keys (lock keys and the lock layout live there: with the
+    /// default prefix `lock:`, `lock:orders` is refused and `orders` accepted; with an empty
+    /// prefix only [`LockHandle::data_key`]'s keys are), and with [`Error::Unsupported`] when
+    /// the backend offers no guarded writes (a [`crate::Quorum`], a semaphore's permit).
     pub async fn write(
         &self,
         data_key: impl AsRef<[u8]>,

@@ -70,6 +70,7 @@ macro_rules! __for_each_case {
             guarded::holds_is_true_for_the_holder_only [],
             guarded::verify_asks_the_store [],
             guarded::data_keys_are_distinct_and_accepted [GUARDED_WRITES],
+            guarded::guarded_writes_refuse_keys_of_the_lock_layout [GUARDED_WRITES],
             guarded::guarded_write_needs_the_lock [GUARDED_WRITES],
             guarded::fenced_write_refuses_a_lower_fence [GUARDED_WRITES],
             guarded::guard_writes_only_while_it_holds [GUARDED_WRITES],
