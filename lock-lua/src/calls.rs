@@ -125,8 +125,12 @@ pub fn release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> 
 pub fn extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
     Call {
         script: &EXTEND,
-        keys: vec![Cow::Borrowed(key.as_bytes())],
-        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl)],
+        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(fence_key(key))],
+        args: vec![
+            Cow::Borrowed(token.as_bytes()),
+            millis(ttl),
+            millis(ttl.saturating_add(FENCE_COUNTER_GRACE)),
+        ],
     }
 }
 
@@ -197,19 +201,19 @@ pub fn fair_release<'a>(
     }
 }
 
-/// `extend_batch(items)`: every item's lock, then each token and ttl in turn (one slot on a
-/// cluster).
+/// `extend_batch(items)`: each item's lock and fencing counter, and its token, ttl and the
+/// counter's least ttl (one slot on a cluster).
 pub fn extend_many<'a>(items: &[lock_core::ExtendItem<'a>]) -> Call<'a> {
-    let mut args = Vec::with_capacity(items.len() * 2);
+    let mut keys = Vec::with_capacity(items.len() * 2);
+    let mut args = Vec::with_capacity(items.len() * 3);
     for item in items {
+        keys.push(Cow::Borrowed(item.key.as_bytes()));
+        keys.push(Cow::Owned(fence_key(item.key)));
         args.push(Cow::Borrowed(item.token.as_bytes()));
         args.push(millis(item.ttl));
+        args.push(millis(item.ttl.saturating_add(FENCE_COUNTER_GRACE)));
     }
-    Call {
-        script: &EXTEND_MANY,
-        keys: items.iter().map(|item| Cow::Borrowed(item.key.as_bytes())).collect(),
-        args,
-    }
+    Call { script: &EXTEND_MANY, keys, args }
 }
 
 /// `try_acquire_permit(key, token, limit, ttl)`; fences as [`acquire`] issues them, from the

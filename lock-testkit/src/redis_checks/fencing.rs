@@ -209,6 +209,50 @@ pub async fn fences_rise_after_the_counter_expired_under_a_refreshed_lock(
     Ok(())
 }
 
+/// A3 and inspect under long holds: extending a lock (alone or in a batch) keeps its fencing
+/// counter alive at least the new ttl plus the counter's grace, so a lock held longer than its
+/// first ttl plus the grace still has its fence (before, extends renewed only the lock, and the
+/// counter ran out under it).
+pub async fn an_extension_keeps_the_fence_counter(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let backend = fenced(c, server.url()).await?;
+    let mut admin = admin(server)?;
+    let key = unique_key("kept-counter")?;
+    let token = LockToken::generate()?;
+    let granted = backend.try_acquire(&key, &token, Duration::from_secs(1)).await?;
+    check!(matches!(granted, AcquireOutcome::Acquired { .. }), "the free lock: {granted:?}");
+    let counters = auxiliary_keys(&mut admin, key.name())?;
+    check_eq!(counters.len(), 1, "auxiliary keys of a fenced lock (its counter)");
+    let grace = counter_grace();
+    let mut counter_ttl = || -> Result<Duration, Failure> {
+        let reply = admin.cmd_bytes(&[b"PTTL", &counters[0]]).map_err(fail_io)?;
+        let ms = reply.int().ok_or_else(|| Failure::new(format!("PTTL: {reply:?}"), "PTTL"))?;
+        Ok(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
+    };
+    let slack = Duration::from_secs(5);
+    let long = Duration::from_secs(1_200);
+    check_eq!(backend.extend(&key, &token, long).await?, lock_core::ExtendOutcome::Extended, "E1");
+    let left = counter_ttl()?;
+    check!(left + slack >= long + grace, "the counter after extending to {long:?}: {left:?} left");
+    if let Some(batches) = backend.batch_extend() {
+        let longer = Duration::from_secs(1_500);
+        let items = [lock_core::ExtendItem { key: &key, token: &token, ttl: longer }];
+        let answers = batches.extend_batch(&items).await?;
+        check_eq!(answers, vec![lock_core::ExtendOutcome::Extended], "the batch");
+        let left = counter_ttl()?;
+        check!(left + slack >= longer + grace, "the counter after a batch to {longer:?}: {left:?}");
+    }
+    let info = backend.inspect(&key).await?;
+    check!(info.is_some_and(|i| i.fencing.is_some()), "inspect shows the holder's fence");
+    backend.release(&key, &token).await?;
+    Ok(())
+}
+
+/// The counter's grace beyond a lock's ttl, as the Redis layout sets it (10 minutes).
+fn counter_grace() -> Duration {
+    Duration::from_secs(600)
+}
+
 /// A counter in the old format (a bare number with no expiry, as versions before 0.2 wrote it)
 /// keeps working: the next fence jumps above it (to the server's clock), then keeps rising, and
 /// the counter gets an expiry.

@@ -33,7 +33,8 @@ pub use cost::{auto_refresh_batches_its_extends, unfenced_acquire_is_one_command
 pub use family::many_expired_permits_are_swept_in_one_acquire;
 pub use fencing::{
     a_foreign_holder_has_no_fence, a_lost_fence_counter_is_recreated_by_a_reacquire,
-    fences_follow_the_server_clock, fences_rise_after_the_counter_expired_under_a_refreshed_lock,
+    an_extension_keeps_the_fence_counter, fences_follow_the_server_clock,
+    fences_rise_after_the_counter_expired_under_a_refreshed_lock,
     fences_rise_when_the_clock_is_behind_the_counter, fencing_off_writes_no_counter,
     no_key_is_left_without_an_expiry, old_counters_are_taken_over,
 };
@@ -74,6 +75,7 @@ macro_rules! redis_checks {
             sharded_notification_leaves_no_channels,
             least_privilege_user_runs_the_suite,
             a_lost_fence_counter_is_recreated_by_a_reacquire,
+            an_extension_keeps_the_fence_counter,
             fencing_off_writes_no_counter,
             fences_follow_the_server_clock,
             fences_rise_when_the_clock_is_behind_the_counter,
