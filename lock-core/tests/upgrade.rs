@@ -107,3 +107,95 @@ async fn a_cancelled_upgrade_releases_the_read_and_its_mark() {
     assert_eq!((holders.len(), waiting), (1, false), "{holders:?}");
     drop(other);
 }
+
+/// An auto-refresh of the read that waited for its turn behind the upgrade's attempt must not
+/// be sent once the upgrade is granted: it would reset the one hold to the read's ttl under the
+/// write guard (found by review: a second writer got in at 1.5 s while the write said valid).
+#[tokio::test(start_paused = true)]
+async fn a_refresh_of_the_read_queued_behind_the_upgrade_is_not_sent() {
+    let backend = Hooked::default();
+    backend.hooks.rw.store(true, Ordering::SeqCst);
+    // The read at once; the upgrade applied at once (granted), answered 900 ms later: the
+    // read's refresh (1 s ttl) comes due meanwhile and waits for the turn.
+    *backend.hooks.acquire.lock().expect("steps") =
+        vec![Step::default(), Step::answer_after(Duration::from_millis(900))];
+    let locks = LockManager::new(backend.clone());
+    let lock = locks.rw_lock("queued-refresh").expect("rw");
+    let read_ttl = Duration::from_secs(1);
+    let read = lock.upgradeable_read().ttl(read_ttl).auto_refresh().acquire().await.expect("free");
+    let write = lock.upgrade(read).ttl(Duration::from_secs(30)).acquire().await.expect("granted");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let other = lock.write().ttl(TTL).try_acquire().await.expect("ok");
+    assert!(other.is_none(), "a second writer got in (the write says valid: {})", write.is_valid());
+    assert!(write.is_valid());
+}
+
+/// A cancelled upgrade whose attempt leaves the client after the read's release (waiting for a
+/// pooled connection, say) must not leave a mark or a write behind (found by review).
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_upgrade_sent_late_leaves_nothing_behind() {
+    for with_reader in [true, false] {
+        let backend = Hooked::default();
+        backend.hooks.rw.store(true, Ordering::SeqCst);
+        let mut steps = vec![Step::default()];
+        if with_reader {
+            steps.push(Step::default());
+        }
+        steps.push(Step::send_after(Duration::from_millis(100)));
+        *backend.hooks.acquire.lock().expect("steps") = steps;
+        let locks = LockManager::new(backend.clone());
+        let lock = locks.rw_lock("cancelled-late").expect("rw");
+        let read = lock.upgradeable_read().ttl(TTL).acquire().await.expect("free");
+        let other = match with_reader {
+            true => Some(lock.read().ttl(TTL).acquire().await.expect("readers share")),
+            false => None,
+        };
+        let upgrade = lock.upgrade(read).ttl(TTL).wait(Duration::from_secs(5)).acquire();
+        assert!(tokio::time::timeout(Duration::from_millis(50), upgrade).await.is_err());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (holders, waiting) = lock.holders().await.expect("ok");
+        let modes: Vec<_> = holders.iter().map(|(mode, _)| *mode).collect();
+        let expected = if with_reader { vec![RwMode::Read] } else { vec![] };
+        assert_eq!((modes, waiting), (expected, false), "with a reader: {with_reader}");
+        drop(other);
+    }
+}
+
+/// Only an upgradeable read of the same lock upgrades; anything else comes back at once.
+#[tokio::test(start_paused = true)]
+async fn only_an_upgradeable_read_of_the_lock_upgrades() {
+    let locks = LockManager::new(MemoryBackend::new());
+    let lock = locks.rw_lock("only-upgradeable").expect("rw");
+    let plain = lock.read().ttl(TTL).acquire().await.expect("free");
+    let refused = lock.upgrade(plain).ttl(TTL).acquire().await.expect_err("a plain read");
+    assert!(matches!(refused.error(), Error::InvalidArgument { .. }), "{refused}");
+    let plain = refused.into_read();
+    assert!(plain.is_valid());
+    let other = locks.rw_lock("another").expect("rw");
+    let foreign = other.upgradeable_read().ttl(TTL).acquire().await.expect("free");
+    let refused = lock.upgrade(foreign).ttl(TTL).acquire().await.expect_err("another lock's");
+    assert!(matches!(refused.error(), Error::InvalidArgument { .. }), "{refused}");
+    assert!(refused.into_read().is_valid());
+    let (holders, _) = other.holders().await.expect("ok");
+    assert_eq!(holders.len(), 1, "the other lock's read was disturbed");
+    drop(plain);
+}
+
+/// An upgrade applied but answered with a replication error (WAIT mode) leaves a write the
+/// read's guard cannot see: the read comes back lost and the hold is released, not a read that
+/// says valid over a write (found by review).
+#[tokio::test(start_paused = true)]
+async fn an_unconfirmed_upgrade_gives_the_read_back_lost() {
+    let backend = Hooked::default();
+    backend.hooks.rw.store(true, Ordering::SeqCst);
+    *backend.hooks.acquire.lock().expect("steps") =
+        vec![Step::default(), Step::fails(lock_core::BackendErrorKind::Replication)];
+    let locks = LockManager::new(backend.clone());
+    let lock = locks.rw_lock("unconfirmed").expect("rw");
+    let read = lock.upgradeable_read().ttl(TTL).acquire().await.expect("free");
+    let failed = lock.upgrade(read).ttl(TTL).try_acquire().await.expect_err("unconfirmed");
+    let read = failed.into_read();
+    assert!(!read.is_valid(), "the read says valid over a hold that became a write");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert!(lock.holders().await.expect("ok").0.is_empty(), "the unguarded write stayed");
+}

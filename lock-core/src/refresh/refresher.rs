@@ -300,20 +300,24 @@ fn extend_batch(
             }
             let statuses: Vec<_> = items.iter().map(|(_, shared)| shared.status()).collect();
             let sent = Instant::now();
-            let first_deadline = statuses.iter().map(|s| s.deadline).min().unwrap_or(sent);
+            // Guards that ended while this waited for their turns are not extended (see
+            // `extend_one`).
+            let live: Vec<usize> =
+                (0..items.len()).filter(|i| statuses[*i].lost.is_none()).collect();
+            let first_deadline = live.iter().map(|i| statuses[*i].deadline).min().unwrap_or(sent);
             let limit = call_timeout.min(first_deadline.saturating_duration_since(sent));
             let store = items[0].1.store.clone();
             let backend = items[0].1.backend;
-            let calls: Vec<ExtendItem<'_>> = items
+            let calls: Vec<ExtendItem<'_>> = live
                 .iter()
-                .zip(&statuses)
-                .map(|((_, shared), status)| ExtendItem {
-                    key: &shared.key,
-                    token: &shared.token,
-                    ttl: status.ttl,
+                .map(|i| ExtendItem {
+                    key: &items[*i].1.key,
+                    token: &items[*i].1.token,
+                    ttl: statuses[*i].ttl,
                 })
                 .collect();
             let result = match store.batch_extend() {
+                _ if calls.is_empty() => Ok(Vec::new()),
                 Some(batch) => {
                     within(backend, limit.max(Duration::from_millis(1)), batch.extend_batch(&calls))
                         .await
@@ -336,22 +340,28 @@ fn extend_batch(
                 }
             });
             drop(turns);
-            let answers: Vec<Result<ExtendOutcome, BackendError>> = match result {
-                Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            let mut answers: Vec<Result<ExtendOutcome, BackendError>> = match result {
+                Ok(outcomes) => outcomes.into_iter().map(Ok).collect::<Vec<_>>(),
                 // BE3: nothing is known of any item; each is handled as a failed extension.
-                Err(e) => (0..items.len())
+                Err(e) => (0..live.len())
                     .map(|_| {
                         Err(BackendError::new(e.backend(), e.kind(), e.to_string())
                             .with_temporary(e.is_temporary()))
                     })
                     .collect(),
-            };
-            items
-                .iter()
-                .zip(statuses)
-                .zip(answers)
-                .map(|(((id, _), status), answer)| (*id, sent, status.ttl, answer))
-                .collect()
+            }
+            .into_iter()
+            .rev()
+            .collect();
+            let mut done = Vec::with_capacity(items.len());
+            for (i, ((id, _), status)) in items.iter().zip(statuses).enumerate() {
+                let answer = match live.contains(&i) {
+                    true => answers.pop().unwrap_or(Ok(ExtendOutcome::NotHeld)),
+                    false => Ok(ExtendOutcome::NotHeld),
+                };
+                done.push((*id, sent, status.ttl, answer));
+            }
+            done
         }
         .instrument(span),
     )
@@ -371,6 +381,11 @@ fn extend_one(
             let _turn = shared.extend_turn().await;
             let status = shared.status();
             let sent = Instant::now();
+            if status.lost.is_some() {
+                // Ended while this waited for its turn (released, or upgraded: the hold is the
+                // write guard's now, and this guard's ttl must not reach it).
+                return vec![(id, sent, status.ttl, Ok(ExtendOutcome::NotHeld))];
+            }
             let limit = call_timeout.min(status.deadline.saturating_duration_since(sent));
             let call = shared.store.extend(&shared.key, &shared.token, status.ttl);
             let result = within(shared.backend, limit.max(Duration::from_millis(1)), call).await;

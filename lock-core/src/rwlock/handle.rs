@@ -114,9 +114,16 @@ impl RwLock {
     /// read's handles see [`crate::LossReason::Upgraded`]); one that is refused, times out or
     /// fails gives the read back intact in its [`crate::UpgradeError`], and takes its waiting mark
     /// away so readers get in again at once.
+    ///
+    /// A guard that is not an upgradeable read of this lock (a plain read, another lock's
+    /// guard) comes back at once with [`Error::InvalidArgument`].
     pub fn upgrade(&self, read: LockGuard) -> Upgrade {
         let request = self.request(&self.write).in_lane(Lane::Upgrade);
-        Upgrade::new(request, read, self.manager.backend().clone())
+        let ours = read.key() == &self.key && Arc::ptr_eq(&read.shared.store, &self.upgradeable);
+        let invalid = (!ours).then(|| {
+            Error::invalid("upgrade", "only an upgradeable read of this lock can be upgraded")
+        });
+        Upgrade::new(request, read, self.manager.backend().clone(), invalid)
     }
 
     /// Runs `work` under a read hold (waiting as the manager's retry policy says), then

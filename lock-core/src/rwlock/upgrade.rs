@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -55,17 +56,30 @@ pub struct Upgrade {
     read: LockGuard,
     /// The reader-writer locks, to take the upgrade's mark away when it gives up.
     rw: Arc<DynLockBackend>,
+    /// Set once the upgrade gave up: an attempt answered later cleans up after itself.
+    gave_up: Arc<AtomicBool>,
+    /// Why the read cannot be upgraded here (another lock's guard, not an upgradeable read).
+    invalid: Option<Error>,
 }
 
 impl Upgrade {
-    pub(super) fn new(request: LockRequest, read: LockGuard, backend: Arc<DynLockBackend>) -> Self {
+    pub(super) fn new(
+        request: LockRequest,
+        read: LockGuard,
+        backend: Arc<DynLockBackend>,
+        invalid: Option<Error>,
+    ) -> Self {
+        let gave_up = Arc::new(AtomicBool::new(false));
+        let rw: Arc<DynLockBackend> =
+            Arc::new(RwView { backend: backend.clone(), mode: RwMode::UpgradeableRead });
         let store = Arc::new(UpgradeView {
-            write: RwView { backend: backend.clone(), mode: RwMode::Write },
+            write: RwView { backend, mode: RwMode::Write },
             read: read.handle(),
+            rw: rw.clone(),
+            gave_up: gave_up.clone(),
         });
         let request = request.in_store(store).upgrading(read.handle().shared);
-        let rw = Arc::new(RwView { backend, mode: RwMode::UpgradeableRead });
-        Self { request, read, rw }
+        Self { request, read, rw, gave_up, invalid }
     }
 
     /// The write's ttl (see [`LockRequest::ttl`]).
@@ -73,7 +87,6 @@ impl Upgrade {
         self.request = self.request.ttl(ttl);
         self
     }
-
     /// How to retry while plain readers are still in (see [`LockRequest::retry`]).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.request = self.request.retry(policy);
@@ -101,18 +114,24 @@ impl Upgrade {
     /// One attempt, or waiting if [`Upgrade::retry`] or [`Upgrade::wait`] was set: the write
     /// guard, or the read back with why (a refusal is [`Error::WaitTimeout`]).
     pub async fn try_acquire(self) -> Result<LockGuard, UpgradeError> {
-        let Self { request, read, rw } = self;
+        let Self { request, read, rw, gave_up, invalid } = self;
+        if let Some(error) = invalid {
+            return Err(UpgradeError { read, error });
+        }
         let outcome = request.try_acquire().await;
         let outcome = outcome.and_then(|write| write.ok_or_else(|| refused(&read)));
-        settle(outcome, read, &rw).await
+        settle(outcome, read, &rw, &gave_up).await
     }
 
     /// Waits as the retry policy says (default: the manager's), as [`LockRequest::acquire`]
     /// does: the write guard, or the read back with why.
     pub async fn acquire(self) -> Result<LockGuard, UpgradeError> {
-        let Self { request, read, rw } = self;
+        let Self { request, read, rw, gave_up, invalid } = self;
+        if let Some(error) = invalid {
+            return Err(UpgradeError { read, error });
+        }
         let outcome = request.acquire().await;
-        settle(outcome, read, &rw).await
+        settle(outcome, read, &rw, &gave_up).await
     }
 }
 
@@ -121,11 +140,12 @@ fn refused(read: &LockGuard) -> Error {
 }
 
 /// Ends the read once its hold went on as `write`'s; otherwise takes the upgrade's mark away
-/// (its read keeps the hold) and gives the read back.
+/// (its read keeps the hold) and gives the read back, lost if its hold turned out gone.
 async fn settle(
     outcome: Result<LockGuard, Error>,
     read: LockGuard,
     rw: &Arc<DynLockBackend>,
+    gave_up: &AtomicBool,
 ) -> Result<LockGuard, UpgradeError> {
     let error = match outcome {
         Ok(write) => {
@@ -134,27 +154,43 @@ async fn settle(
         }
         Err(error) => error,
     };
-    let status = read.shared.status();
-    if status.lost == Some(LossReason::Upgraded) {
-        // Granted after the upgrade stopped waiting: the hold is a write nobody guards. The
-        // read's release frees it; until then it excludes everyone, as a write does.
-        return Err(UpgradeError { read, error });
-    }
-    if let Some(reason) = status.lost {
-        let error = Error::Lost { key: read.key().clone(), reason };
-        return Err(UpgradeError { read, error });
-    }
-    // Asking again for the upgradeable read it holds renews the read (with its own ttl) and
-    // takes the upgrade's waiting mark away (RW5), so readers are let in again at once.
+    gave_up.store(true, Ordering::SeqCst);
+    let handle = read.handle();
     {
-        let shared = &read.shared;
-        let _turn = shared.extend_turn().await;
-        let withdraw = rw.try_acquire(&shared.key, &shared.token, status.ttl);
-        if let Err(e) = within(shared.backend, read.manager.config.call_timeout, withdraw).await {
+        // After the attempts still in flight (they hold the turn up to a call timeout).
+        let _turn = handle.shared.extend_turn().await;
+        let status = handle.shared.status();
+        if status.lost.is_none() {
+            withdraw(&handle, rw, status.ttl).await;
+        }
+    }
+    let error = match handle.shared.status().lost {
+        // Granted too late and given back: the loop's error says why.
+        Some(LossReason::Upgraded) | None => error,
+        Some(reason) => Error::Lost { key: read.key().clone(), reason },
+    };
+    Err(UpgradeError { read, error })
+}
+
+/// Asks again for the upgradeable read `read` holds (call with its extension turn): that
+/// renews it with its own ttl and takes the upgrade's waiting mark away (RW5). Anything but a
+/// grant with the read's own fence means its hold is gone (a give-back in WAIT mode deleted
+/// it, or a late grant made it a write): the read is marked lost and the token released.
+async fn withdraw(read: &LockHandle, rw: &Arc<DynLockBackend>, ttl: Duration) {
+    let shared = &read.shared;
+    let limit = read.manager.config.call_timeout;
+    let asked = within(shared.backend, limit, rw.try_acquire(&shared.key, &shared.token, ttl));
+    match asked.await {
+        Ok(AcquireOutcome::Acquired { fencing }) if fencing == shared.fencing => {}
+        Ok(_) => {
+            read.manager.stop_refresh(shared);
+            shared.mark_lost(LossReason::NotHeld);
+            read.manager.releaser_in(rw).spawn(&shared.key, &shared.token);
+        }
+        Err(e) => {
             tracing::debug!(key = %shared.key, error = %e, "taking an upgrade's mark away failed; it lapses at its ttl");
         }
     }
-    Err(UpgradeError { read, error })
 }
 
 /// An upgrade that did not happen: the read it came from, and why. Converts into [`Error`]
@@ -172,7 +208,9 @@ impl UpgradeError {
         &self.error
     }
 
-    /// The read, still held unless [`UpgradeError::error`] says it was lost.
+    /// The read. Check [`LockHandle::is_valid`] (or [`LockHandle::lost`]) before relying on
+    /// it: its hold may be gone (the error is [`Error::Lost`]; or an upgrade granted too late,
+    /// or not replicated in WAIT mode, was given back with the hold).
     pub fn into_read(self) -> LockGuard {
         self.read
     }
@@ -218,6 +256,10 @@ impl From<UpgradeError> for Error {
 struct UpgradeView {
     write: RwView,
     read: LockHandle,
+    /// The read's own view, to take a late attempt's mark away.
+    rw: Arc<DynLockBackend>,
+    /// See [`Upgrade::gave_up`].
+    gave_up: Arc<AtomicBool>,
 }
 
 impl UpgradeView {
@@ -225,6 +267,61 @@ impl UpgradeView {
         BackendError::new(self.write.backend.info().name, BackendErrorKind::Other, why.to_owned())
             .with_temporary(false)
     }
+}
+
+/// Whether the read ended otherwise than by this upgrade (released, dropped with a cancelled
+/// upgrade, expired): what an attempt did must then be undone.
+fn ended(read: &LockHandle) -> bool {
+    read.shared.status().lost.is_some_and(|r| r != LossReason::Upgraded)
+}
+
+/// One attempt of the upgrade, in its own task: see [`UpgradeView`].
+async fn attempt(
+    write: RwView,
+    read: LockHandle,
+    rw: Arc<DynLockBackend>,
+    gave_up: Arc<AtomicBool>,
+    ttl: Duration,
+) -> Result<AcquireOutcome, BackendError> {
+    let shared = &read.shared;
+    let (key, token) = (&shared.key, &shared.token);
+    let limit = read.manager.config.call_timeout;
+    let turn = shared.extend_turn().await;
+    if ended(&read) || gave_up.load(Ordering::SeqCst) {
+        // The read was released, or the upgrade gave up, while this waited: not sent.
+        return Ok(AcquireOutcome::Held { ttl_remaining: None });
+    }
+    let call = write.try_acquire(key, token, ttl);
+    tokio::pin!(call);
+    // The read's extensions wait for this call for a call timeout at most; its answer, however
+    // late, is still awaited, so a late grant ends the read all the same.
+    let outcome = match tokio::time::timeout(limit, &mut call).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            drop(turn);
+            call.await
+        }
+    };
+    let granted = matches!(outcome, Ok(AcquireOutcome::Acquired { .. }));
+    if ended(&read) {
+        // Released meanwhile (a cancelled upgrade drops its read): whatever this attempt left,
+        // a write or a mark, goes with the token.
+        let _ = write.release(key, token).await;
+    } else if gave_up.load(Ordering::SeqCst) {
+        if granted {
+            // Landed after the upgrade gave the read back: the hold is a write nobody guards.
+            read.manager.stop_refresh(shared);
+            shared.mark_lost(LossReason::NotHeld);
+            let _ = write.release(key, token).await;
+        } else {
+            let _turn = shared.extend_turn().await;
+            withdraw(&read, &rw, shared.status().ttl).await;
+        }
+    } else if granted {
+        read.manager.stop_refresh(shared);
+        shared.mark_lost(LossReason::Upgraded);
+    }
+    outcome
 }
 
 #[async_trait]
@@ -235,40 +332,22 @@ impl LockBackend for UpgradeView {
 
     async fn try_acquire(
         &self,
-        key: &LockKey,
+        _key: &LockKey,
         token: &LockToken,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        let shared = self.read.shared.clone();
-        if *token != shared.token {
-            return Err(self.refuse("an upgrade is sent with its read's token only"));
+        if *token != self.read.shared.token {
+            return Err(self.refuse(
+                "the upgrade was granted too late or not replicated, and given back with the \
+                 read's hold",
+            ));
         }
-        if shared.status().lost.is_some_and(|r| r != LossReason::Upgraded) {
+        if ended(&self.read) {
             return Err(self.refuse("the upgradeable read is no longer held"));
         }
-        let (backend, manager, key, token) =
-            (self.write.backend.clone(), self.read.manager.clone(), key.clone(), token.clone());
-        let limit = manager.config.call_timeout;
-        let call = tokio::spawn(async move {
-            let turn = shared.extend_turn().await;
-            let view = RwView { backend, mode: RwMode::Write };
-            let call = view.try_acquire(&key, &token, ttl);
-            tokio::pin!(call);
-            // The read's extensions wait for this call for a call timeout at most; its answer,
-            // however late, is still awaited, so a late grant ends the read all the same.
-            let outcome = match tokio::time::timeout(limit, &mut call).await {
-                Ok(outcome) => outcome,
-                Err(_) => {
-                    drop(turn);
-                    call.await
-                }
-            };
-            if matches!(outcome, Ok(AcquireOutcome::Acquired { .. })) {
-                manager.stop_refresh(&shared);
-                shared.mark_lost(LossReason::Upgraded);
-            }
-            outcome
-        });
+        let write = RwView { backend: self.write.backend.clone(), mode: RwMode::Write };
+        let task = attempt(write, self.read.clone(), self.rw.clone(), self.gave_up.clone(), ttl);
+        let call = tokio::spawn(task);
         call.await.map_err(|e| self.refuse(&format!("the upgrade's call panicked: {e}")))?
     }
 
