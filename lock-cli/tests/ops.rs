@@ -36,11 +36,25 @@ async fn list_and_info_show_live_locks() {
     let locks = manager(&url).await;
     let a = locks.try_lock("jobs:a", TTL).await.expect("redis").expect("free");
     let fence_a = a.fencing_token().map(|f| f.get()).expect("a fence");
-    let a = a.leak().into_parts().1;
-    let b =
-        locks.try_lock("jobs:b", TTL).await.expect("redis").expect("free").leak().into_parts().1;
-    let odd =
-        locks.try_lock(b"odd\xff", TTL).await.expect("redis").expect("free").leak().into_parts().1;
+    let a = a.leak().into_parts().expect("a plain lock").1;
+    let b = locks
+        .try_lock("jobs:b", TTL)
+        .await
+        .expect("redis")
+        .expect("free")
+        .leak()
+        .into_parts()
+        .expect("a plain lock")
+        .1;
+    let odd = locks
+        .try_lock(b"odd\xff", TTL)
+        .await
+        .expect("redis")
+        .expect("free")
+        .leak()
+        .into_parts()
+        .expect("a plain lock")
+        .1;
     let mut admin = server.admin().expect("admin");
     admin.cmd(&["HSET", "lock:a-hash", "f", "v"]).expect("hset");
     admin.cmd(&["SET", "other:x", "not under the prefix"]).expect("set");
@@ -184,7 +198,7 @@ async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
     let locks = manager(&url).await;
     let first = locks.try_lock("job", TTL).await.expect("redis").expect("free");
     let first_fence = first.fencing_token().map(|f| f.get()).expect("a fence");
-    let token = first.leak().into_parts().1;
+    let token = first.leak().into_parts().expect("a plain lock").1;
     let token_text = token.as_str().expect("minted tokens are text").to_owned();
 
     let wrong = lockctl(&["release", "job", "--url", &url, "--token", WRONG_TOKEN]);
@@ -203,7 +217,7 @@ async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
     let second = locks.try_lock("job", TTL).await.expect("redis").expect("free");
     let second_fence = second.fencing_token().map(|f| f.get()).expect("a fence");
     assert!(second_fence > first_fence, "{second_fence} after {first_fence}");
-    let holder = whole(&second.leak().into_parts().1);
+    let holder = whole(&second.leak().into_parts().expect("a plain lock").1);
     let refused = lockctl(&["release", "job", "--url", &url, "--force"]);
     assert!(refused.error().contains("--yes"), "{refused:?}");
     assert!(locks.is_locked("job").await.expect("redis"));
@@ -384,7 +398,7 @@ async fn cluster_list_info_and_release() {
     for name in &names {
         let guard = locks.try_lock(name, TTL).await.expect("redis").expect("free");
         fences.push(guard.fencing_token().map(|f| f.get()).expect("a fence"));
-        tokens.push(guard.leak().into_parts().1);
+        tokens.push(guard.leak().into_parts().expect("a plain lock").1);
     }
     let owners: std::collections::HashSet<u16> = names
         .iter()

@@ -1,7 +1,10 @@
 //! `Handover`: a held lock passed on, explicitly, to another owner.
 
 use std::fmt;
+use std::sync::Arc;
 
+use crate::backend::DynLockBackend;
+use crate::error::{Error, Result};
 use crate::fencing::FencingToken;
 use crate::key::LockKey;
 use crate::token::LockToken;
@@ -37,23 +40,51 @@ pub struct Handover {
     key: LockKey,
     token: LockToken,
     fencing: Option<FencingToken>,
+    /// Where a hold of another kind lives (a permit, a reader-writer hold, a fair lock, a lock
+    /// with metadata): adopting and releasing go there, so the kind is kept. `None` for a lock.
+    store: Option<Arc<DynLockBackend>>,
 }
 
 impl Handover {
-    pub(crate) fn new(key: LockKey, token: LockToken, fencing: Option<FencingToken>) -> Self {
-        Self { key, token, fencing }
+    pub(crate) fn new(
+        key: LockKey,
+        token: LockToken,
+        fencing: Option<FencingToken>,
+        store: Option<Arc<DynLockBackend>>,
+    ) -> Self {
+        Self { key, token, fencing, store }
     }
 
-    /// Rebuilds a handover from its parts, as received from another process. Anyone who has
-    /// these parts can release the lock or take it up: pass them only over a trusted channel.
+    /// Rebuilds a handover of a lock from its parts, as received from another process. Anyone
+    /// who has these parts can release the lock or take it up: pass them only over a trusted
+    /// channel. The fencing token is not among the parts: the adopted guard gets it from the
+    /// store (a same-token re-acquire keeps its fence, A3).
     pub fn from_parts(key: LockKey, token: LockToken) -> Self {
-        Self { key, token, fencing: None }
+        Self { key, token, fencing: None, store: None }
     }
 
-    /// Splits the handover into the lock's key and its token, to send them to another process
-    /// (which rebuilds it with [`Handover::from_parts`]). The token is a credential.
-    pub fn into_parts(self) -> (LockKey, LockToken) {
-        (self.key, self.token)
+    /// Splits the handover of a lock into its key and its token, to send them to another
+    /// process (which rebuilds it with [`Handover::from_parts`]). The token is a credential.
+    ///
+    /// Errors with [`Error::InvalidArgument`] for the handover of a permit, a reader-writer
+    /// hold, a fair lock or a lock with metadata: the parts do not carry its kind, and taken up
+    /// as a plain lock it would be another lock. Adopt or release those in this process.
+    pub fn into_parts(self) -> Result<(LockKey, LockToken)> {
+        if self.store.is_some() {
+            return Err(Error::invalid(
+                "handover",
+                "only a plain lock's handover can go to another process; a permit, a \
+                 reader-writer hold, a fair lock or a lock with metadata is adopted or released \
+                 in the process that leaked it",
+            ));
+        }
+        Ok((self.key, self.token))
+    }
+
+    /// The parts and where the hold lives (`None`: the manager's backend), for adopting and
+    /// releasing it.
+    pub(crate) fn into_hold(self) -> (LockKey, LockToken, Option<Arc<DynLockBackend>>) {
+        (self.key, self.token, self.store)
     }
 
     /// The lock's key.
@@ -65,10 +96,6 @@ impl Handover {
     /// [`Handover::from_parts`]).
     pub fn fencing_token(&self) -> Option<FencingToken> {
         self.fencing
-    }
-
-    pub(crate) fn token(&self) -> &LockToken {
-        &self.token
     }
 }
 

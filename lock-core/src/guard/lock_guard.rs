@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use super::{Handover, LockHandle};
 use crate::backend::ReleaseOutcome;
@@ -65,12 +66,17 @@ impl LockGuard {
     /// Forgets the guard but keeps the lock in the store until its ttl (auto-refresh stops).
     /// Returns a [`Handover`], with which [`crate::LockManager::adopt`] takes the lock up again
     /// (same token, same fencing token) or [`crate::LockManager::release_handover`] releases
-    /// it, in this process or, through [`Handover::into_parts`], in another.
+    /// it, in this process or, through [`Handover::into_parts`], in another (a plain lock only).
+    /// A permit, a reader-writer hold or a fair lock is adopted as what it is.
     pub fn leak(mut self) -> Handover {
         self.armed = false;
         let shared = &self.handle.shared;
         self.handle.manager.stop_refresh(shared);
-        Handover::new(shared.key.clone(), shared.token.clone(), shared.fencing)
+        // A permit, a reader-writer hold, a fair lock or a lock with metadata lives in a view of
+        // the backend: the handover keeps it, so adopting keeps the kind.
+        let plain = Arc::ptr_eq(&shared.store, &self.handle.manager.backend);
+        let store = (!plain).then(|| shared.store.clone());
+        Handover::new(shared.key.clone(), shared.token.clone(), shared.fencing, store)
     }
 }
 

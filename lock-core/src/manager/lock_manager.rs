@@ -180,17 +180,26 @@ impl LockManager {
     /// request's). If the lock ran out meanwhile and is free, it is acquired afresh with that
     /// token (and a new fencing token); if someone else took it, the request waits or gives up
     /// as its retry policy says. Set ttl, auto-refresh and retry on the request as for
-    /// [`LockManager::lock`]. The handover's key is used as it is, prefix included.
+    /// [`LockManager::lock`]. The handover's key is used as it is, prefix included. A leaked
+    /// permit, reader-writer hold, fair lock or lock with metadata is taken up as what it was
+    /// (a permit of its semaphore, a hold in its mode; a fair lock's release hands over).
     pub fn adopt(&self, handover: Handover) -> LockRequest {
-        let token = handover.token().clone();
-        let (key, _) = handover.into_parts();
-        LockRequest::new(self.clone(), Ok(key)).with_token(token)
+        let (key, token, store) = handover.into_hold();
+        let request = LockRequest::new(self.clone(), Ok(key)).with_token(token);
+        match store {
+            Some(store) => request.in_store(store),
+            None => request,
+        }
     }
 
-    /// Releases a leaked lock if its token still holds it. Never touches another holder's lock.
+    /// Releases a leaked lock (or permit, reader-writer hold, fair lock: as what it is) if its
+    /// token still holds it. Never touches another holder's lock.
     pub async fn release_handover(&self, handover: Handover) -> Result<ReleaseOutcome> {
-        let (key, token) = handover.into_parts();
-        self.inner.release(&key, &token).await
+        let (key, token, store) = handover.into_hold();
+        match store {
+            Some(store) => Ok(self.inner.releaser_in(&store).release(&key, &token).await?),
+            None => self.inner.release(&key, &token).await,
+        }
     }
 
     /// The data key called `data` that belongs to the lock `name` (see
