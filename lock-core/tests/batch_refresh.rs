@@ -239,3 +239,32 @@ async fn batches_sharing_guards_do_not_wait_on_each_other() {
         assert!(guard.is_valid(), "{name} was lost: {:?}", guard.loss());
     }
 }
+
+/// A batch applied but not confirmed by the replicas (WAIT mode) used to answer one error for
+/// every lock in it, so a lock found gone was signalled only at its deadline. Each lock is now
+/// asked again on its own: the gone one is lost at once, the other stays held.
+#[tokio::test(start_paused = true)]
+async fn an_unconfirmed_batch_does_not_hide_a_lost_lock() {
+    let backend = common::hooked::Hooked::default();
+    backend.hooks.batches.store(true, Ordering::SeqCst);
+    let locks = LockManager::new(backend.clone());
+    let ttl = Duration::from_secs(10);
+    let kept = locks.lock("kept").ttl(ttl).auto_refresh().acquire().await.expect("free");
+    let gone = locks.lock("gone").ttl(ttl).auto_refresh().acquire().await.expect("free");
+    let gone_token = backend.hooks.acquire_tokens().pop().expect("sent");
+    // Deleted behind its holder's back, and every batch from now on answered as unconfirmed.
+    let key = locks.key("gone").expect("key");
+    assert_eq!(
+        backend.inner.release(&key, &gone_token).await.expect("ok"),
+        ReleaseOutcome::Released
+    );
+    *backend.hooks.batch_fails.lock().expect("hook") =
+        Some(lock_core::BackendErrorKind::Replication);
+    let lost = tokio::time::timeout(ttl / 2, gone.lost()).await;
+    assert_eq!(
+        lost.ok(),
+        Some(LossReason::NotHeld),
+        "the gone lock was not told before half its ttl"
+    );
+    assert!(kept.is_valid() && kept.loss().is_none(), "the held lock was lost: {:?}", kept.loss());
+}

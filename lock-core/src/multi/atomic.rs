@@ -66,13 +66,15 @@ pub(super) async fn attempt(
     let (backend, ttl) = (inner.backend.clone(), lease.ttl);
     let (owned_keys, owned_tokens) = (keys.to_vec(), tokens.clone());
     let name = inner.info.name;
+    // Before the call is issued: a spawned call can reach the store before this task runs
+    // again (called from outside a worker thread), and validity counts from the sending (S2).
+    let sent = Instant::now();
     let call = tokio::spawn(async move {
         let multi = backend
             .multi_locks()
             .ok_or_else(|| BackendError::unsupported(name, "try_acquire_all"))?;
         multi.try_acquire_all(&owned_keys, &owned_tokens, ttl).await
     });
-    let sent = Instant::now();
     let mut pending = Pending { inner, keys, tokens, call: Some(call), answered: false };
     let limit = inner.config.call_timeout;
     let answer = match pending.call.as_mut() {

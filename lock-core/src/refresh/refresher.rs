@@ -339,9 +339,20 @@ fn extend_batch(
                     ))
                 }
             });
-            drop(turns);
             let mut answers: Vec<Result<ExtendOutcome, BackendError>> = match result {
                 Ok(outcomes) => outcomes.into_iter().map(Ok).collect::<Vec<_>>(),
+                // Applied but not confirmed (WAIT mode): one answer for the batch would hide the
+                // locks found gone until their deadlines. Each lock is asked again on its own,
+                // which tells those apart at once.
+                Err(e) if e.kind() == crate::error::BackendErrorKind::Replication => {
+                    let limit = call_timeout.min(first_deadline.saturating_duration_since(sent));
+                    let mut each = Vec::with_capacity(calls.len());
+                    for item in &calls {
+                        let call = store.extend(item.key, item.token, item.ttl);
+                        each.push(within(backend, limit.max(Duration::from_millis(1)), call).await);
+                    }
+                    each
+                }
                 // BE3: nothing is known of any item; each is handled as a failed extension.
                 Err(e) => (0..live.len())
                     .map(|_| {
@@ -353,6 +364,7 @@ fn extend_batch(
             .into_iter()
             .rev()
             .collect();
+            drop(turns);
             let mut done = Vec::with_capacity(items.len());
             for (i, ((id, _), status)) in items.iter().zip(statuses).enumerate() {
                 let answer = match live.contains(&i) {

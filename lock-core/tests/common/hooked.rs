@@ -81,6 +81,9 @@ pub(crate) struct Hooks {
     pub(crate) no_notify: std::sync::atomic::AtomicBool,
     /// The backend offers the memory store's batched extends (unhooked); set before use (N8).
     pub(crate) batches: std::sync::atomic::AtomicBool,
+    /// Batched extends are applied, then answered with an error of this kind (as a batch
+    /// whose replicas did not confirm it in WAIT mode).
+    pub(crate) batch_fails: Mutex<Option<BackendErrorKind>>,
     /// The backend offers the memory store's fair locks, a fair attempt taking the `acquire`
     /// steps; set before use (N8).
     pub(crate) fair: std::sync::atomic::AtomicBool,
@@ -163,11 +166,7 @@ impl Hooked {
 #[async_trait]
 impl LockBackend for Hooked {
     fn batch_extend(&self) -> Option<&dyn lock_core::BatchExtendBackend> {
-        if self.hooks.batches.load(std::sync::atomic::Ordering::SeqCst) {
-            self.inner.batch_extend()
-        } else {
-            None
-        }
+        self.hooks.batches.load(std::sync::atomic::Ordering::SeqCst).then_some(self as _)
     }
 
     fn rw_locks(&self) -> Option<&dyn lock_core::RwLockBackend> {
@@ -364,5 +363,20 @@ impl lock_core::RwLockBackend for Hooked {
 
     async fn watch_rw(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         self.inner.rw_locks().expect("reader-writer locks").watch_rw(key).await
+    }
+}
+
+#[async_trait]
+impl lock_core::BatchExtendBackend for Hooked {
+    async fn extend_batch(
+        &self,
+        items: &[lock_core::ExtendItem<'_>],
+    ) -> Result<Vec<ExtendOutcome>, BackendError> {
+        let batch = self.inner.batch_extend().expect("the memory store batches extends");
+        let outcomes = batch.extend_batch(items).await?;
+        match *self.hooks.batch_fails.lock().expect("batch_fails") {
+            Some(kind) => Err(BackendError::new("hooked", kind, "injected")),
+            None => Ok(outcomes),
+        }
     }
 }
