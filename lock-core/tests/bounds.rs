@@ -216,3 +216,46 @@ async fn a_subscription_that_never_answers_does_not_stretch_a_sets_wait() {
     let waited = started.elapsed();
     assert!(waited <= 110 * MS, "wait(100ms) returned after {waited:?}");
 }
+
+/// S10 / L4 for every kind: with a subscription that never answers, a permit, a read, a write,
+/// an upgrade and a fair wait each give up at their `wait(250 ms)`.
+#[tokio::test(start_paused = true)]
+async fn a_subscription_that_never_answers_does_not_stretch_any_kinds_wait() {
+    let backend = Hooked::default();
+    for flag in [&backend.hooks.semaphores, &backend.hooks.rw, &backend.hooks.fair] {
+        flag.store(true, Ordering::SeqCst);
+    }
+    *backend.hooks.watch_delay.lock().expect("delay") = Duration::from_secs(3600);
+    let locks = LockManager::new(backend.clone());
+    let (ttl, wait) = (Duration::from_secs(30), 250 * MS);
+    let bounded = |what: &str, started: Instant, outcome: Result<(), Error>| {
+        let waited = started.elapsed();
+        assert!(matches!(outcome, Err(Error::WaitTimeout { .. })), "{what}: {outcome:?}");
+        assert!(waited <= 260 * MS, "{what}: wait(250ms) gave up after {waited:?}");
+    };
+    let semaphore = locks.semaphore("sem", 1).expect("semaphore");
+    let _permit = semaphore.permit().ttl(ttl).acquire().await.expect("free");
+    let started = Instant::now();
+    let outcome = semaphore.permit().ttl(ttl).wait(wait).acquire().await.map(drop);
+    bounded("permit", started, outcome);
+    let lock = locks.rw_lock("rw").expect("rw");
+    let write = lock.write().ttl(ttl).acquire().await.expect("free");
+    let started = Instant::now();
+    bounded("read", started, lock.read().ttl(ttl).wait(wait).acquire().await.map(drop));
+    drop(write);
+    tokio::task::yield_now().await;
+    let upgradeable = lock.upgradeable_read().ttl(ttl).acquire().await.expect("free");
+    let _reader = lock.read().ttl(ttl).acquire().await.expect("readers share");
+    let started = Instant::now();
+    bounded("write", started, lock.write().ttl(ttl).wait(wait).acquire().await.map(drop));
+    let started = Instant::now();
+    let upgrade = lock.upgrade(upgradeable).ttl(ttl).wait(wait).acquire().await;
+    bounded("upgrade", started, upgrade.map(drop).map_err(Error::from));
+    let _first = locks.lock("fair").ttl(ttl).fair().acquire().await.expect("free");
+    let started = Instant::now();
+    bounded(
+        "fair",
+        started,
+        locks.lock("fair").ttl(ttl).fair().wait(wait).acquire().await.map(drop),
+    );
+}

@@ -90,6 +90,9 @@ pub(crate) struct Hooks {
     /// The backend offers the memory store's reader-writer locks, each `try_acquire_rw` taking
     /// the `acquire` steps; set before use (N8).
     pub(crate) rw: std::sync::atomic::AtomicBool,
+    /// The backend offers the memory store's semaphores (unhooked but for `watch_delay`); set
+    /// before use (N8).
+    pub(crate) semaphores: std::sync::atomic::AtomicBool,
     /// The token of every acquire and release, in call order (`"acquire"`/`"release"`).
     pub(crate) sent: Mutex<Vec<(&'static str, LockToken)>>,
     calls: Mutex<HashMap<&'static str, usize>>,
@@ -135,6 +138,12 @@ pub(crate) struct Hooked {
 }
 
 impl Hooked {
+    /// Waits `watch_delay`, as every kind's subscription does here (a slow or hung link).
+    async fn watch_delay(&self) {
+        let delay = *self.hooks.watch_delay.lock().expect("delay");
+        tokio::time::sleep(delay).await;
+    }
+
     /// Sends `apply` to the "store": it runs after `step.before` whether or not the caller is
     /// still waiting (a command on the wire lands even if its sender gave up), and its answer
     /// comes `step.after` later, or never.
@@ -167,6 +176,10 @@ impl Hooked {
 impl LockBackend for Hooked {
     fn batch_extend(&self) -> Option<&dyn lock_core::BatchExtendBackend> {
         self.hooks.batches.load(std::sync::atomic::Ordering::SeqCst).then_some(self as _)
+    }
+
+    fn semaphores(&self) -> Option<&dyn lock_core::SemaphoreBackend> {
+        self.hooks.semaphores.load(std::sync::atomic::Ordering::SeqCst).then_some(self as _)
     }
 
     fn rw_locks(&self) -> Option<&dyn lock_core::RwLockBackend> {
@@ -301,6 +314,7 @@ impl lock_core::FairLockBackend for Hooked {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseWatch, BackendError> {
+        self.watch_delay().await;
         let (inner, key, token) = (self.inner.clone(), key.clone(), token.clone());
         let mut watch = inner.watch_release(&key).await?;
         Ok(Box::pin(async move {
@@ -362,6 +376,7 @@ impl lock_core::RwLockBackend for Hooked {
     }
 
     async fn watch_rw(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.watch_delay().await;
         self.inner.rw_locks().expect("reader-writer locks").watch_rw(key).await
     }
 }
@@ -378,5 +393,45 @@ impl lock_core::BatchExtendBackend for Hooked {
             Some(kind) => Err(BackendError::new("hooked", kind, "injected")),
             None => Ok(outcomes),
         }
+    }
+}
+
+#[async_trait]
+impl lock_core::SemaphoreBackend for Hooked {
+    async fn try_acquire_permit(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        limit: u32,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let permits = self.inner.semaphores().expect("the memory store has semaphores");
+        permits.try_acquire_permit(key, token, limit, ttl).await
+    }
+
+    async fn release_permit(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        self.inner.semaphores().expect("semaphores").release_permit(key, token).await
+    }
+
+    async fn extend_permit(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.inner.semaphores().expect("semaphores").extend_permit(key, token, ttl).await
+    }
+
+    async fn inspect_permits(&self, key: &LockKey) -> Result<Vec<LockInfo>, BackendError> {
+        self.inner.semaphores().expect("semaphores").inspect_permits(key).await
+    }
+
+    async fn watch_permits(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.watch_delay().await;
+        self.inner.semaphores().expect("semaphores").watch_permits(key).await
     }
 }
