@@ -76,6 +76,8 @@ enum Bug {
     /// Fences compared as floating-point numbers (as Lua's `tonumber` would): exact only up to
     /// 2^53.
     WriteFencesAsFloats,
+    /// Fences compared as text (as a script comparing the strings would).
+    WriteFencesAsText,
     /// The recorded fences are forgotten when the lock is released.
     WrittenFencesDieWithTheLock,
     /// Every name of a lock gets the same data key.
@@ -641,10 +643,10 @@ impl GuardedWriteBackend for Mutant {
         if let Some(fence) = fence.filter(|_| bug != Bug::WriteIgnoresFence) {
             let slot = (k, data_key.to_vec());
             if let Some(&highest) = state.written.get(&slot) {
-                let below = if bug == Bug::WriteFencesAsFloats {
-                    (highest as f64) > (fence.get() as f64)
-                } else {
-                    highest > fence.get()
+                let below = match bug {
+                    Bug::WriteFencesAsFloats => (highest as f64) > (fence.get() as f64),
+                    Bug::WriteFencesAsText => highest.to_string() > fence.get().to_string(),
+                    _ => highest > fence.get(),
                 };
                 if below {
                     return Ok(WriteOutcome::Stale { highest: FencingToken::new(highest) });
@@ -988,6 +990,7 @@ rejected! {
     stale_write_after_takeover: WriteIgnoresHolder by guard_writes_only_while_it_holds;
     fenced_write_that_ignores_the_fence: WriteIgnoresFence by fenced_write_refuses_a_lower_fence;
     fences_compared_as_floats: WriteFencesAsFloats by fenced_write_refuses_a_lower_fence;
+    fences_compared_as_text: WriteFencesAsText by fenced_write_refuses_a_lower_fence;
     written_fences_forgotten_on_release: WrittenFencesDieWithTheLock by fenced_write_refuses_a_lower_fence;
     one_data_key_for_every_name: DataKeyIgnoresName by data_keys_are_distinct_and_accepted;
     metadata_left_after_release: MetadataOutlivesRelease by metadata_lives_and_dies_with_the_lock;

@@ -214,6 +214,21 @@ pub async fn fenced_write_refuses_a_lower_fence(cx: TestContext) -> CaseResult {
         Some("f"),
         "G3: the value of the last accepted write"
     );
+    // Fences of different lengths compare as numbers, not as text ("999" > "1000" as text).
+    let other = w.data_key(&key, "lengths");
+    let (short, long) = (999u64, 10_000_000_000_000_000_000u64);
+    check_eq!(write(&cx, &key, &new, &other, "h", Some(short)).await?, WriteOutcome::Written, "G1");
+    check_eq!(
+        write(&cx, &key, &new, &other, "i", Some(long)).await?,
+        WriteOutcome::Written,
+        "G1: a 20-digit fence above a 3-digit one"
+    );
+    let below = WriteOutcome::Stale { highest: FencingToken::new(long) };
+    check_eq!(
+        write(&cx, &key, &new, &other, "j", Some(short)).await?,
+        below,
+        "G3: a 3-digit fence below a 20-digit one"
+    );
     Ok(())
 }
 
