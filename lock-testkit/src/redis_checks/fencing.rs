@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, DynLockBackend, FencingToken, KeyPrefix, LockKey, LockManager, LockToken,
+    AcquireOutcome, DynLockBackend, Error, FencingToken, KeyPrefix, LockKey, LockManager, LockToken,
 };
 
 use super::Connectors;
@@ -308,6 +308,7 @@ pub async fn no_key_is_left_without_an_expiry(c: &Connectors) -> CaseResult {
             guard.release().await?;
         }
     }
+    every_kind(&locks, &run).await?;
     let mut pattern = run.into_bytes();
     pattern.push(b'*');
     let mut starred = b"*".to_vec();
@@ -319,6 +320,52 @@ pub async fn no_key_is_left_without_an_expiry(c: &Connectors) -> CaseResult {
             "key {:?} was left without an expiry",
             String::from_utf8_lossy(&key)
         );
+    }
+    Ok(())
+}
+
+/// Uses every kind the backend offers under `run`: permits, reads, writes, an upgrade granted
+/// and one given up, fair waits (one served, one that gave up), a lock set.
+async fn every_kind(locks: &LockManager, run: &str) -> CaseResult {
+    let (ttl, short) = (Duration::from_secs(5), Duration::from_millis(200));
+    let backend = locks.backend();
+    if backend.semaphores().is_some() {
+        let semaphore = locks.semaphore(format!("{run}:sem"), 1)?;
+        let permit = semaphore.permit().ttl(ttl).acquire().await?;
+        let refused = semaphore.permit().ttl(ttl).wait(short).try_acquire().await?;
+        check!(refused.is_none(), "a second permit of one");
+        permit.release().await?;
+    }
+    if backend.rw_locks().is_some() {
+        let lock = locks.rw_lock(format!("{run}:rw"))?;
+        let read = lock.upgradeable_read().ttl(ttl).acquire().await?;
+        let other = lock.read().ttl(ttl).acquire().await?;
+        let given_up = lock.upgrade(read).ttl(ttl).wait(short).acquire().await;
+        let read = given_up.err().map(|e| e.into_read());
+        let read = read.ok_or_else(|| Failure::new("upgraded beside a reader", "immortal"))?;
+        let refused = lock.write().ttl(ttl).wait(short).try_acquire().await?;
+        check!(refused.is_none(), "a writer beside readers");
+        other.release().await?;
+        let write = lock.upgrade(read).ttl(ttl).wait(ttl).acquire().await.map_err(Error::from)?;
+        write.release().await?;
+    }
+    if backend.fair_locks().is_some() {
+        let name = format!("{run}:fair");
+        let first = locks.lock(&name).ttl(ttl).fair().acquire().await?;
+        let gave_up = locks.lock(&name).ttl(ttl).fair().wait(short).try_acquire().await?;
+        check!(gave_up.is_none(), "a fair waiter beside the holder");
+        let waiter = {
+            let (locks, name) = (locks.clone(), name.clone());
+            tokio::spawn(async move { locks.lock(&name).ttl(ttl).fair().wait(ttl).acquire().await })
+        };
+        tokio::time::sleep(short).await;
+        first.release().await?;
+        let served = waiter.await.map_err(|e| Failure::new(e.to_string(), "join"))??;
+        served.release().await?;
+    }
+    if backend.multi_locks().is_some() {
+        let set = locks.lock_all([format!("{run}:set-a"), format!("{run}:set-b")]);
+        set.ttl(ttl).acquire().await?.release().await?;
     }
     Ok(())
 }
