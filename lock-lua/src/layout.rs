@@ -154,7 +154,10 @@ pub fn metadata_key(key: &LockKey) -> Vec<u8> {
 }
 
 /// Where guarded writes record the highest fence per data key under `key`'s lock:
-/// `<prefix>~written{<tag>}<name>`, a hash in the lock key's slot.
+/// `<prefix>~written{<tag>}<name>`, a hash in the lock key's slot. It has no expiry, on
+/// purpose (G5: a stale holder's fence is refused after the lock was released): delete this
+/// key to drop the records when the data they guard is retired. Eviction under an `allkeys-*`
+/// policy can drop it as well, after which a lower fence is accepted again.
 pub fn written_key(key: &LockKey) -> Vec<u8> {
     auxiliary(key, b"written")
 }

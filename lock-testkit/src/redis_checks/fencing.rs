@@ -410,7 +410,7 @@ fn auxiliary_keys(admin: &mut AdminConn, name: &[u8]) -> Result<Vec<Vec<u8>>, Fa
 }
 
 /// Every key matching the glob `pattern` (`SCAN`, never `KEYS`).
-fn scan(admin: &mut AdminConn, pattern: &[u8]) -> Result<Vec<Vec<u8>>, Failure> {
+pub(super) fn scan(admin: &mut AdminConn, pattern: &[u8]) -> Result<Vec<Vec<u8>>, Failure> {
     let (mut cursor, mut found) = (b"0".to_vec(), Vec::new());
     loop {
         let reply = admin

@@ -70,3 +70,39 @@ pub async fn guarded_writes_need_the_locks_slot_on_a_cluster(c: &Connectors) -> 
         shared_cluster().ok_or_else(|| Failure::new("no cluster available", "guarded"))?;
     writes((c.cluster)(cluster.urls()).await?, cluster.nodes().first()).await
 }
+
+/// G5 and its bound: a lock's fence records (`<prefix>~written{<tag>}<name>`) have no expiry,
+/// on purpose, and deleting that key is the documented way to drop them (when the data they
+/// guard is retired; eviction under an `allkeys-*` policy does the same): a fence below the
+/// recorded one is refused before, and accepted after.
+pub async fn fence_records_are_dropped_with_their_key(c: &Connectors) -> CaseResult {
+    let server = shared()?;
+    let backend = (c.standalone)(server.url()).await?;
+    let Some(writes) = backend.guarded_writes() else {
+        return Err(Failure::skip("the backend offers no guarded writes"));
+    };
+    let name = format!("redis-check:records:{:016x}", rand::random::<u64>());
+    let locks = LockManager::from_shared(backend.clone());
+    let guard = locks.try_lock(&name, Duration::from_secs(10)).await?;
+    let Some(guard) = guard else { fail!("a free lock was refused") };
+    let data = guard.data_key("v")?;
+    check_eq!(guard.write_fenced(&data, "a").await?, WriteOutcome::Written, "a fenced write");
+    guard.release().await?;
+    let mut admin = server.admin().map_err(fail_io)?;
+    let records = super::fencing::scan(&mut admin, format!("*~written{{*}}{name}").as_bytes())?;
+    check_eq!(records.len(), 1, "the lock's fence records");
+    let pttl = admin.cmd_bytes(&[b"PTTL", &records[0]]).map_err(fail_io)?.int();
+    check_eq!(pttl, Some(-1), "the records' expiry (none: kept on purpose)");
+    let key = locks.key(&name)?;
+    let token = lock_core::LockToken::generate()?;
+    backend.try_acquire(&key, &token, Duration::from_secs(10)).await?;
+    let low = Some(lock_core::FencingToken::new(1));
+    let before = writes.write_if_held(&key, &token, &data, b"b", low).await?;
+    check!(matches!(before, WriteOutcome::Stale { .. }), "a low fence before: {before:?}");
+    admin.cmd_bytes(&[b"DEL", &records[0]]).map_err(fail_io)?;
+    let after = writes.write_if_held(&key, &token, &data, b"c", low).await?;
+    check_eq!(after, WriteOutcome::Written, "a low fence once the records were deleted");
+    backend.release(&key, &token).await?;
+    admin.cmd_bytes(&[b"DEL", &data]).map_err(fail_io)?;
+    Ok(())
+}

@@ -44,7 +44,8 @@ pub use foreign::{
     lock_value_is_the_plain_token,
 };
 pub use guarded::{
-    guarded_writes_need_the_locks_slot_on_a_cluster, guarded_writes_take_any_key_on_a_server,
+    fence_records_are_dropped_with_their_key, guarded_writes_need_the_locks_slot_on_a_cluster,
+    guarded_writes_take_any_key_on_a_server,
 };
 pub use migration::sharded_notification_follows_a_slot_migration;
 pub use notify::{notification_leaves_no_channels, sharded_notification_leaves_no_channels};
@@ -85,6 +86,7 @@ macro_rules! redis_checks {
             no_key_is_left_without_an_expiry,
             guarded_writes_take_any_key_on_a_server,
             guarded_writes_need_the_locks_slot_on_a_cluster,
+            fence_records_are_dropped_with_their_key,
             auto_refresh_batches_its_extends,
             many_expired_permits_are_swept_in_one_acquire,
         );

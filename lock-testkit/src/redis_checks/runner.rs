@@ -11,7 +11,7 @@ use crate::server::redis_available;
 type Check = for<'a> fn(&'a Connectors) -> BoxFuture<'a, CaseResult>;
 
 fn find(name: &str) -> Option<Check> {
-    let checks: [(&str, Check); 26] = [
+    let checks: [(&str, Check); 27] = [
         ("foreign_clients_exclude_and_are_excluded", |c| {
             Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
         }),
@@ -42,6 +42,9 @@ fn find(name: &str) -> Option<Check> {
             Box::pin(super::a_lost_fence_counter_is_recreated_by_a_reacquire(c))
         }),
         ("fencing_off_writes_no_counter", |c| Box::pin(super::fencing_off_writes_no_counter(c))),
+        ("fence_records_are_dropped_with_their_key", |c| {
+            Box::pin(super::fence_records_are_dropped_with_their_key(c))
+        }),
         ("an_extension_keeps_the_fence_counter", |c| {
             Box::pin(super::an_extension_keeps_the_fence_counter(c))
         }),
