@@ -155,6 +155,9 @@ pub async fn rw_an_upgrade_given_up_takes_its_mark_away(cx: TestContext) -> Case
     must_wait(&cx, &key, &u, W).await?;
     check!(waiting(&cx, &key).await?, "RW4: the upgrade did not mark its wait");
     must_wait(&cx, &key, &cx.token()?, R).await?;
+    // Another reader renewing its read gives up nothing of the upgrade's.
+    must_get(&cx, &key, &r, R, cx.ms(30_000)).await?;
+    check!(waiting(&cx, &key).await?, "RW5: another reader's renewal took the upgrade's mark");
     let renewed = must_get(&cx, &key, &u, U, cx.ms(30_000)).await?;
     check_eq!(renewed, read_fence, "RW5: the renewed upgradeable read's fence");
     check!(!waiting(&cx, &key).await?, "RW5: the given-up upgrade's mark stayed");
