@@ -4,10 +4,16 @@
 --          server's clock (TIME); the key expires with the longest lease.
 -- KEYS[2]: each permit's fence, a hash token -> fence, expiring with KEYS[1].
 -- KEYS[3]: the fencing counter, "<fence>:<token>" as for a lock, with a PX ttl of ARGV[5].
+-- KEYS[4]: the holds hash a reader-writer lock of the same name would have (it must not).
 -- ARGV[1]: token; ARGV[2]: limit; ARGV[3]: ttl in ms; ARGV[4]: '1' to issue fencing tokens;
 -- ARGV[5]: the counter's ttl in ms.
 -- Returns n >= 0: acquired with fence n (0 without fencing); n < 0: full, and the soonest
 -- permit expires in -2 - n ms.
+-- One keyspace: a reader-writer lock's holds hash beside the sorted set means it is not a
+-- semaphore (a plain lock's string fails the sorted-set commands with WRONGTYPE by itself).
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  return redis.error_reply('WRONGTYPE the key holds a reader-writer lock, not a semaphore')
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)

@@ -10,6 +10,11 @@
 -- the channel.
 -- Returns n >= 0: granted with fence n (0 without fencing); n < 0: refused, and what stands in
 -- the way expires in -2 - n ms.
+-- One keyspace: a sorted set with no holds hash beside it is a semaphore's permits (a plain
+-- lock's string fails ZCARD with WRONGTYPE by itself).
+if redis.call('ZCARD', KEYS[1]) > 0 and redis.call('EXISTS', KEYS[2]) == 0 then
+  return redis.error_reply('WRONGTYPE the key holds a semaphore, not a reader-writer lock')
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local tok, mode, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])

@@ -232,6 +232,7 @@ pub fn permit_acquire<'a>(
             Cow::Borrowed(key.as_bytes()),
             Cow::Owned(permits_key(key)),
             Cow::Owned(fence_key(key)),
+            Cow::Owned(holds_key(key)),
         ],
         args: vec![
             Cow::Borrowed(token.as_bytes()),

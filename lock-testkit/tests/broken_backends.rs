@@ -100,6 +100,8 @@ enum Bug {
     BatchResurrects,
     /// A batched extend that leaves out its last answer.
     BatchDropsTheLast,
+    /// A name holds a lock, permits and reader-writer holds side by side.
+    KindsApart,
     /// A fair lock whose newest waiter goes first.
     FairLifo,
     /// Places in a fair lock's line that never lapse.
@@ -258,6 +260,7 @@ impl LockBackend for Mutant {
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Lock)?;
         if self.bug == Bug::NonAtomicAcquire {
             let free = live(&mut self.state(), &k).is_none();
             if !free {
@@ -673,6 +676,7 @@ impl SemaphoreBackend for Mutant {
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Permits)?;
         let limit = if self.bug == Bug::SemOverLimit { limit + 1 } else { limit } as usize;
         if self.bug == Bug::SemNonAtomic {
             if live_permits(&mut self.state(), &k).len() >= limit {
@@ -774,6 +778,41 @@ fn live_rw<'a>(state: &'a mut State, key: &[u8]) -> &'a mut RwEntry {
     rw
 }
 
+/// The kinds a name can hold here.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Lock,
+    Permits,
+    Rw,
+}
+
+impl Mutant {
+    /// One keyspace: `WrongType` when `k` holds another kind than `kind` (unless the bug keeps
+    /// the kinds apart).
+    fn only(&self, k: &[u8], kind: Kind) -> Result<(), BackendError> {
+        if self.bug == Bug::KindsApart {
+            return Ok(());
+        }
+        let mut state = self.state();
+        let held = [
+            (Kind::Lock, live(&mut state, k).is_some()),
+            (Kind::Permits, !live_permits(&mut state, k).is_empty()),
+            (Kind::Rw, {
+                let rw = live_rw(&mut state, k);
+                !rw.0.is_empty() || rw.1.is_some()
+            }),
+        ];
+        match held.iter().any(|(other, held)| *held && *other != kind) {
+            true => Err(BackendError::new(
+                "mutant",
+                lock_core::BackendErrorKind::WrongType,
+                "another kind",
+            )),
+            false => Ok(()),
+        }
+    }
+}
+
 #[async_trait]
 impl RwLockBackend for Mutant {
     async fn try_acquire_rw(
@@ -784,6 +823,7 @@ impl RwLockBackend for Mutant {
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         let (k, bug, expires) = (self.map_key(key), self.bug, self.expiry(ttl));
+        self.only(&k, Kind::Rw)?;
         let mut state = self.state();
         let next_fence = state.fence + 1;
         let (holds, mark) = live_rw(&mut state, &k);
@@ -991,6 +1031,7 @@ rejected! {
     fenced_write_that_ignores_the_fence: WriteIgnoresFence by fenced_write_refuses_a_lower_fence;
     fences_compared_as_floats: WriteFencesAsFloats by fenced_write_refuses_a_lower_fence;
     fences_compared_as_text: WriteFencesAsText by fenced_write_refuses_a_lower_fence;
+    kinds_apart: KindsApart by a_name_used_as_two_kinds_is_a_clear_error;
     written_fences_forgotten_on_release: WrittenFencesDieWithTheLock by fenced_write_refuses_a_lower_fence;
     one_data_key_for_every_name: DataKeyIgnoresName by data_keys_are_distinct_and_accepted;
     metadata_left_after_release: MetadataOutlivesRelease by metadata_lives_and_dies_with_the_lock;

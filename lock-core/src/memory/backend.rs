@@ -12,7 +12,7 @@ use crate::backend::{
     AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, LockBackend, LockInfo,
     ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
 };
-use crate::error::BackendError;
+use crate::error::{BackendError, BackendErrorKind};
 use crate::fencing::FencingToken;
 use crate::key::LockKey;
 use crate::timing::MAX_TTL;
@@ -72,6 +72,24 @@ pub(super) struct State {
     writes: u32,
 }
 
+/// What a key of the in-process store holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Lock,
+    Semaphore,
+    RwLock,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Lock => "lock",
+            Self::Semaphore => "semaphore",
+            Self::RwLock => "reader-writer lock",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(super) struct Entry {
     pub(super) token: LockToken,
@@ -81,6 +99,37 @@ pub(super) struct Entry {
 
 impl State {
     /// The live entry at `key`; an expired one is removed.
+    /// Refuses to use `key` as `kind` while it holds another kind (a lock, a semaphore's
+    /// permits or a reader-writer lock's holds), as Redis refuses a key of another type: one
+    /// keyspace, with a [`BackendErrorKind::WrongType`] error that changes nothing.
+    pub(super) fn only(
+        &mut self,
+        key: &LockKey,
+        kind: Kind,
+        now: Instant,
+    ) -> Result<(), BackendError> {
+        let lock = self.live(key, now).is_some();
+        let permits = !self.permits(key, now).is_empty();
+        if !permits {
+            self.semaphores.remove(key);
+        }
+        let rw = self.rw.get_mut(key).is_some_and(|rw| !rw.purge(now));
+        if !rw {
+            self.rw.remove(key);
+        }
+        let other = [(Kind::Lock, lock), (Kind::Semaphore, permits), (Kind::RwLock, rw)]
+            .into_iter()
+            .find(|(k, held)| *held && *k != kind);
+        match other {
+            None => Ok(()),
+            Some((held, _)) => Err(BackendError::new(
+                "memory",
+                BackendErrorKind::WrongType,
+                format!("`{key}` holds a {}, not a {}", held.name(), kind.name()),
+            )),
+        }
+    }
+
     pub(super) fn live(&mut self, key: &LockKey, now: Instant) -> Option<&mut Entry> {
         if self.locks.get(key).is_some_and(|e| e.expires <= now) {
             self.locks.remove(key);
@@ -191,7 +240,9 @@ impl LockBackend for MemoryBackend {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        Ok(self.state().acquire(key, token, ttl))
+        let mut state = self.state();
+        state.only(key, Kind::Lock, Instant::now())?;
+        Ok(state.acquire(key, token, ttl))
     }
 
     async fn release(

@@ -71,6 +71,7 @@ impl FairLockBackend for MemoryBackend {
     ) -> Result<AcquireOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, super::backend::Kind::Lock, now)?;
         let holder = state.live(key, now).map(|e| (e.token == *token, e.expires - now));
         let ttl_remaining = match holder {
             Some((true, _)) => {

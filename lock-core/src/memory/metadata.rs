@@ -23,6 +23,7 @@ impl MetadataBackend for MemoryBackend {
         metadata: &Metadata,
     ) -> Result<AcquireOutcome, BackendError> {
         let mut state = self.state();
+        state.only(key, super::backend::Kind::Lock, tokio::time::Instant::now())?;
         let outcome = state.acquire(key, token, ttl);
         if matches!(outcome, AcquireOutcome::Acquired { .. }) {
             state.metadata.insert(key.clone(), (token.clone(), metadata.clone()));

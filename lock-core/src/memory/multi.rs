@@ -27,6 +27,9 @@ impl MultiLockBackend for MemoryBackend {
     ) -> Result<MultiAcquireOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        for key in keys {
+            state.only(key, super::backend::Kind::Lock, now)?;
+        }
         for (index, (key, token)) in keys.iter().zip(tokens).enumerate() {
             if let Some(entry) = state.live(key, now)
                 && entry.token != *token

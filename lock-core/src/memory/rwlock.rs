@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::backend::{Entry, MemoryBackend, expiry, wall_clock_micros};
+use super::backend::{Entry, Kind, MemoryBackend, expiry, wall_clock_micros};
 use crate::backend::{
     AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend,
     RwMode,
@@ -60,6 +60,7 @@ impl RwLockBackend for MemoryBackend {
     ) -> Result<AcquireOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, Kind::RwLock, now)?;
         state.wrote(now);
         let last = state.fencing;
         let rw = state.rw.entry(key.clone()).or_default();

@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::backend::{Entry, MemoryBackend, State, expiry, wall_clock_micros};
+use super::backend::{Entry, Kind, MemoryBackend, State, expiry, wall_clock_micros};
 use crate::backend::{
     AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
 };
@@ -16,7 +16,7 @@ use crate::token::LockToken;
 
 impl State {
     /// The live permits of `key`, expired ones dropped.
-    fn permits(&mut self, key: &LockKey, now: Instant) -> &mut Vec<Entry> {
+    pub(super) fn permits(&mut self, key: &LockKey, now: Instant) -> &mut Vec<Entry> {
         let permits = self.semaphores.entry(key.clone()).or_default();
         permits.retain(|e| e.expires > now);
         permits
@@ -34,6 +34,7 @@ impl SemaphoreBackend for MemoryBackend {
     ) -> Result<AcquireOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, Kind::Semaphore, now)?;
         state.wrote(now);
         let last = state.fencing;
         let permits = state.permits(key, now);

@@ -13,6 +13,7 @@ pub mod fencing;
 pub mod guarded;
 pub mod inspect;
 pub mod keys;
+pub mod kinds;
 pub mod lifecycle;
 pub mod metadata;
 pub mod multi;
