@@ -45,6 +45,8 @@ async fn a_refused_upgrade_gives_the_read_back_and_lets_readers_in() {
     let other = lock.read().ttl(TTL).acquire().await.expect("readers share");
     let refused = lock.upgrade(read).ttl(TTL).try_acquire().await.expect_err("a reader is in");
     assert!(matches!(refused.error(), Error::WaitTimeout { .. }), "{refused}");
+    let source = std::error::Error::source(&refused).map(ToString::to_string);
+    assert_eq!(source, Some(refused.error().to_string()), "the cause is the error's source");
     let read = refused.into_read();
     assert!(read.is_valid());
     let (holders, waiting) = lock.holders().await.expect("ok");
@@ -198,4 +200,18 @@ async fn an_unconfirmed_upgrade_gives_the_read_back_lost() {
     assert!(!read.is_valid(), "the read says valid over a hold that became a write");
     tokio::time::sleep(Duration::from_millis(10)).await;
     assert!(lock.holders().await.expect("ok").0.is_empty(), "the unguarded write stayed");
+}
+
+/// The upgraded write guard asks the store about the one hold: `verify` is true while it holds,
+/// false once it ran out.
+#[tokio::test(start_paused = true)]
+async fn the_upgraded_write_verifies_against_the_store() {
+    let locks = LockManager::new(MemoryBackend::new());
+    let lock = locks.rw_lock("verify").expect("rw");
+    let read = lock.upgradeable_read().ttl(TTL).acquire().await.expect("free");
+    let short = Duration::from_millis(100);
+    let write = lock.upgrade(read).ttl(short).acquire().await.expect("alone");
+    assert!(write.verify().await.expect("ok"), "the write holds");
+    tokio::time::advance(short * 2).await;
+    assert!(!write.verify().await.expect("ok"), "the write ran out");
 }
