@@ -116,3 +116,22 @@ async fn the_handles_report_their_holders() {
     assert_eq!(holders[0].1.holder, read.holder());
     assert!(waiting, "the writer's mark is shown");
 }
+
+/// One keyspace: a name held as a lock refuses a permit with a `WrongType` error naming both
+/// kinds, and the lock stays.
+#[tokio::test(start_paused = true)]
+async fn a_name_held_as_a_lock_refuses_a_permit_and_says_why() {
+    let backend = MemoryBackend::new();
+    let k = key("one-keyspace");
+    let holder = token();
+    backend.try_acquire(&k, &holder, TTL).await.expect("free");
+    let permits = backend.semaphores().expect("semaphores");
+    let refused = permits.try_acquire_permit(&k, &token(), 2, TTL).await;
+    let e = refused.expect_err("another kind");
+    assert_eq!(e.kind(), lock_core::BackendErrorKind::WrongType, "{e}");
+    assert!(e.message().contains("holds a lock, not a semaphore"), "{e}");
+    let rw = backend.rw_locks().expect("rw locks");
+    let e = rw.try_acquire_rw(&k, &token(), RwMode::Read, TTL).await.expect_err("another kind");
+    assert!(e.message().contains("holds a lock, not a reader-writer lock"), "{e}");
+    assert_eq!(backend.inspect(&k).await.expect("ok").map(|i| i.holder), Some(holder));
+}
