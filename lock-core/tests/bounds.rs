@@ -259,3 +259,23 @@ async fn a_subscription_that_never_answers_does_not_stretch_any_kinds_wait() {
         locks.lock("fair").ttl(ttl).fair().wait(wait).acquire().await.map(drop),
     );
 }
+
+/// A store may report no time left for a lock that stays held (A2 says "at most"): the retry
+/// spacing holds anyway. Before, every attempt followed the reported ttl: four attempts 40 ms
+/// apart took 3 ms. Now the hint buys one extra look per backoff, and attempts stay 40 ms
+/// apart.
+#[tokio::test(start_paused = true)]
+async fn a_store_reporting_no_time_left_does_not_shorten_the_spacing() {
+    let backend = Hooked::default();
+    backend.hooks.no_time_left.store(true, Ordering::SeqCst);
+    let locks = LockManager::new(backend.clone());
+    let _held = locks.try_lock("no-time-left", Duration::from_secs(30)).await.expect("ok");
+    let policy = RetryPolicy::fixed(40 * MS).max_attempts(4);
+    let started = Instant::now();
+    let got = locks.lock("no-time-left").retry(policy).try_acquire().await.expect("ok");
+    assert!(got.is_none(), "the lock is held");
+    let waited = started.elapsed();
+    assert!(waited >= 120 * MS, "four attempts 40 ms apart took {waited:?}");
+    let calls = backend.hooks.calls("acquire");
+    assert!(calls <= 1 + 4 * 2 + 1, "{calls} calls for four attempts");
+}

@@ -249,6 +249,10 @@ struct Waiting {
     watch: Option<ReleaseWatch>,
     /// The end of the backoff after the last counted attempt, while it runs.
     backoff_until: Option<Instant>,
+    /// One look within that backoff, when the holder's reported ttl runs out. It does not
+    /// count as an attempt and never shortens the policy's spacing: a store may report no time
+    /// left for a lock that stays held (A2 says only "at most").
+    hint_at: Option<Instant>,
     /// When the store was last asked.
     last_call: Instant,
 }
@@ -290,7 +294,8 @@ async fn attempts(
         unanswered: Vec::new(),
         borrowed,
     };
-    let mut waiting = Waiting { watch: None, backoff_until: None, last_call: started };
+    let mut waiting =
+        Waiting { watch: None, backoff_until: None, hint_at: None, last_call: started };
     // Attempts the policy counts, and calls to the store in all (re-checks included).
     let (mut tries, mut calls) = (0u32, 0u32);
     let mut recheck = false;
@@ -311,6 +316,7 @@ async fn attempts(
         if !recheck {
             tries += 1;
             waiting.backoff_until = None;
+            waiting.hint_at = None;
         }
         recheck = false;
         calls += 1;
@@ -392,24 +398,28 @@ async fn attempts(
             recheck = true;
             continue;
         }
-        let backoff_until = *waiting.backoff_until.get_or_insert_with(|| {
+        if waiting.backoff_until.is_none() {
             // A fair waiter watching for its turn has nothing to gain from looking before it:
-            // it only renews its place (the cap below) or finds a holder whose ttl ran out.
+            // it only renews its place (the cap below) or finds a holder whose ttl ran out (the
+            // hint below).
             let mut pause = if fair && held && waiting.watch.is_some() {
                 Duration::MAX
             } else {
                 policy.delay(tries)
             };
-            if let Some(holder) = holder_ttl {
-                pause = pause.min(holder + MIN_RETRY_DELAY);
-            }
             if fair {
                 // Renew the place in the store's queue before it lapses.
                 pause = pause.min(super::fair::FAIR_QUEUE_TTL / 3);
             }
-            now + pause.max(MIN_RETRY_DELAY)
-        });
-        let wake_at = earliest(wait_deadline, backoff_until);
+            let until = now + pause.max(MIN_RETRY_DELAY);
+            waiting.hint_at =
+                holder_ttl.map(|holder| now + holder + MIN_RETRY_DELAY).filter(|at| *at < until);
+            waiting.backoff_until = Some(until);
+        }
+        let backoff_until = waiting.backoff_until.unwrap_or(now);
+        let hinted = waiting.hint_at.map(|at| at.max(waiting.last_call + MIN_RETRY_DELAY));
+        let wake_at =
+            earliest(wait_deadline, hinted.map_or(backoff_until, |at| at.min(backoff_until)));
         let woken = match waiting.watch.as_mut() {
             Some(watch) if held => {
                 tokio::select! {
@@ -438,6 +448,9 @@ async fn attempts(
             // A look that falls at or after the backoff's end is the next counted attempt, so
             // wake-ups racing the timer cannot stretch the policy's spacing either.
             recheck = Instant::now() < backoff_until;
+        } else if waiting.hint_at.take().is_some() && Instant::now() < backoff_until {
+            // The holder's ttl ran out before the backoff's end: one look, not counted.
+            recheck = true;
         }
         // Otherwise the backoff ended (or the wait deadline came first): the next look is a
         // counted attempt, which starts a new backoff.

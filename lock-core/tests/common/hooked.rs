@@ -79,6 +79,9 @@ pub(crate) struct Hooks {
     pub(crate) reorders: std::sync::atomic::AtomicBool,
     /// The backend does not advertise release notification.
     pub(crate) no_notify: std::sync::atomic::AtomicBool,
+    /// Refusals report no time left (`Held { ttl_remaining: Some(0) }`), as a store with a
+    /// coarse clock may (A2 allows it).
+    pub(crate) no_time_left: std::sync::atomic::AtomicBool,
     /// The backend offers the memory store's batched extends (unhooked); set before use (N8).
     pub(crate) batches: std::sync::atomic::AtomicBool,
     /// Batched extends are applied, then answered with an error of this kind (as a batch
@@ -211,7 +214,12 @@ impl LockBackend for Hooked {
         let (inner, hooks, key, token) =
             (self.inner.clone(), self.hooks.clone(), key.clone(), token.clone());
         Self::send(step, async move {
-            let outcome = inner.try_acquire(&key, &token, ttl).await;
+            let mut outcome = inner.try_acquire(&key, &token, ttl).await;
+            if hooks.no_time_left.load(std::sync::atomic::Ordering::SeqCst)
+                && matches!(outcome, Ok(AcquireOutcome::Held { .. }))
+            {
+                outcome = Ok(AcquireOutcome::Held { ttl_remaining: Some(Duration::ZERO) });
+            }
             if let Some(n) = hooks.unapplied.lock().expect("unapplied").get_mut(&t) {
                 *n -= 1;
             }
