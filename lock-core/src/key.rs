@@ -101,10 +101,39 @@ impl fmt::Debug for KeyPrefix {
 /// assert!(LockKey::with_default_prefix("").is_err());
 /// # Ok::<(), lock_core::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Two keys are equal when their bytes are (the whole key, A6), wherever their prefixes end:
+/// prefix `a` with name `bc` is the key of prefix `ab` with name `c`.
+#[derive(Clone)]
 pub struct LockKey {
     full: Arc<[u8]>,
     prefix_len: usize,
+}
+
+impl PartialEq for LockKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.full == other.full
+    }
+}
+
+impl Eq for LockKey {}
+
+impl std::hash::Hash for LockKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.full.hash(state);
+    }
+}
+
+impl PartialOrd for LockKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for LockKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.full.cmp(&other.full)
+    }
 }
 
 impl LockKey {

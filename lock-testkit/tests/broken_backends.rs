@@ -71,6 +71,8 @@ enum Bug {
     HoldsIgnoresToken,
     /// A guarded write that does not check the holder.
     WriteIgnoresHolder,
+    /// A guarded write that resets the lock's ttl.
+    WriteResetsTheTtl,
     /// A fenced write that ignores the fence.
     WriteIgnoresFence,
     /// Fences compared as floating-point numbers (as Lua's `tonumber` would): exact only up to
@@ -82,12 +84,24 @@ enum Bug {
     WrittenFencesDieWithTheLock,
     /// Every name of a lock gets the same data key.
     DataKeyIgnoresName,
+    /// Data keys are the lock key, `:` and the name: lock `a` + `b:c` is lock `a:b` + `c`.
+    DataKeyConcatenated,
     /// Metadata kept after the release, and shown whoever holds the lock.
     MetadataOutlivesRelease,
     /// Metadata that keeps its first expiry when the lock is extended.
     MetadataNotExtended,
+    /// Tokens compared on their first 16 bytes only.
+    TokenPrefixOnly,
+    /// The same token taking its expired lock back gets its old fence again.
+    SameTokenExpiredSameFence,
+    /// A same-token re-acquire with metadata issues a new fence.
+    MetadataReacquireNewFence,
     /// A refused contender's metadata replaces the holder's.
     MetadataWrittenWhenRefused,
+    /// A refused set names the last held key, not the first.
+    MultiLastHeld,
+    /// A set's fences come back in reverse order.
+    MultiFencesReversed,
     /// A set taken key by key: the keys before the held one stay granted.
     MultiPartialGrant,
     /// A set checked, then granted after a pause: racing sets both win.
@@ -98,8 +112,17 @@ enum Bug {
     BatchAnswersReversed,
     /// A batched extend that creates the locks it does not find.
     BatchResurrects,
+    /// A batched extend that gives every item the first item's ttl.
+    BatchFirstTtl,
     /// A batched extend that leaves out its last answer.
     BatchDropsTheLast,
+    /// `Held` reports the ttl the holder set, not the time it has left.
+    HeldReportsTheTtlSet,
+    /// Not a bug: `Held` reports no time left (A2 allows it, as a store with a coarse clock
+    /// might).
+    NoTimeLeft,
+    /// Prefix and name stored apart: prefix `a` + `bc` and prefix `ab` + `c` are two locks.
+    PrefixAndNameApart,
     /// A name holds a lock, permits and reader-writer holds side by side.
     KindsApart,
     /// A fair lock whose newest waiter goes first.
@@ -128,6 +151,8 @@ struct State {
     metadata: HashMap<Vec<u8>, (LockToken, Metadata, Instant)>,
     fence: u64,
     watchers: HashMap<Vec<u8>, Arc<Notify>>,
+    /// The last lock that expired at each key (for `SameTokenExpiredSameFence`).
+    expired: HashMap<Vec<u8>, Entry>,
     /// Each fair lock's line: token, when its place lapses, the ttl a handoff grants.
     queues: HashMap<Vec<u8>, Vec<(LockToken, Instant, Duration)>>,
 }
@@ -153,6 +178,7 @@ impl Mutant {
             Bug::TruncatedKeys => key.as_bytes()[..key.as_bytes().len().min(200)].to_vec(),
             Bug::LossyUtf8Keys => String::from_utf8_lossy(key.as_bytes()).into_owned().into_bytes(),
             Bug::KeysCutAtNul => key.as_bytes().split(|b| *b == 0).next().unwrap_or(&[]).to_vec(),
+            Bug::PrefixAndNameApart => [key.prefix(), b"\0", key.name()].concat(),
             _ => key.as_bytes().to_vec(),
         }
     }
@@ -171,6 +197,18 @@ impl Mutant {
         (self.bug != Bug::ClaimsFencingButOmits).then_some(FencingToken::new(value))
     }
 
+    /// Whether two tokens are the same holder's (compared whole, unless the bug looks at the
+    /// first 16 bytes only).
+    fn same(&self, a: &LockToken, b: &LockToken) -> bool {
+        match self.bug {
+            Bug::TokenPrefixOnly => {
+                let (a, b) = (a.as_bytes(), b.as_bytes());
+                a[..a.len().min(16)] == b[..b.len().min(16)]
+            }
+            _ => a == b,
+        }
+    }
+
     /// The acquire itself, on the locked state (one step, as a script would run it).
     fn grant(
         &self,
@@ -182,7 +220,7 @@ impl Mutant {
         let next_fence = state.fence + 1;
         let bug = self.bug;
         let outcome = match live(state, &k) {
-            Some(e) if e.token == *token && bug != Bug::NonAtomicAcquire => {
+            Some(e) if self.same(&e.token, token) && bug != Bug::NonAtomicAcquire => {
                 if bug == Bug::SameTokenRefused {
                     return AcquireOutcome::Held {
                         ttl_remaining: Some(e.expires - Instant::now()),
@@ -199,12 +237,20 @@ impl Mutant {
                 if bug == Bug::HeldResetsHolderTtl {
                     e.expires = self.expiry(ttl);
                 }
-                AcquireOutcome::Held {
-                    ttl_remaining: Some(e.expires.saturating_duration_since(Instant::now())),
-                }
+                let left = match bug {
+                    Bug::HeldReportsTheTtlSet => e.ttl,
+                    Bug::NoTimeLeft => Duration::ZERO,
+                    _ => e.expires.saturating_duration_since(Instant::now()),
+                };
+                AcquireOutcome::Held { ttl_remaining: Some(left) }
             }
             _ => {
-                let fencing = if bug == Bug::FencingPerEntry { 1 } else { next_fence };
+                let reused = state.expired.get(&k).filter(|e| e.token == *token).map(|e| e.fencing);
+                let fencing = match (bug, reused) {
+                    (Bug::FencingPerEntry, _) => 1,
+                    (Bug::SameTokenExpiredSameFence, Some(old)) => old,
+                    _ => next_fence,
+                };
                 let entry = Entry { token: token.clone(), expires: self.expiry(ttl), ttl, fencing };
                 state.locks.insert(k, entry);
                 state.fence = next_fence;
@@ -220,7 +266,7 @@ impl Mutant {
     /// The release itself, on the locked state.
     fn free(&self, state: &mut State, k: &[u8], token: &LockToken) -> ReleaseOutcome {
         let ours = match live(state, k) {
-            Some(e) => e.token == *token || self.bug == Bug::ReleaseIgnoresToken,
+            Some(e) => self.same(&e.token, token) || self.bug == Bug::ReleaseIgnoresToken,
             None => false,
         };
         if !ours {
@@ -238,8 +284,10 @@ impl Mutant {
 }
 
 fn live<'a>(state: &'a mut State, key: &[u8]) -> Option<&'a mut Entry> {
-    if state.locks.get(key).is_some_and(|e| e.expires <= Instant::now()) {
-        state.locks.remove(key);
+    if state.locks.get(key).is_some_and(|e| e.expires <= Instant::now())
+        && let Some(gone) = state.locks.remove(key)
+    {
+        state.expired.insert(key.to_vec(), gone);
     }
     state.locks.get_mut(key)
 }
@@ -472,7 +520,11 @@ impl BatchExtendBackend for Mutant {
     ) -> Result<Vec<ExtendOutcome>, BackendError> {
         let mut answers = Vec::with_capacity(items.len());
         for item in items {
-            let answer = self.extend(item.key, item.token, item.ttl).await?;
+            let ttl = match self.bug {
+                Bug::BatchFirstTtl => items[0].ttl,
+                _ => item.ttl,
+            };
+            let answer = self.extend(item.key, item.token, ttl).await?;
             answers.push(match self.bug {
                 Bug::BatchClaimsEveryLock => ExtendOutcome::Extended,
                 Bug::BatchResurrects if answer == ExtendOutcome::NotHeld => {
@@ -516,9 +568,13 @@ impl MultiLockBackend for Mutant {
     ) -> Result<MultiAcquireOutcome, BackendError> {
         let bug = self.bug;
         let held_at = |state: &mut State| {
-            keys.iter().zip(tokens).position(|(key, token)| {
-                live(state, &self.map_key(key)).is_some_and(|e| e.token != *token)
-            })
+            let mut held = keys.iter().zip(tokens).enumerate().filter(|(_, (key, token))| {
+                live(state, &self.map_key(key)).is_some_and(|e| e.token != **token)
+            });
+            match bug {
+                Bug::MultiLastHeld => held.last().map(|(i, _)| i),
+                _ => held.next().map(|(i, _)| i),
+            }
         };
         if bug != Bug::MultiPartialGrant {
             let found = held_at(&mut self.state());
@@ -552,6 +608,9 @@ impl MultiLockBackend for Mutant {
                 }
             }
         }
+        if bug == Bug::MultiFencesReversed {
+            fencing.reverse();
+        }
         Ok(MultiAcquireOutcome::Acquired { fencing })
     }
 }
@@ -565,8 +624,18 @@ impl MetadataBackend for Mutant {
         ttl: Duration,
         metadata: &Metadata,
     ) -> Result<AcquireOutcome, BackendError> {
-        let outcome = self.try_acquire(key, token, ttl).await?;
+        let again = live(&mut self.state(), &self.map_key(key)).is_some_and(|e| e.token == *token);
+        let mut outcome = self.try_acquire(key, token, ttl).await?;
         let granted = matches!(outcome, AcquireOutcome::Acquired { .. });
+        if granted && again && self.bug == Bug::MetadataReacquireNewFence {
+            let mut state = self.state();
+            state.fence += 1;
+            let fence = state.fence;
+            if let Some(e) = live(&mut state, &self.map_key(key)) {
+                e.fencing = fence;
+            }
+            outcome = AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fence)) };
+        }
         if granted || self.bug == Bug::MetadataWrittenWhenRefused {
             let entry = (token.clone(), metadata.clone(), Instant::now() + ttl);
             self.state().metadata.insert(self.map_key(key), entry);
@@ -625,7 +694,10 @@ impl MetadataBackend for Mutant {
 impl GuardedWriteBackend for Mutant {
     fn data_key(&self, key: &LockKey, name: &str) -> Vec<u8> {
         let name = if self.bug == Bug::DataKeyIgnoresName { "data" } else { name };
-        [key.as_bytes(), b"~data~", name.as_bytes()].concat()
+        match self.bug {
+            Bug::DataKeyConcatenated => [key.as_bytes(), b":", name.as_bytes()].concat(),
+            _ => [key.as_bytes(), b"~data~", name.as_bytes()].concat(),
+        }
     }
 
     async fn write_if_held(
@@ -658,6 +730,11 @@ impl GuardedWriteBackend for Mutant {
             state.written.insert(slot, fence.get());
         }
         state.data.insert(data_key.to_vec(), value.to_vec());
+        if bug == Bug::WriteResetsTheTtl
+            && let Some(e) = live(&mut state, &self.map_key(key))
+        {
+            e.expires = Instant::now() + e.ttl;
+        }
         Ok(WriteOutcome::Written)
     }
 
@@ -971,6 +1048,14 @@ async fn the_same_backend_without_a_bug_passes_everything() {
     assert_eq!(report.skipped(), 0, "{report}");
 }
 
+/// A2 allows `Held` with no time left: the suite passes such a backend, and the manager keeps
+/// its retry spacing with it (the waiting cases).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_reporting_no_time_left_passes_everything() {
+    let report = run_suite(Arc::new(Mutant::new(Bug::NoTimeLeft)), &SuiteOptions::default()).await;
+    assert!(report.is_success(), "{report}");
+}
+
 /// W4 allows a watch to resolve for nothing; the suite and the manager must agree that such a
 /// backend keeps the contract (retry spacing included).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1032,6 +1117,16 @@ rejected! {
     fences_compared_as_floats: WriteFencesAsFloats by fenced_write_refuses_a_lower_fence;
     fences_compared_as_text: WriteFencesAsText by fenced_write_refuses_a_lower_fence;
     kinds_apart: KindsApart by a_name_used_as_two_kinds_is_a_clear_error;
+    held_reports_the_ttl_set: HeldReportsTheTtlSet by held_reports_at_most_the_holders_ttl;
+    batch_gives_every_item_the_first_ttl: BatchFirstTtl by extend_batch_answers_each_lock_as_extend_would;
+    data_keys_concatenated: DataKeyConcatenated by data_keys_are_distinct_and_accepted;
+    write_resets_the_ttl: WriteResetsTheTtl by guarded_write_needs_the_lock;
+    set_names_the_last_held_key: MultiLastHeld by acquire_all_names_the_first_held_key;
+    set_fences_reversed: MultiFencesReversed by acquire_all_grants_every_key_or_none;
+    prefix_and_name_apart: PrefixAndNameApart by the_key_is_prefix_and_name_together;
+    metadata_reacquire_new_fence: MetadataReacquireNewFence by metadata_is_stored_with_the_grant;
+    same_token_expired_same_fence: SameTokenExpiredSameFence by fencing_increases_across_expiry;
+    tokens_compared_by_prefix: TokenPrefixOnly by release_by_stranger_changes_nothing;
     written_fences_forgotten_on_release: WrittenFencesDieWithTheLock by fenced_write_refuses_a_lower_fence;
     one_data_key_for_every_name: DataKeyIgnoresName by data_keys_are_distinct_and_accepted;
     metadata_left_after_release: MetadataOutlivesRelease by metadata_lives_and_dies_with_the_lock;

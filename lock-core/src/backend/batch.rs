@@ -39,13 +39,14 @@ pub trait BatchExtendBackend: Send + Sync + std::fmt::Debug + 'static {
 
     /// Extends each item as [`crate::LockBackend::extend`] would, and answers one outcome per
     /// item, in the items' order. Keys are distinct; there are at most
-    /// [`BatchExtendBackend::max_batch`] of them (a larger batch may be refused with an
-    /// `InvalidArgument`-kind error or served, never truncated).
+    /// [`BatchExtendBackend::max_batch`] of them (a larger batch may be refused with an error
+    /// of kind [`crate::BackendErrorKind::Other`], not temporary, or served, never truncated).
     ///
     /// # Behavior
     /// - BE1: Each item's answer is what `extend(key, token, ttl)` would have answered (E1 to
-    ///   E4): `Extended` with the key's ttl reset to the item's ttl when its token holds it,
-    ///   `NotHeld` otherwise, and a key that is not held is never created.
+    ///   E3): `Extended` with the key's ttl reset to that item's own ttl (items' ttls differ)
+    ///   when its token holds it, `NotHeld` otherwise, and a key that is not held is never
+    ///   created.
     /// - BE2: Exactly one answer per item, in order; an empty batch answers an empty list
     ///   without I/O.
     /// - BE3: An `Err` says nothing about any item: each may or may not have been extended.

@@ -148,6 +148,8 @@ use crate::token::LockToken;
 ///   `cancelled_acquires_leave_no_key` fails when a backend breaks C1.
 /// - C2: A dropped future may or may not have been applied; the manager treats it as ambiguous
 ///   and cleans up with a later call. It never relies on a call being cancelled.
+/// - C1 and C2 bind every call of every trait here, the optional ones included (permits,
+///   reader-writer holds, fair locks, metadata, lock sets, batched extends, guarded writes).
 /// - Errors: a [`crate::BackendErrorKind::Timeout`] or other temporary error of `try_acquire`
 ///   may hide an applied grant (the manager retries with the same token, which A3 makes safe,
 ///   or releases it). A [`crate::BackendErrorKind::Replication`] error of `try_acquire` means the

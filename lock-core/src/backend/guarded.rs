@@ -49,7 +49,9 @@ pub trait GuardedWriteBackend: Send + Sync + std::fmt::Debug + 'static {
     ///   or locks give different ones, and [`GuardedWriteBackend::check_data_key`] accepts it.
     ///   Every data key of a lock starts with `data_key(key, "")`: the manager refuses keys
     ///   under the lock's prefix that do not (they may be lock keys or the layout's).
-    /// - D2: It is never a lock key, nor any other key the backend uses for its locks.
+    /// - D2: It is never a lock key, nor any other key the backend uses for its locks. (D2 and
+    ///   G1's "no expiry" speak of a key-value store; in any store, what matters is D1: no two
+    ///   pairs of lock and name share a data key.)
     fn data_key(&self, key: &LockKey, name: &str) -> Vec<u8>;
 
     /// Whether `data_key` can be written atomically with the lock at `key`; the reason when it
@@ -68,7 +70,8 @@ pub trait GuardedWriteBackend: Send + Sync + std::fmt::Debug + 'static {
     /// - G1: When `token` holds the live lock at `key`, and `fence` is `None` or not below the
     ///   highest fence recorded for `data_key` under this lock, sets `data_key` to `value` (no
     ///   expiry), records `fence` as the highest when given, and returns
-    ///   [`WriteOutcome::Written`].
+    ///   [`WriteOutcome::Written`]. Fences are recorded per pair of lock and data key: a data
+    ///   key written under two locks has a record under each.
     /// - G2: When `token` does not hold the lock (free, expired, another holder), returns
     ///   [`WriteOutcome::NotHeld`] and changes nothing.
     /// - G3: When `fence` is below the highest recorded, returns [`WriteOutcome::Stale`] with

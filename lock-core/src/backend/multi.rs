@@ -52,8 +52,10 @@ pub trait MultiLockBackend: Send + Sync + std::fmt::Debug + 'static {
     ///   its token is renewed with the same fence) and the answer is
     ///   [`MultiAcquireOutcome::Acquired`] with each key's fence, in order.
     /// - MA2: When a key is held by another token, the answer is
-    ///   [`MultiAcquireOutcome::Held`] with the first such key's index, and nothing changes
-    ///   (no key of the set is taken, renewed, or given a fence).
+    ///   [`MultiAcquireOutcome::Held`] with the first such key's index and, when given, at most
+    ///   that key's holder's remaining time (as A2), and nothing changes (no key of the set is
+    ///   taken, renewed, or given a fence). Fences are per key (A7): keys of one set may get
+    ///   equal fences.
     /// - MA3: Atomic: no other operation on any of the keys comes between the check and the
     ///   grants.
     async fn try_acquire_all(

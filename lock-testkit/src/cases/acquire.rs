@@ -64,10 +64,14 @@ pub async fn held_reports_at_most_the_holders_ttl(cx: TestContext) -> CaseResult
     let (holder, other) = (cx.token()?, cx.token()?);
     let ttl = cx.ms(5_000);
     must_acquire(&cx, &key, &holder, ttl).await?;
+    // Some of the ttl has passed: what is left is below the ttl that was set. (A2 gives no lower
+    // bound: no time left at all is a legal answer.)
+    let passed = cx.ms(300);
+    tokio::time::sleep(passed).await;
     let reported = must_be_refused(&cx, &key, &other, cx.ms(60_000)).await?;
     if let Some(left) = reported {
-        check!(left <= ttl, "Held reported {left:?} left, more than the holder's ttl {ttl:?}");
-        check!(left > ttl / 2, "Held reported only {left:?} left of a fresh {ttl:?} lock");
+        let most = ttl - passed + cx.ms(50);
+        check!(left <= most, "Held reported {left:?} left of a {ttl:?} lock set {passed:?} ago");
     }
     Ok(())
 }

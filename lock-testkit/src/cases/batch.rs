@@ -34,8 +34,14 @@ pub async fn extend_batch_answers_each_lock_as_extend_would(cx: TestContext) -> 
     must_acquire(&cx, &keys[1], &other, short).await?;
     must_acquire(&cx, &keys[3], &tokens[3], short).await?;
     must_acquire(&cx, &keys[4], &tokens[4], short).await?;
-    let items: Vec<ExtendItem<'_>> =
-        keys.iter().zip(&tokens).map(|(key, token)| ExtendItem { key, token, ttl: long }).collect();
+    // Each item its own ttl: the last one's is twice the others'.
+    let ttls = [long, long, long, long, long * 2];
+    let items: Vec<ExtendItem<'_>> = keys
+        .iter()
+        .zip(&tokens)
+        .zip(ttls)
+        .map(|((key, token), ttl)| ExtendItem { key, token, ttl })
+        .collect();
     let answers = b.extend_batch(&items).await?;
     use ExtendOutcome::{Extended, NotHeld};
     check_eq!(
@@ -46,6 +52,12 @@ pub async fn extend_batch_answers_each_lock_as_extend_would(cx: TestContext) -> 
     for i in [0, 3, 4] {
         let left = must_hold(&cx, &keys[i], &tokens[i]).await?.ttl_remaining;
         check!(left.is_some_and(|l| l > short), "BE1: {} was not extended: {left:?}", keys[i]);
+        check!(
+            left.is_none_or(|l| l <= ttls[i] && l > ttls[i] - short),
+            "BE1: {} got {left:?} left, not its own ttl {:?}",
+            keys[i],
+            ttls[i]
+        );
     }
     let theirs = must_hold(&cx, &keys[1], &other).await?.ttl_remaining;
     check!(

@@ -46,5 +46,14 @@ pub async fn fencing_increases_across_expiry(cx: TestContext) -> CaseResult {
         last = fencing;
         cx.sleep(350).await;
     }
+    // The same token taking its own lock back after it expired is a new acquisition too.
+    let token = cx.token()?;
+    let first = must_acquire(&cx, &key, &token, cx.ms(150)).await?;
+    cx.sleep(350).await;
+    let again = must_acquire(&cx, &key, &token, cx.ms(150)).await?;
+    check!(
+        again > first,
+        "the same token's acquire after its lock expired got {again:?}, not above {first:?}"
+    );
     Ok(())
 }

@@ -3,9 +3,9 @@
 use lock_core::{KeyPrefix, LockKey, MAX_NAME_LEN};
 
 use super::util::{must_acquire, must_be_free, must_be_refused, must_hold, release};
-use crate::check;
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
+use crate::{check, check_eq};
 
 /// Names that stress encodings, Redis Cluster hash tags, and glob patterns.
 fn odd_names() -> Vec<Vec<u8>> {
@@ -125,5 +125,22 @@ pub async fn prefixes_are_isolated(cx: TestContext) -> CaseResult {
     must_acquire(&cx, &second, &b, cx.ms(10_000)).await?;
     must_hold(&cx, &first, &a).await?;
     must_hold(&cx, &second, &b).await?;
+    Ok(())
+}
+
+/// A6: the key is the whole of `LockKey::as_bytes`: prefix `…a` with name `bc` and prefix `…ab`
+/// with name `c` are one lock, however the backend stores prefix and name.
+pub async fn the_key_is_prefix_and_name_together(cx: TestContext) -> CaseResult {
+    let base = String::from_utf8_lossy(cx.prefix().as_bytes()).into_owned();
+    let bad = |e: lock_core::Error| {
+        Failure::new(format!("bad test prefix: {e}"), "the_key_is_prefix_and_name_together")
+    };
+    let first = KeyPrefix::new(format!("{base}a")).and_then(|p| p.key("bc")).map_err(bad)?;
+    let second = KeyPrefix::new(format!("{base}ab")).and_then(|p| p.key("c")).map_err(bad)?;
+    check_eq!(first.as_bytes(), second.as_bytes(), "setup: one key");
+    let (a, b) = (cx.token()?, cx.token()?);
+    must_acquire(&cx, &first, &a, cx.ms(10_000)).await?;
+    must_be_refused(&cx, &second, &b, cx.ms(10_000)).await?;
+    must_hold(&cx, &second, &a).await?;
     Ok(())
 }

@@ -34,12 +34,13 @@ pub async fn metadata_is_stored_with_the_grant(cx: TestContext) -> CaseResult {
     let (holder, other) = (cx.token()?, cx.token()?);
     check_eq!(shown(&cx, &key).await?, None, "M5: metadata of a free key");
     let (first, second) = (meta("first")?, meta("second")?);
-    match m.try_acquire_with_metadata(&key, &holder, cx.ms(10_000), &first).await? {
+    let fence = match m.try_acquire_with_metadata(&key, &holder, cx.ms(10_000), &first).await? {
         AcquireOutcome::Acquired { fencing } => {
             check_eq!(fencing.is_some(), cx.caps().fencing, "M1 (A7): fencing as advertised");
+            fencing
         }
         other => fail!("M1: a free key was not granted: {other:?}"),
-    }
+    };
     must_hold(&cx, &key, &holder).await?;
     check_eq!(
         shown(&cx, &key).await?,
@@ -56,7 +57,9 @@ pub async fn metadata_is_stored_with_the_grant(cx: TestContext) -> CaseResult {
         "M2: a refused contender changed it"
     );
     match m.try_acquire_with_metadata(&key, &holder, cx.ms(10_000), &second).await? {
-        AcquireOutcome::Acquired { .. } => {}
+        AcquireOutcome::Acquired { fencing } => {
+            check_eq!(fencing, fence, "M1 (A3): the holder asking again keeps its fence");
+        }
         other => fail!("M1 (A3): the holder asking again was refused: {other:?}"),
     }
     check_eq!(shown(&cx, &key).await?, Some((holder, second)), "M2: the holder's new metadata");

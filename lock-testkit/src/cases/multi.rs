@@ -221,7 +221,11 @@ pub async fn acquire_all_grants_every_key_or_none(cx: TestContext) -> CaseResult
                 "MA1 (A7): {fencing:?}"
             );
             if cx.caps().fencing {
-                check!(fencing[1] != fencing[2], "MA1: two keys got one fence: {fencing:?}");
+                // Each key's fence in the keys' order: the one its holder is shown with.
+                for (key, fence) in keys.iter().zip(&fencing) {
+                    let shown = inspect(&cx, key).await?.and_then(|info| info.fencing);
+                    check_eq!(shown, *fence, "MA1: {key}'s fence, in the set's order");
+                }
             }
         }
         other => fail!("MA1: a free set was refused: {other:?}"),
@@ -233,6 +237,27 @@ pub async fn acquire_all_grants_every_key_or_none(cx: TestContext) -> CaseResult
             "MA1: {key} has the set's ttl"
         );
         cx.backend().release(key, token).await?;
+    }
+    Ok(())
+}
+
+/// MA2: a set refused because of several keys names the first of them.
+pub async fn acquire_all_names_the_first_held_key(cx: TestContext) -> CaseResult {
+    let m = multi_locks(&cx)?;
+    let keys = tagged_keys(&cx, "first-held", 3)?;
+    let tokens = [cx.token()?, cx.token()?, cx.token()?];
+    let other = cx.token()?;
+    must_acquire(&cx, &keys[1], &other, cx.ms(10_000)).await?;
+    must_acquire(&cx, &keys[2], &other, cx.ms(10_000)).await?;
+    match m.try_acquire_all(&keys, &tokens, cx.ms(10_000)).await? {
+        lock_core::MultiAcquireOutcome::Held { index, .. } => {
+            check_eq!(index, 1, "MA2: the index of the first held key");
+        }
+        other => fail!("MA2: a set with keys held elsewhere was granted: {other:?}"),
+    }
+    check_eq!(inspect(&cx, &keys[0]).await?, None, "MA2: a free key of a refused set was taken");
+    for key in &keys[1..] {
+        cx.backend().release(key, &other).await?;
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! `release`: bullets R1 and R2.
 
-use super::util::{must_acquire, must_be_free, must_hold, release};
+use lock_core::LockToken;
+
+use super::util::{must_acquire, must_be_free, must_be_refused, must_hold, release};
 use crate::check;
 use crate::context::TestContext;
 use crate::failure::CaseResult;
@@ -22,6 +24,14 @@ pub async fn release_by_stranger_changes_nothing(cx: TestContext) -> CaseResult 
     let (holder, stranger) = (cx.token()?, cx.token()?);
     must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
     check!(!release(&cx, &key, &stranger).await?, "a stranger's release reported Released");
+    must_hold(&cx, &key, &holder).await?;
+    // Tokens are compared whole: user tokens that share a long prefix are two holders.
+    let key = cx.key("stranger-prefix")?;
+    let user = |last: &str| LockToken::from_user(format!("a-shared-prefix-of-32-bytes-----{last}"));
+    let (holder, stranger) = (user("1")?, user("2")?);
+    must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
+    must_be_refused(&cx, &key, &stranger, cx.ms(10_000)).await?;
+    check!(!release(&cx, &key, &stranger).await?, "a near-namesake's release reported Released");
     must_hold(&cx, &key, &holder).await?;
     Ok(())
 }

@@ -101,8 +101,9 @@ pub async fn waiter_sleeps_no_longer_than_the_holders_ttl(cx: TestContext) -> Ca
         "setup: the free lock was not granted: {probe:?}"
     );
     match cx.backend().try_acquire(&key, &cx.token()?, cx.ms(400)).await? {
-        AcquireOutcome::Held { ttl_remaining: Some(_) } => {}
-        AcquireOutcome::Held { ttl_remaining: None } => {
+        AcquireOutcome::Held { ttl_remaining: Some(left) } if left >= cx.ms(100) => {}
+        AcquireOutcome::Held { .. } => {
+            // A2 allows no time left: the manager then waits by its policy's spacing.
             return Err(Failure::skip("the backend does not report the holder's remaining ttl"));
         }
         other => fail!("expected Held, got {other:?}"),
