@@ -62,7 +62,10 @@ pub trait MetadataBackend: Send + Sync + std::fmt::Debug + 'static {
     ///
     /// # Behavior
     /// - M5: `None` when the key is free, expired, or its holder stored no metadata (metadata
-    ///   left by an earlier holder is never shown for a later one).
+    ///   left by an earlier holder is never shown for a later one, whichever call took the
+    ///   lock: a plain [`crate::LockBackend::try_acquire`] by a new holder hides it too). A
+    ///   plain `try_acquire` or `extend` by the holder leaves its stored metadata as it is, its
+    ///   expiry included: a lock with metadata is renewed with the `_with_metadata` calls.
     /// - M6: Read-only.
     async fn inspect_metadata(
         &self,
