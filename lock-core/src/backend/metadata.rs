@@ -27,6 +27,7 @@ pub trait MetadataBackend: Send + Sync + std::fmt::Debug + 'static {
     /// - M1: Every bullet of `try_acquire` (A1 to A7) holds.
     /// - M2: On `Acquired`, `metadata` is stored for `token` in the same atomic step (replacing
     ///   any earlier metadata of the key), with the lock's expiry; on `Held`, nothing changes.
+    ///   An empty [`Metadata`] is stored like any other: M5 shows it, with no fields.
     async fn try_acquire_with_metadata(
         &self,
         key: &LockKey,

@@ -63,6 +63,13 @@ pub async fn metadata_is_stored_with_the_grant(cx: TestContext) -> CaseResult {
         other => fail!("M1 (A3): the holder asking again was refused: {other:?}"),
     }
     check_eq!(shown(&cx, &key).await?, Some((holder, second)), "M2: the holder's new metadata");
+    // Empty metadata is metadata: shown, with no fields.
+    let (key, holder) = (cx.key("meta-empty")?, cx.token()?);
+    match m.try_acquire_with_metadata(&key, &holder, cx.ms(10_000), &Metadata::new()).await? {
+        AcquireOutcome::Acquired { .. } => {}
+        other => fail!("M1: a free key was not granted: {other:?}"),
+    }
+    check_eq!(shown(&cx, &key).await?, Some((holder, Metadata::new())), "M2: empty metadata");
     Ok(())
 }
 
