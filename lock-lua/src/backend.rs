@@ -418,7 +418,8 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
 
 /// Implements `LockBackend` for a newtype by forwarding every method to a field that is (or
 /// derefs to) a `LockBackend`, e.g. an `Arc<ScriptBackend<R>>`. The client crates use it so
-/// their public backend types stay non-generic.
+/// their public backend types stay non-generic. It is `lock_core::forward_lock_backend!`, the one
+/// list of the trait's methods, for a field.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -434,114 +435,6 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
 #[macro_export]
 macro_rules! delegate_lock_backend {
     ($outer:ty => $field:ident) => {
-        // Each method hands on the inner backend's boxed future rather than boxing it again.
-        impl $crate::__lock_core::LockBackend for $outer {
-            fn info(&self) -> $crate::__lock_core::BackendInfo {
-                self.$field.info()
-            }
-
-            fn endpoint(&self) -> Option<String> {
-                self.$field.endpoint()
-            }
-
-            fn semaphores(&self) -> Option<&dyn $crate::__lock_core::SemaphoreBackend> {
-                self.$field.semaphores()
-            }
-
-            fn rw_locks(&self) -> Option<&dyn $crate::__lock_core::RwLockBackend> {
-                self.$field.rw_locks()
-            }
-
-            fn guarded_writes(&self) -> Option<&dyn $crate::__lock_core::GuardedWriteBackend> {
-                self.$field.guarded_writes()
-            }
-
-            fn metadata(&self) -> Option<&dyn $crate::__lock_core::MetadataBackend> {
-                self.$field.metadata()
-            }
-
-            fn multi_locks(&self) -> Option<&dyn $crate::__lock_core::MultiLockBackend> {
-                self.$field.multi_locks()
-            }
-
-            fn batch_extend(&self) -> Option<&dyn $crate::__lock_core::BatchExtendBackend> {
-                self.$field.batch_extend()
-            }
-
-            fn fair_locks(&self) -> Option<&dyn $crate::__lock_core::FairLockBackend> {
-                self.$field.fair_locks()
-            }
-
-            fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::__lock_core::LockKey,
-                token: &'life2 $crate::__lock_core::LockToken,
-                ttl: ::std::time::Duration,
-            ) -> $crate::__lock_core::BackendFuture<'async_trait, $crate::__lock_core::AcquireOutcome>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                self.$field.try_acquire(key, token, ttl)
-            }
-
-            fn release<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::__lock_core::LockKey,
-                token: &'life2 $crate::__lock_core::LockToken,
-            ) -> $crate::__lock_core::BackendFuture<'async_trait, $crate::__lock_core::ReleaseOutcome>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                self.$field.release(key, token)
-            }
-
-            fn extend<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::__lock_core::LockKey,
-                token: &'life2 $crate::__lock_core::LockToken,
-                ttl: ::std::time::Duration,
-            ) -> $crate::__lock_core::BackendFuture<'async_trait, $crate::__lock_core::ExtendOutcome>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                self.$field.extend(key, token, ttl)
-            }
-
-            fn inspect<'life0, 'life1, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::__lock_core::LockKey,
-            ) -> $crate::__lock_core::BackendFuture<
-                'async_trait,
-                Option<$crate::__lock_core::LockInfo>,
-            >
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                Self: 'async_trait,
-            {
-                self.$field.inspect(key)
-            }
-
-            fn watch_release<'life0, 'life1, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::__lock_core::LockKey,
-            ) -> $crate::__lock_core::BackendFuture<'async_trait, $crate::__lock_core::ReleaseWatch>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                Self: 'async_trait,
-            {
-                self.$field.watch_release(key)
-            }
-        }
+        $crate::__lock_core::forward_lock_backend!(impl for $outer => |this| &this.$field);
     };
 }

@@ -4,6 +4,7 @@ mod batch;
 mod capabilities;
 mod contract;
 mod fair;
+mod forward;
 mod guarded;
 mod metadata;
 mod multi;

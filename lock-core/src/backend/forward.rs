@@ -1,0 +1,167 @@
+//! The one list of [`crate::LockBackend`]'s methods that a wrapper forwards.
+
+/// Implements [`crate::LockBackend`] for a wrapper by forwarding every method, the optional
+/// accessors and provided methods included, to the backend that `|this| expr` returns from
+/// `&self`. Each method hands the inner backend's boxed future on rather than boxing it again.
+///
+/// This is the only list of the trait's methods that forwards: `Arc<T>` and `Box<T>` use it,
+/// and so do lock-redis and lock-fred. `lock-core/tests/forwarding.rs` fails when a method of
+/// the trait is left out.
+///
+/// ```
+/// use std::sync::Arc;
+/// use lock_core::{LockManager, MemoryBackend};
+///
+/// #[derive(Debug)]
+/// struct Named {
+///     inner: Arc<MemoryBackend>,
+/// }
+/// lock_core::forward_lock_backend!(impl for Named => |this| &this.inner);
+///
+/// // Generic wrappers name their parameters in brackets:
+/// #[derive(Debug)]
+/// struct Wrap<B>(B);
+/// lock_core::forward_lock_backend!(impl[B: lock_core::LockBackend] for Wrap<B> => |this| &this.0);
+///
+/// let _ = LockManager::new(Named { inner: Arc::new(MemoryBackend::new()) });
+/// let _ = LockManager::new(Wrap(MemoryBackend::new()));
+/// ```
+#[macro_export]
+macro_rules! forward_lock_backend {
+    (impl $([$($generics:tt)*])? for $ty:ty => |$this:ident| $inner:expr) => {
+        impl $(<$($generics)*>)? $crate::LockBackend for $ty {
+            fn info(&self) -> $crate::BackendInfo {
+                let $this = self;
+                ($inner).info()
+            }
+
+            fn endpoint(&self) -> ::std::option::Option<::std::string::String> {
+                let $this = self;
+                ($inner).endpoint()
+            }
+
+            fn semaphores(&self) -> ::std::option::Option<&dyn $crate::SemaphoreBackend> {
+                let $this = self;
+                ($inner).semaphores()
+            }
+
+            fn rw_locks(&self) -> ::std::option::Option<&dyn $crate::RwLockBackend> {
+                let $this = self;
+                ($inner).rw_locks()
+            }
+
+            fn guarded_writes(&self) -> ::std::option::Option<&dyn $crate::GuardedWriteBackend> {
+                let $this = self;
+                ($inner).guarded_writes()
+            }
+
+            fn metadata(&self) -> ::std::option::Option<&dyn $crate::MetadataBackend> {
+                let $this = self;
+                ($inner).metadata()
+            }
+
+            fn multi_locks(&self) -> ::std::option::Option<&dyn $crate::MultiLockBackend> {
+                let $this = self;
+                ($inner).multi_locks()
+            }
+
+            fn batch_extend(&self) -> ::std::option::Option<&dyn $crate::BatchExtendBackend> {
+                let $this = self;
+                ($inner).batch_extend()
+            }
+
+            fn fair_locks(&self) -> ::std::option::Option<&dyn $crate::FairLockBackend> {
+                let $this = self;
+                ($inner).fair_locks()
+            }
+
+            fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+                token: &'life2 $crate::LockToken,
+                ttl: ::std::time::Duration,
+            ) -> $crate::BackendFuture<'async_trait, $crate::AcquireOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).try_acquire(key, token, ttl)
+            }
+
+            fn release<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+                token: &'life2 $crate::LockToken,
+            ) -> $crate::BackendFuture<'async_trait, $crate::ReleaseOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).release(key, token)
+            }
+
+            fn extend<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+                token: &'life2 $crate::LockToken,
+                ttl: ::std::time::Duration,
+            ) -> $crate::BackendFuture<'async_trait, $crate::ExtendOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).extend(key, token, ttl)
+            }
+
+            fn inspect<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+            ) -> $crate::BackendFuture<'async_trait, ::std::option::Option<$crate::LockInfo>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).inspect(key)
+            }
+
+            fn watch_release<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+            ) -> $crate::BackendFuture<'async_trait, $crate::ReleaseWatch>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).watch_release(key)
+            }
+
+            fn holds<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+                token: &'life2 $crate::LockToken,
+            ) -> $crate::BackendFuture<'async_trait, bool>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).holds(key, token)
+            }
+        }
+    };
+}

@@ -1,0 +1,209 @@
+//! Every wrapper that forwards a backend (`Arc`, `Box`, `forward_lock_backend!`, and so
+//! lock-redis's and lock-fred's newtypes) hands every method of the trait on: a method left to
+//! its default would answer for the wrapper instead of the backend (the default `holds` asks
+//! `inspect`; the default accessors answer `None`).
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lock_core::{
+    AcquireOutcome, BackendError, BackendInfo, BatchExtendBackend, Capabilities, ExtendOutcome,
+    FairLockBackend, GuardedWriteBackend, KeyPrefix, LockBackend, LockInfo, LockKey, LockToken,
+    MetadataBackend, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwLockBackend,
+    SemaphoreBackend, async_trait,
+};
+
+/// Records the name of every method called on it.
+#[derive(Debug, Default)]
+struct Recorder {
+    calls: Mutex<Vec<&'static str>>,
+}
+
+impl Recorder {
+    fn record(&self, method: &'static str) {
+        self.calls.lock().unwrap().push(method);
+    }
+
+    fn take(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+}
+
+#[async_trait]
+impl LockBackend for Recorder {
+    fn info(&self) -> BackendInfo {
+        self.record("info");
+        BackendInfo::new("recorder", Capabilities::none())
+    }
+
+    fn endpoint(&self) -> Option<String> {
+        self.record("endpoint");
+        None
+    }
+
+    async fn try_acquire(
+        &self,
+        _: &LockKey,
+        _: &LockToken,
+        _: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        self.record("try_acquire");
+        Ok(AcquireOutcome::Acquired { fencing: None })
+    }
+
+    async fn release(&self, _: &LockKey, _: &LockToken) -> Result<ReleaseOutcome, BackendError> {
+        self.record("release");
+        Ok(ReleaseOutcome::NotHeld)
+    }
+
+    async fn extend(
+        &self,
+        _: &LockKey,
+        _: &LockToken,
+        _: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.record("extend");
+        Ok(ExtendOutcome::NotHeld)
+    }
+
+    async fn inspect(&self, _: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+        self.record("inspect");
+        Ok(None)
+    }
+
+    async fn watch_release(&self, _: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.record("watch_release");
+        Ok(Box::pin(std::future::ready(())))
+    }
+
+    async fn holds(&self, _: &LockKey, _: &LockToken) -> Result<bool, BackendError> {
+        self.record("holds");
+        Ok(false)
+    }
+
+    fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
+        self.record("semaphores");
+        None
+    }
+
+    fn rw_locks(&self) -> Option<&dyn RwLockBackend> {
+        self.record("rw_locks");
+        None
+    }
+
+    fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
+        self.record("guarded_writes");
+        None
+    }
+
+    fn metadata(&self) -> Option<&dyn MetadataBackend> {
+        self.record("metadata");
+        None
+    }
+
+    fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
+        self.record("multi_locks");
+        None
+    }
+
+    fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
+        self.record("batch_extend");
+        None
+    }
+
+    fn fair_locks(&self) -> Option<&dyn FairLockBackend> {
+        self.record("fair_locks");
+        None
+    }
+}
+
+/// Calls every method of `backend` once, each followed by what `recorder` saw.
+async fn call_each(
+    backend: &dyn LockBackend,
+    recorder: &Recorder,
+) -> Vec<(&'static str, Vec<&'static str>)> {
+    let key = KeyPrefix::default().key("forwarding").unwrap();
+    let token = LockToken::generate().unwrap();
+    let ttl = Duration::from_secs(1);
+    let mut seen = Vec::new();
+    let mut saw = |method: &'static str| seen.push((method, recorder.take()));
+    let _ = backend.info();
+    saw("info");
+    let _ = backend.endpoint();
+    saw("endpoint");
+    let _ = backend.try_acquire(&key, &token, ttl).await;
+    saw("try_acquire");
+    let _ = backend.release(&key, &token).await;
+    saw("release");
+    let _ = backend.extend(&key, &token, ttl).await;
+    saw("extend");
+    let _ = backend.inspect(&key).await;
+    saw("inspect");
+    let _ = backend.watch_release(&key).await;
+    saw("watch_release");
+    let _ = backend.holds(&key, &token).await;
+    saw("holds");
+    let _ = backend.semaphores();
+    saw("semaphores");
+    let _ = backend.rw_locks();
+    saw("rw_locks");
+    let _ = backend.guarded_writes();
+    saw("guarded_writes");
+    let _ = backend.metadata();
+    saw("metadata");
+    let _ = backend.multi_locks();
+    saw("multi_locks");
+    let _ = backend.batch_extend();
+    saw("batch_extend");
+    let _ = backend.fair_locks();
+    saw("fair_locks");
+    seen
+}
+
+/// The methods `pub trait LockBackend` declares, read from its source.
+fn trait_methods() -> BTreeSet<String> {
+    let source = include_str!("../src/backend/contract.rs");
+    let body = source.split("pub trait LockBackend").nth(1).expect("the trait");
+    let body = &body[..body.find("\n}\n").expect("the trait's end")];
+    body.lines()
+        .map(str::trim_start)
+        .filter_map(|line| line.strip_prefix("async fn ").or_else(|| line.strip_prefix("fn ")))
+        .map(|rest| rest[..rest.find(['(', '<']).unwrap()].to_string())
+        .collect()
+}
+
+#[derive(Debug)]
+struct Newtype {
+    inner: Arc<Recorder>,
+}
+lock_core::forward_lock_backend!(impl for Newtype => |this| &this.inner);
+
+fn check(wrapper: &str, seen: Vec<(&'static str, Vec<&'static str>)>) {
+    let called: BTreeSet<String> = seen.iter().map(|(m, _)| m.to_string()).collect();
+    assert_eq!(called, trait_methods(), "this test calls every method of the trait");
+    for (method, reached) in seen {
+        assert_eq!(reached, vec![method], "{wrapper} did not forward {method}");
+    }
+}
+
+#[tokio::test]
+async fn every_wrapper_forwards_every_method() {
+    let recorder = Arc::new(Recorder::default());
+    check("Arc", call_each(&recorder.clone(), &recorder).await);
+    let shared: Arc<dyn LockBackend> = recorder.clone();
+    check("Arc<dyn LockBackend>", call_each(&shared, &recorder).await);
+    let boxed: Box<dyn LockBackend> = Box::new(recorder.clone());
+    check("Box<Arc<_>>", call_each(&boxed, &recorder).await);
+    let newtype = Newtype { inner: recorder.clone() };
+    check("forward_lock_backend!", call_each(&newtype, &recorder).await);
+}
+
+#[test]
+fn the_trait_is_read_whole() {
+    let methods = trait_methods();
+    assert!(
+        methods.contains("info") && methods.contains("holds") && methods.contains("fair_locks")
+    );
+    assert_eq!(methods.len(), 15, "{methods:?}");
+}
