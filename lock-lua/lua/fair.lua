@@ -1,21 +1,8 @@
--- The line of a fair lock (sent after grant.lua): `queue`, a sorted set of waiting tokens
+-- The line of a fair lock (sent after prelude.lua and grant.lua): `queue`, a sorted set of waiting tokens
 -- scored by arrival (the server's clock in µs at their first attempt, each above the last), and `waiters`, a hash
 -- from each waiting token to "<expires ms>:<handoff ttl ms>" (its place lapses at `expires`
 -- unless it asks again; a lock handed to it is held `handoff ttl` until it confirms). Both
 -- live as long as the longest-lived place and share the lock's slot.
-
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
-local function wake(channel, mode)
-  if mode == '1' then
-    redis.call('PUBLISH', channel, '1')
-  elseif mode == '2' then
-    redis.call('SPUBLISH', channel, '1')
-  end
-end
 
 -- The first live waiter's token and handoff ttl, dropping lapsed places before it; nil when
 -- nobody waits.
@@ -26,7 +13,7 @@ local function first_live(queue, waiters)
     if not head then
       return nil
     end
-    now = now or now_ms()
+    now = now or clock()
     local place = redis.call('HGET', waiters, head)
     local expires, ttl
     if place then

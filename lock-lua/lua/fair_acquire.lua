@@ -1,4 +1,4 @@
--- Takes a fair lock in turn (sent after grant.lua and fair.lua).
+-- Takes a fair lock in turn (sent after prelude.lua, grant.lua and fair.lua).
 -- KEYS[1]: the lock; KEYS[2]: its fencing counter; KEYS[3]: its queue; KEYS[4]: its waiters.
 -- ARGV[1]: token; ARGV[2]: ttl in ms; ARGV[3]: '1' to issue fencing tokens; ARGV[4]: the
 -- counter's ttl in ms; ARGV[5]: the place's ttl in ms; ARGV[6]: the lock's wake-up channel;
@@ -23,8 +23,7 @@ if not holder then
   end
   hand_over(lock, counter, queue, waiters, fencing, counter_ttl, ARGV[6], ARGV[7])
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now, t = clock()
 local place_ttl = tonumber(ARGV[5])
 if not redis.call('ZSCORE', queue, token) then
   -- Arrival order: the clock in µs, and always after the last arrival (two arrivals can read

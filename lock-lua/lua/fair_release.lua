@@ -1,5 +1,5 @@
--- Releases a fair lock and hands it to the first live waiter (sent after grant.lua and
--- fair.lua); a token that does not hold it leaves the line instead.
+-- Releases a fair lock and hands it to the first live waiter (sent after prelude.lua,
+-- grant.lua and fair.lua); a token that does not hold it leaves the line instead.
 -- KEYS[1]: the lock; KEYS[2]: its fencing counter; KEYS[3]: its queue; KEYS[4]: its waiters.
 -- ARGV[1]: token; ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH; ARGV[3]: the lock's
 -- wake-up channel; ARGV[4]: '1' to issue fencing tokens; ARGV[5]: the counter's ttl in ms.

@@ -1,5 +1,5 @@
 -- Takes a permit of the semaphore at KEYS[1] for ARGV[1] if fewer than ARGV[2] are held (or
--- renews ARGV[1]'s own).
+-- renews ARGV[1]'s own). Sent after prelude.lua.
 -- KEYS[1]: the permits, a sorted set: member = holder's token, score = its expiry in ms on the
 --          server's clock (TIME); the key expires with the longest lease.
 -- KEYS[2]: each permit's fence, a hash token -> fence, expiring with KEYS[1].
@@ -14,15 +14,11 @@
 if redis.call('EXISTS', KEYS[4]) == 1 then
   return redis.error_reply('WRONGTYPE the key holds a reader-writer lock, not a semaphore')
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
-if #gone > 0 then
-  -- Their fences first, a thousand at a time: unpack fails past a few thousand values.
-  for i = 1, #gone, 1000 do
-    redis.call('HDEL', KEYS[2], unpack(gone, i, math.min(i + 999, #gone)))
-  end
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local now, t = clock()
+local gone = prune(KEYS[1], now)
+-- Their fences, a thousand at a time: unpack fails past a few thousand values.
+for i = 1, #gone, 1000 do
+  redis.call('HDEL', KEYS[2], unpack(gone, i, math.min(i + 999, #gone)))
 end
 local renewing = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not renewing and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
@@ -30,9 +26,8 @@ if not renewing and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
   return -2 - (tonumber(first[2]) - now)
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-local keep = tonumber(last[2]) - now
-redis.call('PEXPIRE', KEYS[1], keep)
+-- (The fences' hash is kept alive below, and only with fencing: without it there is none.)
+local keep = keep_longest(KEYS[1], nil, now)
 if ARGV[4] ~= '1' then
   return 0
 end
@@ -43,15 +38,7 @@ if renewing then
     return tonumber(own)
   end
 end
-local fence = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local before = redis.call('SET', KEYS[3], string.format('%d:%s', fence, ARGV[1]), 'PX', ARGV[5], 'GET')
-if before then
-  before = tonumber(string.match(before, '^%d+'))
-  if before and before >= fence then
-    fence = before + 1
-    redis.call('SET', KEYS[3], string.format('%d:%s', fence, ARGV[1]), 'PX', ARGV[5])
-  end
-end
+local fence = issue(KEYS[3], ARGV[1], ARGV[5], t)
 redis.call('HSET', KEYS[2], ARGV[1], fence)
 redis.call('PEXPIRE', KEYS[2], keep)
 return fence

@@ -1,7 +1,7 @@
--- Reads the live permits of the semaphore at KEYS[1] (fences at KEYS[2]), changing nothing.
+-- Reads the live permits of the semaphore at KEYS[1] (fences at KEYS[2]), changing nothing (sent
+-- after prelude.lua).
 -- Returns a flat array {token, pttl, fence or false, token, pttl, fence or false, ...}.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = clock()
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
 local out = {}
 for i = 1, #live, 2 do

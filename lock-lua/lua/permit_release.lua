@@ -1,8 +1,8 @@
--- Frees ARGV[1]'s live permit of the semaphore at KEYS[1] (fences at KEYS[2]) and wakes waiters.
+-- Frees ARGV[1]'s live permit of the semaphore at KEYS[1] (fences at KEYS[2]) and wakes waiters (sent after
+-- prelude.lua).
 -- ARGV[1]: token; ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH (cluster); ARGV[3]: channel.
 -- Returns 1 when released, 0 when ARGV[1] held no live permit.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = clock()
 local expires = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not expires then
   return 0
@@ -12,9 +12,5 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 if tonumber(expires) <= now then
   return 0
 end
-if ARGV[2] == '1' then
-  redis.call('PUBLISH', ARGV[3], '1')
-elseif ARGV[2] == '2' then
-  redis.call('SPUBLISH', ARGV[3], '1')
-end
+wake(ARGV[3], ARGV[2])
 return 1

@@ -1,4 +1,4 @@
--- Deletes the lock at KEYS[1] if ARGV[1] holds it, and wakes its waiters.
+-- Deletes the lock at KEYS[1] if ARGV[1] holds it, and wakes its waiters (sent after prelude.lua).
 -- KEYS[2]: optional, the lock's metadata hash, deleted with it.
 -- ARGV[1]: token; ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH (cluster); ARGV[3]: channel.
 -- Returns 1 when released, 0 when the key did not hold the token.
@@ -10,9 +10,5 @@ if KEYS[2] then
 else
   redis.call('DEL', KEYS[1])
 end
-if ARGV[2] == '1' then
-  redis.call('PUBLISH', ARGV[3], '1')
-elseif ARGV[2] == '2' then
-  redis.call('SPUBLISH', ARGV[3], '1')
-end
+wake(ARGV[3], ARGV[2])
 return 1

@@ -1,7 +1,7 @@
 -- Reads the reader-writer lock at KEYS[1] (hash KEYS[2], waiting mark KEYS[3]), changing
--- nothing. Returns {1 if a writer's mark stands else 0, token, pttl, '<mode><fence>', ...}.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- nothing (sent after prelude.lua). Returns {1 if a writer's mark stands else 0, token, pttl,
+-- '<mode><fence>', ...}.
+local now = clock()
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
 local out = {redis.call('EXISTS', KEYS[3])}
 for i = 1, #live, 2 do

@@ -1,8 +1,7 @@
 -- Ends ARGV[1]'s hold on the reader-writer lock at KEYS[1] (hash KEYS[2]) and its waiting mark
--- at KEYS[3], and wakes waiters. ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH; ARGV[3]:
+-- at KEYS[3], and wakes waiters (sent after prelude.lua). ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH; ARGV[3]:
 -- channel. Returns 1 when a live hold was released, else 0.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = clock()
 local tok = ARGV[1]
 local released = 0
 local expires = redis.call('ZSCORE', KEYS[1], tok)
@@ -20,10 +19,6 @@ if redis.call('GET', KEYS[3]) == tok then
   unmarked = true
 end
 if released == 1 or unmarked then
-  if ARGV[2] == '1' then
-    redis.call('PUBLISH', ARGV[3], '1')
-  elseif ARGV[2] == '2' then
-    redis.call('SPUBLISH', ARGV[3], '1')
-  end
+  wake(ARGV[3], ARGV[2])
 end
 return released

@@ -3,6 +3,15 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+/// Every script that grants, releases or reads holds by the clock starts with the prelude: the
+/// server's clock, fence issue, pruning of expired holds and wake-ups, written once
+/// (`lua/prelude.lua`).
+macro_rules! with_prelude {
+    ($($file:literal),+) => {
+        concat!(include_str!("../lua/prelude.lua"), $(include_str!($file)),+)
+    };
+}
+
 /// A Lua script run with `EVALSHA` (and loaded on `NOSCRIPT`). User data never enters the
 /// source: every key goes in `KEYS` and every value in `ARGV`.
 pub struct LuaScript {
@@ -40,45 +49,33 @@ impl fmt::Debug for LuaScript {
 
 /// `KEYS`: lock, fence counter, optionally the metadata hash. `ARGV`: token, ttl ms, fencing
 /// flag, counter ttl ms, then the metadata's field-value pairs. Replies one integer: the fence (`>= 0`) when acquired, `-2 - pttl` when held.
-pub static ACQUIRE: LuaScript = LuaScript::new(
-    "acquire",
-    concat!(include_str!("../lua/grant.lua"), include_str!("../lua/acquire.lua")),
-);
+pub static ACQUIRE: LuaScript =
+    LuaScript::new("acquire", with_prelude!("../lua/grant.lua", "../lua/acquire.lua"));
 
 /// `KEYS`: each lock and its fence counter, in turn. `ARGV`: ttl ms, fencing flag, counter ttl
 /// ms, each lock's token. Replies `{1, fence, ...}` when all were granted, `{0, index, pttl}`
 /// when one is held (nothing changed).
-pub static MULTI_ACQUIRE: LuaScript = LuaScript::new(
-    "multi_acquire",
-    concat!(include_str!("../lua/grant.lua"), include_str!("../lua/multi_acquire.lua")),
-);
+pub static MULTI_ACQUIRE: LuaScript =
+    LuaScript::new("multi_acquire", with_prelude!("../lua/grant.lua", "../lua/multi_acquire.lua"));
 
 /// `KEYS`: lock, fence counter, queue, waiters. `ARGV`: token, ttl ms, fencing flag, counter
 /// ttl ms, place ttl ms, wake-up channel, publish mode. Replies like [`ACQUIRE`]: the fence
 /// when granted, `-2 - pttl` when the token waits in line.
 pub static FAIR_ACQUIRE: LuaScript = LuaScript::new(
     "fair_acquire",
-    concat!(
-        include_str!("../lua/grant.lua"),
-        include_str!("../lua/fair.lua"),
-        include_str!("../lua/fair_acquire.lua")
-    ),
+    with_prelude!("../lua/grant.lua", "../lua/fair.lua", "../lua/fair_acquire.lua"),
 );
 
 /// `KEYS`: lock, fence counter, queue, waiters. `ARGV`: token, publish mode, channel, fencing
 /// flag, counter ttl ms. Replies 1 (released, and handed to the first live waiter if any) or 0.
 pub static FAIR_RELEASE: LuaScript = LuaScript::new(
     "fair_release",
-    concat!(
-        include_str!("../lua/grant.lua"),
-        include_str!("../lua/fair.lua"),
-        include_str!("../lua/fair_release.lua")
-    ),
+    with_prelude!("../lua/grant.lua", "../lua/fair.lua", "../lua/fair_release.lua"),
 );
 
 /// `KEYS`: lock, optionally the metadata hash. `ARGV`: token, publish mode, channel. Replies 1
 /// or 0.
-pub static RELEASE: LuaScript = LuaScript::new("release", include_str!("../lua/release.lua"));
+pub static RELEASE: LuaScript = LuaScript::new("release", with_prelude!("../lua/release.lua"));
 
 /// `KEYS`: lock, optionally the metadata hash. `ARGV`: token, ttl ms. Replies 1 or 0.
 pub static EXTEND: LuaScript = LuaScript::new("extend", include_str!("../lua/extend.lua"));
@@ -96,34 +93,34 @@ pub static INSPECT: LuaScript = LuaScript::new("inspect", include_str!("../lua/i
 /// ms, fencing flag, counter ttl ms. Replies like [`ACQUIRE`]: the fence when acquired, `-2 -
 /// ms` until the soonest permit expires when full.
 pub static PERMIT_ACQUIRE: LuaScript =
-    LuaScript::new("permit_acquire", include_str!("../lua/permit_acquire.lua"));
+    LuaScript::new("permit_acquire", with_prelude!("../lua/permit_acquire.lua"));
 
 /// `KEYS`: permits, fences. `ARGV`: token, publish mode, channel. Replies 1 or 0.
 pub static PERMIT_RELEASE: LuaScript =
-    LuaScript::new("permit_release", include_str!("../lua/permit_release.lua"));
+    LuaScript::new("permit_release", with_prelude!("../lua/permit_release.lua"));
 
 /// `KEYS`: permits, fences (or a reader-writer lock's holds and their hash). `ARGV`: token,
 /// ttl ms. Replies 1 or 0.
 pub static PERMIT_EXTEND: LuaScript =
-    LuaScript::new("permit_extend", include_str!("../lua/permit_extend.lua"));
+    LuaScript::new("permit_extend", with_prelude!("../lua/permit_extend.lua"));
 
 /// `KEYS`: permits, fences. Replies a flat array of `token, pttl, fence or nil` per live permit.
 pub static PERMIT_INSPECT: LuaScript =
-    LuaScript::new("permit_inspect", include_str!("../lua/permit_inspect.lua"));
+    LuaScript::new("permit_inspect", with_prelude!("../lua/permit_inspect.lua"));
 
 /// `KEYS`: holds (sorted set), their modes and fences (hash), fence counter, waiting mark.
 /// `ARGV`: token, mode (`r`, `u`, `w`), ttl ms, fencing flag, counter ttl ms. Replies like
 /// [`ACQUIRE`].
 pub static RW_ACQUIRE: LuaScript =
-    LuaScript::new("rw_acquire", include_str!("../lua/rw_acquire.lua"));
+    LuaScript::new("rw_acquire", with_prelude!("../lua/rw_acquire.lua"));
 
 /// `KEYS`: holds, hash, waiting mark. `ARGV`: token, publish mode, channel. Replies 1 or 0.
 pub static RW_RELEASE: LuaScript =
-    LuaScript::new("rw_release", include_str!("../lua/rw_release.lua"));
+    LuaScript::new("rw_release", with_prelude!("../lua/rw_release.lua"));
 
 /// `KEYS`: holds, hash, waiting mark. Replies `{mark 0/1, token, pttl, mode and fence, ...}`.
 pub static RW_INSPECT: LuaScript =
-    LuaScript::new("rw_inspect", include_str!("../lua/rw_inspect.lua"));
+    LuaScript::new("rw_inspect", with_prelude!("../lua/rw_inspect.lua"));
 
 /// `KEYS`: lock, data key, highest fences (hash). `ARGV`: token, value, fence or `''`. Replies
 /// -1 (not held), 0 (written) or the highest recorded fence as a string (stale).
@@ -170,5 +167,44 @@ mod tests {
             assert!(script.sha1().bytes().all(|b| b.is_ascii_hexdigit()));
         }
         assert_ne!(ACQUIRE.sha1(), RELEASE.sha1());
+    }
+
+    /// The Lua code of `source`, comments left out.
+    fn code(source: &str) -> String {
+        source
+            .lines()
+            .map(|line| line.split("--").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    const PRELUDE: &str = include_str!("../lua/prelude.lua");
+
+    /// Each script is the prelude plus its own files, and only the prelude reads the clock,
+    /// issues fences (the counter's `"<fence>:<token>"` records) or publishes wake-ups.
+    #[test]
+    fn the_clock_fences_and_wake_ups_are_written_once() {
+        let once = ["redis.call('TIME')", "'%d:%s'", "'PUBLISH'", "'SPUBLISH'"];
+        for script in ALL {
+            let own = script.source().strip_prefix(PRELUDE).unwrap_or(script.source());
+            for needle in once {
+                assert!(
+                    !code(own).contains(needle),
+                    "{} writes {needle} itself instead of using the prelude",
+                    script.name()
+                );
+            }
+            let uses = ["clock(", "issue(", "wake(", "prune(", "keep_longest("];
+            if uses.iter().any(|f| code(own).contains(f)) {
+                assert!(
+                    script.source().starts_with(PRELUDE),
+                    "{} calls the prelude without it",
+                    script.name()
+                );
+            }
+        }
+        for needle in once {
+            assert!(code(PRELUDE).contains(needle), "the prelude lacks {needle}");
+        }
     }
 }

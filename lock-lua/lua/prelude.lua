@@ -1,0 +1,60 @@
+-- The prelude: sent before every script that grants, releases or reads holds by the clock, so
+-- the server's clock, fence issue, pruning and wake-ups are written once.
+
+-- The server's clock: milliseconds, and the raw TIME reply (seconds, microseconds).
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), t
+end
+
+-- A new fence for `token`, recorded in `counter` as "<fence>:<token>" with a PX ttl of
+-- `counter_ttl`. The fence is the server's clock in microseconds (`t`, a TIME reply the caller
+-- read, or a fresh one), or one above the recorded fence if that is not below: fences keep
+-- rising whether the counter is lost (restart, eviction, failover, expiry) or the clock steps
+-- back while the counter lives. Needs Redis 6.2 (SET ... GET). This is the only place a fence
+-- is issued.
+local function issue(counter, token, counter_ttl, t)
+  t = t or redis.call('TIME')
+  local fence = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local last = redis.call('SET', counter, string.format('%d:%s', fence, token), 'PX', counter_ttl, 'GET')
+  if last then
+    last = tonumber(string.match(last, '^%d+'))
+    if last and last >= fence then
+      fence = last + 1
+      redis.call('SET', counter, string.format('%d:%s', fence, token), 'PX', counter_ttl)
+    end
+  end
+  return fence
+end
+
+-- Wakes the waiters of `channel`: `mode` '1' PUBLISH, '2' SPUBLISH (cluster), '0' nobody.
+local function wake(channel, mode)
+  if mode == '1' then
+    redis.call('PUBLISH', channel, '1')
+  elseif mode == '2' then
+    redis.call('SPUBLISH', channel, '1')
+  end
+end
+
+-- Drops the holds of the sorted set `holds` (member: token, score: expiry in ms) that expired
+-- by `now`, and returns their tokens, for the caller to clear what it keeps beside them.
+local function prune(holds, now)
+  local gone = redis.call('ZRANGEBYSCORE', holds, '-inf', now)
+  if #gone > 0 then
+    redis.call('ZREMRANGEBYSCORE', holds, '-inf', now)
+  end
+  return gone
+end
+
+-- Keeps `holds` (and the hash `beside` it, when given) alive exactly as long as the longest
+-- hold; returns that time in ms.
+local function keep_longest(holds, beside, now)
+  local last = redis.call('ZRANGE', holds, -1, -1, 'WITHSCORES')
+  local keep = tonumber(last[2]) - now
+  redis.call('PEXPIRE', holds, keep)
+  if beside then
+    redis.call('PEXPIRE', beside, keep)
+  end
+  return keep
+end
+
