@@ -59,6 +59,7 @@ mod fencing;
 mod guard;
 mod holder;
 mod key;
+mod lease;
 mod manager;
 mod memory;
 mod metadata;
@@ -87,7 +88,8 @@ pub use holder::{HolderId, LockState};
 pub use key::{
     DEFAULT_PREFIX, KeyPrefix, LockKey, MAX_NAME_LEN, MAX_PREFIX_LEN, RESERVED_NAME_START,
 };
-pub use manager::{FAIR_QUEUE_TTL, LockManager, LockManagerBuilder, LockRequest};
+pub use lease::FAIR_QUEUE_TTL;
+pub use manager::{LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
 pub use metadata::{MAX_METADATA_FIELDS, MAX_METADATA_NAME_LEN, MAX_METADATA_VALUE_LEN, Metadata};
 pub use multi::{MultiGuard, MultiLockRequest};

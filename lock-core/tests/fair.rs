@@ -412,3 +412,19 @@ async fn a_waiter_with_a_fresh_token_watches_the_fresh_turn() {
     );
     guard.release().await.expect("release");
 }
+
+/// A fair lock is a plain lock in the store: its guard writes guarded data as any lock's
+/// does, and a write under a guard that lost it is refused. (The fair view used to answer
+/// guarded writes as unsupported.)
+#[tokio::test(start_paused = true)]
+async fn a_fair_guard_writes_guarded_data() {
+    let locks = LockManager::new(MemoryBackend::new());
+    let guard = locks.lock("fair-data").ttl(TTL).fair().acquire().await.expect("free");
+    let data = guard.data_key("report").expect("a data key");
+    let written = guard.write(&data, b"v1").await.expect("a guarded write");
+    assert_eq!(written, lock_core::WriteOutcome::Written);
+    assert_eq!(locks.read_data(&data).await.expect("read"), Some(b"v1".to_vec()));
+    let fenced = guard.write_fenced(&data, b"v2").await.expect("a fenced write");
+    assert_eq!(fenced, lock_core::WriteOutcome::Written);
+    guard.release().await.expect("release");
+}

@@ -409,7 +409,7 @@ async fn attempts(
             };
             if fair {
                 // Renew the place in the store's queue before it lapses.
-                pause = pause.min(super::fair::FAIR_QUEUE_TTL / 3);
+                pause = pause.min(crate::lease::FAIR_QUEUE_TTL / 3);
             }
             let until = now + pause.max(MIN_RETRY_DELAY);
             waiting.hint_at =

@@ -2,7 +2,6 @@
 
 mod acquire;
 mod builder;
-mod fair;
 mod inner;
 mod lock_manager;
 mod queue;
@@ -10,7 +9,6 @@ mod request;
 
 pub(crate) use acquire::{Grant, Lease, guard_for};
 pub use builder::LockManagerBuilder;
-pub use fair::FAIR_QUEUE_TTL;
 pub(crate) use inner::ManagerInner;
 pub use lock_manager::LockManager;
 pub(crate) use queue::Lane;

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use super::LockManager;
 use super::acquire::{Exhausted, Plan, acquire};
-use super::fair::FairView;
 use super::queue::Lane;
 use crate::backend::DynLockBackend;
 use crate::error::{Error, Result};
 use crate::guard::{GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
-use crate::metadata::{Metadata, MetadataView};
+use crate::lease::{LeaseKind, LeaseView};
+use crate::metadata::Metadata;
 use crate::retry::RetryPolicy;
 use crate::token::LockToken;
 
@@ -303,15 +303,9 @@ impl LockRequest {
                     "fair waiting is for plain locks: not with metadata, permits or reader-writer holds",
                 ));
             }
-            if inner.backend.fair_locks().is_none() {
-                return Err(Error::Unsupported {
-                    backend: inner.info.name,
-                    operation: "fair locks",
-                });
-            }
         }
-        let store = match (self.store, self.metadata) {
-            _ if fair => Arc::new(FairView::new(inner.backend.clone(), token.clone())),
+        let store: Arc<DynLockBackend> = match (self.store, self.metadata) {
+            _ if fair => LeaseView::offered(inner.backend.clone(), LeaseKind::fair(token.clone()))?,
             (Some(_), Some(_)) => {
                 return Err(Error::invalid(
                     "metadata",
@@ -320,13 +314,7 @@ impl LockRequest {
             }
             (Some(store), None) => store,
             (None, Some(metadata)) => {
-                if inner.backend.metadata().is_none() {
-                    return Err(Error::Unsupported {
-                        backend: inner.info.name,
-                        operation: "lock metadata",
-                    });
-                }
-                Arc::new(MetadataView { backend: inner.backend.clone(), metadata })
+                LeaseView::offered(inner.backend.clone(), LeaseKind::Metadata(metadata))?
             }
             (None, None) => inner.backend.clone(),
         };

@@ -1,7 +1,5 @@
-//! Metadata stored with a lock: the value type, and the view that stores it.
+//! Metadata stored with a lock: the value type.
 
 mod value;
-mod view;
 
 pub use value::{MAX_METADATA_FIELDS, MAX_METADATA_NAME_LEN, MAX_METADATA_VALUE_LEN, Metadata};
-pub(crate) use view::MetadataView;

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::upgrade::Upgrade;
-use super::view::RwView;
 use crate::backend::{DynLockBackend, RwMode};
 use crate::call::within;
 use crate::error::{BackendError, Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::holder::LockState;
 use crate::key::LockKey;
+use crate::lease::{LeaseKind, LeaseView};
 use crate::manager::{Lane, LockManager, LockRequest};
 
 /// A reader-writer lock: many readers or one writer, writer-preferring, each holder with its
@@ -69,15 +69,11 @@ pub struct RwLock {
 impl RwLock {
     pub(crate) fn new(manager: LockManager, name: &[u8]) -> Result<Self> {
         let key = manager.key(name)?;
-        let backend = manager.backend().clone();
-        if backend.rw_locks().is_none() {
-            let name = backend.info().name;
-            return Err(BackendError::unsupported(name, "rw_locks").into());
-        }
-        let view =
-            |mode| -> Arc<DynLockBackend> { Arc::new(RwView { backend: backend.clone(), mode }) };
+        let view = |mode| -> Result<Arc<DynLockBackend>> {
+            Ok(LeaseView::offered(manager.backend().clone(), LeaseKind::Rw(mode))?)
+        };
         let (read, upgradeable, write) =
-            (view(RwMode::Read), view(RwMode::UpgradeableRead), view(RwMode::Write));
+            (view(RwMode::Read)?, view(RwMode::UpgradeableRead)?, view(RwMode::Write)?);
         Ok(Self { manager, key, read, upgradeable, write })
     }
 
@@ -123,7 +119,7 @@ impl RwLock {
         let invalid = (!ours).then(|| {
             Error::invalid("upgrade", "only an upgradeable read of this lock can be upgraded")
         });
-        Upgrade::new(request, read, self.manager.backend().clone(), invalid)
+        Upgrade::new(request, read, (self.upgradeable.clone(), self.write.clone()), invalid)
     }
 
     /// Runs `work` under a read hold (waiting as the manager's retry policy says), then

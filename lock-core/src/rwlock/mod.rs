@@ -2,7 +2,6 @@
 
 mod handle;
 mod upgrade;
-mod view;
 
 pub use handle::RwLock;
 pub use upgrade::{Upgrade, UpgradeError};

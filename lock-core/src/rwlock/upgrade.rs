@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::view::RwView;
 use crate::backend::{
     AcquireOutcome, BackendInfo, DynLockBackend, ExtendOutcome, LockBackend, LockInfo,
-    ReleaseOutcome, ReleaseWatch, RwMode,
+    ReleaseOutcome, ReleaseWatch,
 };
 use crate::call::within;
 use crate::error::{BackendError, BackendErrorKind, Error, LossReason};
@@ -66,14 +65,12 @@ impl Upgrade {
     pub(super) fn new(
         request: LockRequest,
         read: LockGuard,
-        backend: Arc<DynLockBackend>,
+        (rw, write): (Arc<DynLockBackend>, Arc<DynLockBackend>),
         invalid: Option<Error>,
     ) -> Self {
         let gave_up = Arc::new(AtomicBool::new(false));
-        let rw: Arc<DynLockBackend> =
-            Arc::new(RwView { backend: backend.clone(), mode: RwMode::UpgradeableRead });
         let store = Arc::new(UpgradeView {
-            write: RwView { backend, mode: RwMode::Write },
+            write,
             read: read.handle(),
             rw: rw.clone(),
             gave_up: gave_up.clone(),
@@ -254,7 +251,7 @@ impl From<UpgradeError> for Error {
 /// caller stopped waiting. So the hold has one deadline: the write guard's.
 #[derive(Debug)]
 struct UpgradeView {
-    write: RwView,
+    write: Arc<DynLockBackend>,
     read: LockHandle,
     /// The read's own view, to take a late attempt's mark away.
     rw: Arc<DynLockBackend>,
@@ -264,7 +261,7 @@ struct UpgradeView {
 
 impl UpgradeView {
     fn refuse(&self, why: &str) -> BackendError {
-        BackendError::new(self.write.backend.info().name, BackendErrorKind::Other, why.to_owned())
+        BackendError::new(self.write.info().name, BackendErrorKind::Other, why.to_owned())
             .with_temporary(false)
     }
 }
@@ -277,7 +274,7 @@ fn ended(read: &LockHandle) -> bool {
 
 /// One attempt of the upgrade, in its own task: see [`UpgradeView`].
 async fn attempt(
-    write: RwView,
+    write: Arc<DynLockBackend>,
     read: LockHandle,
     rw: Arc<DynLockBackend>,
     gave_up: Arc<AtomicBool>,
@@ -345,8 +342,13 @@ impl LockBackend for UpgradeView {
         if ended(&self.read) {
             return Err(self.refuse("the upgradeable read is no longer held"));
         }
-        let write = RwView { backend: self.write.backend.clone(), mode: RwMode::Write };
-        let task = attempt(write, self.read.clone(), self.rw.clone(), self.gave_up.clone(), ttl);
+        let task = attempt(
+            self.write.clone(),
+            self.read.clone(),
+            self.rw.clone(),
+            self.gave_up.clone(),
+            ttl,
+        );
         let call = tokio::spawn(task);
         call.await.map_err(|e| self.refuse(&format!("the upgrade's call panicked: {e}")))?
     }

@@ -5,13 +5,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::view::PermitView;
 use crate::backend::DynLockBackend;
 use crate::call::within;
 use crate::error::{BackendError, Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::holder::LockState;
 use crate::key::LockKey;
+use crate::lease::{LeaseKind, LeaseView};
 use crate::manager::{LockManager, LockRequest};
 
 /// A counting semaphore: at most `limit` holders of one name at once, each with its own permit
@@ -64,12 +64,7 @@ impl Semaphore {
             return Err(Error::invalid("limit", "a semaphore needs at least one permit"));
         }
         let key = manager.key(name)?;
-        let backend = manager.backend().clone();
-        if backend.semaphores().is_none() {
-            let name = backend.info().name;
-            return Err(BackendError::unsupported(name, "semaphores").into());
-        }
-        let view: Arc<DynLockBackend> = Arc::new(PermitView { backend, limit });
+        let view = LeaseView::offered(manager.backend().clone(), LeaseKind::Permit { limit })?;
         Ok(Self { manager, key, limit, view })
     }
 
