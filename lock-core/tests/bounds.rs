@@ -279,3 +279,31 @@ async fn a_store_reporting_no_time_left_does_not_shorten_the_spacing() {
     let calls = backend.hooks.calls("acquire");
     assert!(calls <= 1 + 4 * 2 + 1, "{calls} calls for four attempts");
 }
+
+/// W4's spacing is paid by spurious wake-ups, not by real handoffs: a waiter woken by a
+/// release in the same millisecond as its last look takes the lock at once. (The first look
+/// after a wake-up used to wait until a millisecond after the previous look, rounded up to the
+/// timer's tick: the default-settings handoff of `lockctl bench` paid 1 to 2 ms each time.)
+#[tokio::test(start_paused = true)]
+async fn a_waiter_woken_by_a_release_looks_at_once() {
+    let backend = Hooked::default();
+    let locks = LockManager::new(backend.clone());
+    let held = locks.try_lock("handoff", Duration::from_secs(30)).await.expect("ok").expect("free");
+    let waiter = {
+        let locks = locks.clone();
+        tokio::spawn(async move { locks.lock("handoff").acquire().await })
+    };
+    // The waiter's attempt and its look after subscribing, both refused, at this instant.
+    while backend.hooks.calls("acquire") < 3 {
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    let released = Instant::now();
+    held.release().await.expect("release");
+    let guard = waiter.await.expect("join").expect("acquired");
+    assert_eq!(released.elapsed(), Duration::ZERO, "a release handed over after a delay");
+    assert_eq!(backend.hooks.calls("acquire"), 4, "one look after the wake-up");
+    drop(guard);
+}

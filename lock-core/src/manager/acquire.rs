@@ -255,6 +255,10 @@ struct Waiting {
     hint_at: Option<Instant>,
     /// When the store was last asked.
     last_call: Instant,
+    /// When the store was last asked right after a wake-up: the next such look comes at least
+    /// [`MIN_RETRY_DELAY`] later, so a watch that keeps firing for nothing costs at most one look
+    /// a millisecond, while the first look after a real release goes out at once.
+    last_woken_look: Option<Instant>,
 }
 
 async fn attempts(
@@ -294,8 +298,13 @@ async fn attempts(
         unanswered: Vec::new(),
         borrowed,
     };
-    let mut waiting =
-        Waiting { watch: None, backoff_until: None, hint_at: None, last_call: started };
+    let mut waiting = Waiting {
+        watch: None,
+        backoff_until: None,
+        hint_at: None,
+        last_call: started,
+        last_woken_look: None,
+    };
     // Attempts the policy counts, and calls to the store in all (re-checks included).
     let (mut tries, mut calls) = (0u32, 0u32);
     let mut recheck = false;
@@ -434,17 +443,26 @@ async fn attempts(
         };
         if woken {
             // Woken by a release (or spuriously): subscribe again before looking, so no wake-up
-            // can slip by, and look without counting an attempt. The backoff keeps running, so
-            // a watch that fires for nothing cannot shorten the policy's spacing; consecutive
-            // looks stay at least the minimum delay apart.
-            waiting.watch = None;
+            // can slip by, and look without counting an attempt. The fired watch is dropped
+            // only after the new one is registered, so a store that shares one subscription
+            // per key keeps it (no round trip). The backoff keeps running, so a watch that
+            // fires for nothing cannot shorten the policy's spacing; looks after wake-ups stay
+            // at least the minimum delay apart, and the first one after a release is not
+            // delayed.
+            let fired = waiting.watch.take();
             if notify && !fair {
                 subscribe(inner, &store, &key, wait_deadline, &mut waiting).await;
             }
+            drop(fired);
             // (A fair waiter is woken for its turn: it looks at once, and watches again only
             // if the look finds it still waiting.)
-            let earliest_look = waiting.last_call + MIN_RETRY_DELAY;
-            tokio::time::sleep_until(earliest(wait_deadline, earliest_look)).await;
+            if let Some(last) = waiting.last_woken_look {
+                let earliest_look = last + MIN_RETRY_DELAY;
+                if Instant::now() < earliest_look {
+                    tokio::time::sleep_until(earliest(wait_deadline, earliest_look)).await;
+                }
+            }
+            waiting.last_woken_look = Some(Instant::now());
             // A look that falls at or after the backoff's end is the next counted attempt, so
             // wake-ups racing the timer cannot stretch the policy's spacing either.
             recheck = Instant::now() < backoff_until;

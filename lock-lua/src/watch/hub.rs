@@ -2,8 +2,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -85,7 +88,7 @@ impl ReleaseHub {
 
     /// A watch on `channel`, registered before this returns.
     pub async fn watch(&self, channel: Vec<u8>) -> Result<ReleaseWatch, BackendError> {
-        let (slot, mut notified) = {
+        let (slot, notified) = {
             let mut slots = lock(&self.shared.slots);
             let slot = slots
                 .entry(channel.clone())
@@ -106,10 +109,23 @@ impl ReleaseHub {
         };
         let guard = WatchGuard { shared: self.shared.clone(), slot: slot.clone() };
         slot.subscribed.get_or_try_init(|| self.shared.subscribe(&slot)).await?;
-        Ok(Box::pin(async move {
-            let _guard = guard;
-            notified.as_mut().await;
-        }))
+        Ok(Box::pin(Watch { notified, _guard: guard }))
+    }
+}
+
+/// A registered watch. It keeps its channel subscribed until it is dropped, not only until it
+/// fires: a waiter that registers its next watch before dropping a fired one keeps the
+/// subscription, and registering costs no round trip.
+struct Watch {
+    notified: Pin<Box<tokio::sync::futures::OwnedNotified>>,
+    _guard: WatchGuard,
+}
+
+impl Future for Watch {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.notified.as_mut().poll(cx)
     }
 }
 
@@ -461,5 +477,31 @@ mod tests {
         let _last = hub.watch(b"lock:~released{z}last".to_vec()).await.expect("last watch");
         let server = fake.server();
         assert_eq!(server.subscribed.len(), 1, "channels left behind: {:?}", server.log);
+    }
+
+    /// A waiter that registers its next watch before dropping the one that fired keeps the
+    /// channel subscribed: the new watch costs no SUBSCRIBE (a round trip on every handoff,
+    /// when the fired watch unsubscribed as soon as it fired).
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_fired_watch_keeps_its_channel_until_dropped() {
+        let fake = Fake::default();
+        let hub = ReleaseHub::new("test", fake.clone());
+        let channel = b"lock:~released{x}handoff".to_vec();
+        let mut fired = hub.watch(channel.clone()).await.expect("watch");
+        assert!(fake.publish(&channel));
+        tokio::time::timeout(Duration::from_secs(5), &mut fired).await.expect("woken");
+        let next = hub.watch(channel.clone()).await.expect("next watch");
+        drop(fired);
+        let subscribes = |fake: &Fake| {
+            fake.server().log.iter().filter(|line| line.starts_with("SUBSCRIBE")).count()
+        };
+        assert_eq!(subscribes(&fake), 1, "{:?}", fake.server().log);
+        assert!(fake.publish(&channel), "the channel stays subscribed for the next watch");
+        tokio::time::timeout(Duration::from_secs(5), next)
+            .await
+            .expect("the next release wakes it");
+        // Every watch gone: unsubscribed once the hub has carried out its queue.
+        let _other = hub.watch(b"lock:~released{y}other".to_vec()).await.expect("other");
+        assert!(!fake.server().subscribed.contains(&channel), "{:?}", fake.server().log);
     }
 }
