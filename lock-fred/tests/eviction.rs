@@ -3,60 +3,11 @@
 //! asked), `noeviction` passes quietly, and a user the ACL refuses `INFO` connects quietly with
 //! the policy unknown. Real servers, real policies.
 
-use std::future::Future;
-use std::io;
-use std::sync::{Arc, Mutex};
-
 use lock_fred::fred::types::config::{Config, ServerConfig};
 use lock_fred::{BackendErrorKind, ConnectOptions, EvictionCheck, FredBackend};
 use lock_testkit::redis_checks::LEAST_PRIVILEGE_RULES;
 use lock_testkit::server::{RedisCluster, RedisServer, redis_available};
-
-/// What the test's own futures logged (see [`with_warnings`]).
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-tokio::task_local! {
-    /// The buffer of the test whose future is being polled.
-    static CAPTURE: Captured;
-}
-
-/// The global subscriber's writer: into the buffer of the task that logged, if it captures.
-struct ToTask;
-
-impl io::Write for ToTask {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let _ = CAPTURE.try_with(|c| {
-            if let Ok(mut out) = c.0.lock() {
-                out.extend_from_slice(buf);
-            }
-        });
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Runs `f` and returns its output and the warnings it logged. One global subscriber for the
-/// whole test binary, writing to the buffer of the task that logged: a scoped subscriber per
-/// test (`with_subscriber`) raced with the other tests' over `tracing`'s cached interest of
-/// the warning's callsite, and about one run in thirty lost the warning.
-async fn with_warnings<F: Future>(f: F) -> (F::Output, Vec<String>) {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(|| ToTask)
-            .with_ansi(false)
-            .with_max_level(tracing::Level::WARN)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
-    });
-    let captured = Captured::default();
-    let output = CAPTURE.scope(captured.clone(), f).await;
-    let text = String::from_utf8_lossy(&captured.0.lock().expect("not poisoned")).into_owned();
-    (output, text.lines().filter(|l| l.contains("WARN")).map(str::to_owned).collect())
-}
+use lock_testkit::warnings::with_warnings;
 
 fn refuse() -> ConnectOptions {
     ConnectOptions::new().eviction(EvictionCheck::Refuse)

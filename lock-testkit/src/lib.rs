@@ -41,6 +41,8 @@ pub mod redis_checks;
 pub mod server;
 pub mod suite;
 mod timings;
+#[cfg(feature = "redis-server")]
+pub mod warnings;
 
 pub use context::{SUITE_PREFIX, TTL_SCALE_ENV, TestContext};
 pub use failure::{CaseResult, Failure};

@@ -257,7 +257,11 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// - W4: The future may resolve spuriously and need not resolve on expiry (the manager
     ///   also wakes at the holder's ttl). Dropping it ends the watch and frees what it used. A
     ///   spurious wake-up costs one look at the key: the manager does not count it as an
-    ///   attempt and keeps its retry spacing.
+    ///   attempt and keeps its retry spacing. Looks after wake-ups are at least
+    ///   [`crate::MIN_RETRY_DELAY`] apart; the first one after a quiet spell goes out at once,
+    ///   so a real release is not paid for by that spacing. The manager registers its next
+    ///   watch before it drops a fired one: a backend that shares one subscription per key
+    ///   keeps it across the handoff.
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         let _ = key;
         Err(BackendError::unsupported(self.info().name, "watch_release"))

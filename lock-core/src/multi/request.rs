@@ -316,14 +316,16 @@ async fn wait_for_release(
     until: Instant,
     limit: impl Fn() -> Instant,
 ) {
-    while let Some(current) = watch.take() {
+    while let Some(mut current) = watch.take() {
         // A watch that is always ready would win every race with the deadline.
-        if Instant::now() >= until || tokio::time::timeout_at(until, current).await.is_err() {
+        if Instant::now() >= until || tokio::time::timeout_at(until, &mut current).await.is_err() {
             return;
         }
-        // Subscribed again before looking, so no release slips by; looks at least the minimum
-        // retry delay apart.
+        // Subscribed again before looking, so no release slips by (the fired watch is dropped
+        // after, so a store sharing one subscription per key keeps it); looks at least the
+        // minimum retry delay apart.
         let next = self::watch(backend, blocker, limit()).await;
+        drop(current);
         let look = Instant::now();
         match crate::call::until(Some(limit()), backend.inspect(blocker)).await {
             Some(Ok(Some(_))) => watch = next,
