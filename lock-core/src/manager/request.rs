@@ -296,13 +296,11 @@ impl LockRequest {
         }
         let refresh = self.auto_refresh.then_some(max_hold);
         let fair = self.fair;
-        if fair {
-            if self.store.is_some() || self.metadata.is_some() {
-                return Err(Error::invalid(
-                    "fair",
-                    "fair waiting is for plain locks: not with metadata, permits or reader-writer holds",
-                ));
-            }
+        if fair && (self.store.is_some() || self.metadata.is_some()) {
+            return Err(Error::invalid(
+                "fair",
+                "fair waiting is for plain locks: not with metadata, permits or reader-writer holds",
+            ));
         }
         let store: Arc<DynLockBackend> = match (self.store, self.metadata) {
             _ if fair => LeaseView::offered(inner.backend.clone(), LeaseKind::fair(token.clone()))?,
