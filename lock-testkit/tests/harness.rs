@@ -52,6 +52,30 @@ fn standalone_pause_resume_kill_restart() {
     assert!(server.admin().is_err());
 }
 
+/// A restarted server is handed back only once it has loaded its data: Redis answers `INFO`
+/// while it loads an AOF (and every data command with `-LOADING`), so a test that read a key
+/// right after `restart` could see it missing (a CI run on a busy machine: "AOF lost the key").
+#[test]
+fn a_restart_returns_once_the_data_is_loaded() {
+    if !redis_available() {
+        return;
+    }
+    let server = RedisServer::builder().aof(true).spawn().expect("spawn");
+    let mut admin = server.admin().expect("admin");
+    let chunk = vec![b'x'; 1 << 20];
+    for i in 0..96 {
+        let key = format!("big:{i}");
+        let set = admin.cmd_bytes(&[b"SET", key.as_bytes(), &chunk]).expect("set");
+        assert_eq!(set.text().as_deref(), Some("OK"));
+    }
+    for round in 0..3 {
+        server.restart().expect("restart");
+        let mut admin = server.admin().expect("admin after restart");
+        let len = admin.cmd(&["STRLEN", "big:95"]).expect("strlen");
+        assert_eq!(len.int(), Some(1 << 20), "round {round}: answered {len:?} after restart");
+    }
+}
+
 #[test]
 fn password_and_acl_users() {
     if !redis_available() {

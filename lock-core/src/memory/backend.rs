@@ -137,6 +137,14 @@ impl State {
         self.locks.get_mut(key)
     }
 
+    /// A new fence: the system clock in microseconds, or one above the last fence issued if
+    /// that is not below (as the Lua prelude's `issue` does per key). The one place a fence is
+    /// issued for every kind.
+    pub(super) fn issue_fence(&mut self) -> u64 {
+        self.fencing = (self.fencing + 1).max(wall_clock_micros());
+        self.fencing
+    }
+
     /// `try_acquire`, under the state's lock.
     pub(super) fn acquire(
         &mut self,
@@ -153,8 +161,7 @@ impl State {
             }
             Some(entry) => AcquireOutcome::Held { ttl_remaining: Some(entry.expires - now) },
             None => {
-                self.fencing = (self.fencing + 1).max(wall_clock_micros());
-                let fencing = self.fencing;
+                let fencing = self.issue_fence();
                 let entry = Entry { token: token.clone(), expires: expiry(now, ttl), fencing };
                 self.locks.insert(key.clone(), entry);
                 AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) }

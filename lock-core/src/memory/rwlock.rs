@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::backend::{Entry, Kind, MemoryBackend, expiry, wall_clock_micros};
+use super::backend::{Entry, Kind, MemoryBackend, expiry};
 use crate::backend::{
     AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend,
     RwMode,
@@ -62,7 +62,6 @@ impl RwLockBackend for MemoryBackend {
         let mut state = self.state();
         state.only(key, Kind::RwLock, now)?;
         state.wrote(now);
-        let last = state.fencing;
         let rw = state.rw.entry(key.clone()).or_default();
         rw.purge(now);
         let own = rw.holds.iter().position(|(_, e)| e.token == *token);
@@ -120,9 +119,9 @@ impl RwLockBackend for MemoryBackend {
         if mode == RwMode::Write && rw.waiting.as_ref().is_some_and(|(t, _)| t == token) {
             rw.waiting = None;
         }
-        let fencing = (last + 1).max(wall_clock_micros());
+        let fencing = state.issue_fence();
+        let rw = state.rw.entry(key.clone()).or_default();
         rw.holds.push((mode, Entry { token: token.clone(), expires: expiry(now, ttl), fencing }));
-        state.fencing = fencing;
         Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) })
     }
 
@@ -202,6 +201,7 @@ impl RwLockBackend for MemoryBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memory::backend::wall_clock_micros;
 
     /// A grant's fence is one above the last even when the clock is behind it.
     #[tokio::test]

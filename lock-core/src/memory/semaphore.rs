@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::backend::{Entry, Kind, MemoryBackend, State, expiry, wall_clock_micros};
+use super::backend::{Entry, Kind, MemoryBackend, State, expiry};
 use crate::backend::{
     AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
 };
@@ -36,7 +36,6 @@ impl SemaphoreBackend for MemoryBackend {
         let mut state = self.state();
         state.only(key, Kind::Semaphore, now)?;
         state.wrote(now);
-        let last = state.fencing;
         let permits = state.permits(key, now);
         if let Some(mine) = permits.iter_mut().find(|e| e.token == *token) {
             mine.expires = expiry(now, ttl);
@@ -46,9 +45,9 @@ impl SemaphoreBackend for MemoryBackend {
             let soonest = permits.iter().map(|e| e.expires - now).min();
             return Ok(AcquireOutcome::Held { ttl_remaining: soonest });
         }
-        let fencing = (last + 1).max(wall_clock_micros());
-        permits.push(Entry { token: token.clone(), expires: expiry(now, ttl), fencing });
-        state.fencing = fencing;
+        let fencing = state.issue_fence();
+        let entry = Entry { token: token.clone(), expires: expiry(now, ttl), fencing };
+        state.permits(key, now).push(entry);
         Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) })
     }
 
@@ -115,6 +114,7 @@ impl SemaphoreBackend for MemoryBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memory::backend::wall_clock_micros;
 
     /// A permit's fence is one above the last even when the clock is behind it.
     #[tokio::test]

@@ -209,11 +209,16 @@ impl RedisServer {
         self.process.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether the server answering on this server's address is the process `pid`.
+    /// Whether the server answering on this server's address is the process `pid`, done
+    /// loading its data: Redis answers `INFO` while it loads an AOF or RDB file, and every data
+    /// command with `-LOADING` until it is done.
     fn answers_as(&self, pid: u32) -> bool {
-        let info = self.admin().and_then(|mut admin| admin.cmd(&["INFO", "server"]));
+        let info = self.admin().and_then(|mut admin| admin.cmd(&["INFO", "server", "persistence"]));
         let info = info.ok().and_then(|reply| reply.text()).unwrap_or_default();
-        info.lines().any(|l| l.trim_end().strip_prefix("process_id:") == Some(&pid.to_string()))
+        let line = |name: &str, value: &str| {
+            info.lines().any(|l| l.trim_end().strip_prefix(name) == Some(value))
+        };
+        line("process_id:", &pid.to_string()) && !line("loading:", "1")
     }
 
     /// The last lines of the server's log, for error messages.
