@@ -5,9 +5,9 @@
 mod bench;
 mod cli;
 mod demo;
+mod endpoint;
 mod ops;
 mod stats;
-mod target;
 
 use std::process::ExitCode;
 

@@ -52,7 +52,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;
-mod call;
+mod call_timeout;
 mod entropy;
 mod error;
 mod fencing;
@@ -80,7 +80,7 @@ pub use backend::{
     MetadataBackend, MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwHolder,
     RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
 };
-pub use call::DEFAULT_CALL_TIMEOUT;
+pub use call_timeout::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};
 pub use fencing::FencingToken;
 pub use guard::{Handover, LockGuard, LockHandle, Lost};

@@ -6,7 +6,7 @@ use std::time::Duration;
 use lock_core::{LockManager, LockManagerBuilder, LockToken, MemoryBackend};
 
 use crate::cli::DemoArgs;
-use crate::target::Connection;
+use crate::endpoint::Connection;
 
 /// Hex digits of randomness in the prefix of a run on Redis.
 const RUN_ID_LEN: usize = 8;

@@ -26,7 +26,7 @@ use serde::Serialize;
 use self::checks::{Facts, Finding, Status, evaluate};
 use super::nodes;
 use crate::cli::DoctorArgs;
-use crate::target::{Endpoint, address, node_connection};
+use crate::endpoint::{Endpoint, address, node_connection};
 
 /// What `doctor --json` prints.
 #[derive(Debug, Serialize)]

@@ -5,7 +5,7 @@
 use lock_redis::redis::{self, Value};
 use lock_redis::{BackendError, LockBackend, LockInfo, LockKey, RwMode};
 
-use crate::target::Connection;
+use crate::endpoint::Connection;
 
 /// What a name that is not a plain lock holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use super::show::{
 };
 use super::{family, lookup};
 use crate::cli::NameArgs;
-use crate::target::Connection;
+use crate::endpoint::Connection;
 
 /// What `info --json` prints.
 #[derive(Debug, Serialize)]

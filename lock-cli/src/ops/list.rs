@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use super::show::{LockView, printable, table};
 use super::{family, nodes, scan};
 use crate::cli::ListArgs;
-use crate::target::Connection;
+use crate::endpoint::Connection;
 
 /// Locks inspected concurrently.
 const IN_FLIGHT: usize = 32;

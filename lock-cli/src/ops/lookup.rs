@@ -4,7 +4,7 @@ use lock_redis::redis::{self, Value};
 use lock_redis::{BackendErrorKind, Error, LockBackend, LockInfo, LockKey, LockToken, Metadata};
 
 use super::show::printable;
-use crate::target::Connection;
+use crate::endpoint::Connection;
 
 /// The key of the lock `name` under the connection's prefix; an invalid name is a message.
 pub(crate) fn key(conn: &Connection, name: &[u8]) -> Result<LockKey, String> {

@@ -3,7 +3,7 @@
 
 use lock_redis::redis::{self, ConnectionAddr, ConnectionInfo, Value};
 
-use crate::target::{Endpoint, node_connection};
+use crate::endpoint::{Endpoint, node_connection};
 
 /// Every server whose keys must be scanned to see all locks.
 pub(crate) async fn key_holders(endpoint: &Endpoint) -> Result<Vec<ConnectionInfo>, String> {

@@ -18,7 +18,7 @@ use lock_redis::{Handover, LockInfo, LockKey, LockToken, ReleaseOutcome};
 use super::lookup;
 use super::show::{holder, printable, ttl};
 use crate::cli::ReleaseArgs;
-use crate::target::Connection;
+use crate::endpoint::Connection;
 
 /// How often `--force` follows a lock that changes hands before giving up.
 const FORCE_ATTEMPTS: usize = 3;

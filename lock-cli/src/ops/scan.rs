@@ -2,7 +2,7 @@
 
 use lock_redis::redis::{self, ConnectionInfo, Value};
 
-use crate::target::{Endpoint, node_connection};
+use crate::endpoint::{Endpoint, node_connection};
 
 /// Keys asked for per `SCAN` call.
 const SCAN_COUNT: u32 = 1000;

@@ -31,7 +31,7 @@ use super::clock::now_utc;
 use super::lookup;
 use super::show::printable;
 use crate::cli::NameArgs;
-use crate::target::Connection;
+use crate::endpoint::Connection;
 use notify::Notifications;
 use state::Holding;
 

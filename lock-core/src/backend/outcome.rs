@@ -45,7 +45,8 @@ pub enum ExtendOutcome {
     NotHeld,
 }
 
-/// A lock as [`crate::LockBackend::inspect`] sees it.
+/// A lock as [`crate::LockBackend::inspect`] sees it, holder's token included. Users of the
+/// manager see [`crate::LockState`] instead, which never carries the token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LockInfo {
     /// The holder's token (it may come from another library, so any value is possible).

@@ -9,7 +9,7 @@ use tracing::Instrument;
 
 use super::{GuardShared, Lost};
 use crate::backend::ExtendOutcome;
-use crate::call::within;
+use crate::call_timeout::within;
 use crate::error::{Error, LossReason, Result};
 use crate::fencing::FencingToken;
 use crate::holder::HolderId;

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::inner::ManagerInner;
 use super::queue::{Lane, Turn};
 use crate::backend::{AcquireOutcome, DynLockBackend, ReleaseWatch};
-use crate::call::{earliest, timed_out, until};
+use crate::call_timeout::{earliest, timed_out, until};
 use crate::error::{BackendError, BackendErrorKind, LossReason, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;

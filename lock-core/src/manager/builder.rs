@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::LockManager;
 use super::inner::{ManagerConfig, ManagerInner};
 use crate::backend::DynLockBackend;
-use crate::call::DEFAULT_CALL_TIMEOUT;
+use crate::call_timeout::DEFAULT_CALL_TIMEOUT;
 use crate::error::{Error, Result};
 use crate::key::KeyPrefix;
 use crate::refresh::{RefreshSettings, Refresher};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use crate::backend::{BackendInfo, DynLockBackend, ReleaseOutcome};
-use crate::call::within;
+use crate::call_timeout::within;
 use crate::error::{BackendError, Result};
 use crate::guard::GuardShared;
 use crate::key::{KeyPrefix, LockKey};

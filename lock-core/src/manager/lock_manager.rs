@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::inner::ManagerInner;
 use super::{LockManagerBuilder, LockRequest};
 use crate::backend::{BackendInfo, DynLockBackend, LockBackend, ReleaseOutcome};
-use crate::call::within;
+use crate::call_timeout::within;
 use crate::error::{Error, Result};
 use crate::guard::{Handover, LockGuard, LockHandle, check_data_name, writes_of};
 use crate::holder::LockState;

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::MultiGuard;
 use super::request::Pass;
 use crate::backend::MultiAcquireOutcome;
-use crate::call::timed_out;
+use crate::call_timeout::timed_out;
 use crate::error::{BackendError, BackendErrorKind, Result};
 use crate::key::LockKey;
 use crate::manager::{Grant, Lease, ManagerInner, guard_for};

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use tokio::time::Instant;
 
 use super::{MultiGuard, atomic};
-use crate::call::{earliest, until};
+use crate::call_timeout::{earliest, until};
 use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::key::LockKey;
@@ -327,7 +327,7 @@ async fn wait_for_release(
         let next = self::watch(backend, blocker, limit()).await;
         drop(current);
         let look = Instant::now();
-        match crate::call::until(Some(limit()), backend.inspect(blocker)).await {
+        match crate::call_timeout::until(Some(limit()), backend.inspect(blocker)).await {
             Some(Ok(Some(_))) => watch = next,
             _ => return,
         }

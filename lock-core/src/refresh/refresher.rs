@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use super::queue::{Entry, TimerQueue};
 use crate::backend::{ExtendItem, ExtendOutcome};
-use crate::call::within;
+use crate::call_timeout::within;
 use crate::error::{BackendError, LossReason};
 use crate::guard::GuardShared;
 use crate::telemetry;

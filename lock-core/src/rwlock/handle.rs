@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::upgrade::Upgrade;
 use crate::backend::{DynLockBackend, RwMode};
-use crate::call::within;
+use crate::call_timeout::within;
 use crate::error::{BackendError, Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::holder::LockState;

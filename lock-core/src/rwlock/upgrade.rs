@@ -12,7 +12,7 @@ use crate::backend::{
     AcquireOutcome, BackendInfo, DynLockBackend, ExtendOutcome, LockBackend, LockInfo,
     ReleaseOutcome, ReleaseWatch,
 };
-use crate::call::within;
+use crate::call_timeout::within;
 use crate::error::{BackendError, BackendErrorKind, Error, LossReason};
 use crate::guard::{LockGuard, LockHandle};
 use crate::key::LockKey;

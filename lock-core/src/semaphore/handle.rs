@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::DynLockBackend;
-use crate::call::within;
+use crate::call_timeout::within;
 use crate::error::{BackendError, Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::holder::LockState;

@@ -9,7 +9,7 @@ use lock_redis::lock_core::ReleaseWatch;
 use lock_redis::{DynLockBackend, LockKey};
 use tokio::time::Instant;
 
-use crate::target::Endpoint;
+use crate::endpoint::Endpoint;
 
 /// How long subscribing may take.
 const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(2);

@@ -4,7 +4,7 @@ use tracing::Instrument;
 
 use super::LockHandle;
 use crate::backend::{GuardedWriteBackend, WriteOutcome};
-use crate::call::within;
+use crate::call_timeout::within;
 use crate::error::{Error, LossReason, Result};
 use crate::key::{LockKey, MAX_NAME_LEN};
 
