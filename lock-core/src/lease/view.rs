@@ -211,3 +211,40 @@ impl LockBackend for LeaseView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryBackend;
+
+    /// Each kind's view answers `inspect` and `holds` for its holder, and nothing once released.
+    #[tokio::test]
+    async fn every_kind_reads_its_holder() {
+        let backend: Arc<DynLockBackend> = Arc::new(MemoryBackend::new());
+        let token = LockToken::generate().expect("entropy");
+        let kinds = [
+            LeaseKind::Metadata(Metadata::new()),
+            LeaseKind::Permit { limit: 2 },
+            LeaseKind::Rw(RwMode::Read),
+            LeaseKind::fair(token.clone()),
+        ];
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let key = LockKey::with_default_prefix(format!("view-{i}")).expect("key");
+            let view = LeaseView::offered(backend.clone(), kind).expect("offered");
+            let ttl = Duration::from_secs(5);
+            let granted = view.try_acquire(&key, &token, ttl).await.expect("acquire");
+            assert!(matches!(granted, AcquireOutcome::Acquired { .. }), "{i}: {granted:?}");
+            let seen = view.inspect(&key).await.expect("inspect").expect("a holder");
+            assert_eq!(seen.holder, token, "{i}");
+            assert!(view.holds(&key, &token).await.expect("holds"), "{i}");
+            let other = LockToken::generate().expect("entropy");
+            assert!(!view.holds(&key, &other).await.expect("holds"), "{i}");
+            assert_eq!(
+                view.release(&key, &token).await.expect("release"),
+                ReleaseOutcome::Released
+            );
+            assert_eq!(view.inspect(&key).await.expect("inspect"), None, "{i}");
+            assert!(!view.holds(&key, &token).await.expect("holds"), "{i}");
+        }
+    }
+}
