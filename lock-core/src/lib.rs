@@ -76,9 +76,9 @@ mod token;
 pub use async_trait::async_trait;
 pub use backend::{
     AcquireOutcome, BackendFuture, BackendInfo, BatchExtendBackend, Capabilities, DynLockBackend,
-    ExtendItem, ExtendOutcome, FairLockBackend, GuardedWriteBackend, LockBackend, LockInfo,
-    MetadataBackend, MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwHolder,
-    RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
+    ExtendItem, ExtendOutcome, GuardedWriteBackend, Lease, LeaseHolder, LeaseHolders, LeaseKind,
+    LockBackend, LockInfo, MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch,
+    RwMode, WriteOutcome,
 };
 pub use call_timeout::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};

@@ -7,7 +7,10 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lock_core::{Error, FAIR_QUEUE_TTL, LockManager, MemoryBackend, Metadata, RetryPolicy};
+use lock_core::{
+    Error, FAIR_QUEUE_TTL, Lease, LeaseKind, LockBackend, LockManager, MemoryBackend, Metadata,
+    RetryPolicy,
+};
 use tokio::time::Instant;
 
 const TTL: Duration = Duration::from_secs(10);
@@ -114,13 +117,15 @@ async fn a_long_wait_keeps_its_place() {
 /// A lock handed to a waiter that never confirms is free again after the queue ttl at most.
 #[tokio::test(start_paused = true)]
 async fn a_lock_handed_to_a_dead_waiter_lapses() {
-    use lock_core::FairLockBackend;
     let backend = MemoryBackend::new();
     let a = LockManager::new(backend.clone());
     let held = a.lock("dead").ttl(TTL).fair().acquire().await.expect("free");
     let key = lock_core::LockKey::with_default_prefix("dead").expect("key");
     let dead = lock_core::LockToken::generate().expect("token");
-    backend.try_acquire_fair(&key, &dead, TTL, FAIR_QUEUE_TTL).await.expect("queued");
+    backend
+        .acquire_lease(&key, &dead, Lease::Fair { queue_ttl: FAIR_QUEUE_TTL }, TTL)
+        .await
+        .expect("queued");
     held.release().await.expect("release: handed to the dead waiter");
     assert!(a.try_lock("dead", TTL).await.expect("no error").is_none(), "not handed over");
     tokio::time::sleep(FAIR_QUEUE_TTL + Duration::from_millis(1)).await;
@@ -232,37 +237,36 @@ impl lock_core::LockBackend for CountingFair {
     ) -> Result<lock_core::ReleaseWatch, lock_core::BackendError> {
         self.inner.watch_release(key).await
     }
-    fn fair_locks(&self) -> Option<&dyn lock_core::FairLockBackend> {
-        Some(self)
-    }
-}
-
-#[lock_core::async_trait]
-impl lock_core::FairLockBackend for CountingFair {
-    async fn try_acquire_fair(
+    async fn acquire_lease(
         &self,
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
+        lease: Lease<'_>,
         ttl: Duration,
-        queue_ttl: Duration,
     ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
-        self.attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.try_acquire_fair(key, token, ttl, queue_ttl).await
+        if lease.kind() == LeaseKind::Fair {
+            self.attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.inner.acquire_lease(key, token, lease, ttl).await
     }
-    async fn release_fair(
+    async fn release_lease(
         &self,
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
+        kind: LeaseKind,
     ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
-        self.inner.release_fair(key, token).await
+        self.inner.release_lease(key, token, kind).await
     }
-    async fn watch_turn(
+    async fn watch_lease(
         &self,
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
+        kind: LeaseKind,
     ) -> Result<lock_core::ReleaseWatch, lock_core::BackendError> {
-        self.watches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.watch_turn(key, token).await
+        if kind == LeaseKind::Fair {
+            self.watches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.inner.watch_lease(key, token, kind).await
     }
 }
 
@@ -309,7 +313,7 @@ async fn a_woken_waiter_does_not_watch_again() {
 /// does not get the lock before it.
 #[tokio::test(start_paused = true)]
 async fn a_waiter_without_notifications_keeps_its_place() {
-    use lock_core::{FairLockBackend, LockBackend, LockKey, LockToken};
+    use lock_core::{LockKey, LockToken};
     let backend = CountingFair { quiet: true, ..CountingFair::default() };
     let locks = LockManager::new(backend.clone());
     let held = locks.lock("quiet").ttl(TTL * 3).fair().acquire().await.expect("free");
@@ -324,7 +328,8 @@ async fn a_waiter_without_notifications_keeps_its_place() {
     tokio::time::sleep(FAIR_QUEUE_TTL + Duration::from_secs(2)).await;
     let key = LockKey::with_default_prefix("quiet").expect("key");
     let late = LockToken::generate().expect("token");
-    let queued = backend.inner.try_acquire_fair(&key, &late, TTL, TTL).await;
+    let queued =
+        backend.inner.acquire_lease(&key, &late, Lease::Fair { queue_ttl: TTL }, TTL).await;
     assert!(matches!(queued, Ok(lock_core::AcquireOutcome::Held { .. })), "{queued:?}");
     held.release().await.expect("release");
     let next = backend.inspect(&key).await.expect("inspect").map(|info| info.holder);
@@ -350,18 +355,18 @@ async fn a_fair_guard_verifies_with_the_store() {
 /// release 1 ms before hands the lock to the waiter, one at that instant to no one.
 #[tokio::test(start_paused = true)]
 async fn a_place_lapses_exactly_at_its_queue_ttl() {
-    use lock_core::{FairLockBackend, LockBackend, LockKey, LockToken};
+    use lock_core::{LockKey, LockToken};
     let queue_ttl = Duration::from_millis(300);
     for (after, handed) in [(queue_ttl - Duration::from_millis(1), true), (queue_ttl, false)] {
         let backend = MemoryBackend::new();
         let key = LockKey::with_default_prefix("lapse").expect("key");
         let (holder, waiter) = (LockToken::generate(), LockToken::generate());
         let (holder, waiter) = (holder.expect("token"), waiter.expect("token"));
-        backend.try_acquire_fair(&key, &holder, TTL, queue_ttl).await.expect("free");
-        let queued = backend.try_acquire_fair(&key, &waiter, TTL, queue_ttl).await;
+        backend.acquire_lease(&key, &holder, Lease::Fair { queue_ttl }, TTL).await.expect("free");
+        let queued = backend.acquire_lease(&key, &waiter, Lease::Fair { queue_ttl }, TTL).await;
         assert!(matches!(queued, Ok(lock_core::AcquireOutcome::Held { .. })), "{queued:?}");
         tokio::time::sleep(after).await;
-        backend.release_fair(&key, &holder).await.expect("release");
+        backend.release_lease(&key, &holder, LeaseKind::Fair).await.expect("release");
         let now = backend.inspect(&key).await.expect("inspect").map(|info| info.holder);
         assert_eq!(now == Some(waiter), handed, "released {after:?} after the waiter asked");
     }
@@ -375,7 +380,7 @@ async fn a_place_lapses_exactly_at_its_queue_ttl() {
 #[tokio::test(start_paused = true)]
 async fn a_waiter_with_a_fresh_token_watches_the_fresh_turn() {
     use common::hooked::{Hooked, Step};
-    use lock_core::{BackendErrorKind, LockBackend, LockKey, LockToken};
+    use lock_core::{BackendErrorKind, LockKey, LockToken};
     let ms = Duration::from_millis;
     let backend = Hooked::default();
     backend.hooks.fair.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -384,7 +389,7 @@ async fn a_waiter_with_a_fresh_token_watches_the_fresh_turn() {
     let locks = LockManager::new(backend.clone());
     let key = LockKey::with_default_prefix("fresh-turn").expect("key");
     let other = LockToken::generate().expect("token");
-    let fair = backend.inner.fair_locks().expect("fair locks");
+    let fair = &backend.inner;
     let waiter = tokio::spawn(async move {
         let guard = locks.lock("fresh-turn").ttl(ms(500)).fair().wait(ms(5_000)).acquire().await;
         (guard, Instant::now())
@@ -393,7 +398,10 @@ async fn a_waiter_with_a_fresh_token_watches_the_fresh_turn() {
     let took = Instant::now();
     loop {
         tokio::time::sleep(ms(1)).await;
-        let got = fair.try_acquire_fair(&key, &other, TTL, TTL).await.expect("answer");
+        let got = fair
+            .acquire_lease(&key, &other, Lease::Fair { queue_ttl: TTL }, TTL)
+            .await
+            .expect("answer");
         if matches!(got, lock_core::AcquireOutcome::Acquired { .. }) {
             break;
         }
@@ -402,7 +410,7 @@ async fn a_waiter_with_a_fresh_token_watches_the_fresh_turn() {
     // The waiter queues behind it with its fresh token; then the holder hands it the lock.
     tokio::time::sleep(ms(300)).await;
     let released = Instant::now();
-    fair.release_fair(&key, &other).await.expect("release");
+    fair.release_lease(&key, &other, LeaseKind::Fair).await.expect("release");
     let (guard, at) = waiter.await.expect("task");
     let guard = guard.expect("the waiter got the lock");
     assert!(

@@ -1,7 +1,7 @@
 //! Every wrapper that forwards a backend (`Arc`, `Box`, `forward_lock_backend!`, and so
 //! lock-redis's and lock-fred's newtypes) hands every method of the trait on: a method left to
 //! its default would answer for the wrapper instead of the backend (the default `holds` asks
-//! `inspect`; the default accessors answer `None`).
+//! `inspect`; the default accessors answer `None`, the default lease calls `Unsupported`).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendInfo, BatchExtendBackend, Capabilities, ExtendOutcome,
-    FairLockBackend, GuardedWriteBackend, KeyPrefix, LockBackend, LockInfo, LockKey, LockToken,
-    MetadataBackend, MultiLockBackend, ReleaseOutcome, ReleaseWatch, RwLockBackend,
-    SemaphoreBackend, async_trait,
+    GuardedWriteBackend, KeyPrefix, Lease, LeaseHolders, LeaseKind, LockBackend, LockInfo, LockKey,
+    LockToken, Metadata, MultiLockBackend, ReleaseOutcome, ReleaseWatch, async_trait,
 };
 
 /// Records the name of every method called on it.
@@ -82,23 +81,63 @@ impl LockBackend for Recorder {
         Ok(false)
     }
 
-    fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
-        self.record("semaphores");
-        None
+    async fn acquire_lease(
+        &self,
+        _: &LockKey,
+        _: &LockToken,
+        _: Lease<'_>,
+        _: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        self.record("acquire_lease");
+        Ok(AcquireOutcome::Acquired { fencing: None })
     }
 
-    fn rw_locks(&self) -> Option<&dyn RwLockBackend> {
-        self.record("rw_locks");
-        None
+    async fn release_lease(
+        &self,
+        _: &LockKey,
+        _: &LockToken,
+        _: LeaseKind,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        self.record("release_lease");
+        Ok(ReleaseOutcome::NotHeld)
+    }
+
+    async fn extend_lease(
+        &self,
+        _: &LockKey,
+        _: &LockToken,
+        _: LeaseKind,
+        _: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.record("extend_lease");
+        Ok(ExtendOutcome::NotHeld)
+    }
+
+    async fn inspect_lease(&self, _: &LockKey, _: LeaseKind) -> Result<LeaseHolders, BackendError> {
+        self.record("inspect_lease");
+        Ok(LeaseHolders::default())
+    }
+
+    async fn watch_lease(
+        &self,
+        _: &LockKey,
+        _: &LockToken,
+        _: LeaseKind,
+    ) -> Result<ReleaseWatch, BackendError> {
+        self.record("watch_lease");
+        Ok(Box::pin(std::future::ready(())))
+    }
+
+    async fn inspect_metadata(
+        &self,
+        _: &LockKey,
+    ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
+        self.record("inspect_metadata");
+        Ok(None)
     }
 
     fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
         self.record("guarded_writes");
-        None
-    }
-
-    fn metadata(&self) -> Option<&dyn MetadataBackend> {
-        self.record("metadata");
         None
     }
 
@@ -109,11 +148,6 @@ impl LockBackend for Recorder {
 
     fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
         self.record("batch_extend");
-        None
-    }
-
-    fn fair_locks(&self) -> Option<&dyn FairLockBackend> {
-        self.record("fair_locks");
         None
     }
 }
@@ -144,20 +178,24 @@ async fn call_each(
     saw("watch_release");
     let _ = backend.holds(&key, &token).await;
     saw("holds");
-    let _ = backend.semaphores();
-    saw("semaphores");
-    let _ = backend.rw_locks();
-    saw("rw_locks");
+    let _ = backend.acquire_lease(&key, &token, Lease::Permit { limit: 2 }, ttl).await;
+    saw("acquire_lease");
+    let _ = backend.release_lease(&key, &token, LeaseKind::Permit).await;
+    saw("release_lease");
+    let _ = backend.extend_lease(&key, &token, LeaseKind::Rw, ttl).await;
+    saw("extend_lease");
+    let _ = backend.inspect_lease(&key, LeaseKind::Rw).await;
+    saw("inspect_lease");
+    let _ = backend.watch_lease(&key, &token, LeaseKind::Fair).await;
+    saw("watch_lease");
+    let _ = backend.inspect_metadata(&key).await;
+    saw("inspect_metadata");
     let _ = backend.guarded_writes();
     saw("guarded_writes");
-    let _ = backend.metadata();
-    saw("metadata");
     let _ = backend.multi_locks();
     saw("multi_locks");
     let _ = backend.batch_extend();
     saw("batch_extend");
-    let _ = backend.fair_locks();
-    saw("fair_locks");
     seen
 }
 
@@ -203,7 +241,7 @@ async fn every_wrapper_forwards_every_method() {
 fn the_trait_is_read_whole() {
     let methods = trait_methods();
     assert!(
-        methods.contains("info") && methods.contains("holds") && methods.contains("fair_locks")
+        methods.contains("info") && methods.contains("holds") && methods.contains("watch_lease")
     );
-    assert_eq!(methods.len(), 15, "{methods:?}");
+    assert_eq!(methods.len(), 17, "{methods:?}");
 }

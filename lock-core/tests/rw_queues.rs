@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use lock_core::{LockKey, LockManager, LockToken, MemoryBackend, RetryPolicy, RwMode};
+use lock_core::{
+    Lease, LeaseKind, LockBackend, LockKey, LockManager, LockToken, MemoryBackend, RetryPolicy,
+    RwMode,
+};
 use tokio::time::Instant;
 
 #[tokio::test(start_paused = true)]
@@ -16,7 +19,7 @@ async fn a_queued_reader_does_not_hold_up_the_writer_that_blocks_it() {
         .retry(RetryPolicy::fixed(Duration::from_secs(20)))
         .build()
         .expect("settings");
-    let rw = lock_core::LockBackend::rw_locks(&backend).expect("rw locks");
+    let rw = &backend;
     let lock = locks.rw_lock("config").expect("an rw lock");
     let key = LockKey::with_default_prefix("config").expect("key");
     let ttl = Duration::from_secs(30);
@@ -24,7 +27,9 @@ async fn a_queued_reader_does_not_hold_up_the_writer_that_blocks_it() {
     // A reader holds it, and a writer of another process marks its wait for 100 ms.
     let first = lock.read().ttl(ttl).try_acquire().await.expect("ok").expect("free");
     let other = LockToken::generate().expect("token");
-    rw.try_acquire_rw(&key, &other, RwMode::Write, Duration::from_millis(100)).await.expect("ok");
+    rw.acquire_lease(&key, &other, Lease::Rw(RwMode::Write), Duration::from_millis(100))
+        .await
+        .expect("ok");
     // This manager's reader, refused by that mark, heads the manager's queue until the mark
     // has expired (silently: an expiry publishes nothing).
     let reader = {
@@ -44,7 +49,8 @@ async fn a_queued_reader_does_not_hold_up_the_writer_that_blocks_it() {
     };
     tokio::time::sleep_until(start + Duration::from_millis(200)).await;
     assert!(!reader.is_finished(), "the reader got in past a waiting writer");
-    let (holders, waiting) = rw.inspect_rw(&key).await.expect("ok");
+    let lock_core::LeaseHolders { holders, writer_waiting: waiting } =
+        rw.inspect_lease(&key, LeaseKind::Rw).await.expect("ok");
     assert!(waiting && holders.len() == 1, "setup: {holders:?}, waiting {waiting}");
     // The first reader leaves: the writer is served, then the reader.
     first.release().await.expect("release");

@@ -78,11 +78,10 @@ pub use lock_core;
 pub use lock_core::{
     AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, Capabilities,
     DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_WAIT, Drift, DynLockBackend, Error, ExtendOutcome,
-    FencingToken, GuardedWriteBackend, Handover, HolderId, KeyPrefix, LockBackend, LockGuard,
-    LockHandle, LockInfo, LockKey, LockManager, LockManagerBuilder, LockRequest, LockState,
-    LockToken, LossReason, Lost, Metadata, MetadataBackend, Quorum, QuorumBuilder, ReleaseOutcome,
-    Result, RetryPolicy, RwHolder, RwLock, RwLockBackend, RwMode, Semaphore, SemaphoreBackend,
-    WriteOutcome,
+    FencingToken, GuardedWriteBackend, Handover, HolderId, KeyPrefix, Lease, LeaseHolder,
+    LeaseHolders, LeaseKind, LockBackend, LockGuard, LockHandle, LockInfo, LockKey, LockManager,
+    LockManagerBuilder, LockRequest, LockState, LockToken, LossReason, Lost, Metadata, Quorum,
+    QuorumBuilder, ReleaseOutcome, Result, RetryPolicy, RwLock, RwMode, Semaphore, WriteOutcome,
 };
 pub use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents, hash_slot};
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, Capabilities, ExtendOutcome,
-    LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, async_trait,
+    Lease, LeaseHolders, LeaseKind, LockBackend, LockInfo, LockKey, LockToken, Metadata,
+    ReleaseOutcome, ReleaseWatch, async_trait,
 };
 
 use crate::calls::{self, Call, Command, Publish};
@@ -296,7 +297,8 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     fn info(&self) -> BackendInfo {
         let caps = Capabilities::none()
             .with_fencing(self.fencing)
-            .with_release_notify(self.notify.is_some());
+            .with_release_notify(self.notify.is_some())
+            .with_leases(&LeaseKind::ALL);
         BackendInfo::new(self.name, caps)
     }
 
@@ -387,19 +389,87 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
             None => Err(BackendError::unsupported(self.name, "watch_release")),
         }
     }
-    fn semaphores(&self) -> Option<&dyn lock_core::SemaphoreBackend> {
-        Some(self)
+    async fn acquire_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        lease: Lease<'_>,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        match lease {
+            Lease::Metadata(metadata) => {
+                self.try_acquire_with_metadata(key, token, ttl, metadata).await
+            }
+            Lease::Permit { limit } => self.try_acquire_permit(key, token, limit, ttl).await,
+            Lease::Rw(mode) => self.try_acquire_rw(key, token, mode, ttl).await,
+            Lease::Fair { queue_ttl } => self.try_acquire_fair(key, token, ttl, queue_ttl).await,
+            _ => self.try_acquire(key, token, ttl).await,
+        }
     }
 
-    fn rw_locks(&self) -> Option<&dyn lock_core::RwLockBackend> {
-        Some(self)
+    async fn release_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        match kind {
+            LeaseKind::Metadata => self.release_with_metadata(key, token).await,
+            LeaseKind::Permit => self.release_permit(key, token).await,
+            LeaseKind::Rw => self.release_rw(key, token).await,
+            LeaseKind::Fair => self.release_fair(key, token).await,
+            _ => self.release(key, token).await,
+        }
+    }
+
+    async fn extend_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        match kind {
+            LeaseKind::Metadata => self.extend_with_metadata(key, token, ttl).await,
+            LeaseKind::Permit => self.extend_permit(key, token, ttl).await,
+            LeaseKind::Rw => self.extend_rw(key, token, ttl).await,
+            _ => self.extend(key, token, ttl).await,
+        }
+    }
+
+    async fn inspect_lease(
+        &self,
+        key: &LockKey,
+        kind: LeaseKind,
+    ) -> Result<LeaseHolders, BackendError> {
+        match kind {
+            LeaseKind::Permit => Ok(self.inspect_permits(key).await?.into_iter().collect()),
+            LeaseKind::Rw => self.inspect_rw(key).await,
+            _ => Ok(self.inspect(key).await?.into()),
+        }
+    }
+
+    /// Every kind's releases publish on the key's one channel; a fair waiter has a turn.
+    async fn watch_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseWatch, BackendError> {
+        match kind {
+            LeaseKind::Fair => self.watch_turn(key, token).await,
+            _ => self.watch_release(key).await,
+        }
+    }
+
+    async fn inspect_metadata(
+        &self,
+        key: &LockKey,
+    ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
+        self.stored_metadata(key).await
     }
 
     fn guarded_writes(&self) -> Option<&dyn lock_core::GuardedWriteBackend> {
-        Some(self)
-    }
-
-    fn metadata(&self) -> Option<&dyn lock_core::MetadataBackend> {
         Some(self)
     }
 
@@ -408,10 +478,6 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     }
 
     fn batch_extend(&self) -> Option<&dyn lock_core::BatchExtendBackend> {
-        Some(self)
-    }
-
-    fn fair_locks(&self) -> Option<&dyn lock_core::FairLockBackend> {
         Some(self)
     }
 }

@@ -3,18 +3,14 @@
 
 use std::time::Duration;
 
-use lock_core::{
-    AcquireOutcome, BackendError, FairLockBackend, LockKey, LockToken, ReleaseOutcome,
-    ReleaseWatch, async_trait,
-};
+use lock_core::{AcquireOutcome, BackendError, LockKey, LockToken, ReleaseOutcome, ReleaseWatch};
 
 use crate::backend::{ScriptBackend, ScriptRunner};
 use crate::layout::turn_channel;
 use crate::{calls, reply};
 
-#[async_trait]
-impl<R: ScriptRunner> FairLockBackend for ScriptBackend<R> {
-    async fn try_acquire_fair(
+impl<R: ScriptRunner> ScriptBackend<R> {
+    pub(crate) async fn try_acquire_fair(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -25,7 +21,7 @@ impl<R: ScriptRunner> FairLockBackend for ScriptBackend<R> {
         self.acquire_with(key, token, call).await
     }
 
-    async fn release_fair(
+    pub(crate) async fn release_fair(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -34,7 +30,7 @@ impl<R: ScriptRunner> FairLockBackend for ScriptBackend<R> {
         reply::release(self.name(), self.runner().run(call).await?)
     }
 
-    async fn watch_turn(
+    pub(crate) async fn watch_turn(
         &self,
         key: &LockKey,
         token: &LockToken,

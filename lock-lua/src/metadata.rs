@@ -5,16 +5,14 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, ExtendOutcome, LockKey, LockToken, Metadata, MetadataBackend,
-    ReleaseOutcome, async_trait,
+    AcquireOutcome, BackendError, ExtendOutcome, LockKey, LockToken, Metadata, ReleaseOutcome,
 };
 
 use crate::backend::{ScriptBackend, ScriptRunner};
 use crate::{calls, reply};
 
-#[async_trait]
-impl<R: ScriptRunner> MetadataBackend for ScriptBackend<R> {
-    async fn try_acquire_with_metadata(
+impl<R: ScriptRunner> ScriptBackend<R> {
+    pub(crate) async fn try_acquire_with_metadata(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -25,7 +23,7 @@ impl<R: ScriptRunner> MetadataBackend for ScriptBackend<R> {
         self.acquire_with(key, token, call).await
     }
 
-    async fn extend_with_metadata(
+    pub(crate) async fn extend_with_metadata(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -39,7 +37,7 @@ impl<R: ScriptRunner> MetadataBackend for ScriptBackend<R> {
         Ok(outcome)
     }
 
-    async fn release_with_metadata(
+    pub(crate) async fn release_with_metadata(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -48,7 +46,7 @@ impl<R: ScriptRunner> MetadataBackend for ScriptBackend<R> {
         reply::release(self.name(), self.runner().run(call).await?)
     }
 
-    async fn inspect_metadata(
+    pub(crate) async fn stored_metadata(
         &self,
         key: &LockKey,
     ) -> Result<Option<(LockToken, Metadata)>, BackendError> {

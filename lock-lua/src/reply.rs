@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendErrorKind, ExtendOutcome, FencingToken, LockInfo,
-    LockToken, ReleaseOutcome, RwHolder, RwMode, WriteOutcome,
+    AcquireOutcome, BackendError, BackendErrorKind, ExtendOutcome, FencingToken, LeaseHolder,
+    LeaseHolders, LockInfo, LockToken, ReleaseOutcome, RwMode, WriteOutcome,
 };
 
 /// A RESP reply, as far as the scripts need it. Each backend converts its client's value type
@@ -232,17 +232,14 @@ pub fn permits(backend: &'static str, reply: Reply) -> Result<Vec<LockInfo>, Bac
 }
 
 /// `{mark, token, pttl, '<mode><fence>', ...}` of a reader-writer lock.
-pub fn rw_holders(
-    backend: &'static str,
-    reply: Reply,
-) -> Result<(Vec<RwHolder>, bool), BackendError> {
+pub fn rw_holders(backend: &'static str, reply: Reply) -> Result<LeaseHolders, BackendError> {
     let bad = |reply: &Reply| unexpected(backend, "inspect_rw", reply);
     let Reply::Array(items) = &reply else { return Err(bad(&reply)) };
     let Some((mark, holds)) = items.split_first() else { return Err(bad(&reply)) };
     if holds.len() % 3 != 0 {
         return Err(bad(&reply));
     }
-    let waiting = int(mark).ok_or_else(|| bad(&reply))? == 1;
+    let writer_waiting = int(mark).ok_or_else(|| bad(&reply))? == 1;
     let holders = holds
         .chunks(3)
         .map(|hold| match hold {
@@ -261,12 +258,12 @@ pub fn rw_holders(
                     ttl_remaining: pttl(ttl),
                     fencing: fence.and_then(fencing),
                 };
-                Ok(RwHolder { mode, info })
+                Ok(LeaseHolder::rw(mode, info))
             }
             _ => Err(bad(&reply)),
         })
         .collect::<Result<_, _>>()?;
-    Ok((holders, waiting))
+    Ok(LeaseHolders { holders, writer_waiting })
 }
 
 #[cfg(test)]

@@ -9,16 +9,15 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, ExtendOutcome, LockKey, LockToken, ReleaseOutcome, ReleaseWatch,
-    RwHolder, RwLockBackend, RwMode, async_trait,
+    AcquireOutcome, BackendError, ExtendOutcome, LeaseHolders, LockKey, LockToken, ReleaseOutcome,
+    RwMode,
 };
 
 use crate::backend::{ScriptBackend, ScriptRunner};
 use crate::{calls, reply};
 
-#[async_trait]
-impl<R: ScriptRunner> RwLockBackend for ScriptBackend<R> {
-    async fn try_acquire_rw(
+impl<R: ScriptRunner> ScriptBackend<R> {
+    pub(crate) async fn try_acquire_rw(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -36,7 +35,7 @@ impl<R: ScriptRunner> RwLockBackend for ScriptBackend<R> {
         Ok(outcome)
     }
 
-    async fn release_rw(
+    pub(crate) async fn release_rw(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -45,7 +44,7 @@ impl<R: ScriptRunner> RwLockBackend for ScriptBackend<R> {
         reply::release(self.name(), reply)
     }
 
-    async fn extend_rw(
+    pub(crate) async fn extend_rw(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -59,16 +58,12 @@ impl<R: ScriptRunner> RwLockBackend for ScriptBackend<R> {
         Ok(outcome)
     }
 
-    async fn inspect_rw(&self, key: &LockKey) -> Result<(Vec<RwHolder>, bool), BackendError> {
+    pub(crate) async fn inspect_rw(&self, key: &LockKey) -> Result<LeaseHolders, BackendError> {
         let reply = self.runner().run(calls::rw_inspect(key)).await?;
-        let (mut holders, waiting) = reply::rw_holders(self.name(), reply)?;
+        let mut held = reply::rw_holders(self.name(), reply)?;
         if !self.fencing() {
-            holders.iter_mut().for_each(|h| h.info.fencing = None);
+            held.holders.iter_mut().for_each(|h| h.info.fencing = None);
         }
-        Ok((holders, waiting))
-    }
-
-    async fn watch_rw(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        lock_core::LockBackend::watch_release(self, key).await
+        Ok(held)
     }
 }

@@ -10,15 +10,13 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, ExtendOutcome, LockInfo, LockKey, LockToken, ReleaseOutcome,
-    ReleaseWatch, SemaphoreBackend, async_trait,
 };
 
 use crate::backend::{ScriptBackend, ScriptRunner};
 use crate::{calls, reply};
 
-#[async_trait]
-impl<R: ScriptRunner> SemaphoreBackend for ScriptBackend<R> {
-    async fn try_acquire_permit(
+impl<R: ScriptRunner> ScriptBackend<R> {
+    pub(crate) async fn try_acquire_permit(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -36,7 +34,7 @@ impl<R: ScriptRunner> SemaphoreBackend for ScriptBackend<R> {
         Ok(outcome)
     }
 
-    async fn release_permit(
+    pub(crate) async fn release_permit(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -45,7 +43,7 @@ impl<R: ScriptRunner> SemaphoreBackend for ScriptBackend<R> {
         reply::release(self.name(), reply)
     }
 
-    async fn extend_permit(
+    pub(crate) async fn extend_permit(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -59,16 +57,15 @@ impl<R: ScriptRunner> SemaphoreBackend for ScriptBackend<R> {
         Ok(outcome)
     }
 
-    async fn inspect_permits(&self, key: &LockKey) -> Result<Vec<LockInfo>, BackendError> {
+    pub(crate) async fn inspect_permits(
+        &self,
+        key: &LockKey,
+    ) -> Result<Vec<LockInfo>, BackendError> {
         let mut permits =
             reply::permits(self.name(), self.runner().run(calls::permit_inspect(key)).await?)?;
         if !self.fencing() {
             permits.iter_mut().for_each(|p| p.fencing = None);
         }
         Ok(permits)
-    }
-
-    async fn watch_permits(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        lock_core::LockBackend::watch_release(self, key).await
     }
 }

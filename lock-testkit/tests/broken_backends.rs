@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendInfo, BatchExtendBackend, Capabilities, ExtendItem,
-    ExtendOutcome, FairLockBackend, FencingToken, GuardedWriteBackend, LockBackend, LockInfo,
-    LockKey, LockToken, Metadata, MetadataBackend, MultiAcquireOutcome, MultiLockBackend,
-    ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend, RwMode, SemaphoreBackend, WriteOutcome,
-    async_trait,
+    ExtendOutcome, FencingToken, GuardedWriteBackend, Lease, LeaseHolder, LeaseHolders, LeaseKind,
+    LockBackend, LockInfo, LockKey, LockToken, Metadata, MultiAcquireOutcome, MultiLockBackend,
+    ReleaseOutcome, ReleaseWatch, RwMode, WriteOutcome, async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;
@@ -297,7 +296,10 @@ impl LockBackend for Mutant {
     fn info(&self) -> BackendInfo {
         BackendInfo::new(
             "mutant",
-            Capabilities::none().with_fencing(true).with_release_notify(true),
+            Capabilities::none()
+                .with_fencing(true)
+                .with_release_notify(true)
+                .with_leases(&LeaseKind::ALL),
         )
     }
 
@@ -369,19 +371,88 @@ impl LockBackend for Mutant {
         }))
     }
 
-    fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
-        Some(self)
+    async fn acquire_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        lease: Lease<'_>,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        match lease {
+            Lease::Metadata(metadata) => {
+                self.try_acquire_with_metadata(key, token, ttl, metadata).await
+            }
+            Lease::Permit { limit } => self.try_acquire_permit(key, token, limit, ttl).await,
+            Lease::Rw(mode) => self.try_acquire_rw(key, token, mode, ttl).await,
+            Lease::Fair { queue_ttl } => self.try_acquire_fair(key, token, ttl, queue_ttl).await,
+            _ => self.try_acquire(key, token, ttl).await,
+        }
     }
 
-    fn rw_locks(&self) -> Option<&dyn RwLockBackend> {
-        Some(self)
+    async fn release_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        match kind {
+            LeaseKind::Metadata => self.release_with_metadata(key, token).await,
+            LeaseKind::Permit => self.release_permit(key, token).await,
+            LeaseKind::Rw => self.release_rw(key, token).await,
+            LeaseKind::Fair => self.release_fair(key, token).await,
+            _ => self.release(key, token).await,
+        }
+    }
+
+    async fn extend_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        match kind {
+            LeaseKind::Metadata => self.extend_with_metadata(key, token, ttl).await,
+            LeaseKind::Permit => self.extend_permit(key, token, ttl).await,
+            LeaseKind::Rw => self.extend_rw(key, token, ttl).await,
+            _ => self.extend(key, token, ttl).await,
+        }
+    }
+
+    async fn inspect_lease(
+        &self,
+        key: &LockKey,
+        kind: LeaseKind,
+    ) -> Result<LeaseHolders, BackendError> {
+        match kind {
+            LeaseKind::Permit => Ok(self.inspect_permits(key).await?.into_iter().collect()),
+            LeaseKind::Rw => self.inspect_rw(key).await,
+            _ => Ok(self.inspect(key).await?.into()),
+        }
+    }
+
+    async fn watch_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseWatch, BackendError> {
+        match kind {
+            LeaseKind::Fair => self.watch_turn(key, token).await,
+            LeaseKind::Permit => self.watch_permits(key).await,
+            LeaseKind::Rw => self.watch_rw(key).await,
+            _ => self.watch_release(key).await,
+        }
+    }
+
+    async fn inspect_metadata(
+        &self,
+        key: &LockKey,
+    ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
+        self.stored_metadata(key).await
     }
 
     fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
-        Some(self)
-    }
-
-    fn metadata(&self) -> Option<&dyn MetadataBackend> {
         Some(self)
     }
 
@@ -390,10 +461,6 @@ impl LockBackend for Mutant {
     }
 
     fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
-        Some(self)
-    }
-
-    fn fair_locks(&self) -> Option<&dyn FairLockBackend> {
         Some(self)
     }
 
@@ -456,8 +523,7 @@ impl Mutant {
     }
 }
 
-#[async_trait]
-impl FairLockBackend for Mutant {
+impl Mutant {
     async fn try_acquire_fair(
         &self,
         key: &LockKey,
@@ -615,8 +681,7 @@ impl MultiLockBackend for Mutant {
     }
 }
 
-#[async_trait]
-impl MetadataBackend for Mutant {
+impl Mutant {
     async fn try_acquire_with_metadata(
         &self,
         key: &LockKey,
@@ -671,7 +736,7 @@ impl MetadataBackend for Mutant {
         Ok(outcome)
     }
 
-    async fn inspect_metadata(
+    async fn stored_metadata(
         &self,
         key: &LockKey,
     ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
@@ -743,8 +808,7 @@ impl GuardedWriteBackend for Mutant {
     }
 }
 
-#[async_trait]
-impl SemaphoreBackend for Mutant {
+impl Mutant {
     async fn try_acquire_permit(
         &self,
         key: &LockKey,
@@ -890,8 +954,7 @@ impl Mutant {
     }
 }
 
-#[async_trait]
-impl RwLockBackend for Mutant {
+impl Mutant {
     async fn try_acquire_rw(
         &self,
         key: &LockKey,
@@ -1004,22 +1067,22 @@ impl RwLockBackend for Mutant {
         }
     }
 
-    async fn inspect_rw(&self, key: &LockKey) -> Result<(Vec<RwHolder>, bool), BackendError> {
+    async fn inspect_rw(&self, key: &LockKey) -> Result<LeaseHolders, BackendError> {
         let k = self.map_key(key);
         let mut state = self.state();
         let (holds, mark) = live_rw(&mut state, &k);
         let holders = holds
             .iter()
-            .map(|(mode, e)| RwHolder {
-                mode: *mode,
-                info: LockInfo {
+            .map(|(mode, e)| {
+                let info = LockInfo {
                     holder: e.token.clone(),
                     ttl_remaining: Some(e.expires.saturating_duration_since(Instant::now())),
                     fencing: Some(FencingToken::new(e.fencing)),
-                },
+                };
+                LeaseHolder::rw(*mode, info)
             })
             .collect();
-        Ok((holders, mark.is_some()))
+        Ok(LeaseHolders { holders, writer_waiting: mark.is_some() })
     }
 
     async fn watch_rw(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {

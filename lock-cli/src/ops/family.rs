@@ -3,7 +3,7 @@
 //! row per holder.
 
 use lock_redis::redis::{self, Value};
-use lock_redis::{BackendError, LockBackend, LockInfo, LockKey, RwMode};
+use lock_redis::{BackendError, LeaseKind, LockBackend, LockInfo, LockKey, RwMode};
 
 use crate::endpoint::Connection;
 
@@ -49,10 +49,6 @@ pub(crate) async fn kind(conn: &Connection, key: &LockKey) -> Option<Kind> {
     }
 }
 
-fn unsupported(what: &'static str) -> BackendError {
-    BackendError::unsupported("redis", what)
-}
-
 /// The holders of the semaphore or reader-writer lock at `key`.
 pub(crate) async fn holders(
     conn: &Connection,
@@ -61,23 +57,21 @@ pub(crate) async fn holders(
 ) -> Result<Vec<Holder>, BackendError> {
     match kind {
         Kind::Semaphore => {
-            let permits = conn.backend.semaphores().ok_or_else(|| unsupported("semaphores"))?;
-            let held = permits.inspect_permits(key).await?;
+            let held = conn.backend.inspect_lease(key, LeaseKind::Permit).await?.into_infos();
             Ok(held.into_iter().map(|info| Holder { mode: "permit", info }).collect())
         }
         Kind::RwLock => {
-            let rw = conn.backend.rw_locks().ok_or_else(|| unsupported("rw_locks"))?;
-            let (held, _) = rw.inspect_rw(key).await?;
+            let held = conn.backend.inspect_lease(key, LeaseKind::Rw).await?.holders;
             Ok(held.into_iter().map(|h| Holder { mode: mode(h.mode), info: h.info }).collect())
         }
     }
 }
 
 /// A reader-writer mode as a word.
-fn mode(mode: RwMode) -> &'static str {
+fn mode(mode: Option<RwMode>) -> &'static str {
     match mode {
-        RwMode::Read => "read",
-        RwMode::UpgradeableRead => "upgradeable",
+        Some(RwMode::Read) => "read",
+        Some(RwMode::UpgradeableRead) => "upgradeable",
         _ => "write",
     }
 }

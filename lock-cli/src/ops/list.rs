@@ -110,8 +110,10 @@ async fn inspect_all(
 async fn with_metadata(locks: &LockManager, key: &LockKey) -> Inspected {
     let backend = locks.backend();
     let Some(info) = backend.inspect(key).await? else { return Ok(None) };
-    let Some(stored) = backend.metadata() else { return Ok(Some((info, None))) };
-    let metadata = stored.inspect_metadata(key).await?;
+    if !backend.info().capabilities.metadata {
+        return Ok(Some((info, None)));
+    }
+    let metadata = backend.inspect_metadata(key).await?;
     let metadata = metadata.filter(|(token, _)| *token == info.holder).map(|(_, m)| m);
     Ok(Some((info, metadata)))
 }

@@ -35,8 +35,10 @@ pub(crate) async fn metadata(
     key: &LockKey,
     holder: &LockToken,
 ) -> Result<Option<Metadata>, String> {
-    let Some(backend) = conn.backend.metadata() else { return Ok(None) };
-    match backend.inspect_metadata(key).await {
+    if !conn.backend.info().capabilities.metadata {
+        return Ok(None);
+    }
+    match conn.backend.inspect_metadata(key).await {
         Ok(stored) => Ok(stored.filter(|(token, _)| token == holder).map(|(_, m)| m)),
         Err(e) => Err(conn.endpoint.explain_backend(&e)),
     }

@@ -1,14 +1,21 @@
-//! What a backend can do beyond the required primitives.
+//! What a backend can do beyond the required primitives: the one answer, read by the manager
+//! (an `Unsupported` error before any I/O), the docs and the conformance suite (a case that
+//! needs what a backend lacks is skipped, visibly).
+
+use super::LeaseKind;
 
 /// The optional features a backend offers. A plain `Copy` value: build it with
 /// [`Capabilities::none`] and the `with_*` setters (the struct is `#[non_exhaustive]`, so new
 /// capabilities can be added without breaking backends).
 ///
 /// ```
-/// use lock_core::Capabilities;
-/// const CAPS: Capabilities = Capabilities::none().with_fencing(true);
+/// use lock_core::{Capabilities, LeaseKind};
+/// const CAPS: Capabilities =
+///     Capabilities::none().with_fencing(true).with_leases(&[LeaseKind::Permit]);
 /// assert!(CAPS.fencing);
 /// assert!(!CAPS.release_notify);
+/// assert!(CAPS.offers(LeaseKind::Permit) && CAPS.offers(LeaseKind::Lock));
+/// assert!(!CAPS.offers(LeaseKind::Rw));
 /// ```
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -18,12 +25,62 @@ pub struct Capabilities {
     pub fencing: bool,
     /// [`crate::LockBackend::watch_release`] is implemented.
     pub release_notify: bool,
+    /// The lease calls take [`crate::Lease::Metadata`], and
+    /// [`crate::LockBackend::inspect_metadata`] is implemented.
+    pub metadata: bool,
+    /// The lease calls take [`crate::Lease::Permit`] (counting semaphores).
+    pub permits: bool,
+    /// The lease calls take [`crate::Lease::Rw`] (reader-writer locks).
+    pub rw_locks: bool,
+    /// The lease calls take [`crate::Lease::Fair`] (fair locks).
+    pub fair_locks: bool,
 }
 
 impl Capabilities {
     /// No optional capability.
     pub const fn none() -> Self {
-        Self { fencing: false, release_notify: false }
+        Self {
+            fencing: false,
+            release_notify: false,
+            metadata: false,
+            permits: false,
+            rw_locks: false,
+            fair_locks: false,
+        }
+    }
+
+    /// Whether the lease calls take `kind` (a plain lock always).
+    pub const fn offers(self, kind: LeaseKind) -> bool {
+        match kind {
+            LeaseKind::Lock => true,
+            LeaseKind::Metadata => self.metadata,
+            LeaseKind::Permit => self.permits,
+            LeaseKind::Rw => self.rw_locks,
+            LeaseKind::Fair => self.fair_locks,
+        }
+    }
+
+    /// Sets whether the lease calls take `kind` (a plain lock is always offered: setting it
+    /// changes nothing).
+    pub const fn with_lease(mut self, kind: LeaseKind, on: bool) -> Self {
+        match kind {
+            LeaseKind::Lock => {}
+            LeaseKind::Metadata => self.metadata = on,
+            LeaseKind::Permit => self.permits = on,
+            LeaseKind::Rw => self.rw_locks = on,
+            LeaseKind::Fair => self.fair_locks = on,
+        }
+        self
+    }
+
+    /// Sets every lease kind in `kinds`.
+    pub const fn with_leases(mut self, kinds: &[LeaseKind]) -> Self {
+        let mut i = 0;
+        while i < kinds.len() {
+            self = self.with_lease(kinds[i], true);
+            i += 1;
+        }
+        self
     }
 
     /// Sets [`Capabilities::fencing`].

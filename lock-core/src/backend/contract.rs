@@ -6,12 +6,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    AcquireOutcome, BackendInfo, BatchExtendBackend, ExtendOutcome, FairLockBackend,
-    GuardedWriteBackend, LockInfo, MetadataBackend, MultiLockBackend, ReleaseOutcome, ReleaseWatch,
-    RwLockBackend, SemaphoreBackend,
+    AcquireOutcome, BackendInfo, BatchExtendBackend, ExtendOutcome, GuardedWriteBackend, Lease,
+    LeaseHolders, LeaseKind, LockInfo, MultiLockBackend, ReleaseOutcome, ReleaseWatch,
 };
 use crate::error::BackendError;
 use crate::key::LockKey;
+use crate::metadata::Metadata;
 use crate::token::LockToken;
 
 /// The contract a store implements to hold locks: a handful of atomic primitives, each one
@@ -148,8 +148,8 @@ use crate::token::LockToken;
 ///   `cancelled_acquires_leave_no_key` fails when a backend breaks C1.
 /// - C2: A dropped future may or may not have been applied; the manager treats it as ambiguous
 ///   and cleans up with a later call. It never relies on a call being cancelled.
-/// - C1 and C2 bind every call of every trait here, the optional ones included (permits,
-///   reader-writer holds, fair locks, metadata, lock sets, batched extends, guarded writes).
+/// - C1 and C2 bind every call of every trait here, the lease calls of every kind included,
+///   and the optional traits (lock sets, batched extends, guarded writes).
 /// - Errors: a [`crate::BackendErrorKind::Timeout`] or other temporary error of `try_acquire`
 ///   may hide an applied grant (the manager retries with the same token, which A3 makes safe,
 ///   or releases it). A [`crate::BackendErrorKind::Replication`] error of `try_acquire` means the
@@ -267,24 +267,101 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
         Err(BackendError::unsupported(self.info().name, "watch_release"))
     }
 
-    /// The backend's counting semaphores, if it offers them (see [`SemaphoreBackend`]):
-    /// `Some(self)` from a backend that implements that trait too. Defaults to `None`, and
-    /// [`crate::LockManager::semaphore`] then fails with an `Unsupported` error.
+    /// Takes a lease of `lease`'s kind at `key` for `token`: one attempt, one round trip.
+    /// [`Lease::Lock`] is [`LockBackend::try_acquire`]; the other kinds' bullets are on their
+    /// [`Lease`] variants.
     ///
     /// # Behavior
-    /// - N3: Constant for the backend's lifetime, no I/O.
-    fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
-        None
+    /// - L1: A kind the backend's [`crate::Capabilities`] does not offer is an
+    ///   [`crate::BackendErrorKind::Unsupported`] error, before any I/O (the provided method
+    ///   answers so for every kind but a plain lock; the manager checks the capabilities
+    ///   first).
+    /// - L2: A name holds one kind at a time: asked for as another kind than the one it holds,
+    ///   the answer is a [`crate::BackendErrorKind::WrongType`] error and nothing changes.
+    async fn acquire_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        lease: Lease<'_>,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        match lease {
+            Lease::Lock => self.try_acquire(key, token, ttl).await,
+            other => Err(BackendError::unsupported(self.info().name, other.kind().operation())),
+        }
     }
 
-    /// The backend's reader-writer locks, if it offers them (see [`RwLockBackend`]):
-    /// `Some(self)` from a backend that implements that trait too. Defaults to `None`, and
-    /// [`crate::LockManager::rw_lock`] then fails with [`crate::Error::Unsupported`].
-    ///
-    /// # Behavior
-    /// - N4: Constant for the backend's lifetime, no I/O.
-    fn rw_locks(&self) -> Option<&dyn RwLockBackend> {
-        None
+    /// Ends `token`'s lease of `kind` at `key` (for [`LeaseKind::Fair`], also hands the lock
+    /// to the next waiter, and is how a waiter leaves the line). [`LeaseKind::Lock`] is
+    /// [`LockBackend::release`]; L1 holds.
+    async fn release_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        match kind {
+            LeaseKind::Lock => self.release(key, token).await,
+            other => Err(BackendError::unsupported(self.info().name, other.operation())),
+        }
+    }
+
+    /// Resets the expiry of `token`'s lease of `kind` at `key` to `ttl`. [`LeaseKind::Lock`]
+    /// and [`LeaseKind::Fair`] (a fair lock is a plain lock once held) are
+    /// [`LockBackend::extend`]; L1 holds.
+    async fn extend_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        match kind {
+            LeaseKind::Lock | LeaseKind::Fair => self.extend(key, token, ttl).await,
+            other => Err(BackendError::unsupported(self.info().name, other.operation())),
+        }
+    }
+
+    /// Who holds `key` as `kind`: read-only. [`LeaseKind::Lock`], [`LeaseKind::Fair`] and
+    /// [`LeaseKind::Metadata`] are [`LockBackend::inspect`] (one holder at most); L1 holds.
+    async fn inspect_lease(
+        &self,
+        key: &LockKey,
+        kind: LeaseKind,
+    ) -> Result<LeaseHolders, BackendError> {
+        match kind {
+            LeaseKind::Lock | LeaseKind::Fair | LeaseKind::Metadata => {
+                Ok(self.inspect(key).await?.into())
+            }
+            other => Err(BackendError::unsupported(self.info().name, other.operation())),
+        }
+    }
+
+    /// Resolves when a lease of `kind` at `key` may have ended; for [`LeaseKind::Fair`], when
+    /// the lock is handed to `token` (FW1). [`LeaseKind::Lock`] and [`LeaseKind::Metadata`]
+    /// are [`LockBackend::watch_release`]. The promises of `watch_release` (W1 to W4) hold
+    /// for every kind; L1 holds.
+    async fn watch_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseWatch, BackendError> {
+        let _ = token;
+        match kind {
+            LeaseKind::Lock | LeaseKind::Metadata => self.watch_release(key).await,
+            other => Err(BackendError::unsupported(self.info().name, other.operation())),
+        }
+    }
+
+    /// The metadata of the current holder of `key`, with that holder's token (M5, M6 on
+    /// [`Lease::Metadata`]). Defaults to an `Unsupported` error.
+    async fn inspect_metadata(
+        &self,
+        key: &LockKey,
+    ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
+        let _ = key;
+        Err(BackendError::unsupported(self.info().name, LeaseKind::Metadata.operation()))
     }
 
     /// The backend's guarded writes, if it offers them (see [`GuardedWriteBackend`]):
@@ -294,17 +371,6 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// # Behavior
     /// - N5: Constant for the backend's lifetime, no I/O.
     fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
-        None
-    }
-
-    /// The backend's locks with metadata, if it offers them (see [`MetadataBackend`]):
-    /// `Some(self)` from a backend that implements that trait too. Defaults to `None`, and a
-    /// request with [`crate::LockRequest::metadata`] then fails with
-    /// [`crate::Error::Unsupported`].
-    ///
-    /// # Behavior
-    /// - N6: Constant for the backend's lifetime, no I/O.
-    fn metadata(&self) -> Option<&dyn MetadataBackend> {
         None
     }
 
@@ -323,16 +389,6 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// # Behavior
     /// - N8: Constant for the backend's lifetime, no I/O.
     fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
-        None
-    }
-
-    /// The backend's fair locks, if it offers them (see [`FairLockBackend`]). Defaults to
-    /// `None`: a request made with [`crate::LockRequest::fair`] then fails with an
-    /// `Unsupported` error.
-    ///
-    /// # Behavior
-    /// - N9: Constant for the backend's lifetime, no I/O.
-    fn fair_locks(&self) -> Option<&dyn FairLockBackend> {
         None
     }
 

@@ -40,24 +40,9 @@ macro_rules! forward_lock_backend {
                 ($inner).endpoint()
             }
 
-            fn semaphores(&self) -> ::std::option::Option<&dyn $crate::SemaphoreBackend> {
-                let $this = self;
-                ($inner).semaphores()
-            }
-
-            fn rw_locks(&self) -> ::std::option::Option<&dyn $crate::RwLockBackend> {
-                let $this = self;
-                ($inner).rw_locks()
-            }
-
             fn guarded_writes(&self) -> ::std::option::Option<&dyn $crate::GuardedWriteBackend> {
                 let $this = self;
                 ($inner).guarded_writes()
-            }
-
-            fn metadata(&self) -> ::std::option::Option<&dyn $crate::MetadataBackend> {
-                let $this = self;
-                ($inner).metadata()
             }
 
             fn multi_locks(&self) -> ::std::option::Option<&dyn $crate::MultiLockBackend> {
@@ -68,11 +53,6 @@ macro_rules! forward_lock_backend {
             fn batch_extend(&self) -> ::std::option::Option<&dyn $crate::BatchExtendBackend> {
                 let $this = self;
                 ($inner).batch_extend()
-            }
-
-            fn fair_locks(&self) -> ::std::option::Option<&dyn $crate::FairLockBackend> {
-                let $this = self;
-                ($inner).fair_locks()
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(
@@ -146,6 +126,103 @@ macro_rules! forward_lock_backend {
             {
                 let $this = self;
                 ($inner).watch_release(key)
+            }
+
+            fn acquire_lease<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+                token: &'life2 $crate::LockToken,
+                lease: $crate::Lease<'life3>,
+                ttl: ::std::time::Duration,
+            ) -> $crate::BackendFuture<'async_trait, $crate::AcquireOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                'life3: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).acquire_lease(key, token, lease, ttl)
+            }
+
+            fn release_lease<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+                token: &'life2 $crate::LockToken,
+                kind: $crate::LeaseKind,
+            ) -> $crate::BackendFuture<'async_trait, $crate::ReleaseOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).release_lease(key, token, kind)
+            }
+
+            fn extend_lease<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+                token: &'life2 $crate::LockToken,
+                kind: $crate::LeaseKind,
+                ttl: ::std::time::Duration,
+            ) -> $crate::BackendFuture<'async_trait, $crate::ExtendOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).extend_lease(key, token, kind, ttl)
+            }
+
+            fn inspect_lease<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+                kind: $crate::LeaseKind,
+            ) -> $crate::BackendFuture<'async_trait, $crate::LeaseHolders>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).inspect_lease(key, kind)
+            }
+
+            fn watch_lease<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+                token: &'life2 $crate::LockToken,
+                kind: $crate::LeaseKind,
+            ) -> $crate::BackendFuture<'async_trait, $crate::ReleaseWatch>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).watch_lease(key, token, kind)
+            }
+
+            fn inspect_metadata<'life0, 'life1, 'async_trait>(
+                &'life0 self,
+                key: &'life1 $crate::LockKey,
+            ) -> $crate::BackendFuture<
+                'async_trait,
+                ::std::option::Option<($crate::LockToken, $crate::Metadata)>,
+            >
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).inspect_metadata(key)
             }
 
             fn holds<'life0, 'life1, 'life2, 'async_trait>(

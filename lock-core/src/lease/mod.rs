@@ -4,25 +4,27 @@
 //!
 //! # Design notes
 //!
-//! - **Where the kind is decided.** A request names its kind once ([`LeaseKind`]); the
-//!   [`LeaseView`] built from it is the only code that knows which backend trait answers that
-//!   kind, whether the backend offers it (`Unsupported` before any I/O), how its holders are
-//!   read, what a watch waits for (a fair waiter's own turn) and whether guarded writes apply.
-//!   The acquire loop, guards, refresher, releases and upgrade see one `LockBackend` shape.
-//!   Before, four views (permits, reader-writer holds, metadata, fair) repeated that shape, and
-//!   one of them dropped a method (a fair guard could not write guarded data).
-//! - **Not yet: the kind in the backend contract.** The backend traits still have one optional
-//!   trait per kind, each with the same acquire / release / extend / inspect / watch shape. The
-//!   next step moves the kind into the contract (one acquire taking a `LeaseKind`-like argument,
-//!   `Unsupported` for what a backend does not offer), which removes those traits, their
-//!   accessors and their forwarding entries; this view then maps nothing.
-//! - **Adding a kind, today**: a variant here and its arms in `view.rs`; its user handle
-//!   (`semaphore/handle.rs` is the model); its optional backend trait, accessor and forwarding
-//!   entry (`backend/`, three files); MemoryBackend's implementation (`memory/`, two files);
-//!   lock-lua's script, its Rust side and the key layout (four files); its conformance cases,
-//!   the suite's list and the broken-backend mutant (lock-testkit, three files): about 16 files
-//!   in 3 crates, counted on the semaphore. Fair locks took 27 files in 4 crates. The contract
-//!   step above takes the three `backend/` files off the list.
+//! - **Where the kind is decided.** A request names its kind once ([`LeaseSpec`]); the
+//!   [`LeaseView`] built from it fixes the kind for the backend's lease calls
+//!   ([`crate::LockBackend::acquire_lease`] and the rest, the kind an argument), checks the
+//!   backend's [`crate::Capabilities`] (`Unsupported` before any I/O), reads holders, says what
+//!   a watch waits for (a fair waiter's own turn) and whether guarded writes apply. The acquire
+//!   loop, guards, refresher, releases and upgrade see one `LockBackend` shape.
+//! - **The kind in the backend contract.** There is no backend trait per kind any more: the
+//!   lease calls take a [`crate::Lease`] or [`crate::LeaseKind`], a backend says what it offers
+//!   in its capabilities, and the defaults answer `Unsupported` (see `backend/lease.rs` for why
+//!   lock sets, batched extends and guarded writes keep traits of their own). Before, four
+//!   optional traits (semaphores, reader-writer locks, fair locks, metadata) with the same
+//!   acquire / release / extend / inspect / watch shape had four accessors, four forwarding
+//!   entries and four adapter views.
+//! - **Adding a kind**: a [`crate::Lease`] variant with its bullets and its
+//!   [`crate::LeaseKind`] and capability flag (`backend/`, two files); its spec here and its
+//!   arms in `view.rs`; its user handle (`semaphore/handle.rs` is the model); MemoryBackend's
+//!   implementation and its arm in `memory/backend.rs` (two files); lock-lua's script, its Rust
+//!   side, its arm in `backend.rs` and the key layout (four files); its conformance cases, the
+//!   suite's list and the broken-backend mutant (lock-testkit, three files): about 14 files in
+//!   3 crates, counted on paper against this layout (the semaphore took 16 before; fair locks
+//!   took 27 files in 4 crates).
 
 mod view;
 
@@ -33,4 +35,4 @@ use std::time::Duration;
 /// the line after it, and a lock handed to it lapses after it at the latest.
 pub const FAIR_QUEUE_TTL: Duration = Duration::from_secs(3);
 
-pub(crate) use view::{LeaseKind, LeaseView};
+pub(crate) use view::{LeaseSpec, LeaseView};

@@ -7,18 +7,17 @@ use async_trait::async_trait;
 
 use super::FAIR_QUEUE_TTL;
 use crate::backend::{
-    AcquireOutcome, BackendInfo, DynLockBackend, ExtendOutcome, FairLockBackend,
-    GuardedWriteBackend, LockBackend, LockInfo, MetadataBackend, ReleaseOutcome, ReleaseWatch,
-    RwLockBackend, RwMode, SemaphoreBackend,
+    AcquireOutcome, BackendInfo, DynLockBackend, ExtendOutcome, GuardedWriteBackend, Lease,
+    LeaseKind, LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch, RwMode,
 };
 use crate::error::{BackendError, Error, Result};
 use crate::key::LockKey;
 use crate::metadata::Metadata;
 use crate::token::LockToken;
 
-/// What a lease holds, beyond a plain lock (which needs no view: the backend is its own).
+/// What a request leases, beyond a plain lock (which needs no view: the backend is its own).
 #[derive(Debug)]
-pub(crate) enum LeaseKind {
+pub(crate) enum LeaseSpec {
     /// A lock stored with metadata: the lock key is a plain lock's, so guarded writes work.
     Metadata(Metadata),
     /// A permit of a semaphore of `limit`.
@@ -28,87 +27,64 @@ pub(crate) enum LeaseKind {
     },
     /// A reader-writer hold in a mode.
     Rw(RwMode),
-    /// A plain lock taken in turn from the store's queue. The token the request sends now (a
-    /// grant given back switches to a fresh one) is the one whose turn a watch waits for.
-    Fair(Mutex<LockToken>),
+    /// A plain lock taken in turn from the store's queue.
+    Fair,
 }
 
-impl LeaseKind {
-    /// A fair lease, first sending `token`.
-    pub(crate) fn fair(token: LockToken) -> Self {
-        Self::Fair(Mutex::new(token))
+impl LeaseSpec {
+    /// What the backend's lease calls take.
+    fn lease(&self) -> Lease<'_> {
+        match self {
+            Self::Metadata(metadata) => Lease::Metadata(metadata),
+            Self::Permit { limit } => Lease::Permit { limit: *limit },
+            Self::Rw(mode) => Lease::Rw(*mode),
+            Self::Fair => Lease::Fair { queue_ttl: FAIR_QUEUE_TTL },
+        }
     }
 
-    /// What the backend must offer for this kind, for an `Unsupported` error.
-    fn operation(&self) -> &'static str {
-        match self {
-            Self::Metadata(_) => "lock metadata",
-            Self::Permit { .. } => "semaphores",
-            Self::Rw(_) => "rw_locks",
-            Self::Fair(_) => "fair locks",
-        }
+    fn kind(&self) -> LeaseKind {
+        self.lease().kind()
     }
 }
 
 /// The leases of one kind in `backend`, as the manager's loop, guards and refresher see them:
-/// acquiring a "lock" takes the lease. Which trait of the backend answers is decided here and
-/// nowhere else.
+/// acquiring a "lock" takes the lease. The kind is an argument of the backend's lease calls;
+/// this view only fixes it.
 #[derive(Debug)]
 pub(crate) struct LeaseView {
     backend: Arc<DynLockBackend>,
-    kind: LeaseKind,
-}
-
-/// The backend's trait for a kind, or `Unsupported` before any I/O.
-fn offered<'a, T: ?Sized>(
-    view: &'a LeaseView,
-    get: impl FnOnce(&'a DynLockBackend) -> Option<&'a T>,
-) -> Result<&'a T, BackendError> {
-    get(&*view.backend)
-        .ok_or_else(|| BackendError::unsupported(view.backend.info().name, view.kind.operation()))
+    spec: LeaseSpec,
+    /// The token of the latest attempt (for a fair request, its first token from the start): a
+    /// fair waiter's watch waits for that token's turn (a grant given back switches its request
+    /// to a fresh token). A fair view serves one request; the other kinds' watches do not
+    /// depend on the token.
+    sent: Mutex<Option<LockToken>>,
 }
 
 impl LeaseView {
-    /// The leases of `kind` in `backend`, or [`Error::Unsupported`] when the backend does not
-    /// offer them (no I/O).
-    pub(crate) fn offered(backend: Arc<DynLockBackend>, kind: LeaseKind) -> Result<Arc<Self>> {
-        let offered = match kind {
-            LeaseKind::Metadata(_) => backend.metadata().is_some(),
-            LeaseKind::Permit { .. } => backend.semaphores().is_some(),
-            LeaseKind::Rw(_) => backend.rw_locks().is_some(),
-            LeaseKind::Fair(_) => backend.fair_locks().is_some(),
-        };
-        if !offered {
-            let (backend, operation) = (backend.info().name, kind.operation());
-            return Err(Error::Unsupported { backend, operation });
+    /// The leases of `spec`'s kind in `backend`, or [`Error::Unsupported`] when the backend's
+    /// capabilities do not offer them (no I/O). `first` is the token a fair request sends
+    /// first (its watch may be registered before its first attempt).
+    pub(crate) fn offered(
+        backend: Arc<DynLockBackend>,
+        spec: LeaseSpec,
+        first: Option<LockToken>,
+    ) -> Result<Arc<Self>> {
+        let kind = spec.kind();
+        let info = backend.info();
+        if !info.capabilities.offers(kind) {
+            return Err(Error::Unsupported { backend: info.name, operation: kind.operation() });
         }
-        Ok(Arc::new(Self { backend, kind }))
+        Ok(Arc::new(Self { backend, spec, sent: Mutex::new(first) }))
     }
 
-    fn with_metadata(&self) -> Result<&dyn MetadataBackend, BackendError> {
-        offered(self, |b| b.metadata())
-    }
-
-    fn permits(&self) -> Result<&dyn SemaphoreBackend, BackendError> {
-        offered(self, |b| b.semaphores())
-    }
-
-    fn rw(&self) -> Result<&dyn RwLockBackend, BackendError> {
-        offered(self, |b| b.rw_locks())
-    }
-
-    fn fair(&self) -> Result<&dyn FairLockBackend, BackendError> {
-        offered(self, |b| b.fair_locks())
-    }
-
-    /// The live holders of `key`, for the kinds with many (permits, reader-writer holds).
+    /// The holders of `key`, for the kinds with many (permits, reader-writer holds).
     async fn holders(&self, key: &LockKey) -> Result<Option<Vec<LockInfo>>, BackendError> {
-        Ok(match self.kind {
-            LeaseKind::Permit { .. } => Some(self.permits()?.inspect_permits(key).await?),
-            LeaseKind::Rw(_) => {
-                Some(self.rw()?.inspect_rw(key).await?.0.into_iter().map(|h| h.info).collect())
+        Ok(match self.spec {
+            LeaseSpec::Permit { .. } | LeaseSpec::Rw(_) => {
+                Some(self.backend.inspect_lease(key, self.spec.kind()).await?.into_infos())
             }
-            LeaseKind::Metadata(_) | LeaseKind::Fair(_) => None,
+            LeaseSpec::Metadata(_) | LeaseSpec::Fair => None,
         })
     }
 }
@@ -125,19 +101,8 @@ impl LockBackend for LeaseView {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        match &self.kind {
-            LeaseKind::Metadata(metadata) => {
-                self.with_metadata()?.try_acquire_with_metadata(key, token, ttl, metadata).await
-            }
-            LeaseKind::Permit { limit } => {
-                self.permits()?.try_acquire_permit(key, token, *limit, ttl).await
-            }
-            LeaseKind::Rw(mode) => self.rw()?.try_acquire_rw(key, token, *mode, ttl).await,
-            LeaseKind::Fair(current) => {
-                *current.lock().unwrap_or_else(|e| e.into_inner()) = token.clone();
-                self.fair()?.try_acquire_fair(key, token, ttl, FAIR_QUEUE_TTL).await
-            }
-        }
+        *self.sent.lock().unwrap_or_else(|e| e.into_inner()) = Some(token.clone());
+        self.backend.acquire_lease(key, token, self.spec.lease(), ttl).await
     }
 
     /// Ends the lease; for a fair lock, also hands it to the next waiter, and is how a waiter
@@ -147,12 +112,7 @@ impl LockBackend for LeaseView {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        match &self.kind {
-            LeaseKind::Metadata(_) => self.with_metadata()?.release_with_metadata(key, token).await,
-            LeaseKind::Permit { .. } => self.permits()?.release_permit(key, token).await,
-            LeaseKind::Rw(_) => self.rw()?.release_rw(key, token).await,
-            LeaseKind::Fair(_) => self.fair()?.release_fair(key, token).await,
-        }
+        self.backend.release_lease(key, token, self.spec.kind()).await
     }
 
     async fn extend(
@@ -161,14 +121,7 @@ impl LockBackend for LeaseView {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        match &self.kind {
-            LeaseKind::Metadata(_) => {
-                self.with_metadata()?.extend_with_metadata(key, token, ttl).await
-            }
-            LeaseKind::Permit { .. } => self.permits()?.extend_permit(key, token, ttl).await,
-            LeaseKind::Rw(_) => self.rw()?.extend_rw(key, token, ttl).await,
-            LeaseKind::Fair(_) => self.backend.extend(key, token, ttl).await,
-        }
+        self.backend.extend_lease(key, token, self.spec.kind(), ttl).await
     }
 
     /// One holder of the key. (The manager reads a semaphore or a reader-writer lock through
@@ -188,26 +141,26 @@ impl LockBackend for LeaseView {
     }
 
     /// Resolves when a lease of the key may have ended; a fair waiter waits for its own turn
-    /// (a release handing it the lock) instead.
+    /// (a release handing it the lock) instead. The other kinds' watches do not depend on the
+    /// token: before any attempt, a fresh one stands in.
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        match &self.kind {
-            LeaseKind::Metadata(_) => self.backend.watch_release(key).await,
-            LeaseKind::Permit { .. } => self.permits()?.watch_permits(key).await,
-            LeaseKind::Rw(_) => self.rw()?.watch_rw(key).await,
-            LeaseKind::Fair(current) => {
-                let token = current.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                self.fair()?.watch_turn(key, &token).await
-            }
-        }
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let token = match sent {
+            Some(token) => token,
+            None => LockToken::generate().map_err(|e| {
+                BackendError::new(self.info().name, crate::BackendErrorKind::Other, e.to_string())
+            })?,
+        };
+        self.backend.watch_lease(key, &token, self.spec.kind()).await
     }
 
     /// A lock with metadata and a fair lock are plain locks in the store: data is written
     /// under them as under any lock. Permits and reader-writer holds are not (G1 asks for the
     /// lock key's holder).
     fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
-        match self.kind {
-            LeaseKind::Metadata(_) | LeaseKind::Fair(_) => self.backend.guarded_writes(),
-            LeaseKind::Permit { .. } | LeaseKind::Rw(_) => None,
+        match self.spec {
+            LeaseSpec::Metadata(_) | LeaseSpec::Fair => self.backend.guarded_writes(),
+            LeaseSpec::Permit { .. } | LeaseSpec::Rw(_) => None,
         }
     }
 }
@@ -223,14 +176,14 @@ mod tests {
         let backend: Arc<DynLockBackend> = Arc::new(MemoryBackend::new());
         let token = LockToken::generate().expect("entropy");
         let kinds = [
-            LeaseKind::Metadata(Metadata::new()),
-            LeaseKind::Permit { limit: 2 },
-            LeaseKind::Rw(RwMode::Read),
-            LeaseKind::fair(token.clone()),
+            LeaseSpec::Metadata(Metadata::new()),
+            LeaseSpec::Permit { limit: 2 },
+            LeaseSpec::Rw(RwMode::Read),
+            LeaseSpec::Fair,
         ];
         for (i, kind) in kinds.into_iter().enumerate() {
             let key = LockKey::with_default_prefix(format!("view-{i}")).expect("key");
-            let view = LeaseView::offered(backend.clone(), kind).expect("offered");
+            let view = LeaseView::offered(backend.clone(), kind, None).expect("offered");
             let ttl = Duration::from_secs(5);
             let granted = view.try_acquire(&key, &token, ttl).await.expect("acquire");
             assert!(matches!(granted, AcquireOutcome::Acquired { .. }), "{i}: {granted:?}");

@@ -138,14 +138,14 @@ impl LockManager {
     /// The counting semaphore `name` with `limit` permits (see [`Semaphore`]). Errors before any
     /// I/O: [`Error::InvalidArgument`] for a limit of 0 or a bad name, and
     /// [`Error::Unsupported`] when the backend offers no semaphores
-    /// ([`crate::LockBackend::semaphores`]; a [`crate::Quorum`] does not).
+    /// ([`crate::Capabilities::permits`]; a [`crate::Quorum`] does not).
     pub fn semaphore(&self, name: impl AsRef<[u8]>, limit: u32) -> Result<Semaphore> {
         Semaphore::new(self.clone(), name.as_ref(), limit)
     }
 
     /// The reader-writer lock `name` (see [`RwLock`]). Errors before any I/O:
     /// [`Error::InvalidArgument`] for a bad name, and [`Error::Unsupported`] when the backend
-    /// offers no reader-writer locks ([`crate::LockBackend::rw_locks`]).
+    /// offers no reader-writer locks ([`crate::Capabilities::rw_locks`]).
     pub fn rw_lock(&self, name: impl AsRef<[u8]>) -> Result<RwLock> {
         RwLock::new(self.clone(), name.as_ref())
     }
@@ -163,15 +163,21 @@ impl LockManager {
         let inner = &self.inner;
         let limit = inner.config.call_timeout;
         let info = within(inner.info.name, limit, inner.backend.inspect(&key));
-        let Some(metadata) = inner.backend.metadata() else {
+        if !inner.info.capabilities.metadata {
             return Ok(info.await?.as_ref().map(LockState::of));
-        };
-        let stored = within(inner.info.name, limit, metadata.inspect_metadata(&key));
+        }
+        let stored = within(inner.info.name, limit, inner.backend.inspect_metadata(&key));
         let (info, stored) = futures_util::future::join(info, stored).await;
         let Some(info) = info? else { return Ok(None) };
         let mut state = LockState::of(&info);
-        // Shown only when it is the same holder's (the two reads are not one step).
-        state.metadata = stored?.filter(|(token, _)| *token == info.holder).map(|(_, m)| m);
+        // Shown only when it is the same holder's (the two reads are not one step). A wrapper
+        // that reports its inner store's capabilities without forwarding the metadata call
+        // answers `Unsupported`: the lock is shown without metadata.
+        let stored = match stored {
+            Err(e) if e.kind() == crate::BackendErrorKind::Unsupported => None,
+            other => other?,
+        };
+        state.metadata = stored.filter(|(token, _)| *token == info.holder).map(|(_, m)| m);
         Ok(Some(state))
     }
 

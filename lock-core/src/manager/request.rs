@@ -11,7 +11,7 @@ use crate::backend::DynLockBackend;
 use crate::error::{Error, Result};
 use crate::guard::{GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
-use crate::lease::{LeaseKind, LeaseView};
+use crate::lease::{LeaseSpec, LeaseView};
 use crate::metadata::Metadata;
 use crate::retry::RetryPolicy;
 use crate::token::LockToken;
@@ -131,7 +131,7 @@ impl LockRequest {
 
     /// Stores `metadata` with the lock, atomically with the acquisition; it is refreshed with
     /// the lock, removed with it, and shown by [`LockManager::info`]. Needs a backend with
-    /// [`crate::LockBackend::metadata`] (else [`Error::Unsupported`], before any I/O); not for
+    /// [`crate::Capabilities::metadata`] (else [`Error::Unsupported`], before any I/O); not for
     /// semaphore permits or reader-writer holds ([`Error::InvalidArgument`]). A hand-over
     /// ([`crate::LockGuard::leak`], [`LockManager::adopt`]) carries the lock, not its metadata:
     /// the adopted lock is extended without it, and the metadata expires at its last ttl.
@@ -168,7 +168,7 @@ impl LockRequest {
     /// same name that are not fair do not queue: they take the lock whenever they find it free
     /// (rare while anyone waits in line, since a release hands it straight over). Needs a
     /// backend with
-    /// [`crate::LockBackend::fair_locks`] (else [`Error::Unsupported`], before any I/O); not with
+    /// [`crate::Capabilities::fair_locks`] (else [`Error::Unsupported`], before any I/O); not with
     /// metadata ([`Error::InvalidArgument`]).
     ///
     /// ```
@@ -303,7 +303,9 @@ impl LockRequest {
             ));
         }
         let store: Arc<DynLockBackend> = match (self.store, self.metadata) {
-            _ if fair => LeaseView::offered(inner.backend.clone(), LeaseKind::fair(token.clone()))?,
+            _ if fair => {
+                LeaseView::offered(inner.backend.clone(), LeaseSpec::Fair, Some(token.clone()))?
+            }
             (Some(_), Some(_)) => {
                 return Err(Error::invalid(
                     "metadata",
@@ -312,7 +314,7 @@ impl LockRequest {
             }
             (Some(store), None) => store,
             (None, Some(metadata)) => {
-                LeaseView::offered(inner.backend.clone(), LeaseKind::Metadata(metadata))?
+                LeaseView::offered(inner.backend.clone(), LeaseSpec::Metadata(metadata), None)?
             }
             (None, None) => inner.backend.clone(),
         };

@@ -9,12 +9,13 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::backend::{
-    AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, LockBackend, LockInfo,
-    ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
+    AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, Lease, LeaseHolders, LeaseKind,
+    LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch,
 };
 use crate::error::{BackendError, BackendErrorKind};
 use crate::fencing::FencingToken;
 use crate::key::LockKey;
+use crate::metadata::Metadata;
 use crate::timing::MAX_TTL;
 use crate::token::LockToken;
 
@@ -237,7 +238,10 @@ impl LockBackend for MemoryBackend {
     fn info(&self) -> BackendInfo {
         BackendInfo::new(
             "memory",
-            Capabilities::none().with_fencing(true).with_release_notify(true),
+            Capabilities::none()
+                .with_fencing(true)
+                .with_release_notify(true)
+                .with_leases(&LeaseKind::ALL),
         )
     }
 
@@ -299,19 +303,90 @@ impl LockBackend for MemoryBackend {
         Ok(watch)
     }
 
-    fn semaphores(&self) -> Option<&dyn SemaphoreBackend> {
-        Some(self)
+    async fn acquire_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        lease: Lease<'_>,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        match lease {
+            Lease::Lock => self.try_acquire(key, token, ttl).await,
+            Lease::Metadata(metadata) => {
+                self.try_acquire_with_metadata(key, token, ttl, metadata).await
+            }
+            Lease::Permit { limit } => self.try_acquire_permit(key, token, limit, ttl).await,
+            Lease::Rw(mode) => self.try_acquire_rw(key, token, mode, ttl).await,
+            Lease::Fair { queue_ttl } => self.try_acquire_fair(key, token, ttl, queue_ttl).await,
+        }
     }
 
-    fn rw_locks(&self) -> Option<&dyn crate::backend::RwLockBackend> {
-        Some(self)
+    async fn release_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        match kind {
+            LeaseKind::Lock | LeaseKind::Metadata => self.release(key, token).await,
+            LeaseKind::Permit => self.release_permit(key, token).await,
+            LeaseKind::Rw => self.release_rw(key, token).await,
+            LeaseKind::Fair => self.release_fair(key, token).await,
+        }
+    }
+
+    async fn extend_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        match kind {
+            // The metadata lives while the lock it was stored with does.
+            LeaseKind::Lock | LeaseKind::Metadata | LeaseKind::Fair => {
+                self.extend(key, token, ttl).await
+            }
+            LeaseKind::Permit => self.extend_permit(key, token, ttl).await,
+            LeaseKind::Rw => self.extend_rw(key, token, ttl).await,
+        }
+    }
+
+    async fn inspect_lease(
+        &self,
+        key: &LockKey,
+        kind: LeaseKind,
+    ) -> Result<LeaseHolders, BackendError> {
+        match kind {
+            LeaseKind::Lock | LeaseKind::Metadata | LeaseKind::Fair => {
+                Ok(self.inspect(key).await?.into())
+            }
+            LeaseKind::Permit => Ok(self.inspect_permits(key).await?.into_iter().collect()),
+            LeaseKind::Rw => self.inspect_rw(key).await,
+        }
+    }
+
+    /// Releases of every kind wake the key's one set of watchers; a fair waiter has a turn.
+    async fn watch_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseWatch, BackendError> {
+        match kind {
+            LeaseKind::Fair => self.watch_turn(key, token).await,
+            _ => self.watch_release(key).await,
+        }
+    }
+
+    async fn inspect_metadata(
+        &self,
+        key: &LockKey,
+    ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
+        self.stored_metadata(key).await
     }
 
     fn guarded_writes(&self) -> Option<&dyn crate::backend::GuardedWriteBackend> {
-        Some(self)
-    }
-
-    fn metadata(&self) -> Option<&dyn crate::backend::MetadataBackend> {
         Some(self)
     }
 
@@ -320,10 +395,6 @@ impl LockBackend for MemoryBackend {
     }
 
     fn batch_extend(&self) -> Option<&dyn crate::backend::BatchExtendBackend> {
-        Some(self)
-    }
-
-    fn fair_locks(&self) -> Option<&dyn crate::backend::FairLockBackend> {
         Some(self)
     }
 }
@@ -399,7 +470,6 @@ mod tests {
     /// while a waiter whose place lives stays in line and is handed the lock.
     #[tokio::test(start_paused = true)]
     async fn lapsed_fair_waiters_are_swept() {
-        use crate::backend::FairLockBackend;
         let backend = MemoryBackend::new();
         let token = || LockToken::generate().expect("entropy");
         let (holder, live, lapsed) = (token(), token(), token());

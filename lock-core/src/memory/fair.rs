@@ -4,12 +4,11 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::MemoryBackend;
 use super::backend::State;
-use crate::backend::{AcquireOutcome, FairLockBackend, LockBackend, ReleaseOutcome, ReleaseWatch};
+use crate::backend::{AcquireOutcome, LockBackend, ReleaseOutcome, ReleaseWatch};
 use crate::error::BackendError;
 use crate::key::LockKey;
 use crate::token::LockToken;
@@ -60,9 +59,8 @@ impl State {
     }
 }
 
-#[async_trait]
-impl FairLockBackend for MemoryBackend {
-    async fn try_acquire_fair(
+impl MemoryBackend {
+    pub(super) async fn try_acquire_fair(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -100,7 +98,7 @@ impl FairLockBackend for MemoryBackend {
         Ok(AcquireOutcome::Held { ttl_remaining: Some(ttl_remaining) })
     }
 
-    async fn release_fair(
+    pub(super) async fn release_fair(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -120,7 +118,7 @@ impl FairLockBackend for MemoryBackend {
 
     /// Any release or handoff of the key wakes every watcher here (W4 allows it: one process,
     /// no store to spare).
-    async fn watch_turn(
+    pub(super) async fn watch_turn(
         &self,
         key: &LockKey,
         _token: &LockToken,

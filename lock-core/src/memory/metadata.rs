@@ -1,21 +1,20 @@
 //! [`MemoryBackend`]'s metadata: a map beside the locks, written, read and dropped under the
-//! same mutex; it counts only while the lock it was stored with lives.
+//! same mutex; it counts only while the lock it was stored with lives (so extending or
+//! releasing the lock is all a metadata lease's extend and release do).
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::MemoryBackend;
-use crate::backend::{AcquireOutcome, ExtendOutcome, LockBackend, MetadataBackend, ReleaseOutcome};
+use crate::backend::AcquireOutcome;
 use crate::error::BackendError;
 use crate::key::LockKey;
 use crate::metadata::Metadata;
 use crate::token::LockToken;
 
-#[async_trait]
-impl MetadataBackend for MemoryBackend {
-    async fn try_acquire_with_metadata(
+impl MemoryBackend {
+    pub(super) async fn try_acquire_with_metadata(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -31,25 +30,8 @@ impl MetadataBackend for MemoryBackend {
         Ok(outcome)
     }
 
-    /// The metadata lives while the lock it was stored with does: extending the lock is enough.
-    async fn extend_with_metadata(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<ExtendOutcome, BackendError> {
-        self.extend(key, token, ttl).await
-    }
-
-    async fn release_with_metadata(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        Ok(self.state().release(key, token))
-    }
-
-    async fn inspect_metadata(
+    /// M5: the live holder's metadata, never an earlier holder's.
+    pub(super) async fn stored_metadata(
         &self,
         key: &LockKey,
     ) -> Result<Option<(LockToken, Metadata)>, BackendError> {

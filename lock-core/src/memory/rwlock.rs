@@ -2,13 +2,11 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::backend::{Entry, Kind, MemoryBackend, expiry};
 use crate::backend::{
-    AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch, RwHolder, RwLockBackend,
-    RwMode,
+    AcquireOutcome, ExtendOutcome, LeaseHolder, LeaseHolders, LockInfo, ReleaseOutcome, RwMode,
 };
 use crate::error::BackendError;
 use crate::fencing::FencingToken;
@@ -49,9 +47,8 @@ fn covers(held: RwMode, wanted: RwMode) -> bool {
         || (held, wanted) == (RwMode::UpgradeableRead, RwMode::Read)
 }
 
-#[async_trait]
-impl RwLockBackend for MemoryBackend {
-    async fn try_acquire_rw(
+impl MemoryBackend {
+    pub(super) async fn try_acquire_rw(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -125,7 +122,7 @@ impl RwLockBackend for MemoryBackend {
         Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) })
     }
 
-    async fn release_rw(
+    pub(super) async fn release_rw(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -152,7 +149,7 @@ impl RwLockBackend for MemoryBackend {
         Ok(if released { ReleaseOutcome::Released } else { ReleaseOutcome::NotHeld })
     }
 
-    async fn extend_rw(
+    pub(super) async fn extend_rw(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -171,30 +168,25 @@ impl RwLockBackend for MemoryBackend {
         }
     }
 
-    async fn inspect_rw(&self, key: &LockKey) -> Result<(Vec<RwHolder>, bool), BackendError> {
+    pub(super) async fn inspect_rw(&self, key: &LockKey) -> Result<LeaseHolders, BackendError> {
         let now = Instant::now();
         let state = self.state();
-        let Some(rw) = state.rw.get(key) else { return Ok((Vec::new(), false)) };
+        let Some(rw) = state.rw.get(key) else { return Ok(LeaseHolders::default()) };
         let holders = rw
             .holds
             .iter()
             .filter(|(_, e)| e.expires > now)
-            .map(|(mode, e)| RwHolder {
-                mode: *mode,
-                info: LockInfo {
+            .map(|(mode, e)| {
+                let info = LockInfo {
                     holder: e.token.clone(),
                     ttl_remaining: Some(e.expires - now),
                     fencing: Some(FencingToken::new(e.fencing)),
-                },
+                };
+                LeaseHolder::rw(*mode, info)
             })
             .collect();
-        let waiting = rw.waiting.as_ref().is_some_and(|(_, until)| *until > now);
-        Ok((holders, waiting))
-    }
-
-    async fn watch_rw(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        // Releases of every kind wake the key's one set of watchers.
-        crate::backend::LockBackend::watch_release(self, key).await
+        let writer_waiting = rw.waiting.as_ref().is_some_and(|(_, until)| *until > now);
+        Ok(LeaseHolders { holders, writer_waiting })
     }
 }
 

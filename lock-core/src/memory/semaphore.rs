@@ -2,13 +2,10 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::backend::{Entry, Kind, MemoryBackend, State, expiry};
-use crate::backend::{
-    AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch, SemaphoreBackend,
-};
+use crate::backend::{AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome};
 use crate::error::BackendError;
 use crate::fencing::FencingToken;
 use crate::key::LockKey;
@@ -23,9 +20,8 @@ impl State {
     }
 }
 
-#[async_trait]
-impl SemaphoreBackend for MemoryBackend {
-    async fn try_acquire_permit(
+impl MemoryBackend {
+    pub(super) async fn try_acquire_permit(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -51,7 +47,7 @@ impl SemaphoreBackend for MemoryBackend {
         Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) })
     }
 
-    async fn release_permit(
+    pub(super) async fn release_permit(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -73,7 +69,7 @@ impl SemaphoreBackend for MemoryBackend {
         Ok(ReleaseOutcome::Released)
     }
 
-    async fn extend_permit(
+    pub(super) async fn extend_permit(
         &self,
         key: &LockKey,
         token: &LockToken,
@@ -90,7 +86,10 @@ impl SemaphoreBackend for MemoryBackend {
         }
     }
 
-    async fn inspect_permits(&self, key: &LockKey) -> Result<Vec<LockInfo>, BackendError> {
+    pub(super) async fn inspect_permits(
+        &self,
+        key: &LockKey,
+    ) -> Result<Vec<LockInfo>, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
         let held = state.permits(key, now).iter().map(|e| LockInfo {
@@ -103,11 +102,6 @@ impl SemaphoreBackend for MemoryBackend {
             state.semaphores.remove(key);
         }
         Ok(held)
-    }
-
-    async fn watch_permits(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        // Releases of every kind wake the key's one set of watchers.
-        crate::backend::LockBackend::watch_release(self, key).await
     }
 }
 

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::upgrade::Upgrade;
-use crate::backend::{DynLockBackend, RwMode};
+use crate::backend::{DynLockBackend, LeaseKind, RwMode};
 use crate::call_timeout::within;
-use crate::error::{BackendError, Error, Result};
+use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::holder::LockState;
 use crate::key::LockKey;
-use crate::lease::{LeaseKind, LeaseView};
+use crate::lease::{LeaseSpec, LeaseView};
 use crate::manager::{Lane, LockManager, LockRequest};
 
 /// A reader-writer lock: many readers or one writer, writer-preferring, each holder with its
@@ -24,7 +24,7 @@ use crate::manager::{Lane, LockManager, LockRequest};
 /// release on drop and on cancellation, `run` returning the work's value, and a fencing token.
 ///
 /// - **Writer-preferring**: a writer waiting for readers to leave stops new readers, so
-///   writers do not starve (see [`crate::RwLockBackend`]). A writer that gives up takes its
+///   writers do not starve (see [`crate::Lease::Rw`]). A writer that gives up takes its
 ///   waiting mark with it.
 /// - **Fences**: every grant, read or write, gets a fence above every earlier grant's, so a
 ///   write's fence is above every earlier read and write, and a read's above every earlier
@@ -70,7 +70,7 @@ impl RwLock {
     pub(crate) fn new(manager: LockManager, name: &[u8]) -> Result<Self> {
         let key = manager.key(name)?;
         let view = |mode| -> Result<Arc<DynLockBackend>> {
-            Ok(LeaseView::offered(manager.backend().clone(), LeaseKind::Rw(mode))?)
+            Ok(LeaseView::offered(manager.backend().clone(), LeaseSpec::Rw(mode), None)?)
         };
         let (read, upgradeable, write) =
             (view(RwMode::Read)?, view(RwMode::UpgradeableRead)?, view(RwMode::Write)?);
@@ -148,12 +148,10 @@ impl RwLock {
     pub async fn holders(&self) -> Result<(Vec<(RwMode, LockState)>, bool)> {
         let backend = self.manager.backend();
         let name = backend.info().name;
-        let Some(rw) = backend.rw_locks() else {
-            return Err(BackendError::unsupported(name, "rw_locks").into());
-        };
         let timeout = self.manager.inner().config.call_timeout;
-        let (held, waiting) = within(name, timeout, rw.inspect_rw(&self.key)).await?;
-        Ok((held.iter().map(|h| (h.mode, LockState::of(&h.info))).collect(), waiting))
+        let held = within(name, timeout, backend.inspect_lease(&self.key, LeaseKind::Rw)).await?;
+        let holders = held.holders.iter().filter_map(|h| Some((h.mode?, LockState::of(&h.info))));
+        Ok((holders.collect(), held.writer_waiting))
     }
 }
 

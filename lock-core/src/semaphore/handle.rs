@@ -5,13 +5,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::backend::DynLockBackend;
+use crate::backend::{DynLockBackend, LeaseKind};
 use crate::call_timeout::within;
-use crate::error::{BackendError, Error, Result};
+use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::holder::LockState;
 use crate::key::LockKey;
-use crate::lease::{LeaseKind, LeaseView};
+use crate::lease::{LeaseSpec, LeaseView};
 use crate::manager::{LockManager, LockRequest};
 
 /// A counting semaphore: at most `limit` holders of one name at once, each with its own permit
@@ -64,7 +64,8 @@ impl Semaphore {
             return Err(Error::invalid("limit", "a semaphore needs at least one permit"));
         }
         let key = manager.key(name)?;
-        let view = LeaseView::offered(manager.backend().clone(), LeaseKind::Permit { limit })?;
+        let view =
+            LeaseView::offered(manager.backend().clone(), LeaseSpec::Permit { limit }, None)?;
         Ok(Self { manager, key, limit, view })
     }
 
@@ -106,12 +107,10 @@ impl Semaphore {
     pub async fn holders(&self) -> Result<Vec<LockState>> {
         let backend = self.manager.backend();
         let name = backend.info().name;
-        let Some(permits) = backend.semaphores() else {
-            return Err(BackendError::unsupported(name, "semaphores").into());
-        };
         let timeout = self.manager.inner().config.call_timeout;
-        let held = within(name, timeout, permits.inspect_permits(&self.key)).await?;
-        Ok(held.iter().map(LockState::of).collect())
+        let held =
+            within(name, timeout, backend.inspect_lease(&self.key, LeaseKind::Permit)).await?;
+        Ok(held.holders.iter().map(|h| LockState::of(&h.info)).collect())
     }
 }
 

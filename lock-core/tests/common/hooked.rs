@@ -6,9 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, ExtendOutcome, LockBackend,
-    LockInfo, LockKey, LockToken, MemoryBackend, ReleaseOutcome, ReleaseWatch, async_trait,
+    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, ExtendOutcome, Lease, LeaseKind,
+    LockBackend, LockInfo, LockKey, LockToken, MemoryBackend, ReleaseOutcome, ReleaseWatch,
+    async_trait,
 };
+use std::sync::atomic::Ordering;
 use tokio::sync::Notify;
 
 /// What one call does: wait `before`, apply it to the store, then wait `after` before
@@ -88,13 +90,13 @@ pub(crate) struct Hooks {
     /// whose replicas did not confirm it in WAIT mode).
     pub(crate) batch_fails: Mutex<Option<BackendErrorKind>>,
     /// The backend offers the memory store's fair locks, a fair attempt taking the `acquire`
-    /// steps; set before use (N8).
+    /// steps; set before use (N1: the capabilities are constant).
     pub(crate) fair: std::sync::atomic::AtomicBool,
-    /// The backend offers the memory store's reader-writer locks, each `try_acquire_rw` taking
-    /// the `acquire` steps; set before use (N8).
+    /// The backend offers the memory store's reader-writer locks, each reader-writer attempt taking
+    /// the `acquire` steps; set before use (N1).
     pub(crate) rw: std::sync::atomic::AtomicBool,
     /// The backend offers the memory store's semaphores (unhooked but for `watch_delay`); set
-    /// before use (N8).
+    /// before use (N1).
     pub(crate) semaphores: std::sync::atomic::AtomicBool,
     /// The token of every acquire and release, in call order (`"acquire"`/`"release"`).
     pub(crate) sent: Mutex<Vec<(&'static str, LockToken)>>,
@@ -181,24 +183,18 @@ impl LockBackend for Hooked {
         self.hooks.batches.load(std::sync::atomic::Ordering::SeqCst).then_some(self as _)
     }
 
-    fn semaphores(&self) -> Option<&dyn lock_core::SemaphoreBackend> {
-        self.hooks.semaphores.load(std::sync::atomic::Ordering::SeqCst).then_some(self as _)
-    }
-
-    fn rw_locks(&self) -> Option<&dyn lock_core::RwLockBackend> {
-        self.hooks.rw.load(std::sync::atomic::Ordering::SeqCst).then_some(self as _)
-    }
-
-    fn fair_locks(&self) -> Option<&dyn lock_core::FairLockBackend> {
-        self.hooks.fair.load(std::sync::atomic::Ordering::SeqCst).then_some(self as _)
-    }
-
+    /// The memory store's capabilities, with the kinds the hooks offer (never metadata).
     fn info(&self) -> BackendInfo {
         let info = self.inner.info();
-        if self.hooks.no_notify.load(std::sync::atomic::Ordering::SeqCst) {
-            return BackendInfo::new(info.name, info.capabilities.with_release_notify(false));
-        }
-        info
+        let on = |flag: &std::sync::atomic::AtomicBool| flag.load(Ordering::SeqCst);
+        let caps = info
+            .capabilities
+            .with_release_notify(!on(&self.hooks.no_notify))
+            .with_lease(LeaseKind::Metadata, false)
+            .with_lease(LeaseKind::Permit, on(&self.hooks.semaphores))
+            .with_lease(LeaseKind::Rw, on(&self.hooks.rw))
+            .with_lease(LeaseKind::Fair, on(&self.hooks.fair));
+        BackendInfo::new(info.name, caps)
     }
 
     async fn try_acquire(
@@ -274,6 +270,92 @@ impl LockBackend for Hooked {
         self.inner.inspect(key).await
     }
 
+    /// Fair and reader-writer attempts take the `acquire` steps; permits are unhooked.
+    async fn acquire_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        lease: Lease<'_>,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        let kind = lease.kind();
+        if !self.info().capabilities.offers(kind) {
+            return Err(BackendError::unsupported("hooked", kind.operation()));
+        }
+        match lease {
+            Lease::Lock => self.try_acquire(key, token, ttl).await,
+            Lease::Fair { .. } | Lease::Rw(_) => {
+                let step = self.hooks.step("acquire", &self.hooks.acquire);
+                let owned = match lease {
+                    Lease::Rw(mode) => OwnedLease::Rw(mode),
+                    Lease::Fair { queue_ttl } => OwnedLease::Fair(queue_ttl),
+                    _ => unreachable!("matched above"),
+                };
+                let (inner, key, token) = (self.inner.clone(), key.clone(), token.clone());
+                Self::send(step, async move {
+                    let lease = match owned {
+                        OwnedLease::Rw(mode) => Lease::Rw(mode),
+                        OwnedLease::Fair(queue_ttl) => Lease::Fair { queue_ttl },
+                    };
+                    inner.acquire_lease(&key, &token, lease, ttl).await
+                })
+                .await
+            }
+            other => self.inner.acquire_lease(key, token, other, ttl).await,
+        }
+    }
+
+    async fn release_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        match kind {
+            LeaseKind::Lock => self.release(key, token).await,
+            other => self.inner.release_lease(key, token, other).await,
+        }
+    }
+
+    async fn extend_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        match kind {
+            LeaseKind::Lock | LeaseKind::Fair => self.extend(key, token, ttl).await,
+            other => self.inner.extend_lease(key, token, other, ttl).await,
+        }
+    }
+
+    async fn inspect_lease(
+        &self,
+        key: &LockKey,
+        kind: LeaseKind,
+    ) -> Result<lock_core::LeaseHolders, BackendError> {
+        self.inner.inspect_lease(key, kind).await
+    }
+
+    /// A plain lock's watch is hooked as `watch_release`; a fair waiter's resolves at its turn;
+    /// the others take the watch delay.
+    async fn watch_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseWatch, BackendError> {
+        match kind {
+            LeaseKind::Lock | LeaseKind::Metadata => self.watch_release(key).await,
+            LeaseKind::Fair => self.watch_turn(key, token).await,
+            other => {
+                self.watch_delay().await;
+                self.inner.watch_lease(key, token, other).await
+            }
+        }
+    }
+
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         *self.hooks.calls.lock().expect("calls").entry("watch").or_default() += 1;
         if self.hooks.no_notify.load(std::sync::atomic::Ordering::SeqCst) {
@@ -289,32 +371,21 @@ impl LockBackend for Hooked {
 }
 
 #[async_trait]
-impl lock_core::FairLockBackend for Hooked {
-    async fn try_acquire_fair(
+impl lock_core::BatchExtendBackend for Hooked {
+    async fn extend_batch(
         &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-        queue_ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        let step = self.hooks.step("acquire", &self.hooks.acquire);
-        let (inner, key, token) = (self.inner.clone(), key.clone(), token.clone());
-        Self::send(step, async move {
-            let fair = inner.fair_locks().expect("the memory store has fair locks");
-            fair.try_acquire_fair(&key, &token, ttl, queue_ttl).await
-        })
-        .await
+        items: &[lock_core::ExtendItem<'_>],
+    ) -> Result<Vec<ExtendOutcome>, BackendError> {
+        let batch = self.inner.batch_extend().expect("the memory store batches extends");
+        let outcomes = batch.extend_batch(items).await?;
+        match *self.hooks.batch_fails.lock().expect("batch_fails") {
+            Some(kind) => Err(BackendError::new("hooked", kind, "injected")),
+            None => Ok(outcomes),
+        }
     }
+}
 
-    async fn release_fair(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        let fair = self.inner.fair_locks().expect("the memory store has fair locks");
-        fair.release_fair(key, token).await
-    }
-
+impl Hooked {
     /// Resolves only once the key is handed to `token`, as a store with one turn channel per
     /// token does (the memory store wakes every watcher at any handoff).
     async fn watch_turn(
@@ -341,105 +412,9 @@ impl lock_core::FairLockBackend for Hooked {
     }
 }
 
-#[async_trait]
-impl lock_core::RwLockBackend for Hooked {
-    async fn try_acquire_rw(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        mode: lock_core::RwMode,
-        ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        let step = self.hooks.step("acquire", &self.hooks.acquire);
-        let (inner, key, token) = (self.inner.clone(), key.clone(), token.clone());
-        Self::send(step, async move {
-            let rw = inner.rw_locks().expect("the memory store has reader-writer locks");
-            rw.try_acquire_rw(&key, &token, mode, ttl).await
-        })
-        .await
-    }
-
-    async fn release_rw(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        self.inner.rw_locks().expect("reader-writer locks").release_rw(key, token).await
-    }
-
-    async fn extend_rw(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<ExtendOutcome, BackendError> {
-        self.inner.rw_locks().expect("reader-writer locks").extend_rw(key, token, ttl).await
-    }
-
-    async fn inspect_rw(
-        &self,
-        key: &LockKey,
-    ) -> Result<(Vec<lock_core::RwHolder>, bool), BackendError> {
-        self.inner.rw_locks().expect("reader-writer locks").inspect_rw(key).await
-    }
-
-    async fn watch_rw(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        self.watch_delay().await;
-        self.inner.rw_locks().expect("reader-writer locks").watch_rw(key).await
-    }
-}
-
-#[async_trait]
-impl lock_core::BatchExtendBackend for Hooked {
-    async fn extend_batch(
-        &self,
-        items: &[lock_core::ExtendItem<'_>],
-    ) -> Result<Vec<ExtendOutcome>, BackendError> {
-        let batch = self.inner.batch_extend().expect("the memory store batches extends");
-        let outcomes = batch.extend_batch(items).await?;
-        match *self.hooks.batch_fails.lock().expect("batch_fails") {
-            Some(kind) => Err(BackendError::new("hooked", kind, "injected")),
-            None => Ok(outcomes),
-        }
-    }
-}
-
-#[async_trait]
-impl lock_core::SemaphoreBackend for Hooked {
-    async fn try_acquire_permit(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        limit: u32,
-        ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        let permits = self.inner.semaphores().expect("the memory store has semaphores");
-        permits.try_acquire_permit(key, token, limit, ttl).await
-    }
-
-    async fn release_permit(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        self.inner.semaphores().expect("semaphores").release_permit(key, token).await
-    }
-
-    async fn extend_permit(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<ExtendOutcome, BackendError> {
-        self.inner.semaphores().expect("semaphores").extend_permit(key, token, ttl).await
-    }
-
-    async fn inspect_permits(&self, key: &LockKey) -> Result<Vec<LockInfo>, BackendError> {
-        self.inner.semaphores().expect("semaphores").inspect_permits(key).await
-    }
-
-    async fn watch_permits(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        self.watch_delay().await;
-        self.inner.semaphores().expect("semaphores").watch_permits(key).await
-    }
+/// A lease that outlives the call, for a hooked step.
+#[derive(Clone, Copy)]
+enum OwnedLease {
+    Rw(lock_core::RwMode),
+    Fair(Duration),
 }

@@ -1,18 +1,21 @@
-//! Fair locks ([`lock_core::FairLockBackend`]), for backends that offer them: waiters queue in
+//! Fair locks ([`lock_core::Lease::Fair`]), for backends that offer them: waiters queue in
 //! the store and a release hands the lock to the first live one.
 
 use std::sync::{Arc, Mutex};
 
-use lock_core::{AcquireOutcome, FairLockBackend, LockKey, LockManager, LockToken, ReleaseOutcome};
+use lock_core::{
+    AcquireOutcome, DynLockBackend, Lease, LeaseKind, LockKey, LockManager, LockToken,
+    ReleaseOutcome,
+};
 
 use super::fair_probe::QueueProbe;
-use super::util::inspect;
+use super::util::{inspect, offered};
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
 use crate::{check, check_eq, fail};
 
-fn fair(cx: &TestContext) -> Result<&dyn FairLockBackend, Failure> {
-    cx.backend().fair_locks().ok_or_else(|| Failure::skip("the backend offers no fair locks"))
+fn fair(cx: &TestContext) -> Result<&DynLockBackend, Failure> {
+    offered(cx, LeaseKind::Fair)
 }
 
 /// The holder of `key` according to `inspect`.
@@ -26,7 +29,7 @@ async fn must_queue(
     token: &LockToken,
     queue_ttl: std::time::Duration,
 ) -> CaseResult {
-    match fair(cx)?.try_acquire_fair(key, token, cx.ms(10_000), queue_ttl).await? {
+    match fair(cx)?.acquire_lease(key, token, Lease::Fair { queue_ttl }, cx.ms(10_000)).await? {
         AcquireOutcome::Held { .. } => Ok(()),
         other => fail!("FA2: a token asking for a held fair lock got {other:?}; expected Held"),
     }
@@ -41,19 +44,27 @@ pub async fn fair_releases_hand_over_in_arrival_order(cx: TestContext) -> CaseRe
     let key = cx.key("fair-order")?;
     let (ttl, place) = (cx.ms(10_000), cx.ms(5_000));
     let first = cx.token()?;
-    let mut last_fence = match f.try_acquire_fair(&key, &first, ttl, place).await? {
-        AcquireOutcome::Acquired { fencing } => fencing,
-        other => fail!("FA1: a free fair lock with nobody in line answered {other:?}"),
-    };
+    let mut last_fence =
+        match f.acquire_lease(&key, &first, Lease::Fair { queue_ttl: place }, ttl).await? {
+            AcquireOutcome::Acquired { fencing } => fencing,
+            other => fail!("FA1: a free fair lock with nobody in line answered {other:?}"),
+        };
     let waiters = [cx.token()?, cx.token()?, cx.token()?];
     for waiter in &waiters {
         must_queue(&cx, &key, waiter, place).await?;
     }
     let mut current = first;
     for (i, waiter) in waiters.iter().enumerate() {
-        let turn =
-            if cx.caps().release_notify { Some(f.watch_turn(&key, waiter).await?) } else { None };
-        check_eq!(f.release_fair(&key, &current).await?, ReleaseOutcome::Released, "FR1");
+        let turn = if cx.caps().release_notify {
+            Some(f.watch_lease(&key, waiter, LeaseKind::Fair).await?)
+        } else {
+            None
+        };
+        check_eq!(
+            f.release_lease(&key, &current, LeaseKind::Fair).await?,
+            ReleaseOutcome::Released,
+            "FR1"
+        );
         if let Some(turn) = turn {
             check!(
                 tokio::time::timeout(cx.ms(2_000), turn).await.is_ok(),
@@ -71,7 +82,7 @@ pub async fn fair_releases_hand_over_in_arrival_order(cx: TestContext) -> CaseRe
         for later in &waiters[i + 1..] {
             must_queue(&cx, &key, later, place).await?;
         }
-        match f.try_acquire_fair(&key, waiter, ttl, place).await? {
+        match f.acquire_lease(&key, waiter, Lease::Fair { queue_ttl: place }, ttl).await? {
             AcquireOutcome::Acquired { fencing } => {
                 if cx.caps().fencing {
                     check!(fencing > last_fence, "FR1: fence {fencing:?} after {last_fence:?}");
@@ -84,7 +95,11 @@ pub async fn fair_releases_hand_over_in_arrival_order(cx: TestContext) -> CaseRe
         check!(left.is_none_or(|l| l > place), "FA3: the confirm kept the short ttl: {left:?}");
         current = waiter.clone();
     }
-    check_eq!(f.release_fair(&key, &current).await?, ReleaseOutcome::Released, "FR1");
+    check_eq!(
+        f.release_lease(&key, &current, LeaseKind::Fair).await?,
+        ReleaseOutcome::Released,
+        "FR1"
+    );
     check_eq!(holder(&cx, &key).await?, None, "FR1: released with nobody in line");
     Ok(())
 }
@@ -98,7 +113,7 @@ pub async fn fair_lapsed_and_departed_waiters_are_skipped(cx: TestContext) -> Ca
     let (holding, lapsing, leaving, staying) = (cx.token()?, cx.token()?, cx.token()?, cx.token()?);
     check!(
         matches!(
-            f.try_acquire_fair(&key, &holding, ttl, ttl).await?,
+            f.acquire_lease(&key, &holding, Lease::Fair { queue_ttl: ttl }, ttl).await?,
             AcquireOutcome::Acquired { .. }
         ),
         "FA1: a free fair lock was refused"
@@ -107,19 +122,23 @@ pub async fn fair_lapsed_and_departed_waiters_are_skipped(cx: TestContext) -> Ca
     must_queue(&cx, &key, &leaving, ttl).await?;
     must_queue(&cx, &key, &staying, ttl).await?;
     check_eq!(
-        f.release_fair(&key, &leaving).await?,
+        f.release_lease(&key, &leaving, LeaseKind::Fair).await?,
         ReleaseOutcome::NotHeld,
         "FR2: a waiter's release"
     );
     check_eq!(holder(&cx, &key).await?, Some(holding.clone()), "FR2: a waiter released the lock");
     tokio::time::sleep(cx.ms(300)).await;
-    check_eq!(f.release_fair(&key, &holding).await?, ReleaseOutcome::Released, "FR1");
+    check_eq!(
+        f.release_lease(&key, &holding, LeaseKind::Fair).await?,
+        ReleaseOutcome::Released,
+        "FR1"
+    );
     check_eq!(
         holder(&cx, &key).await?,
         Some(staying.clone()),
         "FA4, FR2: the lock went to a lapsed or departed waiter (or to nobody)"
     );
-    f.release_fair(&key, &staying).await?;
+    f.release_lease(&key, &staying, LeaseKind::Fair).await?;
     check_eq!(holder(&cx, &key).await?, None, "nobody else was in line");
     Ok(())
 }
@@ -135,7 +154,7 @@ pub async fn fair_a_short_place_does_not_lapse_a_longer_one(cx: TestContext) -> 
     let (holding, staying, lapsing) = (cx.token()?, cx.token()?, cx.token()?);
     check!(
         matches!(
-            f.try_acquire_fair(&key, &holding, ttl, ttl).await?,
+            f.acquire_lease(&key, &holding, Lease::Fair { queue_ttl: ttl }, ttl).await?,
             AcquireOutcome::Acquired { .. }
         ),
         "FA1: a free fair lock was refused"
@@ -143,13 +162,17 @@ pub async fn fair_a_short_place_does_not_lapse_a_longer_one(cx: TestContext) -> 
     must_queue(&cx, &key, &staying, ttl).await?;
     must_queue(&cx, &key, &lapsing, cx.ms(150)).await?;
     tokio::time::sleep(cx.ms(300)).await;
-    check_eq!(f.release_fair(&key, &holding).await?, ReleaseOutcome::Released, "FR1");
+    check_eq!(
+        f.release_lease(&key, &holding, LeaseKind::Fair).await?,
+        ReleaseOutcome::Released,
+        "FR1"
+    );
     check_eq!(
         holder(&cx, &key).await?,
         Some(staying.clone()),
         "FA2, FA4: the long place lapsed with the short one queued after it"
     );
-    f.release_fair(&key, &staying).await?;
+    f.release_lease(&key, &staying, LeaseKind::Fair).await?;
     check_eq!(holder(&cx, &key).await?, None, "nobody else was in line");
     Ok(())
 }
@@ -163,21 +186,25 @@ pub async fn fair_free_lock_goes_to_the_first_in_line(cx: TestContext) -> CaseRe
     let (holding, first, newcomer) = (cx.token()?, cx.token()?, cx.token()?);
     check!(
         matches!(
-            f.try_acquire_fair(&key, &holding, short, ttl).await?,
+            f.acquire_lease(&key, &holding, Lease::Fair { queue_ttl: ttl }, short).await?,
             AcquireOutcome::Acquired { .. }
         ),
         "FA1: a free fair lock was refused"
     );
     must_queue(&cx, &key, &first, ttl).await?;
     tokio::time::sleep(short + cx.ms(100)).await;
-    match f.try_acquire_fair(&key, &newcomer, ttl, ttl).await? {
+    match f.acquire_lease(&key, &newcomer, Lease::Fair { queue_ttl: ttl }, ttl).await? {
         AcquireOutcome::Held { .. } => {}
         other => fail!("FA1: a newcomer took a free lock someone waits in line for: {other:?}"),
     }
     check_eq!(holder(&cx, &key).await?, Some(first.clone()), "FA1: handed to the first in line");
-    check_eq!(f.release_fair(&key, &first).await?, ReleaseOutcome::Released, "FR1");
+    check_eq!(
+        f.release_lease(&key, &first, LeaseKind::Fair).await?,
+        ReleaseOutcome::Released,
+        "FR1"
+    );
     check_eq!(holder(&cx, &key).await?, Some(newcomer.clone()), "FA2: the newcomer queued");
-    f.release_fair(&key, &newcomer).await?;
+    f.release_lease(&key, &newcomer, LeaseKind::Fair).await?;
     Ok(())
 }
 

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, DynLockBackend, ExtendOutcome, FairLockBackend,
+    AcquireOutcome, BackendError, BackendInfo, DynLockBackend, ExtendOutcome, Lease, LeaseKind,
     LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, async_trait,
 };
 use tokio::sync::watch;
 
-/// Forwards every call to the backend under test; counts the fair attempts answered `Held`.
+/// Forwards the calls a fair request makes to the backend under test; counts the fair attempts
+/// answered `Held`.
 #[derive(Debug)]
 pub(super) struct QueueProbe {
     inner: Arc<DynLockBackend>,
@@ -20,12 +21,6 @@ pub(super) struct QueueProbe {
 impl QueueProbe {
     pub(super) fn new(inner: Arc<DynLockBackend>) -> Arc<Self> {
         Arc::new(Self { inner, queued: watch::Sender::new(0) })
-    }
-
-    fn fair(&self) -> Result<&dyn FairLockBackend, BackendError> {
-        self.inner
-            .fair_locks()
-            .ok_or_else(|| BackendError::unsupported("queue probe", "fair locks"))
     }
 
     /// Waits until some fair attempt through this view was answered `Held` (the token is in
@@ -80,40 +75,46 @@ impl LockBackend for QueueProbe {
         self.inner.watch_release(key).await
     }
 
-    fn fair_locks(&self) -> Option<&dyn FairLockBackend> {
-        self.inner.fair_locks().map(|_| self as &dyn FairLockBackend)
-    }
-}
-
-#[async_trait]
-impl FairLockBackend for QueueProbe {
-    async fn try_acquire_fair(
+    /// Counts the fair attempts answered `Held`.
+    async fn acquire_lease(
         &self,
         key: &LockKey,
         token: &LockToken,
+        lease: Lease<'_>,
         ttl: Duration,
-        queue_ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        let outcome = self.fair()?.try_acquire_fair(key, token, ttl, queue_ttl).await?;
-        if matches!(outcome, AcquireOutcome::Held { .. }) {
+        let outcome = self.inner.acquire_lease(key, token, lease, ttl).await?;
+        if lease.kind() == LeaseKind::Fair && matches!(outcome, AcquireOutcome::Held { .. }) {
             self.queued.send_modify(|n| *n += 1);
         }
         Ok(outcome)
     }
 
-    async fn release_fair(
+    async fn release_lease(
         &self,
         key: &LockKey,
         token: &LockToken,
+        kind: LeaseKind,
     ) -> Result<ReleaseOutcome, BackendError> {
-        self.fair()?.release_fair(key, token).await
+        self.inner.release_lease(key, token, kind).await
     }
 
-    async fn watch_turn(
+    async fn extend_lease(
         &self,
         key: &LockKey,
         token: &LockToken,
+        kind: LeaseKind,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.inner.extend_lease(key, token, kind, ttl).await
+    }
+
+    async fn watch_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
     ) -> Result<ReleaseWatch, BackendError> {
-        self.fair()?.watch_turn(key, token).await
+        self.inner.watch_lease(key, token, kind).await
     }
 }

@@ -1,17 +1,18 @@
-//! Metadata stored with a lock (`lock_core::MetadataBackend`, bullets M1 to M6), then through
+//! Metadata stored with a lock (`lock_core::Lease::Metadata`, bullets M1 to M6), then through
 //! the manager's requests and `info`. Skipped on backends without metadata.
 
 use lock_core::{
-    AcquireOutcome, ExtendOutcome, LockKey, LockToken, Metadata, MetadataBackend, ReleaseOutcome,
+    AcquireOutcome, DynLockBackend, ExtendOutcome, Lease, LeaseKind, LockKey, LockToken, Metadata,
+    ReleaseOutcome,
 };
 
-use super::util::{must_acquire, must_hold};
+use super::util::{must_acquire, must_hold, offered};
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
 use crate::{check, check_eq, fail};
 
-fn with_metadata(cx: &TestContext) -> Result<&dyn MetadataBackend, Failure> {
-    cx.backend().metadata().ok_or_else(|| Failure::skip("the backend offers no lock metadata"))
+fn with_metadata(cx: &TestContext) -> Result<&DynLockBackend, Failure> {
+    offered(cx, LeaseKind::Metadata)
 }
 
 fn meta(owner: &str) -> Result<Metadata, Failure> {
@@ -34,7 +35,8 @@ pub async fn metadata_is_stored_with_the_grant(cx: TestContext) -> CaseResult {
     let (holder, other) = (cx.token()?, cx.token()?);
     check_eq!(shown(&cx, &key).await?, None, "M5: metadata of a free key");
     let (first, second) = (meta("first")?, meta("second")?);
-    let fence = match m.try_acquire_with_metadata(&key, &holder, cx.ms(10_000), &first).await? {
+    let fence = match m.acquire_lease(&key, &holder, Lease::Metadata(&first), cx.ms(10_000)).await?
+    {
         AcquireOutcome::Acquired { fencing } => {
             check_eq!(fencing.is_some(), cx.caps().fencing, "M1 (A7): fencing as advertised");
             fencing
@@ -47,7 +49,7 @@ pub async fn metadata_is_stored_with_the_grant(cx: TestContext) -> CaseResult {
         Some((holder.clone(), first.clone())),
         "M2: stored with the grant"
     );
-    match m.try_acquire_with_metadata(&key, &other, cx.ms(10_000), &second).await? {
+    match m.acquire_lease(&key, &other, Lease::Metadata(&second), cx.ms(10_000)).await? {
         AcquireOutcome::Held { .. } => {}
         other => fail!("M1 (A2): a held key was granted to a contender: {other:?}"),
     }
@@ -56,7 +58,7 @@ pub async fn metadata_is_stored_with_the_grant(cx: TestContext) -> CaseResult {
         Some((holder.clone(), first)),
         "M2: a refused contender changed it"
     );
-    match m.try_acquire_with_metadata(&key, &holder, cx.ms(10_000), &second).await? {
+    match m.acquire_lease(&key, &holder, Lease::Metadata(&second), cx.ms(10_000)).await? {
         AcquireOutcome::Acquired { fencing } => {
             check_eq!(fencing, fence, "M1 (A3): the holder asking again keeps its fence");
         }
@@ -65,7 +67,7 @@ pub async fn metadata_is_stored_with_the_grant(cx: TestContext) -> CaseResult {
     check_eq!(shown(&cx, &key).await?, Some((holder, second)), "M2: the holder's new metadata");
     // Empty metadata is metadata: shown, with no fields.
     let (key, holder) = (cx.key("meta-empty")?, cx.token()?);
-    match m.try_acquire_with_metadata(&key, &holder, cx.ms(10_000), &Metadata::new()).await? {
+    match m.acquire_lease(&key, &holder, Lease::Metadata(&Metadata::new()), cx.ms(10_000)).await? {
         AcquireOutcome::Acquired { .. } => {}
         other => fail!("M1: a free key was not granted: {other:?}"),
     }
@@ -80,15 +82,15 @@ pub async fn metadata_lives_and_dies_with_the_lock(cx: TestContext) -> CaseResul
     let key = cx.key("meta-life")?;
     let (holder, other) = (cx.token()?, cx.token()?);
     let info = meta("life")?;
-    m.try_acquire_with_metadata(&key, &holder, cx.ms(300), &info).await?;
+    m.acquire_lease(&key, &holder, Lease::Metadata(&info), cx.ms(300)).await?;
     cx.sleep(150).await;
     check_eq!(
-        m.extend_with_metadata(&key, &holder, cx.ms(10_000)).await?,
+        m.extend_lease(&key, &holder, LeaseKind::Metadata, cx.ms(10_000)).await?,
         ExtendOutcome::Extended,
         "M3"
     );
     check_eq!(
-        m.extend_with_metadata(&key, &other, cx.ms(10_000)).await?,
+        m.extend_lease(&key, &other, LeaseKind::Metadata, cx.ms(10_000)).await?,
         ExtendOutcome::NotHeld,
         "M3 (E2)"
     );
@@ -98,13 +100,21 @@ pub async fn metadata_lives_and_dies_with_the_lock(cx: TestContext) -> CaseResul
         Some((holder.clone(), info.clone())),
         "M3: gone before the extended ttl"
     );
-    check_eq!(m.release_with_metadata(&key, &other).await?, ReleaseOutcome::NotHeld, "M4 (R2)");
-    check_eq!(m.release_with_metadata(&key, &holder).await?, ReleaseOutcome::Released, "M4 (R1)");
+    check_eq!(
+        m.release_lease(&key, &other, LeaseKind::Metadata).await?,
+        ReleaseOutcome::NotHeld,
+        "M4 (R2)"
+    );
+    check_eq!(
+        m.release_lease(&key, &holder, LeaseKind::Metadata).await?,
+        ReleaseOutcome::Released,
+        "M4 (R1)"
+    );
     check_eq!(shown(&cx, &key).await?, None, "M4: left after the release");
     must_acquire(&cx, &key, &other, cx.ms(10_000)).await?;
     check_eq!(shown(&cx, &key).await?, None, "M5: a plain holder shows earlier metadata");
     check!(cx.backend().release(&key, &other).await? == ReleaseOutcome::Released, "R1");
-    m.try_acquire_with_metadata(&key, &holder, cx.ms(100), &info).await?;
+    m.acquire_lease(&key, &holder, Lease::Metadata(&info), cx.ms(100)).await?;
     cx.sleep(300).await;
     check_eq!(shown(&cx, &key).await?, None, "M5: metadata of an expired lock");
     must_acquire(&cx, &key, &other, cx.ms(10_000)).await?;

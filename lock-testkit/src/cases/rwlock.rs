@@ -1,4 +1,4 @@
-//! Reader-writer locks (`lock_core::RwLockBackend`): bullets RW1 to RWI1, then the manager's
+//! Reader-writer locks (`lock_core::Lease::Rw`): bullets RW1 to RWI1, then the manager's
 //! `RwLock` end to end. Skipped on backends without reader-writer locks.
 
 use std::sync::Arc;
@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, Error, ExtendOutcome, FencingToken, LockKey, LockToken, ReleaseOutcome,
-    RetryPolicy, RwLockBackend, RwMode,
+    AcquireOutcome, DynLockBackend, Error, ExtendOutcome, FencingToken, Lease, LeaseKind, LockKey,
+    LockToken, ReleaseOutcome, RetryPolicy, RwMode,
 };
 
+use super::util::offered;
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
 use crate::{check, check_eq, fail};
@@ -18,10 +19,8 @@ const R: RwMode = RwMode::Read;
 const U: RwMode = RwMode::UpgradeableRead;
 const W: RwMode = RwMode::Write;
 
-fn rw(cx: &TestContext) -> Result<&dyn RwLockBackend, Failure> {
-    cx.backend()
-        .rw_locks()
-        .ok_or_else(|| Failure::skip("the backend offers no reader-writer locks"))
+fn rw(cx: &TestContext) -> Result<&DynLockBackend, Failure> {
+    offered(cx, LeaseKind::Rw)
 }
 
 /// Takes `key` in `mode` and insists it is granted; returns the fence.
@@ -32,7 +31,7 @@ async fn must_get(
     mode: RwMode,
     ttl: Duration,
 ) -> Result<Option<FencingToken>, Failure> {
-    match rw(cx)?.try_acquire_rw(key, token, mode, ttl).await? {
+    match rw(cx)?.acquire_lease(key, token, Lease::Rw(mode), ttl).await? {
         AcquireOutcome::Acquired { fencing } => {
             check_eq!(fencing.is_some(), cx.caps().fencing, "RW8: fencing as advertised");
             Ok(fencing)
@@ -48,14 +47,14 @@ async fn must_wait(
     token: &LockToken,
     mode: RwMode,
 ) -> Result<Option<Duration>, Failure> {
-    match rw(cx)?.try_acquire_rw(key, token, mode, cx.ms(10_000)).await? {
+    match rw(cx)?.acquire_lease(key, token, Lease::Rw(mode), cx.ms(10_000)).await? {
         AcquireOutcome::Held { ttl_remaining } => Ok(ttl_remaining),
         other => fail!("{mode:?} of {key} should be refused, got {other:?}"),
     }
 }
 
 async fn waiting(cx: &TestContext, key: &LockKey) -> Result<bool, Failure> {
-    Ok(rw(cx)?.inspect_rw(key).await?.1)
+    Ok(rw(cx)?.inspect_lease(key, LeaseKind::Rw).await?.writer_waiting)
 }
 
 /// RW1, RW3, RW6, RWI1: readers share; a writer waits for them (told at most the soonest
@@ -67,11 +66,15 @@ pub async fn rw_readers_share_and_writers_exclude(cx: TestContext) -> CaseResult
     must_get(&cx, &key, &r2, R, cx.ms(30_000)).await?;
     let wait = must_wait(&cx, &key, &w, W).await?;
     check!(wait.is_none_or(|t| t <= cx.ms(2_000)), "RW6: the writer was told to wait {wait:?}");
-    let (holders, _) = rw(&cx)?.inspect_rw(&key).await?;
+    let holders = rw(&cx)?.inspect_lease(&key, LeaseKind::Rw).await?.holders;
     check_eq!(holders.len(), 2, "RWI1: two readers");
-    check!(holders.iter().all(|h| h.mode == R), "RWI1: modes {holders:?}");
+    check!(holders.iter().all(|h| h.mode == Some(R)), "RWI1: modes {holders:?}");
     for token in [&r1, &r2] {
-        check_eq!(rw(&cx)?.release_rw(&key, token).await?, ReleaseOutcome::Released, "RWR1");
+        check_eq!(
+            rw(&cx)?.release_lease(&key, token, LeaseKind::Rw).await?,
+            ReleaseOutcome::Released,
+            "RWR1"
+        );
     }
     must_get(&cx, &key, &w, W, cx.ms(1_500)).await?;
     let wait = must_wait(&cx, &key, &r1, R).await?;
@@ -89,16 +92,20 @@ pub async fn rw_waiting_writer_stops_new_readers(cx: TestContext) -> CaseResult 
     must_wait(&cx, &key, &w, W).await?;
     check!(waiting(&cx, &key).await?, "RWI1: no waiting writer shown");
     must_wait(&cx, &key, &r2, R).await?;
-    rw(&cx)?.release_rw(&key, &r1).await?;
+    rw(&cx)?.release_lease(&key, &r1, LeaseKind::Rw).await?;
     // The readers are gone, but the marked writer goes first.
     must_wait(&cx, &key, &w2, W).await?;
     must_get(&cx, &key, &w, W, cx.ms(30_000)).await?;
     check!(!waiting(&cx, &key).await?, "the granted writer's mark stayed");
-    rw(&cx)?.release_rw(&key, &w).await?;
+    rw(&cx)?.release_lease(&key, &w, LeaseKind::Rw).await?;
     must_get(&cx, &key, &r2, R, cx.ms(30_000)).await?;
     // A writer that gives up takes its mark with it (RWR1).
     must_wait(&cx, &key, &w, W).await?;
-    check_eq!(rw(&cx)?.release_rw(&key, &w).await?, ReleaseOutcome::NotHeld, "RWR1: only a mark");
+    check_eq!(
+        rw(&cx)?.release_lease(&key, &w, LeaseKind::Rw).await?,
+        ReleaseOutcome::NotHeld,
+        "RWR1: only a mark"
+    );
     must_get(&cx, &key, &r1, R, cx.ms(30_000)).await?;
     Ok(())
 }
@@ -111,7 +118,7 @@ pub async fn rw_one_upgradeable_reader_at_a_time(cx: TestContext) -> CaseResult 
     must_get(&cx, &key, &r, R, cx.ms(30_000)).await?;
     must_wait(&cx, &key, &u2, U).await?;
     must_get(&cx, &key, &u2, R, cx.ms(30_000)).await?;
-    rw(&cx)?.release_rw(&key, &u1).await?;
+    rw(&cx)?.release_lease(&key, &u1, LeaseKind::Rw).await?;
     must_get(&cx, &key, &u2, U, cx.ms(30_000)).await?;
     Ok(())
 }
@@ -129,7 +136,7 @@ pub async fn rw_upgrade_goes_before_other_writers(cx: TestContext) -> CaseResult
     check!(waiting(&cx, &key).await?, "RW4: the upgrade did not mark its wait");
     must_wait(&cx, &key, &w, W).await?;
     must_wait(&cx, &key, &cx.token()?, R).await?;
-    rw(&cx)?.release_rw(&key, &r).await?;
+    rw(&cx)?.release_lease(&key, &r, LeaseKind::Rw).await?;
     must_wait(&cx, &key, &w, W).await?;
     let write_fence = must_get(&cx, &key, &u, W, cx.ms(30_000)).await?;
     if cx.caps().fencing {
@@ -138,9 +145,9 @@ pub async fn rw_upgrade_goes_before_other_writers(cx: TestContext) -> CaseResult
             "RW5/RW8: the upgrade's fence {write_fence:?} is not above {read_fence:?} and {other_fence:?}"
         );
     }
-    let (holders, _) = rw(&cx)?.inspect_rw(&key).await?;
+    let holders = rw(&cx)?.inspect_lease(&key, LeaseKind::Rw).await?.holders;
     check_eq!(holders.len(), 1, "one hold after the upgrade");
-    check_eq!(holders[0].mode, W, "the upgraded hold's mode");
+    check_eq!(holders[0].mode, Some(W), "the upgraded hold's mode");
     Ok(())
 }
 
@@ -162,8 +169,9 @@ pub async fn rw_an_upgrade_given_up_takes_its_mark_away(cx: TestContext) -> Case
     check_eq!(renewed, read_fence, "RW5: the renewed upgradeable read's fence");
     check!(!waiting(&cx, &key).await?, "RW5: the given-up upgrade's mark stayed");
     must_get(&cx, &key, &cx.token()?, R, cx.ms(30_000)).await?;
-    let (holders, _) = rw(&cx)?.inspect_rw(&key).await?;
-    let mut modes: Vec<_> = holders.iter().map(|h| format!("{:?}", h.mode)).collect();
+    let holders = rw(&cx)?.inspect_lease(&key, LeaseKind::Rw).await?.holders;
+    let mut modes: Vec<_> =
+        holders.iter().filter_map(|h| h.mode).map(|m| format!("{m:?}")).collect();
     modes.sort();
     check_eq!(modes, ["Read", "Read", "UpgradeableRead"], "the holds after the give-up");
     Ok(())
@@ -210,16 +218,20 @@ pub async fn rw_holds_renew_extend_and_expire(cx: TestContext) -> CaseResult {
     check_eq!(must_get(&cx, &key, &r1, R, cx.ms(300)).await?, first, "RW5: the renewal's fence");
     must_get(&cx, &key, &r2, R, cx.ms(300)).await?;
     let s = rw(&cx)?;
-    check_eq!(s.extend_rw(&key, &r2, cx.ms(30_000)).await?, ExtendOutcome::Extended, "RWE1");
     check_eq!(
-        s.extend_rw(&key, &w, cx.ms(30_000)).await?,
+        s.extend_lease(&key, &r2, LeaseKind::Rw, cx.ms(30_000)).await?,
+        ExtendOutcome::Extended,
+        "RWE1"
+    );
+    check_eq!(
+        s.extend_lease(&key, &w, LeaseKind::Rw, cx.ms(30_000)).await?,
         ExtendOutcome::NotHeld,
         "RWE1: stranger"
     );
     cx.sleep(700).await;
-    let (holders, _) = s.inspect_rw(&key).await?;
+    let holders = s.inspect_lease(&key, LeaseKind::Rw).await?.holders;
     check_eq!(holders.len(), 1, "RW7/RWE1: after the first ttl, holders {holders:?}");
-    s.release_rw(&key, &r2).await?;
+    s.release_lease(&key, &r2, LeaseKind::Rw).await?;
     must_get(&cx, &key, &w, W, cx.ms(300)).await?;
     cx.sleep(600).await;
     must_get(&cx, &key, &r1, R, cx.ms(30_000)).await?;
@@ -234,17 +246,17 @@ pub async fn rw_covered_requests_renew_the_hold(cx: TestContext) -> CaseResult {
     let first = must_get(&cx, &key, &u, U, cx.ms(300)).await?;
     check_eq!(must_get(&cx, &key, &u, R, cx.ms(30_000)).await?, first, "RW5: u asks a read");
     cx.sleep(600).await;
-    let (holders, _) = rw(&cx)?.inspect_rw(&key).await?;
+    let holders = rw(&cx)?.inspect_lease(&key, LeaseKind::Rw).await?.holders;
     check!(
-        holders.len() == 1 && holders[0].mode == U,
+        holders.len() == 1 && holders[0].mode == Some(U),
         "RW5: the upgradeable read was not renewed as such: {holders:?}"
     );
-    rw(&cx)?.release_rw(&key, &u).await?;
+    rw(&cx)?.release_lease(&key, &u, LeaseKind::Rw).await?;
     let first = must_get(&cx, &key, &w, W, cx.ms(30_000)).await?;
     check_eq!(must_get(&cx, &key, &w, R, cx.ms(30_000)).await?, first, "RW5: w asks a read");
     check_eq!(must_get(&cx, &key, &w, U, cx.ms(30_000)).await?, first, "RW5: w asks u");
-    let (holders, _) = rw(&cx)?.inspect_rw(&key).await?;
-    check!(holders.len() == 1 && holders[0].mode == W, "RW5: the write became {holders:?}");
+    let holders = rw(&cx)?.inspect_lease(&key, LeaseKind::Rw).await?.holders;
+    check!(holders.len() == 1 && holders[0].mode == Some(W), "RW5: the write became {holders:?}");
     Ok(())
 }
 
@@ -257,7 +269,7 @@ pub async fn rw_fences_increase(cx: TestContext) -> CaseResult {
         let fence = must_get(&cx, &key, &token, mode, cx.ms(30_000)).await?;
         check!(fence > last, "RW8: {mode:?} got fence {fence:?} after {last:?}");
         last = fence;
-        rw(&cx)?.release_rw(&key, &token).await?;
+        rw(&cx)?.release_lease(&key, &token, LeaseKind::Rw).await?;
     }
     Ok(())
 }
@@ -267,8 +279,8 @@ pub async fn rw_release_wakes_watchers(cx: TestContext) -> CaseResult {
     let key = cx.key("rw-watch")?;
     let token = cx.token()?;
     must_get(&cx, &key, &token, W, cx.ms(30_000)).await?;
-    let watch = rw(&cx)?.watch_rw(&key).await?;
-    rw(&cx)?.release_rw(&key, &token).await?;
+    let watch = rw(&cx)?.watch_lease(&key, &token, LeaseKind::Rw).await?;
+    rw(&cx)?.release_lease(&key, &token, LeaseKind::Rw).await?;
     let woken = tokio::time::timeout(cx.ms(2_000), watch).await;
     check!(woken.is_ok(), "RWR2: the watch did not resolve within 2 s of the release");
     Ok(())

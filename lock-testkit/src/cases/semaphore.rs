@@ -1,4 +1,4 @@
-//! Counting semaphores (`lock_core::SemaphoreBackend`): bullets S1 to SI2, then the manager's
+//! Counting semaphores (`lock_core::Lease::Permit`): bullets S1 to SI2, then the manager's
 //! `Semaphore` end to end. Skipped on backends without semaphores.
 
 use std::sync::Arc;
@@ -6,16 +6,17 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, ExtendOutcome, FencingToken, LockKey, LockToken, ReleaseOutcome, RetryPolicy,
-    SemaphoreBackend,
+    AcquireOutcome, DynLockBackend, ExtendOutcome, FencingToken, Lease, LeaseKind, LockKey,
+    LockToken, ReleaseOutcome, RetryPolicy,
 };
 
+use super::util::offered;
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
 use crate::{check, check_eq, fail};
 
-fn permits(cx: &TestContext) -> Result<&dyn SemaphoreBackend, Failure> {
-    cx.backend().semaphores().ok_or_else(|| Failure::skip("the backend offers no semaphores"))
+fn permits(cx: &TestContext) -> Result<&DynLockBackend, Failure> {
+    offered(cx, LeaseKind::Permit)
 }
 
 /// Takes a permit and insists it is granted; returns its fence.
@@ -26,7 +27,7 @@ async fn must_get(
     limit: u32,
     ttl: Duration,
 ) -> Result<Option<FencingToken>, Failure> {
-    match permits(cx)?.try_acquire_permit(key, token, limit, ttl).await? {
+    match permits(cx)?.acquire_lease(key, token, Lease::Permit { limit }, ttl).await? {
         AcquireOutcome::Acquired { fencing } => {
             check_eq!(fencing.is_some(), cx.caps().fencing, "S6: fencing as advertised");
             Ok(fencing)
@@ -42,7 +43,7 @@ async fn must_be_full(
     limit: u32,
 ) -> Result<Option<Duration>, Failure> {
     let token = cx.token()?;
-    match permits(cx)?.try_acquire_permit(key, &token, limit, cx.ms(10_000)).await? {
+    match permits(cx)?.acquire_lease(key, &token, Lease::Permit { limit }, cx.ms(10_000)).await? {
         AcquireOutcome::Held { ttl_remaining } => Ok(ttl_remaining),
         other => fail!("S2: {key} should be full at limit {limit}, got {other:?}"),
     }
@@ -50,12 +51,12 @@ async fn must_be_full(
 
 /// The live permits' holders.
 async fn holders(cx: &TestContext, key: &LockKey) -> Result<Vec<LockToken>, Failure> {
-    let held = permits(cx)?.inspect_permits(key).await?;
+    let held = permits(cx)?.inspect_lease(key, LeaseKind::Permit).await?.into_infos();
     Ok(held.into_iter().map(|p| p.holder).collect())
 }
 
 /// S1, S2, SI1: up to `limit` holders, each its own token; the next is refused with at most the
-/// soonest permit's remaining time, and `inspect_permits` lists exactly the holders.
+/// soonest permit's remaining time, and `inspect_lease` lists exactly the holders.
 pub async fn semaphore_grants_up_to_its_limit(cx: TestContext) -> CaseResult {
     let key = cx.key("sem-limit")?;
     let tokens = [cx.token()?, cx.token()?, cx.token()?];
@@ -72,8 +73,8 @@ pub async fn semaphore_grants_up_to_its_limit(cx: TestContext) -> CaseResult {
     seen.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     let mut want = tokens.to_vec();
     want.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-    check_eq!(seen, want, "SI1: inspect_permits lists the three holders");
-    for info in permits(&cx)?.inspect_permits(&key).await? {
+    check_eq!(seen, want, "SI1: inspect_lease lists the three holders");
+    for info in permits(&cx)?.inspect_lease(&key, LeaseKind::Permit).await?.into_infos() {
         check!(
             info.ttl_remaining.is_some_and(|t| t <= cx.ms(30_000)),
             "SI1: a permit's remaining time {:?} is more than was set",
@@ -105,10 +106,22 @@ pub async fn semaphore_release_frees_a_slot(cx: TestContext) -> CaseResult {
     let (a, b) = (cx.token()?, cx.token()?);
     must_get(&cx, &key, &a, 1, cx.ms(30_000)).await?;
     let s = permits(&cx)?;
-    check_eq!(s.release_permit(&key, &b).await?, ReleaseOutcome::NotHeld, "SR2: a stranger");
+    check_eq!(
+        s.release_lease(&key, &b, LeaseKind::Permit).await?,
+        ReleaseOutcome::NotHeld,
+        "SR2: a stranger"
+    );
     check_eq!(holders(&cx, &key).await?, vec![a.clone()], "SR2: the stranger changed the holders");
-    check_eq!(s.release_permit(&key, &a).await?, ReleaseOutcome::Released, "SR1: the holder");
-    check_eq!(s.release_permit(&key, &a).await?, ReleaseOutcome::NotHeld, "SR2: twice");
+    check_eq!(
+        s.release_lease(&key, &a, LeaseKind::Permit).await?,
+        ReleaseOutcome::Released,
+        "SR1: the holder"
+    );
+    check_eq!(
+        s.release_lease(&key, &a, LeaseKind::Permit).await?,
+        ReleaseOutcome::NotHeld,
+        "SR2: twice"
+    );
     must_get(&cx, &key, &b, 1, cx.ms(30_000)).await?;
     Ok(())
 }
@@ -122,19 +135,19 @@ pub async fn semaphore_permits_expire_and_extend(cx: TestContext) -> CaseResult 
     must_get(&cx, &key, &b, 2, cx.ms(300)).await?;
     let s = permits(&cx)?;
     check_eq!(
-        s.extend_permit(&key, &b, cx.ms(30_000)).await?,
+        s.extend_lease(&key, &b, LeaseKind::Permit, cx.ms(30_000)).await?,
         ExtendOutcome::Extended,
         "SE1: the holder's extension"
     );
     check_eq!(
-        s.extend_permit(&key, &c, cx.ms(30_000)).await?,
+        s.extend_lease(&key, &c, LeaseKind::Permit, cx.ms(30_000)).await?,
         ExtendOutcome::NotHeld,
         "SE2: a stranger's extension"
     );
     cx.sleep(700).await;
     check_eq!(holders(&cx, &key).await?, vec![b.clone()], "S5/SE1: after the first ttl");
     check_eq!(
-        s.extend_permit(&key, &a, cx.ms(30_000)).await?,
+        s.extend_lease(&key, &a, LeaseKind::Permit, cx.ms(30_000)).await?,
         ExtendOutcome::NotHeld,
         "SE2: the expired permit's extension"
     );
@@ -156,7 +169,7 @@ pub async fn semaphore_fences_increase(cx: TestContext) -> CaseResult {
         check!(last.is_none_or(|l| fence > l), "S6: fence {fence} after {last:?}");
         last = Some(fence);
         if round % 2 == 0 {
-            permits(&cx)?.release_permit(&key, &token).await?;
+            permits(&cx)?.release_lease(&key, &token, LeaseKind::Permit).await?;
         } else {
             cx.sleep(100).await;
         }
@@ -186,8 +199,8 @@ pub async fn semaphore_concurrent_acquires_respect_the_limit(cx: TestContext) ->
         let (backend, key, token, ttl) =
             (cx.backend().clone(), key.clone(), cx.token()?, cx.ms(30_000));
         tasks.push(tokio::spawn(async move {
-            let s = backend.semaphores().expect("checked");
-            s.try_acquire_permit(&key, &token, 5, ttl).await
+            let s = backend;
+            s.acquire_lease(&key, &token, Lease::Permit { limit: 5 }, ttl).await
         }));
     }
     let mut won = 0;
@@ -220,8 +233,8 @@ pub async fn semaphore_release_wakes_watchers(cx: TestContext) -> CaseResult {
     let token = cx.token()?;
     must_get(&cx, &key, &token, 1, cx.ms(30_000)).await?;
     let s = permits(&cx)?;
-    let watch = s.watch_permits(&key).await?;
-    s.release_permit(&key, &token).await?;
+    let watch = s.watch_lease(&key, &token, LeaseKind::Permit).await?;
+    s.release_lease(&key, &token, LeaseKind::Permit).await?;
     let woken = tokio::time::timeout(cx.ms(2_000), watch).await;
     check!(woken.is_ok(), "SR3: the watch did not resolve within 2 s of the release");
     Ok(())

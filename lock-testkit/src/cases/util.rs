@@ -5,13 +5,22 @@ use std::panic::Location;
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, Drift, ExtendOutcome, FencingToken, HolderId, LockGuard, LockInfo, LockKey,
-    LockManager, LockRequest, LockToken, ReleaseOutcome,
+    AcquireOutcome, Drift, DynLockBackend, ExtendOutcome, FencingToken, HolderId, LeaseKind,
+    LockGuard, LockInfo, LockKey, LockManager, LockRequest, LockToken, ReleaseOutcome,
 };
 
 use crate::context::TestContext;
 use crate::failure::Failure;
 use crate::{check, fail};
+
+/// The backend under test when its capabilities offer `kind`; a visible skip otherwise.
+pub(crate) fn offered(cx: &TestContext, kind: LeaseKind) -> Result<&DynLockBackend, Failure> {
+    if cx.caps().offers(kind) {
+        Ok(&**cx.backend())
+    } else {
+        Err(Failure::skip(format!("the backend offers no {}", kind.operation())))
+    }
+}
 
 /// Asks the backend for the lock and insists it is granted; returns the fencing token.
 #[track_caller]

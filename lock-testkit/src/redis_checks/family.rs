@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lock_core::{AcquireOutcome, KeyPrefix, LockToken};
+use lock_core::{AcquireOutcome, KeyPrefix, Lease, LockToken};
 
 use super::Connectors;
 use super::util::{admin, fail_io, private};
@@ -17,9 +17,9 @@ pub async fn many_expired_permits_are_swept_in_one_acquire(c: &Connectors) -> Ca
     const EXPIRED: usize = 10_000;
     let server = private()?;
     let backend = (c.standalone)(server.url()).await?;
-    let Some(semaphores) = backend.semaphores() else {
+    if !backend.info().capabilities.permits {
         return Err(Failure::skip("the backend offers no semaphores"));
-    };
+    }
     let key = KeyPrefix::default()
         .key("redis-check:swept-permits")
         .map_err(|e| Failure::new(format!("bad key: {e}"), "permit sweep"))?;
@@ -33,7 +33,9 @@ pub async fn many_expired_permits_are_swept_in_one_acquire(c: &Connectors) -> Ca
     let added = admin.cmd_bytes(&zadd).map_err(fail_io)?;
     check!(added.int() == Some(EXPIRED as i64), "ZADD of the expired permits: {added:?}");
     let token = LockToken::generate()?;
-    let outcome = semaphores.try_acquire_permit(&key, &token, 1, Duration::from_secs(10)).await;
+    let outcome = backend
+        .acquire_lease(&key, &token, Lease::Permit { limit: 1 }, Duration::from_secs(10))
+        .await;
     let Ok(AcquireOutcome::Acquired { .. }) = outcome else {
         fail!("a permit after {EXPIRED} expired ones with limit 1: {outcome:?}");
     };

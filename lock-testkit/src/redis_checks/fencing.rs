@@ -329,14 +329,14 @@ pub async fn no_key_is_left_without_an_expiry(c: &Connectors) -> CaseResult {
 async fn every_kind(locks: &LockManager, run: &str) -> CaseResult {
     let (ttl, short) = (Duration::from_secs(5), Duration::from_millis(200));
     let backend = locks.backend();
-    if backend.semaphores().is_some() {
+    if backend.info().capabilities.permits {
         let semaphore = locks.semaphore(format!("{run}:sem"), 1)?;
         let permit = semaphore.permit().ttl(ttl).acquire().await?;
         let refused = semaphore.permit().ttl(ttl).wait(short).try_acquire().await?;
         check!(refused.is_none(), "a second permit of one");
         permit.release().await?;
     }
-    if backend.rw_locks().is_some() {
+    if backend.info().capabilities.rw_locks {
         let lock = locks.rw_lock(format!("{run}:rw"))?;
         let read = lock.upgradeable_read().ttl(ttl).acquire().await?;
         let other = lock.read().ttl(ttl).acquire().await?;
@@ -349,7 +349,7 @@ async fn every_kind(locks: &LockManager, run: &str) -> CaseResult {
         let write = lock.upgrade(read).ttl(ttl).wait(ttl).acquire().await.map_err(Error::from)?;
         write.release().await?;
     }
-    if backend.fair_locks().is_some() {
+    if backend.info().capabilities.fair_locks {
         let name = format!("{run}:fair");
         let first = locks.lock(&name).ttl(ttl).fair().acquire().await?;
         let gave_up = locks.lock(&name).ttl(ttl).fair().wait(short).try_acquire().await?;

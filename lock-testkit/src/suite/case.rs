@@ -1,7 +1,7 @@
 //! One conformance case: a name, what it needs, and the check itself.
 
 use futures_util::future::BoxFuture;
-use lock_core::{Capabilities, DynLockBackend};
+use lock_core::{Capabilities, DynLockBackend, LeaseKind};
 
 use crate::context::TestContext;
 use crate::failure::CaseResult;
@@ -26,103 +26,106 @@ impl std::fmt::Debug for Case {
     }
 }
 
-/// Capabilities a case needs.
+/// What a case needs: capabilities (read from [`Capabilities`], the backend's one answer for
+/// fencing, release notification and the lease kinds it offers) and the optional traits that
+/// are not leases (guarded writes, lock sets, batched extends, offered through their
+/// accessors).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Requires {
-    fencing: bool,
-    release_notify: bool,
-    semaphores: bool,
-    rw_locks: bool,
+    caps: Capabilities,
     guarded_writes: bool,
-    metadata: bool,
     multi_locks: bool,
     batch_extend: bool,
-    fair_locks: bool,
 }
 
 impl Requires {
     /// Nothing optional.
     pub const NONE: Self = Self {
-        fencing: false,
-        release_notify: false,
-        semaphores: false,
-        rw_locks: false,
+        caps: Capabilities::none(),
         guarded_writes: false,
-        metadata: false,
         multi_locks: false,
         batch_extend: false,
-        fair_locks: false,
     };
     /// [`Capabilities::fencing`].
-    pub const FENCING: Self = Self { fencing: true, ..Self::NONE };
+    pub const FENCING: Self = Self::caps(Capabilities::none().with_fencing(true));
     /// [`Capabilities::release_notify`].
-    pub const RELEASE_NOTIFY: Self = Self { release_notify: true, ..Self::NONE };
-    /// Counting semaphores ([`lock_core::LockBackend::semaphores`] is `Some`).
-    pub const SEMAPHORES: Self = Self { semaphores: true, ..Self::NONE };
-    /// Reader-writer locks ([`lock_core::LockBackend::rw_locks`] is `Some`).
-    pub const RW_LOCKS: Self = Self { rw_locks: true, ..Self::NONE };
+    pub const RELEASE_NOTIFY: Self = Self::caps(Capabilities::none().with_release_notify(true));
+    /// Counting semaphores ([`Capabilities::permits`]).
+    pub const SEMAPHORES: Self = Self::lease(LeaseKind::Permit);
+    /// Reader-writer locks ([`Capabilities::rw_locks`]).
+    pub const RW_LOCKS: Self = Self::lease(LeaseKind::Rw);
+    /// Lock metadata ([`Capabilities::metadata`]).
+    pub const METADATA: Self = Self::lease(LeaseKind::Metadata);
+    /// Fair locks ([`Capabilities::fair_locks`]).
+    pub const FAIR_LOCKS: Self = Self::lease(LeaseKind::Fair);
     /// Guarded writes ([`lock_core::LockBackend::guarded_writes`] is `Some`).
     pub const GUARDED_WRITES: Self = Self { guarded_writes: true, ..Self::NONE };
-    /// Lock metadata ([`lock_core::LockBackend::metadata`] is `Some`).
-    pub const METADATA: Self = Self { metadata: true, ..Self::NONE };
     /// Atomic lock sets ([`lock_core::LockBackend::multi_locks`] is `Some`).
     pub const MULTI_LOCKS: Self = Self { multi_locks: true, ..Self::NONE };
     /// Batched extends ([`lock_core::LockBackend::batch_extend`] is `Some`).
     pub const BATCH_EXTEND: Self = Self { batch_extend: true, ..Self::NONE };
-    /// Fair locks ([`lock_core::LockBackend::fair_locks`] is `Some`).
-    pub const FAIR_LOCKS: Self = Self { fair_locks: true, ..Self::NONE };
+
+    const fn caps(caps: Capabilities) -> Self {
+        Self { caps, ..Self::NONE }
+    }
+
+    const fn lease(kind: LeaseKind) -> Self {
+        Self::caps(Capabilities::none().with_lease(kind, true))
+    }
 
     /// Both sets of needs.
     pub const fn and(self, other: Self) -> Self {
+        let (a, b) = (self.caps, other.caps);
+        let mut caps = Capabilities::none()
+            .with_fencing(a.fencing || b.fencing)
+            .with_release_notify(a.release_notify || b.release_notify);
+        let mut i = 0;
+        while i < LeaseKind::ALL.len() {
+            let kind = LeaseKind::ALL[i];
+            caps = caps.with_lease(kind, a.offers(kind) || b.offers(kind));
+            i += 1;
+        }
         Self {
-            fencing: self.fencing || other.fencing,
-            release_notify: self.release_notify || other.release_notify,
-            semaphores: self.semaphores || other.semaphores,
-            rw_locks: self.rw_locks || other.rw_locks,
+            caps,
             guarded_writes: self.guarded_writes || other.guarded_writes,
-            metadata: self.metadata || other.metadata,
             multi_locks: self.multi_locks || other.multi_locks,
             batch_extend: self.batch_extend || other.batch_extend,
-            fair_locks: self.fair_locks || other.fair_locks,
         }
     }
 
     /// Why `backend` cannot run the case, or `None` when it can.
-    pub fn missing_in(self, backend: &DynLockBackend) -> Option<&'static str> {
-        if self.semaphores && backend.semaphores().is_none() {
-            return Some("requires semaphores (LockBackend::semaphores returns None)");
-        }
-        if self.rw_locks && backend.rw_locks().is_none() {
-            return Some("requires reader-writer locks (LockBackend::rw_locks returns None)");
-        }
+    pub fn missing_in(self, backend: &DynLockBackend) -> Option<String> {
         if self.guarded_writes && backend.guarded_writes().is_none() {
-            return Some("requires guarded writes (LockBackend::guarded_writes returns None)");
+            return Some(
+                "requires guarded writes (LockBackend::guarded_writes returns None)".into(),
+            );
         }
         if self.multi_locks && backend.multi_locks().is_none() {
-            return Some("requires atomic lock sets (LockBackend::multi_locks returns None)");
+            return Some(
+                "requires atomic lock sets (LockBackend::multi_locks returns None)".into(),
+            );
         }
         if self.batch_extend && backend.batch_extend().is_none() {
-            return Some("requires batched extends (LockBackend::batch_extend returns None)");
-        }
-        if self.fair_locks && backend.fair_locks().is_none() {
-            return Some("requires fair locks (LockBackend::fair_locks returns None)");
-        }
-        if self.metadata && backend.metadata().is_none() {
-            return Some("requires lock metadata (LockBackend::metadata returns None)");
+            return Some(
+                "requires batched extends (LockBackend::batch_extend returns None)".into(),
+            );
         }
         self.missing(backend.info().capabilities)
     }
 
-    /// Why a backend with `caps` cannot run the case, or `None` when it can (semaphores are
-    /// not a flag: see [`Requires::missing_in`]).
-    pub fn missing(self, caps: Capabilities) -> Option<&'static str> {
-        if self.fencing && !caps.fencing {
-            return Some("requires the fencing capability");
+    /// Why a backend with `caps` cannot run the case, or `None` when it can (the optional
+    /// traits are not capabilities: see [`Requires::missing_in`]).
+    pub fn missing(self, caps: Capabilities) -> Option<String> {
+        if self.caps.fencing && !caps.fencing {
+            return Some("requires the fencing capability".into());
         }
-        if self.release_notify && !caps.release_notify {
-            return Some("requires the release_notify capability");
+        if self.caps.release_notify && !caps.release_notify {
+            return Some("requires the release_notify capability".into());
         }
-        None
+        LeaseKind::ALL
+            .into_iter()
+            .find(|k| self.caps.offers(*k) && !caps.offers(*k))
+            .map(|k| format!("requires {} (Capabilities::offers({k:?}) is false)", k.operation()))
     }
 }
 

@@ -32,7 +32,7 @@ impl Default for SuiteOptions {
 /// lacks a capability the case needs; failed on a failed check, a panic, or a timeout.
 pub async fn run_case(case: &Case, backend: Arc<DynLockBackend>) -> CaseOutcome {
     if let Some(reason) = case.requires.missing_in(&*backend) {
-        return CaseOutcome::Skipped(reason.to_owned());
+        return CaseOutcome::Skipped(reason);
     }
     let cx = TestContext::new(backend);
     let limit = cx.ms(CASE_TIMEOUT);
