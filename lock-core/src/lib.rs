@@ -75,10 +75,9 @@ mod token;
 
 pub use async_trait::async_trait;
 pub use backend::{
-    AcquireOutcome, BackendFuture, BackendInfo, BatchExtendBackend, Capabilities, DynLockBackend,
-    ExtendItem, ExtendOutcome, GuardedWriteBackend, Lease, LeaseHolder, LeaseHolders, LeaseKind,
-    LockBackend, LockInfo, MultiAcquireOutcome, MultiLockBackend, ReleaseOutcome, ReleaseWatch,
-    RwMode, WriteOutcome,
+    AcquireOutcome, BackendFuture, BackendInfo, Capabilities, DynLockBackend, ExtendItem,
+    ExtendOutcome, GuardedWriteBackend, Lease, LeaseHolder, LeaseHolders, LeaseKind, LockBackend,
+    LockInfo, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch, RwMode, WriteOutcome,
 };
 pub use call_timeout::DEFAULT_CALL_TIMEOUT;
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, BatchExtendBackend, ExtendItem, ExtendOutcome,
-    LockBackend, LockGuard, LockInfo, LockKey, LockManager, LockToken, LossReason, MemoryBackend,
-    ReleaseOutcome, async_trait,
+    AcquireOutcome, BackendError, BackendInfo, ExtendItem, ExtendOutcome, LockBackend, LockGuard,
+    LockInfo, LockKey, LockManager, LockToken, LossReason, MemoryBackend, ReleaseOutcome,
+    async_trait,
 };
 
 /// A `MemoryBackend` that offers batched extends, counting them; `short` makes each batch
@@ -64,13 +64,6 @@ impl LockBackend for Batching {
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
         self.inner.inspect(key).await
     }
-    fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
-        Some(self)
-    }
-}
-
-#[async_trait]
-impl BatchExtendBackend for Batching {
     fn max_batch(&self) -> usize {
         self.max
     }
@@ -82,7 +75,7 @@ impl BatchExtendBackend for Batching {
         self.items.fetch_add(items.len(), Ordering::SeqCst);
         self.largest.fetch_max(items.len(), Ordering::SeqCst);
         let items = if self.short { &items[..items.len() - 1] } else { items };
-        self.inner.batch_extend().expect("memory batches").extend_batch(items).await
+        self.inner.extend_batch(items).await
     }
 }
 

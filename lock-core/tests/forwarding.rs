@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, BatchExtendBackend, Capabilities, ExtendOutcome,
+    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendItem, ExtendOutcome,
     GuardedWriteBackend, KeyPrefix, Lease, LeaseHolders, LeaseKind, LockBackend, LockInfo, LockKey,
-    LockToken, Metadata, MultiLockBackend, ReleaseOutcome, ReleaseWatch, async_trait,
+    LockToken, Metadata, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch, async_trait,
 };
 
 /// Records the name of every method called on it.
@@ -141,14 +141,29 @@ impl LockBackend for Recorder {
         None
     }
 
-    fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
-        self.record("multi_locks");
-        None
+    fn can_acquire_together(&self, _: &[LockKey]) -> bool {
+        self.record("can_acquire_together");
+        false
     }
 
-    fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
-        self.record("batch_extend");
-        None
+    async fn try_acquire_all(
+        &self,
+        _: &[LockKey],
+        _: &[LockToken],
+        _: Duration,
+    ) -> Result<MultiAcquireOutcome, BackendError> {
+        self.record("try_acquire_all");
+        Ok(MultiAcquireOutcome::Acquired { fencing: Vec::new() })
+    }
+
+    fn max_batch(&self) -> usize {
+        self.record("max_batch");
+        1
+    }
+
+    async fn extend_batch(&self, _: &[ExtendItem<'_>]) -> Result<Vec<ExtendOutcome>, BackendError> {
+        self.record("extend_batch");
+        Ok(Vec::new())
     }
 }
 
@@ -192,10 +207,16 @@ async fn call_each(
     saw("inspect_metadata");
     let _ = backend.guarded_writes();
     saw("guarded_writes");
-    let _ = backend.multi_locks();
-    saw("multi_locks");
-    let _ = backend.batch_extend();
-    saw("batch_extend");
+    let _ = backend.can_acquire_together(std::slice::from_ref(&key));
+    saw("can_acquire_together");
+    let _ = backend
+        .try_acquire_all(std::slice::from_ref(&key), std::slice::from_ref(&token), ttl)
+        .await;
+    saw("try_acquire_all");
+    let _ = backend.max_batch();
+    saw("max_batch");
+    let _ = backend.extend_batch(&[ExtendItem { key: &key, token: &token, ttl }]).await;
+    saw("extend_batch");
     seen
 }
 
@@ -243,5 +264,5 @@ fn the_trait_is_read_whole() {
     assert!(
         methods.contains("info") && methods.contains("holds") && methods.contains("watch_lease")
     );
-    assert_eq!(methods.len(), 17, "{methods:?}");
+    assert_eq!(methods.len(), 19, "{methods:?}");
 }

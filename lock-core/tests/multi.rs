@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use lock_core::{
     AcquireOutcome, BackendError, BackendInfo, Error, ExtendOutcome, LockBackend, LockInfo,
-    LockKey, LockManager, LockToken, MemoryBackend, MultiAcquireOutcome, MultiLockBackend,
-    ReleaseOutcome, ReleaseWatch, async_trait,
+    LockKey, LockManager, LockToken, MemoryBackend, MultiAcquireOutcome, ReleaseOutcome,
+    ReleaseWatch, async_trait,
 };
 
 /// A `MemoryBackend` whose `try_acquire_all` answers after `delay`; with `by_name`, it offers
@@ -32,8 +32,11 @@ struct SlowSets {
 
 #[async_trait]
 impl LockBackend for SlowSets {
+    /// The memory store's, with atomic sets unless `by_name` (and no guarded writes).
     fn info(&self) -> BackendInfo {
-        self.inner.info()
+        let info = self.inner.info();
+        let caps = info.capabilities.with_lock_sets(!self.by_name).with_guarded_writes(false);
+        BackendInfo::new(info.name, caps)
     }
     async fn try_acquire(
         &self,
@@ -72,13 +75,6 @@ impl LockBackend for SlowSets {
         }
         self.inner.watch_release(key).await
     }
-    fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
-        if self.by_name { None } else { Some(self) }
-    }
-}
-
-#[async_trait]
-impl MultiLockBackend for SlowSets {
     fn can_acquire_together(&self, _keys: &[LockKey]) -> bool {
         true
     }

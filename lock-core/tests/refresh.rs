@@ -219,3 +219,30 @@ async fn the_shortest_refreshable_ttl_is_accepted() {
     let refused = locks.lock("shorter").ttl(Duration::from_millis(4)).auto_refresh().try_acquire();
     assert!(matches!(refused.await, Err(lock_core::Error::InvalidArgument { .. })));
 }
+
+/// A wrapper that reports its inner store's capabilities (batched extends, lock sets, every
+/// lease kind) but forwards only the plain primitives answers `Unsupported` for the rest: the
+/// refresher then extends each lock on its own instead of losing the guards, and `lock_all`
+/// takes a set member by member (the default `can_acquire_together` accepts no set).
+#[tokio::test(start_paused = true)]
+async fn a_wrapper_that_forwards_only_the_primitives_still_refreshes_and_takes_sets() {
+    let backend = Counting::default();
+    assert!(backend.info().capabilities.batch_extend && backend.info().capabilities.lock_sets);
+    let calls = backend.calls.clone();
+    let locks = LockManager::new(backend);
+    let ttl = Duration::from_secs(3);
+    let guards: Vec<_> = futures_util::future::join_all(
+        (0..3).map(|i| locks.lock(format!("wrapped-{i}")).ttl(ttl).auto_refresh().acquire()),
+    )
+    .await;
+    let guards: Vec<_> = guards.into_iter().map(|g| g.expect("free")).collect();
+    tokio::time::sleep(ttl * 2).await;
+    assert!(guards.iter().all(|g| g.is_valid()), "a refreshed guard was lost");
+    assert!(Calls::get(&calls.extend) >= 3, "each lock extended on its own");
+    let set = locks.lock_all(["set-a", "set-b"]).ttl(ttl).try_acquire().await;
+    let set = set.expect("no error").expect("a free set");
+    set.release().await.expect("release");
+    for guard in guards {
+        guard.release().await.expect("release");
+    }
+}

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, Capabilities, ExtendOutcome,
-    Lease, LeaseHolders, LeaseKind, LockBackend, LockInfo, LockKey, LockToken, Metadata,
-    ReleaseOutcome, ReleaseWatch, async_trait,
+    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, Capabilities, ExtendItem,
+    ExtendOutcome, Lease, LeaseHolders, LeaseKind, LockBackend, LockInfo, LockKey, LockToken,
+    Metadata, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch, async_trait,
 };
 
 use crate::calls::{self, Call, Command, Publish};
@@ -295,10 +295,9 @@ impl<R: ScriptRunner> fmt::Debug for ScriptBackend<R> {
 #[async_trait]
 impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     fn info(&self) -> BackendInfo {
-        let caps = Capabilities::none()
+        let caps = Capabilities::all()
             .with_fencing(self.fencing)
-            .with_release_notify(self.notify.is_some())
-            .with_leases(&LeaseKind::ALL);
+            .with_release_notify(self.notify.is_some());
         BackendInfo::new(self.name, caps)
     }
 
@@ -473,12 +472,24 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         Some(self)
     }
 
-    fn multi_locks(&self) -> Option<&dyn lock_core::MultiLockBackend> {
-        Some(self)
+    fn can_acquire_together(&self, keys: &[LockKey]) -> bool {
+        self.together(keys)
     }
 
-    fn batch_extend(&self) -> Option<&dyn lock_core::BatchExtendBackend> {
-        Some(self)
+    async fn try_acquire_all(
+        &self,
+        keys: &[LockKey],
+        tokens: &[LockToken],
+        ttl: Duration,
+    ) -> Result<MultiAcquireOutcome, BackendError> {
+        self.take_all(keys, tokens, ttl).await
+    }
+
+    async fn extend_batch(
+        &self,
+        items: &[ExtendItem<'_>],
+    ) -> Result<Vec<ExtendOutcome>, BackendError> {
+        self.extend_each(items).await
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use lock_core::{BackendError, BatchExtendBackend, ExtendItem, ExtendOutcome, async_trait};
+use lock_core::{BackendError, ExtendItem, ExtendOutcome};
 
 use crate::backend::{ScriptBackend, ScriptRunner};
 use crate::layout::hash_slot;
@@ -24,9 +24,9 @@ impl<R: ScriptRunner> ScriptBackend<R> {
     }
 }
 
-#[async_trait]
-impl<R: ScriptRunner> BatchExtendBackend for ScriptBackend<R> {
-    async fn extend_batch(
+impl<R: ScriptRunner> ScriptBackend<R> {
+    /// BE1 to BE3: one script call, or on a cluster one per hash slot, sent together.
+    pub(crate) async fn extend_each(
         &self,
         items: &[ExtendItem<'_>],
     ) -> Result<Vec<ExtendOutcome>, BackendError> {

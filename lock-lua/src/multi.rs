@@ -3,17 +3,15 @@
 
 use std::time::Duration;
 
-use lock_core::{
-    BackendError, LockKey, LockToken, MultiAcquireOutcome, MultiLockBackend, async_trait,
-};
+use lock_core::{BackendError, LockKey, LockToken, MultiAcquireOutcome};
 
 use crate::backend::{ScriptBackend, ScriptRunner};
 use crate::layout::hash_slot;
 use crate::{calls, reply};
 
-#[async_trait]
-impl<R: ScriptRunner> MultiLockBackend for ScriptBackend<R> {
-    fn can_acquire_together(&self, keys: &[LockKey]) -> bool {
+impl<R: ScriptRunner> ScriptBackend<R> {
+    /// MA4: any set on one server; on a cluster, a set in one slot.
+    pub(crate) fn together(&self, keys: &[LockKey]) -> bool {
         if !self.runner().clustered() {
             return true;
         }
@@ -22,7 +20,8 @@ impl<R: ScriptRunner> MultiLockBackend for ScriptBackend<R> {
         slots.all(|s| Some(s) == first)
     }
 
-    async fn try_acquire_all(
+    /// MA1 to MA3: one script call.
+    pub(crate) async fn take_all(
         &self,
         keys: &[LockKey],
         tokens: &[LockToken],

@@ -47,6 +47,6 @@ pub mod warnings;
 pub use context::{SUITE_PREFIX, TTL_SCALE_ENV, TestContext};
 pub use failure::{CaseResult, Failure};
 pub use suite::{
-    CASES, Case, CaseOutcome, CaseReport, Requires, SuiteOptions, SuiteReport, run_case, run_suite,
+    CASES, Case, CaseOutcome, CaseReport, SuiteOptions, SuiteReport, run_case, run_suite,
 };
 pub use timings::TIMINGS_ENV;

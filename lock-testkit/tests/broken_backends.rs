@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, BatchExtendBackend, Capabilities, ExtendItem,
-    ExtendOutcome, FencingToken, GuardedWriteBackend, Lease, LeaseHolder, LeaseHolders, LeaseKind,
-    LockBackend, LockInfo, LockKey, LockToken, Metadata, MultiAcquireOutcome, MultiLockBackend,
-    ReleaseOutcome, ReleaseWatch, RwMode, WriteOutcome, async_trait,
+    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendItem, ExtendOutcome,
+    FencingToken, GuardedWriteBackend, Lease, LeaseHolder, LeaseHolders, LeaseKind, LockBackend,
+    LockInfo, LockKey, LockToken, Metadata, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch,
+    RwMode, WriteOutcome, async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;
@@ -294,13 +294,7 @@ fn live<'a>(state: &'a mut State, key: &[u8]) -> Option<&'a mut Entry> {
 #[async_trait]
 impl LockBackend for Mutant {
     fn info(&self) -> BackendInfo {
-        BackendInfo::new(
-            "mutant",
-            Capabilities::none()
-                .with_fencing(true)
-                .with_release_notify(true)
-                .with_leases(&LeaseKind::ALL),
-        )
+        BackendInfo::new("mutant", Capabilities::all())
     }
 
     async fn try_acquire(
@@ -456,12 +450,24 @@ impl LockBackend for Mutant {
         Some(self)
     }
 
-    fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
-        Some(self)
+    fn can_acquire_together(&self, keys: &[LockKey]) -> bool {
+        self.together(keys)
     }
 
-    fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
-        Some(self)
+    async fn try_acquire_all(
+        &self,
+        keys: &[LockKey],
+        tokens: &[LockToken],
+        ttl: Duration,
+    ) -> Result<MultiAcquireOutcome, BackendError> {
+        self.take_all(keys, tokens, ttl).await
+    }
+
+    async fn extend_batch(
+        &self,
+        items: &[ExtendItem<'_>],
+    ) -> Result<Vec<ExtendOutcome>, BackendError> {
+        self.extend_each(items).await
     }
 
     async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
@@ -578,9 +584,8 @@ impl Mutant {
     }
 }
 
-#[async_trait]
-impl BatchExtendBackend for Mutant {
-    async fn extend_batch(
+impl Mutant {
+    async fn extend_each(
         &self,
         items: &[ExtendItem<'_>],
     ) -> Result<Vec<ExtendOutcome>, BackendError> {
@@ -620,13 +625,12 @@ impl BatchExtendBackend for Mutant {
     }
 }
 
-#[async_trait]
-impl MultiLockBackend for Mutant {
-    fn can_acquire_together(&self, _keys: &[LockKey]) -> bool {
+impl Mutant {
+    fn together(&self, _keys: &[LockKey]) -> bool {
         true
     }
 
-    async fn try_acquire_all(
+    async fn take_all(
         &self,
         keys: &[LockKey],
         tokens: &[LockToken],

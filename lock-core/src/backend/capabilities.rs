@@ -34,6 +34,17 @@ pub struct Capabilities {
     pub rw_locks: bool,
     /// The lease calls take [`crate::Lease::Fair`] (fair locks).
     pub fair_locks: bool,
+    /// [`crate::LockBackend::try_acquire_all`] takes atomic lock sets (the sets
+    /// [`crate::LockBackend::can_acquire_together`] accepts); without it
+    /// [`crate::LockManager::lock_all`] takes sets member by member.
+    pub lock_sets: bool,
+    /// [`crate::LockBackend::extend_batch`] extends many locks in one call; without it the
+    /// refresher extends each lock on its own.
+    pub batch_extend: bool,
+    /// [`crate::LockBackend::guarded_writes`] returns the backend's guarded writes (a trait of
+    /// their own: they write data, not leases); without it [`crate::LockHandle::write`] is
+    /// `Unsupported`.
+    pub guarded_writes: bool,
 }
 
 impl Capabilities {
@@ -46,7 +57,21 @@ impl Capabilities {
             permits: false,
             rw_locks: false,
             fair_locks: false,
+            lock_sets: false,
+            batch_extend: false,
+            guarded_writes: false,
         }
+    }
+
+    /// Every optional capability: what MemoryBackend and the Redis backends offer.
+    pub const fn all() -> Self {
+        Self::none()
+            .with_fencing(true)
+            .with_release_notify(true)
+            .with_leases(&LeaseKind::ALL)
+            .with_lock_sets(true)
+            .with_batch_extend(true)
+            .with_guarded_writes(true)
     }
 
     /// Whether the lease calls take `kind` (a plain lock always).
@@ -92,6 +117,24 @@ impl Capabilities {
     /// Sets [`Capabilities::release_notify`].
     pub const fn with_release_notify(mut self, on: bool) -> Self {
         self.release_notify = on;
+        self
+    }
+
+    /// Sets [`Capabilities::lock_sets`].
+    pub const fn with_lock_sets(mut self, on: bool) -> Self {
+        self.lock_sets = on;
+        self
+    }
+
+    /// Sets [`Capabilities::batch_extend`].
+    pub const fn with_batch_extend(mut self, on: bool) -> Self {
+        self.batch_extend = on;
+        self
+    }
+
+    /// Sets [`Capabilities::guarded_writes`].
+    pub const fn with_guarded_writes(mut self, on: bool) -> Self {
+        self.guarded_writes = on;
         self
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    AcquireOutcome, BackendInfo, BatchExtendBackend, ExtendOutcome, GuardedWriteBackend, Lease,
-    LeaseHolders, LeaseKind, LockInfo, MultiLockBackend, ReleaseOutcome, ReleaseWatch,
+    AcquireOutcome, BackendInfo, ExtendItem, ExtendOutcome, GuardedWriteBackend, Lease,
+    LeaseHolders, LeaseKind, LockInfo, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch,
 };
 use crate::error::BackendError;
 use crate::key::LockKey;
@@ -148,8 +148,8 @@ use crate::token::LockToken;
 ///   `cancelled_acquires_leave_no_key` fails when a backend breaks C1.
 /// - C2: A dropped future may or may not have been applied; the manager treats it as ambiguous
 ///   and cleans up with a later call. It never relies on a call being cancelled.
-/// - C1 and C2 bind every call of every trait here, the lease calls of every kind included,
-///   and the optional traits (lock sets, batched extends, guarded writes).
+/// - C1 and C2 bind every call of every trait here: the lease calls of every kind, lock sets,
+///   batched extends and guarded writes included.
 /// - Errors: a [`crate::BackendErrorKind::Timeout`] or other temporary error of `try_acquire`
 ///   may hide an applied grant (the manager retries with the same token, which A3 makes safe,
 ///   or releases it). A [`crate::BackendErrorKind::Replication`] error of `try_acquire` means the
@@ -365,7 +365,8 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     }
 
     /// The backend's guarded writes, if it offers them (see [`GuardedWriteBackend`]):
-    /// `Some(self)` from a backend that implements that trait too. Defaults to `None`, and
+    /// `Some(self)` from a backend that implements that trait too and sets
+    /// [`crate::Capabilities::guarded_writes`]. Defaults to `None`, and
     /// [`crate::LockHandle::write`] then fails with [`crate::Error::Unsupported`].
     ///
     /// # Behavior
@@ -374,22 +375,80 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
         None
     }
 
-    /// The backend's atomic multi-key acquire, if it offers one (see [`MultiLockBackend`]).
-    /// Defaults to `None`: [`crate::LockManager::lock_all`] then takes sets member by member.
+    /// Whether `keys` can be taken in one atomic step by [`LockBackend::try_acquire_all`] (on
+    /// a Redis Cluster: all in one slot). Defaults to `false`.
     ///
     /// # Behavior
-    /// - N7: Constant for the backend's lifetime, no I/O.
-    fn multi_locks(&self) -> Option<&dyn MultiLockBackend> {
-        None
+    /// - MA4: No I/O; `try_acquire_all` is only called with sets it accepts, and only on a
+    ///   backend whose [`crate::Capabilities::lock_sets`] is set.
+    fn can_acquire_together(&self, keys: &[LockKey]) -> bool {
+        let _ = keys;
+        false
     }
 
-    /// The backend's batched extend, if it offers one (see [`BatchExtendBackend`]). Defaults
-    /// to `None`: the manager's refresher then extends each auto-refreshed lock on its own.
+    /// Several locks taken in one atomic step: every key of `keys` for the token at the same
+    /// index, if none is held by another token; one round trip. `keys` are distinct, and as
+    /// many as `tokens`. Each key is an ordinary lock, with its own token: it is released,
+    /// extended and inspected with the plain primitives. [`crate::LockManager::lock_all`] takes
+    /// a set the backend accepts ([`LockBackend::can_acquire_together`]) with one call per
+    /// attempt, and any other set member by member in a fixed order. Requires
+    /// [`crate::Capabilities::lock_sets`]; defaults to an `Unsupported` error.
     ///
     /// # Behavior
-    /// - N8: Constant for the backend's lifetime, no I/O.
-    fn batch_extend(&self) -> Option<&dyn BatchExtendBackend> {
-        None
+    /// - MA1: When no key is held by another token, each key is taken for its token exactly as
+    ///   [`LockBackend::try_acquire`] would (A1, A3, A5 to A7: a key already held by its token
+    ///   is renewed with the same fence) and the answer is [`MultiAcquireOutcome::Acquired`]
+    ///   with each key's fence, in order.
+    /// - MA2: When a key is held by another token, the answer is [`MultiAcquireOutcome::Held`]
+    ///   with the first such key's index and, when given, at most that key's holder's
+    ///   remaining time (as A2), and nothing changes (no key of the set is taken, renewed, or
+    ///   given a fence). Fences are per key (A7): keys of one set may get equal fences.
+    /// - MA3: Atomic: no other operation on any of the keys comes between the check and the
+    ///   grants.
+    async fn try_acquire_all(
+        &self,
+        keys: &[LockKey],
+        tokens: &[LockToken],
+        ttl: Duration,
+    ) -> Result<MultiAcquireOutcome, BackendError> {
+        let _ = (keys, tokens, ttl);
+        Err(BackendError::unsupported(self.info().name, "lock sets"))
+    }
+
+    /// The most items the refresher puts in one [`LockBackend::extend_batch`] call (at least
+    /// 1). Defaults to 256.
+    ///
+    /// # Behavior
+    /// - BE4: Constant for the backend's lifetime, no I/O.
+    fn max_batch(&self) -> usize {
+        256
+    }
+
+    /// Many locks extended in one call: what the manager's refresher sends when many
+    /// auto-refreshed locks fall due together, so that thousands of held locks cost the store
+    /// a few calls a second instead of one per lock. Extends each item as
+    /// [`LockBackend::extend`] would, and answers one outcome per item, in the items' order.
+    /// Keys are distinct; there are at most [`LockBackend::max_batch`] of them (a larger batch
+    /// may be refused with an error of kind [`crate::BackendErrorKind::Other`], not temporary,
+    /// or served, never truncated). Loss detection stays per lock: an item answered `NotHeld`
+    /// marks only that guard lost. Requires [`crate::Capabilities::batch_extend`] (without it,
+    /// the refresher extends each lock on its own); defaults to an `Unsupported` error.
+    ///
+    /// # Behavior
+    /// - BE1: Each item's answer is what `extend(key, token, ttl)` would have answered (E1 to
+    ///   E3): `Extended` with the key's ttl reset to that item's own ttl (items' ttls differ)
+    ///   when its token holds it, `NotHeld` otherwise, and a key that is not held is never
+    ///   created.
+    /// - BE2: Exactly one answer per item, in order; an empty batch answers an empty list
+    ///   without I/O.
+    /// - BE3: An `Err` says nothing about any item: each may or may not have been extended.
+    ///   The caller retries the items, which is safe since extending is idempotent for a token.
+    async fn extend_batch(
+        &self,
+        items: &[ExtendItem<'_>],
+    ) -> Result<Vec<ExtendOutcome>, BackendError> {
+        let _ = items;
+        Err(BackendError::unsupported(self.info().name, "batched extends"))
     }
 
     /// Whether `token` holds the live lock at `key` right now, as the store sees it (what

@@ -45,14 +45,44 @@ macro_rules! forward_lock_backend {
                 ($inner).guarded_writes()
             }
 
-            fn multi_locks(&self) -> ::std::option::Option<&dyn $crate::MultiLockBackend> {
+            fn can_acquire_together(&self, keys: &[$crate::LockKey]) -> bool {
                 let $this = self;
-                ($inner).multi_locks()
+                ($inner).can_acquire_together(keys)
             }
 
-            fn batch_extend(&self) -> ::std::option::Option<&dyn $crate::BatchExtendBackend> {
+            fn max_batch(&self) -> usize {
                 let $this = self;
-                ($inner).batch_extend()
+                ($inner).max_batch()
+            }
+
+            fn try_acquire_all<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                keys: &'life1 [$crate::LockKey],
+                tokens: &'life2 [$crate::LockToken],
+                ttl: ::std::time::Duration,
+            ) -> $crate::BackendFuture<'async_trait, $crate::MultiAcquireOutcome>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).try_acquire_all(keys, tokens, ttl)
+            }
+
+            fn extend_batch<'life0, 'life1, 'life2, 'async_trait>(
+                &'life0 self,
+                items: &'life1 [$crate::ExtendItem<'life2>],
+            ) -> $crate::BackendFuture<'async_trait, ::std::vec::Vec<$crate::ExtendOutcome>>
+            where
+                'life0: 'async_trait,
+                'life1: 'async_trait,
+                'life2: 'async_trait,
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).extend_batch(items)
             }
 
             fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(

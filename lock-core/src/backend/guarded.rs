@@ -31,9 +31,9 @@ pub enum WriteOutcome {
 /// store that holds the lock: a writer whose lock expired (a long GC pause, a partition) cannot
 /// overwrite what the next holder wrote.
 ///
-/// A backend offers it by returning `Some(self)` from
-/// [`crate::LockBackend::guarded_writes`]; one that does not keeps compiling and passing its
-/// suite unchanged. Use it through [`crate::LockHandle::write`],
+/// A backend offers it by setting [`crate::Capabilities::guarded_writes`] and returning
+/// `Some(self)` from [`crate::LockBackend::guarded_writes`]; one that does not keeps compiling
+/// and passing its suite unchanged. Use it through [`crate::LockHandle::write`],
 /// [`crate::LockHandle::write_fenced`] and [`crate::LockManager::read_data`].
 ///
 /// Data keys are store keys of their own (in Redis, plain strings readable with `GET` by any

@@ -12,9 +12,12 @@
 //!   this store do", read by the manager, the docs and the conformance suite); everything it
 //!   does not offer is `Unsupported` before any I/O. Before, each kind was a trait of its own
 //!   with its own accessor and forwarding entries: four copies of one shape.
-//! - **What stays apart.** Lock sets, batched extends and guarded writes keep their traits
-//!   (`MultiLockBackend`, `BatchExtendBackend`, `GuardedWriteBackend`): they are not leases of
-//!   one key but operations over several keys or over data, with shapes of their own.
+//! - **What stays apart.** Lock sets and batched extends are provided methods of their own
+//!   (`try_acquire_all`, `extend_batch`, with `can_acquire_together` and `max_batch`): they are
+//!   not leases of one key but operations over several plain locks, with shapes of their own.
+//!   Guarded writes keep a trait (`GuardedWriteBackend`, through `guarded_writes()`): they
+//!   write data, not leases, and three methods belong together. All three are flags of
+//!   `Capabilities` like the lease kinds, so there is one answer to "what can it do".
 //! - **Adding a kind**: a variant here (its bullets in its doc) and in [`LeaseKind`], a flag in
 //!   `Capabilities`, its arm in the backends that offer it (MemoryBackend's `memory/` and
 //!   lock-lua's script, its Rust side and key layout), its user handle, its cases in the suite.

@@ -9,10 +9,10 @@ mod lease;
 mod multi;
 mod outcome;
 
-pub use batch::{BatchExtendBackend, ExtendItem};
+pub use batch::ExtendItem;
 pub use capabilities::{BackendInfo, Capabilities};
 pub use contract::{BackendFuture, DynLockBackend, LockBackend};
 pub use guarded::{GuardedWriteBackend, WriteOutcome};
 pub use lease::{Lease, LeaseHolder, LeaseHolders, LeaseKind, RwMode};
-pub use multi::{MultiAcquireOutcome, MultiLockBackend};
+pub use multi::MultiAcquireOutcome;
 pub use outcome::{AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome, ReleaseWatch};

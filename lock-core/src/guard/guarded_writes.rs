@@ -8,12 +8,17 @@ use crate::call_timeout::within;
 use crate::error::{Error, LossReason, Result};
 use crate::key::{LockKey, MAX_NAME_LEN};
 
-/// The guarded writes of the store where `key`'s lease lives, or `Unsupported`.
+/// The guarded writes of the store where `key`'s lease lives, or `Unsupported` when its
+/// capabilities do not offer them (or it offers them without the trait).
 pub(crate) fn writes_of<'a>(
     store: &'a crate::backend::DynLockBackend,
     backend: &'static str,
 ) -> Result<&'a dyn GuardedWriteBackend> {
-    store.guarded_writes().ok_or(Error::Unsupported { backend, operation: "guarded writes" })
+    let unsupported = Error::Unsupported { backend, operation: "guarded writes" };
+    if !store.info().capabilities.guarded_writes {
+        return Err(unsupported);
+    }
+    store.guarded_writes().ok_or(unsupported)
 }
 
 /// Checks a data key's name: 1 to [`MAX_NAME_LEN`] bytes.

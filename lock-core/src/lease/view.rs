@@ -91,8 +91,18 @@ impl LeaseView {
 
 #[async_trait]
 impl LockBackend for LeaseView {
+    /// The backend's, without what applies to plain locks only: batched extends and lock sets
+    /// (they extend and take lock keys, not leases of this kind) and, but for a lock with
+    /// metadata or a fair lock, guarded writes.
     fn info(&self) -> BackendInfo {
-        self.backend.info()
+        let info = self.backend.info();
+        let plain_lock = matches!(self.spec, LeaseSpec::Metadata(_) | LeaseSpec::Fair);
+        let caps = info
+            .capabilities
+            .with_batch_extend(false)
+            .with_lock_sets(false)
+            .with_guarded_writes(plain_lock && info.capabilities.guarded_writes);
+        BackendInfo::new(info.name, caps)
     }
 
     async fn try_acquire(

@@ -9,8 +9,8 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::backend::{
-    AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, Lease, LeaseHolders, LeaseKind,
-    LockBackend, LockInfo, ReleaseOutcome, ReleaseWatch,
+    AcquireOutcome, BackendInfo, Capabilities, ExtendItem, ExtendOutcome, Lease, LeaseHolders,
+    LeaseKind, LockBackend, LockInfo, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch,
 };
 use crate::error::{BackendError, BackendErrorKind};
 use crate::fencing::FencingToken;
@@ -236,13 +236,7 @@ pub(super) fn expiry(now: Instant, ttl: Duration) -> Instant {
 #[async_trait]
 impl LockBackend for MemoryBackend {
     fn info(&self) -> BackendInfo {
-        BackendInfo::new(
-            "memory",
-            Capabilities::none()
-                .with_fencing(true)
-                .with_release_notify(true)
-                .with_leases(&LeaseKind::ALL),
-        )
+        BackendInfo::new("memory", Capabilities::all())
     }
 
     async fn try_acquire(
@@ -390,12 +384,25 @@ impl LockBackend for MemoryBackend {
         Some(self)
     }
 
-    fn multi_locks(&self) -> Option<&dyn crate::backend::MultiLockBackend> {
-        Some(self)
+    /// Any set: one process, one mutex.
+    fn can_acquire_together(&self, _keys: &[LockKey]) -> bool {
+        true
     }
 
-    fn batch_extend(&self) -> Option<&dyn crate::backend::BatchExtendBackend> {
-        Some(self)
+    async fn try_acquire_all(
+        &self,
+        keys: &[LockKey],
+        tokens: &[LockToken],
+        ttl: Duration,
+    ) -> Result<MultiAcquireOutcome, BackendError> {
+        self.take_all(keys, tokens, ttl)
+    }
+
+    async fn extend_batch(
+        &self,
+        items: &[ExtendItem<'_>],
+    ) -> Result<Vec<ExtendOutcome>, BackendError> {
+        self.extend_each(items)
     }
 }
 

@@ -1,16 +1,15 @@
 //! [`MemoryBackend`]'s batched extend: every item under the one mutex.
 
-use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::MemoryBackend;
 use super::backend::expiry;
-use crate::backend::{BatchExtendBackend, ExtendItem, ExtendOutcome};
+use crate::backend::{ExtendItem, ExtendOutcome};
 use crate::error::BackendError;
 
-#[async_trait]
-impl BatchExtendBackend for MemoryBackend {
-    async fn extend_batch(
+impl MemoryBackend {
+    /// BE1 to BE3.
+    pub(super) fn extend_each(
         &self,
         items: &[ExtendItem<'_>],
     ) -> Result<Vec<ExtendOutcome>, BackendError> {

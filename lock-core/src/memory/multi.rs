@@ -3,23 +3,17 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::MemoryBackend;
-use crate::backend::{AcquireOutcome, MultiAcquireOutcome, MultiLockBackend};
+use crate::backend::{AcquireOutcome, MultiAcquireOutcome};
 use crate::error::BackendError;
 use crate::key::LockKey;
 use crate::token::LockToken;
 
-#[async_trait]
-impl MultiLockBackend for MemoryBackend {
-    /// Any set: one process, one mutex.
-    fn can_acquire_together(&self, _keys: &[LockKey]) -> bool {
-        true
-    }
-
-    async fn try_acquire_all(
+impl MemoryBackend {
+    /// MA1 to MA3 (any set: one process, one mutex).
+    pub(super) fn take_all(
         &self,
         keys: &[LockKey],
         tokens: &[LockToken],

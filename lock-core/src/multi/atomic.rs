@@ -1,4 +1,4 @@
-//! One atomic attempt at a whole set ([`crate::MultiLockBackend::try_acquire_all`]), with the
+//! One atomic attempt at a whole set ([`crate::LockBackend::try_acquire_all`]), with the
 //! same care as a single lock's: a grant that came too late, a call cut off by the timeout, or
 //! an acquire cancelled while the call was in flight releases every member, after the call
 //! has been answered (so the release cannot overtake it).
@@ -69,12 +69,8 @@ pub(super) async fn attempt(
     // Before the call is issued: a spawned call can reach the store before this task runs
     // again (called from outside a worker thread), and validity counts from the sending (S2).
     let sent = Instant::now();
-    let call = tokio::spawn(async move {
-        let multi = backend
-            .multi_locks()
-            .ok_or_else(|| BackendError::unsupported(name, "try_acquire_all"))?;
-        multi.try_acquire_all(&owned_keys, &owned_tokens, ttl).await
-    });
+    let call =
+        tokio::spawn(async move { backend.try_acquire_all(&owned_keys, &owned_tokens, ttl).await });
     let mut pending = Pending { inner, keys, tokens, call: Some(call), answered: false };
     let limit = inner.config.call_timeout;
     let answer = match pending.call.as_mut() {

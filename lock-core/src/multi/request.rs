@@ -19,7 +19,7 @@ use crate::retry::{MIN_RETRY_DELAY, RetryPolicy};
 /// one [`MultiGuard`], or none.
 ///
 /// When the backend can take the whole set in one atomic step
-/// ([`crate::LockBackend::multi_locks`]: a single Redis server, or a cluster with every name in
+/// ([`crate::Capabilities::lock_sets`]: a single Redis server, or a cluster with every name in
 /// one slot), each attempt is one round trip that grants every member or none. Otherwise (a
 /// cluster with the names in several slots, a Redlock quorum, a backend without it) the names
 /// are taken in one fixed global order (their keys' bytes), one attempt each; when a member is
@@ -175,7 +175,8 @@ impl MultiLockRequest {
         let call_timeout = inner.config.call_timeout;
         // Each call of the wait is bounded by the call timeout and the wait deadline.
         let limit = move || earliest(deadline, Instant::now() + call_timeout);
-        let atomic = backend.multi_locks().is_some_and(|m| m.can_acquire_together(&keys));
+        let atomic = self.manager.backend_info().capabilities.lock_sets
+            && backend.can_acquire_together(&keys);
         let mut failed: u32 = 0;
         loop {
             let pass = if atomic {

@@ -174,7 +174,7 @@ type Done = (u64, Instant, Duration, Result<ExtendOutcome, BackendError>);
 /// How early `entry` may be extended to join a batch: a share of its interval when its store
 /// extends in batches, else only the common [`COALESCE`] window.
 fn early(settings: RefreshSettings, entry: &Entry) -> Duration {
-    if entry.shared.store.batch_extend().is_none() {
+    if !entry.shared.store.info().capabilities.batch_extend {
         return COALESCE;
     }
     let interval = settings.interval(entry.shared.status().ttl);
@@ -243,10 +243,11 @@ fn start_extends(
     let mut batches: Vec<Batch> = Vec::new();
     for id in due {
         let Some(shared) = still_refreshed(queue, id, now) else { continue };
-        let Some(max) = shared.store.batch_extend().map(|b| b.max_batch().max(1)) else {
+        if !shared.store.info().capabilities.batch_extend {
             futures.push(extend_one(call_timeout, id, shared));
             continue;
-        };
+        }
+        let max = shared.store.max_batch().max(1);
         let store = Arc::as_ptr(&shared.store).cast::<()>();
         match batches.iter_mut().find(|b| b.store == store && b.items.len() < max) {
             Some(batch) => batch.items.push((id, shared)),
@@ -316,13 +317,12 @@ fn extend_batch(
                     ttl: statuses[*i].ttl,
                 })
                 .collect();
-            let result = match store.batch_extend() {
-                _ if calls.is_empty() => Ok(Vec::new()),
-                Some(batch) => {
-                    within(backend, limit.max(Duration::from_millis(1)), batch.extend_batch(&calls))
+            let result = match calls.is_empty() {
+                true => Ok(Vec::new()),
+                false => {
+                    within(backend, limit.max(Duration::from_millis(1)), store.extend_batch(&calls))
                         .await
                 }
-                None => Err(BackendError::unsupported(backend, "batched extend")),
             };
             let result = result.and_then(|outcomes| {
                 if outcomes.len() == calls.len() {
@@ -343,8 +343,16 @@ fn extend_batch(
                 Ok(outcomes) => outcomes.into_iter().map(Ok).collect::<Vec<_>>(),
                 // Applied but not confirmed (WAIT mode): one answer for the batch would hide the
                 // locks found gone until their deadlines. Each lock is asked again on its own,
-                // which tells those apart at once.
-                Err(e) if e.kind() == crate::error::BackendErrorKind::Replication => {
+                // which tells those apart at once. So is each lock of a store that reports batched
+                // extends but answers `Unsupported` (a wrapper that forwards `info` and not
+                // `extend_batch`): nothing was applied, and the plain extends work.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        crate::error::BackendErrorKind::Replication
+                            | crate::error::BackendErrorKind::Unsupported
+                    ) =>
+                {
                     let limit = call_timeout.min(first_deadline.saturating_duration_since(sent));
                     let mut each = Vec::with_capacity(calls.len());
                     for item in &calls {

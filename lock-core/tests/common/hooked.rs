@@ -179,11 +179,19 @@ impl Hooked {
 
 #[async_trait]
 impl LockBackend for Hooked {
-    fn batch_extend(&self) -> Option<&dyn lock_core::BatchExtendBackend> {
-        self.hooks.batches.load(std::sync::atomic::Ordering::SeqCst).then_some(self as _)
+    async fn extend_batch(
+        &self,
+        items: &[lock_core::ExtendItem<'_>],
+    ) -> Result<Vec<ExtendOutcome>, BackendError> {
+        let outcomes = self.inner.extend_batch(items).await?;
+        match *self.hooks.batch_fails.lock().expect("batch_fails") {
+            Some(kind) => Err(BackendError::new("hooked", kind, "injected")),
+            None => Ok(outcomes),
+        }
     }
 
-    /// The memory store's capabilities, with the kinds the hooks offer (never metadata).
+    /// The memory store's capabilities, with what the hooks offer (never metadata, lock sets or
+    /// guarded writes).
     fn info(&self) -> BackendInfo {
         let info = self.inner.info();
         let on = |flag: &std::sync::atomic::AtomicBool| flag.load(Ordering::SeqCst);
@@ -191,6 +199,9 @@ impl LockBackend for Hooked {
             .capabilities
             .with_release_notify(!on(&self.hooks.no_notify))
             .with_lease(LeaseKind::Metadata, false)
+            .with_lock_sets(false)
+            .with_guarded_writes(false)
+            .with_batch_extend(on(&self.hooks.batches))
             .with_lease(LeaseKind::Permit, on(&self.hooks.semaphores))
             .with_lease(LeaseKind::Rw, on(&self.hooks.rw))
             .with_lease(LeaseKind::Fair, on(&self.hooks.fair));
@@ -367,21 +378,6 @@ impl LockBackend for Hooked {
             return Ok(Box::pin(std::future::ready(())));
         }
         self.inner.watch_release(key).await
-    }
-}
-
-#[async_trait]
-impl lock_core::BatchExtendBackend for Hooked {
-    async fn extend_batch(
-        &self,
-        items: &[lock_core::ExtendItem<'_>],
-    ) -> Result<Vec<ExtendOutcome>, BackendError> {
-        let batch = self.inner.batch_extend().expect("the memory store batches extends");
-        let outcomes = batch.extend_batch(items).await?;
-        match *self.hooks.batch_fails.lock().expect("batch_fails") {
-            Some(kind) => Err(BackendError::new("hooked", kind, "injected")),
-            None => Ok(outcomes),
-        }
     }
 }
 

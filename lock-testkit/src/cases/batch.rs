@@ -1,15 +1,18 @@
-//! Batched extends ([`lock_core::BatchExtendBackend`]), for backends that offer them: each item
+//! Batched extends ([`lock_core::LockBackend::extend_batch`]), for backends that offer them: each item
 //! answered as `extend` would answer it, in order, on keys spread over many slots.
 
-use lock_core::{BatchExtendBackend, ExtendItem, ExtendOutcome};
+use lock_core::{DynLockBackend, ExtendItem, ExtendOutcome};
 
 use super::util::{inspect, must_acquire, must_hold};
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
 use crate::{check, check_eq};
 
-fn batch(cx: &TestContext) -> Result<&dyn BatchExtendBackend, Failure> {
-    cx.backend().batch_extend().ok_or_else(|| Failure::skip("the backend offers no batched extend"))
+fn batch(cx: &TestContext) -> Result<&DynLockBackend, Failure> {
+    match cx.caps().batch_extend {
+        true => Ok(&**cx.backend()),
+        false => Err(Failure::skip("the backend offers no batched extend")),
+    }
 }
 
 /// BE1, BE2: a batch holding a lock of its token, a lock of another token, a free key and two

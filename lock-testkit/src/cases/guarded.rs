@@ -12,9 +12,8 @@ use crate::failure::{CaseResult, Failure};
 use crate::{check, check_eq, fail};
 
 fn writes(cx: &TestContext) -> Result<&dyn GuardedWriteBackend, Failure> {
-    cx.backend()
-        .guarded_writes()
-        .ok_or_else(|| Failure::skip("the backend offers no guarded writes"))
+    let writes = cx.backend().guarded_writes().filter(|_| cx.caps().guarded_writes);
+    writes.ok_or_else(|| Failure::skip("the backend offers no guarded writes"))
 }
 
 async fn write(

@@ -173,10 +173,11 @@ pub async fn overlapping_sets_all_make_progress(cx: TestContext) -> CaseResult {
     Ok(())
 }
 
-fn multi_locks(cx: &TestContext) -> Result<&dyn lock_core::MultiLockBackend, Failure> {
-    cx.backend()
-        .multi_locks()
-        .ok_or_else(|| Failure::skip("the backend offers no atomic lock sets"))
+fn multi_locks(cx: &TestContext) -> Result<&lock_core::DynLockBackend, Failure> {
+    match cx.caps().lock_sets {
+        true => Ok(&**cx.backend()),
+        false => Err(Failure::skip("the backend offers no atomic lock sets")),
+    }
 }
 
 /// Keys in one cluster slot (a shared hash tag), so every backend accepts them together.
@@ -273,8 +274,7 @@ pub async fn acquire_all_is_atomic_under_contention(cx: TestContext) -> CaseResu
             let tokens = vec![cx.token()?, cx.token()?, cx.token()?];
             let (backend, keys, ttl) = (cx.backend().clone(), keys.clone(), cx.ms(10_000));
             racers.push(tokio::spawn(async move {
-                let multi = backend.multi_locks().expect("checked above");
-                let outcome = multi.try_acquire_all(&keys, &tokens, ttl).await;
+                let outcome = backend.try_acquire_all(&keys, &tokens, ttl).await;
                 (outcome, tokens)
             }));
         }

@@ -103,7 +103,7 @@ pub async fn unfenced_acquire_is_one_command(c: &Connectors) -> CaseResult {
 pub async fn auto_refresh_batches_its_extends(c: &Connectors) -> CaseResult {
     let server = private()?;
     let backend = (c.standalone)(server.url()).await?;
-    if backend.batch_extend().is_none() {
+    if !backend.info().capabilities.batch_extend {
         return Err(Failure::skip("the backend offers no batched extend"));
     }
     const LOCKS: usize = 300;

@@ -234,10 +234,10 @@ pub async fn an_extension_keeps_the_fence_counter(c: &Connectors) -> CaseResult 
     check_eq!(backend.extend(&key, &token, long).await?, lock_core::ExtendOutcome::Extended, "E1");
     let left = counter_ttl()?;
     check!(left + slack >= long + grace, "the counter after extending to {long:?}: {left:?} left");
-    if let Some(batches) = backend.batch_extend() {
+    if backend.info().capabilities.batch_extend {
         let longer = Duration::from_secs(1_500);
         let items = [lock_core::ExtendItem { key: &key, token: &token, ttl: longer }];
-        let answers = batches.extend_batch(&items).await?;
+        let answers = backend.extend_batch(&items).await?;
         check_eq!(answers, vec![lock_core::ExtendOutcome::Extended], "the batch");
         let left = counter_ttl()?;
         check!(left + slack >= longer + grace, "the counter after a batch to {longer:?}: {left:?}");
@@ -363,7 +363,7 @@ async fn every_kind(locks: &LockManager, run: &str) -> CaseResult {
         let served = waiter.await.map_err(|e| Failure::new(e.to_string(), "join"))??;
         served.release().await?;
     }
-    if backend.multi_locks().is_some() {
+    if backend.info().capabilities.lock_sets {
         let set = locks.lock_all([format!("{run}:set-a"), format!("{run}:set-b")]);
         set.ttl(ttl).acquire().await?.release().await?;
     }

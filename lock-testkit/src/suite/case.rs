@@ -1,7 +1,7 @@
 //! One conformance case: a name, what it needs, and the check itself.
 
 use futures_util::future::BoxFuture;
-use lock_core::{Capabilities, DynLockBackend, LeaseKind};
+use lock_core::{Capabilities, LeaseKind};
 
 use crate::context::TestContext;
 use crate::failure::CaseResult;
@@ -14,8 +14,9 @@ pub type CaseFn = fn(TestContext) -> BoxFuture<'static, CaseResult>;
 pub struct Case {
     /// Its name, as the generated `#[test]` is called.
     pub name: &'static str,
-    /// The capabilities it needs; without them it is skipped.
-    pub requires: Requires,
+    /// The capabilities it needs; a backend without them skips it, saying which
+    /// ([`missing`]).
+    pub requires: Capabilities,
     /// The check.
     pub run: CaseFn,
 }
@@ -26,107 +27,86 @@ impl std::fmt::Debug for Case {
     }
 }
 
-/// What a case needs: capabilities (read from [`Capabilities`], the backend's one answer for
-/// fencing, release notification and the lease kinds it offers) and the optional traits that
-/// are not leases (guarded writes, lock sets, batched extends, offered through their
-/// accessors).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Requires {
-    caps: Capabilities,
-    guarded_writes: bool,
-    multi_locks: bool,
-    batch_extend: bool,
+/// What `needs` asks of a backend with `caps` that it lacks, or `None` when it can run the
+/// case: the one description, [`Capabilities`], read as the manager reads it.
+pub fn missing(needs: Capabilities, caps: Capabilities) -> Option<String> {
+    let flags = [
+        (needs.fencing, caps.fencing, "the fencing capability"),
+        (needs.release_notify, caps.release_notify, "the release_notify capability"),
+        (needs.lock_sets, caps.lock_sets, "atomic lock sets (Capabilities::lock_sets)"),
+        (needs.batch_extend, caps.batch_extend, "batched extends (Capabilities::batch_extend)"),
+        (
+            needs.guarded_writes,
+            caps.guarded_writes,
+            "guarded writes (Capabilities::guarded_writes)",
+        ),
+    ];
+    if let Some((_, _, what)) = flags.iter().find(|(need, has, _)| *need && !*has) {
+        return Some(format!("requires {what}"));
+    }
+    LeaseKind::ALL
+        .into_iter()
+        .find(|k| needs.offers(*k) && !caps.offers(*k))
+        .map(|k| format!("requires {} (Capabilities::offers({k:?}) is false)", k.operation()))
 }
 
-impl Requires {
-    /// Nothing optional.
-    pub const NONE: Self = Self {
-        caps: Capabilities::none(),
-        guarded_writes: false,
-        multi_locks: false,
-        batch_extend: false,
+/// Every capability of `a` and of `b`.
+const fn and(a: Capabilities, b: Capabilities) -> Capabilities {
+    let mut both = Capabilities::none()
+        .with_fencing(a.fencing || b.fencing)
+        .with_release_notify(a.release_notify || b.release_notify)
+        .with_lock_sets(a.lock_sets || b.lock_sets)
+        .with_batch_extend(a.batch_extend || b.batch_extend)
+        .with_guarded_writes(a.guarded_writes || b.guarded_writes);
+    let mut i = 0;
+    while i < LeaseKind::ALL.len() {
+        let kind = LeaseKind::ALL[i];
+        both = both.with_lease(kind, a.offers(kind) || b.offers(kind));
+        i += 1;
+    }
+    both
+}
+
+/// Every capability of every entry of `needs`.
+const fn all_of(needs: &[Capabilities]) -> Capabilities {
+    let mut all = Capabilities::none();
+    let mut i = 0;
+    while i < needs.len() {
+        all = and(all, needs[i]);
+        i += 1;
+    }
+    all
+}
+
+/// The capability a case's list entry names.
+macro_rules! need {
+    (FENCING) => {
+        Capabilities::none().with_fencing(true)
     };
-    /// [`Capabilities::fencing`].
-    pub const FENCING: Self = Self::caps(Capabilities::none().with_fencing(true));
-    /// [`Capabilities::release_notify`].
-    pub const RELEASE_NOTIFY: Self = Self::caps(Capabilities::none().with_release_notify(true));
-    /// Counting semaphores ([`Capabilities::permits`]).
-    pub const SEMAPHORES: Self = Self::lease(LeaseKind::Permit);
-    /// Reader-writer locks ([`Capabilities::rw_locks`]).
-    pub const RW_LOCKS: Self = Self::lease(LeaseKind::Rw);
-    /// Lock metadata ([`Capabilities::metadata`]).
-    pub const METADATA: Self = Self::lease(LeaseKind::Metadata);
-    /// Fair locks ([`Capabilities::fair_locks`]).
-    pub const FAIR_LOCKS: Self = Self::lease(LeaseKind::Fair);
-    /// Guarded writes ([`lock_core::LockBackend::guarded_writes`] is `Some`).
-    pub const GUARDED_WRITES: Self = Self { guarded_writes: true, ..Self::NONE };
-    /// Atomic lock sets ([`lock_core::LockBackend::multi_locks`] is `Some`).
-    pub const MULTI_LOCKS: Self = Self { multi_locks: true, ..Self::NONE };
-    /// Batched extends ([`lock_core::LockBackend::batch_extend`] is `Some`).
-    pub const BATCH_EXTEND: Self = Self { batch_extend: true, ..Self::NONE };
-
-    const fn caps(caps: Capabilities) -> Self {
-        Self { caps, ..Self::NONE }
-    }
-
-    const fn lease(kind: LeaseKind) -> Self {
-        Self::caps(Capabilities::none().with_lease(kind, true))
-    }
-
-    /// Both sets of needs.
-    pub const fn and(self, other: Self) -> Self {
-        let (a, b) = (self.caps, other.caps);
-        let mut caps = Capabilities::none()
-            .with_fencing(a.fencing || b.fencing)
-            .with_release_notify(a.release_notify || b.release_notify);
-        let mut i = 0;
-        while i < LeaseKind::ALL.len() {
-            let kind = LeaseKind::ALL[i];
-            caps = caps.with_lease(kind, a.offers(kind) || b.offers(kind));
-            i += 1;
-        }
-        Self {
-            caps,
-            guarded_writes: self.guarded_writes || other.guarded_writes,
-            multi_locks: self.multi_locks || other.multi_locks,
-            batch_extend: self.batch_extend || other.batch_extend,
-        }
-    }
-
-    /// Why `backend` cannot run the case, or `None` when it can.
-    pub fn missing_in(self, backend: &DynLockBackend) -> Option<String> {
-        if self.guarded_writes && backend.guarded_writes().is_none() {
-            return Some(
-                "requires guarded writes (LockBackend::guarded_writes returns None)".into(),
-            );
-        }
-        if self.multi_locks && backend.multi_locks().is_none() {
-            return Some(
-                "requires atomic lock sets (LockBackend::multi_locks returns None)".into(),
-            );
-        }
-        if self.batch_extend && backend.batch_extend().is_none() {
-            return Some(
-                "requires batched extends (LockBackend::batch_extend returns None)".into(),
-            );
-        }
-        self.missing(backend.info().capabilities)
-    }
-
-    /// Why a backend with `caps` cannot run the case, or `None` when it can (the optional
-    /// traits are not capabilities: see [`Requires::missing_in`]).
-    pub fn missing(self, caps: Capabilities) -> Option<String> {
-        if self.caps.fencing && !caps.fencing {
-            return Some("requires the fencing capability".into());
-        }
-        if self.caps.release_notify && !caps.release_notify {
-            return Some("requires the release_notify capability".into());
-        }
-        LeaseKind::ALL
-            .into_iter()
-            .find(|k| self.caps.offers(*k) && !caps.offers(*k))
-            .map(|k| format!("requires {} (Capabilities::offers({k:?}) is false)", k.operation()))
-    }
+    (RELEASE_NOTIFY) => {
+        Capabilities::none().with_release_notify(true)
+    };
+    (SEMAPHORES) => {
+        Capabilities::none().with_lease(LeaseKind::Permit, true)
+    };
+    (RW_LOCKS) => {
+        Capabilities::none().with_lease(LeaseKind::Rw, true)
+    };
+    (METADATA) => {
+        Capabilities::none().with_lease(LeaseKind::Metadata, true)
+    };
+    (FAIR_LOCKS) => {
+        Capabilities::none().with_lease(LeaseKind::Fair, true)
+    };
+    (GUARDED_WRITES) => {
+        Capabilities::none().with_guarded_writes(true)
+    };
+    (MULTI_LOCKS) => {
+        Capabilities::none().with_lock_sets(true)
+    };
+    (BATCH_EXTEND) => {
+        Capabilities::none().with_batch_extend(true)
+    };
 }
 
 macro_rules! registry {
@@ -135,7 +115,7 @@ macro_rules! registry {
         pub static CASES: &[Case] = &[
             $(Case {
                 name: stringify!($case),
-                requires: Requires::NONE $(.and(Requires::$req))*,
+                requires: all_of(&[$(need!($req)),*]),
                 run: |cx| Box::pin(crate::cases::$module::$case(cx)),
             },)*
         ];

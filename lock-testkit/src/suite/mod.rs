@@ -7,7 +7,7 @@ mod report;
 mod runner;
 mod setup;
 
-pub use case::{CASES, Case, CaseFn, Requires};
+pub use case::{CASES, Case, CaseFn, missing};
 pub use report::{CaseOutcome, CaseReport, SuiteReport};
 pub use runner::{SuiteOptions, run_case, run_suite};
 #[doc(hidden)]

@@ -31,7 +31,7 @@ impl Default for SuiteOptions {
 /// Runs one case against `backend` under a fresh [`TestContext`]: skipped when the backend
 /// lacks a capability the case needs; failed on a failed check, a panic, or a timeout.
 pub async fn run_case(case: &Case, backend: Arc<DynLockBackend>) -> CaseOutcome {
-    if let Some(reason) = case.requires.missing_in(&*backend) {
+    if let Some(reason) = super::missing(case.requires, backend.info().capabilities) {
         return CaseOutcome::Skipped(reason);
     }
     let cx = TestContext::new(backend);
