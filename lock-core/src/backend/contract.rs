@@ -272,11 +272,11 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// [`Lease`] variants.
     ///
     /// # Behavior
-    /// - L1: A kind the backend's [`crate::Capabilities`] does not offer is an
+    /// - K1: A kind the backend's [`crate::Capabilities`] does not offer is an
     ///   [`crate::BackendErrorKind::Unsupported`] error, before any I/O (the provided method
     ///   answers so for every kind but a plain lock; the manager checks the capabilities
     ///   first).
-    /// - L2: A name holds one kind at a time: asked for as another kind than the one it holds,
+    /// - K2: A name holds one kind at a time: asked for as another kind than the one it holds,
     ///   the answer is a [`crate::BackendErrorKind::WrongType`] error and nothing changes.
     async fn acquire_lease(
         &self,
@@ -293,7 +293,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
 
     /// Ends `token`'s lease of `kind` at `key` (for [`LeaseKind::Fair`], also hands the lock
     /// to the next waiter, and is how a waiter leaves the line). [`LeaseKind::Lock`] is
-    /// [`LockBackend::release`]; L1 holds.
+    /// [`LockBackend::release`]; K1 holds.
     async fn release_lease(
         &self,
         key: &LockKey,
@@ -308,7 +308,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
 
     /// Resets the expiry of `token`'s lease of `kind` at `key` to `ttl`. [`LeaseKind::Lock`]
     /// and [`LeaseKind::Fair`] (a fair lock is a plain lock once held) are
-    /// [`LockBackend::extend`]; L1 holds.
+    /// [`LockBackend::extend`]; K1 holds.
     async fn extend_lease(
         &self,
         key: &LockKey,
@@ -323,7 +323,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     }
 
     /// Who holds `key` as `kind`: read-only. [`LeaseKind::Lock`], [`LeaseKind::Fair`] and
-    /// [`LeaseKind::Metadata`] are [`LockBackend::inspect`] (one holder at most); L1 holds.
+    /// [`LeaseKind::Metadata`] are [`LockBackend::inspect`] (one holder at most); K1 holds.
     async fn inspect_lease(
         &self,
         key: &LockKey,
@@ -340,7 +340,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// Resolves when a lease of `kind` at `key` may have ended; for [`LeaseKind::Fair`], when
     /// the lock is handed to `token` (FW1). [`LeaseKind::Lock`] and [`LeaseKind::Metadata`]
     /// are [`LockBackend::watch_release`]. The promises of `watch_release` (W1 to W4) hold
-    /// for every kind; L1 holds.
+    /// for every kind; K1 holds.
     async fn watch_lease(
         &self,
         key: &LockKey,

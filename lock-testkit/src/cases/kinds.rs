@@ -1,5 +1,5 @@
 //! One keyspace: a name holds a lock, a semaphore or a reader-writer lock, never two of them
-//! (L2 in the contract of `lock_core::LockBackend::acquire_lease`). Asking for
+//! (K2 in the contract of `lock_core::LockBackend::acquire_lease`). Asking for
 //! a name as another kind than the one it holds is a `WrongType` error that changes nothing
 //! held, on every backend, the in-process one included.
 
@@ -57,6 +57,35 @@ pub async fn a_name_used_as_two_kinds_is_a_clear_error(cx: TestContext) -> CaseR
                 before.1,
                 after.1
             );
+        }
+    }
+    Ok(())
+}
+
+/// K1: every kind of lease the backend's capabilities do not offer answers an `Unsupported`
+/// error: not a grant, not a refusal. Skipped for a backend that offers every kind.
+pub async fn kinds_not_offered_are_unsupported(cx: TestContext) -> CaseResult {
+    let caps = cx.caps();
+    let metadata = lock_core::Metadata::new();
+    let leases = [
+        Lease::Metadata(&metadata),
+        Lease::Permit { limit: 2 },
+        Lease::Rw(RwMode::Read),
+        Lease::Fair { queue_ttl: cx.ms(10_000) },
+    ];
+    let missing: Vec<Lease<'_>> = leases.into_iter().filter(|l| !caps.offers(l.kind())).collect();
+    if missing.is_empty() {
+        return Err(Failure::skip("the backend offers every kind of lease"));
+    }
+    for lease in missing {
+        let kind = lease.kind();
+        let key = cx.key(format!("not-offered-{kind:?}"))?;
+        let token = cx.token()?;
+        match cx.backend().acquire_lease(&key, &token, lease, cx.ms(10_000)).await {
+            Err(e) if e.kind() == BackendErrorKind::Unsupported => {}
+            other => {
+                fail!("K1: {kind:?} is not in the capabilities, yet acquiring it gave {other:?}")
+            }
         }
     }
     Ok(())

@@ -113,6 +113,7 @@ macro_rules! __for_each_case {
             rwlock::rw_release_wakes_watchers [RW_LOCKS RELEASE_NOTIFY],
             rwlock::rw_writer_that_gives_up_lets_readers_in [RW_LOCKS],
             kinds::a_name_used_as_two_kinds_is_a_clear_error [],
+            kinds::kinds_not_offered_are_unsupported [],
             rwlock::rw_an_upgrade_given_up_takes_its_mark_away [RW_LOCKS],
             rwlock::rw_a_refused_upgrade_gives_the_read_back [RW_LOCKS],
             rwlock::rw_writers_are_alone_under_contention [RW_LOCKS],
