@@ -5,8 +5,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use lock_lua::{hash_slot, release_channel};
 use lock_redis::{Handover, LockKey};
+use lock_redis_protocol::hash_slot;
+use lock_redis_protocol::layout::release_channel;
 use lock_testkit::server::{RedisCluster, RedisServer, redis_available};
 use serde_json::{Value, json};
 use support::{Spawned, cluster_manager, lockctl, manager};
@@ -238,7 +239,9 @@ async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
     assert_eq!((nothing.code, nothing.stdout.trim()), (0, "not locked"), "{nothing:?}");
 
     // A counter in the old format (a bare number, before 0.2) is still read.
-    let legacy = lock_lua::fence_key(&LockKey::with_default_prefix("legacy").expect("a name"));
+    let legacy = lock_redis_protocol::layout::fence_key(
+        &LockKey::with_default_prefix("legacy").expect("a name"),
+    );
     let mut admin = server.admin().expect("admin");
     admin.cmd_bytes(&[b"SET", &legacy, b"41"]).expect("set");
     let old = lockctl(&["info", "legacy", "--url", &url, "--json"]).json();

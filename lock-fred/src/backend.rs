@@ -6,7 +6,7 @@ use std::sync::Arc;
 use fred::clients::Client;
 use fred::interfaces::ClientLike;
 use fred::types::config::{Config, Server, ServerConfig};
-use lock_lua::{Publish, ReleaseHub, ScriptBackend};
+use lock_redis_protocol::{Publish, ReleaseHub, ScriptBackend};
 use tokio::task::AbortHandle;
 
 use crate::BACKEND;
@@ -178,9 +178,9 @@ impl FredBackend {
         }
         let command_timeout = self.client().perf_config().default_command_timeout;
         let reply_timeout = (!command_timeout.is_zero()).then_some(command_timeout);
-        lock_lua::check_wait_timeout(BACKEND, timeout, reply_timeout)?;
-        let backend =
-            Arc::unwrap_or_clone(self.inner).with_wait(lock_lua::WaitFor { replicas, timeout });
+        lock_redis_protocol::check_wait_timeout(BACKEND, timeout, reply_timeout)?;
+        let backend = Arc::unwrap_or_clone(self.inner)
+            .with_wait(lock_redis_protocol::WaitFor { replicas, timeout });
         Ok(Self { inner: Arc::new(backend), ..self })
     }
 
@@ -247,4 +247,4 @@ impl fmt::Debug for FredBackend {
     }
 }
 
-lock_lua::delegate_lock_backend!(FredBackend => inner);
+lock_redis_protocol::delegate_lock_backend!(FredBackend => inner);

@@ -6,7 +6,7 @@ use fred::clients::{Client, Pool};
 use fred::interfaces::{ClientLike, LuaInterface, ServerInterface};
 use fred::types::{ClusterHash, CustomCommand, Key, Value};
 use lock_core::BackendError;
-use lock_lua::{Call, Command, Reply, ScriptRunner, WaitFor};
+use lock_redis_protocol::{Call, Command, Reply, ScriptRunner, WaitFor};
 
 use crate::errors::{is_noscript, map};
 

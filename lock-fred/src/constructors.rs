@@ -9,7 +9,7 @@ use fred::interfaces::ClusterInterface;
 use fred::types::config::{Config, ReconnectPolicy};
 use fred::types::{Builder, ClusterHash, CustomCommand, InfoKind, Value};
 use lock_core::BackendError;
-use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents};
+use lock_redis_protocol::{ConnectOptions, EvictionCheck, KeyspaceEvents};
 
 use crate::BACKEND;
 use crate::backend::FredBackend;
@@ -37,7 +37,7 @@ pub fn builder(config: Config) -> Builder {
 
 /// What one `INFO` at connect told about the server(s).
 struct Learned {
-    /// The server's identity (see [`lock_lua::server_endpoint`]); `None` for a cluster.
+    /// The server's identity (see [`lock_redis_protocol::server_endpoint`]); `None` for a cluster.
     identity: Option<String>,
     /// The `maxmemory-policy` that matters and where it was read (a primary of a cluster).
     policy: Option<(Option<String>, String)>,
@@ -66,9 +66,9 @@ async fn learn(client: &Client, options: &ConnectOptions) -> Learned {
     let Ok(info) = client.info::<String>(section).await else {
         return Learned { identity: None, policy: None, keyspace };
     };
-    let policy = if check { lock_lua::maxmemory_policy(&info) } else { None };
+    let policy = if check { lock_redis_protocol::eviction::maxmemory_policy(&info) } else { None };
     Learned {
-        identity: lock_lua::server_endpoint(&info),
+        identity: lock_redis_protocol::server_endpoint(&info),
         policy: policy.map(|p| (None, p)),
         keyspace,
     }
@@ -91,7 +91,7 @@ async fn keyspace_db(client: &Client, options: &ConnectOptions) -> Option<i64> {
         Value::Map(map) => map.inner().into_values().next().and_then(|v| v.as_string()),
         _ => None,
     }?;
-    lock_lua::keyspace_events_wake(&flags).then_some(db)
+    lock_redis_protocol::keyspace::keyspace_events_wake(&flags).then_some(db)
 }
 
 /// Without feature `cluster`, a cluster's policy is not read.
@@ -100,7 +100,7 @@ async fn cluster_policy(_client: &Client) -> Option<(String, String)> {
     None
 }
 
-/// The policy that matters on a cluster (see [`lock_lua::worst_policy`]) and the primary that
+/// The policy that matters on a cluster (see [`lock_redis_protocol::eviction::worst_policy`]) and the primary that
 /// reported it; `None` if any primary refuses or none is known.
 #[cfg(feature = "cluster")]
 async fn cluster_policy(client: &Client) -> Option<(String, String)> {
@@ -111,10 +111,10 @@ async fn cluster_policy(client: &Client) -> Option<(String, String)> {
         let info = node.info::<String>(Some(InfoKind::Memory)).await.ok()?;
         found.push((
             format!("{}:{}", primary.host, primary.port),
-            lock_lua::maxmemory_policy(&info)?,
+            lock_redis_protocol::eviction::maxmemory_policy(&info)?,
         ));
     }
-    lock_lua::worst_policy(found)
+    lock_redis_protocol::eviction::worst_policy(found)
 }
 
 impl Learned {
@@ -131,7 +131,12 @@ impl Learned {
                 Some(primary) => format!("{address} (primary {primary})"),
                 None => address,
             };
-            lock_lua::check_eviction(BACKEND, options.eviction_check(), &at, Some(policy))?;
+            lock_redis_protocol::eviction::check_eviction(
+                BACKEND,
+                options.eviction_check(),
+                &at,
+                Some(policy),
+            )?;
         }
         Ok(backend
             .named(self.identity)

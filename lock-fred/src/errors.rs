@@ -27,13 +27,13 @@ pub(crate) fn map(e: FredError) -> BackendError {
         ErrorKind::Protocol | ErrorKind::Parse => (BackendErrorKind::Protocol, false),
         _ => {
             let code = e.details().split_whitespace().next().unwrap_or("");
-            lock_lua::classify(code)
+            lock_redis_protocol::classify(code)
         }
     };
     let code = e.details().split_whitespace().next().unwrap_or("");
     let message = match kind {
-        BackendErrorKind::WrongType => lock_lua::WRONG_TYPE_HINT.to_owned(),
-        BackendErrorKind::Auth => match lock_lua::auth_hint(code) {
+        BackendErrorKind::WrongType => lock_redis_protocol::errors::WRONG_TYPE_HINT.to_owned(),
+        BackendErrorKind::Auth => match lock_redis_protocol::errors::auth_hint(code) {
             Some(hint) => format!("{} ({hint})", e.details()),
             None => e.details().to_owned(),
         },

@@ -29,7 +29,7 @@
 //!
 //! All of them issue fencing tokens (unless [`FredBackend::without_fencing`]) and offer release
 //! notification (sharded pub/sub on a cluster). What is stored, and how it interoperates with
-//! other clients, is described in `lock-lua`.
+//! other clients, is described in `lock-redis-protocol`.
 //!
 //! # Features
 //!
@@ -83,7 +83,7 @@ pub use lock_core::{
     LockManagerBuilder, LockRequest, LockState, LockToken, LossReason, Lost, Metadata, Quorum,
     QuorumBuilder, ReleaseOutcome, Result, RetryPolicy, RwLock, RwMode, Semaphore, WriteOutcome,
 };
-pub use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents, hash_slot};
+pub use lock_redis_protocol::{ConnectOptions, EvictionCheck, KeyspaceEvents, hash_slot};
 
 /// The backend's name in errors and [`BackendInfo`].
 pub const BACKEND: &str = "fred";

@@ -4,7 +4,7 @@ use fred::clients::SubscriberClient;
 use fred::interfaces::{ClientLike, EventInterface, PubsubInterface};
 use fred::types::config::{Config, ConnectionConfig, PerformanceConfig, ReconnectPolicy};
 use lock_core::{BackendError, async_trait};
-use lock_lua::{SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};
+use lock_redis_protocol::{SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::AbortHandle;
 
@@ -117,7 +117,7 @@ impl SubscriberFactory for FredSubscriber {
                     Ok(e) => {
                         let mut channel = format!("__keyspace@{}__:", e.db).into_bytes();
                         channel.extend_from_slice(e.key.as_bytes());
-                        lock_lua::wakes(&channel, e.operation.as_bytes())
+                        lock_redis_protocol::keyspace::wakes(&channel, e.operation.as_bytes())
                             .then_some(SubscriberEvent::Message(channel))
                     }
                     Err(RecvError::Lagged(_)) => Some(SubscriberEvent::Resynced),

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use lock_core::BackendError;
-use lock_lua::{Publish, ReleaseHub, ScriptBackend};
+use lock_redis_protocol::{Publish, ReleaseHub, ScriptBackend};
 
 use crate::commands::Commands;
 
@@ -140,8 +140,8 @@ impl RedisBackend {
                 "WAIT mode is not available on a cluster connection",
             ));
         }
-        lock_lua::check_wait_timeout(crate::BACKEND, timeout, self.reply_timeout)?;
-        Ok(self.map(|b| b.with_wait(lock_lua::WaitFor { replicas, timeout })))
+        lock_redis_protocol::check_wait_timeout(crate::BACKEND, timeout, self.reply_timeout)?;
+        Ok(self.map(|b| b.with_wait(lock_redis_protocol::WaitFor { replicas, timeout })))
     }
 
     /// Release notification through classic pub/sub on a dedicated connection from `client`
@@ -198,4 +198,4 @@ impl fmt::Debug for RedisBackend {
     }
 }
 
-lock_lua::delegate_lock_backend!(RedisBackend => inner);
+lock_redis_protocol::delegate_lock_backend!(RedisBackend => inner);

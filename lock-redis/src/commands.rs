@@ -1,7 +1,7 @@
 //! The connection scripts run on, whichever kind the user brought.
 
 use lock_core::BackendError;
-use lock_lua::{Call, Command, Reply, ScriptRunner, WaitFor};
+use lock_redis_protocol::{Call, Command, Reply, ScriptRunner, WaitFor};
 use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
 use redis::{Cmd, ErrorKind, RedisResult, ServerErrorKind, Value};
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use lock_core::BackendError;
-use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents, Publish, ReleaseHub};
+use lock_redis_protocol::{ConnectOptions, EvictionCheck, KeyspaceEvents, Publish, ReleaseHub};
 
 use redis::Value;
 use redis::aio::{
@@ -117,18 +117,18 @@ pub(crate) async fn keyspace_db(
         Value::Map(pairs) => pairs.first().and_then(|(_, flags)| text(flags)),
         _ => None,
     }?;
-    lock_lua::keyspace_events_wake(&flags).then_some(db)
+    lock_redis_protocol::keyspace::keyspace_events_wake(&flags).then_some(db)
 }
 
 /// The `maxmemory-policy` of `info`, unless the check is off.
 pub(crate) fn policy_of(info: Option<&str>, options: &ConnectOptions) -> Option<String> {
     match options.eviction_check() {
         EvictionCheck::Off => None,
-        _ => info.and_then(lock_lua::maxmemory_policy),
+        _ => info.and_then(lock_redis_protocol::eviction::maxmemory_policy),
     }
 }
 
-/// The policy that matters on a cluster (see [`lock_lua::worst_policy`]) and the master that
+/// The policy that matters on a cluster (see [`lock_redis_protocol::eviction::worst_policy`]) and the master that
 /// reported it, from `INFO memory` on every master; `None` if any refuses or none answers.
 #[cfg(feature = "cluster")]
 async fn cluster_policy(
@@ -141,15 +141,17 @@ async fn cluster_policy(
     // INFO goes to every master; the reply maps each one's address to its answer.
     let reply = redis::cmd("INFO").arg("memory").query_async::<Value>(conn).await.ok()?;
     let Value::Map(answers) = reply else {
-        let policy = text(&reply).as_deref().and_then(lock_lua::maxmemory_policy)?;
+        let policy =
+            text(&reply).as_deref().and_then(lock_redis_protocol::eviction::maxmemory_policy)?;
         return Some((String::new(), policy));
     };
     let mut found = Vec::with_capacity(answers.len());
     for (addr, answer) in &answers {
-        let policy = text(answer).as_deref().and_then(lock_lua::maxmemory_policy)?;
+        let policy =
+            text(answer).as_deref().and_then(lock_redis_protocol::eviction::maxmemory_policy)?;
         found.push((text(addr).unwrap_or_default(), policy));
     }
-    lock_lua::worst_policy(found)
+    lock_redis_protocol::eviction::worst_policy(found)
 }
 
 impl RedisBackend {
@@ -288,8 +290,14 @@ impl RedisBackend {
         let info = server_info(&mut manager, &options).await?;
         let address = endpoint(client.get_connection_info());
         let policy = policy_of(info.as_deref(), &options);
-        lock_lua::check_eviction(BACKEND, options.eviction_check(), &address, policy.as_deref())?;
-        let endpoint = info.as_deref().and_then(lock_lua::server_endpoint).unwrap_or(address);
+        lock_redis_protocol::eviction::check_eviction(
+            BACKEND,
+            options.eviction_check(),
+            &address,
+            policy.as_deref(),
+        )?;
+        let endpoint =
+            info.as_deref().and_then(lock_redis_protocol::server_endpoint).unwrap_or(address);
         let db = client.get_connection_info().redis_settings().db();
         let keyspace = keyspace_db(&mut manager, &options, db).await;
         let backend =
@@ -441,7 +449,12 @@ impl RedisBackend {
                 "" => endpoint.clone(),
                 master => format!("{endpoint} (master {master})"),
             };
-            lock_lua::check_eviction(BACKEND, options.eviction_check(), &at, Some(policy))?;
+            lock_redis_protocol::eviction::check_eviction(
+                BACKEND,
+                options.eviction_check(),
+                &at,
+                Some(policy),
+            )?;
         }
         let hub = ReleaseHub::new(BACKEND, crate::notify::ShardedSubscriber { nodes });
         let backend = Self::assemble(

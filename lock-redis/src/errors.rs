@@ -28,10 +28,10 @@ fn classify(e: &RedisError) -> (BackendErrorKind, bool, String) {
         return (BackendErrorKind::Connection, true, e.to_string());
     }
     if let Some(code) = e.code() {
-        let (kind, temporary) = lock_lua::classify(code);
+        let (kind, temporary) = lock_redis_protocol::classify(code);
         let message = match kind {
-            BackendErrorKind::WrongType => lock_lua::WRONG_TYPE_HINT.to_owned(),
-            BackendErrorKind::Auth => match lock_lua::auth_hint(code) {
+            BackendErrorKind::WrongType => lock_redis_protocol::errors::WRONG_TYPE_HINT.to_owned(),
+            BackendErrorKind::Auth => match lock_redis_protocol::errors::auth_hint(code) {
                 Some(hint) => format!("{e} ({hint})"),
                 None => e.to_string(),
             },

@@ -52,7 +52,7 @@
 //!   through `redis::Client::build_with_tls` (see [`RedisBackend::from_client`]).
 //!
 //! Every backend issues fencing tokens unless built [`RedisBackend::without_fencing`].
-//! What is stored, and how it interoperates with other clients, is described in `lock-lua`.
+//! What is stored, and how it interoperates with other clients, is described in `lock-redis-protocol`.
 //!
 //! # Eviction
 //!
@@ -101,7 +101,7 @@ pub use lock_core::{
     LockManagerBuilder, LockRequest, LockState, LockToken, LossReason, Lost, Metadata, Quorum,
     QuorumBuilder, ReleaseOutcome, Result, RetryPolicy, RwLock, RwMode, Semaphore, WriteOutcome,
 };
-pub use lock_lua::{ConnectOptions, EvictionCheck, KeyspaceEvents, hash_slot};
+pub use lock_redis_protocol::{ConnectOptions, EvictionCheck, KeyspaceEvents, hash_slot};
 pub use redis;
 
 /// The backend's name in errors and [`BackendInfo`].

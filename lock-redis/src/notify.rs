@@ -3,7 +3,7 @@
 use futures_util::StreamExt;
 use lock_core::BackendError;
 use lock_core::async_trait;
-use lock_lua::{SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};
+use lock_redis_protocol::{SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};
 use redis::aio::PubSubSink;
 
 use crate::errors::map;
@@ -35,7 +35,7 @@ async fn classic(
     let (sink, stream) = client.get_async_pubsub().await.map_err(map)?.split();
     let events = stream.filter_map(|msg| async move {
         let channel = msg.get_channel::<Vec<u8>>().ok()?;
-        lock_lua::wakes(&channel, msg.get_payload_bytes())
+        lock_redis_protocol::keyspace::wakes(&channel, msg.get_payload_bytes())
             .then_some(SubscriberEvent::Message(channel))
     });
     Ok((Box::new(ClassicLink { sink }), Box::pin(events)))

@@ -78,7 +78,7 @@ impl Cycler {
     /// The raw `redis` crate running the library's acquire and release.
     pub(crate) async fn protocol_redis(url: &str, fencing: bool) -> Result<Self, String> {
         let Self::RawRedis(mut manager, _) = Self::raw_redis(url).await? else { unreachable!() };
-        for script in lock_lua::ALL {
+        for script in lock_redis_protocol::scripts::ALL {
             let _: String = redis::cmd("SCRIPT")
                 .arg("LOAD")
                 .arg(script.source())
@@ -92,7 +92,7 @@ impl Cycler {
     /// The raw `fred` crate running the library's acquire and release.
     pub(crate) async fn protocol_fred(url: &str, fencing: bool) -> Result<Self, String> {
         let Self::RawFred(client, _) = Self::raw_fred(url).await? else { unreachable!() };
-        for script in lock_lua::ALL {
+        for script in lock_redis_protocol::scripts::ALL {
             let _: String = client.script_load(script.source()).await.map_err(err)?;
         }
         Ok(Self::ProtocolFred(client, fencing))
@@ -143,10 +143,10 @@ impl Cycler {
                 let mut conn = manager.clone();
                 let (lock, token) = protocol_names(key)?;
                 let taken = if *fencing {
-                    let acquire = lock_lua::calls::acquire(&lock, &token, TTL, true);
+                    let acquire = lock_redis_protocol::calls::acquire(&lock, &token, TTL, true);
                     send_redis(&mut conn, acquire).await? > 0
                 } else {
-                    let set = lock_lua::calls::set_if_absent(&lock, &token, TTL);
+                    let set = lock_redis_protocol::calls::set_if_absent(&lock, &token, TTL);
                     let mut cmd = redis::cmd(set.name);
                     for arg in &set.args {
                         cmd.arg(arg.as_ref());
@@ -156,13 +156,17 @@ impl Cycler {
                 if !taken {
                     return Err("the key was held".into());
                 }
-                let release = lock_lua::calls::release(&lock, &token, lock_lua::Publish::Classic);
+                let release = lock_redis_protocol::calls::release(
+                    &lock,
+                    &token,
+                    lock_redis_protocol::Publish::Classic,
+                );
                 send_redis(&mut conn, release).await?;
             }
             Self::ProtocolFred(client, fencing) => {
                 let (lock, token) = protocol_names(key)?;
                 let taken = if *fencing {
-                    let acquire = lock_lua::calls::acquire(&lock, &token, TTL, true);
+                    let acquire = lock_redis_protocol::calls::acquire(&lock, &token, TTL, true);
                     send_fred(client, acquire).await? > 0
                 } else {
                     let set: Option<String> = client
@@ -180,7 +184,11 @@ impl Cycler {
                 if !taken {
                     return Err("the key was held".into());
                 }
-                let release = lock_lua::calls::release(&lock, &token, lock_lua::Publish::Classic);
+                let release = lock_redis_protocol::calls::release(
+                    &lock,
+                    &token,
+                    lock_redis_protocol::Publish::Classic,
+                );
                 send_fred(client, release).await?;
             }
         }
@@ -198,7 +206,7 @@ fn protocol_names(key: &str) -> Result<(lock_core::LockKey, lock_core::LockToken
 /// does: `EVALSHA sha numkeys keys... args...`.
 pub(crate) async fn send_redis(
     conn: &mut redis::aio::ConnectionManager,
-    call: lock_lua::Call<'_>,
+    call: lock_redis_protocol::Call<'_>,
 ) -> Result<i64, String> {
     let mut cmd = redis::cmd("EVALSHA");
     cmd.arg(call.script.sha1()).arg(call.keys.len());
@@ -214,7 +222,7 @@ pub(crate) async fn send_redis(
 /// [`send_redis`] on the raw `fred` crate.
 async fn send_fred(
     client: &fred::clients::Client,
-    call: lock_lua::Call<'_>,
+    call: lock_redis_protocol::Call<'_>,
 ) -> Result<i64, String> {
     let keys: Vec<fred::types::Key> =
         call.keys.iter().map(|k| fred::types::Key::from(k.as_ref())).collect();

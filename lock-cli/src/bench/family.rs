@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lock_core::{LockGuard, LockKey, LockManager, LockToken, RwMode};
-use lock_lua::{Publish, calls};
 use lock_redis::{RedisBackend, redis};
+use lock_redis_protocol::{Publish, calls};
 use lock_testkit::proxy::FaultProxy;
 
 use super::cyclers::{TTL, send_redis as send};
@@ -63,7 +63,7 @@ impl Cycler {
         let client = redis::Client::open(url).map_err(err)?;
         let config = lock_redis::manager_config();
         let mut conn = client.get_connection_manager_with_config(config).await.map_err(err)?;
-        for script in lock_lua::ALL {
+        for script in lock_redis_protocol::scripts::ALL {
             let _: String = redis::cmd("SCRIPT")
                 .arg("LOAD")
                 .arg(script.source())

@@ -60,7 +60,7 @@ impl DemoBackend {
             let Ok(key) = conn.locks.key(name) else {
                 continue;
             };
-            let counter = lock_lua::fence_key(&key);
+            let counter = lock_redis_protocol::layout::fence_key(&key);
             let mut cmd = lock_redis::redis::cmd("PEXPIRE");
             cmd.arg(&counter).arg(ttl_ms.max(1));
             if let Err(e) = conn.query(&cmd).await {

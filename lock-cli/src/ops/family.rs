@@ -42,7 +42,7 @@ pub(crate) async fn kind(conn: &Connection, key: &LockKey) -> Option<Kind> {
     if !zset {
         return None;
     }
-    let holds = lock_lua::holds_key(key);
+    let holds = lock_redis_protocol::layout::holds_key(key);
     match conn.backend.query(redis::cmd("EXISTS").arg(&holds)).await.ok()? {
         Value::Int(1) => Some(Kind::RwLock),
         _ => Some(Kind::Semaphore),

@@ -46,7 +46,7 @@ pub(crate) async fn metadata(
 
 /// The value of the fencing counter of `key` (the last token issued), if any.
 pub(crate) async fn fence_counter(conn: &Connection, key: &LockKey) -> Result<Option<u64>, String> {
-    let counter = lock_lua::fence_key(key);
+    let counter = lock_redis_protocol::layout::fence_key(key);
     match conn.backend.query(redis::cmd("GET").arg(&counter)).await {
         Ok(Value::BulkString(bytes)) => Ok(parse_counter(&bytes)),
         Ok(_) => Ok(None),
@@ -83,14 +83,14 @@ pub(crate) async fn not_a_lock(conn: &Connection, key: &LockKey) -> String {
         Some(other) => return format!("`{name}` is not a lock: the key holds {}", article(other)),
         None => return format!("`{name}` is not a lock: the key holds a value of another type"),
     }
-    let counter = lock_lua::fence_key(key);
+    let counter = lock_redis_protocol::layout::fence_key(key);
     match key_type(conn, &counter).await.as_deref() {
         Some(kind) if kind != "string" && kind != "none" => format!(
             "`{name}` has a broken fencing counter: `{}` holds {} instead of a string",
             printable(&counter),
             article(kind)
         ),
-        _ => format!("`{name}` is not a lock: {}", lock_lua::WRONG_TYPE_HINT),
+        _ => format!("`{name}` is not a lock: {}", lock_redis_protocol::errors::WRONG_TYPE_HINT),
     }
 }
 

@@ -20,7 +20,7 @@
 //!   `Capabilities` like the lease kinds, so there is one answer to "what can it do".
 //! - **Adding a kind**: a variant here (its bullets in its doc) and in [`LeaseKind`], a flag in
 //!   `Capabilities`, its arm in the backends that offer it (MemoryBackend's `memory/` and
-//!   lock-lua's script, its Rust side and key layout), its user handle, its cases in the suite.
+//!   lock-redis-protocol's script, its Rust side and key layout), its user handle, its cases in the suite.
 
 use std::time::Duration;
 

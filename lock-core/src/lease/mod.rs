@@ -20,7 +20,7 @@
 //! - **Adding a kind**: a [`crate::Lease`] variant with its bullets and its
 //!   [`crate::LeaseKind`] and capability flag (`backend/`, two files); its spec here and its
 //!   arms in `view.rs`; its user handle (`semaphore/handle.rs` is the model); MemoryBackend's
-//!   implementation and its arm in `memory/backend.rs` (two files); lock-lua's script, its Rust
+//!   implementation and its arm in `memory/backend.rs` (two files); lock-redis-protocol's script, its Rust
 //!   side, its arm in `backend.rs` and the key layout (four files); its conformance cases, the
 //!   suite's list and the broken-backend mutant (lock-testkit, three files): about 14 files in
 //!   3 crates, counted on paper against this layout (the semaphore took 16 before; fair locks

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use lock_core::{BackendError, BackendErrorKind};
-use lock_lua::{ConnectOptions, Publish, ReleaseHub};
+use lock_redis_protocol::{ConnectOptions, Publish, ReleaseHub};
 use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
 use redis::{RedisConnectionInfo, Role};
 
@@ -183,8 +183,14 @@ impl RedisBackend {
         }
         let info = server_info(&mut connection, &options).await?;
         let policy = policy_of(info.as_deref(), &options);
-        lock_lua::check_eviction(BACKEND, options.eviction_check(), &address, policy.as_deref())?;
-        let endpoint = info.as_deref().and_then(lock_lua::server_endpoint).unwrap_or(address);
+        lock_redis_protocol::eviction::check_eviction(
+            BACKEND,
+            options.eviction_check(),
+            &address,
+            policy.as_deref(),
+        )?;
+        let endpoint =
+            info.as_deref().and_then(lock_redis_protocol::server_endpoint).unwrap_or(address);
         let db = master.get_connection_info().redis_settings().db();
         let keyspace = keyspace_db(&mut connection, &options, db).await;
         let master = Arc::new(SentinelMaster::new(resolver.clone(), &master, connection));

@@ -94,7 +94,7 @@ fn version(facts: &Facts, cluster: bool) -> Finding {
 fn eviction(facts: &Facts) -> Finding {
     const CHECK: &str = "maxmemory-policy";
     let Some(policy) = &facts.policy else { return Finding::unknown(CHECK) };
-    match lock_lua::eviction_risk(policy) {
+    match lock_redis_protocol::eviction::eviction_risk(policy) {
         None => Finding::new(
             CHECK,
             Status::Ok,

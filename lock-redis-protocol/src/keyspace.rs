@@ -33,11 +33,11 @@ pub enum KeyspaceEvents {
 /// every class, `g` and `x` included.
 ///
 /// ```
-/// assert!(lock_lua::keyspace_events_wake("Kgx"));
-/// assert!(lock_lua::keyspace_events_wake("AK"));
-/// assert!(!lock_lua::keyspace_events_wake("Egx"), "keyevent channels only");
-/// assert!(!lock_lua::keyspace_events_wake("Kx"), "no generic commands: DEL is silent");
-/// assert!(!lock_lua::keyspace_events_wake(""));
+/// assert!(lock_redis_protocol::keyspace::keyspace_events_wake("Kgx"));
+/// assert!(lock_redis_protocol::keyspace::keyspace_events_wake("AK"));
+/// assert!(!lock_redis_protocol::keyspace::keyspace_events_wake("Egx"), "keyevent channels only");
+/// assert!(!lock_redis_protocol::keyspace::keyspace_events_wake("Kx"), "no generic commands: DEL is silent");
+/// assert!(!lock_redis_protocol::keyspace::keyspace_events_wake(""));
 /// ```
 pub fn keyspace_events_wake(flags: &str) -> bool {
     let has = |c| flags.contains(c);
@@ -50,7 +50,7 @@ pub fn keyspace_events_wake(flags: &str) -> bool {
 /// ```
 /// use lock_core::LockKey;
 /// let key = LockKey::with_default_prefix("jobs:42")?;
-/// assert_eq!(lock_lua::keyspace_channel(0, &key).as_deref(), Some("__keyspace@0__:lock:jobs:42"));
+/// assert_eq!(lock_redis_protocol::keyspace::keyspace_channel(0, &key).as_deref(), Some("__keyspace@0__:lock:jobs:42"));
 /// # Ok::<(), lock_core::Error>(())
 /// ```
 pub fn keyspace_channel(db: i64, key: &lock_core::LockKey) -> Option<String> {
@@ -63,11 +63,11 @@ pub fn keyspace_channel(db: i64, key: &lock_core::LockKey) -> Option<String> {
 /// extension sends, nor `set`). Subscriber connections drop the others before the hub sees them.
 ///
 /// ```
-/// assert!(lock_lua::wakes(b"lock:~released{a}jobs", b"1"));
-/// assert!(lock_lua::wakes(b"__keyspace@0__:lock:jobs", b"del"));
-/// assert!(lock_lua::wakes(b"__keyspace@0__:lock:jobs", b"expired"));
-/// assert!(!lock_lua::wakes(b"__keyspace@0__:lock:jobs", b"expire"));
-/// assert!(!lock_lua::wakes(b"__keyspace@0__:lock:jobs", b"set"));
+/// assert!(lock_redis_protocol::keyspace::wakes(b"lock:~released{a}jobs", b"1"));
+/// assert!(lock_redis_protocol::keyspace::wakes(b"__keyspace@0__:lock:jobs", b"del"));
+/// assert!(lock_redis_protocol::keyspace::wakes(b"__keyspace@0__:lock:jobs", b"expired"));
+/// assert!(!lock_redis_protocol::keyspace::wakes(b"__keyspace@0__:lock:jobs", b"expire"));
+/// assert!(!lock_redis_protocol::keyspace::wakes(b"__keyspace@0__:lock:jobs", b"set"));
 /// ```
 pub fn wakes(channel: &[u8], payload: &[u8]) -> bool {
     !channel.starts_with(b"__keyspace@") || matches!(payload, b"del" | b"expired" | b"evicted")

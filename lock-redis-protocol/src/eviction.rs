@@ -35,7 +35,7 @@ pub enum EvictionCheck {
 /// setters; new options may be added.
 ///
 /// ```
-/// use lock_lua::{ConnectOptions, EvictionCheck};
+/// use lock_redis_protocol::{ConnectOptions, EvictionCheck};
 /// let strict = ConnectOptions::new().eviction(EvictionCheck::Refuse);
 /// assert_eq!(strict.eviction_check(), EvictionCheck::Refuse);
 /// assert_eq!(ConnectOptions::default().eviction_check(), EvictionCheck::Warn);
@@ -83,8 +83,8 @@ impl ConnectOptions {
 ///
 /// ```
 /// let info = "# Memory\r\nmaxmemory:0\r\nmaxmemory_policy:allkeys-lru\r\n";
-/// assert_eq!(lock_lua::maxmemory_policy(info).as_deref(), Some("allkeys-lru"));
-/// assert_eq!(lock_lua::maxmemory_policy("# Server\r\nredis_version:7.0.15\r\n"), None);
+/// assert_eq!(lock_redis_protocol::eviction::maxmemory_policy(info).as_deref(), Some("allkeys-lru"));
+/// assert_eq!(lock_redis_protocol::eviction::maxmemory_policy("# Server\r\nredis_version:7.0.15\r\n"), None);
 /// ```
 pub fn maxmemory_policy(info: &str) -> Option<String> {
     let policy = info.lines().find_map(|line| line.trim().strip_prefix("maxmemory_policy:"))?;
@@ -96,10 +96,10 @@ pub fn maxmemory_policy(info: &str) -> Option<String> {
 /// `noeviction` (case-insensitive).
 ///
 /// ```
-/// let why = lock_lua::eviction_risk("volatile-ttl").expect("unsafe");
+/// let why = lock_redis_protocol::eviction::eviction_risk("volatile-ttl").expect("unsafe");
 /// assert!(why.starts_with("maxmemory-policy volatile-ttl lets Redis evict held locks"));
 /// assert!(why.ends_with("set maxmemory-policy noeviction"));
-/// assert_eq!(lock_lua::eviction_risk("noeviction"), None);
+/// assert_eq!(lock_redis_protocol::eviction::eviction_risk("noeviction"), None);
 /// ```
 pub fn eviction_risk(policy: &str) -> Option<String> {
     if policy.eq_ignore_ascii_case(SAFE_POLICY) {
@@ -122,8 +122,8 @@ pub fn eviction_risk(policy: &str) -> Option<String> {
 ///
 /// ```
 /// let seen = [("a:7000", "noeviction".to_owned()), ("b:7001", "allkeys-lfu".to_owned())];
-/// assert_eq!(lock_lua::worst_policy(seen), Some(("b:7001", "allkeys-lfu".to_owned())));
-/// assert_eq!(lock_lua::worst_policy(Vec::<(&str, String)>::new()), None);
+/// assert_eq!(lock_redis_protocol::eviction::worst_policy(seen), Some(("b:7001", "allkeys-lfu".to_owned())));
+/// assert_eq!(lock_redis_protocol::eviction::worst_policy(Vec::<(&str, String)>::new()), None);
 /// ```
 pub fn worst_policy<W>(found: impl IntoIterator<Item = (W, String)>) -> Option<(W, String)> {
     let mut first = None;
@@ -143,7 +143,8 @@ pub fn worst_policy<W>(found: impl IntoIterator<Item = (W, String)>) -> Option<(
 ///
 /// ```
 /// use lock_core::BackendErrorKind;
-/// use lock_lua::{EvictionCheck, check_eviction};
+/// use lock_redis_protocol::EvictionCheck;
+/// use lock_redis_protocol::eviction::check_eviction;
 ///
 /// assert!(check_eviction("redis", EvictionCheck::Refuse, "redis://h:6379/0", Some("noeviction")).is_ok());
 /// assert!(check_eviction("redis", EvictionCheck::Refuse, "redis://h:6379/0", None).is_ok());

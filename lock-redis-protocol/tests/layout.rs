@@ -5,7 +5,8 @@
 use std::collections::{HashMap, HashSet};
 
 use lock_core::{KeyPrefix, LockKey};
-use lock_lua::{fence_key, hash_slot, release_channel};
+use lock_redis_protocol::hash_slot;
+use lock_redis_protocol::layout::{fence_key, release_channel};
 
 /// A small deterministic generator (xorshift64*), so failures reproduce.
 struct Rng(u64);

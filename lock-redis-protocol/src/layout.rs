@@ -14,9 +14,9 @@ const CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
 /// the first `{` and the first `}` after it, when that is not empty), modulo 16384.
 ///
 /// ```
-/// assert_eq!(lock_lua::hash_slot(b"foo"), 12182);
-/// assert_eq!(lock_lua::hash_slot(b"{user1000}.following"), lock_lua::hash_slot(b"user1000"));
-/// assert_eq!(lock_lua::hash_slot(b"foo{}{bar}"), lock_lua::hash_slot(b"foo{}{bar}"));
+/// assert_eq!(lock_redis_protocol::hash_slot(b"foo"), 12182);
+/// assert_eq!(lock_redis_protocol::hash_slot(b"{user1000}.following"), lock_redis_protocol::hash_slot(b"user1000"));
+/// assert_eq!(lock_redis_protocol::hash_slot(b"foo{}{bar}"), lock_redis_protocol::hash_slot(b"foo{}{bar}"));
 /// ```
 pub fn hash_slot(key: &[u8]) -> u16 {
     CRC16.checksum(hash_tag(key)) % SLOTS
@@ -93,7 +93,8 @@ fn tag_for_slot(slot: u16) -> &'static [u8] {
 ///
 /// ```
 /// use lock_core::LockKey;
-/// use lock_lua::{fence_key, hash_slot, release_channel};
+/// use lock_redis_protocol::hash_slot;
+/// use lock_redis_protocol::layout::{fence_key, release_channel};
 ///
 /// for name in ["jobs:42", "{}", "}", "a{b}c", "ünï"] {
 ///     let key = LockKey::with_default_prefix(name)?;
@@ -131,7 +132,8 @@ pub fn writer_key(key: &LockKey) -> Vec<u8> {
 ///
 /// ```
 /// use lock_core::LockKey;
-/// use lock_lua::{data_key, hash_slot};
+/// use lock_redis_protocol::hash_slot;
+/// use lock_redis_protocol::layout::data_key;
 ///
 /// let key = LockKey::with_default_prefix("accounts:7")?;
 /// let balance = data_key(&key, "balance");

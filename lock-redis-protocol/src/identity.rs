@@ -9,10 +9,10 @@
 /// ```
 /// let info = "# Server\r\nredis_version:7.0.15\r\nrun_id:0123456789abcdef0123456789abcdef01234567\r\n";
 /// assert_eq!(
-///     lock_lua::server_endpoint(info).as_deref(),
+///     lock_redis_protocol::server_endpoint(info).as_deref(),
 ///     Some("redis run_id=0123456789abcdef0123456789abcdef01234567")
 /// );
-/// assert_eq!(lock_lua::server_endpoint("# Server\r\nredis_version:7.0.15\r\n"), None);
+/// assert_eq!(lock_redis_protocol::server_endpoint("# Server\r\nredis_version:7.0.15\r\n"), None);
 /// ```
 pub fn server_endpoint(info: &str) -> Option<String> {
     let run_id = info.lines().find_map(|line| line.trim().strip_prefix("run_id:"))?;

@@ -95,9 +95,9 @@ pub struct WaitFor {
 /// ```
 /// use std::time::Duration;
 /// let reply = Some(Duration::from_millis(500));
-/// assert!(lock_lua::check_wait_timeout("b", Duration::from_millis(200), reply).is_ok());
-/// assert!(lock_lua::check_wait_timeout("b", Duration::from_millis(500), reply).is_err());
-/// assert!(lock_lua::check_wait_timeout("b", Duration::ZERO, None).is_err());
+/// assert!(lock_redis_protocol::check_wait_timeout("b", Duration::from_millis(200), reply).is_ok());
+/// assert!(lock_redis_protocol::check_wait_timeout("b", Duration::from_millis(500), reply).is_err());
+/// assert!(lock_redis_protocol::check_wait_timeout("b", Duration::ZERO, None).is_err());
 /// ```
 pub fn check_wait_timeout(
     backend: &'static str,
@@ -171,7 +171,7 @@ impl<R: ScriptRunner> ScriptBackend<R> {
     /// Waiters also watch the keyspace channel of the lock key in database `db`
     /// (`__keyspace@<db>__:<key>`), so a lock deleted or expired by any client wakes them; see
     /// [`crate::KeyspaceEvents`]. Needs [`ScriptBackend::with_notifications`], and subscriber
-    /// connections that drop the keyspace events [`crate::wakes`] says do not wake.
+    /// connections that drop the keyspace events [`crate::keyspace::wakes`] says do not wake.
     pub fn with_keyspace_events(mut self, db: i64) -> Self {
         self.keyspace = Some(db);
         self
@@ -506,7 +506,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
 /// struct Wrapped {
 ///     inner: Arc<MemoryBackend>,
 /// }
-/// lock_lua::delegate_lock_backend!(Wrapped => inner);
+/// lock_redis_protocol::delegate_lock_backend!(Wrapped => inner);
 /// # let _ = lock_core::LockManager::new(Wrapped { inner: Arc::new(MemoryBackend::new()) });
 /// ```
 #[macro_export]

@@ -8,7 +8,7 @@
 //! ```
 //! use std::time::Duration;
 //! use lock_core::{AcquireOutcome, LockKey, LockToken};
-//! use lock_lua::{Reply, calls, reply};
+//! use lock_redis_protocol::{Reply, calls, reply};
 //!
 //! let key = LockKey::with_default_prefix("jobs:42")?;
 //! let token = LockToken::generate()?;
@@ -61,7 +61,7 @@
 //! # Server checks
 //!
 //! Backends that connect read `INFO` once: [`server_endpoint`] names the server by its `run_id`,
-//! and [`maxmemory_policy`] with [`check_eviction`] warns about (or, with
+//! and [`eviction::maxmemory_policy`] with [`eviction::check_eviction`] warns about (or, with
 //! [`EvictionCheck::Refuse`] in [`ConnectOptions`], refuses) a `maxmemory-policy` that lets
 //! Redis evict held locks: anything but `noeviction`.
 #![doc(test(attr(deny(warnings))))]
@@ -69,40 +69,30 @@
 mod backend;
 mod batch;
 pub mod calls;
-mod errors;
-mod eviction;
+pub mod errors;
+pub mod eviction;
 mod fair;
 mod guarded;
 mod identity;
-mod keyspace;
-mod layout;
+pub mod keyspace;
+pub mod layout;
 mod metadata;
 mod multi;
 pub mod reply;
 mod rwlock;
-mod scripts;
+pub mod scripts;
 mod semaphore;
 mod watch;
 
 pub use backend::{ScriptBackend, ScriptRunner, WaitFor, check_wait_timeout};
 pub use calls::{Arg, Call, Command, FENCE_COUNTER_GRACE, Publish};
-pub use errors::{WRONG_TYPE_HINT, auth_hint, classify};
-pub use eviction::{
-    ConnectOptions, EvictionCheck, SAFE_POLICY, check_eviction, eviction_risk, maxmemory_policy,
-    worst_policy,
-};
+pub use errors::classify;
+pub use eviction::{ConnectOptions, EvictionCheck};
 pub use identity::server_endpoint;
-pub use keyspace::{KeyspaceEvents, keyspace_channel, keyspace_events_wake, wakes};
-pub use layout::{
-    SLOTS, data_key, fence_key, hash_slot, holds_key, metadata_key, permits_key, queue_key,
-    release_channel, turn_channel, waiters_key, writer_key, written_key,
-};
+pub use keyspace::KeyspaceEvents;
+pub use layout::hash_slot;
 #[doc(hidden)]
 pub use lock_core as __lock_core;
 pub use reply::Reply;
-pub use scripts::{
-    ACQUIRE, ALL, EXTEND, EXTEND_MANY, FAIR_ACQUIRE, FAIR_RELEASE, GUARDED_WRITE, INSPECT,
-    LuaScript, METADATA_INSPECT, MULTI_ACQUIRE, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
-    PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
-};
+pub use scripts::LuaScript;
 pub use watch::{ReleaseHub, SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

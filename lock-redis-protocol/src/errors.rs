@@ -7,8 +7,8 @@ use lock_core::BackendErrorKind;
 ///
 /// ```
 /// use lock_core::BackendErrorKind;
-/// assert_eq!(lock_lua::classify("WRONGTYPE"), (BackendErrorKind::WrongType, false));
-/// assert_eq!(lock_lua::classify("LOADING"), (BackendErrorKind::Unavailable, true));
+/// assert_eq!(lock_redis_protocol::classify("WRONGTYPE"), (BackendErrorKind::WrongType, false));
+/// assert_eq!(lock_redis_protocol::classify("LOADING"), (BackendErrorKind::Unavailable, true));
 /// ```
 pub fn classify(code: &str) -> (BackendErrorKind, bool) {
     match code {
@@ -28,9 +28,9 @@ pub fn classify(code: &str) -> (BackendErrorKind, bool) {
 /// (`NOPERM`). `None` for other codes.
 ///
 /// ```
-/// assert!(lock_lua::auth_hint("NOAUTH").is_some_and(|h| h.contains("password")));
-/// assert!(lock_lua::auth_hint("NOPERM").is_some_and(|h| h.contains("ACL")));
-/// assert_eq!(lock_lua::auth_hint("WRONGTYPE"), None);
+/// assert!(lock_redis_protocol::errors::auth_hint("NOAUTH").is_some_and(|h| h.contains("password")));
+/// assert!(lock_redis_protocol::errors::auth_hint("NOPERM").is_some_and(|h| h.contains("ACL")));
+/// assert_eq!(lock_redis_protocol::errors::auth_hint("WRONGTYPE"), None);
 /// ```
 pub fn auth_hint(code: &str) -> Option<&'static str> {
     match code {
