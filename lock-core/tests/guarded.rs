@@ -135,3 +135,27 @@ impl GuardedWriteBackend for RefusesOthers {
         self.0.read_data(data_key).await
     }
 }
+
+/// F7: a permit's guard and a reader-writer hold's guard do not write guarded data (the lock
+/// key is not theirs): `Unsupported`, before any I/O; a lock with metadata writes as a plain
+/// lock does.
+#[tokio::test]
+async fn only_guards_of_plain_lock_keys_write_data() {
+    let locks = LockManager::new(MemoryBackend::new());
+    let ttl = Duration::from_secs(30);
+    let pool = locks.semaphore("pool", 2).expect("semaphore");
+    let permit = pool.permit().ttl(ttl).try_acquire().await.expect("ok").expect("free");
+    let config = locks.rw_lock("config").expect("rw lock");
+    let read = config.read().ttl(ttl).try_acquire().await.expect("ok").expect("free");
+    for guard in [&permit, &read] {
+        match guard.data_key("d") {
+            Err(Error::Unsupported { operation, .. }) => assert_eq!(operation, "guarded writes"),
+            other => panic!("{:?}'s data key: {other:?}", guard.key()),
+        }
+    }
+    let metadata = lock_core::Metadata::new().with("owner", "a").expect("metadata");
+    let tagged = locks.lock("tagged").ttl(ttl).metadata(metadata).try_acquire().await;
+    let tagged = tagged.expect("ok").expect("free");
+    let data = tagged.data_key("d").expect("a data key");
+    assert_eq!(tagged.write(&data, "x").await.expect("written"), WriteOutcome::Written);
+}

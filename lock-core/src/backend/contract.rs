@@ -136,6 +136,70 @@ use crate::token::LockToken;
 /// - Store auxiliary data (fencing counters, wake-up channels) under keys containing `~`:
 ///   neither lock names nor prefixes may contain it, so such keys cannot collide with a lock.
 /// - Implement `Debug` without credentials.
+/// - Beyond plain locks, everything is optional and said in [`BackendInfo::capabilities`]: the
+///   other kinds of lease are an argument of the lease calls ([`LockBackend::acquire_lease`] and
+///   the rest, taking a [`Lease`] or [`LeaseKind`]); lock sets and batched extends are provided
+///   methods; guarded writes a trait behind [`LockBackend::guarded_writes`]. Override what you
+///   offer and set its flag; the defaults answer `Unsupported`, the manager refuses what the
+///   flags do not offer before any I/O, and the suite skips those cases. A wrapper forwards
+///   everything with [`crate::forward_lock_backend!`].
+///
+/// ```
+/// use std::time::Duration;
+/// use lock_core::async_trait;
+/// use lock_core::{
+///     AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, Lease,
+///     LeaseHolders, LeaseKind, LockBackend, LockInfo, LockKey, LockToken, MemoryBackend,
+///     ReleaseOutcome,
+/// };
+///
+/// /// Offers plain locks and permits, from a store that has both (here a MemoryBackend).
+/// #[derive(Debug, Default)]
+/// struct Permits(MemoryBackend);
+///
+/// #[async_trait]
+/// impl LockBackend for Permits {
+///     fn info(&self) -> BackendInfo {
+///         let caps = Capabilities::none().with_fencing(true).with_leases(&[LeaseKind::Permit]);
+///         BackendInfo::new("permits", caps)
+///     }
+///     // The four plain primitives (A, R, E, I bullets), here forwarded.
+/// #   async fn try_acquire(&self, key: &LockKey, token: &LockToken, ttl: Duration)
+/// #       -> Result<AcquireOutcome, BackendError> { self.0.try_acquire(key, token, ttl).await }
+/// #   async fn release(&self, key: &LockKey, token: &LockToken)
+/// #       -> Result<ReleaseOutcome, BackendError> { self.0.release(key, token).await }
+/// #   async fn extend(&self, key: &LockKey, token: &LockToken, ttl: Duration)
+/// #       -> Result<ExtendOutcome, BackendError> { self.0.extend(key, token, ttl).await }
+/// #   async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+/// #       self.0.inspect(key).await
+/// #   }
+///
+///     async fn acquire_lease(&self, key: &LockKey, token: &LockToken, lease: Lease<'_>, ttl: Duration)
+///         -> Result<AcquireOutcome, BackendError> {
+///         match lease {
+///             Lease::Lock | Lease::Permit { .. } => self.0.acquire_lease(key, token, lease, ttl).await,
+///             other => Err(BackendError::unsupported("permits", other.kind().operation())),
+///         }
+///     }
+///     // ... and release_lease, extend_lease, inspect_lease, watch_lease the same way.
+/// #   async fn release_lease(&self, key: &LockKey, token: &LockToken, kind: LeaseKind)
+/// #       -> Result<ReleaseOutcome, BackendError> { self.0.release_lease(key, token, kind).await }
+/// #   async fn extend_lease(&self, key: &LockKey, token: &LockToken, kind: LeaseKind, ttl: Duration)
+/// #       -> Result<ExtendOutcome, BackendError> { self.0.extend_lease(key, token, kind, ttl).await }
+/// #   async fn inspect_lease(&self, key: &LockKey, kind: LeaseKind)
+/// #       -> Result<LeaseHolders, BackendError> { self.0.inspect_lease(key, kind).await }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), lock_core::Error> {
+/// let locks = lock_core::LockManager::new(Permits::default());
+/// let pool = locks.semaphore("pool", 2)?;
+/// let permit = pool.permit().ttl(Duration::from_secs(5)).try_acquire().await?.expect("free");
+/// assert!(locks.rw_lock("config").is_err(), "reader-writer locks are not offered");
+/// permit.release().await?;
+/// # Ok(())
+/// # }
+/// ```
 ///
 /// # Calls in flight
 ///

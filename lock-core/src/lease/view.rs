@@ -93,7 +93,9 @@ impl LeaseView {
 impl LockBackend for LeaseView {
     /// The backend's, without what applies to plain locks only: batched extends and lock sets
     /// (they extend and take lock keys, not leases of this kind) and, but for a lock with
-    /// metadata or a fair lock, guarded writes.
+    /// metadata or a fair lock, guarded writes (a lock with metadata and a fair lock are plain
+    /// locks in the store: data is written under them as under any lock; permits and
+    /// reader-writer holds are not, G1 asks for the lock key's holder).
     fn info(&self) -> BackendInfo {
         let info = self.backend.info();
         let plain_lock = matches!(self.spec, LeaseSpec::Metadata(_) | LeaseSpec::Fair);
@@ -164,14 +166,9 @@ impl LockBackend for LeaseView {
         self.backend.watch_lease(key, &token, self.spec.kind()).await
     }
 
-    /// A lock with metadata and a fair lock are plain locks in the store: data is written
-    /// under them as under any lock. Permits and reader-writer holds are not (G1 asks for the
-    /// lock key's holder).
+    /// The backend's; whether they apply to this kind is [`LeaseView::info`]'s flag.
     fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
-        match self.spec {
-            LeaseSpec::Metadata(_) | LeaseSpec::Fair => self.backend.guarded_writes(),
-            LeaseSpec::Permit { .. } | LeaseSpec::Rw(_) => None,
-        }
+        self.backend.guarded_writes()
     }
 }
 
