@@ -67,8 +67,6 @@ mod multi;
 mod quorum;
 mod refresh;
 mod retry;
-mod rwlock;
-mod semaphore;
 mod telemetry;
 mod timing;
 mod token;
@@ -87,14 +85,12 @@ pub use holder::{HolderId, LockState};
 pub use key::{
     DEFAULT_PREFIX, KeyPrefix, LockKey, MAX_NAME_LEN, MAX_PREFIX_LEN, RESERVED_NAME_START,
 };
-pub use lease::FAIR_QUEUE_TTL;
+pub use lease::{FAIR_QUEUE_TTL, RwLock, Semaphore, Upgrade, UpgradeError};
 pub use manager::{LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
 pub use metadata::{MAX_METADATA_FIELDS, MAX_METADATA_NAME_LEN, MAX_METADATA_VALUE_LEN, Metadata};
 pub use multi::{MultiGuard, MultiLockRequest};
 pub use quorum::{DEFAULT_NODE_TIMEOUT, Quorum, QuorumBuilder};
 pub use retry::{DEFAULT_MAX_WAIT, MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
-pub use rwlock::{RwLock, Upgrade, UpgradeError};
-pub use semaphore::Semaphore;
 pub use timing::{Drift, MAX_TTL, MIN_DRIFT_ALLOWANCE, MIN_TTL, ttl_millis, validate_ttl};
 pub use token::{LockToken, MAX_USER_TOKEN_LEN, MIN_USER_TOKEN_LEN, TOKEN_RANDOM_BYTES};

@@ -124,7 +124,10 @@ async fn everything_else_is_unsupported() {
     unsupported(backend.inspect_metadata(&key).await, "inspect_metadata");
     let keys = [key.clone()];
     assert!(!backend.can_acquire_together(&keys), "no lock sets by default");
-    unsupported(backend.try_acquire_all(&keys, std::slice::from_ref(&token), TTL).await, "lock sets");
+    unsupported(
+        backend.try_acquire_all(&keys, std::slice::from_ref(&token), TTL).await,
+        "lock sets",
+    );
     assert_eq!(backend.max_batch(), 256);
     let items = [ExtendItem { key: &key, token: &token, ttl: TTL }];
     unsupported(backend.extend_batch(&items).await, "batched extends");

@@ -1,6 +1,8 @@
-//! The lease engine's one adapter: what a request leases (a lock with metadata, a permit, a
+//! The lease engine's kinds: what a request leases (a lock with metadata, a permit, a
 //! reader-writer hold, a place in a fair line) is an argument, and the manager's one acquire
-//! loop, guards, refresher and releases work on every kind through it.
+//! loop, guards, refresher and releases work on every kind through one adapter (`view.rs`).
+//! The kinds' user handles are small parts of it: `semaphore.rs` and `rwlock/` (with the
+//! upgrade).
 //!
 //! # Design notes
 //!
@@ -19,13 +21,15 @@
 //!   entries and four adapter views.
 //! - **Adding a kind**: a [`crate::Lease`] variant with its bullets and its
 //!   [`crate::LeaseKind`] and capability flag (`backend/`, two files); its spec here and its
-//!   arms in `view.rs`; its user handle (`semaphore/handle.rs` is the model); MemoryBackend's
+//!   arms in `view.rs`; its user handle (`lease/semaphore.rs` is the model); MemoryBackend's
 //!   implementation and its arm in `memory/backend.rs` (two files); lock-redis-protocol's script, its Rust
 //!   side, its arm in `backend.rs` and the key layout (four files); its conformance cases, the
 //!   suite's list and the broken-backend mutant (lock-testkit, three files): about 14 files in
 //!   3 crates, counted on paper against this layout (the semaphore took 16 before; fair locks
 //!   took 27 files in 4 crates).
 
+mod rwlock;
+mod semaphore;
 mod view;
 
 use std::time::Duration;
@@ -35,4 +39,6 @@ use std::time::Duration;
 /// the line after it, and a lock handed to it lapses after it at the latest.
 pub const FAIR_QUEUE_TTL: Duration = Duration::from_secs(3);
 
+pub use rwlock::{RwLock, Upgrade, UpgradeError};
+pub use semaphore::Semaphore;
 pub(crate) use view::{LeaseSpec, LeaseView};

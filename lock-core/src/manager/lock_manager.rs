@@ -12,9 +12,8 @@ use crate::error::{Error, Result};
 use crate::guard::{Handover, LockGuard, LockHandle, check_data_name, writes_of};
 use crate::holder::LockState;
 use crate::key::LockKey;
+use crate::lease::{RwLock, Semaphore};
 use crate::multi::MultiLockRequest;
-use crate::rwlock::RwLock;
-use crate::semaphore::Semaphore;
 
 /// Takes and inspects locks over one backend. Cheap to clone (an `Arc`), `Send + Sync`: make
 /// one per backend and share it across tasks.

@@ -360,17 +360,15 @@ impl LockBackend for MemoryBackend {
         }
     }
 
-    /// Releases of every kind wake the key's one set of watchers; a fair waiter has a turn.
+    /// Releases and handoffs of every kind wake the key's one set of watchers: a fair waiter
+    /// whose turn it is not looks once for nothing (W4 allows it).
     async fn watch_lease(
         &self,
         key: &LockKey,
-        token: &LockToken,
-        kind: LeaseKind,
+        _token: &LockToken,
+        _kind: LeaseKind,
     ) -> Result<ReleaseWatch, BackendError> {
-        match kind {
-            LeaseKind::Fair => self.watch_turn(key, token).await,
-            _ => self.watch_release(key).await,
-        }
+        self.watch_release(key).await
     }
 
     async fn inspect_metadata(

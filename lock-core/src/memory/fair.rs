@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::MemoryBackend;
 use super::backend::State;
-use crate::backend::{AcquireOutcome, LockBackend, ReleaseOutcome, ReleaseWatch};
+use crate::backend::{AcquireOutcome, ReleaseOutcome};
 use crate::error::BackendError;
 use crate::key::LockKey;
 use crate::token::LockToken;
@@ -114,15 +114,5 @@ impl MemoryBackend {
             state.queues.remove(key);
         }
         Ok(outcome)
-    }
-
-    /// Any release or handoff of the key wakes every watcher here (W4 allows it: one process,
-    /// no store to spare).
-    pub(super) async fn watch_turn(
-        &self,
-        key: &LockKey,
-        _token: &LockToken,
-    ) -> Result<ReleaseWatch, BackendError> {
-        self.watch_release(key).await
     }
 }

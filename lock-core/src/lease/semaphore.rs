@@ -5,13 +5,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::{LeaseSpec, LeaseView};
 use crate::backend::{DynLockBackend, LeaseKind};
 use crate::call_timeout::within;
 use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::holder::LockState;
 use crate::key::LockKey;
-use crate::lease::{LeaseSpec, LeaseView};
 use crate::manager::{LockManager, LockRequest};
 
 /// A counting semaphore: at most `limit` holders of one name at once, each with its own permit
