@@ -10,8 +10,13 @@
 //! ```
 //!
 //! `cargo test` then runs `memory::acquire_takes_a_free_key`, `memory::mutual_exclusion_under_contention`
-//! and the rest; `cargo test memory::release` runs a subset. Cases that need a capability the
-//! backend does not advertise are skipped with a message. [`run_suite`] runs the same cases and
+//! and the rest; `cargo test memory::release` runs a subset. What a case needs is a
+//! [`lock_core::Capabilities`] ([`Case::requires`]), the same description the manager reads:
+//! a case that needs what the backend's `info()` does not advertise (fencing, release
+//! notification, a kind of lease, lock sets, batched extends, guarded writes) is skipped with a
+//! message saying which ([`missing`]). A backend that implements only the plain lock passes the
+//! suite with those cases skipped; `kinds_not_offered_are_unsupported` then checks that every
+//! kind it does not advertise answers `Unsupported`. [`run_suite`] runs the same cases and
 //! returns a [`SuiteReport`] instead.
 //!
 //! Every case works under its own random key prefix (`lock:conformance:<random>:`) and never
@@ -47,6 +52,6 @@ pub mod warnings;
 pub use context::{SUITE_PREFIX, TTL_SCALE_ENV, TestContext};
 pub use failure::{CaseResult, Failure};
 pub use suite::{
-    CASES, Case, CaseOutcome, CaseReport, SuiteOptions, SuiteReport, run_case, run_suite,
+    CASES, Case, CaseOutcome, CaseReport, SuiteOptions, SuiteReport, missing, run_case, run_suite,
 };
 pub use timings::TIMINGS_ENV;
