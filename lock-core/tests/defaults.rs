@@ -199,3 +199,77 @@ async fn a_failed_metadata_read_is_an_error_of_info() {
     let shown = plain.info("shown").await.unwrap().expect("held");
     assert_eq!(shown.metadata, None);
 }
+
+/// Offers reader-writer locks, and reports their holders without modes (breaking RWI1).
+#[derive(Debug, Default)]
+struct ModelessRw(MemoryBackend);
+
+#[async_trait]
+impl LockBackend for ModelessRw {
+    fn info(&self) -> BackendInfo {
+        BackendInfo::new("modeless", Capabilities::none().with_leases(&[LeaseKind::Rw]))
+    }
+
+    async fn try_acquire(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        self.0.try_acquire(key, token, ttl).await
+    }
+
+    async fn release(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        self.0.release(key, token).await
+    }
+
+    async fn extend(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.0.extend(key, token, ttl).await
+    }
+
+    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
+        self.0.inspect(key).await
+    }
+
+    async fn acquire_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        lease: Lease<'_>,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        self.0.acquire_lease(key, token, lease, ttl).await
+    }
+
+    async fn inspect_lease(
+        &self,
+        key: &LockKey,
+        kind: LeaseKind,
+    ) -> Result<lock_core::LeaseHolders, BackendError> {
+        let mut held = self.0.inspect_lease(key, kind).await?;
+        held.holders.iter_mut().for_each(|h| h.mode = None);
+        Ok(held)
+    }
+}
+
+/// `RwLock::holders` refuses a reader-writer holder reported without its mode as a `Protocol`
+/// error instead of leaving it out (an empty list would say nobody holds the lock).
+#[tokio::test]
+async fn a_reader_writer_holder_without_a_mode_is_a_protocol_error() {
+    let locks = lock_core::LockManager::new(ModelessRw::default());
+    let config = locks.rw_lock("config").unwrap();
+    let _read = config.read().ttl(TTL).try_acquire().await.unwrap().expect("free");
+    match config.holders().await {
+        Err(lock_core::Error::Backend(e)) => assert_eq!(e.kind(), BackendErrorKind::Protocol),
+        other => panic!("holders without modes: {other:?}"),
+    }
+}

@@ -292,12 +292,21 @@ impl<R: ScriptRunner> fmt::Debug for ScriptBackend<R> {
     }
 }
 
+/// The kinds of lease the scripts serve, named one by one: a kind lock-core adds later is
+/// `Unsupported` here until a script serves it.
+const OFFERED: [LeaseKind; 5] =
+    [LeaseKind::Lock, LeaseKind::Metadata, LeaseKind::Permit, LeaseKind::Rw, LeaseKind::Fair];
+
 #[async_trait]
 impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     fn info(&self) -> BackendInfo {
-        let caps = Capabilities::all()
+        let caps = Capabilities::none()
             .with_fencing(self.fencing)
-            .with_release_notify(self.notify.is_some());
+            .with_release_notify(self.notify.is_some())
+            .with_leases(&OFFERED)
+            .with_lock_sets(true)
+            .with_batch_extend(true)
+            .with_guarded_writes(true);
         BackendInfo::new(self.name, caps)
     }
 
@@ -402,7 +411,8 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
             Lease::Permit { limit } => self.try_acquire_permit(key, token, limit, ttl).await,
             Lease::Rw(mode) => self.try_acquire_rw(key, token, mode, ttl).await,
             Lease::Fair { queue_ttl } => self.try_acquire_fair(key, token, ttl, queue_ttl).await,
-            _ => self.try_acquire(key, token, ttl).await,
+            Lease::Lock => self.try_acquire(key, token, ttl).await,
+            other => Err(BackendError::unsupported(self.name, other.kind().operation())),
         }
     }
 
@@ -417,7 +427,8 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
             LeaseKind::Permit => self.release_permit(key, token).await,
             LeaseKind::Rw => self.release_rw(key, token).await,
             LeaseKind::Fair => self.release_fair(key, token).await,
-            _ => self.release(key, token).await,
+            LeaseKind::Lock => self.release(key, token).await,
+            other => Err(BackendError::unsupported(self.name, other.operation())),
         }
     }
 
@@ -432,7 +443,8 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
             LeaseKind::Metadata => self.extend_with_metadata(key, token, ttl).await,
             LeaseKind::Permit => self.extend_permit(key, token, ttl).await,
             LeaseKind::Rw => self.extend_rw(key, token, ttl).await,
-            _ => self.extend(key, token, ttl).await,
+            LeaseKind::Lock | LeaseKind::Fair => self.extend(key, token, ttl).await,
+            other => Err(BackendError::unsupported(self.name, other.operation())),
         }
     }
 
@@ -444,7 +456,10 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         match kind {
             LeaseKind::Permit => Ok(self.inspect_permits(key).await?.into_iter().collect()),
             LeaseKind::Rw => self.inspect_rw(key).await,
-            _ => Ok(self.inspect(key).await?.into()),
+            LeaseKind::Lock | LeaseKind::Fair | LeaseKind::Metadata => {
+                Ok(self.inspect(key).await?.into())
+            }
+            other => Err(BackendError::unsupported(self.name, other.operation())),
         }
     }
 
@@ -457,7 +472,10 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     ) -> Result<ReleaseWatch, BackendError> {
         match kind {
             LeaseKind::Fair => self.watch_turn(key, token).await,
-            _ => self.watch_release(key).await,
+            LeaseKind::Lock | LeaseKind::Metadata | LeaseKind::Permit | LeaseKind::Rw => {
+                self.watch_release(key).await
+            }
+            other => Err(BackendError::unsupported(self.name, other.operation())),
         }
     }
 

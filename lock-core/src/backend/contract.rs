@@ -336,10 +336,12 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// [`Lease`] variants.
     ///
     /// # Behavior
-    /// - K1: A kind the backend's [`crate::Capabilities`] does not offer is an
+    /// - K1: Acquiring a kind the backend's [`crate::Capabilities`] does not offer is an
     ///   [`crate::BackendErrorKind::Unsupported`] error, before any I/O (the provided method
     ///   answers so for every kind but a plain lock; the manager checks the capabilities
-    ///   first).
+    ///   first). So is releasing one; the provided `extend_lease`, `inspect_lease` and
+    ///   `watch_lease` serve the kinds that are plain locks in the store (a fair lock, a lock
+    ///   with metadata, as each documents) with the plain primitives.
     /// - K2: A name holds one kind at a time: asked for as another kind than the one it holds,
     ///   the answer is a [`crate::BackendErrorKind::WrongType`] error and nothing changes.
     async fn acquire_lease(

@@ -167,7 +167,8 @@ pub enum Lease<'a> {
     ///   reader-writer watch on the key.
     /// - RWE1: Extend: `Extended` when the token holds the lock; otherwise `NotHeld`, nothing
     ///   changed.
-    /// - RWI1: Inspect: one holder per live hold, with its mode, in no particular order, and
+    /// - RWI1: Inspect: one holder per live hold, with its mode (`Some`: `RwLock::holders`
+    ///   refuses a holder without one as a `Protocol` error), in no particular order, and
     ///   whether a writer's waiting mark stands; read-only.
     /// - Watch: resolves when a hold may have ended, with the promises of `watch_release` (W1
     ///   to W4).

@@ -353,13 +353,13 @@ fn extend_batch(
                             | crate::error::BackendErrorKind::Unsupported
                     ) =>
                 {
-                    let limit = call_timeout.min(first_deadline.saturating_duration_since(sent));
-                    let mut each = Vec::with_capacity(calls.len());
-                    for item in &calls {
-                        let call = store.extend(item.key, item.token, item.ttl);
-                        each.push(within(backend, limit.max(Duration::from_millis(1)), call).await);
-                    }
-                    each
+                    // All at once, bounded by what is left before the first deadline.
+                    let left = first_deadline.saturating_duration_since(Instant::now());
+                    let limit = call_timeout.min(left).max(Duration::from_millis(1));
+                    let each = calls.iter().map(|item| {
+                        within(backend, limit, store.extend(item.key, item.token, item.ttl))
+                    });
+                    futures_util::future::join_all(each).await
                 }
                 // BE3: nothing is known of any item; each is handled as a failed extension.
                 Err(e) => (0..live.len())

@@ -33,8 +33,15 @@ impl QueueProbe {
 
 #[async_trait]
 impl LockBackend for QueueProbe {
+    /// The backend's, without what this probe does not forward.
     fn info(&self) -> BackendInfo {
-        self.inner.info()
+        let info = self.inner.info();
+        let caps = info
+            .capabilities
+            .with_lock_sets(false)
+            .with_batch_extend(false)
+            .with_guarded_writes(false);
+        BackendInfo::new(info.name, caps)
     }
 
     async fn try_acquire(

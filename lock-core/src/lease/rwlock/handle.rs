@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::upgrade::Upgrade;
 use crate::backend::{DynLockBackend, LeaseKind, RwMode};
 use crate::call_timeout::within;
-use crate::error::{Error, Result};
+use crate::error::{BackendError, BackendErrorKind, Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::holder::LockState;
 use crate::key::LockKey;
@@ -150,8 +150,16 @@ impl RwLock {
         let name = backend.info().name;
         let timeout = self.manager.inner().config.call_timeout;
         let held = within(name, timeout, backend.inspect_lease(&self.key, LeaseKind::Rw)).await?;
-        let holders = held.holders.iter().filter_map(|h| Some((h.mode?, LockState::of(&h.info))));
-        Ok((holders.collect(), held.writer_waiting))
+        let mut holders = Vec::with_capacity(held.holders.len());
+        for h in &held.holders {
+            // RWI1: every reader-writer holder carries its mode.
+            let Some(mode) = h.mode else {
+                let why = "a reader-writer holder without a mode (RWI1)";
+                return Err(BackendError::new(name, BackendErrorKind::Protocol, why).into());
+            };
+            holders.push((mode, LockState::of(&h.info)));
+        }
+        Ok((holders, held.writer_waiting))
     }
 }
 
