@@ -135,59 +135,11 @@ async fn everything_else_is_unsupported() {
     assert!(backend.inspect(&key).await.unwrap().is_none(), "nothing was taken");
 }
 
-/// Offers metadata, and its metadata read fails for now.
-#[derive(Debug, Default)]
-struct MetadataDown(MemoryBackend);
-
-#[async_trait]
-impl LockBackend for MetadataDown {
-    fn info(&self) -> BackendInfo {
-        self.0.info()
-    }
-
-    async fn try_acquire(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        self.0.try_acquire(key, token, ttl).await
-    }
-
-    async fn release(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        self.0.release(key, token).await
-    }
-
-    async fn extend(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<ExtendOutcome, BackendError> {
-        self.0.extend(key, token, ttl).await
-    }
-
-    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        self.0.inspect(key).await
-    }
-
-    async fn inspect_metadata(
-        &self,
-        _: &LockKey,
-    ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
-        Err(BackendError::new("down", BackendErrorKind::Timeout, "no reply").with_temporary(true))
-    }
-}
-
 /// `LockManager::info` shows a lock without metadata only when the metadata read is
 /// `Unsupported` (a wrapper that does not forward it); any other failure is the caller's error.
 #[tokio::test]
 async fn a_failed_metadata_read_is_an_error_of_info() {
-    let locks = lock_core::LockManager::new(MetadataDown::default());
+    let locks = lock_core::LockManager::new(Broken::default());
     let guard = locks.try_lock("shown", TTL).await.unwrap().expect("free");
     match locks.info("shown").await {
         Err(lock_core::Error::Backend(e)) => assert_eq!(e.kind(), BackendErrorKind::Timeout),
@@ -200,14 +152,16 @@ async fn a_failed_metadata_read_is_an_error_of_info() {
     assert_eq!(shown.metadata, None);
 }
 
-/// Offers reader-writer locks, and reports their holders without modes (breaking RWI1).
+/// Offers metadata and reader-writer locks, and breaks both: its metadata read fails for now,
+/// and it reports reader-writer holders without their modes (breaking RWI1).
 #[derive(Debug, Default)]
-struct ModelessRw(MemoryBackend);
+struct Broken(MemoryBackend);
 
 #[async_trait]
-impl LockBackend for ModelessRw {
+impl LockBackend for Broken {
     fn info(&self) -> BackendInfo {
-        BackendInfo::new("modeless", Capabilities::none().with_leases(&[LeaseKind::Rw]))
+        let kinds = [LeaseKind::Metadata, LeaseKind::Rw];
+        BackendInfo::new("broken", Capabilities::none().with_leases(&kinds))
     }
 
     async fn try_acquire(
@@ -259,13 +213,20 @@ impl LockBackend for ModelessRw {
         held.holders.iter_mut().for_each(|h| h.mode = None);
         Ok(held)
     }
+
+    async fn inspect_metadata(
+        &self,
+        _: &LockKey,
+    ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
+        Err(BackendError::new("broken", BackendErrorKind::Timeout, "no reply").with_temporary(true))
+    }
 }
 
 /// `RwLock::holders` refuses a reader-writer holder reported without its mode as a `Protocol`
 /// error instead of leaving it out (an empty list would say nobody holds the lock).
 #[tokio::test]
 async fn a_reader_writer_holder_without_a_mode_is_a_protocol_error() {
-    let locks = lock_core::LockManager::new(ModelessRw::default());
+    let locks = lock_core::LockManager::new(Broken::default());
     let config = locks.rw_lock("config").unwrap();
     let _read = config.read().ttl(TTL).try_acquire().await.unwrap().expect("free");
     match config.holders().await {
