@@ -247,54 +247,14 @@ async fn a_wrapper_that_forwards_only_the_primitives_still_refreshes_and_takes_s
     }
 }
 
-/// Reports batched extends (its inner store's `info()`) without forwarding them, and answers
-/// each extend after 100 ms.
-#[derive(Debug, Default, Clone)]
-struct SlowExtends(lock_core::MemoryBackend);
-
-#[lock_core::async_trait]
-impl LockBackend for SlowExtends {
-    fn info(&self) -> lock_core::BackendInfo {
-        self.0.info()
-    }
-    async fn try_acquire(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-        ttl: Duration,
-    ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
-        self.0.try_acquire(key, token, ttl).await
-    }
-    async fn release(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-    ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
-        self.0.release(key, token).await
-    }
-    async fn extend(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-        ttl: Duration,
-    ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        self.0.extend(key, token, ttl).await
-    }
-    async fn inspect(
-        &self,
-        key: &lock_core::LockKey,
-    ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
-        self.0.inspect(key).await
-    }
-}
-
 /// When a batch answers `Unsupported`, its locks are extended on their own all at once, not one
 /// after another: 10 locks whose extends take 100 ms each are all extended within their
 /// validity (one after another, the last would be sent a second late and be lost).
 #[tokio::test(start_paused = true)]
 async fn unbatched_extends_of_a_batch_go_out_together() {
-    let locks = LockManager::new(SlowExtends::default());
+    // Reports batched extends (its inner store's `info()`) without forwarding them.
+    let slow = Counting { extend_delay: Duration::from_millis(100), ..Counting::default() };
+    let locks = LockManager::new(slow);
     let ttl = Duration::from_millis(600);
     let guards: Vec<_> = futures_util::future::join_all(
         (0..10).map(|i| locks.lock(format!("slow-{i}")).ttl(ttl).auto_refresh().acquire()),

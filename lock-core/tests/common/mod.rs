@@ -16,6 +16,8 @@ use lock_core::{
 pub(crate) struct Counting {
     pub(crate) inner: MemoryBackend,
     pub(crate) calls: Arc<Calls>,
+    /// How long each `extend` takes to answer (none by default).
+    pub(crate) extend_delay: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -72,6 +74,7 @@ impl LockBackend for Counting {
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
         self.calls.extend.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.extend_delay).await;
         self.inner.extend(key, token, ttl).await
     }
 
