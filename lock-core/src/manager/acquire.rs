@@ -9,13 +9,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::inner::ManagerInner;
-use super::queue::{Lane, Turn};
-use crate::backend::{AcquireOutcome, DynLockBackend, ReleaseWatch};
+use super::queue::Turn;
+use super::wait::{Line, Wait};
+use crate::backend::{AcquireOutcome, DynLockBackend};
 use crate::call_timeout::{earliest, timed_out, until};
 use crate::error::{BackendError, BackendErrorKind, LossReason, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
-use crate::retry::{MIN_RETRY_DELAY, RetryPolicy};
+use crate::retry::RetryPolicy;
 use crate::telemetry::{self, Acquired};
 use crate::token::LockToken;
 use tracing::Instrument;
@@ -34,11 +35,9 @@ pub(super) struct Plan {
     /// A refusal may leave something of the token's in the store (a writer's waiting mark): an
     /// acquire that ends without a guard releases the token even after one.
     pub(super) release_if_refused: bool,
-    /// Which of the key's local queues a waiter joins.
-    pub(super) lane: Lane,
-    /// Waits in the store's queue (`store` is a fair view): no local queue, the watch is taken
-    /// before the first attempt, and attempts renew the queue entry in time.
-    pub(super) fair: bool,
+    /// Where the waiter's turn is kept: a lane of this manager's local queue, or the store's
+    /// own queue (`store` is then a fair view, whose attempts renew the place in time).
+    pub(super) line: Line,
     /// The token is a read's that this request upgrades: the read owns the hold, so it is never
     /// released here unless the upgrade was granted (the read then ended, `Upgraded`).
     pub(super) borrowed: Option<Arc<GuardShared>>,
@@ -243,24 +242,6 @@ pub(super) async fn acquire(
     result
 }
 
-/// What the acquire loop keeps between attempts.
-struct Waiting {
-    /// A watch on the key's release, registered before the last look at the key.
-    watch: Option<ReleaseWatch>,
-    /// The end of the backoff after the last counted attempt, while it runs.
-    backoff_until: Option<Instant>,
-    /// One look within that backoff, when the holder's reported ttl runs out. It does not
-    /// count as an attempt and never shortens the policy's spacing: a store may report no time
-    /// left for a lock that stays held (A2 says only "at most").
-    hint_at: Option<Instant>,
-    /// When the store was last asked.
-    last_call: Instant,
-    /// When the store was last asked right after a wake-up: the next such look comes at least
-    /// [`MIN_RETRY_DELAY`] later, so a watch that keeps firing for nothing costs at most one look
-    /// a millisecond, while the first look after a real release goes out at once.
-    last_woken_look: Option<Instant>,
-}
-
 async fn attempts(
     inner: &Arc<ManagerInner>,
     plan: Plan,
@@ -275,18 +256,15 @@ async fn attempts(
         refresh,
         store,
         release_if_refused,
-        lane,
-        fair,
+        line,
         borrowed,
     } = plan;
     let name = inner.info.name;
     let call_timeout = inner.config.call_timeout;
     let started = Instant::now();
-    let wait_deadline = policy.wait_limit().and_then(|w| started.checked_add(w));
     let exhausted = |attempts: u32| {
         Ok(Err(Exhausted { key: key.clone(), attempts, waited: started.elapsed() }))
     };
-    let notify = store.info().capabilities.release_notify && policy.may_retry();
     let mut tokens = Tokens {
         inner,
         store: &store,
@@ -298,25 +276,20 @@ async fn attempts(
         unanswered: Vec::new(),
         borrowed,
     };
-    let mut waiting = Waiting {
-        watch: None,
-        backoff_until: None,
-        hint_at: None,
-        last_call: started,
-        last_woken_look: None,
-    };
+    let mut wait = Wait::new(store.clone(), &policy, call_timeout, started);
     // Attempts the policy counts, and calls to the store in all (re-checks included).
     let (mut tries, mut calls) = (0u32, 0u32);
     let mut recheck = false;
     // This manager's earlier waiters for the key go first (see `queue`).
     let mut turn: Option<Turn> = None;
-    if fair && notify {
-        // The store's queue orders the waiters: watch for this token's turn before the first
-        // attempt, so a handoff right after it cannot be missed and needs no second look.
-        subscribe(inner, &store, &key, wait_deadline, &mut waiting).await;
+    if line.watch_is_the_tokens() {
+        wait.watch(&key).await;
     }
-    if !fair && policy.may_retry() && inner.queues.is_busy(&key, lane) {
-        match until(wait_deadline, inner.queues.turn(&key, lane)).await {
+    if let Some(lane) = line.lane()
+        && policy.may_retry()
+        && inner.queues.is_busy(&key, lane)
+    {
+        match until(wait.deadline(), inner.queues.turn(&key, lane)).await {
             Some(t) => turn = Some(t),
             None => return exhausted(0),
         }
@@ -324,14 +297,11 @@ async fn attempts(
     loop {
         if !recheck {
             tries += 1;
-            waiting.backoff_until = None;
-            waiting.hint_at = None;
+            wait.counted();
         }
-        recheck = false;
         calls += 1;
         counted.store(calls, Ordering::Relaxed);
-        let sent = Instant::now();
-        waiting.last_call = sent;
+        let sent = wait.asking();
         let result = tokens.attempt(ttl, call_timeout).await;
         let mut holder_ttl = None;
         let mut held = false;
@@ -347,11 +317,11 @@ async fn attempts(
                 // Granted too late to leave any validity: give it back and count a failure.
                 tracing::debug!(key = %key, elapsed = ?sent.elapsed(), "lock granted after its validity; giving it back");
                 let release = tokens.give_back()?;
-                forget_turn(fair, &mut waiting);
+                forget_the_tokens_watch(line, &mut wait);
                 if let Some(release) = release {
                     // The next look would find our own grant: wait for its release while there is
                     // time (the release goes on in the background either way).
-                    let limit = earliest(wait_deadline, Instant::now() + call_timeout);
+                    let limit = earliest(wait.deadline(), Instant::now() + call_timeout);
                     let _ = tokio::time::timeout_at(limit, release).await;
                 }
             }
@@ -364,7 +334,7 @@ async fn attempts(
             Err(e) if e.kind() == BackendErrorKind::Replication => {
                 // The backend granted and gave back a grant its replicas did not confirm.
                 tokens.give_back()?;
-                forget_turn(fair, &mut waiting);
+                forget_the_tokens_watch(line, &mut wait);
                 last_error = Some(e);
             }
             Err(e) if e.is_temporary() => {
@@ -375,18 +345,20 @@ async fn attempts(
         }
         let now = Instant::now();
         let out_of_attempts = policy.attempts_limit().is_some_and(|n| tries >= n);
-        let out_of_time = wait_deadline.is_some_and(|d| now >= d);
         // (A look after a wake-up does not count as an attempt: it comes during the backoff
         // that followed an attempt below the limit, so only the deadline can end it.)
-        if !policy.may_retry() || out_of_attempts || out_of_time {
+        if !policy.may_retry() || out_of_attempts || wait.is_over(now) {
             if let Some(e) = last_error {
                 return Err(e.into());
             }
             return exhausted(calls);
         }
-        if held && turn.is_none() && !fair {
+        if held
+            && turn.is_none()
+            && let Some(lane) = line.lane()
+        {
             // About to wait: behind this manager's other waiters, then one more look.
-            match until(wait_deadline, inner.queues.turn(&key, lane)).await {
+            match until(wait.deadline(), inner.queues.turn(&key, lane)).await {
                 Some(t) => {
                     let waited = t.waited();
                     turn = Some(t);
@@ -398,114 +370,25 @@ async fn attempts(
                 None => return exhausted(calls),
             }
         }
-        if held
-            && notify
-            && waiting.watch.is_none()
-            && subscribe(inner, &store, &key, wait_deadline, &mut waiting).await
-        {
+        if held && !wait.is_watching() && wait.watch(&key).await {
             // Subscribed now; one more look catches a release that came before it.
             recheck = true;
             continue;
         }
-        if waiting.backoff_until.is_none() {
-            // A fair waiter watching for its turn has nothing to gain from looking before it:
-            // it only renews its place (the cap below) or finds a holder whose ttl ran out (the
-            // hint below).
-            let mut pause = if fair && held && waiting.watch.is_some() {
-                Duration::MAX
-            } else {
-                policy.delay(tries)
-            };
-            if fair {
-                // Renew the place in the store's queue before it lapses.
-                pause = pause.min(crate::lease::FAIR_QUEUE_TTL / 3);
-            }
-            let until = now + pause.max(MIN_RETRY_DELAY);
-            waiting.hint_at =
-                holder_ttl.map(|holder| now + holder + MIN_RETRY_DELAY).filter(|at| *at < until);
-            waiting.backoff_until = Some(until);
-        }
-        let backoff_until = waiting.backoff_until.unwrap_or(now);
-        let hinted = waiting.hint_at.map(|at| at.max(waiting.last_call + MIN_RETRY_DELAY));
-        let wake_at =
-            earliest(wait_deadline, hinted.map_or(backoff_until, |at| at.min(backoff_until)));
-        let woken = match waiting.watch.as_mut() {
-            Some(watch) if held => {
-                tokio::select! {
-                    () = watch => true,
-                    () = tokio::time::sleep_until(wake_at) => false,
-                }
-            }
-            _ => {
-                tokio::time::sleep_until(wake_at).await;
-                false
-            }
-        };
-        if woken {
-            // Woken by a release (or spuriously): subscribe again before looking, so no wake-up
-            // can slip by, and look without counting an attempt. The fired watch is dropped
-            // only after the new one is registered, so a store that shares one subscription
-            // per key keeps it (no round trip). The backoff keeps running, so a watch that
-            // fires for nothing cannot shorten the policy's spacing; looks after wake-ups stay
-            // at least the minimum delay apart, and the first one after a release is not
-            // delayed.
-            let fired = waiting.watch.take();
-            if notify && !fair {
-                subscribe(inner, &store, &key, wait_deadline, &mut waiting).await;
-            }
-            drop(fired);
-            // (A fair waiter is woken for its turn: it looks at once, and watches again only
-            // if the look finds it still waiting.)
-            if let Some(last) = waiting.last_woken_look {
-                let earliest_look = last + MIN_RETRY_DELAY;
-                if Instant::now() < earliest_look {
-                    tokio::time::sleep_until(earliest(wait_deadline, earliest_look)).await;
-                }
-            }
-            waiting.last_woken_look = Some(Instant::now());
-            // A look that falls at or after the backoff's end is the next counted attempt, so
-            // wake-ups racing the timer cannot stretch the policy's spacing either.
-            recheck = Instant::now() < backoff_until;
-        } else if waiting.hint_at.take().is_some() && Instant::now() < backoff_until {
-            // The holder's ttl ran out before the backoff's end: one look, not counted.
-            recheck = true;
-        }
-        // Otherwise the backoff ended (or the wait deadline came first): the next look is a
-        // counted attempt, which starts a new backoff.
+        wait.back_off(now, line, policy.delay(tries), held, holder_ttl);
+        // Woken by a release (or spuriously), a waiter in a local line watches again before it
+        // looks; one watching for its own turn looks at once, and watches again only if the
+        // look finds it still waiting. Otherwise the backoff ended (or the wait deadline came
+        // first): the next look is a counted attempt, which starts a new backoff.
+        let rewatch = (!line.watch_is_the_tokens()).then_some(&key);
+        recheck = wait.pause(held, rewatch).await;
     }
 }
 
-/// After a switch to a fresh token, a fair waiter's watch is for the old token's turn, which
-/// never comes: drop it, so the fresh token's turn is watched once it waits in line.
-fn forget_turn(fair: bool, waiting: &mut Waiting) {
-    if fair {
-        waiting.watch = None;
-    }
-}
-
-/// Registers a watch on `key`'s release, bounded by the call timeout and the wait deadline.
-/// Returns whether it did.
-async fn subscribe(
-    inner: &ManagerInner,
-    store: &DynLockBackend,
-    key: &LockKey,
-    deadline: Option<Instant>,
-    waiting: &mut Waiting,
-) -> bool {
-    let limit = earliest(deadline, Instant::now() + inner.config.call_timeout);
-    let watch = until(Some(limit), store.watch_release(key)).await;
-    match watch {
-        Some(Ok(watch)) => {
-            waiting.watch = Some(watch);
-            true
-        }
-        Some(Err(e)) => {
-            tracing::debug!(key = %key, error = %e, "release notification unavailable; polling");
-            false
-        }
-        None => {
-            tracing::debug!(key = %key, "subscribing for release notification took too long; polling");
-            false
-        }
+/// After a switch to a fresh token, a watch for the old token's turn never fires: drop it, so
+/// the fresh token's turn is watched once it waits in line.
+fn forget_the_tokens_watch(line: Line, wait: &mut Wait) {
+    if line.watch_is_the_tokens() {
+        wait.forget_watch();
     }
 }

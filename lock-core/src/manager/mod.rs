@@ -6,6 +6,7 @@ mod inner;
 mod lock_manager;
 mod queue;
 mod request;
+mod wait;
 
 pub(crate) use acquire::{Grant, Lease, guard_for};
 pub use builder::LockManagerBuilder;
@@ -13,3 +14,4 @@ pub(crate) use inner::ManagerInner;
 pub use lock_manager::LockManager;
 pub(crate) use queue::Lane;
 pub use request::LockRequest;
+pub(crate) use wait::{Line, Wait};

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::LockManager;
 use super::acquire::{Exhausted, Plan, acquire};
 use super::queue::Lane;
+use super::wait::Line;
 use crate::backend::DynLockBackend;
 use crate::error::{Error, Result};
 use crate::guard::{GuardShared, LockGuard, LockHandle};
@@ -320,7 +321,7 @@ impl LockRequest {
         };
         // A fair waiter that ends without the lock leaves the store's queue through a release.
         let release_if_refused = self.release_if_refused || fair;
-        let lane = self.lane;
+        let line = if fair { Line::Store } else { Line::Local(self.lane) };
         let plan = Plan {
             key,
             token,
@@ -330,8 +331,7 @@ impl LockRequest {
             refresh,
             store,
             release_if_refused,
-            lane,
-            fair,
+            line,
             borrowed: self.borrowed,
         };
         acquire(&inner, plan).await

@@ -7,13 +7,12 @@ use futures_util::future::join_all;
 use tokio::time::Instant;
 
 use super::{MultiGuard, atomic};
-use crate::call_timeout::{earliest, until};
+use crate::call_timeout::until;
 use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::key::LockKey;
-use crate::manager::Lease;
-use crate::manager::LockManager;
-use crate::retry::{MIN_RETRY_DELAY, RetryPolicy};
+use crate::manager::{Lane, Lease, Line, LockManager, Wait};
+use crate::retry::RetryPolicy;
 
 /// A request for every lock of a set, built by [`LockManager::lock_all`]: all of them under
 /// one [`MultiGuard`], or none.
@@ -169,57 +168,60 @@ impl MultiLockRequest {
         let lease = self.lease()?;
         let inner = self.manager.inner().clone();
         let started = Instant::now();
-        let deadline = policy.wait_limit().map(|w| started + w);
         let backend = self.manager.backend().clone();
-        let notify = self.manager.backend_info().capabilities.release_notify;
-        let call_timeout = inner.config.call_timeout;
-        // Each call of the wait is bounded by the call timeout and the wait deadline.
-        let limit = move || earliest(deadline, Instant::now() + call_timeout);
+        let mut wait = Wait::new(backend.clone(), &policy, inner.config.call_timeout, started);
         let atomic = self.manager.backend_info().capabilities.lock_sets
             && backend.can_acquire_together(&keys);
         let mut failed: u32 = 0;
         loop {
+            wait.counted();
+            wait.forget_watch();
             let pass = if atomic {
                 atomic::attempt(&inner, &keys, &lease, started, failed + 1).await?
             } else {
                 self.in_order(&keys).await?
             };
-            let (blocker, watch) = match pass {
+            let blocker = match pass {
                 Pass::Granted(guard) => return Ok(Ok(guard)),
                 Pass::Blocked(key) => {
-                    let watch = if notify { watch(&backend, &key, limit()).await } else { None };
-                    (Some(key), watch)
+                    wait.watch(&key).await;
+                    Some(key)
                 }
                 Pass::Partial(key, held) => {
                     // Watch the blocker before giving the rest back, so its release cannot
                     // slip by.
-                    let watch = if notify { watch(&backend, &key, limit()).await } else { None };
+                    wait.watch(&key).await;
                     give_back(held).await;
-                    (Some(key), watch)
+                    Some(key)
                 }
                 // A store that failed for now is retried as the policy allows.
                 Pass::Failed(e) if e.is_temporary() && policy.may_retry() => {
                     tracing::debug!(error = %e, "taking a lock set failed; retrying");
-                    (None, None)
+                    None
                 }
                 Pass::Failed(e) => return Err(e.into()),
-                Pass::Late => (None, None),
+                Pass::Late => None,
             };
             failed += 1;
             let waited = started.elapsed();
             let out_of_attempts = policy.attempts_limit().is_some_and(|max| failed >= max);
             let now = Instant::now();
-            if out_of_attempts || deadline.is_some_and(|d| now >= d) {
+            if out_of_attempts || wait.is_over(now) {
                 let key = blocker.unwrap_or_else(|| keys[0].clone());
                 return Ok(Err(Error::WaitTimeout { key, waited, attempts: failed }));
             }
-            let mut pause = policy.delay(failed);
-            if let Some(d) = deadline {
-                pause = pause.min(d - now);
-            }
-            match blocker {
-                Some(key) => wait_for_release(&backend, &key, watch, now + pause, limit).await,
-                None => tokio::time::sleep(pause).await,
+            let line = Line::Local(Lane::One);
+            wait.back_off(now, line, policy.delay(failed), blocker.is_some(), None);
+            // Until the blocker's release (its watch fired and the key is free) or the
+            // backoff's end. A watch may fire for nothing (W4): the blocker is then looked at,
+            // and while it is still held the wait goes on (watching again), so a spurious
+            // wake-up costs one read, never a pass over the set.
+            while wait.pause(blocker.is_some(), blocker.as_ref()).await {
+                let Some(blocker) = &blocker else { break };
+                match until(Some(wait.call_limit()), backend.inspect(blocker)).await {
+                    Some(Ok(Some(_))) => {}
+                    _ => break,
+                }
             }
         }
     }
@@ -293,48 +295,6 @@ pub(super) enum Pass {
     Failed(crate::error::BackendError),
     /// The set was granted too late to leave any validity, and is being given back.
     Late,
-}
-
-/// A watch on `key`'s release registered by `limit`; `None` when the store fails or does not
-/// answer in time (the wait then polls).
-async fn watch(
-    backend: &std::sync::Arc<crate::backend::DynLockBackend>,
-    key: &LockKey,
-    limit: Instant,
-) -> Option<crate::backend::ReleaseWatch> {
-    until(Some(limit), backend.watch_release(key)).await?.ok()
-}
-
-/// Waits until `blocker` is released (its `watch` fired and the key is free) or `until`. A watch
-/// may fire for nothing (W4): the key is then looked at, and while it is still held the wait
-/// goes on (watching again), so a spurious wake-up costs one read, never a pass over the set.
-/// Each call must answer by `limit()` (the call timeout and the wait deadline, not `until`: a
-/// read that outlasts the pause still ends the wait well).
-async fn wait_for_release(
-    backend: &std::sync::Arc<crate::backend::DynLockBackend>,
-    blocker: &LockKey,
-    mut watch: Option<crate::backend::ReleaseWatch>,
-    until: Instant,
-    limit: impl Fn() -> Instant,
-) {
-    while let Some(mut current) = watch.take() {
-        // A watch that is always ready would win every race with the deadline.
-        if Instant::now() >= until || tokio::time::timeout_at(until, &mut current).await.is_err() {
-            return;
-        }
-        // Subscribed again before looking, so no release slips by (the fired watch is dropped
-        // after, so a store sharing one subscription per key keeps it); looks at least the
-        // minimum retry delay apart.
-        let next = self::watch(backend, blocker, limit()).await;
-        drop(current);
-        let look = Instant::now();
-        match crate::call_timeout::until(Some(limit()), backend.inspect(blocker)).await {
-            Some(Ok(Some(_))) => watch = next,
-            _ => return,
-        }
-        tokio::time::sleep_until((look + MIN_RETRY_DELAY).min(until)).await;
-    }
-    tokio::time::sleep_until(until).await;
 }
 
 /// Releases the members taken so far (concurrently); a failed release leaves the member to
