@@ -46,8 +46,6 @@ pub struct FredBackend {
     inner: Arc<ScriptBackend<Commands>>,
     /// Clients this crate created, quit when the last clone of the backend is dropped.
     owned: Option<Arc<QuitOnDrop>>,
-    /// The server's `maxmemory-policy`, when it was read at connect.
-    eviction_policy: Option<Arc<str>>,
 }
 
 /// Closes the clients it holds when dropped: QUIT (on the current runtime, bounded by the
@@ -94,10 +92,15 @@ impl FredBackend {
             sharded,
         };
         let publish = if sharded { Publish::Sharded } else { Publish::Classic };
+        let command_timeout = like.perf_config().default_command_timeout;
         let backend = ScriptBackend::new(BACKEND, commands)
             .with_endpoint(endpoint(&like.client_config()))
             .with_notifications(ReleaseHub::new(BACKEND, subscriber), publish);
-        Self { inner: Arc::new(backend), owned: None, eviction_policy: None }
+        let backend = match command_timeout.is_zero() {
+            true => backend,
+            false => backend.with_reply_timeout(command_timeout),
+        };
+        Self { inner: Arc::new(backend), owned: None }
     }
 
     /// Makes the backend quit its clients once the last clone is dropped (for clients this
@@ -122,66 +125,10 @@ impl FredBackend {
         Self { inner: Arc::new(inner), ..self }
     }
 
-    /// Whether waiters also wake on the server's keyspace notifications, so that a lock deleted
-    /// or expired by a client of another library wakes them at once (see
-    /// [`crate::KeyspaceEvents`]): decided at connect from the options and the server's
-    /// `notify-keyspace-events`. Never on a cluster, nor on a backend built from a client or a
-    /// pool (no I/O there).
-    pub fn keyspace_events(&self) -> bool {
-        self.inner.keyspace_events().is_some()
-    }
-
     /// Records the `maxmemory-policy` read at connect.
-    pub(crate) fn with_eviction_policy(mut self, policy: Option<String>) -> Self {
-        self.eviction_policy = policy.map(Arc::from);
-        self
-    }
-
-    /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
-    pub fn without_fencing(self) -> Self {
-        Self { inner: Arc::new(Arc::unwrap_or_clone(self.inner).with_fencing(false)), ..self }
-    }
-
-    /// WAIT mode: after every acquire and extend, `WAIT replicas timeout` on the same connection;
-    /// an acquire fewer replicas confirmed is released and fails with
-    /// [`lock_core::BackendErrorKind::Replication`] (temporary, so the manager retries with a fresh
-    /// token). Such an acquire was granted on the primary and given back unconfirmed; if giving it
-    /// back failed, the error says so, carries the release's error as its source, and the grant may
-    /// hold the key until its ttl. Either way, do not reuse its token for another acquire. It
-    /// narrows the failover window of a Sentinel deployment; `WAIT` does not make Redis strongly
-    /// consistent. `timeout` must not be zero (`WAIT` would block until enough replicas answer,
-    /// however long) and must stay under the client's command timeout
-    /// ([`crate::COMMAND_TIMEOUT`] for clients this crate builds), or the client gives up on
-    /// every `WAIT`; either mistake is a `Config` error. A clustered client refuses it.
-    ///
-    /// ```no_run
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use std::time::Duration;
-    /// let url = "redis-sentinel://127.0.0.1:26379?sentinelServiceName=mymaster";
-    /// let backend = lock_fred::FredBackend::connect(url).await?.with_wait(1, Duration::from_millis(500))?;
-    /// # let _ = backend;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn with_wait(
-        self,
-        replicas: u32,
-        timeout: std::time::Duration,
-    ) -> Result<Self, lock_core::BackendError> {
-        if self.client().is_clustered() {
-            return Err(lock_core::BackendError::new(
-                BACKEND,
-                lock_core::BackendErrorKind::Config,
-                "WAIT mode is not available on a clustered client",
-            ));
-        }
-        let command_timeout = self.client().perf_config().default_command_timeout;
-        let reply_timeout = (!command_timeout.is_zero()).then_some(command_timeout);
-        lock_redis_protocol::check_wait_timeout(BACKEND, timeout, reply_timeout)?;
-        let backend = Arc::unwrap_or_clone(self.inner)
-            .with_wait(lock_redis_protocol::WaitFor { replicas, timeout });
-        Ok(Self { inner: Arc::new(backend), ..self })
+    pub(crate) fn with_eviction_policy(self, policy: Option<String>) -> Self {
+        let inner = Arc::unwrap_or_clone(self.inner).with_eviction_policy(policy);
+        Self { inner: Arc::new(inner), ..self }
     }
 
     /// A client of the backend (the next one of a pool), for tools that inspect the server next
@@ -195,27 +142,6 @@ impl FredBackend {
     /// How many lock channels have waiters subscribed right now.
     pub fn subscribed_channels(&self) -> usize {
         self.inner.notifications().map_or(0, |(hub, _)| hub.channels())
-    }
-
-    /// The server's `maxmemory-policy` as read at connect (from `INFO`), e.g. `"noeviction"` or
-    /// `"allkeys-lru"`; for a cluster, the first primary's policy that may evict locks, else
-    /// `"noeviction"`. `None` when it was not read: the backend was built from a client or a
-    /// pool (no I/O at construction), with [`crate::EvictionCheck::Off`], or the user may not
-    /// run `INFO`. Anything but `noeviction` lets Redis evict held locks (see
-    /// [`FredBackend::connect_with`]).
-    ///
-    /// ```no_run
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let backend = lock_fred::FredBackend::connect("redis://127.0.0.1:6379").await?;
-    /// if let Some(policy) = backend.eviction_policy().filter(|p| *p != "noeviction") {
-    ///     eprintln!("this Redis may evict held locks (maxmemory-policy {policy})");
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn eviction_policy(&self) -> Option<&str> {
-        self.eviction_policy.as_deref()
     }
 }
 
@@ -248,3 +174,4 @@ impl fmt::Debug for FredBackend {
 }
 
 lock_redis_protocol::delegate_lock_backend!(FredBackend => inner);
+lock_redis_protocol::redis_backend_settings!(FredBackend => inner, "[`crate::COMMAND_TIMEOUT`]");

@@ -133,6 +133,10 @@ pub struct ScriptBackend<R> {
     /// Set once the server refused a keyspace channel (an ACL): not asked again.
     keyspace_refused: Arc<AtomicBool>,
     wait: Option<WaitFor>,
+    /// The server's `maxmemory-policy`, when it was read at connect.
+    pub(crate) eviction_policy: Option<Arc<str>>,
+    /// The connection's reply timeout, when it is known (WAIT mode must stay under it).
+    pub(crate) reply_timeout: Option<Duration>,
 }
 
 impl<R: ScriptRunner> ScriptBackend<R> {
@@ -147,6 +151,8 @@ impl<R: ScriptRunner> ScriptBackend<R> {
             keyspace: None,
             keyspace_refused: Arc::default(),
             wait: None,
+            eviction_policy: None,
+            reply_timeout: None,
         }
     }
 

@@ -82,6 +82,7 @@ pub mod reply;
 mod rwlock;
 pub mod scripts;
 mod semaphore;
+mod settings;
 mod watch;
 
 pub use backend::{ScriptBackend, ScriptRunner, WaitFor, check_wait_timeout};

@@ -36,10 +36,6 @@ use crate::commands::Commands;
 #[derive(Clone)]
 pub struct RedisBackend {
     inner: Arc<ScriptBackend<Commands>>,
-    /// The server's `maxmemory-policy`, when it was read at connect.
-    eviction_policy: Option<Arc<str>>,
-    /// The connection's reply timeout, when this crate opened it.
-    reply_timeout: Option<std::time::Duration>,
 }
 
 impl RedisBackend {
@@ -57,13 +53,12 @@ impl RedisBackend {
             Some((hub, publish)) => backend.with_notifications(hub, publish),
             None => backend,
         };
-        Self { inner: Arc::new(backend), eviction_policy: None, reply_timeout: None }
+        Self { inner: Arc::new(backend) }
     }
 
     /// Records the `maxmemory-policy` read at connect.
-    pub(crate) fn with_eviction_policy(mut self, policy: Option<String>) -> Self {
-        self.eviction_policy = policy.map(Arc::from);
-        self
+    pub(crate) fn with_eviction_policy(self, policy: Option<String>) -> Self {
+        self.map(|b| b.with_eviction_policy(policy))
     }
 
     /// Wakes waiters on the keyspace events of database `db` too, when it is `Some`.
@@ -74,74 +69,18 @@ impl RedisBackend {
         }
     }
 
-    /// Whether waiters also wake on the server's keyspace notifications, so that a lock deleted
-    /// or expired by a client of another library wakes them at once (see
-    /// [`crate::KeyspaceEvents`]): decided at connect from the options and the server's
-    /// `notify-keyspace-events`. Never on a cluster, nor on a backend built from a connection
-    /// or a pool.
-    pub fn keyspace_events(&self) -> bool {
-        self.inner.keyspace_events().is_some()
-    }
-
-    pub(crate) fn with_reply_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.reply_timeout = Some(timeout);
-        self
+    /// Records the reply timeout of the connection this crate opened.
+    pub(crate) fn with_reply_timeout(self, timeout: std::time::Duration) -> Self {
+        self.map(|b| b.with_reply_timeout(timeout))
     }
 
     fn map(self, f: impl FnOnce(ScriptBackend<Commands>) -> ScriptBackend<Commands>) -> Self {
-        Self { inner: Arc::new(f(Arc::unwrap_or_clone(self.inner))), ..self }
-    }
-
-    /// Stops issuing fencing tokens: acquisitions no longer increment (or create) a counter key.
-    pub fn without_fencing(self) -> Self {
-        self.map(|b| b.with_fencing(false))
+        Self { inner: Arc::new(f(Arc::unwrap_or_clone(self.inner))) }
     }
 
     #[cfg(feature = "cluster")]
     pub(crate) fn with_hub(self, (hub, publish): (ReleaseHub, Publish)) -> Self {
         self.map(|b| b.with_notifications(hub, publish))
-    }
-
-    /// WAIT mode: after every acquire and extend, `WAIT replicas timeout` on the same connection;
-    /// an acquire fewer replicas confirmed is released and fails with
-    /// [`lock_core::BackendErrorKind::Replication`] (temporary, so the manager retries with a fresh
-    /// token). Such an acquire was granted on the primary and given back unconfirmed; if giving it
-    /// back failed, the error says so, carries the release's error as its source, and the grant may
-    /// hold the key until its ttl. Either way, do not reuse its token for another acquire. It
-    /// narrows the failover window of a replicated deployment (Sentinel, or a primary with
-    /// replicas); `WAIT` does not make Redis strongly consistent. `timeout` must not be zero
-    /// (`WAIT` would block until enough replicas answer, however long) and must stay under the
-    /// connection's reply timeout ([`crate::REPLY_TIMEOUT`] for connections this crate opens,
-    /// checked here; yours, for a connection you built), or the client gives up on every `WAIT`.
-    /// Either mistake is a `Config` error. A cluster connection refuses it: `WAIT` cannot
-    /// follow a script to its shard.
-    ///
-    /// ```no_run
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use std::time::Duration;
-    /// let backend = lock_redis::RedisBackend::connect("redis://127.0.0.1:6379/")
-    ///     .await?
-    ///     .with_wait(1, Duration::from_millis(200))?;
-    /// # let _ = backend;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn with_wait(
-        self,
-        replicas: u32,
-        timeout: std::time::Duration,
-    ) -> Result<Self, BackendError> {
-        #[cfg(feature = "cluster")]
-        if matches!(self.inner.runner(), Commands::Cluster(_)) {
-            return Err(BackendError::new(
-                crate::BACKEND,
-                lock_core::BackendErrorKind::Config,
-                "WAIT mode is not available on a cluster connection",
-            ));
-        }
-        lock_redis_protocol::check_wait_timeout(crate::BACKEND, timeout, self.reply_timeout)?;
-        Ok(self.map(|b| b.with_wait(lock_redis_protocol::WaitFor { replicas, timeout })))
     }
 
     /// Release notification through classic pub/sub on a dedicated connection from `client`
@@ -169,27 +108,6 @@ impl RedisBackend {
     pub fn subscribed_channels(&self) -> usize {
         self.inner.notifications().map_or(0, |(hub, _)| hub.channels())
     }
-
-    /// The server's `maxmemory-policy` as read at connect (from `INFO`), e.g. `"noeviction"` or
-    /// `"allkeys-lru"`; for a cluster, the first master's policy that may evict locks, else
-    /// `"noeviction"`. `None` when it was not read: the backend was built from a connection or
-    /// a pool (no I/O at construction), with [`crate::EvictionCheck::Off`], or the user may not
-    /// run `INFO`. Anything but `noeviction` lets Redis evict held locks (see
-    /// [`RedisBackend::connect_with`]).
-    ///
-    /// ```no_run
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let backend = lock_redis::RedisBackend::connect("redis://127.0.0.1:6379/").await?;
-    /// if let Some(policy) = backend.eviction_policy().filter(|p| *p != "noeviction") {
-    ///     eprintln!("this Redis may evict held locks (maxmemory-policy {policy})");
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn eviction_policy(&self) -> Option<&str> {
-        self.eviction_policy.as_deref()
-    }
 }
 
 impl fmt::Debug for RedisBackend {
@@ -199,3 +117,4 @@ impl fmt::Debug for RedisBackend {
 }
 
 lock_redis_protocol::delegate_lock_backend!(RedisBackend => inner);
+lock_redis_protocol::redis_backend_settings!(RedisBackend => inner, "[`crate::REPLY_TIMEOUT`]");
