@@ -5,12 +5,24 @@
 
 use std::time::{Duration, Instant};
 
-use lock_redis::{ConnectOptions, KeyspaceEvents, LockManager, RedisBackend, RetryPolicy};
+use lock_client_tests::{Client, client_tests};
+use lock_redis::{ConnectOptions, KeyspaceEvents, LockManager, RetryPolicy};
 use lock_testkit::redis_checks::LEAST_PRIVILEGE_RULES;
 use lock_testkit::server::{RedisServer, redis_available};
 
-#[tokio::test]
-async fn the_server_setting_decides_unless_told() {
+client_tests! {
+    #[tokio::test] the_server_setting_decides_unless_told,
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    a_refused_keyspace_channel_leaves_release_notification_working,
+}
+
+async fn connect<C: Client>(url: &str, events: KeyspaceEvents) -> C {
+    let options = ConnectOptions::new().keyspace_events(events);
+    let (how, backend) = C::constructors(url, options).remove(0);
+    backend.await.unwrap_or_else(|e| panic!("{} {how}: {e}", C::NAME))
+}
+
+async fn the_server_setting_decides_unless_told<C: Client>() {
     if !redis_available() {
         return;
     }
@@ -20,8 +32,7 @@ async fn the_server_setting_decides_unless_told() {
     let expiries_only =
         RedisServer::builder().config("notify-keyspace-events Kx").spawn().expect("spawn");
     let on = |url: String, events| async move {
-        let options = ConnectOptions::new().keyspace_events(events);
-        RedisBackend::connect_with(&url, options).await.expect("connect").keyspace_events()
+        connect::<C>(&url, events).await.wakes_on_keyspace_events()
     };
     assert!(!on(plain.url(), KeyspaceEvents::Auto).await);
     assert!(on(publishing.url(), KeyspaceEvents::Auto).await);
@@ -32,8 +43,7 @@ async fn the_server_setting_decides_unless_told() {
 
 /// A user the ACL refuses `CONFIG GET` and the keyspace channels: `Auto` finds them off, and
 /// with `On` a release still wakes the waiter at once through its own channel.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_keyspace_channel_leaves_release_notification_working() {
+async fn a_refused_keyspace_channel_leaves_release_notification_working<C: Client>() {
     if !redis_available() {
         return;
     }
@@ -43,11 +53,10 @@ async fn a_refused_keyspace_channel_leaves_release_notification_working() {
         .spawn()
         .expect("spawn");
     let url = server.url_for("locker").expect("a URL for the user");
-    let auto = RedisBackend::connect(&url).await.expect("connect");
-    assert!(!auto.keyspace_events(), "CONFIG GET is refused, so the setting is unknown");
-    let options = ConnectOptions::new().keyspace_events(KeyspaceEvents::On);
-    let backend = RedisBackend::connect_with(&url, options).await.expect("connect");
-    assert!(backend.keyspace_events());
+    let auto = C::connect(&url).await.expect("connect");
+    assert!(!auto.wakes_on_keyspace_events(), "CONFIG GET is refused, so the setting is unknown");
+    let backend = connect::<C>(&url, KeyspaceEvents::On).await;
+    assert!(backend.wakes_on_keyspace_events());
     let locks = LockManager::new(backend);
     for round in 0..3 {
         let holder =
