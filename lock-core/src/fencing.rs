@@ -8,7 +8,7 @@ use std::fmt;
 /// Pass it to the resource you protect and have the resource reject any write carrying a
 /// number lower than the highest it has seen: a holder that was paused past its lease then
 /// cannot overwrite the work of its successor. Only backends that advertise
-/// [`crate::Capabilities::fencing`] issue them.
+/// [`crate::backend::Capabilities::fencing`] issue them.
 ///
 /// ```
 /// use lock_core::FencingToken;

@@ -51,7 +51,7 @@ impl fmt::Debug for HolderId {
 /// A lock as [`crate::LockManager::info`] reports it: who holds it (as a [`HolderId`], never
 /// the token), for how long still, its fencing token, and the metadata it stored.
 ///
-/// Two names on purpose: [`crate::LockInfo`] is what a backend reports, holder's token
+/// Two names on purpose: [`crate::backend::LockInfo`] is what a backend reports, holder's token
 /// included (the manager needs it to compare); `LockState` is what a user of the manager
 /// sees, with the token replaced by its [`HolderId`], so that reading a lock never hands out
 /// what releases it.

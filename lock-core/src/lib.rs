@@ -51,7 +51,7 @@
 //!    [`LockManager::adopt`]).
 #![doc(test(attr(deny(warnings))))]
 
-mod backend;
+pub mod backend;
 mod call_timeout;
 mod entropy;
 mod error;
@@ -71,26 +71,58 @@ mod telemetry;
 mod timing;
 mod token;
 
-pub use async_trait::async_trait;
-pub use backend::{
-    AcquireOutcome, BackendFuture, BackendInfo, Capabilities, DynLockBackend, ExtendItem,
-    ExtendOutcome, GuardedWriteBackend, Lease, LeaseHolder, LeaseHolders, LeaseKind, LockBackend,
-    LockInfo, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch, RwMode, WriteOutcome,
-};
-pub use call_timeout::DEFAULT_CALL_TIMEOUT;
+pub use backend::{DynLockBackend, LockBackend, RwMode};
 pub use error::{BackendError, BackendErrorKind, BoxError, Error, LossReason, Result};
 pub use fencing::FencingToken;
 pub use guard::{Handover, LockGuard, LockHandle, Lost};
 pub use holder::{HolderId, LockState};
-pub use key::{
-    DEFAULT_PREFIX, KeyPrefix, LockKey, MAX_NAME_LEN, MAX_PREFIX_LEN, RESERVED_NAME_START,
-};
-pub use lease::{FAIR_QUEUE_TTL, RwLock, Semaphore, Upgrade, UpgradeError};
+pub use key::{KeyPrefix, LockKey};
+pub use lease::{RwLock, Semaphore, Upgrade, UpgradeError};
 pub use manager::{LockManager, LockManagerBuilder, LockRequest};
 pub use memory::MemoryBackend;
-pub use metadata::{MAX_METADATA_FIELDS, MAX_METADATA_NAME_LEN, MAX_METADATA_VALUE_LEN, Metadata};
+pub use metadata::Metadata;
 pub use multi::{MultiGuard, MultiLockRequest};
-pub use quorum::{DEFAULT_NODE_TIMEOUT, Quorum, QuorumBuilder};
-pub use retry::{DEFAULT_MAX_WAIT, MAX_RETRY_DELAY, MIN_RETRY_DELAY, RetryPolicy};
-pub use timing::{Drift, MAX_TTL, MIN_DRIFT_ALLOWANCE, MIN_TTL, ttl_millis, validate_ttl};
-pub use token::{LockToken, MAX_USER_TOKEN_LEN, MIN_USER_TOKEN_LEN, TOKEN_RANDOM_BYTES};
+pub use quorum::{Quorum, QuorumBuilder};
+pub use retry::RetryPolicy;
+pub use timing::Drift;
+pub use token::LockToken;
+
+/// The bounds every input is checked against (names, prefixes, ttls, tokens, metadata, retry
+/// delays) and the defaults the manager starts from. A value outside a bound is refused with
+/// [`Error::InvalidArgument`] before any I/O.
+pub mod limits {
+    pub use crate::call_timeout::DEFAULT_CALL_TIMEOUT;
+    pub use crate::key::{DEFAULT_PREFIX, MAX_NAME_LEN, MAX_PREFIX_LEN, RESERVED_NAME_START};
+    pub use crate::lease::FAIR_QUEUE_TTL;
+    pub use crate::metadata::{MAX_METADATA_FIELDS, MAX_METADATA_NAME_LEN, MAX_METADATA_VALUE_LEN};
+    pub use crate::quorum::DEFAULT_NODE_TIMEOUT;
+    pub use crate::retry::{DEFAULT_MAX_WAIT, MAX_RETRY_DELAY, MIN_RETRY_DELAY};
+    pub use crate::timing::{MAX_TTL, MIN_DRIFT_ALLOWANCE, MIN_TTL};
+    pub use crate::token::{MAX_USER_TOKEN_LEN, MIN_USER_TOKEN_LEN, TOKEN_RANDOM_BYTES};
+}
+
+/// The names a program that takes locks uses, for one glob import; the backend crates
+/// (`lock-redis`, `lock-fred`) re-export it at their root, with [`Error`], [`Result`] and
+/// [`limits`]. `Error` and `Result` are left out so that a glob import does not shadow the
+/// standard library's.
+///
+/// ```
+/// use lock_core::prelude::*;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> lock_core::Result<()> {
+/// let locks = LockManager::new(MemoryBackend::new());
+/// let guard: LockGuard = locks.lock("jobs:7").retry(RetryPolicy::none()).acquire().await?;
+/// guard.release().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub mod prelude {
+    pub use crate::{
+        BackendError, BackendErrorKind, Drift, DynLockBackend, FencingToken, Handover, HolderId,
+        KeyPrefix, LockBackend, LockGuard, LockHandle, LockKey, LockManager, LockManagerBuilder,
+        LockRequest, LockState, LockToken, LossReason, Lost, MemoryBackend, Metadata, MultiGuard,
+        MultiLockRequest, Quorum, QuorumBuilder, RetryPolicy, RwLock, RwMode, Semaphore, Upgrade,
+        UpgradeError,
+    };
+}

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::Counting;
-use lock_core::{Error, LockManager, LockToken, MAX_NAME_LEN, RetryPolicy};
+use lock_core::{Error, LockManager, LockToken, RetryPolicy, limits::MAX_NAME_LEN};
 
 fn is_invalid<T>(result: Result<T, Error>, what: &str) {
     match result {

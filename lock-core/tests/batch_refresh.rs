@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, ExtendItem, ExtendOutcome, LockBackend, LockGuard,
-    LockInfo, LockKey, LockManager, LockToken, LossReason, MemoryBackend, ReleaseOutcome,
-    async_trait,
+    BackendError, LockBackend, LockGuard, LockKey, LockManager, LockToken, LossReason,
+    MemoryBackend, backend::AcquireOutcome, backend::BackendInfo, backend::ExtendItem,
+    backend::ExtendOutcome, backend::LockInfo, backend::ReleaseOutcome, backend::async_trait,
 };
 
 /// A `MemoryBackend` that offers batched extends, counting them; `short` makes each batch

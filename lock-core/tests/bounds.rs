@@ -307,3 +307,23 @@ async fn a_waiter_woken_by_a_release_looks_at_once() {
     assert_eq!(backend.hooks.calls("acquire"), 4, "one look after the wake-up");
     drop(guard);
 }
+
+/// L4: a waiter queued behind this manager's other waiters for the key gives up at its own
+/// deadline, however long the waiter ahead of it is willing to wait.
+#[tokio::test(start_paused = true)]
+async fn a_waiter_behind_a_patient_one_gives_up_at_its_own_deadline() {
+    let locks = LockManager::new(lock_core::MemoryBackend::new());
+    let _held = locks.try_lock("queued", Duration::from_secs(30)).await.expect("ok");
+    let patient = {
+        let locks = locks.clone();
+        tokio::spawn(
+            async move { locks.lock("queued").wait(Duration::from_secs(20)).acquire().await },
+        )
+    };
+    tokio::time::sleep(10 * MS).await;
+    let started = Instant::now();
+    let err = locks.lock("queued").wait(200 * MS).acquire().await.expect_err("held");
+    assert!(matches!(err, Error::WaitTimeout { .. }), "{err}");
+    assert!(started.elapsed() <= 210 * MS, "gave up after {:?}", started.elapsed());
+    patient.abort();
+}

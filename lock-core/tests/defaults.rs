@@ -6,9 +6,10 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, Capabilities, ExtendItem,
-    ExtendOutcome, Lease, LeaseKind, LockBackend, LockInfo, LockKey, LockToken, MemoryBackend,
-    Metadata, ReleaseOutcome, ReleaseWatch, async_trait,
+    BackendError, BackendErrorKind, LockBackend, LockKey, LockToken, MemoryBackend, Metadata,
+    backend::AcquireOutcome, backend::BackendInfo, backend::Capabilities, backend::ExtendItem,
+    backend::ExtendOutcome, backend::Lease, backend::LeaseKind, backend::LockInfo,
+    backend::ReleaseOutcome, backend::ReleaseWatch, backend::async_trait,
 };
 
 /// The four primitives and the release watch of a `MemoryBackend`, nothing else.
@@ -208,7 +209,7 @@ impl LockBackend for Broken {
         &self,
         key: &LockKey,
         kind: LeaseKind,
-    ) -> Result<lock_core::LeaseHolders, BackendError> {
+    ) -> Result<lock_core::backend::LeaseHolders, BackendError> {
         let mut held = self.0.inspect_lease(key, kind).await?;
         held.holders.iter_mut().for_each(|h| h.mode = None);
         Ok(held)

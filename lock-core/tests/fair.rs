@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lock_core::{
-    Error, FAIR_QUEUE_TTL, Lease, LeaseKind, LockBackend, LockManager, MemoryBackend, Metadata,
-    RetryPolicy,
+    Error, LockBackend, LockManager, MemoryBackend, Metadata, RetryPolicy, backend::Lease,
+    backend::LeaseKind, limits::FAIR_QUEUE_TTL,
 };
 use tokio::time::Instant;
 
@@ -137,9 +137,9 @@ async fn a_lock_handed_to_a_dead_waiter_lapses() {
 async fn fair_requests_are_checked_first() {
     #[derive(Debug)]
     struct Plain(MemoryBackend);
-    #[lock_core::async_trait]
+    #[lock_core::backend::async_trait]
     impl lock_core::LockBackend for Plain {
-        fn info(&self) -> lock_core::BackendInfo {
+        fn info(&self) -> lock_core::backend::BackendInfo {
             self.0.info()
         }
         async fn try_acquire(
@@ -147,14 +147,14 @@ async fn fair_requests_are_checked_first() {
             _: &lock_core::LockKey,
             _: &lock_core::LockToken,
             _: Duration,
-        ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
+        ) -> Result<lock_core::backend::AcquireOutcome, lock_core::BackendError> {
             panic!("no I/O expected")
         }
         async fn release(
             &self,
             _: &lock_core::LockKey,
             _: &lock_core::LockToken,
-        ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+        ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
             panic!("no I/O expected")
         }
         async fn extend(
@@ -162,13 +162,13 @@ async fn fair_requests_are_checked_first() {
             _: &lock_core::LockKey,
             _: &lock_core::LockToken,
             _: Duration,
-        ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
+        ) -> Result<lock_core::backend::ExtendOutcome, lock_core::BackendError> {
             panic!("no I/O expected")
         }
         async fn inspect(
             &self,
             _: &lock_core::LockKey,
-        ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
+        ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
             panic!("no I/O expected")
         }
     }
@@ -195,9 +195,9 @@ struct CountingFair {
     quiet: bool,
 }
 
-#[lock_core::async_trait]
+#[lock_core::backend::async_trait]
 impl lock_core::LockBackend for CountingFair {
-    fn info(&self) -> lock_core::BackendInfo {
+    fn info(&self) -> lock_core::backend::BackendInfo {
         let mut info = self.inner.info();
         info.capabilities.release_notify &= !self.quiet;
         info
@@ -207,14 +207,14 @@ impl lock_core::LockBackend for CountingFair {
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
         ttl: Duration,
-    ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::AcquireOutcome, lock_core::BackendError> {
         self.inner.try_acquire(key, token, ttl).await
     }
     async fn release(
         &self,
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
-    ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
         self.inner.release(key, token).await
     }
     async fn extend(
@@ -222,19 +222,19 @@ impl lock_core::LockBackend for CountingFair {
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
         ttl: Duration,
-    ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::ExtendOutcome, lock_core::BackendError> {
         self.inner.extend(key, token, ttl).await
     }
     async fn inspect(
         &self,
         key: &lock_core::LockKey,
-    ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
+    ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
         self.inner.inspect(key).await
     }
     async fn watch_release(
         &self,
         key: &lock_core::LockKey,
-    ) -> Result<lock_core::ReleaseWatch, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::ReleaseWatch, lock_core::BackendError> {
         self.inner.watch_release(key).await
     }
     async fn acquire_lease(
@@ -243,7 +243,7 @@ impl lock_core::LockBackend for CountingFair {
         token: &lock_core::LockToken,
         lease: Lease<'_>,
         ttl: Duration,
-    ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::AcquireOutcome, lock_core::BackendError> {
         if lease.kind() == LeaseKind::Fair {
             self.attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
@@ -254,7 +254,7 @@ impl lock_core::LockBackend for CountingFair {
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
         kind: LeaseKind,
-    ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
         self.inner.release_lease(key, token, kind).await
     }
     async fn watch_lease(
@@ -262,7 +262,7 @@ impl lock_core::LockBackend for CountingFair {
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
         kind: LeaseKind,
-    ) -> Result<lock_core::ReleaseWatch, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::ReleaseWatch, lock_core::BackendError> {
         if kind == LeaseKind::Fair {
             self.watches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
@@ -291,12 +291,15 @@ async fn a_watching_waiter_asks_only_to_renew_its_place() {
 }
 
 /// A waiter woken by the release that hands it the lock looks at once: it does not watch for
-/// its turn a second time first. One watch per request, the holder's and the waiter's.
+/// its turn a second time first. One watch per request, the holder's and the waiter's, each
+/// registered before the request's first attempt.
 #[tokio::test(start_paused = true)]
 async fn a_woken_waiter_does_not_watch_again() {
     let backend = CountingFair::default();
     let locks = LockManager::new(backend.clone());
     let held = locks.lock("woken").ttl(TTL).fair().acquire().await.expect("free");
+    let before = backend.watches.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(before, 1, "a fair request watches for its turn before its first attempt");
     let waiter = {
         let locks = LockManager::new(backend.clone());
         tokio::spawn(async move { locks.lock("woken").ttl(TTL).fair().acquire().await })
@@ -330,7 +333,7 @@ async fn a_waiter_without_notifications_keeps_its_place() {
     let late = LockToken::generate().expect("token");
     let queued =
         backend.inner.acquire_lease(&key, &late, Lease::Fair { queue_ttl: TTL }, TTL).await;
-    assert!(matches!(queued, Ok(lock_core::AcquireOutcome::Held { .. })), "{queued:?}");
+    assert!(matches!(queued, Ok(lock_core::backend::AcquireOutcome::Held { .. })), "{queued:?}");
     held.release().await.expect("release");
     let next = backend.inspect(&key).await.expect("inspect").map(|info| info.holder);
     assert!(
@@ -364,7 +367,10 @@ async fn a_place_lapses_exactly_at_its_queue_ttl() {
         let (holder, waiter) = (holder.expect("token"), waiter.expect("token"));
         backend.acquire_lease(&key, &holder, Lease::Fair { queue_ttl }, TTL).await.expect("free");
         let queued = backend.acquire_lease(&key, &waiter, Lease::Fair { queue_ttl }, TTL).await;
-        assert!(matches!(queued, Ok(lock_core::AcquireOutcome::Held { .. })), "{queued:?}");
+        assert!(
+            matches!(queued, Ok(lock_core::backend::AcquireOutcome::Held { .. })),
+            "{queued:?}"
+        );
         tokio::time::sleep(after).await;
         backend.release_lease(&key, &holder, LeaseKind::Fair).await.expect("release");
         let now = backend.inspect(&key).await.expect("inspect").map(|info| info.holder);
@@ -402,7 +408,7 @@ async fn a_waiter_with_a_fresh_token_watches_the_fresh_turn() {
             .acquire_lease(&key, &other, Lease::Fair { queue_ttl: TTL }, TTL)
             .await
             .expect("answer");
-        if matches!(got, lock_core::AcquireOutcome::Acquired { .. }) {
+        if matches!(got, lock_core::backend::AcquireOutcome::Acquired { .. }) {
             break;
         }
         assert!(took.elapsed() < ms(2_000), "the unconfirmed grant was never given back");
@@ -430,9 +436,9 @@ async fn a_fair_guard_writes_guarded_data() {
     let guard = locks.lock("fair-data").ttl(TTL).fair().acquire().await.expect("free");
     let data = guard.data_key("report").expect("a data key");
     let written = guard.write(&data, b"v1").await.expect("a guarded write");
-    assert_eq!(written, lock_core::WriteOutcome::Written);
+    assert_eq!(written, lock_core::backend::WriteOutcome::Written);
     assert_eq!(locks.read_data(&data).await.expect("read"), Some(b"v1".to_vec()));
     let fenced = guard.write_fenced(&data, b"v2").await.expect("a fenced write");
-    assert_eq!(fenced, lock_core::WriteOutcome::Written);
+    assert_eq!(fenced, lock_core::backend::WriteOutcome::Written);
     guard.release().await.expect("release");
 }

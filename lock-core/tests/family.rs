@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, Lease, LeaseHolders, LeaseKind, LockBackend, LockKey, LockManager, LockToken,
-    MemoryBackend, RwMode,
+    LockBackend, LockKey, LockManager, LockToken, MemoryBackend, RwMode, backend::AcquireOutcome,
+    backend::Lease, backend::LeaseHolders, backend::LeaseKind,
 };
 
 fn key(name: &str) -> LockKey {

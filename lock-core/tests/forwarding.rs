@@ -8,9 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendItem, ExtendOutcome,
-    GuardedWriteBackend, KeyPrefix, Lease, LeaseHolders, LeaseKind, LockBackend, LockInfo, LockKey,
-    LockToken, Metadata, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch, async_trait,
+    BackendError, KeyPrefix, LockBackend, LockKey, LockToken, Metadata, backend::AcquireOutcome,
+    backend::BackendInfo, backend::Capabilities, backend::ExtendItem, backend::ExtendOutcome,
+    backend::GuardedWriteBackend, backend::Lease, backend::LeaseHolders, backend::LeaseKind,
+    backend::LockInfo, backend::MultiAcquireOutcome, backend::ReleaseOutcome,
+    backend::ReleaseWatch, backend::async_trait,
 };
 
 /// Records the name of every method called on it.

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use lock_core::{
-    Error, GuardedWriteBackend, LockBackend, LockManager, LossReason, MAX_NAME_LEN, MemoryBackend,
-    WriteOutcome,
+    Error, LockBackend, LockManager, LossReason, MemoryBackend, backend::GuardedWriteBackend,
+    backend::WriteOutcome, limits::MAX_NAME_LEN,
 };
 
 async fn guard(locks: &LockManager) -> lock_core::LockGuard {
@@ -74,9 +74,9 @@ async fn a_refused_write_marks_the_guard_lost_and_an_applied_one_does_not() {
 #[derive(Debug)]
 struct RefusesOthers(MemoryBackend);
 
-#[lock_core::async_trait]
+#[lock_core::backend::async_trait]
 impl LockBackend for RefusesOthers {
-    fn info(&self) -> lock_core::BackendInfo {
+    fn info(&self) -> lock_core::backend::BackendInfo {
         self.0.info()
     }
     async fn try_acquire(
@@ -84,14 +84,14 @@ impl LockBackend for RefusesOthers {
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
         ttl: Duration,
-    ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::AcquireOutcome, lock_core::BackendError> {
         self.0.try_acquire(key, token, ttl).await
     }
     async fn release(
         &self,
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
-    ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
         self.0.release(key, token).await
     }
     async fn extend(
@@ -99,13 +99,13 @@ impl LockBackend for RefusesOthers {
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
         ttl: Duration,
-    ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::ExtendOutcome, lock_core::BackendError> {
         self.0.extend(key, token, ttl).await
     }
     async fn inspect(
         &self,
         key: &lock_core::LockKey,
-    ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
+    ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
         self.0.inspect(key).await
     }
     fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
@@ -113,7 +113,7 @@ impl LockBackend for RefusesOthers {
     }
 }
 
-#[lock_core::async_trait]
+#[lock_core::backend::async_trait]
 impl GuardedWriteBackend for RefusesOthers {
     fn data_key(&self, key: &lock_core::LockKey, name: &str) -> Vec<u8> {
         self.0.data_key(key, name)

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::hooked::Hooked;
-use lock_core::{Error, LockManager, MemoryBackend, ReleaseOutcome, RwMode};
+use lock_core::{Error, LockManager, MemoryBackend, RwMode, backend::ReleaseOutcome};
 
 const SHORT: Duration = Duration::from_secs(1);
 const LONG: Duration = Duration::from_secs(30);

@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, Error, ExtendOutcome, LockBackend, LockInfo,
-    LockKey, LockManager, LockToken, MemoryBackend, MultiAcquireOutcome, ReleaseOutcome,
-    ReleaseWatch, async_trait,
+    BackendError, Error, LockBackend, LockKey, LockManager, LockToken, MemoryBackend,
+    backend::AcquireOutcome, backend::BackendInfo, backend::ExtendOutcome, backend::LockInfo,
+    backend::MultiAcquireOutcome, backend::ReleaseOutcome, backend::ReleaseWatch,
+    backend::async_trait,
 };
 
 /// A `MemoryBackend` whose `try_acquire_all` answers after `delay`; with `by_name`, it offers

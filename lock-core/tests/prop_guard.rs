@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::{Calls, Counting};
 use lock_core::{
-    Drift, Error, HolderId, LockBackend, LockGuard, LockKey, LockManager, MAX_TTL, ReleaseOutcome,
+    Drift, Error, HolderId, LockBackend, LockGuard, LockKey, LockManager, backend::ReleaseOutcome,
+    limits::MAX_TTL,
 };
 use proptest::prelude::*;
 use proptest::sample::select;

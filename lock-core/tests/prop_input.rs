@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use common::{Calls, Counting};
 use lock_core::{
-    DEFAULT_PREFIX, Drift, Error, KeyPrefix, LockKey, LockManager, MAX_NAME_LEN, MAX_PREFIX_LEN,
-    MAX_RETRY_DELAY, MAX_TTL, MIN_RETRY_DELAY, MIN_TTL, RetryPolicy, ttl_millis, validate_ttl,
+    Drift, Error, KeyPrefix, LockKey, LockManager, RetryPolicy, backend::ttl_millis,
+    backend::validate_ttl, limits::DEFAULT_PREFIX, limits::MAX_NAME_LEN, limits::MAX_PREFIX_LEN,
+    limits::MAX_RETRY_DELAY, limits::MAX_TTL, limits::MIN_RETRY_DELAY, limits::MIN_TTL,
 };
 use proptest::prelude::*;
 use proptest::sample::select;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use common::{Calls, Faulty};
 use lock_core::{
-    AcquireOutcome, DynLockBackend, Error, LockBackend, LockKey, LockManager, LockToken,
-    MemoryBackend, Quorum, RetryPolicy,
+    DynLockBackend, Error, LockBackend, LockKey, LockManager, LockToken, MemoryBackend, Quorum,
+    RetryPolicy, backend::AcquireOutcome,
 };
 
 fn nodes(n: usize) -> Vec<Faulty> {
@@ -187,9 +187,9 @@ fn empty_and_duplicate_quorums_are_refused() {
 fn nodes_reporting_the_same_endpoint_are_refused() {
     #[derive(Debug)]
     struct Named(&'static str, MemoryBackend);
-    #[lock_core::async_trait]
+    #[lock_core::backend::async_trait]
     impl LockBackend for Named {
-        fn info(&self) -> lock_core::BackendInfo {
+        fn info(&self) -> lock_core::backend::BackendInfo {
             self.1.info()
         }
         fn endpoint(&self) -> Option<String> {
@@ -207,7 +207,7 @@ fn nodes_reporting_the_same_endpoint_are_refused() {
             &self,
             k: &LockKey,
             t: &LockToken,
-        ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+        ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
             self.1.release(k, t).await
         }
         async fn extend(
@@ -215,13 +215,13 @@ fn nodes_reporting_the_same_endpoint_are_refused() {
             k: &LockKey,
             t: &LockToken,
             ttl: Duration,
-        ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
+        ) -> Result<lock_core::backend::ExtendOutcome, lock_core::BackendError> {
             self.1.extend(k, t, ttl).await
         }
         async fn inspect(
             &self,
             k: &LockKey,
-        ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
+        ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
             self.1.inspect(k).await
         }
     }
@@ -444,14 +444,14 @@ async fn not_held_only_when_a_majority_cannot_hold_it() {
         let extended = q.extend(&key, &ours, Duration::from_secs(30)).await;
         let case = format!("{n} nodes, {holding} holding, {down} down: extend {extended:?}");
         if not_held {
-            assert!(matches!(extended, Ok(lock_core::ExtendOutcome::NotHeld)), "{case}");
+            assert!(matches!(extended, Ok(lock_core::backend::ExtendOutcome::NotHeld)), "{case}");
         } else {
             assert!(extended.is_err(), "{case}");
         }
         let outcome = q.release(&key, &ours).await;
         let case = format!("{n} nodes, {holding} holding, {down} down: release {outcome:?}");
         if not_held {
-            assert!(matches!(outcome, Ok(lock_core::ReleaseOutcome::NotHeld)), "{case}");
+            assert!(matches!(outcome, Ok(lock_core::backend::ReleaseOutcome::NotHeld)), "{case}");
         } else {
             assert!(outcome.is_err(), "{case}");
         }
@@ -551,7 +551,7 @@ async fn inspect_does_not_wait_for_a_failing_node() {
     // An extension reaches it again: from then on its answers are waited for.
     assert!(matches!(
         q.extend(&key, &holder, Duration::from_secs(30)).await,
-        Ok(lock_core::ExtendOutcome::Extended)
+        Ok(lock_core::backend::ExtendOutcome::Extended)
     ));
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = tokio::time::Instant::now();
@@ -585,7 +585,7 @@ async fn an_extension_reaches_the_straggler_too() {
     let outcome = q.try_acquire(&key, &holder, ms(500)).await.expect("answer");
     assert!(matches!(outcome, AcquireOutcome::Acquired { .. }), "{outcome:?}");
     let extended = q.extend(&key, &holder, ms(1_500)).await.expect("answer");
-    assert_eq!(extended, lock_core::ExtendOutcome::Extended);
+    assert_eq!(extended, lock_core::backend::ExtendOutcome::Extended);
     // At once, with one of the prompt nodes not answering: node 2 is read after its extension
     // (granted at 60 ms, extended at 120 ms, read at 180 ms), not at its first 500 ms.
     nodes[0].down.store(true, Ordering::SeqCst);
@@ -614,7 +614,7 @@ async fn an_extension_still_reaches_a_node_past_the_timeout() {
     let outcome = q.try_acquire(&key, &holder, ms(3_000)).await.expect("answer");
     assert!(matches!(outcome, AcquireOutcome::Acquired { .. }), "{outcome:?}");
     let extended = q.extend(&key, &holder, ms(10_000)).await.expect("answer");
-    assert_eq!(extended, lock_core::ExtendOutcome::Extended);
+    assert_eq!(extended, lock_core::backend::ExtendOutcome::Extended);
     // Node 2 granted at 250 ms for 3 s; its extension lands at 500 ms.
     tokio::time::sleep(ms(4_000)).await;
     let info = nodes[2].inner.inner.inspect(&key).await.expect("inspect");

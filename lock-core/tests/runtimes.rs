@@ -74,9 +74,9 @@ fn a_new_runtimes_refresher_leaves_the_others_reachable() {
     /// Counts extensions of the lock `a`, over an in-process store.
     #[derive(Debug, Default)]
     struct CountExtends(MemoryBackend, Arc<AtomicUsize>);
-    #[lock_core::async_trait]
+    #[lock_core::backend::async_trait]
     impl lock_core::LockBackend for CountExtends {
-        fn info(&self) -> lock_core::BackendInfo {
+        fn info(&self) -> lock_core::backend::BackendInfo {
             self.0.info()
         }
         async fn try_acquire(
@@ -84,14 +84,14 @@ fn a_new_runtimes_refresher_leaves_the_others_reachable() {
             k: &lock_core::LockKey,
             t: &lock_core::LockToken,
             ttl: Duration,
-        ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
+        ) -> Result<lock_core::backend::AcquireOutcome, lock_core::BackendError> {
             self.0.try_acquire(k, t, ttl).await
         }
         async fn release(
             &self,
             k: &lock_core::LockKey,
             t: &lock_core::LockToken,
-        ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+        ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
             self.0.release(k, t).await
         }
         async fn extend(
@@ -99,7 +99,7 @@ fn a_new_runtimes_refresher_leaves_the_others_reachable() {
             k: &lock_core::LockKey,
             t: &lock_core::LockToken,
             ttl: Duration,
-        ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
+        ) -> Result<lock_core::backend::ExtendOutcome, lock_core::BackendError> {
             if k.name() == b"a" {
                 self.1.fetch_add(1, Ordering::SeqCst);
             }
@@ -108,7 +108,7 @@ fn a_new_runtimes_refresher_leaves_the_others_reachable() {
         async fn inspect(
             &self,
             k: &lock_core::LockKey,
-        ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
+        ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
             self.0.inspect(k).await
         }
     }

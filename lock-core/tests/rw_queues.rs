@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use lock_core::{
-    Lease, LeaseKind, LockBackend, LockKey, LockManager, LockToken, MemoryBackend, RetryPolicy,
-    RwMode,
+    LockBackend, LockKey, LockManager, LockToken, MemoryBackend, RetryPolicy, RwMode,
+    backend::Lease, backend::LeaseKind,
 };
 use tokio::time::Instant;
 
@@ -49,7 +49,7 @@ async fn a_queued_reader_does_not_hold_up_the_writer_that_blocks_it() {
     };
     tokio::time::sleep_until(start + Duration::from_millis(200)).await;
     assert!(!reader.is_finished(), "the reader got in past a waiting writer");
-    let lock_core::LeaseHolders { holders, writer_waiting: waiting } =
+    let lock_core::backend::LeaseHolders { holders, writer_waiting: waiting } =
         rw.inspect_lease(&key, LeaseKind::Rw).await.expect("ok");
     assert!(waiting && holders.len() == 1, "setup: {holders:?}, waiting {waiting}");
     // The first reader leaves: the writer is served, then the reader.

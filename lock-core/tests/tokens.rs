@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use lock_core::{
     Error, Handover, HolderId, LockBackend, LockManager, LockToken, MemoryBackend, RetryPolicy,
-    TOKEN_RANDOM_BYTES,
+    limits::TOKEN_RANDOM_BYTES,
 };
 use proptest::prelude::*;
 
@@ -156,7 +156,7 @@ async fn memory_fences_start_above_an_earlier_backends() {
     for _ in 0..3 {
         let token = LockToken::generate().expect("entropy");
         let outcome = first.try_acquire(&key, &token, Duration::from_secs(1)).await;
-        let Ok(lock_core::AcquireOutcome::Acquired { fencing: Some(f) }) = outcome else {
+        let Ok(lock_core::backend::AcquireOutcome::Acquired { fencing: Some(f) }) = outcome else {
             panic!("{outcome:?}")
         };
         assert!(f.get() > last);
@@ -166,7 +166,7 @@ async fn memory_fences_start_above_an_earlier_backends() {
     let restarted = MemoryBackend::new();
     let token = LockToken::generate().expect("entropy");
     let outcome = restarted.try_acquire(&key, &token, Duration::from_secs(1)).await;
-    let Ok(lock_core::AcquireOutcome::Acquired { fencing: Some(f) }) = outcome else {
+    let Ok(lock_core::backend::AcquireOutcome::Acquired { fencing: Some(f) }) = outcome else {
         panic!("{outcome:?}")
     };
     assert!(f.get() > last, "a new backend issued {f} after {last}");

@@ -74,16 +74,9 @@ pub use constructors::{COMMAND_TIMEOUT, builder};
 pub use fred;
 // The lock API, named item by item so that a new item in lock-core is not silently part of
 // this crate's API; everything else is under `lock_core`.
-pub use lock_core;
-pub use lock_core::{
-    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, Capabilities,
-    DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_WAIT, Drift, DynLockBackend, Error, ExtendOutcome,
-    FencingToken, GuardedWriteBackend, Handover, HolderId, KeyPrefix, Lease, LeaseHolder,
-    LeaseHolders, LeaseKind, LockBackend, LockGuard, LockHandle, LockInfo, LockKey, LockManager,
-    LockManagerBuilder, LockRequest, LockState, LockToken, LossReason, Lost, Metadata, Quorum,
-    QuorumBuilder, ReleaseOutcome, Result, RetryPolicy, RwLock, RwMode, Semaphore, WriteOutcome,
-};
+pub use lock_core::prelude::*;
+pub use lock_core::{self, Error, Result, limits};
 pub use lock_redis_protocol::{ConnectOptions, EvictionCheck, KeyspaceEvents, hash_slot};
 
-/// The backend's name in errors and [`BackendInfo`].
+/// The backend's name in errors and [`lock_core::backend::BackendInfo`].
 pub const BACKEND: &str = "fred";

@@ -3,7 +3,7 @@
 use fred::clients::SubscriberClient;
 use fred::interfaces::{ClientLike, EventInterface, PubsubInterface};
 use fred::types::config::{Config, ConnectionConfig, PerformanceConfig, ReconnectPolicy};
-use lock_core::{BackendError, async_trait};
+use lock_core::{BackendError, backend::async_trait};
 use lock_redis_protocol::{SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::AbortHandle;

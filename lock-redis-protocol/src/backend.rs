@@ -7,9 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, Capabilities, ExtendItem,
-    ExtendOutcome, Lease, LeaseHolders, LeaseKind, LockBackend, LockInfo, LockKey, LockToken,
-    Metadata, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch, async_trait,
+    BackendError, BackendErrorKind, LockBackend, LockKey, LockToken, Metadata,
+    backend::AcquireOutcome, backend::BackendInfo, backend::Capabilities, backend::ExtendItem,
+    backend::ExtendOutcome, backend::Lease, backend::LeaseHolders, backend::LeaseKind,
+    backend::LockInfo, backend::MultiAcquireOutcome, backend::ReleaseOutcome,
+    backend::ReleaseWatch, backend::async_trait,
 };
 
 use crate::calls::{self, Call, Command, Publish};
@@ -492,7 +494,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         self.stored_metadata(key).await
     }
 
-    fn guarded_writes(&self) -> Option<&dyn lock_core::GuardedWriteBackend> {
+    fn guarded_writes(&self) -> Option<&dyn lock_core::backend::GuardedWriteBackend> {
         Some(self)
     }
 

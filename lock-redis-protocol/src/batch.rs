@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use lock_core::{BackendError, ExtendItem, ExtendOutcome};
+use lock_core::{BackendError, backend::ExtendItem, backend::ExtendOutcome};
 
 use crate::backend::{ScriptBackend, ScriptRunner};
 use crate::layout::hash_slot;

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use lock_core::{LockKey, LockToken, RwMode, ttl_millis};
+use lock_core::{LockKey, LockToken, RwMode, backend::ttl_millis};
 
 use crate::layout::{
     fence_key, holds_key, metadata_key, permits_key, queue_key, release_channel, waiters_key,
@@ -196,14 +196,14 @@ pub fn fair_release<'a>(
             mode,
             channel,
             Cow::Borrowed(flag),
-            millis(lock_core::FAIR_QUEUE_TTL.saturating_add(FENCE_COUNTER_GRACE)),
+            millis(lock_core::limits::FAIR_QUEUE_TTL.saturating_add(FENCE_COUNTER_GRACE)),
         ],
     }
 }
 
 /// `extend_batch(items)`: each item's lock and fencing counter, and its token, ttl and the
 /// counter's least ttl (one slot on a cluster).
-pub fn extend_many<'a>(items: &[lock_core::ExtendItem<'a>]) -> Call<'a> {
+pub fn extend_many<'a>(items: &[lock_core::backend::ExtendItem<'a>]) -> Call<'a> {
     let mut keys = Vec::with_capacity(items.len() * 2);
     let mut args = Vec::with_capacity(items.len() * 3);
     for item in items {

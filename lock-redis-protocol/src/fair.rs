@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use lock_core::{AcquireOutcome, BackendError, LockKey, LockToken, ReleaseOutcome, ReleaseWatch};
+use lock_core::{
+    BackendError, LockKey, LockToken, backend::AcquireOutcome, backend::ReleaseOutcome,
+    backend::ReleaseWatch,
+};
 
 use crate::backend::{ScriptBackend, ScriptRunner};
 use crate::layout::turn_channel;

@@ -1,7 +1,8 @@
 //! [`ScriptBackend`]'s guarded writes: one script call checks the lock and writes the data key.
 
 use lock_core::{
-    BackendError, FencingToken, GuardedWriteBackend, LockKey, LockToken, WriteOutcome, async_trait,
+    BackendError, FencingToken, LockKey, LockToken, backend::GuardedWriteBackend,
+    backend::WriteOutcome, backend::async_trait,
 };
 
 use crate::backend::{ScriptBackend, ScriptRunner};

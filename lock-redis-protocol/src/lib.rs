@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use lock_core::{AcquireOutcome, LockKey, LockToken};
+//! use lock_core::{backend::AcquireOutcome, LockKey, LockToken};
 //! use lock_redis_protocol::{Reply, calls, reply};
 //!
 //! let key = LockKey::with_default_prefix("jobs:42")?;

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, ExtendOutcome, LockKey, LockToken, Metadata, ReleaseOutcome,
+    BackendError, LockKey, LockToken, Metadata, backend::AcquireOutcome, backend::ExtendOutcome,
+    backend::ReleaseOutcome,
 };
 
 use crate::backend::{ScriptBackend, ScriptRunner};

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use lock_core::{BackendError, LockKey, LockToken, MultiAcquireOutcome};
+use lock_core::{BackendError, LockKey, LockToken, backend::MultiAcquireOutcome};
 
 use crate::backend::{ScriptBackend, ScriptRunner};
 use crate::layout::hash_slot;

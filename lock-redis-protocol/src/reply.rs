@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendErrorKind, ExtendOutcome, FencingToken, LeaseHolder,
-    LeaseHolders, LockInfo, LockToken, ReleaseOutcome, RwMode, WriteOutcome,
+    BackendError, BackendErrorKind, FencingToken, LockToken, RwMode, backend::AcquireOutcome,
+    backend::ExtendOutcome, backend::LeaseHolder, backend::LeaseHolders, backend::LockInfo,
+    backend::ReleaseOutcome, backend::WriteOutcome,
 };
 
 /// A RESP reply, as far as the scripts need it. Each backend converts its client's value type
@@ -145,15 +146,15 @@ pub fn metadata_inspect(
 pub fn multi_acquire(
     backend: &'static str,
     reply: Reply,
-) -> Result<lock_core::MultiAcquireOutcome, BackendError> {
+) -> Result<lock_core::backend::MultiAcquireOutcome, BackendError> {
     let bad = |reply: &Reply| unexpected(backend, "multi_acquire", reply);
     let Reply::Array(items) = &reply else { return Err(bad(&reply)) };
     let numbers: Option<Vec<i64>> = items.iter().map(int).collect();
     match numbers.as_deref() {
-        Some([1, fences @ ..]) => Ok(lock_core::MultiAcquireOutcome::Acquired {
+        Some([1, fences @ ..]) => Ok(lock_core::backend::MultiAcquireOutcome::Acquired {
             fencing: fences.iter().map(|f| fencing(*f)).collect(),
         }),
-        Some(&[0, index, ms]) => Ok(lock_core::MultiAcquireOutcome::Held {
+        Some(&[0, index, ms]) => Ok(lock_core::backend::MultiAcquireOutcome::Held {
             index: usize::try_from(index).map_err(|_| bad(&reply))?,
             ttl_remaining: pttl(ms),
         }),

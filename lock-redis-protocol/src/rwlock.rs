@@ -9,8 +9,8 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, ExtendOutcome, LeaseHolders, LockKey, LockToken, ReleaseOutcome,
-    RwMode,
+    BackendError, LockKey, LockToken, RwMode, backend::AcquireOutcome, backend::ExtendOutcome,
+    backend::LeaseHolders, backend::ReleaseOutcome,
 };
 
 use crate::backend::{ScriptBackend, ScriptRunner};

@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, ExtendOutcome, LockInfo, LockKey, LockToken, ReleaseOutcome,
+    BackendError, LockKey, LockToken, backend::AcquireOutcome, backend::ExtendOutcome,
+    backend::LockInfo, backend::ReleaseOutcome,
 };
 
 use crate::backend::{ScriptBackend, ScriptRunner};

@@ -2,7 +2,7 @@
 
 use futures_util::StreamExt;
 use lock_core::BackendError;
-use lock_core::async_trait;
+use lock_core::backend::async_trait;
 use lock_redis_protocol::{SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};
 use redis::aio::PubSubSink;
 

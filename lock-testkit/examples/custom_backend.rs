@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use lock_core::async_trait;
+use lock_core::backend::async_trait;
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, LockBackend, LockInfo,
-    LockKey, LockToken, ReleaseOutcome,
+    BackendError, LockBackend, LockKey, LockToken, backend::AcquireOutcome, backend::BackendInfo,
+    backend::Capabilities, backend::ExtendOutcome, backend::LockInfo, backend::ReleaseOutcome,
 };
 
 #[derive(Debug, Default)]

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lock_core::{
-    Capabilities, DynLockBackend, KeyPrefix, LockKey, LockManager, LockManagerBuilder, LockToken,
+    DynLockBackend, KeyPrefix, LockKey, LockManager, LockManagerBuilder, LockToken,
+    backend::Capabilities,
 };
 
 use crate::failure::Failure;

@@ -11,7 +11,7 @@
 //!
 //! `cargo test` then runs `memory::acquire_takes_a_free_key`, `memory::mutual_exclusion_under_contention`
 //! and the rest; `cargo test memory::release` runs a subset. What a case needs is a
-//! [`lock_core::Capabilities`] ([`Case::requires`]), the same description the manager reads:
+//! [`lock_core::backend::Capabilities`] ([`Case::requires`]), the same description the manager reads:
 //! a case that needs what the backend's `info()` does not advertise (fencing, release
 //! notification, a kind of lease, lock sets, batched extends, guarded writes) is skipped with a
 //! message saying which ([`missing`]). A backend that implements only the plain lock passes the
@@ -29,6 +29,13 @@
 //! [`lock_core::LockManager`] over the backend: waiting, retry, auto-refresh, loss signalling,
 //! cancellation, hand-over, and a 16 × 50 mutual-exclusion run.
 //!
+//! The Redis fault lab (the `server` harness that starts real `redis-server` processes, the
+//! `proxy` that injects faults, the `battery` and the `redis_checks`) is behind the
+//! feature `redis-server`. It stays in this crate, not a second one, on purpose: whoever runs
+//! the suite against their own Redis needs both halves, one version keeps them in step, and
+//! without the feature the suite builds with none of the lab's dependencies (CI checks that
+//! lean build on its own).
+//!
 //! This crate is a test tool: its API may change between minor versions.
 #![doc(test(attr(deny(warnings))))]
 
@@ -42,6 +49,8 @@ pub mod history;
 pub mod proxy;
 #[cfg(feature = "redis-server")]
 pub mod redis_checks;
+#[cfg(feature = "redis-server")]
+mod resp;
 #[cfg(feature = "redis-server")]
 pub mod server;
 pub mod suite;

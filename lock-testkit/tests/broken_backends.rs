@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendItem, ExtendOutcome,
-    FencingToken, GuardedWriteBackend, Lease, LeaseHolder, LeaseHolders, LeaseKind, LockBackend,
-    LockInfo, LockKey, LockToken, Metadata, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch,
-    RwMode, WriteOutcome, async_trait,
+    BackendError, FencingToken, LockBackend, LockKey, LockToken, Metadata, RwMode,
+    backend::AcquireOutcome, backend::BackendInfo, backend::Capabilities, backend::ExtendItem,
+    backend::ExtendOutcome, backend::GuardedWriteBackend, backend::Lease, backend::LeaseHolder,
+    backend::LeaseHolders, backend::LeaseKind, backend::LockInfo, backend::MultiAcquireOutcome,
+    backend::ReleaseOutcome, backend::ReleaseWatch, backend::WriteOutcome, backend::async_trait,
 };
 use lock_testkit::{CaseOutcome, SuiteOptions, run_suite};
 use tokio::sync::Notify;

@@ -170,9 +170,9 @@ pub(crate) async fn run(
 #[derive(Debug)]
 struct Polling(FredBackend);
 
-#[lock_core::async_trait]
+#[lock_core::backend::async_trait]
 impl lock_core::LockBackend for Polling {
-    fn info(&self) -> lock_core::BackendInfo {
+    fn info(&self) -> lock_core::backend::BackendInfo {
         let mut info = self.0.info();
         info.capabilities = info.capabilities.with_release_notify(false);
         info
@@ -182,14 +182,14 @@ impl lock_core::LockBackend for Polling {
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
         ttl: Duration,
-    ) -> Result<lock_core::AcquireOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::AcquireOutcome, lock_core::BackendError> {
         self.0.try_acquire(key, token, ttl).await
     }
     async fn release(
         &self,
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
-    ) -> Result<lock_core::ReleaseOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
         self.0.release(key, token).await
     }
     async fn extend(
@@ -197,13 +197,13 @@ impl lock_core::LockBackend for Polling {
         key: &lock_core::LockKey,
         token: &lock_core::LockToken,
         ttl: Duration,
-    ) -> Result<lock_core::ExtendOutcome, lock_core::BackendError> {
+    ) -> Result<lock_core::backend::ExtendOutcome, lock_core::BackendError> {
         self.0.extend(key, token, ttl).await
     }
     async fn inspect(
         &self,
         key: &lock_core::LockKey,
-    ) -> Result<Option<lock_core::LockInfo>, lock_core::BackendError> {
+    ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
         self.0.inspect(key).await
     }
 }

@@ -3,7 +3,10 @@
 //! row per holder.
 
 use lock_redis::redis::{self, Value};
-use lock_redis::{BackendError, LeaseKind, LockBackend, LockInfo, LockKey, RwMode};
+use lock_redis::{
+    BackendError, LockBackend, LockKey, RwMode, lock_core::backend::LeaseKind,
+    lock_core::backend::LockInfo,
+};
 
 use crate::endpoint::Connection;
 

@@ -8,7 +8,10 @@
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 
-use lock_redis::{BackendErrorKind, Error, LockBackend, LockInfo, LockKey, LockManager, Metadata};
+use lock_redis::{
+    BackendErrorKind, Error, LockBackend, LockKey, LockManager, Metadata,
+    lock_core::backend::LockInfo,
+};
 use tokio::task::JoinSet;
 
 use super::show::{LockView, printable, table};

@@ -1,7 +1,10 @@
 //! Reading one lock, with a clear message when its key holds something that is not a lock.
 
 use lock_redis::redis::{self, Value};
-use lock_redis::{BackendErrorKind, Error, LockBackend, LockInfo, LockKey, LockToken, Metadata};
+use lock_redis::{
+    BackendErrorKind, Error, LockBackend, LockKey, LockToken, Metadata,
+    lock_core::backend::LockInfo,
+};
 
 use super::show::printable;
 use crate::endpoint::Connection;

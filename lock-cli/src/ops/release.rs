@@ -13,7 +13,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
-use lock_redis::{Handover, LockInfo, LockKey, LockToken, ReleaseOutcome};
+use lock_redis::{
+    Handover, LockKey, LockToken, lock_core::backend::LockInfo, lock_core::backend::ReleaseOutcome,
+};
 
 use super::lookup;
 use super::show::{holder, printable, ttl};

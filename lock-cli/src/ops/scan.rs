@@ -35,7 +35,7 @@ pub(crate) async fn lock_names(
             // Lock names never contain `~`; the library's counters (under any prefix) do.
             if let Some(name) = key.strip_prefix(prefix)
                 && !name.is_empty()
-                && !name.contains(&lock_redis::lock_core::RESERVED_NAME_START)
+                && !name.contains(&lock_redis::lock_core::limits::RESERVED_NAME_START)
             {
                 names.push(name.to_vec());
             }

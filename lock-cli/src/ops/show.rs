@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use std::collections::BTreeMap;
 
-use lock_redis::{LockInfo, LockToken, Metadata};
+use lock_redis::{LockToken, Metadata, lock_core::backend::LockInfo};
 use serde::Serialize;
 
 /// One live lock as `list` prints it (and `--json` encodes it).

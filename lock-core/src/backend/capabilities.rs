@@ -9,7 +9,7 @@ use super::LeaseKind;
 /// capabilities can be added without breaking backends).
 ///
 /// ```
-/// use lock_core::{Capabilities, LeaseKind};
+/// use lock_core::{backend::Capabilities, backend::LeaseKind};
 /// const CAPS: Capabilities =
 ///     Capabilities::none().with_fencing(true).with_leases(&[LeaseKind::Permit]);
 /// assert!(CAPS.fencing);
@@ -25,14 +25,14 @@ pub struct Capabilities {
     pub fencing: bool,
     /// [`crate::LockBackend::watch_release`] is implemented.
     pub release_notify: bool,
-    /// The lease calls take [`crate::Lease::Metadata`], and
+    /// The lease calls take [`crate::backend::Lease::Metadata`], and
     /// [`crate::LockBackend::inspect_metadata`] is implemented.
     pub metadata: bool,
-    /// The lease calls take [`crate::Lease::Permit`] (counting semaphores).
+    /// The lease calls take [`crate::backend::Lease::Permit`] (counting semaphores).
     pub permits: bool,
-    /// The lease calls take [`crate::Lease::Rw`] (reader-writer locks).
+    /// The lease calls take [`crate::backend::Lease::Rw`] (reader-writer locks).
     pub rw_locks: bool,
-    /// The lease calls take [`crate::Lease::Fair`] (fair locks).
+    /// The lease calls take [`crate::backend::Lease::Fair`] (fair locks).
     pub fair_locks: bool,
     /// [`crate::LockBackend::try_acquire_all`] takes atomic lock sets (the sets
     /// [`crate::LockBackend::can_acquire_together`] accepts); without it

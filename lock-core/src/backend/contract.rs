@@ -36,11 +36,11 @@ use crate::token::LockToken;
 /// use std::sync::Mutex;
 /// use std::time::{Duration, Instant};
 ///
-/// use lock_core::async_trait;
-/// use lock_core::{
-///     AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, LockBackend,
-///     LockInfo, LockKey, LockToken, ReleaseOutcome,
+/// use lock_core::backend::{
+///     AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, LockInfo, ReleaseOutcome,
+///     async_trait,
 /// };
+/// use lock_core::{BackendError, LockBackend, LockKey, LockToken};
 ///
 /// #[derive(Debug, Default)]
 /// struct MapBackend {
@@ -146,12 +146,11 @@ use crate::token::LockToken;
 ///
 /// ```
 /// use std::time::Duration;
-/// use lock_core::async_trait;
-/// use lock_core::{
-///     AcquireOutcome, BackendError, BackendInfo, Capabilities, ExtendOutcome, Lease,
-///     LeaseHolders, LeaseKind, LockBackend, LockInfo, LockKey, LockToken, MemoryBackend,
-///     ReleaseOutcome,
+/// use lock_core::backend::{
+///     AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, Lease, LeaseHolders, LeaseKind,
+///     LockInfo, ReleaseOutcome, async_trait,
 /// };
+/// use lock_core::{BackendError, LockBackend, LockKey, LockToken, MemoryBackend};
 ///
 /// /// Offers plain locks and permits, from a store that has both (here a MemoryBackend).
 /// #[derive(Debug, Default)]
@@ -245,8 +244,8 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// - A5: The lock expires `ttl` after it was set, measured on the store's clock (never
     ///   sooner; ttls are whole milliseconds, round up), and then any token can take it.
     /// - A6: Keys are exact bytes: locks under different keys (different prefixes, Unicode,
-    ///   `{`/`}`, glob characters, up to [`crate::MAX_NAME_LEN`] bytes) never interfere.
-    /// - A7: With [`crate::Capabilities::fencing`], `Acquired` carries `Some(fencing)`, strictly
+    ///   `{`/`}`, glob characters, up to [`crate::limits::MAX_NAME_LEN`] bytes) never interfere.
+    /// - A7: With [`crate::backend::Capabilities::fencing`], `Acquired` carries `Some(fencing)`, strictly
     ///   greater than that of every earlier acquisition of the key, across releases, expiries
     ///   and takeovers. Without it, `fencing` is `None`.
     async fn try_acquire(
@@ -263,7 +262,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     ///   the key is free for others at once.
     /// - R2: Otherwise (another holder, expired, never taken, released already) returns
     ///   [`ReleaseOutcome::NotHeld`] and changes nothing. It never deletes another holder's lock.
-    /// - R3: With [`crate::Capabilities::release_notify`], a `Released` wakes every
+    /// - R3: With [`crate::backend::Capabilities::release_notify`], a `Released` wakes every
     ///   [`LockBackend::watch_release`] waiting on the key.
     async fn release(
         &self,
@@ -313,7 +312,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// go instead of polling.
     ///
     /// # Behavior
-    /// - W1: Requires [`crate::Capabilities::release_notify`]; without it, the default
+    /// - W1: Requires [`crate::backend::Capabilities::release_notify`]; without it, the default
     ///   implementation returns an [`crate::BackendErrorKind::Unsupported`] error.
     /// - W2: The watch is registered when this method returns: a release that happens
     ///   afterwards resolves the future (no lost wake-ups).
@@ -322,7 +321,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     ///   also wakes at the holder's ttl). Dropping it ends the watch and frees what it used. A
     ///   spurious wake-up costs one look at the key: the manager does not count it as an
     ///   attempt and keeps its retry spacing. Looks after wake-ups are at least
-    ///   [`crate::MIN_RETRY_DELAY`] apart; the first one after a quiet spell goes out at once,
+    ///   [`crate::limits::MIN_RETRY_DELAY`] apart; the first one after a quiet spell goes out at once,
     ///   so a real release is not paid for by that spacing. The manager registers its next
     ///   watch before it drops a fired one: a backend that shares one subscription per key
     ///   keeps it across the handoff.
@@ -336,7 +335,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// [`Lease`] variants.
     ///
     /// # Behavior
-    /// - K1: Acquiring a kind the backend's [`crate::Capabilities`] does not offer is an
+    /// - K1: Acquiring a kind the backend's [`crate::backend::Capabilities`] does not offer is an
     ///   [`crate::BackendErrorKind::Unsupported`] error, before any I/O (the provided method
     ///   answers so for every kind but a plain lock; the manager checks the capabilities
     ///   first). So is releasing one; the provided `extend_lease`, `inspect_lease` and
@@ -432,7 +431,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
 
     /// The backend's guarded writes, if it offers them (see [`GuardedWriteBackend`]):
     /// `Some(self)` from a backend that implements that trait too and sets
-    /// [`crate::Capabilities::guarded_writes`]. Defaults to `None`, and
+    /// [`crate::backend::Capabilities::guarded_writes`]. Defaults to `None`, and
     /// [`crate::LockHandle::write`] then fails with [`crate::Error::Unsupported`].
     ///
     /// # Behavior
@@ -446,7 +445,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     ///
     /// # Behavior
     /// - MA4: No I/O; `try_acquire_all` is only called with sets it accepts, and only on a
-    ///   backend whose [`crate::Capabilities::lock_sets`] is set.
+    ///   backend whose [`crate::backend::Capabilities::lock_sets`] is set.
     fn can_acquire_together(&self, keys: &[LockKey]) -> bool {
         let _ = keys;
         false
@@ -458,7 +457,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// extended and inspected with the plain primitives. [`crate::LockManager::lock_all`] takes
     /// a set the backend accepts ([`LockBackend::can_acquire_together`]) with one call per
     /// attempt, and any other set member by member in a fixed order. Requires
-    /// [`crate::Capabilities::lock_sets`]; defaults to an `Unsupported` error.
+    /// [`crate::backend::Capabilities::lock_sets`]; defaults to an `Unsupported` error.
     ///
     /// # Behavior
     /// - MA1: When no key is held by another token, each key is taken for its token exactly as
@@ -497,7 +496,7 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     /// Keys are distinct; there are at most [`LockBackend::max_batch`] of them (a larger batch
     /// may be refused with an error of kind [`crate::BackendErrorKind::Other`], not temporary,
     /// or served, never truncated). Loss detection stays per lock: an item answered `NotHeld`
-    /// marks only that guard lost. Requires [`crate::Capabilities::batch_extend`] (without it,
+    /// marks only that guard lost. Requires [`crate::backend::Capabilities::batch_extend`] (without it,
     /// the refresher extends each lock on its own); defaults to an `Unsupported` error.
     ///
     /// # Behavior

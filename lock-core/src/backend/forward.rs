@@ -30,7 +30,7 @@
 macro_rules! forward_lock_backend {
     (impl $([$($generics:tt)*])? for $ty:ty => |$this:ident| $inner:expr) => {
         impl $(<$($generics)*>)? $crate::LockBackend for $ty {
-            fn info(&self) -> $crate::BackendInfo {
+            fn info(&self) -> $crate::backend::BackendInfo {
                 let $this = self;
                 ($inner).info()
             }
@@ -40,7 +40,7 @@ macro_rules! forward_lock_backend {
                 ($inner).endpoint()
             }
 
-            fn guarded_writes(&self) -> ::std::option::Option<&dyn $crate::GuardedWriteBackend> {
+            fn guarded_writes(&self) -> ::std::option::Option<&dyn $crate::backend::GuardedWriteBackend> {
                 let $this = self;
                 ($inner).guarded_writes()
             }
@@ -60,7 +60,7 @@ macro_rules! forward_lock_backend {
                 keys: &'life1 [$crate::LockKey],
                 tokens: &'life2 [$crate::LockToken],
                 ttl: ::std::time::Duration,
-            ) -> $crate::BackendFuture<'async_trait, $crate::MultiAcquireOutcome>
+            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::MultiAcquireOutcome>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -73,8 +73,8 @@ macro_rules! forward_lock_backend {
 
             fn extend_batch<'life0, 'life1, 'life2, 'async_trait>(
                 &'life0 self,
-                items: &'life1 [$crate::ExtendItem<'life2>],
-            ) -> $crate::BackendFuture<'async_trait, ::std::vec::Vec<$crate::ExtendOutcome>>
+                items: &'life1 [$crate::backend::ExtendItem<'life2>],
+            ) -> $crate::backend::BackendFuture<'async_trait, ::std::vec::Vec<$crate::backend::ExtendOutcome>>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -90,7 +90,7 @@ macro_rules! forward_lock_backend {
                 key: &'life1 $crate::LockKey,
                 token: &'life2 $crate::LockToken,
                 ttl: ::std::time::Duration,
-            ) -> $crate::BackendFuture<'async_trait, $crate::AcquireOutcome>
+            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::AcquireOutcome>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -105,7 +105,7 @@ macro_rules! forward_lock_backend {
                 &'life0 self,
                 key: &'life1 $crate::LockKey,
                 token: &'life2 $crate::LockToken,
-            ) -> $crate::BackendFuture<'async_trait, $crate::ReleaseOutcome>
+            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseOutcome>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -121,7 +121,7 @@ macro_rules! forward_lock_backend {
                 key: &'life1 $crate::LockKey,
                 token: &'life2 $crate::LockToken,
                 ttl: ::std::time::Duration,
-            ) -> $crate::BackendFuture<'async_trait, $crate::ExtendOutcome>
+            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ExtendOutcome>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -135,7 +135,7 @@ macro_rules! forward_lock_backend {
             fn inspect<'life0, 'life1, 'async_trait>(
                 &'life0 self,
                 key: &'life1 $crate::LockKey,
-            ) -> $crate::BackendFuture<'async_trait, ::std::option::Option<$crate::LockInfo>>
+            ) -> $crate::backend::BackendFuture<'async_trait, ::std::option::Option<$crate::backend::LockInfo>>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -148,7 +148,7 @@ macro_rules! forward_lock_backend {
             fn watch_release<'life0, 'life1, 'async_trait>(
                 &'life0 self,
                 key: &'life1 $crate::LockKey,
-            ) -> $crate::BackendFuture<'async_trait, $crate::ReleaseWatch>
+            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseWatch>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -162,9 +162,9 @@ macro_rules! forward_lock_backend {
                 &'life0 self,
                 key: &'life1 $crate::LockKey,
                 token: &'life2 $crate::LockToken,
-                lease: $crate::Lease<'life3>,
+                lease: $crate::backend::Lease<'life3>,
                 ttl: ::std::time::Duration,
-            ) -> $crate::BackendFuture<'async_trait, $crate::AcquireOutcome>
+            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::AcquireOutcome>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -180,8 +180,8 @@ macro_rules! forward_lock_backend {
                 &'life0 self,
                 key: &'life1 $crate::LockKey,
                 token: &'life2 $crate::LockToken,
-                kind: $crate::LeaseKind,
-            ) -> $crate::BackendFuture<'async_trait, $crate::ReleaseOutcome>
+                kind: $crate::backend::LeaseKind,
+            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseOutcome>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -196,9 +196,9 @@ macro_rules! forward_lock_backend {
                 &'life0 self,
                 key: &'life1 $crate::LockKey,
                 token: &'life2 $crate::LockToken,
-                kind: $crate::LeaseKind,
+                kind: $crate::backend::LeaseKind,
                 ttl: ::std::time::Duration,
-            ) -> $crate::BackendFuture<'async_trait, $crate::ExtendOutcome>
+            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ExtendOutcome>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -212,8 +212,8 @@ macro_rules! forward_lock_backend {
             fn inspect_lease<'life0, 'life1, 'async_trait>(
                 &'life0 self,
                 key: &'life1 $crate::LockKey,
-                kind: $crate::LeaseKind,
-            ) -> $crate::BackendFuture<'async_trait, $crate::LeaseHolders>
+                kind: $crate::backend::LeaseKind,
+            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::LeaseHolders>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -227,8 +227,8 @@ macro_rules! forward_lock_backend {
                 &'life0 self,
                 key: &'life1 $crate::LockKey,
                 token: &'life2 $crate::LockToken,
-                kind: $crate::LeaseKind,
-            ) -> $crate::BackendFuture<'async_trait, $crate::ReleaseWatch>
+                kind: $crate::backend::LeaseKind,
+            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseWatch>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,
@@ -242,7 +242,7 @@ macro_rules! forward_lock_backend {
             fn inspect_metadata<'life0, 'life1, 'async_trait>(
                 &'life0 self,
                 key: &'life1 $crate::LockKey,
-            ) -> $crate::BackendFuture<
+            ) -> $crate::backend::BackendFuture<
                 'async_trait,
                 ::std::option::Option<($crate::LockToken, $crate::Metadata)>,
             >
@@ -259,7 +259,7 @@ macro_rules! forward_lock_backend {
                 &'life0 self,
                 key: &'life1 $crate::LockKey,
                 token: &'life2 $crate::LockToken,
-            ) -> $crate::BackendFuture<'async_trait, bool>
+            ) -> $crate::backend::BackendFuture<'async_trait, bool>
             where
                 'life0: 'async_trait,
                 'life1: 'async_trait,

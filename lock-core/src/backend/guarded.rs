@@ -31,7 +31,7 @@ pub enum WriteOutcome {
 /// store that holds the lock: a writer whose lock expired (a long GC pause, a partition) cannot
 /// overwrite what the next holder wrote.
 ///
-/// A backend offers it by setting [`crate::Capabilities::guarded_writes`] and returning
+/// A backend offers it by setting [`crate::backend::Capabilities::guarded_writes`] and returning
 /// `Some(self)` from [`crate::LockBackend::guarded_writes`]; one that does not keeps compiling
 /// and passing its suite unchanged. Use it through [`crate::LockHandle::write`],
 /// [`crate::LockHandle::write_fenced`] and [`crate::LockManager::read_data`].

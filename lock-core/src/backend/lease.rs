@@ -8,7 +8,7 @@
 //!   watch). [`crate::LockBackend`] has one provided method per step, taking the kind
 //!   ([`Lease`] for the acquire, which carries what taking it needs, [`LeaseKind`] for the
 //!   rest), as object_store's `put_opts` takes its mode. A backend offers a kind by overriding
-//!   those methods for it and saying so in [`crate::Capabilities`] (the one answer to "what can
+//!   those methods for it and saying so in [`crate::backend::Capabilities`] (the one answer to "what can
 //!   this store do", read by the manager, the docs and the conformance suite); everything it
 //!   does not offer is `Unsupported` before any I/O. Before, each kind was a trait of its own
 //!   with its own accessor and forwarding entries: four copies of one shape.
@@ -60,7 +60,7 @@ pub enum Lease<'a> {
     /// writing, refreshing or removing the metadata in the same atomic step. The lock itself is
     /// stored exactly as a plain lock (in Redis, the lock key keeps the plain token), so clients
     /// that know nothing of metadata still exclude and are excluded.
-    /// [`crate::Capabilities::metadata`]; the manager uses it for
+    /// [`crate::backend::Capabilities::metadata`]; the manager uses it for
     /// [`crate::LockRequest::metadata`].
     ///
     /// - M1: Acquire: every bullet of `try_acquire` (A1 to A7) holds.
@@ -83,7 +83,7 @@ pub enum Lease<'a> {
 
     /// A permit of a counting semaphore of `limit`: up to `limit` holders under one key, each
     /// with its own token and ttl, extended and released on its own; an expired permit frees
-    /// its slot by itself, on the store's clock. [`crate::Capabilities::permits`]; the manager
+    /// its slot by itself, on the store's clock. [`crate::backend::Capabilities::permits`]; the manager
     /// uses it for [`crate::LockManager::semaphore`].
     ///
     /// **The limit is each caller's.** An acquire succeeds when fewer live permits than *its*
@@ -101,7 +101,7 @@ pub enum Lease<'a> {
     ///   is safe), whatever the count.
     /// - S4: Atomic: never more live permits than the largest `limit` any caller used.
     /// - S5: A permit expires `ttl` after it was set (never sooner), and then frees its slot.
-    /// - S6: With [`crate::Capabilities::fencing`], `Acquired` carries `Some(fencing)`,
+    /// - S6: With [`crate::backend::Capabilities::fencing`], `Acquired` carries `Some(fencing)`,
     ///   strictly greater than that of every earlier permit of the semaphore, across releases
     ///   and expiries. Without it, `None`.
     /// - S7: `limit` is at least 1 (the manager checks it).
@@ -125,7 +125,7 @@ pub enum Lease<'a> {
 
     /// A reader-writer hold in a mode: writer-preferring, with a lease per holder (many readers
     /// or one writer; each reader is its own holder with its own token and ttl).
-    /// [`crate::Capabilities::rw_locks`]; the manager uses it for [`crate::LockManager::rw_lock`].
+    /// [`crate::backend::Capabilities::rw_locks`]; the manager uses it for [`crate::LockManager::rw_lock`].
     ///
     /// **Writer preference.** A writer refused because of readers leaves a *waiting* mark with
     /// its token for the ttl it asked for (renewed by its retries): new readers are refused
@@ -158,7 +158,7 @@ pub enum Lease<'a> {
     /// - RW6: Refusals change nothing but the mark (RW3); `Held { ttl_remaining }`, when given,
     ///   is at most the time until something in the way expires.
     /// - RW7: Holds expire at their ttl on the store's clock (never sooner).
-    /// - RW8: With [`crate::Capabilities::fencing`], every grant carries a fence above every
+    /// - RW8: With [`crate::backend::Capabilities::fencing`], every grant carries a fence above every
     ///   earlier grant's on the lock (fences above).
     /// - RWR1: Release: `Released` when the token held the lock in any mode; the hold, and its
     ///   mark if any, are gone at once. `NotHeld` otherwise, having removed only the token's
@@ -178,7 +178,7 @@ pub enum Lease<'a> {
     /// living `queue_ttl` from its token's last attempt, and a release that grants the lock to
     /// the first live waiter directly (the waiter learns it from its turn watch and confirms
     /// with one more attempt, which is how it learns its fence and measures its validity).
-    /// [`crate::Capabilities::fair_locks`]; the manager uses it for
+    /// [`crate::backend::Capabilities::fair_locks`]; the manager uses it for
     /// [`crate::LockRequest::fair`].
     ///
     /// The lock itself is an ordinary lock: extending and inspecting a fair lease are the plain

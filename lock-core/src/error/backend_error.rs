@@ -28,7 +28,7 @@ pub enum BackendErrorKind {
     Protocol,
     /// The backend was configured wrongly.
     Config,
-    /// The backend does not implement the operation (see [`crate::Capabilities`]).
+    /// The backend does not implement the operation (see [`crate::backend::Capabilities`]).
     Unsupported,
     /// The write was applied on the primary but fewer replicas than required confirmed it in
     /// time (see WAIT mode in the Redis backends); a failover could lose it.
@@ -124,7 +124,7 @@ impl BackendError {
         self.kind
     }
 
-    /// The name of the backend that failed ([`crate::BackendInfo::name`]).
+    /// The name of the backend that failed ([`crate::backend::BackendInfo::name`]).
     pub fn backend(&self) -> &'static str {
         self.backend
     }

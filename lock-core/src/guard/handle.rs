@@ -40,7 +40,7 @@ impl LockHandle {
     }
 
     /// This acquisition's fencing token, when the backend issues them
-    /// ([`crate::Capabilities::fencing`]); pass it along with every write to the protected
+    /// ([`crate::backend::Capabilities::fencing`]); pass it along with every write to the protected
     /// resource.
     pub fn fencing_token(&self) -> Option<FencingToken> {
         self.shared.fencing

@@ -9,18 +9,18 @@
 //! - **Where the kind is decided.** A request names its kind once ([`LeaseSpec`]); the
 //!   [`LeaseView`] built from it fixes the kind for the backend's lease calls
 //!   ([`crate::LockBackend::acquire_lease`] and the rest, the kind an argument), checks the
-//!   backend's [`crate::Capabilities`] (`Unsupported` before any I/O), reads holders, says what
+//!   backend's [`crate::backend::Capabilities`] (`Unsupported` before any I/O), reads holders, says what
 //!   a watch waits for (a fair waiter's own turn) and whether guarded writes apply. The acquire
 //!   loop, guards, refresher, releases and upgrade see one `LockBackend` shape.
 //! - **The kind in the backend contract.** There is no backend trait per kind any more: the
-//!   lease calls take a [`crate::Lease`] or [`crate::LeaseKind`], a backend says what it offers
+//!   lease calls take a [`crate::backend::Lease`] or [`crate::backend::LeaseKind`], a backend says what it offers
 //!   in its capabilities, and the defaults answer `Unsupported` (see `backend/lease.rs` for why
 //!   lock sets, batched extends and guarded writes keep traits of their own). Before, four
 //!   optional traits (semaphores, reader-writer locks, fair locks, metadata) with the same
 //!   acquire / release / extend / inspect / watch shape had four accessors, four forwarding
 //!   entries and four adapter views.
-//! - **Adding a kind**: a [`crate::Lease`] variant with its bullets and its
-//!   [`crate::LeaseKind`] and capability flag (`backend/`, two files); its spec here and its
+//! - **Adding a kind**: a [`crate::backend::Lease`] variant with its bullets and its
+//!   [`crate::backend::LeaseKind`] and capability flag (`backend/`, two files); its spec here and its
 //!   arms in `view.rs`; its user handle (`lease/semaphore.rs` is the model); MemoryBackend's
 //!   implementation and its arm in `memory/backend.rs` (two files); lock-redis-protocol's script, its Rust
 //!   side, its arm in `backend.rs` and the key layout (four files); its conformance cases, the

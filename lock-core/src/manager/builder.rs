@@ -87,7 +87,7 @@ impl LockManagerBuilder {
     }
 
     /// The fixed part of the drift allowance (default 2 ms; at least
-    /// [`crate::MIN_DRIFT_ALLOWANCE`], 1 ms).
+    /// [`crate::limits::MIN_DRIFT_ALLOWANCE`], 1 ms).
     pub fn drift_allowance(mut self, fixed: Duration) -> Self {
         self.drift_fixed = fixed;
         self

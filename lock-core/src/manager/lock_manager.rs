@@ -137,14 +137,14 @@ impl LockManager {
     /// The counting semaphore `name` with `limit` permits (see [`Semaphore`]). Errors before any
     /// I/O: [`Error::InvalidArgument`] for a limit of 0 or a bad name, and
     /// [`Error::Unsupported`] when the backend offers no semaphores
-    /// ([`crate::Capabilities::permits`]; a [`crate::Quorum`] does not).
+    /// ([`crate::backend::Capabilities::permits`]; a [`crate::Quorum`] does not).
     pub fn semaphore(&self, name: impl AsRef<[u8]>, limit: u32) -> Result<Semaphore> {
         Semaphore::new(self.clone(), name.as_ref(), limit)
     }
 
     /// The reader-writer lock `name` (see [`RwLock`]). Errors before any I/O:
     /// [`Error::InvalidArgument`] for a bad name, and [`Error::Unsupported`] when the backend
-    /// offers no reader-writer locks ([`crate::Capabilities::rw_locks`]).
+    /// offers no reader-writer locks ([`crate::backend::Capabilities::rw_locks`]).
     pub fn rw_lock(&self, name: impl AsRef<[u8]>) -> Result<RwLock> {
         RwLock::new(self.clone(), name.as_ref())
     }

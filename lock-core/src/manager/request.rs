@@ -132,7 +132,7 @@ impl LockRequest {
 
     /// Stores `metadata` with the lock, atomically with the acquisition; it is refreshed with
     /// the lock, removed with it, and shown by [`LockManager::info`]. Needs a backend with
-    /// [`crate::Capabilities::metadata`] (else [`Error::Unsupported`], before any I/O); not for
+    /// [`crate::backend::Capabilities::metadata`] (else [`Error::Unsupported`], before any I/O); not for
     /// semaphore permits or reader-writer holds ([`Error::InvalidArgument`]). A hand-over
     /// ([`crate::LockGuard::leak`], [`LockManager::adopt`]) carries the lock, not its metadata:
     /// the adopted lock is extended without it, and the metadata expires at its last ttl.
@@ -158,18 +158,18 @@ impl LockRequest {
 
     /// Waits in line in the store, first come first served across every process, instead of
     /// racing: each waiting request queues its token in the store (its place renewed at least
-    /// every third of [`crate::FAIR_QUEUE_TTL`] while it waits, and dropped after it if the
+    /// every third of [`crate::limits::FAIR_QUEUE_TTL`] while it waits, and dropped after it if the
     /// waiter dies), a release hands the lock straight to the first live waiter and wakes only
     /// that one, and the waiter confirms with one more attempt, from whose sending its validity
     /// is measured (a grant made by someone else's release cannot be timed on this clock). A
-    /// lock handed to a waiter that died lapses after [`crate::FAIR_QUEUE_TTL`] at most.
+    /// lock handed to a waiter that died lapses after [`crate::limits::FAIR_QUEUE_TTL`] at most.
     ///
     /// Everything else is as for any lock: fencing, auto-refresh, loss, release on drop and on
     /// cancellation (a waiter that gives up or is cancelled leaves the line). Requests for the
     /// same name that are not fair do not queue: they take the lock whenever they find it free
     /// (rare while anyone waits in line, since a release hands it straight over). Needs a
     /// backend with
-    /// [`crate::Capabilities::fair_locks`] (else [`Error::Unsupported`], before any I/O); not with
+    /// [`crate::backend::Capabilities::fair_locks`] (else [`Error::Unsupported`], before any I/O); not with
     /// metadata ([`Error::InvalidArgument`]).
     ///
     /// ```

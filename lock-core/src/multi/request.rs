@@ -18,7 +18,7 @@ use crate::retry::RetryPolicy;
 /// one [`MultiGuard`], or none.
 ///
 /// When the backend can take the whole set in one atomic step
-/// ([`crate::Capabilities::lock_sets`]: a single Redis server, or a cluster with every name in
+/// ([`crate::backend::Capabilities::lock_sets`]: a single Redis server, or a cluster with every name in
 /// one slot), each attempt is one round trip that grants every member or none. Otherwise (a
 /// cluster with the names in several slots, a Redlock quorum, a backend without it) the names
 /// are taken in one fixed global order (their keys' bytes), one attempt each; when a member is

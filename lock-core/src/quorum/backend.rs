@@ -59,7 +59,7 @@ const NAME: &str = "quorum";
 ///   clocks agreeing to within the time between two acquisitions, and a fence exists for when
 ///   timing assumptions fail. So the capability is not advertised. Check the holder's token at
 ///   the resource instead, or use one Redis with fencing.
-/// - No semaphores ([`crate::Capabilities::permits`] is false). A permit held on a majority
+/// - No semaphores ([`crate::backend::Capabilities::permits`] is false). A permit held on a majority
 ///   of nodes does not bound the holders: with 3 nodes and 2 permits, holders on nodes {1, 2},
 ///   {2, 3} and {1, 3} are three, while no node counts more than two. Use one Redis (or a
 ///   Sentinel or Cluster deployment) for semaphores.

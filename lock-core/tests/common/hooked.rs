@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendErrorKind, BackendInfo, ExtendOutcome, Lease, LeaseKind,
-    LockBackend, LockInfo, LockKey, LockToken, MemoryBackend, ReleaseOutcome, ReleaseWatch,
-    async_trait,
+    BackendError, BackendErrorKind, LockBackend, LockKey, LockToken, MemoryBackend,
+    backend::AcquireOutcome, backend::BackendInfo, backend::ExtendOutcome, backend::Lease,
+    backend::LeaseKind, backend::LockInfo, backend::ReleaseOutcome, backend::ReleaseWatch,
+    backend::async_trait,
 };
 use std::sync::atomic::Ordering;
 use tokio::sync::Notify;
@@ -181,7 +182,7 @@ impl Hooked {
 impl LockBackend for Hooked {
     async fn extend_batch(
         &self,
-        items: &[lock_core::ExtendItem<'_>],
+        items: &[lock_core::backend::ExtendItem<'_>],
     ) -> Result<Vec<ExtendOutcome>, BackendError> {
         let outcomes = self.inner.extend_batch(items).await?;
         match *self.hooks.batch_fails.lock().expect("batch_fails") {
@@ -345,7 +346,7 @@ impl LockBackend for Hooked {
         &self,
         key: &LockKey,
         kind: LeaseKind,
-    ) -> Result<lock_core::LeaseHolders, BackendError> {
+    ) -> Result<lock_core::backend::LeaseHolders, BackendError> {
         self.inner.inspect_lease(key, kind).await
     }
 

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, ExtendOutcome, LockBackend, LockInfo, LockKey,
-    LockToken, MemoryBackend, ReleaseOutcome, ReleaseWatch, async_trait,
+    BackendError, LockBackend, LockKey, LockToken, MemoryBackend, backend::AcquireOutcome,
+    backend::BackendInfo, backend::ExtendOutcome, backend::LockInfo, backend::ReleaseOutcome,
+    backend::ReleaseWatch, backend::async_trait,
 };
 
 /// Counts every call, then forwards it to a `MemoryBackend`.

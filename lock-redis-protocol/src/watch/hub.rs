@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use lock_core::{BackendError, BackendErrorKind, ReleaseWatch};
+use lock_core::{BackendError, BackendErrorKind, backend::ReleaseWatch};
 use tokio::sync::{Notify, OnceCell, mpsc, oneshot};
 
 use super::link::{SubscriberEvent, SubscriberEvents, SubscriberFactory, SubscriberLink};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lock_core::AcquireOutcome;
+use lock_core::backend::AcquireOutcome;
 use tokio::sync::Barrier;
 use tokio::time::Instant;
 

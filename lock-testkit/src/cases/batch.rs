@@ -1,7 +1,7 @@
 //! Batched extends ([`lock_core::LockBackend::extend_batch`]), for backends that offer them: each item
 //! answered as `extend` would answer it, in order, on keys spread over many slots.
 
-use lock_core::{DynLockBackend, ExtendItem, ExtendOutcome};
+use lock_core::{DynLockBackend, backend::ExtendItem, backend::ExtendOutcome};
 
 use super::util::{inspect, must_acquire, must_hold};
 use crate::context::TestContext;

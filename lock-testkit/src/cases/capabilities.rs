@@ -1,6 +1,6 @@
 //! `info` and honest capabilities: bullets N1, W1 and A7.
 
-use lock_core::{AcquireOutcome, BackendErrorKind};
+use lock_core::{BackendErrorKind, backend::AcquireOutcome};
 
 use super::util::must_acquire;
 use crate::context::TestContext;

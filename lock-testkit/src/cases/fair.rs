@@ -1,11 +1,11 @@
-//! Fair locks ([`lock_core::Lease::Fair`]), for backends that offer them: waiters queue in
+//! Fair locks ([`lock_core::backend::Lease::Fair`]), for backends that offer them: waiters queue in
 //! the store and a release hands the lock to the first live one.
 
 use std::sync::{Arc, Mutex};
 
 use lock_core::{
-    AcquireOutcome, DynLockBackend, Lease, LeaseKind, LockKey, LockManager, LockToken,
-    ReleaseOutcome,
+    DynLockBackend, LockKey, LockManager, LockToken, backend::AcquireOutcome, backend::Lease,
+    backend::LeaseKind, backend::ReleaseOutcome,
 };
 
 use super::fair_probe::QueueProbe;

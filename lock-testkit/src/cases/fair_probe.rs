@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendInfo, DynLockBackend, ExtendOutcome, Lease, LeaseKind,
-    LockBackend, LockInfo, LockKey, LockToken, ReleaseOutcome, ReleaseWatch, async_trait,
+    BackendError, DynLockBackend, LockBackend, LockKey, LockToken, backend::AcquireOutcome,
+    backend::BackendInfo, backend::ExtendOutcome, backend::Lease, backend::LeaseKind,
+    backend::LockInfo, backend::ReleaseOutcome, backend::ReleaseWatch, backend::async_trait,
 };
 use tokio::sync::watch;
 

@@ -1,9 +1,10 @@
 //! Asking the store (`holds`, bullets V1 and V2) and guarded writes
-//! (`lock_core::GuardedWriteBackend`, D1 to G7), then both through the manager's guards.
+//! (`lock_core::backend::GuardedWriteBackend`, D1 to G7), then both through the manager's guards.
 //! The guarded-write cases are skipped on backends without guarded writes.
 
 use lock_core::{
-    Error, FencingToken, GuardedWriteBackend, LockKey, LockToken, LossReason, WriteOutcome,
+    Error, FencingToken, LockKey, LockToken, LossReason, backend::GuardedWriteBackend,
+    backend::WriteOutcome,
 };
 
 use super::util::{delete_behind_the_holders_back, inspect, must_acquire, must_hold, release};

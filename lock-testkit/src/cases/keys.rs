@@ -1,6 +1,6 @@
 //! Keys are exact bytes: bullet A6.
 
-use lock_core::{KeyPrefix, LockKey, MAX_NAME_LEN};
+use lock_core::{KeyPrefix, LockKey, limits::MAX_NAME_LEN};
 
 use super::util::{must_acquire, must_be_free, must_be_refused, must_hold, release};
 use crate::context::TestContext;

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use lock_core::{AcquireOutcome, BackendErrorKind, Lease, LeaseKind, LockKey, RwMode};
+use lock_core::{
+    BackendErrorKind, LockKey, RwMode, backend::AcquireOutcome, backend::Lease, backend::LeaseKind,
+};
 
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use lock_core::{Error, HolderId, ReleaseOutcome};
+use lock_core::{Error, HolderId, backend::ReleaseOutcome};
 use tokio::time::Instant;
 
 use super::util::{

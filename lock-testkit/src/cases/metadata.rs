@@ -1,9 +1,9 @@
-//! Metadata stored with a lock (`lock_core::Lease::Metadata`, bullets M1 to M6), then through
+//! Metadata stored with a lock (`lock_core::backend::Lease::Metadata`, bullets M1 to M6), then through
 //! the manager's requests and `info`. Skipped on backends without metadata.
 
 use lock_core::{
-    AcquireOutcome, DynLockBackend, ExtendOutcome, Lease, LeaseKind, LockKey, LockToken, Metadata,
-    ReleaseOutcome,
+    DynLockBackend, LockKey, LockToken, Metadata, backend::AcquireOutcome, backend::ExtendOutcome,
+    backend::Lease, backend::LeaseKind, backend::ReleaseOutcome,
 };
 
 use super::util::{must_acquire, must_hold, offered};

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lock_core::{Error, ReleaseOutcome, RetryPolicy};
+use lock_core::{Error, RetryPolicy, backend::ReleaseOutcome};
 use tokio::time::Instant;
 
 use super::util::{
@@ -202,7 +202,7 @@ pub async fn acquire_all_grants_every_key_or_none(cx: TestContext) -> CaseResult
     let own_fence = must_acquire(&cx, &keys[0], &tokens[0], short).await?;
     must_acquire(&cx, &keys[1], &other, cx.ms(10_000)).await?;
     match m.try_acquire_all(&keys, &tokens, cx.ms(10_000)).await? {
-        lock_core::MultiAcquireOutcome::Held { index, ttl_remaining } => {
+        lock_core::backend::MultiAcquireOutcome::Held { index, ttl_remaining } => {
             check_eq!(index, 1, "MA2: the index of the held key");
             check!(ttl_remaining.is_none_or(|l| l <= cx.ms(10_000)), "MA2: ttl {ttl_remaining:?}");
         }
@@ -214,7 +214,7 @@ pub async fn acquire_all_grants_every_key_or_none(cx: TestContext) -> CaseResult
     must_hold(&cx, &keys[1], &other).await?;
     check!(cx.backend().release(&keys[1], &other).await? == ReleaseOutcome::Released, "R1");
     match m.try_acquire_all(&keys, &tokens, cx.ms(10_000)).await? {
-        lock_core::MultiAcquireOutcome::Acquired { fencing } => {
+        lock_core::backend::MultiAcquireOutcome::Acquired { fencing } => {
             check_eq!(fencing.len(), 3, "MA1: one fence per key");
             check_eq!(fencing[0], own_fence, "MA1 (A3): the key already held keeps its fence");
             check!(
@@ -251,7 +251,7 @@ pub async fn acquire_all_names_the_first_held_key(cx: TestContext) -> CaseResult
     must_acquire(&cx, &keys[1], &other, cx.ms(10_000)).await?;
     must_acquire(&cx, &keys[2], &other, cx.ms(10_000)).await?;
     match m.try_acquire_all(&keys, &tokens, cx.ms(10_000)).await? {
-        lock_core::MultiAcquireOutcome::Held { index, .. } => {
+        lock_core::backend::MultiAcquireOutcome::Held { index, .. } => {
             check_eq!(index, 1, "MA2: the index of the first held key");
         }
         other => fail!("MA2: a set with keys held elsewhere was granted: {other:?}"),
@@ -281,7 +281,7 @@ pub async fn acquire_all_is_atomic_under_contention(cx: TestContext) -> CaseResu
         let mut winners = Vec::new();
         for racer in racers {
             let (outcome, tokens) = racer.await.map_err(|e| Failure::new(e.to_string(), "join"))?;
-            if let lock_core::MultiAcquireOutcome::Acquired { .. } = outcome? {
+            if let lock_core::backend::MultiAcquireOutcome::Acquired { .. } = outcome? {
                 winners.push(tokens);
             }
         }

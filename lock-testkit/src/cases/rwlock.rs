@@ -1,4 +1,4 @@
-//! Reader-writer locks (`lock_core::Lease::Rw`): bullets RW1 to RWI1, then the manager's
+//! Reader-writer locks (`lock_core::backend::Lease::Rw`): bullets RW1 to RWI1, then the manager's
 //! `RwLock` end to end. Skipped on backends without reader-writer locks.
 
 use std::sync::Arc;
@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, DynLockBackend, Error, ExtendOutcome, FencingToken, Lease, LeaseKind, LockKey,
-    LockToken, ReleaseOutcome, RetryPolicy, RwMode,
+    DynLockBackend, Error, FencingToken, LockKey, LockToken, RetryPolicy, RwMode,
+    backend::AcquireOutcome, backend::ExtendOutcome, backend::Lease, backend::LeaseKind,
+    backend::ReleaseOutcome,
 };
 
 use super::util::offered;

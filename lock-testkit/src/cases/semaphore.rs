@@ -1,4 +1,4 @@
-//! Counting semaphores (`lock_core::Lease::Permit`): bullets S1 to SI2, then the manager's
+//! Counting semaphores (`lock_core::backend::Lease::Permit`): bullets S1 to SI2, then the manager's
 //! `Semaphore` end to end. Skipped on backends without semaphores.
 
 use std::sync::Arc;
@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, DynLockBackend, ExtendOutcome, FencingToken, Lease, LeaseKind, LockKey,
-    LockToken, ReleaseOutcome, RetryPolicy,
+    DynLockBackend, FencingToken, LockKey, LockToken, RetryPolicy, backend::AcquireOutcome,
+    backend::ExtendOutcome, backend::Lease, backend::LeaseKind, backend::ReleaseOutcome,
 };
 
 use super::util::offered;

@@ -5,8 +5,9 @@ use std::panic::Location;
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, Drift, DynLockBackend, ExtendOutcome, FencingToken, HolderId, LeaseKind,
-    LockGuard, LockInfo, LockKey, LockManager, LockRequest, LockToken, ReleaseOutcome,
+    Drift, DynLockBackend, FencingToken, HolderId, LockGuard, LockKey, LockManager, LockRequest,
+    LockToken, backend::AcquireOutcome, backend::ExtendOutcome, backend::LeaseKind,
+    backend::LockInfo, backend::ReleaseOutcome,
 };
 
 use crate::context::TestContext;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lock_core::{AcquireOutcome, Error, RetryPolicy};
+use lock_core::{Error, RetryPolicy, backend::AcquireOutcome};
 use tokio::time::Instant;
 
 use super::util::free_lock;

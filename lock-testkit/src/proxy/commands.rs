@@ -1,6 +1,6 @@
 //! Counting the commands in the client-to-server byte stream.
 
-use super::frames::frame_len;
+use crate::resp::frame_len;
 
 /// Redis rejects an inline command longer than this; so does the splitter.
 const MAX_INLINE: usize = 64 * 1024;

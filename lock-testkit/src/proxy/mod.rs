@@ -31,10 +31,9 @@ mod commands;
 mod connection;
 mod fault_proxy;
 mod faults;
-mod frames;
 mod pump;
 mod registry;
 mod replies;
 
+pub use crate::resp::{FrameError, frame_len};
 pub use fault_proxy::FaultProxy;
-pub use frames::{FrameError, frame_len};

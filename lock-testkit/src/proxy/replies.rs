@@ -1,7 +1,7 @@
 //! Counting the replies in the server-to-client byte stream, to cut one out.
 
-use super::frames::frame_len;
 use super::pump::Verdict;
+use crate::resp::frame_len;
 
 /// Numbers the top-level frames a server sends on one connection (1, 2, ...) so that the `k`-th
 /// reply can be matched to the `k`-th command. RESP3 pushes (`>`) answer no command and are not

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use lock_core::{AcquireOutcome, KeyPrefix, LockKey, LockToken, ReleaseOutcome};
+use lock_core::{KeyPrefix, LockKey, LockToken, backend::AcquireOutcome, backend::ReleaseOutcome};
 
 use super::Connectors;
 use super::util::{admin, fail_io, private};

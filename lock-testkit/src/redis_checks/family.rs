@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lock_core::{AcquireOutcome, KeyPrefix, Lease, LockToken};
+use lock_core::{KeyPrefix, LockToken, backend::AcquireOutcome, backend::Lease};
 
 use super::Connectors;
 use super::util::{admin, fail_io, private};

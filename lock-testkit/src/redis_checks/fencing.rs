@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, DynLockBackend, Error, FencingToken, KeyPrefix, LockKey, LockManager, LockToken,
+    DynLockBackend, Error, FencingToken, KeyPrefix, LockKey, LockManager, LockToken,
+    backend::AcquireOutcome,
 };
 
 use super::Connectors;
@@ -52,7 +53,7 @@ pub async fn a_lost_fence_counter_is_recreated_by_a_reacquire(c: &Connectors) ->
     }
     check_eq!(
         backend.release(&key, &holder).await?,
-        lock_core::ReleaseOutcome::Released,
+        lock_core::backend::ReleaseOutcome::Released,
         "release by the holder"
     );
     match backend.try_acquire(&key, &next, ttl).await? {
@@ -231,14 +232,18 @@ pub async fn an_extension_keeps_the_fence_counter(c: &Connectors) -> CaseResult 
     };
     let slack = Duration::from_secs(5);
     let long = Duration::from_secs(1_200);
-    check_eq!(backend.extend(&key, &token, long).await?, lock_core::ExtendOutcome::Extended, "E1");
+    check_eq!(
+        backend.extend(&key, &token, long).await?,
+        lock_core::backend::ExtendOutcome::Extended,
+        "E1"
+    );
     let left = counter_ttl()?;
     check!(left + slack >= long + grace, "the counter after extending to {long:?}: {left:?} left");
     if backend.info().capabilities.batch_extend {
         let longer = Duration::from_secs(1_500);
-        let items = [lock_core::ExtendItem { key: &key, token: &token, ttl: longer }];
+        let items = [lock_core::backend::ExtendItem { key: &key, token: &token, ttl: longer }];
         let answers = backend.extend_batch(&items).await?;
-        check_eq!(answers, vec![lock_core::ExtendOutcome::Extended], "the batch");
+        check_eq!(answers, vec![lock_core::backend::ExtendOutcome::Extended], "the batch");
         let left = counter_ttl()?;
         check!(left + slack >= longer + grace, "the counter after a batch to {longer:?}: {left:?}");
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use lock_core::{DynLockBackend, Error, LockManager, WriteOutcome};
+use lock_core::{DynLockBackend, Error, LockManager, backend::WriteOutcome};
 
 use super::Connectors;
 use super::util::{fail_io, shared};

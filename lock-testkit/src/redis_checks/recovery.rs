@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use lock_core::{AcquireOutcome, LockKey, LockToken, ReleaseOutcome};
+use lock_core::{LockKey, LockToken, backend::AcquireOutcome, backend::ReleaseOutcome};
 
 use super::Connectors;
 use super::util::{admin, fail_io, private};

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use lock_core::{
-    AcquireOutcome, BackendError, BackendErrorKind, DynLockBackend, LockKey, LockToken,
+    BackendError, BackendErrorKind, DynLockBackend, LockKey, LockToken, backend::AcquireOutcome,
 };
 
 use crate::failure::{CaseResult, Failure};

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
+use super::admin::AdminConn;
 use super::binary::{INSTALL_HINT, server_binary};
 use super::options::{AclUser, ServerOptions};
 use super::process::Process;
-use super::resp::AdminConn;
 
 /// How long a server may take to answer (as itself) after it starts.
 const START_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,7 +1,7 @@
 //! One conformance case: a name, what it needs, and the check itself.
 
 use futures_util::future::BoxFuture;
-use lock_core::{Capabilities, LeaseKind};
+use lock_core::{backend::Capabilities, backend::LeaseKind};
 
 use crate::context::TestContext;
 use crate::failure::CaseResult;

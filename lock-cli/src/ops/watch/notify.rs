@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lock_redis::lock_core::ReleaseWatch;
+use lock_redis::lock_core::backend::ReleaseWatch;
 use lock_redis::{DynLockBackend, LockKey};
 use tokio::time::Instant;
 

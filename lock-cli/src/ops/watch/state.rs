@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lock_redis::{LockInfo, LockToken};
+use lock_redis::{LockToken, lock_core::backend::LockInfo};
 use tokio::time::Instant;
 
 use serde::Serialize;

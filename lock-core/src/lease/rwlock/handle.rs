@@ -24,7 +24,7 @@ use crate::manager::{Lane, LockManager, LockRequest};
 /// release on drop and on cancellation, `run` returning the work's value, and a fencing token.
 ///
 /// - **Writer-preferring**: a writer waiting for readers to leave stops new readers, so
-///   writers do not starve (see [`crate::Lease::Rw`]). A writer that gives up takes its
+///   writers do not starve (see [`crate::backend::Lease::Rw`]). A writer that gives up takes its
 ///   waiting mark with it.
 /// - **Fences**: every grant, read or write, gets a fence above every earlier grant's, so a
 ///   write's fence is above every earlier read and write, and a read's above every earlier

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use lock_core::{DynLockBackend, LockGuard, WriteOutcome};
+use lock_core::{DynLockBackend, LockGuard, backend::WriteOutcome};
 
 use super::super::quiesce::leftovers;
 use super::super::report::ScenarioReport;

@@ -44,7 +44,7 @@ pub(crate) async fn run(c: &Connectors) -> Result<ScenarioReport, Failure> {
     run.register.claim(fence, invoked, ok);
     let data = guard.data_key("value")?;
     check!(
-        guard.write_fenced(&data, "paused").await? == lock_core::WriteOutcome::Written,
+        guard.write_fenced(&data, "paused").await? == lock_core::backend::WriteOutcome::Written,
         "the holder's guarded write before its pause was refused"
     );
     let seen = run.counter.load(Ordering::SeqCst);

@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use lock_core::{
-    AcquireOutcome, DynLockBackend, KeyPrefix, LockBackend, LockKey, LockManager, LockToken,
-    Quorum, RetryPolicy,
+    DynLockBackend, KeyPrefix, LockBackend, LockKey, LockManager, LockToken, Quorum, RetryPolicy,
+    backend::AcquireOutcome,
 };
 use tokio::time::Instant;
 

@@ -93,7 +93,7 @@ pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport
         let fence_a = guard_a.fencing_token().map_or(0, |f| f.get());
         let data = guard_a.data_key("value")?;
         check!(
-            guard_a.write_fenced(&data, "A").await? == lock_core::WriteOutcome::Written,
+            guard_a.write_fenced(&data, "A").await? == lock_core::backend::WriteOutcome::Written,
             "A's guarded write while it held the lock was refused"
         );
         run.claim(span_a, invoked, fence_a);
@@ -117,7 +117,7 @@ pub(crate) async fn without_persistence(c: &Connectors) -> Result<ScenarioReport
         let guard_b = b.lock("shared").ttl(ttl).wait(ttl).acquire().await?;
         let (span_b, fence_b) = run.granted_over(1, invoked, &guard_b, span_a, &guard_a)?;
         check!(
-            guard_b.write_fenced(&data, "B").await? == lock_core::WriteOutcome::Written,
+            guard_b.write_fenced(&data, "B").await? == lock_core::backend::WriteOutcome::Written,
             "B's guarded write as the current holder was refused: {report}"
         );
 

@@ -1,86 +1,22 @@
 //! A tiny blocking RESP2 client for the harness's own admin commands (no client library, so the
-//! harness works the same under every backend).
+//! harness works the same under every backend); replies are read by the testkit's one RESP
+//! reader ([`crate::resp`]).
 
-use std::fmt;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
-/// A RESP2 value.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RespValue {
-    /// `+OK`
-    Simple(String),
-    /// `-ERR ...`
-    Error(String),
-    /// `:1`
-    Int(i64),
-    /// `$3\r\nfoo` or nil.
-    Bulk(Option<Vec<u8>>),
-    /// `*2 ...` or nil.
-    Array(Option<Vec<RespValue>>),
-}
-
-impl RespValue {
-    /// The value as text (simple or bulk string), lossy.
-    pub fn text(&self) -> Option<String> {
-        match self {
-            Self::Simple(s) => Some(s.clone()),
-            Self::Bulk(Some(b)) => Some(String::from_utf8_lossy(b).into_owned()),
-            _ => None,
-        }
-    }
-
-    /// The value as an integer.
-    pub fn int(&self) -> Option<i64> {
-        match self {
-            Self::Int(n) => Some(*n),
-            _ => self.text()?.parse().ok(),
-        }
-    }
-
-    /// The items of an array (empty for anything else).
-    pub fn items(&self) -> &[RespValue] {
-        match self {
-            Self::Array(Some(items)) => items,
-            _ => &[],
-        }
-    }
-
-    /// Whether this is an error reply.
-    pub fn is_error(&self) -> bool {
-        matches!(self, Self::Error(_))
-    }
-}
-
-impl fmt::Display for RespValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Simple(s) => write!(f, "{s}"),
-            Self::Error(e) => write!(f, "(error) {e}"),
-            Self::Int(n) => write!(f, "{n}"),
-            Self::Bulk(Some(b)) => write!(f, "{}", String::from_utf8_lossy(b)),
-            Self::Bulk(None) | Self::Array(None) => write!(f, "(nil)"),
-            Self::Array(Some(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        write!(f, " ")?;
-                    }
-                    write!(f, "{item}")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
+use crate::resp::{RespValue, decode};
 
 /// A blocking connection for admin commands: `CLIENT KILL`, `SCRIPT FLUSH`, `PUBSUB CHANNELS`,
 /// `CLUSTER INFO`, a foreign client's `SET NX PX`, and so on.
 #[derive(Debug)]
 pub struct AdminConn {
-    reader: BufReader<Stream>,
+    stream: Stream,
+    /// Bytes read past the last reply.
+    buf: Vec<u8>,
 }
 
 /// What an admin connection runs over: TCP, or the unix socket of a TLS-only server.
@@ -146,7 +82,7 @@ impl AdminConn {
 
     fn over(stream: Stream, auth: Option<(&str, &str)>) -> io::Result<Self> {
         stream.set_timeout(Duration::from_secs(10))?;
-        let mut conn = Self { reader: BufReader::new(stream) };
+        let mut conn = Self { stream, buf: Vec::new() };
         if let Some((user, password)) = auth {
             let reply = conn.cmd(&["AUTH", user, password])?;
             if reply.is_error() {
@@ -159,7 +95,7 @@ impl AdminConn {
     /// Sets the read and write timeout of every later command (10 s after
     /// [`connect`](Self::connect)).
     pub fn set_timeout(&mut self, timeout: Duration) -> io::Result<()> {
-        self.reader.get_ref().set_timeout(timeout)
+        self.stream.set_timeout(timeout)
     }
 
     /// Sends one command of text arguments.
@@ -192,49 +128,27 @@ impl AdminConn {
             out.extend_from_slice(arg);
             out.extend_from_slice(b"\r\n");
         }
-        self.reader.get_mut().write_all(&out)?;
-        read_value(&mut self.reader)
+        self.stream.write_all(&out)?;
+        self.reply()
+    }
+
+    /// Reads the next reply.
+    fn reply(&mut self) -> io::Result<RespValue> {
+        loop {
+            if let Some((value, len)) = decode(&self.buf).map_err(|e| bad(e.to_string()))? {
+                self.buf.drain(..len);
+                return Ok(value);
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            let read = self.stream.read(&mut chunk)?;
+            if read == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+            }
+            self.buf.extend_from_slice(&chunk[..read]);
+        }
     }
 }
 
 fn bad(what: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.into())
-}
-
-fn read_line(reader: &mut impl BufRead) -> io::Result<String> {
-    let mut line = String::new();
-    if reader.read_line(&mut line)? == 0 {
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
-    }
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-fn read_value(reader: &mut impl BufRead) -> io::Result<RespValue> {
-    let line = read_line(reader)?;
-    let (kind, rest) = line.split_at(1.min(line.len()));
-    let number = || rest.parse::<i64>().map_err(|_| bad(format!("bad RESP length in {line:?}")));
-    match kind {
-        "+" => Ok(RespValue::Simple(rest.to_owned())),
-        "-" => Ok(RespValue::Error(rest.to_owned())),
-        ":" => Ok(RespValue::Int(number()?)),
-        "$" => {
-            let len = number()?;
-            if len < 0 {
-                return Ok(RespValue::Bulk(None));
-            }
-            let mut buf = vec![0u8; len as usize + 2];
-            reader.read_exact(&mut buf)?;
-            buf.truncate(len as usize);
-            Ok(RespValue::Bulk(Some(buf)))
-        }
-        "*" => {
-            let len = number()?;
-            if len < 0 {
-                return Ok(RespValue::Array(None));
-            }
-            let items = (0..len).map(|_| read_value(reader)).collect::<io::Result<Vec<_>>>()?;
-            Ok(RespValue::Array(Some(items)))
-        }
-        _ => Err(bad(format!("unexpected RESP line {line:?}"))),
-    }
 }

@@ -1,4 +1,4 @@
-//! RESP frame splitting: where the first complete top-level frame of a byte stream ends.
+//! Framing: where the first complete top-level RESP frame of a byte stream ends.
 
 use std::fmt;
 
@@ -14,7 +14,7 @@ pub struct FrameError {
 }
 
 impl FrameError {
-    fn new(offset: usize, reason: &'static str) -> Self {
+    pub(crate) fn new(offset: usize, reason: &'static str) -> Self {
         Self { offset, reason }
     }
 
@@ -112,7 +112,7 @@ pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, FrameError> {
 }
 
 /// The position just past the `\r\n` ending the line that starts at `pos`.
-fn line_end(buf: &[u8], pos: usize) -> Result<Option<usize>, FrameError> {
+pub(crate) fn line_end(buf: &[u8], pos: usize) -> Result<Option<usize>, FrameError> {
     let rest = &buf[pos..];
     let Some(newline) = rest.iter().position(|&b| b == b'\n') else {
         let is_length =
@@ -129,7 +129,7 @@ fn line_end(buf: &[u8], pos: usize) -> Result<Option<usize>, FrameError> {
 }
 
 /// A length or count header: `Ok(None)` for the null `-1` (where `null_ok`).
-fn length(header: &[u8], null_ok: bool, at: usize) -> Result<Option<u64>, FrameError> {
+pub(crate) fn length(header: &[u8], null_ok: bool, at: usize) -> Result<Option<u64>, FrameError> {
     if null_ok && header == b"-1" {
         return Ok(None);
     }
