@@ -53,6 +53,7 @@ pub mod redis_checks;
 mod resp;
 #[cfg(feature = "redis-server")]
 pub mod server;
+pub mod sim;
 pub mod suite;
 mod timings;
 #[cfg(feature = "redis-server")]

@@ -36,6 +36,7 @@ async fn wait_lost(shared: Arc<GuardShared>) -> LossReason {
             return reason;
         }
         tokio::select! {
+            biased;
             () = changed => {}
             () = tokio::time::sleep_until(status.deadline) => {}
         }

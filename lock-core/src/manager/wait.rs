@@ -208,9 +208,12 @@ impl Wait {
             earliest(self.deadline, hinted.map_or(backoff_until, |at| at.min(backoff_until)));
         let woken = match self.watch.as_mut() {
             Some(watch) if watched => {
+                // The timer first: once it is due, a watch that fires at the same time (or
+                // keeps firing for nothing) does not hold the wait past it.
                 tokio::select! {
-                    () = watch => true,
+                    biased;
                     () = tokio::time::sleep_until(wake_at) => false,
+                    () = watch => true,
                 }
             }
             _ => {

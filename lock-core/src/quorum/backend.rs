@@ -523,6 +523,7 @@ impl LockBackend for Quorum {
             let mut count = 0;
             loop {
                 tokio::select! {
+                    biased;
                     Some(answer) = answers.next() => {
                         if let (_, Ok(watch)) = answer {
                             fired.push(watch);

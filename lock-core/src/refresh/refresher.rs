@@ -190,7 +190,10 @@ async fn run(settings: RefreshSettings, mut rx: mpsc::UnboundedReceiver<Command>
             break;
         }
         let next_due = queue.next_due();
+        // (Biased, like every select of the manager: the same inputs take the same branch, so
+        // a simulation replays.)
         tokio::select! {
+            biased;
             command = rx.recv(), if open => match command {
                 Some(Command::Add(entry)) => queue.insert(entry),
                 Some(Command::Remove(id)) => { queue.remove(id); }

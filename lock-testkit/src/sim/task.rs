@@ -1,0 +1,169 @@
+//! One simulated task: a random mix of operations on the world's keys, each recorded in the
+//! key's history.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lock_core::{LockGuard, LockManager, MultiGuard};
+use rand::RngExt;
+use rand::rngs::StdRng;
+use tokio::time::Instant;
+
+use super::World;
+use crate::history::SpanId;
+
+/// The longest ttl a task asks for.
+pub(crate) const MAX_TTL: Duration = Duration::from_millis(1_000);
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Runs `ops` operations; returns how many were cancelled.
+pub(crate) async fn run(
+    id: usize,
+    locks: LockManager,
+    world: Arc<World>,
+    mut rng: StdRng,
+    ops: usize,
+) -> usize {
+    let mut cancelled = 0;
+    for _ in 0..ops {
+        tokio::time::sleep(ms(rng.random_range(0..=50))).await;
+        let ttl = ms(rng.random_range(50..=MAX_TTL.as_millis() as u64));
+        let wait = ms(rng.random_range(0..=800));
+        let cancel_at = rng.random_bool(0.15).then(|| ms(rng.random_range(0..=600)));
+        let first = rng.random_range(0..world.keys.len());
+        let set = rng.random_bool(0.2) && world.keys.len() > 1;
+        let refresh = rng.random_bool(0.3);
+        let started = Instant::now();
+        let invoked = world.histories[0].now();
+        let outcome = if set {
+            let second = (first + rng.random_range(1..world.keys.len())) % world.keys.len();
+            let mut request = locks.lock_all([&world.keys[first], &world.keys[second]]).ttl(ttl);
+            if refresh {
+                request = request.auto_refresh().max_hold(ms(rng.random_range(100..=3_000)));
+            }
+            let request = request.wait(wait).try_acquire();
+            cancellable(cancel_at, request).await.map(|result| result.map(|set| set.map(Held::Set)))
+        } else {
+            let mut request = locks.lock(&world.keys[first]).ttl(ttl);
+            if refresh {
+                request = request.auto_refresh().max_hold(ms(rng.random_range(100..=3_000)));
+            }
+            let try_once = rng.random_bool(0.3);
+            let request =
+                if try_once { request.try_acquire() } else { request.wait(wait).try_acquire() };
+            cancellable(cancel_at, request).await.map(|result| result.map(|one| one.map(Held::One)))
+        };
+        let Some(outcome) = outcome else {
+            cancelled += 1;
+            continue;
+        };
+        // A wait ends by its deadline, plus the call in flight (one per member of a set taken in
+        // order, and the give-back of one granted too late).
+        let bound = wait + world.call_timeout * if set { 4 } else { 2 } + ms(1);
+        let took = started.elapsed();
+        if took > bound {
+            let what = if set { "a lock set's" } else { "a lock's" };
+            world.violations.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
+                "task {id}: {what} wait({wait:?}) ended after {took:?} (call timeout {:?})",
+                world.call_timeout
+            ));
+        }
+        let held = match outcome {
+            Ok(Some(held)) => held,
+            Ok(None) | Err(_) => {
+                world.counts.lock().unwrap_or_else(|e| e.into_inner()).1 += 1;
+                continue;
+            }
+        };
+        let spans = held.record(id, invoked, &world);
+        world.counts.lock().unwrap_or_else(|e| e.into_inner()).0 += spans.len();
+        hold(&held, &spans, &world, &mut rng, ttl).await;
+        for (key, span) in &spans {
+            world.histories[*key].released(*span);
+        }
+        match rng.random_range(0..10) {
+            // Dropped: released in the background.
+            0..=2 => drop(held),
+            // Released, perhaps cancelled on the way.
+            _ => {
+                let cut = rng.random_bool(0.2).then(|| ms(rng.random_range(0..=100)));
+                let release = held.release();
+                if cancellable(cut, release).await.is_none() {
+                    cancelled += 1;
+                }
+            }
+        }
+    }
+    cancelled
+}
+
+/// Awaits `future`, or drops it at `cancel_at` if that comes first (`None`).
+async fn cancellable<T>(cancel_at: Option<Duration>, future: impl Future<Output = T>) -> Option<T> {
+    match cancel_at {
+        Some(at) => tokio::time::timeout(at, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+/// What a task holds.
+enum Held {
+    One(LockGuard),
+    Set(MultiGuard),
+}
+
+impl Held {
+    fn guards(&self) -> Vec<&LockGuard> {
+        match self {
+            Self::One(guard) => vec![guard],
+            Self::Set(set) => set.guards().iter().collect(),
+        }
+    }
+
+    /// Records each held key's claim; returns the key indexes and spans.
+    fn record(&self, id: usize, invoked: Duration, world: &World) -> Vec<(usize, SpanId)> {
+        self.guards()
+            .into_iter()
+            .filter_map(|guard| {
+                let key = world.keys.iter().position(|k| guard.key().name() == k.as_bytes())?;
+                Some((key, world.histories[key].acquired(id, invoked, guard)))
+            })
+            .collect()
+    }
+
+    async fn release(self) {
+        match self {
+            Self::One(guard) => drop(guard.release().await),
+            Self::Set(set) => drop(set.release().await),
+        }
+    }
+}
+
+/// Holds for a random time, looking at the guards now and then (a claim lasts while the guard
+/// says it is valid), sometimes extending.
+async fn hold(
+    held: &Held,
+    spans: &[(usize, SpanId)],
+    world: &World,
+    rng: &mut StdRng,
+    ttl: Duration,
+) {
+    let until = Instant::now() + ms(rng.random_range(0..=(ttl.as_millis() as u64) * 2));
+    while Instant::now() < until {
+        tokio::time::sleep(ms(rng.random_range(1..=(ttl.as_millis() as u64 / 3).max(1)))).await;
+        let mut valid = true;
+        for ((key, span), guard) in spans.iter().zip(held.guards()) {
+            valid &= world.histories[*key].observe(*span, guard);
+        }
+        if !valid {
+            return;
+        }
+        if rng.random_bool(0.1) {
+            for guard in held.guards() {
+                let _ = guard.extend(ttl).await;
+            }
+        }
+    }
+}
