@@ -9,7 +9,12 @@ local lock, counter, queue, waiters = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local token, ttl, fencing, counter_ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local holder = redis.call('GET', lock)
 if holder == token then
-  -- Taken before, or handed over by a release: confirm it (a holder is never in line).
+  -- Taken before, or handed over by a release: confirm it. A holder is never in line: a token
+  -- that queued, then took the lock another way (a plain or metadata acquire, a lock set)
+  -- leaves the line here, or a later release would hand the lock back to it.
+  if redis.call('ZREM', queue, token) == 1 then
+    redis.call('HDEL', waiters, token)
+  end
   return renew(lock, counter, token, ttl, fencing, counter_ttl)
 end
 if not holder then

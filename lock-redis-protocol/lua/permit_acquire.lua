@@ -11,8 +11,9 @@
 -- permit expires in -2 - n ms.
 -- One keyspace: a reader-writer lock's holds hash beside the sorted set means it is not a
 -- semaphore (a plain lock's string fails the sorted-set commands with WRONGTYPE by itself).
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  return redis.error_reply('WRONGTYPE the key holds a reader-writer lock, not a semaphore')
+local wrong = unless_permits(KEYS[4])
+if wrong then
+  return wrong
 end
 local now, t = clock()
 local gone = prune(KEYS[1], now)

@@ -2,6 +2,17 @@
 -- semaphore's permits or a reader-writer lock's holds) to expire ARGV[2] ms from now; KEYS[1]
 -- and KEYS[2] (the permits' fences, or the holds' hash) keep living as long as the longest hold.
 -- Never re-creates a hold. Sent after prelude.lua. Returns 1 when extended, 0 when ARGV[1] held nothing live.
+-- ARGV[3]: 'p' for a semaphore (KEYS[3]: the holds hash a reader-writer lock of the same name
+-- would have; it must not), 'r' for a reader-writer lock (KEYS[2] is its holds hash).
+local wrong
+if ARGV[3] == 'p' then
+  wrong = unless_permits(KEYS[3])
+else
+  wrong = unless_rw(KEYS[1], KEYS[2])
+end
+if wrong then
+  return wrong
+end
 local now = clock()
 local expires = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not expires or tonumber(expires) <= now then

@@ -58,3 +58,32 @@ local function keep_longest(holds, beside, now)
   return keep
 end
 
+-- After a hold of `holds` is given back: drops the expired ones, and deletes the set (and the
+-- hash `beside` it) once nothing is left, else keeps them as long as the longest hold left, so
+-- a name whose holds are all gone is free for any kind at once (as in the in-process store).
+local function settle(holds, beside, now)
+  prune(holds, now)
+  if redis.call('ZCARD', holds) == 0 then
+    redis.call('DEL', holds, beside)
+  else
+    keep_longest(holds, beside, now)
+  end
+end
+
+-- One keyspace (K2): a name holds a lock, a semaphore or a reader-writer lock, never two. A plain
+-- lock's string fails the sorted-set commands with WRONGTYPE by itself; the two sorted-set kinds
+-- are told apart by the reader-writer holds hash `rw_hash`, which a semaphore never has. Each
+-- returns the error reply for the caller to return, or nil.
+local function unless_permits(rw_hash)
+  if redis.call('EXISTS', rw_hash) == 1 then
+    return redis.error_reply('WRONGTYPE the key holds a reader-writer lock, not a semaphore')
+  end
+end
+
+local function unless_rw(holds, rw_hash)
+  -- Live permits only: an expired one may linger in the set until the next acquire prunes it.
+  local live = redis.call('ZCOUNT', holds, '(' .. clock(), '+inf')
+  if live > 0 and redis.call('EXISTS', rw_hash) == 0 then
+    return redis.error_reply('WRONGTYPE the key holds a semaphore, not a reader-writer lock')
+  end
+end

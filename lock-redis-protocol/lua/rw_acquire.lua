@@ -22,8 +22,9 @@
 
 -- One keyspace: a sorted set with no holds hash beside it is a semaphore's permits (a plain
 -- lock's string fails ZCARD with WRONGTYPE by itself).
-if redis.call('ZCARD', KEYS[1]) > 0 and redis.call('EXISTS', KEYS[2]) == 0 then
-  return redis.error_reply('WRONGTYPE the key holds a semaphore, not a reader-writer lock')
+local wrong = unless_rw(KEYS[1], KEYS[2])
+if wrong then
+  return wrong
 end
 local now, t = clock()
 local tok, mode, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])

@@ -1,6 +1,10 @@
 -- Reads the reader-writer lock at KEYS[1] (hash KEYS[2], waiting mark KEYS[3]), changing
 -- nothing (sent after prelude.lua). Returns {1 if a writer's mark stands else 0, token, pttl,
 -- '<mode><fence>', ...}.
+local wrong = unless_rw(KEYS[1], KEYS[2])
+if wrong then
+  return wrong
+end
 local now = clock()
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
 local out = {redis.call('EXISTS', KEYS[3])}

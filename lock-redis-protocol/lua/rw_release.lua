@@ -1,6 +1,10 @@
 -- Ends ARGV[1]'s hold on the reader-writer lock at KEYS[1] (hash KEYS[2]) and its waiting mark
 -- at KEYS[3], and wakes waiters (sent after prelude.lua). ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH; ARGV[3]:
 -- channel. Returns 1 when a live hold was released, else 0.
+local wrong = unless_rw(KEYS[1], KEYS[2])
+if wrong then
+  return wrong
+end
 local now = clock()
 local tok = ARGV[1]
 local released = 0
@@ -11,6 +15,7 @@ if expires then
   for _, field in ipairs({'w', 'u'}) do
     if redis.call('HGET', KEYS[2], field) == tok then redis.call('HDEL', KEYS[2], field) end
   end
+  settle(KEYS[1], KEYS[2], now)
   if tonumber(expires) > now then released = 1 end
 end
 local unmarked = false

@@ -116,7 +116,8 @@ pub fn release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> 
     };
     Call {
         script: &RELEASE,
-        keys: vec![Cow::Borrowed(key.as_bytes())],
+        // The metadata hash goes with the lock, whichever call took it (as in MemoryBackend).
+        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(metadata_key(key))],
         args: vec![Cow::Borrowed(token.as_bytes()), Cow::Borrowed(mode), channel],
     }
 }
@@ -188,9 +189,11 @@ pub fn fair_release<'a>(
 ) -> Call<'a> {
     let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
     let (mode, channel) = publish_args(key, publish);
+    let mut keys = fair_keys(key);
+    keys.push(Cow::Owned(metadata_key(key)));
     Call {
         script: &FAIR_RELEASE,
-        keys: fair_keys(key),
+        keys,
         args: vec![
             Cow::Borrowed(token.as_bytes()),
             mode,
@@ -249,7 +252,11 @@ pub fn permit_release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publi
     let Call { args, .. } = release(key, token, publish);
     Call {
         script: &PERMIT_RELEASE,
-        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(permits_key(key))],
+        keys: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Owned(permits_key(key)),
+            Cow::Owned(holds_key(key)),
+        ],
         args,
     }
 }
@@ -258,8 +265,12 @@ pub fn permit_release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publi
 pub fn permit_extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
     Call {
         script: &PERMIT_EXTEND,
-        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(permits_key(key))],
-        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl)],
+        keys: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Owned(permits_key(key)),
+            Cow::Owned(holds_key(key)),
+        ],
+        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl), Cow::Borrowed(b"p")],
     }
 }
 
@@ -267,7 +278,11 @@ pub fn permit_extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) 
 pub fn permit_inspect(key: &LockKey) -> Call<'_> {
     Call {
         script: &PERMIT_INSPECT,
-        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(permits_key(key))],
+        keys: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Owned(permits_key(key)),
+            Cow::Owned(holds_key(key)),
+        ],
         args: Vec::new(),
     }
 }
@@ -333,7 +348,7 @@ pub fn rw_extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> C
         // The same script as a permit's: both extend one member of a sorted set of holds.
         script: &PERMIT_EXTEND,
         keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(holds_key(key))],
-        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl)],
+        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl), Cow::Borrowed(b"r")],
     }
 }
 
@@ -410,9 +425,7 @@ pub fn release_with_metadata<'a>(
     token: &'a LockToken,
     publish: Publish,
 ) -> Call<'a> {
-    let mut call = release(key, token, publish);
-    call.keys.push(Cow::Owned(metadata_key(key)));
-    call
+    release(key, token, publish)
 }
 
 /// `inspect_metadata(key)`.

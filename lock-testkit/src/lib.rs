@@ -43,6 +43,7 @@
 pub mod battery;
 pub mod cases;
 mod context;
+pub mod differential;
 mod failure;
 pub mod history;
 #[cfg(feature = "redis-server")]

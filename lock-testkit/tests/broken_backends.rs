@@ -325,6 +325,7 @@ impl LockBackend for Mutant {
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Lock)?;
         Ok(self.free(&mut self.state(), &k, token))
     }
 
@@ -335,6 +336,7 @@ impl LockBackend for Mutant {
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Lock)?;
         let expires = self.expiry(ttl);
         let mut state = self.state();
         match live(&mut state, &k) {
@@ -355,6 +357,7 @@ impl LockBackend for Mutant {
 
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Lock)?;
         let mut state = self.state();
         let bug = self.bug;
         Ok(live(&mut state, &k).map(|e| {
@@ -546,7 +549,11 @@ impl Mutant {
         let holder = live(&mut state, &k).map(|e| e.token.clone());
         let first = self.line(&mut state, &k).first().map(|w| w.0.clone());
         match holder {
-            Some(holder) if holder == *token => return Ok(self.grant(&mut state, k, token, ttl)),
+            Some(holder) if holder == *token => {
+                // A holder is never in line.
+                self.leave_line(&mut state, &k, token);
+                return Ok(self.grant(&mut state, k, token, ttl));
+            }
             Some(_) => {}
             None if first.as_ref().is_none_or(|f| f == token) => {
                 self.leave_line(&mut state, &k, token);
@@ -570,6 +577,7 @@ impl Mutant {
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Lock)?;
         let mut state = self.state();
         self.leave_line(&mut state, &k, token);
         let outcome = self.free(&mut state, &k, token);
@@ -859,6 +867,7 @@ impl Mutant {
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Permits)?;
         let mut state = self.state();
         let bug = self.bug;
         let permits = live_permits(&mut state, &k);
@@ -879,6 +888,7 @@ impl Mutant {
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Permits)?;
         let expires = self.expiry(ttl);
         let mut state = self.state();
         let resurrect = self.bug == Bug::SemExtendResurrects;
@@ -898,6 +908,7 @@ impl Mutant {
 
     async fn inspect_permits(&self, key: &LockKey) -> Result<Vec<LockInfo>, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Permits)?;
         let mut state = self.state();
         Ok(live_permits(&mut state, &k)
             .iter()
@@ -946,10 +957,8 @@ impl Mutant {
         let held = [
             (Kind::Lock, live(&mut state, k).is_some()),
             (Kind::Permits, !live_permits(&mut state, k).is_empty()),
-            (Kind::Rw, {
-                let rw = live_rw(&mut state, k);
-                !rw.0.is_empty() || rw.1.is_some()
-            }),
+            // A writer's waiting mark alone holds nothing.
+            (Kind::Rw, !live_rw(&mut state, k).0.is_empty()),
         ];
         match held.iter().any(|(other, held)| *held && *other != kind) {
             true => Err(BackendError::new(
@@ -1043,6 +1052,7 @@ impl Mutant {
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Rw)?;
         let mut state = self.state();
         let bug = self.bug;
         let (holds, mark) = live_rw(&mut state, &k);
@@ -1065,6 +1075,7 @@ impl Mutant {
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
         let (k, expires) = (self.map_key(key), self.expiry(ttl));
+        self.only(&k, Kind::Rw)?;
         let mut state = self.state();
         match live_rw(&mut state, &k).0.iter_mut().find(|(_, e)| e.token == *token) {
             Some((_, e)) => {
@@ -1077,6 +1088,7 @@ impl Mutant {
 
     async fn inspect_rw(&self, key: &LockKey) -> Result<LeaseHolders, BackendError> {
         let k = self.map_key(key);
+        self.only(&k, Kind::Rw)?;
         let mut state = self.state();
         let (holds, mark) = live_rw(&mut state, &k);
         let holders = holds

@@ -2,6 +2,7 @@
 //! (`<module>::redis::<test>`, `<module>::fred::<test>`): real `redis-server` processes the
 //! testkit starts.
 
+mod differential;
 mod endpoint;
 mod eviction;
 mod keyspace;

@@ -342,7 +342,10 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
     ///   `watch_lease` serve the kinds that are plain locks in the store (a fair lock, a lock
     ///   with metadata, as each documents) with the plain primitives.
     /// - K2: A name holds one kind at a time: asked for as another kind than the one it holds,
-    ///   the answer is a [`crate::BackendErrorKind::WrongType`] error and nothing changes.
+    ///   by any lease call (acquire, release, extend, inspect; the plain primitives are the lock
+    ///   kind's), the answer is a [`crate::BackendErrorKind::WrongType`] error and nothing changes
+    ///   (a batched extend stops at the first such name, the items before it extended, as one
+    ///   Redis script does).
     async fn acquire_lease(
         &self,
         key: &LockKey,

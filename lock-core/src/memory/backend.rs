@@ -114,8 +114,16 @@ impl State {
         if !permits {
             self.semaphores.remove(key);
         }
-        let rw = self.rw.get_mut(key).is_some_and(|rw| !rw.purge(now));
-        if !rw {
+        // A writer's waiting mark alone holds nothing: in Redis it is a key of its own, and the
+        // name is free for another kind once the last hold is gone.
+        let (rw, empty) = match self.rw.get_mut(key) {
+            Some(state) => {
+                let empty = state.purge(now);
+                (state.has_holds(), empty)
+            }
+            None => (false, true),
+        };
+        if empty {
             self.rw.remove(key);
         }
         let other = [(Kind::Lock, lock), (Kind::Semaphore, permits), (Kind::RwLock, rw)]
@@ -255,7 +263,9 @@ impl LockBackend for MemoryBackend {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        Ok(self.state().release(key, token))
+        let mut state = self.state();
+        state.only(key, Kind::Lock, Instant::now())?;
+        Ok(state.release(key, token))
     }
 
     async fn extend(
@@ -266,6 +276,7 @@ impl LockBackend for MemoryBackend {
     ) -> Result<ExtendOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, Kind::Lock, now)?;
         match state.live(key, now) {
             Some(entry) if entry.token == *token => {
                 entry.expires = expiry(now, ttl);
@@ -278,6 +289,7 @@ impl LockBackend for MemoryBackend {
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, Kind::Lock, now)?;
         Ok(state.live(key, now).map(|e| LockInfo {
             holder: e.token.clone(),
             ttl_remaining: Some(e.expires - now),

@@ -15,15 +15,19 @@ impl MemoryBackend {
     ) -> Result<Vec<ExtendOutcome>, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
-        Ok(items
-            .iter()
-            .map(|item| match state.live(item.key, now) {
+        // Item by item, as Redis's script extends them: a name holding another kind ends the
+        // batch with a `WrongType` error, the items before it extended.
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            state.only(item.key, super::backend::Kind::Lock, now)?;
+            outcomes.push(match state.live(item.key, now) {
                 Some(entry) if entry.token == *item.token => {
                     entry.expires = expiry(now, item.ttl);
                     ExtendOutcome::Extended
                 }
                 _ => ExtendOutcome::NotHeld,
-            })
-            .collect())
+            });
+        }
+        Ok(outcomes)
     }
 }

@@ -105,6 +105,7 @@ impl MemoryBackend {
     ) -> Result<ReleaseOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, super::backend::Kind::Lock, now)?;
         state.dequeue(key, token);
         let outcome = state.release(key, token);
         if outcome == ReleaseOutcome::Released {

@@ -36,7 +36,9 @@ impl MemoryBackend {
         key: &LockKey,
     ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
         let mut state = self.state();
-        let Some(holder) = state.live(key, Instant::now()).map(|e| e.token.clone()) else {
+        let now = Instant::now();
+        state.only(key, super::backend::Kind::Lock, now)?;
+        let Some(holder) = state.live(key, now).map(|e| e.token.clone()) else {
             return Ok(None);
         };
         Ok(state.metadata.get(key).filter(|(token, _)| *token == holder).cloned())

@@ -21,10 +21,10 @@ impl MemoryBackend {
     ) -> Result<MultiAcquireOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
-        for key in keys {
-            state.only(key, super::backend::Kind::Lock, now)?;
-        }
+        // Key by key, as Redis's script reads them: a key holding another kind is an error
+        // only when no earlier key was found held.
         for (index, (key, token)) in keys.iter().zip(tokens).enumerate() {
+            state.only(key, super::backend::Kind::Lock, now)?;
             if let Some(entry) = state.live(key, now)
                 && entry.token != *token
             {

@@ -30,6 +30,11 @@ impl RwState {
         self.holds.is_empty() && self.waiting.is_none()
     }
 
+    /// Whether any hold is left (a writer's waiting mark alone holds nothing).
+    pub(super) fn has_holds(&self) -> bool {
+        !self.holds.is_empty()
+    }
+
     fn mark_of_other(&self, token: &LockToken) -> Option<Instant> {
         self.waiting.as_ref().filter(|(t, _)| t != token).map(|(_, until)| *until)
     }
@@ -129,6 +134,7 @@ impl MemoryBackend {
     ) -> Result<ReleaseOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, Kind::RwLock, Instant::now())?;
         let Some(rw) = state.rw.get_mut(key) else { return Ok(ReleaseOutcome::NotHeld) };
         rw.purge(now);
         let before = rw.holds.len();
@@ -157,6 +163,7 @@ impl MemoryBackend {
     ) -> Result<ExtendOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, Kind::RwLock, Instant::now())?;
         let Some(rw) = state.rw.get_mut(key) else { return Ok(ExtendOutcome::NotHeld) };
         rw.purge(now);
         match rw.holds.iter_mut().find(|(_, e)| e.token == *token) {
@@ -170,7 +177,8 @@ impl MemoryBackend {
 
     pub(super) async fn inspect_rw(&self, key: &LockKey) -> Result<LeaseHolders, BackendError> {
         let now = Instant::now();
-        let state = self.state();
+        let mut state = self.state();
+        state.only(key, Kind::RwLock, Instant::now())?;
         let Some(rw) = state.rw.get(key) else { return Ok(LeaseHolders::default()) };
         let holders = rw
             .holds

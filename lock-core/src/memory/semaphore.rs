@@ -54,6 +54,7 @@ impl MemoryBackend {
     ) -> Result<ReleaseOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, Kind::Semaphore, Instant::now())?;
         let permits = state.permits(key, now);
         let before = permits.len();
         permits.retain(|e| e.token != *token);
@@ -77,6 +78,7 @@ impl MemoryBackend {
     ) -> Result<ExtendOutcome, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, Kind::Semaphore, Instant::now())?;
         match state.permits(key, now).iter_mut().find(|e| e.token == *token) {
             Some(mine) => {
                 mine.expires = expiry(now, ttl);
@@ -92,6 +94,7 @@ impl MemoryBackend {
     ) -> Result<Vec<LockInfo>, BackendError> {
         let now = Instant::now();
         let mut state = self.state();
+        state.only(key, Kind::Semaphore, Instant::now())?;
         let held = state.permits(key, now).iter().map(|e| LockInfo {
             holder: e.token.clone(),
             ttl_remaining: Some(e.expires - now),

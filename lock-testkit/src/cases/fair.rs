@@ -246,3 +246,65 @@ pub async fn fair_waiters_of_many_managers_go_in_order(cx: TestContext) -> CaseR
     check_eq!(order, vec![0, 1, 2, 3], "the order the fair waiters were served in");
     Ok(())
 }
+
+/// FA3, FR1: a holder is never in line. A token that queued, then took the lock another way (a
+/// plain acquire), leaves the line when it confirms the lock as a fair one, and when it releases
+/// it: a later release or free lock goes to the next waiter, never back to it. (Found by the
+/// differential check against Redis: its scripts kept the token in line and handed it the lock
+/// again after its own release.)
+pub async fn fair_a_holder_is_never_handed_its_own_lock(cx: TestContext) -> CaseResult {
+    let f = fair(&cx)?;
+    let (ttl, place) = (cx.ms(10_000), cx.ms(10_000));
+    let fair_lease = Lease::Fair { queue_ttl: place };
+    for confirm in [false, true] {
+        let key = cx.key(format!("fair-own-{confirm}"))?;
+        let (first, queued, next) = (cx.token()?, cx.token()?, cx.token()?);
+        match f.acquire_lease(&key, &first, fair_lease, ttl).await? {
+            AcquireOutcome::Acquired { .. } => {}
+            other => fail!("FA1: a free fair lock answered {other:?}"),
+        }
+        must_queue(&cx, &key, &queued, place).await?;
+        // The holder leaves by a plain release (no handoff): the lock is free, `queued` in line.
+        check_eq!(f.release(&key, &first).await?, ReleaseOutcome::Released, "plain release");
+        match f.try_acquire(&key, &queued, ttl).await? {
+            AcquireOutcome::Acquired { .. } => {}
+            other => fail!("a plain acquire of a free lock answered {other:?}"),
+        }
+        if confirm {
+            // Confirmed as a fair lock (FA3), it leaves the line; then a plain release.
+            match f.acquire_lease(&key, &queued, fair_lease, ttl).await? {
+                AcquireOutcome::Acquired { .. } => {}
+                other => fail!("FA3: the holder confirming its lock got {other:?}"),
+            }
+            check_eq!(f.release(&key, &queued).await?, ReleaseOutcome::Released, "plain release");
+            match f.acquire_lease(&key, &next, fair_lease, ttl).await? {
+                AcquireOutcome::Acquired { .. } => {}
+                other => fail!(
+                    "FA1: a free lock whose holder had confirmed it went to {:?}, not to the next \
+                     asker ({other:?})",
+                    holder(&cx, &key).await?.map(|t| if t == queued {
+                        "its old holder"
+                    } else {
+                        "another token"
+                    })
+                ),
+            }
+        } else {
+            must_queue(&cx, &key, &next, place).await?;
+            let released = f.release_lease(&key, &queued, LeaseKind::Fair).await?;
+            check_eq!(released, ReleaseOutcome::Released, "FR1: the holder's fair release");
+            let now = holder(&cx, &key).await?;
+            check!(
+                now.as_ref() == Some(&next),
+                "FR1: the release handed the lock to {}, not to the next in line",
+                match now {
+                    Some(t) if t == queued => "the releasing token itself",
+                    Some(_) => "another token",
+                    None => "nobody",
+                }
+            );
+        }
+        let _ = f.release_lease(&key, &next, LeaseKind::Fair).await;
+    }
+    Ok(())
+}
