@@ -27,6 +27,9 @@ pub struct Faults {
     pub failed_after: u32,
     /// A watch resolves at once, for nothing.
     pub spurious_wake: u32,
+    /// An acquire is applied, then answered with a `Replication` error (a WAIT-mode grant the
+    /// replicas did not confirm and the store failed to give back).
+    pub unconfirmed: u32,
     /// The longest injected delay.
     pub max_delay: Duration,
 }
@@ -40,6 +43,7 @@ impl Faults {
             refused: 0,
             failed_after: 0,
             spurious_wake: 0,
+            unconfirmed: 0,
             max_delay: Duration::ZERO,
         }
     }
@@ -53,6 +57,7 @@ impl Faults {
             refused: rate(60),
             failed_after: rate(30),
             spurious_wake: rate(200),
+            unconfirmed: rate(30),
             max_delay: Duration::from_millis(rng.random_range(1..=400)),
         }
     }
@@ -152,7 +157,19 @@ impl LockBackend for Chaos {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        self.run(self.inner.try_acquire(key, token, ttl)).await
+        let unconfirmed = {
+            let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+            rng.random_range(0..1000u32) < self.faults.unconfirmed
+        };
+        let answer = self.run(self.inner.try_acquire(key, token, ttl)).await;
+        match answer {
+            Ok(AcquireOutcome::Acquired { .. }) if unconfirmed => Err(BackendError::new(
+                "chaos",
+                BackendErrorKind::Replication,
+                "granted on the primary, not confirmed by the replicas, not given back",
+            )),
+            other => other,
+        }
     }
 
     async fn release(
