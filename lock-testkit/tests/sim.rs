@@ -3,7 +3,7 @@
 //! seeds from `SIM_FROM` (default 0) instead of the slice (the full run in SAFETY.md).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lock_testkit::sim::{SimConfig, SimFailure, run_seed};
 
@@ -11,25 +11,51 @@ fn env(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
+/// How long one seed may take on the wall clock. A seed that spins without letting the paused
+/// clock advance (a wait that never ends, say) would hang the test: it is reported instead.
+const HANG: Duration = Duration::from_secs(60);
+
 /// Runs seeds `from..from + count` on two threads; the failures found, by seed.
 fn run_seeds(from: u64, count: u64) -> Vec<SimFailure> {
     let next = AtomicU64::new(from);
     let failures = std::sync::Mutex::new(Vec::new());
     let config = SimConfig::default();
+    // Each worker's current seed and when it started.
+    let running: [std::sync::Mutex<Option<(u64, Instant)>>; 2] = Default::default();
+    let done = AtomicU64::new(0);
     std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| {
+        for slot in &running {
+            let (next, failures, config, done) = (&next, &failures, &config, &done);
+            scope.spawn(move || {
                 loop {
                     let seed = next.fetch_add(1, Ordering::Relaxed);
                     if seed >= from + count {
+                        *slot.lock().expect("slot") = None;
+                        done.fetch_add(1, Ordering::Relaxed);
                         return;
                     }
-                    if let Err(failure) = run_seed(seed, &config) {
+                    *slot.lock().expect("slot") = Some((seed, Instant::now()));
+                    if let Err(failure) = run_seed(seed, config) {
                         failures.lock().expect("failures").push(failure);
                     }
                 }
             });
         }
+        scope.spawn(|| {
+            while done.load(Ordering::Relaxed) < 2 {
+                std::thread::sleep(Duration::from_millis(200));
+                for slot in &running {
+                    if let Some((seed, started)) = *slot.lock().expect("slot")
+                        && started.elapsed() > HANG
+                    {
+                        eprintln!(
+                            "seed {seed}: still running after {HANG:?} (replay: SIM_SEED={seed})"
+                        );
+                        std::process::exit(101);
+                    }
+                }
+            }
+        });
     });
     let mut failures = failures.into_inner().expect("failures");
     failures.sort_by_key(|f| f.seed);
