@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lock_core::backend::{
-    AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, LockInfo, ReleaseOutcome,
-    ReleaseWatch, async_trait,
+    AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, Lease, LeaseHolders, LeaseKind,
+    LockInfo, ReleaseOutcome, ReleaseWatch, async_trait,
 };
 use lock_core::{BackendError, BackendErrorKind, DynLockBackend, LockBackend, LockKey, LockToken};
 use rand::RngExt;
@@ -72,7 +72,9 @@ enum Fate {
     FailedAfter,
 }
 
-/// A store seen through a faulty network: plain locks only (the other kinds are not offered).
+/// A store seen through a faulty network: plain locks, and the permits, reader-writer holds and
+/// fair locks of the store when it offers them (lock sets, batches, metadata and guarded writes
+/// are not offered, so the manager takes sets member by member and extends one by one).
 #[derive(Clone)]
 pub(crate) struct Chaos {
     inner: Arc<DynLockBackend>,
@@ -115,6 +117,12 @@ impl Chaos {
         Fate::Normal
     }
 
+    /// Whether the next watch wakes for nothing.
+    fn spurious(&self) -> bool {
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        rng.random_range(0..1000u32) < self.faults.spurious_wake
+    }
+
     /// Runs `call` as its fate says.
     async fn run<T>(
         &self,
@@ -145,9 +153,13 @@ impl Chaos {
 impl LockBackend for Chaos {
     fn info(&self) -> BackendInfo {
         let inner = self.inner.info();
-        let caps = Capabilities::none()
-            .with_fencing(inner.capabilities.fencing)
-            .with_release_notify(inner.capabilities.release_notify);
+        let kinds = [LeaseKind::Permit, LeaseKind::Rw, LeaseKind::Fair];
+        let caps = kinds.into_iter().fold(
+            Capabilities::none()
+                .with_fencing(inner.capabilities.fencing)
+                .with_release_notify(inner.capabilities.release_notify),
+            |caps, kind| caps.with_lease(kind, inner.capabilities.offers(kind)),
+        );
         BackendInfo::new(inner.name, caps)
     }
 
@@ -194,11 +206,62 @@ impl LockBackend for Chaos {
     }
 
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        let spurious = {
-            let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-            rng.random_range(0..1000u32) < self.faults.spurious_wake
-        };
+        let spurious = self.spurious();
         let watch = self.run(self.inner.watch_release(key)).await?;
+        if spurious {
+            return Ok(Box::pin(std::future::ready(())));
+        }
+        Ok(watch)
+    }
+
+    async fn acquire_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        lease: Lease<'_>,
+        ttl: Duration,
+    ) -> Result<AcquireOutcome, BackendError> {
+        match lease {
+            Lease::Lock => self.try_acquire(key, token, ttl).await,
+            _ => self.run(self.inner.acquire_lease(key, token, lease, ttl)).await,
+        }
+    }
+
+    async fn release_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseOutcome, BackendError> {
+        self.run(self.inner.release_lease(key, token, kind)).await
+    }
+
+    async fn extend_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+        ttl: Duration,
+    ) -> Result<ExtendOutcome, BackendError> {
+        self.run(self.inner.extend_lease(key, token, kind, ttl)).await
+    }
+
+    async fn inspect_lease(
+        &self,
+        key: &LockKey,
+        kind: LeaseKind,
+    ) -> Result<LeaseHolders, BackendError> {
+        self.run(self.inner.inspect_lease(key, kind)).await
+    }
+
+    async fn watch_lease(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        kind: LeaseKind,
+    ) -> Result<ReleaseWatch, BackendError> {
+        let spurious = self.spurious();
+        let watch = self.run(self.inner.watch_lease(key, token, kind)).await?;
         if spurious {
             return Ok(Box::pin(std::future::ready(())));
         }

@@ -1,11 +1,12 @@
 //! A deterministic simulation of the manager: from one seed, several managers and their tasks
-//! take, wait for, hold, extend, auto-refresh, cancel, drop and release locks and lock sets over
-//! one [`MemoryBackend`] or a [`Quorum`] of three, through a network that delays calls, loses
+//! take, wait for, hold, extend, auto-refresh, cancel, drop and release locks, lock sets, fair
+//! locks, semaphore permits and reader-writer holds over one [`MemoryBackend`] (or plain locks
+//! and sets over a [`Quorum`] of three, which offers no other kind), through a network that delays calls, loses
 //! replies, fails calls for now and wakes watchers for nothing ([`Faults`]), on tokio's paused
 //! clock. The history checker then asks what every user relies on:
 //!
-//! - exclusion: no two claims of one key overlap (C1), whether taken alone or as a member of a
-//!   lock set;
+//! - exclusion: no two claims of one key overlap (C1), whether taken alone, fairly or as a member
+//!   of a lock set; never more permits than the limit; a writer alone;
 //! - fences follow real time (C2);
 //! - every wait ends by its deadline (plus one call timeout for the attempt in flight, and one
 //!   per member for a set taken in order);
@@ -37,13 +38,14 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use lock_core::backend::LeaseKind;
 use lock_core::{DynLockBackend, LockKey, LockManager, MemoryBackend, Quorum, RetryPolicy};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 pub use chaos::Faults;
 
-use crate::history::{History, fence_inversions, overlaps};
+use crate::history::{History, fence_inversions, over_limit, overlaps, writer_conflicts};
 
 /// The size of one simulated world.
 #[derive(Clone, Debug)]
@@ -109,7 +111,14 @@ pub fn run_seed(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure> 
 
 /// What the tasks of one world share.
 pub(crate) struct World {
+    /// Each name's claims as a lock (plain, fair, or a member of a set).
     pub(crate) histories: Vec<History>,
+    /// Each name's semaphore's claims (`<name>:permits`, limit [`task::LIMIT`]).
+    pub(crate) permits: Vec<History>,
+    /// Each name's reader-writer lock's claims (`<name>:rw`; writers' clients + `WRITER`).
+    pub(crate) rw: Vec<History>,
+    /// Whether the store offers permits, reader-writer and fair locks (not a quorum).
+    pub(crate) family: bool,
     pub(crate) keys: Vec<String>,
     pub(crate) call_timeout: Duration,
     /// Broken promises seen while the tasks ran (a wait past its deadline).
@@ -132,6 +141,9 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
     let keys: Vec<String> = (0..config.keys).map(|k| format!("sim:{k}")).collect();
     let world = Arc::new(World {
         histories: keys.iter().map(|_| History::new()).collect(),
+        permits: keys.iter().map(|_| History::new()).collect(),
+        rw: keys.iter().map(|_| History::new()).collect(),
+        family: !quorum,
         keys,
         call_timeout,
         violations: Mutex::new(Vec::new()),
@@ -166,11 +178,20 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
     // must hold nothing.
     tokio::time::sleep(task::MAX_TTL + call_timeout * 4 + faults.max_delay * 2).await;
     for name in &world.keys {
-        let key = LockKey::with_default_prefix(name).map_err(|e| fail(e.to_string()))?;
-        match store.inspect(&key).await {
-            Ok(None) => {}
-            Ok(Some(info)) => return Err(fail(format!("orphan: {name} still held: {info:?}"))),
-            Err(e) => return Err(fail(format!("inspect {name}: {e}"))),
+        let named = [
+            (name.clone(), LeaseKind::Lock),
+            (format!("{name}:permits"), LeaseKind::Permit),
+            (format!("{name}:rw"), LeaseKind::Rw),
+        ];
+        for (name, kind) in
+            named.into_iter().filter(|(_, kind)| store.info().capabilities.offers(*kind))
+        {
+            let key = LockKey::with_default_prefix(&name).map_err(|e| fail(e.to_string()))?;
+            match store.inspect_lease(&key, kind).await {
+                Ok(holders) if holders.holders.is_empty() => {}
+                Ok(holders) => return Err(fail(format!("orphan: {name} still held: {holders:?}"))),
+                Err(e) => return Err(fail(format!("inspect {name}: {e}"))),
+            }
         }
     }
     if let Some(v) = world.violations.lock().unwrap_or_else(|e| e.into_inner()).first() {
@@ -181,8 +202,28 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
     Ok(SimReport { seed, acquisitions, refused, cancelled, digest: digest(&world) })
 }
 
-/// C1 and C2 per key.
+/// C1 and C2 per key; the semaphores' limit; the reader-writer locks' writers alone.
 fn check(world: &World) -> Result<(), String> {
+    for (name, history) in world.keys.iter().zip(&world.permits) {
+        if let Some((a, open)) = over_limit(&history.acquisitions(), task::LIMIT as usize).first() {
+            return Err(format!(
+                "{open} permits of {name}:permits at once (limit {}): {a:?}",
+                task::LIMIT
+            ));
+        }
+    }
+    for (name, history) in world.keys.iter().zip(&world.rw) {
+        let all = history.acquisitions();
+        if let Some(o) = writer_conflicts(&all, |a| a.client >= task::WRITER).first() {
+            return Err(format!(
+                "a writer of {name}:rw not alone: {:?} and {:?}",
+                o.first, o.second
+            ));
+        }
+        if let Some((a, b)) = fence_inversions(&all).first() {
+            return Err(format!("C2 on {name}:rw: fence {:?} then {:?}", a.fence, b.fence));
+        }
+    }
     for (name, history) in world.keys.iter().zip(&world.histories) {
         let all = history.acquisitions();
         if let Some(o) = overlaps(&all).first() {
@@ -200,7 +241,7 @@ fn check(world: &World) -> Result<(), String> {
 fn digest(world: &World) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::hash::DefaultHasher::new();
-    for history in &world.histories {
+    for history in world.histories.iter().chain(&world.permits).chain(&world.rw) {
         for a in history.acquisitions() {
             (a.client, a.invoked, a.ok, a.deadline, a.released, a.lost, a.fence.is_some())
                 .hash(&mut hasher);

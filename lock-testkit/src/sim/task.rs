@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use tokio::time::Instant;
 
 use super::World;
-use crate::history::SpanId;
+use crate::history::{History, SpanId};
 
 /// The longest ttl a task asks for.
 pub(crate) const MAX_TTL: Duration = Duration::from_millis(1_000);
@@ -36,6 +36,16 @@ pub(crate) async fn run(
         let first = rng.random_range(0..world.keys.len());
         let set = rng.random_bool(0.2) && world.keys.len() > 1;
         let refresh = rng.random_bool(0.3);
+        // The other kinds, where the store offers them: a fair lock of the same names, a
+        // permit of a semaphore of LIMIT, a read or a write of a reader-writer lock.
+        let kind = match rng.random_range(0..10) {
+            _ if set || !world.family => Target::Plain(first),
+            0 => Target::Fair(first),
+            1 | 2 => Target::Permit(first),
+            3 => Target::Rw(first, false),
+            4 => Target::Rw(first, true),
+            _ => Target::Plain(first),
+        };
         let started = Instant::now();
         let invoked = world.histories[0].now();
         let outcome = if set {
@@ -47,14 +57,34 @@ pub(crate) async fn run(
             let request = request.wait(wait).try_acquire();
             cancellable(cancel_at, request).await.map(|result| result.map(|set| set.map(Held::Set)))
         } else {
-            let mut request = locks.lock(&world.keys[first]).ttl(ttl);
+            let request = match kind {
+                Target::Plain(k) => Ok(locks.lock(&world.keys[k])),
+                Target::Fair(k) => Ok(locks.lock(&world.keys[k]).fair()),
+                Target::Permit(k) => {
+                    locks.semaphore(format!("{}:permits", world.keys[k]), LIMIT).map(|s| s.permit())
+                }
+                Target::Rw(k, write) => locks
+                    .rw_lock(format!("{}:rw", world.keys[k]))
+                    .map(|rw| if write { rw.write() } else { rw.read() }),
+            };
+            let Ok(request) = request else {
+                world
+                    .violations
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(format!("task {id}: a valid name was refused: {:?}", request.err()));
+                continue;
+            };
+            let mut request = request.ttl(ttl);
             if refresh {
                 request = request.auto_refresh().max_hold(ms(rng.random_range(100..=3_000)));
             }
             let try_once = rng.random_bool(0.3);
             let request =
                 if try_once { request.try_acquire() } else { request.wait(wait).try_acquire() };
-            cancellable(cancel_at, request).await.map(|result| result.map(|one| one.map(Held::One)))
+            cancellable(cancel_at, request)
+                .await
+                .map(|result| result.map(|one| one.map(|guard| Held::One(guard, kind))))
         };
         let Some(outcome) = outcome else {
             cancelled += 1;
@@ -80,9 +110,9 @@ pub(crate) async fn run(
         };
         let spans = held.record(id, invoked, &world);
         world.counts.lock().unwrap_or_else(|e| e.into_inner()).0 += spans.len();
-        hold(&held, &spans, &world, &mut rng, ttl).await;
-        for (key, span) in &spans {
-            world.histories[*key].released(*span);
+        hold(&held, &spans, &mut rng, ttl).await;
+        for (history, span) in &spans {
+            history.released(*span);
         }
         match rng.random_range(0..10) {
             // Dropped: released in the background.
@@ -108,34 +138,66 @@ async fn cancellable<T>(cancel_at: Option<Duration>, future: impl Future<Output 
     }
 }
 
+/// The limit of every simulated semaphore.
+pub(crate) const LIMIT: u32 = 2;
+
+/// Added to a writer's client number in the reader-writer histories.
+pub(crate) const WRITER: usize = 1 << 20;
+
+/// What one request asks for, by the index of its name.
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    Plain(usize),
+    Fair(usize),
+    Permit(usize),
+    /// A write when `true`.
+    Rw(usize, bool),
+}
+
 /// What a task holds.
 enum Held {
-    One(LockGuard),
+    One(LockGuard, Target),
     Set(MultiGuard),
 }
 
 impl Held {
     fn guards(&self) -> Vec<&LockGuard> {
         match self {
-            Self::One(guard) => vec![guard],
+            Self::One(guard, _) => vec![guard],
             Self::Set(set) => set.guards().iter().collect(),
         }
     }
 
-    /// Records each held key's claim; returns the key indexes and spans.
-    fn record(&self, id: usize, invoked: Duration, world: &World) -> Vec<(usize, SpanId)> {
-        self.guards()
-            .into_iter()
-            .filter_map(|guard| {
-                let key = world.keys.iter().position(|k| guard.key().name() == k.as_bytes())?;
-                Some((key, world.histories[key].acquired(id, invoked, guard)))
-            })
-            .collect()
+    /// Records each held name's claim in its history; returns the histories and spans.
+    fn record<'w>(
+        &self,
+        id: usize,
+        invoked: Duration,
+        world: &'w World,
+    ) -> Vec<(&'w History, SpanId)> {
+        match self {
+            Self::One(guard, target) => {
+                let (history, client) = match *target {
+                    Target::Plain(k) | Target::Fair(k) => (&world.histories[k], id),
+                    Target::Permit(k) => (&world.permits[k], id),
+                    Target::Rw(k, write) => (&world.rw[k], if write { id + WRITER } else { id }),
+                };
+                vec![(history, history.acquired(client, invoked, guard))]
+            }
+            Self::Set(set) => set
+                .guards()
+                .iter()
+                .filter_map(|guard| {
+                    let key = world.keys.iter().position(|k| guard.key().name() == k.as_bytes())?;
+                    Some((&world.histories[key], world.histories[key].acquired(id, invoked, guard)))
+                })
+                .collect(),
+        }
     }
 
     async fn release(self) {
         match self {
-            Self::One(guard) => drop(guard.release().await),
+            Self::One(guard, _) => drop(guard.release().await),
             Self::Set(set) => drop(set.release().await),
         }
     }
@@ -143,19 +205,13 @@ impl Held {
 
 /// Holds for a random time, looking at the guards now and then (a claim lasts while the guard
 /// says it is valid), sometimes extending.
-async fn hold(
-    held: &Held,
-    spans: &[(usize, SpanId)],
-    world: &World,
-    rng: &mut StdRng,
-    ttl: Duration,
-) {
+async fn hold(held: &Held, spans: &[(&History, SpanId)], rng: &mut StdRng, ttl: Duration) {
     let until = Instant::now() + ms(rng.random_range(0..=(ttl.as_millis() as u64) * 2));
     while Instant::now() < until {
         tokio::time::sleep(ms(rng.random_range(1..=(ttl.as_millis() as u64 / 3).max(1)))).await;
         let mut valid = true;
-        for ((key, span), guard) in spans.iter().zip(held.guards()) {
-            valid &= world.histories[*key].observe(*span, guard);
+        for ((history, span), guard) in spans.iter().zip(held.guards()) {
+            valid &= history.observe(*span, guard);
         }
         if !valid {
             return;
