@@ -146,7 +146,10 @@ pub async fn compare(
     real: &DynLockBackend,
 ) -> Result<DiffReport, Divergence> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let prefix = KeyPrefix::new(format!("diff:{:016x}:", rng.random::<u64>())).expect("prefix");
+    // The prefix is fresh for every run (two runs of one seed may share a server), drawn
+    // outside the seed's sequence; the seed still spends its draw, so sequences stay as they were.
+    let _ = rng.random::<u64>();
+    let prefix = KeyPrefix::new(format!("diff:{:016x}:", rand::random::<u64>())).expect("prefix");
     let names: Vec<LockKey> =
         (0..4).map(|i| LockKey::new(&prefix, format!("n{i}")).expect("key")).collect();
     let tokens: Vec<LockToken> = (0..4).map(|_| LockToken::generate().expect("token")).collect();
