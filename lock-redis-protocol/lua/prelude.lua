@@ -82,7 +82,8 @@ end
 
 local function unless_rw(holds, rw_hash)
   -- Live permits only: an expired one may linger in the set until the next acquire prunes it.
-  local live = redis.call('ZCOUNT', holds, '(' .. clock(), '+inf')
+  -- (ZRANGEBYSCORE, not ZCOUNT: the least-privilege ACL of the README grants the former.)
+  local live = #redis.call('ZRANGEBYSCORE', holds, '(' .. clock(), '+inf', 'LIMIT', 0, 1)
   if live > 0 and redis.call('EXISTS', rw_hash) == 0 then
     return redis.error_reply('WRONGTYPE the key holds a semaphore, not a reader-writer lock')
   end

@@ -12,11 +12,16 @@
 //! Where they differ, one of them breaks the contract: [`Divergence`] names the seed, the step,
 //! the call and both answers, and the calls that came before on the same names.
 //!
-//! ```no_run
-//! # async fn run(real: &lock_core::DynLockBackend) {
-//! let model = lock_core::MemoryBackend::new();
-//! let report = lock_testkit::differential::compare(7, 1_000, &model, real).await.expect("same answers");
-//! println!("{report:?}");
+//! ```
+//! use lock_core::MemoryBackend;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! // Here the store under test is a second in-process store; in lock-client-tests it is a
+//! // RedisBackend or a FredBackend on a real server.
+//! let (model, real) = (MemoryBackend::new(), MemoryBackend::new());
+//! let report = lock_testkit::differential::compare(7, 500, &model, &real).await.expect("same answers");
+//! assert_eq!(report.calls.values().sum::<usize>(), 500);
 //! # }
 //! ```
 
