@@ -90,9 +90,11 @@ pub(crate) async fn run(
             cancelled += 1;
             continue;
         };
-        // A wait ends by its deadline, plus the call in flight (one per member of a set taken in
-        // order, and the give-back of one granted too late).
-        let bound = wait + world.call_timeout * if set { 4 } else { 2 } + ms(1);
+        // A wait ends by its deadline, plus the calls in flight: for one lock, the attempt and
+        // the give-back of a grant that came too late; for a set taken member by member, the
+        // pass under way (each member's attempt and late give-back, the watch on the blocker,
+        // the give-back of the members taken): six call timeouts for two members.
+        let bound = wait + world.call_timeout * if set { 6 } else { 2 } + ms(1);
         let took = started.elapsed();
         if took > bound {
             let what = if set { "a lock set's" } else { "a lock's" };
