@@ -190,16 +190,11 @@ async fn run(settings: RefreshSettings, mut rx: mpsc::UnboundedReceiver<Command>
             break;
         }
         let next_due = queue.next_due();
-        // (Biased, like every select of the manager: the same inputs take the same branch, so
-        // a simulation replays.)
+        // Biased, like every select of the manager, so the same inputs take the same branch and
+        // a simulation replays; due extensions first and new guards last, so a flood of guards
+        // taken and released cannot hold back the refresh of the ones held.
         tokio::select! {
             biased;
-            command = rx.recv(), if open => match command {
-                Some(Command::Add(entry)) => queue.insert(entry),
-                Some(Command::Remove(id)) => { queue.remove(id); }
-                Some(Command::Reschedule(id, due)) => queue.reschedule(id, due),
-                None => open = false,
-            },
             () = sleep_until_opt(next_due) => {
                 let now = Instant::now();
                 // The earliest entry's own window bounds the look ahead: entries past it wait
@@ -215,6 +210,12 @@ async fn run(settings: RefreshSettings, mut rx: mpsc::UnboundedReceiver<Command>
                     finish_extend(&mut queue, settings, done);
                 }
             }
+            command = rx.recv(), if open => match command {
+                Some(Command::Add(entry)) => queue.insert(entry),
+                Some(Command::Remove(id)) => { queue.remove(id); }
+                Some(Command::Reschedule(id, due)) => queue.reschedule(id, due),
+                None => open = false,
+            },
         }
     }
     tracing::trace!("lock refresher stopped");
