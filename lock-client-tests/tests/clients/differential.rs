@@ -1,7 +1,8 @@
 //! The model checked against Redis (issue 23): the same random sequences of primitive backend
 //! calls, every kind, sent to `MemoryBackend` and to each client's backend on a real
 //! `redis-server`, get the same answers (see `lock_testkit::differential`). `DIFF_SEED=<seed>`
-//! replays one sequence; `DIFF_OPS=<n>` sets the calls per sequence.
+//! replays one sequence; `DIFF_OPS=<n>` sets the calls per sequence; `DIFF_DEBUG=1` prints every
+//! call with both answers and the name's holder in each store after it.
 
 use lock_client_tests::{Client, client_tests};
 use lock_core::{DynLockBackend, MemoryBackend};
