@@ -12,7 +12,7 @@ use super::inner::ManagerInner;
 use super::queue::Turn;
 use super::wait::{Line, Wait};
 use crate::backend::{AcquireOutcome, DynLockBackend};
-use crate::call_timeout::{earliest, timed_out, until};
+use crate::call_timeout::{timed_out, until};
 use crate::error::{BackendError, BackendErrorKind, LossReason, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
@@ -321,7 +321,7 @@ async fn attempts(
                 if let Some(release) = release {
                     // The next look would find our own grant: wait for its release while there is
                     // time (the release goes on in the background either way).
-                    let limit = earliest(wait.deadline(), Instant::now() + call_timeout);
+                    let limit = wait.call_limit();
                     let _ = tokio::time::timeout_at(limit, release).await;
                 }
             }
