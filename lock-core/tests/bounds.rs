@@ -262,22 +262,26 @@ async fn a_subscription_that_never_answers_does_not_stretch_any_kinds_wait() {
 
 /// A store may report no time left for a lock that stays held (A2 says "at most"): the retry
 /// spacing holds anyway. Before, every attempt followed the reported ttl: four attempts 40 ms
-/// apart took 3 ms. Now the hint buys one extra look per backoff, and attempts stay 40 ms
-/// apart.
+/// apart took 3 ms. Now a hint buys a few extra looks per backoff, each at least twice as far
+/// from the one before, and attempts stay 40 ms apart: a store reporting 0 or 1 ms left gets
+/// looks about 2, 5, 10, 19 and 36 ms after each attempt.
 #[tokio::test(start_paused = true)]
 async fn a_store_reporting_no_time_left_does_not_shorten_the_spacing() {
-    let backend = Hooked::default();
-    backend.hooks.no_time_left.store(true, Ordering::SeqCst);
-    let locks = LockManager::new(backend.clone());
-    let _held = locks.try_lock("no-time-left", Duration::from_secs(30)).await.expect("ok");
-    let policy = RetryPolicy::fixed(40 * MS).max_attempts(4);
-    let started = Instant::now();
-    let got = locks.lock("no-time-left").retry(policy).try_acquire().await.expect("ok");
-    assert!(got.is_none(), "the lock is held");
-    let waited = started.elapsed();
-    assert!(waited >= 120 * MS, "four attempts 40 ms apart took {waited:?}");
-    let calls = backend.hooks.calls("acquire");
-    assert!(calls <= 1 + 4 * 2 + 1, "{calls} calls for four attempts");
+    for (reported, most_looks) in [(Duration::ZERO, 5), (MS, 5)] {
+        let backend = Hooked::default();
+        *backend.hooks.reported_ttl.lock().expect("reported") = Some(reported);
+        let locks = LockManager::new(backend.clone());
+        let _held = locks.try_lock("no-time-left", Duration::from_secs(30)).await.expect("ok");
+        let policy = RetryPolicy::fixed(40 * MS).max_attempts(4);
+        let started = Instant::now();
+        let got = locks.lock("no-time-left").retry(policy).try_acquire().await.expect("ok");
+        assert!(got.is_none(), "the lock is held");
+        let waited = started.elapsed();
+        assert!(waited >= 120 * MS, "four attempts 40 ms apart took {waited:?}");
+        let calls = backend.hooks.calls("acquire");
+        let most = 1 + 4 * (1 + most_looks) + 1;
+        assert!(calls <= most, "reported {reported:?}: {calls} calls for four attempts");
+    }
 }
 
 /// W4's spacing is paid by spurious wake-ups, not by real handoffs: a waiter woken by a

@@ -655,3 +655,35 @@ async fn a_vote_out_of_reach_is_lost_without_waiting_for_a_failing_node() {
     let left = nodes[0].inner.inner.inspect(&key).await.expect("inspect");
     assert!(left.is_none(), "our grant on node 0 was not given back: {left:?}");
 }
+
+/// A waiter's look when the holder's reported ttl runs out may find the lock still held for a
+/// little longer (a quorum's nodes expire a few milliseconds apart): that refusal's ttl is a
+/// new hint, not the end of the looks. Before, the second hint was dropped and the waiter slept
+/// out its 20 s backoff (to its 10 s deadline): the conformance case
+/// `quorum_one_dead::waiter_sleeps_no_longer_than_the_holders_ttl` failed under load that way.
+#[tokio::test(start_paused = true)]
+async fn a_look_that_finds_the_holder_still_there_takes_its_new_hint() {
+    let ms = Duration::from_millis;
+    let nodes = nodes(3);
+    nodes[1].down.store(true, Ordering::SeqCst);
+    let key = LockKey::with_default_prefix("expiring").expect("key");
+    let other = LockToken::generate().expect("token");
+    for (node, ttl) in [(0, 400), (2, 450)] {
+        nodes[node].inner.inner.try_acquire(&key, &other, ms(ttl)).await.expect("pre-hold");
+    }
+    let locks = LockManager::new(quorum(&nodes));
+    let started = tokio::time::Instant::now();
+    let guard = locks
+        .lock("expiring")
+        .retry(RetryPolicy::fixed(Duration::from_secs(20)))
+        .wait(Duration::from_secs(10))
+        .acquire()
+        .await
+        .expect("acquired");
+    let waited = started.elapsed();
+    assert!(
+        waited >= ms(450) && waited < ms(600),
+        "waited {waited:?} for a holder with 450 ms left"
+    );
+    guard.release().await.expect("release");
+}

@@ -76,10 +76,14 @@ pub(crate) struct Wait {
     watch: Option<ReleaseWatch>,
     /// The end of the backoff after the last counted attempt, while it runs.
     backoff_until: Option<Instant>,
-    /// One look within that backoff, when the holder's reported ttl runs out. It does not
-    /// count as an attempt and never shortens the policy's spacing: a store may report no time
-    /// left for a lock that stays held (A2 says only "at most").
+    /// A look within that backoff, when the holder's reported ttl runs out. It does not count
+    /// as an attempt and never shortens the policy's spacing. A look refused with a ttl again
+    /// sets the next hint (a quorum's nodes expire milliseconds apart), each at least twice as
+    /// far as the one before: a store may report no time left for a lock that stays held (A2
+    /// says only "at most"), and then costs a few looks per backoff, not one a millisecond.
     hint_at: Option<Instant>,
+    /// The hinted looks made within the running backoff.
+    hinted_looks: u32,
     /// When the store was last asked.
     last_call: Instant,
     /// When the store was last asked right after a wake-up: the next such look comes at least
@@ -105,6 +109,7 @@ impl Wait {
             watch: None,
             backoff_until: None,
             hint_at: None,
+            hinted_looks: 0,
             last_call: started,
             last_woken_look: None,
         }
@@ -139,6 +144,7 @@ impl Wait {
     pub(crate) fn counted(&mut self) {
         self.backoff_until = None;
         self.hint_at = None;
+        self.hinted_looks = 0;
     }
 
     /// The store is asked now (an attempt, counted or not); returns the instant.
@@ -171,9 +177,10 @@ impl Wait {
     }
 
     /// Decides the backoff after a counted attempt, once per attempt: the policy's `delay` as
-    /// `line` shapes it (at least [`MIN_RETRY_DELAY`]), with one look when the holder's reported
-    /// ttl (`holder_ttl`) runs out before its end. `held`: the attempt was refused, so the pause
-    /// will wait on the watch too.
+    /// `line` shapes it (at least [`MIN_RETRY_DELAY`]), with a look when the holder's reported
+    /// ttl (`holder_ttl`) runs out before its end. After a look within the backoff, only the
+    /// next look is set, by the ttl that look was refused with (see `hint_at`). `held`: the
+    /// attempt was refused, so the pause will wait on the watch too.
     pub(crate) fn back_off(
         &mut self,
         now: Instant,
@@ -182,13 +189,22 @@ impl Wait {
         held: bool,
         holder_ttl: Option<Duration>,
     ) {
-        if self.backoff_until.is_some() {
-            return;
-        }
-        let until = now + line.pause(delay, held && self.is_watching()).max(MIN_RETRY_DELAY);
-        self.hint_at =
-            holder_ttl.map(|holder| now + holder + MIN_RETRY_DELAY).filter(|at| *at < until);
-        self.backoff_until = Some(until);
+        let until = match self.backoff_until {
+            Some(until) => {
+                self.hinted_looks += 1;
+                until
+            }
+            None => {
+                let until =
+                    now + line.pause(delay, held && self.is_watching()).max(MIN_RETRY_DELAY);
+                self.backoff_until = Some(until);
+                until
+            }
+        };
+        let spacing = MIN_RETRY_DELAY.saturating_mul(1 << self.hinted_looks.min(20));
+        self.hint_at = holder_ttl
+            .map(|holder| now + holder.max(spacing) + MIN_RETRY_DELAY)
+            .filter(|at| *at < until);
     }
 
     /// Waits until the backoff ends, the deadline comes, the hint's look is due, or (when

@@ -82,9 +82,9 @@ pub(crate) struct Hooks {
     pub(crate) reorders: std::sync::atomic::AtomicBool,
     /// The backend does not advertise release notification.
     pub(crate) no_notify: std::sync::atomic::AtomicBool,
-    /// Refusals report no time left (`Held { ttl_remaining: Some(0) }`), as a store with a
-    /// coarse clock may (A2 allows it).
-    pub(crate) no_time_left: std::sync::atomic::AtomicBool,
+    /// Refusals report this much time left whatever the holder has (`Some(0)`: none, as a
+    /// store with a coarse clock may; A2 allows any smaller figure).
+    pub(crate) reported_ttl: Mutex<Option<Duration>>,
     /// The backend offers the memory store's batched extends (unhooked); set before use (N8).
     pub(crate) batches: std::sync::atomic::AtomicBool,
     /// Batched extends are applied, then answered with an error of this kind (as a batch
@@ -223,10 +223,9 @@ impl LockBackend for Hooked {
             (self.inner.clone(), self.hooks.clone(), key.clone(), token.clone());
         Self::send(step, async move {
             let mut outcome = inner.try_acquire(&key, &token, ttl).await;
-            if hooks.no_time_left.load(std::sync::atomic::Ordering::SeqCst)
-                && matches!(outcome, Ok(AcquireOutcome::Held { .. }))
-            {
-                outcome = Ok(AcquireOutcome::Held { ttl_remaining: Some(Duration::ZERO) });
+            let reported = *hooks.reported_ttl.lock().expect("reported ttl");
+            if let (Some(left), Ok(AcquireOutcome::Held { .. })) = (reported, &outcome) {
+                outcome = Ok(AcquireOutcome::Held { ttl_remaining: Some(left) });
             }
             if let Some(n) = hooks.unapplied.lock().expect("unapplied").get_mut(&t) {
                 *n -= 1;
