@@ -107,21 +107,9 @@ impl Cycler {
                 guard.release().await.map_err(err)?;
             }
             Self::RawRedis(manager, script) => {
-                let mut conn = manager.clone();
-                let token = raw_token();
                 let key = format!("lock:{key}");
-                let set: Option<String> = redis::cmd("SET")
-                    .arg(&key)
-                    .arg(&token)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(TTL.as_millis() as u64)
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(err)?;
-                set.ok_or("the key was held")?;
-                let _: i64 =
-                    script.key(&key).arg(&token).invoke_async(&mut conn).await.map_err(err)?;
+                let token = raw_try_take(manager, &key).await?.ok_or("the key was held")?;
+                raw_give_back(manager, script, &key, &token).await?;
             }
             Self::RawFred(client, sha) => {
                 let token = raw_token();
@@ -194,6 +182,37 @@ impl Cycler {
         }
         Ok(())
     }
+}
+
+/// `SET key token NX PX ttl` with a fresh token on the raw `redis` crate: the token when it
+/// was set, `None` when the key was held.
+pub(crate) async fn raw_try_take(
+    manager: &redis::aio::ConnectionManager,
+    key: &str,
+) -> Result<Option<String>, String> {
+    let token = raw_token();
+    let set: Option<String> = redis::cmd("SET")
+        .arg(key)
+        .arg(&token)
+        .arg("NX")
+        .arg("PX")
+        .arg(TTL.as_millis() as u64)
+        .query_async(&mut manager.clone())
+        .await
+        .map_err(err)?;
+    Ok(set.map(|_| token))
+}
+
+/// Deletes `key` if it still holds `token` (the compare-and-delete `script`).
+pub(crate) async fn raw_give_back(
+    manager: &redis::aio::ConnectionManager,
+    script: &redis::Script,
+    key: &str,
+    token: &str,
+) -> Result<(), String> {
+    let _: i64 =
+        script.key(key).arg(token).invoke_async(&mut manager.clone()).await.map_err(err)?;
+    Ok(())
 }
 
 /// The lock key of `key` under the default prefix, and a fresh token.

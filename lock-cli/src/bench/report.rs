@@ -34,7 +34,8 @@ pub(crate) struct Contended {
     pub(crate) notify: bool,
     /// How waiting is ordered: `"manager"`, first come first served within each manager, its
     /// head waiter racing the other managers' on each release; `"fair"`, one line in the store
-    /// for every manager, each release handing the lock to the first in it.
+    /// for every manager, each release handing the lock to the first in it; `"set-nx"`, the
+    /// raw client's tasks polling `SET NX PX` back to back.
     pub(crate) mode: &'static str,
     /// Independent managers, each on its own connections (as separate processes).
     pub(crate) processes: usize,
