@@ -94,6 +94,33 @@ async fn a_timed_out_upgrade_keeps_the_read() {
     assert!(read.extend(TTL).await.is_ok(), "the read is still ours to extend");
 }
 
+/// A grant that lands after the read ran out is given back, and is no write to hand out: the
+/// upgrade fails. Before, the attempt answered `Acquired` once its give-back was through, and
+/// the caller got a write guard that said valid over a hold already deleted (a writer beside
+/// a reader: the simulator's seed 409 with upgrades in its mix); and a give-back that was never
+/// answered kept the read's extension turn, so the giving-up waited for it forever (seed 1261).
+#[tokio::test(start_paused = true)]
+async fn a_grant_landing_after_the_read_ran_out_is_not_handed_out() {
+    let backend = Hooked::default();
+    backend.hooks.rw.store(true, Ordering::SeqCst);
+    let ms = Duration::from_millis;
+    // The upgradeable read (200 ms), then the upgrade's attempt: granted after 300 ms, when
+    // the read has run out; the give-back of that grant is never answered.
+    *backend.hooks.acquire.lock().expect("steps") =
+        vec![Step::default(), Step::apply_after(ms(300))];
+    *backend.hooks.release.lock().expect("steps") = vec![Step { after: None, ..Step::default() }];
+    let locks = LockManager::builder(backend.clone())
+        .call_timeout(Duration::from_secs(1))
+        .build()
+        .expect("valid");
+    let lock = locks.rw_lock("late-grant").expect("rw");
+    let read = lock.upgradeable_read().ttl(ms(200)).acquire().await.expect("free");
+    let upgrade = lock.upgrade(read).ttl(TTL).wait(ms(250)).acquire();
+    let upgrade = tokio::time::timeout(Duration::from_secs(30), upgrade).await;
+    let upgrade = upgrade.expect("the upgrade returned");
+    assert!(upgrade.is_err(), "the read ran out first: {upgrade:?}");
+}
+
 /// Cancelling an upgrade drops the read it owns, which releases it (and the upgrade's mark).
 #[tokio::test(start_paused = true)]
 async fn a_cancelled_upgrade_releases_the_read_and_its_mark() {
@@ -181,6 +208,38 @@ async fn only_an_upgradeable_read_of_the_lock_upgrades() {
     let (holders, _) = other.holders().await.expect("ok");
     assert_eq!(holders.len(), 1, "the other lock's read was disturbed");
     drop(plain);
+}
+
+/// Handles of one lock are interchangeable: an upgradeable read taken through one `RwLock`
+/// upgrades through another of the same name (and manager), as a user who asks
+/// `rw_lock(name)` where it is needed expects. Before, each handle had its own views of the
+/// store and the upgrade was refused as "not an upgradeable read of this lock" (found by the
+/// simulator once it upgraded).
+#[tokio::test(start_paused = true)]
+async fn any_handle_of_the_lock_upgrades_its_upgradeable_read() {
+    let locks = LockManager::new(MemoryBackend::new());
+    let read = locks
+        .rw_lock("two-handles")
+        .expect("rw")
+        .upgradeable_read()
+        .ttl(TTL)
+        .acquire()
+        .await
+        .expect("free");
+    let lock = locks.rw_lock("two-handles").expect("rw");
+    let write = lock.upgrade(read).ttl(TTL).try_acquire().await.expect("upgraded");
+    assert!(write.is_valid());
+    let (holders, _) = lock.holders().await.expect("ok");
+    assert_eq!(holders.len(), 1, "{holders:?}");
+    assert_eq!(holders[0].0, lock_core::RwMode::Write);
+    // Another manager's handle is another lock user: its upgrade is refused.
+    let other = LockManager::new(MemoryBackend::new());
+    let theirs = other.rw_lock("two-handles").expect("rw");
+    let read = lock.upgradeable_read().ttl(TTL);
+    drop(write);
+    let read = read.acquire().await.expect("free again");
+    let refused = theirs.upgrade(read).ttl(TTL).try_acquire().await.expect_err("another manager's");
+    assert!(matches!(refused.error(), Error::InvalidArgument { .. }), "{refused}");
 }
 
 /// An upgrade applied but answered with a replication error (WAIT mode) leaves a write the

@@ -1,7 +1,7 @@
 //! What every clone of a manager, and every guard, shares.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
@@ -38,6 +38,10 @@ pub(crate) struct ManagerInner {
     pub(crate) refresher: Refresher,
     /// This manager's waiters, first come first served per key.
     pub(crate) queues: WaitQueues,
+    /// The reader-writer views of the backend (read, upgradeable read, write), made on first
+    /// use and shared by every `RwLock` handle: a view does not depend on the name, and a guard
+    /// names its lease by its view, so any handle of a lock recognises its upgradeable reads.
+    rw_views: Mutex<Option<[Arc<DynLockBackend>; 3]>>,
     next_id: AtomicU64,
 }
 
@@ -45,6 +49,18 @@ pub(crate) struct ManagerInner {
 const RELEASE_RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(10), Duration::from_millis(50)];
 
 impl ManagerInner {
+    /// The reader-writer views (read, upgradeable read, write), made by `make` the first time.
+    pub(crate) fn rw_views(
+        &self,
+        make: impl FnOnce() -> Result<[Arc<DynLockBackend>; 3]>,
+    ) -> Result<[Arc<DynLockBackend>; 3]> {
+        let mut views = self.rw_views.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(views) = views.as_ref() {
+            return Ok(views.clone());
+        }
+        Ok(views.insert(make()?).clone())
+    }
+
     pub(crate) fn new(
         backend: Arc<DynLockBackend>,
         config: ManagerConfig,
@@ -57,6 +73,7 @@ impl ManagerInner {
             config,
             refresher,
             queues: WaitQueues::default(),
+            rw_views: Mutex::new(None),
             next_id: AtomicU64::new(1),
         }
     }

@@ -69,11 +69,12 @@ pub struct RwLock {
 impl RwLock {
     pub(crate) fn new(manager: LockManager, name: &[u8]) -> Result<Self> {
         let key = manager.key(name)?;
-        let view = |mode| -> Result<Arc<DynLockBackend>> {
-            Ok(LeaseView::offered(manager.backend().clone(), LeaseSpec::Rw(mode), None)?)
-        };
-        let (read, upgradeable, write) =
-            (view(RwMode::Read)?, view(RwMode::UpgradeableRead)?, view(RwMode::Write)?);
+        let [read, upgradeable, write] = manager.inner().rw_views(|| {
+            let view = |mode| -> Result<Arc<DynLockBackend>> {
+                Ok(LeaseView::offered(manager.backend().clone(), LeaseSpec::Rw(mode), None)?)
+            };
+            Ok([view(RwMode::Read)?, view(RwMode::UpgradeableRead)?, view(RwMode::Write)?])
+        })?;
         Ok(Self { manager, key, read, upgradeable, write })
     }
 

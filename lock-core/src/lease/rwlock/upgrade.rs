@@ -283,7 +283,7 @@ async fn attempt(
     let shared = &read.shared;
     let (key, token) = (&shared.key, &shared.token);
     let limit = read.manager.config.call_timeout;
-    let turn = shared.extend_turn().await;
+    let mut turn = Some(shared.extend_turn().await);
     if ended(&read) || gave_up.load(Ordering::SeqCst) {
         // The read was released, or the upgrade gave up, while this waited: not sent.
         return Ok(AcquireOutcome::Held { ttl_remaining: None });
@@ -295,29 +295,44 @@ async fn attempt(
     let outcome = match tokio::time::timeout(limit, &mut call).await {
         Ok(outcome) => outcome,
         Err(_) => {
-            drop(turn);
+            turn = None;
             call.await
         }
     };
     let granted = matches!(outcome, Ok(AcquireOutcome::Acquired { .. }));
+    // Whatever is undone below goes out in the background (bounded by the call timeout): a
+    // give-back that is never answered must not keep the turn the giving-up waits for.
+    let give_back = || read.manager.releaser_in(&write).spawn(key, token);
     if ended(&read) {
-        // Released meanwhile (a cancelled upgrade drops its read): whatever this attempt left,
-        // a write or a mark, goes with the token.
-        let _ = write.release(key, token).await;
+        // Released or run out meanwhile (a cancelled upgrade drops its read): whatever this
+        // attempt left, a write or a mark, goes with the token, and a grant is no write to
+        // hand out.
+        give_back();
+        if granted {
+            let why = "the upgradeable read ended while its upgrade was on the wire";
+            return Err(BackendError::new(write.info().name, BackendErrorKind::Other, why)
+                .with_temporary(false));
+        }
     } else if gave_up.load(Ordering::SeqCst) {
         if granted {
             // Landed after the upgrade gave the read back: the hold is a write nobody guards.
             read.manager.stop_refresh(shared);
             shared.mark_lost(LossReason::NotHeld);
-            let _ = write.release(key, token).await;
+            give_back();
         } else {
-            let _turn = shared.extend_turn().await;
+            // The turn this attempt still holds, or the turn again (not both: it is not
+            // re-entrant, and the giving-up waits for it too).
+            let _turn = match turn.take() {
+                Some(turn) => turn,
+                None => shared.extend_turn().await,
+            };
             withdraw(&read, &rw, shared.status().ttl).await;
         }
     } else if granted {
         read.manager.stop_refresh(shared);
         shared.mark_lost(LossReason::Upgraded);
     }
+    drop(turn);
     outcome
 }
 
