@@ -123,6 +123,15 @@ impl History {
         }
     }
 
+    /// Records that `span` goes on with an earlier claim's grant (an adopted hold that kept its
+    /// fencing token): its fence is not a new grant, so the fence checks leave it out.
+    pub fn continues_a_grant(&self, span: SpanId) {
+        let mut all = self.acquisitions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = all.get_mut(span.0) {
+            a.fence = None;
+        }
+    }
+
     /// The acquisition recorded as `span`.
     pub fn get(&self, span: SpanId) -> Option<Acquisition> {
         self.acquisitions.lock().unwrap_or_else(|e| e.into_inner()).get(span.0).cloned()

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lock_core::{LockGuard, LockManager, MultiGuard};
+use lock_core::{LockGuard, LockManager, Metadata, MultiGuard};
 use rand::RngExt;
 use rand::rngs::StdRng;
 use tokio::time::Instant;
@@ -38,14 +38,17 @@ pub(crate) async fn run(
         let refresh = rng.random_bool(0.3);
         // The other kinds, where the store offers them: a fair lock of the same names, a
         // permit of a semaphore of LIMIT, a read or a write of a reader-writer lock.
-        let kind = match rng.random_range(0..10) {
+        let kind = match rng.random_range(0..11) {
             _ if set || !world.family => Target::Plain(first),
             0 => Target::Fair(first),
             1 | 2 => Target::Permit(first),
-            3 => Target::Rw(first, false),
-            4 => Target::Rw(first, true),
+            3 => Target::Rw(first, Mode::Read),
+            4 => Target::Rw(first, Mode::Write),
+            5 => Target::Rw(first, Mode::Upgradeable),
             _ => Target::Plain(first),
         };
+        // A plain lock may carry metadata (which must go with the lock: the orphan check).
+        let metadata = world.family && rng.random_bool(0.3);
         let started = Instant::now();
         let invoked = world.histories[0].now();
         let outcome = if set {
@@ -58,14 +61,22 @@ pub(crate) async fn run(
             cancellable(cancel_at, request).await.map(|result| result.map(|set| set.map(Held::Set)))
         } else {
             let request = match kind {
+                Target::Plain(k) if metadata => {
+                    let fields = Metadata::new().with("task", id.to_string());
+                    fields.map(|fields| locks.lock(&world.keys[k]).metadata(fields))
+                }
                 Target::Plain(k) => Ok(locks.lock(&world.keys[k])),
                 Target::Fair(k) => Ok(locks.lock(&world.keys[k]).fair()),
                 Target::Permit(k) => {
                     locks.semaphore(format!("{}:permits", world.keys[k]), LIMIT).map(|s| s.permit())
                 }
-                Target::Rw(k, write) => locks
-                    .rw_lock(format!("{}:rw", world.keys[k]))
-                    .map(|rw| if write { rw.write() } else { rw.read() }),
+                Target::Rw(k, mode) => {
+                    locks.rw_lock(format!("{}:rw", world.keys[k])).map(|rw| match mode {
+                        Mode::Read => rw.read(),
+                        Mode::Upgradeable => rw.upgradeable_read(),
+                        Mode::Write => rw.write(),
+                    })
+                }
             };
             let Ok(request) = request else {
                 world
@@ -113,6 +124,82 @@ pub(crate) async fn run(
         let spans = held.record(id, invoked, &world);
         world.counts.lock().unwrap_or_else(|e| e.into_inner()).0 += spans.len();
         hold(&held, &spans, &mut rng, ttl).await;
+        // Sometimes the hold is passed on: leaked and adopted again (same token, same fence),
+        // or an upgradeable read upgraded to a write (the read ends, the write is a new claim).
+        let (held, spans) = match held {
+            Held::One(guard, Target::Rw(k, Mode::Upgradeable))
+                if world.upgrades && rng.random_bool(0.5) =>
+            {
+                let Ok(rw) = locks.rw_lock(format!("{}:rw", world.keys[k])) else { continue };
+                let upgrade =
+                    rw.upgrade(guard).ttl(ms(rng.random_range(50..=MAX_TTL.as_millis() as u64)));
+                let upgrade = if rng.random_bool(0.3) { upgrade.auto_refresh() } else { upgrade };
+                let wait = ms(rng.random_range(0..=800));
+                // The read's holder cannot act under it while the upgrade owns it: its claim
+                // ends here, and a read given back valid is claimed again from then on (the
+                // same grant: C2 leaves it out).
+                for (history, span) in &spans {
+                    history.released(*span);
+                }
+                let invoked = world.rw[k].now();
+                let started = Instant::now();
+                let cut = rng.random_bool(0.15).then(|| ms(rng.random_range(0..=600)));
+                let outcome = cancellable(cut, upgrade.wait(wait).try_acquire()).await;
+                let took = started.elapsed();
+                if took > wait + world.call_timeout * 2 + ms(1) {
+                    world.violations.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
+                        "task {id}: an upgrade's wait({wait:?}) ended after {took:?} (call timeout {:?})",
+                        world.call_timeout
+                    ));
+                }
+                let (held, target) = match outcome {
+                    // Cancelled: the read went with the upgrade's future (released).
+                    None => {
+                        cancelled += 1;
+                        continue;
+                    }
+                    Some(Ok(write)) => (Held::One(write, Target::Rw(k, Mode::Write)), "write"),
+                    Some(Err(refused)) => {
+                        (Held::One(refused.into_read(), Target::Rw(k, Mode::Upgradeable)), "read")
+                    }
+                };
+                let spans = held.record(id, invoked, &world);
+                if target == "read" {
+                    for (history, span) in &spans {
+                        history.continues_a_grant(*span);
+                    }
+                } else {
+                    world.counts.lock().unwrap_or_else(|e| e.into_inner()).0 += 1;
+                }
+                hold(&held, &spans, &mut rng, ttl).await;
+                (held, spans)
+            }
+            Held::One(guard, target @ Target::Plain(_)) if rng.random_bool(0.15) => {
+                // The adopted guard is a new claim: the lock may have run out and been taken
+                // afresh (a new fence) in between.
+                for (history, span) in &spans {
+                    history.released(*span);
+                }
+                let invoked = world.histories[0].now();
+                let fence = guard.fencing_token();
+                match locks.adopt(guard.leak()).ttl(ttl).try_acquire().await {
+                    Ok(Some(guard)) => {
+                        let same_hold = fence.is_some() && guard.fencing_token() == fence;
+                        let held = Held::One(guard, target);
+                        let spans = held.record(id, invoked, &world);
+                        if same_hold {
+                            for (history, span) in &spans {
+                                history.continues_a_grant(*span);
+                            }
+                        }
+                        hold(&held, &spans, &mut rng, ttl).await;
+                        (held, spans)
+                    }
+                    Ok(None) | Err(_) => continue,
+                }
+            }
+            held => (held, spans),
+        };
         for (history, span) in &spans {
             history.released(*span);
         }
@@ -152,8 +239,16 @@ enum Target {
     Plain(usize),
     Fair(usize),
     Permit(usize),
-    /// A write when `true`.
-    Rw(usize, bool),
+    Rw(usize, Mode),
+}
+
+/// A reader-writer request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Read,
+    /// A read that may be upgraded to a write.
+    Upgradeable,
+    Write,
 }
 
 /// What a task holds.
@@ -182,7 +277,8 @@ impl Held {
                 let (history, client) = match *target {
                     Target::Plain(k) | Target::Fair(k) => (&world.histories[k], id),
                     Target::Permit(k) => (&world.permits[k], id),
-                    Target::Rw(k, write) => (&world.rw[k], if write { id + WRITER } else { id }),
+                    Target::Rw(k, Mode::Write) => (&world.rw[k], id + WRITER),
+                    Target::Rw(k, _) => (&world.rw[k], id),
                 };
                 vec![(history, history.acquired(client, invoked, guard))]
             }
