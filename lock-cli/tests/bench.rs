@@ -41,11 +41,20 @@ fn quick_bench_reports_every_row() {
         }
     }
     let contended = report["contended"].as_array().expect("contended rows");
-    assert_eq!(contended.len(), 14, "two backends × (1, 8, 64 managers × both modes + pollers)");
+    assert_eq!(
+        contended.len(),
+        15,
+        "two backends × (1, 8, 64 managers × both modes + pollers), and the raw SET NX pollers"
+    );
     let fair = contended.iter().filter(|row| row["mode"] == "fair").count();
     assert_eq!(fair, 6, "{report}");
+    let raw = contended.iter().filter(|row| row["mode"] == "set-nx").count();
+    assert_eq!(raw, 1, "{report}");
     for row in contended {
-        assert!(row["mode"] == "fair" || row["mode"] == "manager", "{row}");
+        assert!(
+            ["fair", "manager", "set-nx"].contains(&row["mode"].as_str().unwrap_or("")),
+            "{row}"
+        );
         assert!(matches!(row["processes"].as_u64(), Some(1 | 8 | 64)), "{row}");
         let commands = row["server_commands_per_acquisition"].as_f64();
         assert!(commands.is_some_and(|c| c >= 2.0), "{row}");
