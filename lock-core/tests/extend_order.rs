@@ -39,3 +39,28 @@ async fn racing_extensions_never_overstate_the_deadline() {
         guard.deadline() - expires
     );
 }
+
+/// An extension to a shorter ttl than the guard has left, whose reply is lost, may have been
+/// applied: the store then lets the lock go at the shorter ttl. The guard's deadline must not
+/// stay at the longer one. Before, it did: another holder got the lock while the guard still
+/// said valid (found by the simulator once upgrades gave guards ttls other than the one they
+/// were extended with; seed 404 with `SIM_UPGRADES=1`).
+#[tokio::test(start_paused = true)]
+async fn an_unanswered_shortening_extension_shortens_the_deadline() {
+    let backend = Hooked::default();
+    // The extension is applied and never answered.
+    backend.hooks.extend.lock().expect("steps").push(Step { after: None, ..Step::default() });
+    let locks =
+        LockManager::builder(backend.clone()).call_timeout(100 * MS).build().expect("valid");
+    let guard =
+        locks.try_lock("shortened", Duration::from_secs(10)).await.expect("ok").expect("free");
+    let sent = Instant::now();
+    let extended = guard.extend(200 * MS).await;
+    assert!(extended.is_err(), "the reply was lost: {extended:?}");
+    assert!(guard.deadline() <= sent + 200 * MS, "the guard kept its 10 s deadline");
+    tokio::time::sleep(300 * MS).await;
+    let other = LockManager::new(backend.clone());
+    let taken = other.try_lock("shortened", Duration::from_secs(10)).await.expect("ok");
+    assert!(taken.is_some(), "the store applied the shorter ttl");
+    assert!(!guard.is_valid(), "the guard says valid while another holds the lock");
+}

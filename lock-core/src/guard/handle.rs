@@ -10,7 +10,7 @@ use tracing::Instrument;
 use super::{GuardShared, Lost};
 use crate::backend::ExtendOutcome;
 use crate::call_timeout::within;
-use crate::error::{Error, LossReason, Result};
+use crate::error::{BackendErrorKind, Error, LossReason, Result};
 use crate::fencing::FencingToken;
 use crate::holder::HolderId;
 use crate::key::LockKey;
@@ -109,7 +109,14 @@ impl LockHandle {
             tracing::debug_span!("lock.extend", key = %shared.key, ttl_ms = ttl.as_millis() as u64);
         let call = shared.store.extend(&shared.key, &shared.token, ttl);
         let limit = self.manager.config.call_timeout;
-        let outcome = within(shared.backend, limit, call).instrument(span).await?;
+        // From the moment it is sent, the store may apply it: a shorter ttl than is left then
+        // shortens the hold, whatever comes back.
+        shared.extension_sent(sent, validity);
+        let outcome = within(shared.backend, limit, call).instrument(span).await;
+        if outcome.as_ref().is_err_and(|e| e.kind() == BackendErrorKind::Timeout) {
+            shared.extension_cut(limit);
+        }
+        let outcome = outcome?;
         let alive = match outcome {
             ExtendOutcome::Extended => {
                 let alive = shared.extended(sent, ttl, validity);

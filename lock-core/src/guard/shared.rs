@@ -47,6 +47,9 @@ pub(crate) struct GuardShared {
     changed: Notify,
     /// Held while an extension is in flight: one at a time per guard.
     extending: tokio::sync::Mutex<()>,
+    /// Until when an extension cut by the call timeout may still land in the store (a call
+    /// timeout after the cut, when it is presumed lost, as for an unanswered acquire).
+    unsettled_until: Mutex<Option<Instant>>,
     /// The runtime whose refresher task extends this guard, once it is auto-refreshed.
     pub(crate) refresh_runtime: OnceLock<tokio::runtime::Id>,
 }
@@ -83,6 +86,7 @@ impl GuardShared {
             status: Mutex::new(status),
             changed: Notify::new(),
             extending: tokio::sync::Mutex::new(()),
+            unsettled_until: Mutex::new(None),
             refresh_runtime: OnceLock::new(),
         }
     }
@@ -92,6 +96,25 @@ impl GuardShared {
     /// a pool), leaving the deadline past the store's expiry.
     pub(crate) async fn extend_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.extending.lock().await
+    }
+
+    /// Records that an extension of this guard was cut by the call timeout (`call_timeout`):
+    /// it may still land until a call timeout from now.
+    pub(crate) fn extension_cut(&self, call_timeout: Duration) {
+        let until = Instant::now() + call_timeout;
+        let mut unsettled = self.unsettled_until.lock().unwrap_or_else(PoisonError::into_inner);
+        *unsettled = Some(unsettled.map_or(until, |u| u.max(until)));
+    }
+
+    /// Waits until no extension cut earlier can still land (call with the extension turn).
+    /// Needed before the hold changes mode (an upgrade): a late extension of the read would
+    /// set the write's hold to the read's ttl. Extensions among themselves need no such wait:
+    /// a late one only moves the expiry later.
+    pub(crate) async fn extensions_settled(&self) {
+        let until = *self.unsettled_until.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
     }
 
     /// The status, locked. Nothing panics while holding it, but a poisoned lock is still usable:
@@ -160,6 +183,20 @@ impl GuardShared {
         drop(status);
         self.changed.notify_waiters();
         true
+    }
+
+    /// An extension is being sent at `sent`: from then on the store may apply it (whatever
+    /// comes back, or if nothing does), so the deadline becomes the earlier of the current one
+    /// and what that extension gives. An extension to a shorter ttl than is left shortens the
+    /// hold once applied; a longer one changes nothing here, and its answer moves the deadline.
+    pub(crate) fn extension_sent(&self, sent: Instant, validity: Duration) {
+        let mut status = self.locked();
+        let bound = sent + validity;
+        if status.lost.is_none() && bound < status.deadline {
+            status.deadline = bound;
+            drop(status);
+            self.changed.notify_waiters();
+        }
     }
 
     /// Marks that refreshing stopped for good, so running out later is reported as `reason`.
