@@ -121,6 +121,32 @@ async fn a_grant_landing_after_the_read_ran_out_is_not_handed_out() {
     assert!(upgrade.is_err(), "the read ran out first: {upgrade:?}");
 }
 
+/// An extension of the read cut by the call timeout may still land after the upgrade's grant,
+/// and then sets the write's hold to the read's ttl: another writer got in beside the upgraded
+/// write while its guard said valid (the simulator with upgrades in its mix, seed 404). The
+/// upgrade now waits, before its attempt, until such an extension is presumed lost (a call
+/// timeout after it was cut), as a release waits for the acquires it cleans up after.
+#[tokio::test(start_paused = true)]
+async fn a_cut_extension_of_the_read_cannot_land_on_the_write() {
+    let ms = Duration::from_millis;
+    let backend = Hooked::default();
+    backend.hooks.rw.store(true, Ordering::SeqCst);
+    // The read's extension lands 150 ms after it is sent, 50 ms after the 100 ms call timeout
+    // cut it.
+    *backend.hooks.extend.lock().expect("steps") =
+        vec![Step { before: ms(150), ..Step::default() }];
+    let locks = LockManager::builder(backend.clone()).call_timeout(ms(100)).build().expect("valid");
+    let lock = locks.rw_lock("cut-extension").expect("rw");
+    let read = lock.upgradeable_read().ttl(ms(300)).acquire().await.expect("free");
+    let cut = read.extend(ms(300)).await;
+    assert!(cut.is_err(), "the extension was not cut: {cut:?}");
+    let write = lock.upgrade(read).ttl(TTL).wait(ms(1_000)).acquire().await.expect("upgraded");
+    tokio::time::sleep(ms(500)).await;
+    assert!(write.is_valid());
+    let other = lock.write().ttl(TTL).try_acquire().await.expect("ok");
+    assert!(other.is_none(), "another writer got in beside the upgraded write");
+}
+
 /// Cancelling an upgrade drops the read it owns, which releases it (and the upgrade's mark).
 #[tokio::test(start_paused = true)]
 async fn a_cancelled_upgrade_releases_the_read_and_its_mark() {

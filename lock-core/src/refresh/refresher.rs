@@ -413,6 +413,11 @@ fn extend_one(
             let limit = call_timeout.min(status.deadline.saturating_duration_since(sent));
             let call = shared.store.extend(&shared.key, &shared.token, status.ttl);
             let result = within(shared.backend, limit.max(Duration::from_millis(1)), call).await;
+            if result.as_ref().is_err_and(|e| e.kind() == crate::error::BackendErrorKind::Timeout) {
+                // (Batches hold plain locks only, which never change mode: see
+                // `GuardShared::extensions_settled`.)
+                shared.extension_cut(call_timeout);
+            }
             vec![(id, sent, status.ttl, result)]
         }
         .instrument(span),

@@ -94,7 +94,7 @@ pub(crate) struct Hooks {
     /// steps; set before use (N1: the capabilities are constant).
     pub(crate) fair: std::sync::atomic::AtomicBool,
     /// The backend offers the memory store's reader-writer locks, each reader-writer attempt taking
-    /// the `acquire` steps; set before use (N1).
+    /// the `acquire` steps and each extension the `extend` steps; set before use (N1).
     pub(crate) rw: std::sync::atomic::AtomicBool,
     /// The backend offers the memory store's semaphores (unhooked but for `watch_delay`); set
     /// before use (N1).
@@ -337,6 +337,12 @@ impl LockBackend for Hooked {
     ) -> Result<ExtendOutcome, BackendError> {
         match kind {
             LeaseKind::Lock | LeaseKind::Fair => self.extend(key, token, ttl).await,
+            LeaseKind::Rw if self.hooks.rw.load(Ordering::SeqCst) => {
+                let step = self.hooks.step("extend", &self.hooks.extend);
+                let (inner, key, token) = (self.inner.clone(), key.clone(), token.clone());
+                Self::send(step, async move { inner.extend_lease(&key, &token, kind, ttl).await })
+                    .await
+            }
             other => self.inner.extend_lease(key, token, other, ttl).await,
         }
     }

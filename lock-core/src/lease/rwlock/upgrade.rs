@@ -185,6 +185,10 @@ async fn withdraw(read: &LockHandle, rw: &Arc<DynLockBackend>, ttl: Duration) {
             read.manager.releaser_in(rw).spawn(&shared.key, &shared.token);
         }
         Err(e) => {
+            if e.kind() == BackendErrorKind::Timeout {
+                // The re-ask renews the read with its ttl: like an extension, it may land late.
+                shared.extension_cut(limit);
+            }
             tracing::debug!(key = %shared.key, error = %e, "taking an upgrade's mark away failed; it lapses at its ttl");
         }
     }
@@ -284,6 +288,9 @@ async fn attempt(
     let (key, token) = (&shared.key, &shared.token);
     let limit = read.manager.config.call_timeout;
     let mut turn = Some(shared.extend_turn().await);
+    // An extension of the read that was cut may still land: it would set the write's hold to
+    // the read's ttl. Sent once it is presumed lost.
+    shared.extensions_settled().await;
     if ended(&read) || gave_up.load(Ordering::SeqCst) {
         // The read was released, or the upgrade gave up, while this waited: not sent.
         return Ok(AcquireOutcome::Held { ttl_remaining: None });
