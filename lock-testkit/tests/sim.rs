@@ -1,7 +1,6 @@
 //! The deterministic simulation of the manager (`lock_testkit::sim`): the CI slice runs 2,000
 //! seeds; `SIM_SEED=<seed>` replays one seed (printing its report); `SIM_SEEDS=<n>` runs `n`
-//! seeds from `SIM_FROM` (default 0) instead of the slice (the full run in SAFETY.md);
-//! `SIM_UPGRADES=1` puts upgrades in the mix (an open finding: SAFETY.md).
+//! seeds from `SIM_FROM` (default 0) instead of the slice (the full run in SAFETY.md).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -12,11 +11,6 @@ fn env(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-/// The world of every seed here.
-fn config() -> SimConfig {
-    SimConfig { upgrades: env("SIM_UPGRADES") == Some(1), ..SimConfig::default() }
-}
-
 /// How long one seed may take on the wall clock. A seed that spins without letting the paused
 /// clock advance (a wait that never ends, say) would hang the test: it is reported instead.
 const HANG: Duration = Duration::from_secs(60);
@@ -25,7 +19,7 @@ const HANG: Duration = Duration::from_secs(60);
 fn run_seeds(from: u64, count: u64) -> Vec<SimFailure> {
     let next = AtomicU64::new(from);
     let failures = std::sync::Mutex::new(Vec::new());
-    let config = config();
+    let config = SimConfig::default();
     // Each worker's current seed and when it started.
     let running: [std::sync::Mutex<Option<(u64, Instant)>>; 2] = Default::default();
     let done = AtomicU64::new(0);
@@ -71,7 +65,7 @@ fn run_seeds(from: u64, count: u64) -> Vec<SimFailure> {
 #[test]
 fn seeds_keep_every_invariant() {
     if let Some(seed) = env("SIM_SEED") {
-        match run_seed(seed, &config()) {
+        match run_seed(seed, &SimConfig::default()) {
             Ok(report) => println!("{report:?}"),
             Err(failure) => panic!("{failure}"),
         }

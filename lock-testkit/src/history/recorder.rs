@@ -113,6 +113,17 @@ impl History {
         valid
     }
 
+    /// Records that the holder of `span` claims the lock until `until` at the most: it is about
+    /// to extend to a ttl shorter than its guard has left (the guard's deadline moves there as
+    /// the extension is sent, before any answer).
+    pub fn bound(&self, span: SpanId, until: Instant) {
+        let until = self.at(until);
+        let mut all = self.acquisitions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = all.get_mut(span.0) {
+            a.deadline = a.deadline.min(until);
+        }
+    }
+
     /// Records that the holder of `span` learnt now that its lock was lost (`lost()` fired);
     /// only the first loss counts.
     pub fn lost(&self, span: SpanId) {

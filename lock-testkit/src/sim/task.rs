@@ -127,9 +127,7 @@ pub(crate) async fn run(
         // Sometimes the hold is passed on: leaked and adopted again (same token, same fence),
         // or an upgradeable read upgraded to a write (the read ends, the write is a new claim).
         let (held, spans) = match held {
-            Held::One(guard, Target::Rw(k, Mode::Upgradeable))
-                if world.upgrades && rng.random_bool(0.5) =>
-            {
+            Held::One(guard, Target::Rw(k, Mode::Upgradeable)) if rng.random_bool(0.5) => {
                 let Ok(rw) = locks.rw_lock(format!("{}:rw", world.keys[k])) else { continue };
                 let upgrade =
                     rw.upgrade(guard).ttl(ms(rng.random_range(50..=MAX_TTL.as_millis() as u64)));
@@ -302,11 +300,16 @@ impl Held {
 }
 
 /// Holds for a random time, looking at the guards now and then (a claim lasts while the guard
-/// says it is valid), sometimes extending.
+/// says it is valid), sometimes extending. A loss signalled meanwhile (`lost()`) ends the claim
+/// at once, as a holder that listens for it stops acting then: a guard may lose its hold before
+/// its deadline (a late upgrade grant given back, an unconfirmed write), and the store may let
+/// another in right after.
 async fn hold(held: &Held, spans: &[(&History, SpanId)], rng: &mut StdRng, ttl: Duration) {
     let until = Instant::now() + ms(rng.random_range(0..=(ttl.as_millis() as u64) * 2));
     while Instant::now() < until {
-        tokio::time::sleep(ms(rng.random_range(1..=(ttl.as_millis() as u64 / 3).max(1)))).await;
+        let nap = ms(rng.random_range(1..=(ttl.as_millis() as u64 / 3).max(1)));
+        let losses = held.guards().into_iter().map(|guard| Box::pin(guard.lost()));
+        let _ = tokio::time::timeout(nap, futures_util::future::select_all(losses)).await;
         let mut valid = true;
         for ((history, span), guard) in spans.iter().zip(held.guards()) {
             valid &= history.observe(*span, guard);
@@ -315,8 +318,14 @@ async fn hold(held: &Held, spans: &[(&History, SpanId)], rng: &mut StdRng, ttl: 
             return;
         }
         if rng.random_bool(0.1) {
-            for guard in held.guards() {
+            for ((history, span), guard) in spans.iter().zip(held.guards()) {
+                history.bound(*span, Instant::now() + ttl);
                 let _ = guard.extend(ttl).await;
+            }
+            // An extension may shorten the deadline (a ttl shorter than what was left): the
+            // claim follows it at once, not at the next look.
+            for ((history, span), guard) in spans.iter().zip(held.guards()) {
+                history.observe(*span, guard);
             }
         }
     }
