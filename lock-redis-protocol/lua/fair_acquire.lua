@@ -30,7 +30,18 @@ if not holder then
 end
 local now, t = clock()
 local place_ttl = tonumber(ARGV[5])
-if not redis.call('ZSCORE', queue, token) then
+local queued = redis.call('ZSCORE', queue, token)
+if queued then
+  -- A place that lapsed is gone, whether or not a walk of the line pruned it yet: asking again
+  -- queues at the back, behind those who queued meanwhile (FA4).
+  local place = redis.call('HGET', waiters, token)
+  local expires = place and tonumber(string.match(place, '^(%d+):'))
+  if not expires or expires <= now then
+    redis.call('ZREM', queue, token)
+    queued = false
+  end
+end
+if not queued then
   -- Arrival order: the clock in µs, and always after the last arrival (two arrivals can read
   -- the same µs, and a tie would be broken by the tokens' bytes).
   local arrival = tonumber(t[1]) * 1000000 + tonumber(t[2])

@@ -177,6 +177,49 @@ pub async fn fair_a_short_place_does_not_lapse_a_longer_one(cx: TestContext) -> 
     Ok(())
 }
 
+/// FA4: a place that lapsed is gone; its token asking again queues at the back, behind those
+/// who queued meanwhile. Redis kept the lapsed token's old arrival (only its place's expiry
+/// was gone), so it went ahead of a waiter who queued after it lapsed (found by the
+/// differential check, seed 4, once its fair places could lapse).
+pub async fn fair_a_lapsed_place_asks_again_at_the_back(cx: TestContext) -> CaseResult {
+    let f = fair(&cx)?;
+    let key = cx.key("fair-lapsed-again")?;
+    let ttl = cx.ms(10_000);
+    let (holding, first, lapsed, patient) = (cx.token()?, cx.token()?, cx.token()?, cx.token()?);
+    check!(
+        matches!(
+            f.acquire_lease(&key, &holding, Lease::Fair { queue_ttl: ttl }, ttl).await?,
+            AcquireOutcome::Acquired { .. }
+        ),
+        "FA1: a free fair lock was refused"
+    );
+    // A long place keeps the line alive while the short one lapses behind it.
+    must_queue(&cx, &key, &first, ttl).await?;
+    must_queue(&cx, &key, &lapsed, cx.ms(150)).await?;
+    tokio::time::sleep(cx.ms(300)).await;
+    must_queue(&cx, &key, &patient, ttl).await?;
+    must_queue(&cx, &key, &lapsed, ttl).await?;
+    let mut served = Vec::new();
+    let mut releasing = holding;
+    for _ in 0..3 {
+        check_eq!(
+            f.release_lease(&key, &releasing, LeaseKind::Fair).await?,
+            ReleaseOutcome::Released,
+            "FR1"
+        );
+        let Some(next) = holder(&cx, &key).await? else { fail!("FA2: nobody was handed the lock") };
+        served.push(next.clone());
+        releasing = next;
+    }
+    f.release_lease(&key, &releasing, LeaseKind::Fair).await?;
+    check_eq!(
+        served,
+        vec![first, patient, lapsed],
+        "FA4: a token whose place lapsed kept its old place in line"
+    );
+    Ok(())
+}
+
 /// FA1: a fair lock found free (its holder's ttl ran out) goes to the first in line, not to the
 /// newcomer who found it, and the newcomer queues behind.
 pub async fn fair_free_lock_goes_to_the_first_in_line(cx: TestContext) -> CaseResult {

@@ -87,6 +87,7 @@ macro_rules! __for_each_case {
             fair::fair_releases_hand_over_in_arrival_order [FAIR_LOCKS],
             fair::fair_lapsed_and_departed_waiters_are_skipped [FAIR_LOCKS],
             fair::fair_a_short_place_does_not_lapse_a_longer_one [FAIR_LOCKS],
+            fair::fair_a_lapsed_place_asks_again_at_the_back [FAIR_LOCKS],
             fair::fair_free_lock_goes_to_the_first_in_line [FAIR_LOCKS],
             fair::fair_waiters_of_many_managers_go_in_order [FAIR_LOCKS],
             fair::fair_a_holder_is_never_handed_its_own_lock [FAIR_LOCKS],
