@@ -320,7 +320,18 @@ async fn hold(held: &Held, spans: &[(&History, SpanId)], rng: &mut StdRng, ttl: 
         if rng.random_bool(0.1) {
             for ((history, span), guard) in spans.iter().zip(held.guards()) {
                 history.bound(*span, Instant::now() + ttl);
-                let _ = guard.extend(ttl).await;
+                // A loss signalled while the extension waits (for its turn, or its answer) ends
+                // the claim then, as anywhere else.
+                let extend = guard.extend(ttl);
+                tokio::pin!(extend);
+                tokio::select! {
+                    biased;
+                    _ = &mut extend => {}
+                    _ = guard.lost() => {
+                        history.lost(*span);
+                        let _ = extend.await;
+                    }
+                }
             }
             // An extension may shorten the deadline (a ttl shorter than what was left): the
             // claim follows it at once, not at the next look.
