@@ -7,10 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lock_core::backend::{
-    AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, Lease, LeaseHolders, LeaseKind,
-    LockInfo, ReleaseOutcome, ReleaseWatch, async_trait,
+    AcquireOutcome, BackendInfo, Capabilities, ExtendOutcome, GuardedWriteBackend, Lease,
+    LeaseHolders, LeaseKind, LockInfo, ReleaseOutcome, ReleaseWatch, WriteOutcome, async_trait,
 };
-use lock_core::{BackendError, BackendErrorKind, DynLockBackend, LockBackend, LockKey, LockToken};
+use lock_core::{
+    BackendError, BackendErrorKind, DynLockBackend, FencingToken, LockBackend, LockKey, LockToken,
+    Metadata,
+};
 use rand::RngExt;
 use rand::rngs::StdRng;
 
@@ -153,11 +156,12 @@ impl Chaos {
 impl LockBackend for Chaos {
     fn info(&self) -> BackendInfo {
         let inner = self.inner.info();
-        let kinds = [LeaseKind::Permit, LeaseKind::Rw, LeaseKind::Fair];
+        let kinds = [LeaseKind::Metadata, LeaseKind::Permit, LeaseKind::Rw, LeaseKind::Fair];
         let caps = kinds.into_iter().fold(
             Capabilities::none()
                 .with_fencing(inner.capabilities.fencing)
-                .with_release_notify(inner.capabilities.release_notify),
+                .with_release_notify(inner.capabilities.release_notify)
+                .with_guarded_writes(inner.capabilities.guarded_writes),
             |caps, kind| caps.with_lease(kind, inner.capabilities.offers(kind)),
         );
         BackendInfo::new(inner.name, caps)
@@ -266,5 +270,50 @@ impl LockBackend for Chaos {
             return Ok(Box::pin(std::future::ready(())));
         }
         Ok(watch)
+    }
+
+    async fn inspect_metadata(
+        &self,
+        key: &LockKey,
+    ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
+        self.run(self.inner.inspect_metadata(key)).await
+    }
+
+    fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
+        self.inner.guarded_writes().is_some().then_some(self as &dyn GuardedWriteBackend)
+    }
+}
+
+/// Guarded writes through the same network: delayed, lost replies, failures.
+#[async_trait]
+impl GuardedWriteBackend for Chaos {
+    fn data_key(&self, key: &LockKey, name: &str) -> Vec<u8> {
+        self.writes().data_key(key, name)
+    }
+
+    fn check_data_key(&self, key: &LockKey, data_key: &[u8]) -> Result<(), String> {
+        self.writes().check_data_key(key, data_key)
+    }
+
+    async fn write_if_held(
+        &self,
+        key: &LockKey,
+        token: &LockToken,
+        data_key: &[u8],
+        value: &[u8],
+        fence: Option<FencingToken>,
+    ) -> Result<WriteOutcome, BackendError> {
+        self.run(self.writes().write_if_held(key, token, data_key, value, fence)).await
+    }
+
+    async fn read_data(&self, data_key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
+        self.run(self.writes().read_data(data_key)).await
+    }
+}
+
+impl Chaos {
+    /// The store's guarded writes (only asked for when its capabilities offer them).
+    fn writes(&self) -> &dyn GuardedWriteBackend {
+        self.inner.guarded_writes().expect("guarded writes are offered when this is called")
     }
 }

@@ -125,7 +125,13 @@ pub(crate) struct World {
     /// Broken promises seen while the tasks ran (a wait past its deadline).
     pub(crate) violations: Mutex<Vec<String>>,
     pub(crate) counts: Mutex<(usize, usize)>,
+    /// Per name, the guarded writes to its data key `sim`: every value sent with its fence,
+    /// and the fences of those answered `Written`.
+    pub(crate) writes: Mutex<Vec<Writes>>,
 }
+
+/// The values sent to one data key with their fences, and the fences written.
+pub(crate) type Writes = (Vec<(String, u64)>, Vec<u64>);
 
 async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure> {
     let fail = |violation: String| SimFailure { seed, violation };
@@ -149,6 +155,7 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
         call_timeout,
         violations: Mutex::new(Vec::new()),
         counts: Mutex::new((0, 0)),
+        writes: Mutex::new(vec![Writes::default(); config.keys]),
     });
     let mut tasks = Vec::new();
     for m in 0..config.managers {
@@ -194,6 +201,14 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
                 Err(e) => return Err(fail(format!("inspect {name}: {e}"))),
             }
         }
+        if let Some(writes) = store.guarded_writes() {
+            let key = LockKey::with_default_prefix(name).map_err(|e| fail(e.to_string()))?;
+            let data = writes.read_data(&writes.data_key(&key, "sim")).await;
+            let data = data.map_err(|e| fail(format!("read {name}'s data: {e}")))?;
+            let index = world.keys.iter().position(|k| k == name).unwrap_or_default();
+            let all = world.writes.lock().unwrap_or_else(|e| e.into_inner());
+            check_writes(name, data, &all[index]).map_err(fail)?;
+        }
         if store.info().capabilities.metadata {
             let key = LockKey::with_default_prefix(name).map_err(|e| fail(e.to_string()))?;
             match store.inspect_metadata(&key).await {
@@ -209,6 +224,28 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
     check(&world).map_err(fail)?;
     let (acquisitions, refused) = *world.counts.lock().unwrap_or_else(|e| e.into_inner());
     Ok(SimReport { seed, acquisitions, refused, cancelled, digest: digest(&world) })
+}
+
+/// G1 and G3 as a user sees them: the value left in a lock's data key is one that was sent,
+/// with a fence no lower than any write answered `Written` (a stale holder never overwrote a
+/// later one); nothing is left when nothing was sent.
+fn check_writes(name: &str, data: Option<Vec<u8>>, (sent, written): &Writes) -> Result<(), String> {
+    let Some(data) = data else {
+        return match written.is_empty() {
+            true => Ok(()),
+            false => Err(format!("{name}'s data is gone after {} writes", written.len())),
+        };
+    };
+    let data = String::from_utf8_lossy(&data).into_owned();
+    let Some((_, fence)) = sent.iter().find(|(value, _)| *value == data) else {
+        return Err(format!("{name}'s data {data:?} was never sent"));
+    };
+    match written.iter().max() {
+        Some(highest) if highest > fence => Err(format!(
+            "{name}'s data has fence {fence} though fence {highest} was written (a stale write won)"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// C1 and C2 per key; the semaphores' limit; the reader-writer locks' writers alone.

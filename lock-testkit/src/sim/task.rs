@@ -124,6 +124,12 @@ pub(crate) async fn run(
         let spans = held.record(id, invoked, &world);
         world.counts.lock().unwrap_or_else(|e| e.into_inner()).0 += spans.len();
         hold(&held, &spans, &mut rng, ttl).await;
+        if let Held::One(guard, Target::Plain(k) | Target::Fair(k)) = &held
+            && world.family
+            && rng.random_bool(0.3)
+        {
+            write(guard, *k, id, &world).await;
+        }
         // Sometimes the hold is passed on: leaked and adopted again (same token, same fence),
         // or an upgradeable read upgraded to a write (the read ends, the write is a new claim).
         let (held, spans) = match held {
@@ -144,7 +150,9 @@ pub(crate) async fn run(
                 let cut = rng.random_bool(0.15).then(|| ms(rng.random_range(0..=600)));
                 let outcome = cancellable(cut, upgrade.wait(wait).try_acquire()).await;
                 let took = started.elapsed();
-                if took > wait + world.call_timeout * 2 + ms(1) {
+                // The attempt in flight, the read's turn it holds until answered (or cut), and
+                // the withdrawal of the upgrade's mark: three call timeouts past the deadline.
+                if took > wait + world.call_timeout * 3 + ms(1) {
                     world.violations.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
                         "task {id}: an upgrade's wait({wait:?}) ended after {took:?} (call timeout {:?})",
                         world.call_timeout
@@ -215,6 +223,21 @@ pub(crate) async fn run(
         }
     }
     cancelled
+}
+
+/// A fenced guarded write of `<task>:<fence>` to the lock's data key `sim`, recorded in the
+/// world (every attempt, and those the store answered `Written`).
+async fn write(guard: &LockGuard, k: usize, id: usize, world: &World) {
+    let (Ok(data_key), Some(fence)) = (guard.data_key("sim"), guard.fencing_token()) else {
+        return;
+    };
+    let value = format!("{id}:{}", fence.get());
+    world.writes.lock().unwrap_or_else(|e| e.into_inner())[k].0.push((value.clone(), fence.get()));
+    if let Ok(lock_core::backend::WriteOutcome::Written) =
+        guard.write_fenced(&data_key, &value).await
+    {
+        world.writes.lock().unwrap_or_else(|e| e.into_inner())[k].1.push(fence.get());
+    }
 }
 
 /// Awaits `future`, or drops it at `cancel_at` if that comes first (`None`).
