@@ -50,6 +50,10 @@ pub(crate) struct GuardShared {
     /// Until when an extension cut by the call timeout may still land in the store (a call
     /// timeout after the cut, when it is presumed lost, as for an unanswered acquire).
     unsettled_until: Mutex<Option<Instant>>,
+    /// Until when an attempt of the acquire that was cut by the call timeout may still land,
+    /// and the validity it would leave (it renews the hold with the acquire's ttl): extensions
+    /// sent before then give no more than that. See [`GuardShared::late_attempts`].
+    late_attempts: Mutex<Option<(Instant, Duration)>>,
     /// The runtime whose refresher task extends this guard, once it is auto-refreshed.
     pub(crate) refresh_runtime: OnceLock<tokio::runtime::Id>,
 }
@@ -87,6 +91,7 @@ impl GuardShared {
             changed: Notify::new(),
             extending: tokio::sync::Mutex::new(()),
             unsettled_until: Mutex::new(None),
+            late_attempts: Mutex::new(None),
             refresh_runtime: OnceLock::new(),
         }
     }
@@ -96,6 +101,15 @@ impl GuardShared {
     /// a pool), leaving the deadline past the store's expiry.
     pub(crate) async fn extend_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.extending.lock().await
+    }
+
+    /// Records that attempts of the acquire that won this guard were cut by the call timeout and
+    /// may still land until `until`, each renewing the hold for `validity` from then: until
+    /// then, an extension to a longer ttl moves the deadline no further than that (a late
+    /// attempt landing after it would cut the hold back).
+    pub(crate) fn late_attempts(&self, until: Instant, validity: Duration) {
+        *self.late_attempts.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((until, validity));
     }
 
     /// Records that an extension of this guard was cut by the call timeout (`call_timeout`):
@@ -178,6 +192,11 @@ impl GuardShared {
             self.status();
             return false;
         }
+        let late = *self.late_attempts.lock().unwrap_or_else(PoisonError::into_inner);
+        let validity = match late {
+            Some((until, late)) if sent < until => validity.min(late),
+            _ => validity,
+        };
         status.deadline = sent + validity;
         status.ttl = ttl;
         drop(status);

@@ -47,6 +47,9 @@ pub(super) struct Plan {
 /// wait.
 pub(crate) struct Grant {
     pub(crate) fencing: Option<crate::fencing::FencingToken>,
+    /// Until when an attempt cut by the call timeout may still land (see
+    /// `GuardShared::late_attempts`), if any was.
+    pub(crate) late_until: Option<Instant>,
     pub(crate) sent: Instant,
     pub(crate) attempts: u32,
     pub(crate) waited: Duration,
@@ -83,6 +86,9 @@ pub(crate) fn guard_for(
         store: lease.store.clone(),
     };
     let shared = Arc::new(GuardShared::new(acquired, grant.sent + lease.validity, lease.ttl));
+    if let Some(until) = grant.late_until {
+        shared.late_attempts(until, lease.validity);
+    }
     if let Some(max_hold) = lease.refresh
         && !inner.refresher.add(shared.clone(), max_hold)
     {
@@ -308,8 +314,13 @@ async fn attempts(
         let mut last_error: Option<BackendError> = None;
         match result {
             Ok(AcquireOutcome::Acquired { fencing }) if Instant::now() < sent + validity => {
+                // Attempts cut earlier are presumed lost a call timeout from now, as before a
+                // give-back.
+                let late_until =
+                    (!tokens.unanswered.is_empty()).then(|| Instant::now() + call_timeout);
                 let token = tokens.won();
-                let grant = Grant { fencing, sent, attempts: calls, waited: sent - started };
+                let grant =
+                    Grant { fencing, sent, late_until, attempts: calls, waited: sent - started };
                 let lease = Lease { ttl, validity, refresh, store: store.clone() };
                 return Ok(Ok(guard_for(inner, key.clone(), token, grant, &lease)));
             }

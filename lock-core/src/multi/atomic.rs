@@ -128,7 +128,8 @@ pub(super) async fn attempt(
                 .zip(tokens)
                 .zip(fencing)
                 .map(|((key, token), fencing)| {
-                    let grant = Grant { fencing, sent, attempts, waited: sent - started };
+                    let grant =
+                        Grant { fencing, sent, late_until: None, attempts, waited: sent - started };
                     guard_for(inner, key.clone(), token, grant, lease)
                 })
                 .collect();
