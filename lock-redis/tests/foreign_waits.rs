@@ -1,7 +1,7 @@
 //! How long our waiters wait behind a foreign client that polls a shared lock every
 //! millisecond (`SET NX PX`, hold, `DEL`, retry at once), with and without keyspace-event
 //! wake-ups. A measurement, not a check: run it with
-//! `cargo test -p lock-redis --test foreign_waits -- --ignored --nocapture`; README.md
+//! `cargo test -p lock-redis --test foreign_waits -- --ignored --nocapture`; FEATURES.md
 //! ("Locks shared with other clients") reports the figures.
 
 use std::sync::Arc;

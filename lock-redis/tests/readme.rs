@@ -1,5 +1,6 @@
-//! Every ```rust snippet of the workspace README is part of a program in an `examples/` folder,
-//! which `cargo test` compiles, so the README cannot show code that does not build. Snippets
+//! Every ```rust snippet of the workspace README and of FEATURES.md is part of a program in an
+//! `examples/` folder, which `cargo test` compiles, so neither can show code that does not
+//! build. Snippets
 //! marked `rust,ignore` (configuration fragments) are exempt.
 
 use std::path::Path;
@@ -30,6 +31,7 @@ fn snippets(readme: &str) -> Vec<String> {
 fn readme_snippets_are_compiled_examples() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let features = std::fs::read_to_string(root.join("FEATURES.md")).expect("FEATURES.md");
     let mut examples = Vec::new();
     for dir in ["lock-redis/examples", "lock-testkit/examples"] {
         for entry in std::fs::read_dir(root.join(dir)).expect("an examples folder") {
@@ -37,9 +39,11 @@ fn readme_snippets_are_compiled_examples() {
             examples.push(normalized(&std::fs::read_to_string(&path).expect("example")));
         }
     }
-    let snippets = snippets(&readme);
-    assert!(snippets.len() >= 2, "the README lost its snippets");
-    for snippet in snippets {
+    let front = snippets(&readme);
+    assert!(front.len() >= 2, "the README lost its snippets");
+    let more = snippets(&features);
+    assert!(!more.is_empty(), "FEATURES.md lost its snippets");
+    for snippet in front.into_iter().chain(more) {
         let wanted = normalized(&snippet);
         assert!(
             examples.iter().any(|e| e.contains(&wanted)),

@@ -1,8 +1,8 @@
-//! The counts the READMEs and SAFETY.md give for the suite are the suite's, not typed by hand
-//! and left to drift: the cases in `CASES`, and the broken backends `broken_backends.rs`
-//! rejects (one `name: Bug by case;` line each).
+//! The counts FEATURES.md, the testkit's README and SAFETY.md give for the suite are the
+//! suite's, not typed by hand and left to drift: the cases in `CASES`, and the broken backends
+//! `broken_backends.rs` rejects (one `name: Bug by case;` line each).
 
-const WORKSPACE_README: &str = include_str!("../../README.md");
+const FEATURES: &str = include_str!("../../FEATURES.md");
 const TESTKIT_README: &str = include_str!("../README.md");
 const SAFETY: &str = include_str!("../../SAFETY.md");
 const BROKEN: &str = include_str!("broken_backends.rs");
@@ -23,7 +23,7 @@ fn rejected() -> usize {
 fn the_readmes_count_the_cases_there_are() {
     let cases = lock_testkit::CASES.len();
     let said = format!("{cases} cases");
-    assert!(WORKSPACE_README.contains(&format!("conformance suite: {said}")), "README.md: {said}?");
+    assert!(FEATURES.contains(&format!("conformance suite: {said}")), "FEATURES.md: {said}?");
     assert!(TESTKIT_README.contains(&said), "lock-testkit/README.md: {said}?");
 }
 
@@ -34,6 +34,6 @@ fn the_docs_count_the_broken_backends_rejected() {
     // Plus the three backends that must pass everything (the same backend without a bug, one
     // whose watches wake for nothing, one that reports no time left): not counted.
     let said = format!("rejects {rejected} broken backends");
-    assert!(WORKSPACE_README.contains(&said), "README.md: {said}?");
+    assert!(FEATURES.contains(&said), "FEATURES.md: {said}?");
     assert!(SAFETY.contains(&format!("{rejected} mutants")), "SAFETY.md: {rejected} mutants?");
 }
