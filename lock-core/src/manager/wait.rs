@@ -191,7 +191,7 @@ impl Wait {
     ) {
         let until = match self.backoff_until {
             Some(until) => {
-                self.hinted_looks += 1;
+                self.hinted_looks = self.hinted_looks.saturating_add(1);
                 until
             }
             None => {
