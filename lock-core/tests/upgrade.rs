@@ -147,6 +147,32 @@ async fn a_cut_extension_of_the_read_cannot_land_on_the_write() {
     assert!(other.is_none(), "another writer got in beside the upgraded write");
 }
 
+/// The same for the refresher's extension of an auto-refreshed read: cut by the call timeout,
+/// it may still land after the upgrade's grant.
+#[tokio::test(start_paused = true)]
+async fn a_cut_refresh_of_the_read_cannot_land_on_the_write() {
+    let ms = Duration::from_millis;
+    let backend = Hooked::default();
+    backend.hooks.rw.store(true, Ordering::SeqCst);
+    // The refresher's first extension lands 150 ms after it is sent, 50 ms after the 100 ms
+    // call timeout cut it.
+    *backend.hooks.extend.lock().expect("steps") =
+        vec![Step { before: ms(150), ..Step::default() }];
+    let locks = LockManager::builder(backend.clone()).call_timeout(ms(100)).build().expect("valid");
+    let lock = locks.rw_lock("cut-refresh").expect("rw");
+    let read = lock.upgradeable_read().ttl(ms(600)).auto_refresh().acquire().await.expect("free");
+    while backend.hooks.calls("extend") == 0 {
+        tokio::time::sleep(ms(1)).await;
+    }
+    // Past the cut, before the landing.
+    tokio::time::sleep(ms(105)).await;
+    let write = lock.upgrade(read).ttl(TTL).wait(ms(1_000)).acquire().await.expect("upgraded");
+    tokio::time::sleep(ms(1_000)).await;
+    assert!(write.is_valid());
+    let other = lock.write().ttl(TTL).try_acquire().await.expect("ok");
+    assert!(other.is_none(), "another writer got in beside the upgraded write");
+}
+
 /// Cancelling an upgrade drops the read it owns, which releases it (and the upgrade's mark).
 #[tokio::test(start_paused = true)]
 async fn a_cancelled_upgrade_releases_the_read_and_its_mark() {
