@@ -173,6 +173,35 @@ async fn a_cut_refresh_of_the_read_cannot_land_on_the_write() {
     assert!(other.is_none(), "another writer got in beside the upgraded write");
 }
 
+/// And for the re-ask that takes a refused upgrade's mark away: it renews the read with the
+/// read's ttl, so cut by the call timeout it may land after the next upgrade's grant.
+#[tokio::test(start_paused = true)]
+async fn a_cut_withdrawal_cannot_land_on_the_next_upgrades_write() {
+    let ms = Duration::from_millis;
+    let backend = Hooked::default();
+    backend.hooks.rw.store(true, Ordering::SeqCst);
+    // The upgradeable read, the plain read, the refused upgrade attempt, then the withdrawal:
+    // it lands 150 ms after it is sent, 50 ms after the 100 ms call timeout cut it.
+    *backend.hooks.acquire.lock().expect("steps") = vec![
+        Step::default(),
+        Step::default(),
+        Step::default(),
+        Step { before: ms(150), ..Step::default() },
+    ];
+    let locks = LockManager::builder(backend.clone()).call_timeout(ms(100)).build().expect("valid");
+    let lock = locks.rw_lock("cut-withdrawal").expect("rw");
+    let read = lock.upgradeable_read().ttl(ms(300)).acquire().await.expect("free");
+    let other = lock.read().ttl(TTL).acquire().await.expect("readers share");
+    let refused = lock.upgrade(read).ttl(TTL).try_acquire().await.expect_err("a reader is in");
+    let read = refused.into_read();
+    other.release().await.expect("release");
+    let write = lock.upgrade(read).ttl(TTL).wait(ms(1_000)).acquire().await.expect("upgraded");
+    tokio::time::sleep(ms(1_000)).await;
+    assert!(write.is_valid());
+    let next = lock.write().ttl(TTL).try_acquire().await.expect("ok");
+    assert!(next.is_none(), "another writer got in beside the upgraded write");
+}
+
 /// Cancelling an upgrade drops the read it owns, which releases it (and the upgrade's mark).
 #[tokio::test(start_paused = true)]
 async fn a_cancelled_upgrade_releases_the_read_and_its_mark() {
