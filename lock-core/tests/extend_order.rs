@@ -96,3 +96,42 @@ async fn a_late_attempt_caps_an_extension_made_before_it_could_land() {
     assert!(taken.is_some(), "the late attempt cut the hold back to 500 ms");
     assert!(!guard.is_valid(), "the guard says valid while another holds the lock");
 }
+
+/// Once the late attempts are presumed lost (a call timeout after the grant), extensions give
+/// their full ttl again.
+#[tokio::test(start_paused = true)]
+async fn after_the_late_window_extensions_are_not_capped() {
+    let backend = Hooked::default();
+    backend.hooks.acquire.lock().expect("steps").push(Step { before: 300 * MS, ..Step::default() });
+    let locks = LockManager::builder(backend.clone())
+        .call_timeout(100 * MS)
+        .retry(lock_core::RetryPolicy::fixed(10 * MS))
+        .build()
+        .expect("valid");
+    let guard = locks
+        .lock("late-window")
+        .ttl(500 * MS)
+        .wait(Duration::from_secs(5))
+        .acquire()
+        .await
+        .expect("the retry wins");
+    // Past the window and past the late landing (300 ms).
+    tokio::time::sleep(300 * MS).await;
+    let sent = Instant::now();
+    guard.extend(Duration::from_secs(10)).await.expect("extended");
+    assert!(guard.deadline() > sent + Duration::from_secs(9), "the extension was capped");
+}
+
+/// An extension to a longer ttl that never reached the store (its caller gave up before it
+/// was sent) leaves the deadline where it was: only a shorter one moves it as it is sent.
+#[tokio::test(start_paused = true)]
+async fn an_unsent_longer_extension_leaves_the_deadline() {
+    let backend = Hooked::default();
+    backend.hooks.extend.lock().expect("steps").push(Step::send_after(200 * MS));
+    let locks =
+        LockManager::builder(backend.clone()).call_timeout(100 * MS).build().expect("valid");
+    let guard = locks.try_lock("unsent", 500 * MS).await.expect("ok").expect("free");
+    let before = guard.deadline();
+    assert!(guard.extend(Duration::from_secs(10)).await.is_err(), "cut before it was sent");
+    assert_eq!(guard.deadline(), before, "an extension nobody applied moved the deadline");
+}
