@@ -442,3 +442,30 @@ async fn a_fair_guard_writes_guarded_data() {
     assert_eq!(fenced, lock_core::backend::WriteOutcome::Written);
     guard.release().await.expect("release");
 }
+
+/// A fair waiter on a store without release notification polls at its policy's spacing: only a
+/// waiter watching for its turn may pause longer (up to a third of its place's ttl).
+#[tokio::test(start_paused = true)]
+async fn a_fair_waiter_without_a_watch_polls_at_its_spacing() {
+    let backend = common::hooked::Hooked::default();
+    backend.hooks.fair.store(true, std::sync::atomic::Ordering::SeqCst);
+    backend.hooks.no_notify.store(true, std::sync::atomic::Ordering::SeqCst);
+    let locks = LockManager::new(backend.clone());
+    let held = locks.lock("unwatched").ttl(TTL).fair().acquire().await.expect("free");
+    let waiter = {
+        let locks = locks.clone();
+        tokio::spawn(async move {
+            let policy = RetryPolicy::fixed(Duration::from_millis(20));
+            let guard = locks.lock("unwatched").ttl(TTL).fair().retry(policy).wait(TTL);
+            let guard = guard.acquire().await;
+            (guard, Instant::now())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let released = Instant::now();
+    held.release().await.expect("release");
+    let (guard, got) = waiter.await.expect("task");
+    guard.expect("handed over");
+    let waited = got - released;
+    assert!(waited <= Duration::from_millis(60), "took {waited:?} with a 20 ms spacing");
+}
