@@ -92,6 +92,12 @@ impl LockHandle {
     /// at a time, each after the previous one was answered, so the deadline always follows the
     /// extension the store applied last. The call is bounded by the manager's call timeout.
     ///
+    /// A `ttl` shorter than what is left moves the deadline there as the extension is sent:
+    /// the store may apply it whatever comes back, even an error. A longer one moves the
+    /// deadline only once the store confirms it, and, within a call timeout of an acquire
+    /// whose earlier attempts went unanswered, no further than such an attempt would leave if
+    /// it landed now.
+    ///
     /// Errors with [`Error::NotHeld`] when the lock was lost (the guard is then marked lost if
     /// it was not already), and with [`Error::InvalidArgument`] for a bad ttl.
     pub async fn extend(&self, ttl: Duration) -> Result<()> {
