@@ -65,16 +65,10 @@ async fn an_unanswered_shortening_extension_shortens_the_deadline() {
     assert!(!guard.is_valid(), "the guard says valid while another holds the lock");
 }
 
-/// An attempt cut by the call timeout may still land after the retry that won, and renews the
-/// lock with the acquire's ttl. An extension to a longer ttl made meanwhile must not move the
-/// deadline past what that late landing leaves. Before, it did: the late attempt cut the
-/// store's hold back to the acquire's ttl while the guard said valid for the extension's
-/// (found by the simulator, seed 3654, as a late upgrade attempt after an extended write).
-#[tokio::test(start_paused = true)]
-async fn a_late_attempt_caps_an_extension_made_before_it_could_land() {
+/// A 500 ms lock on `name` won by a retry: the first attempt lands 300 ms after it is sent
+/// (the manager cuts it at its 100 ms call timeout), the retry is granted at once.
+async fn won_after_a_cut_attempt(name: &str) -> (Hooked, lock_core::LockGuard) {
     let backend = Hooked::default();
-    // The first attempt lands 300 ms after it is sent (the manager cuts it at 100 ms); the
-    // retry is granted at once.
     backend.hooks.acquire.lock().expect("steps").push(Step { before: 300 * MS, ..Step::default() });
     let locks = LockManager::builder(backend.clone())
         .call_timeout(100 * MS)
@@ -82,12 +76,23 @@ async fn a_late_attempt_caps_an_extension_made_before_it_could_land() {
         .build()
         .expect("valid");
     let guard = locks
-        .lock("late-attempt")
+        .lock(name)
         .ttl(500 * MS)
         .wait(Duration::from_secs(5))
         .acquire()
         .await
         .expect("the retry wins");
+    (backend, guard)
+}
+
+/// An attempt cut by the call timeout may still land after the retry that won, and renews the
+/// lock with the acquire's ttl. An extension to a longer ttl made meanwhile must not move the
+/// deadline past what that late landing leaves. Before, it did: the late attempt cut the
+/// store's hold back to the acquire's ttl while the guard said valid for the extension's
+/// (found by the simulator, seed 3654, as a late upgrade attempt after an extended write).
+#[tokio::test(start_paused = true)]
+async fn a_late_attempt_caps_an_extension_made_before_it_could_land() {
+    let (backend, guard) = won_after_a_cut_attempt("late-attempt").await;
     guard.extend(Duration::from_secs(10)).await.expect("extended");
     // The late attempt landed at 300 ms and left the hold until 800 ms.
     tokio::time::sleep(800 * MS).await;
@@ -101,20 +106,7 @@ async fn a_late_attempt_caps_an_extension_made_before_it_could_land() {
 /// their full ttl again.
 #[tokio::test(start_paused = true)]
 async fn after_the_late_window_extensions_are_not_capped() {
-    let backend = Hooked::default();
-    backend.hooks.acquire.lock().expect("steps").push(Step { before: 300 * MS, ..Step::default() });
-    let locks = LockManager::builder(backend.clone())
-        .call_timeout(100 * MS)
-        .retry(lock_core::RetryPolicy::fixed(10 * MS))
-        .build()
-        .expect("valid");
-    let guard = locks
-        .lock("late-window")
-        .ttl(500 * MS)
-        .wait(Duration::from_secs(5))
-        .acquire()
-        .await
-        .expect("the retry wins");
+    let (_backend, guard) = won_after_a_cut_attempt("late-window").await;
     // Past the window and past the late landing (300 ms).
     tokio::time::sleep(300 * MS).await;
     let sent = Instant::now();
