@@ -431,11 +431,11 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         kind: LeaseKind,
     ) -> Result<ReleaseOutcome, BackendError> {
         match kind {
-            LeaseKind::Metadata => self.release_with_metadata(key, token).await,
             LeaseKind::Permit => self.release_permit(key, token).await,
             LeaseKind::Rw => self.release_rw(key, token).await,
             LeaseKind::Fair => self.release_fair(key, token).await,
-            LeaseKind::Lock => self.release(key, token).await,
+            // The release script deletes the metadata hash with the lock, whichever call took it.
+            LeaseKind::Lock | LeaseKind::Metadata => self.release(key, token).await,
             other => Err(BackendError::unsupported(self.name, other.operation())),
         }
     }

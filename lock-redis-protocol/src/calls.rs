@@ -419,15 +419,6 @@ pub fn extend_with_metadata<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Dur
     call
 }
 
-/// `release_with_metadata(key, token)`.
-pub fn release_with_metadata<'a>(
-    key: &'a LockKey,
-    token: &'a LockToken,
-    publish: Publish,
-) -> Call<'a> {
-    release(key, token, publish)
-}
-
 /// `inspect_metadata(key)`.
 pub fn metadata_inspect(key: &LockKey) -> Call<'_> {
     Call {

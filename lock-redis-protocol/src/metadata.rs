@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use lock_core::{
     BackendError, LockKey, LockToken, Metadata, backend::AcquireOutcome, backend::ExtendOutcome,
-    backend::ReleaseOutcome,
 };
 
 use crate::backend::{ScriptBackend, ScriptRunner};
@@ -36,15 +35,6 @@ impl<R: ScriptRunner> ScriptBackend<R> {
             return Err(self.not_replicated("extend"));
         }
         Ok(outcome)
-    }
-
-    pub(crate) async fn release_with_metadata(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        let call = calls::release_with_metadata(key, token, self.publish());
-        reply::release(self.name(), self.runner().run(call).await?)
     }
 
     pub(crate) async fn stored_metadata(
