@@ -127,3 +127,66 @@ async fn an_unsent_longer_extension_leaves_the_deadline() {
     assert!(guard.extend(Duration::from_secs(10)).await.is_err(), "cut before it was sent");
     assert_eq!(guard.deadline(), before, "an extension nobody applied moved the deadline");
 }
+
+/// An extension to a shorter ttl cut by the call timeout may still land, after a longer one
+/// sent later was confirmed: the store then lets the lock go at the shorter ttl, counted from
+/// its landing. Until the cut one is presumed lost (a call timeout after the cut), an extension
+/// moves the deadline no further than the cut one would leave. Before, the longer one moved it
+/// to its own 5 s and another holder got the lock while the guard said valid (found by the
+/// simulator once its extensions took other ttls than the acquire's; seed 1867).
+#[tokio::test(start_paused = true)]
+async fn a_cut_shorter_extension_landing_late_cannot_outlive_the_deadline() {
+    let backend = Hooked::default();
+    // The short extension lands 150 ms after it is sent (cut at 100 ms), never answered; the
+    // long one is applied and answered at once.
+    backend.hooks.extend.lock().expect("steps").push(Step::apply_after_silently(150 * MS));
+    let locks =
+        LockManager::builder(backend.clone()).call_timeout(100 * MS).build().expect("valid");
+    let guard =
+        locks.try_lock("cut-short", Duration::from_secs(1)).await.expect("ok").expect("free");
+    assert!(guard.extend(200 * MS).await.is_err(), "cut by the call timeout");
+    guard.extend(Duration::from_secs(5)).await.expect("the long extension is confirmed");
+    // The short one lands at 150 ms: the store's expiry is 350 ms.
+    tokio::time::sleep(300 * MS).await;
+    let other = LockManager::new(backend.clone());
+    let taken = other.try_lock("cut-short", Duration::from_secs(10)).await.expect("ok");
+    assert!(taken.is_some(), "the late short extension set the store's expiry");
+    assert!(!guard.is_valid(), "the guard says valid while another holds the lock");
+}
+
+/// A leaked guard's extension still in flight lands after the handover was adopted with a
+/// longer ttl: the store then lets the lock go at the extension's ttl. The adopted guard trusts
+/// no more than that until the extension is presumed lost. Before, it trusted its own 5 s
+/// (found by the simulator once its extensions took other ttls than the acquire's; seed 59).
+#[tokio::test(start_paused = true)]
+async fn an_adopted_hold_trusts_no_more_than_a_late_extension_of_the_leaked_guard_leaves() {
+    let backend = Hooked::default();
+    // The extension lands 50 ms after it is sent, and answers then.
+    backend.hooks.extend.lock().expect("steps").push(Step::apply_after(50 * MS));
+    let locks = LockManager::new(backend.clone());
+    let guard = locks.try_lock("leaked", Duration::from_secs(1)).await.expect("ok").expect("free");
+    let handle = guard.handle();
+    let extending = tokio::spawn(async move { handle.extend(200 * MS).await });
+    tokio::time::sleep(10 * MS).await;
+    let handover = guard.leak();
+    let adopted = locks.adopt(handover).ttl(Duration::from_secs(5)).try_acquire().await;
+    let adopted = adopted.expect("ok").expect("still ours");
+    let _ = extending.await.expect("join");
+    // The extension landed at 50 ms: the store's expiry is 250 ms.
+    tokio::time::sleep(300 * MS).await;
+    let other = LockManager::new(backend.clone());
+    let taken = other.try_lock("leaked", Duration::from_secs(10)).await.expect("ok");
+    assert!(taken.is_some(), "the late extension set the store's expiry");
+    assert!(!adopted.is_valid(), "the adopted guard says valid while another holds the lock");
+}
+
+/// A leaked guard's handles extend no more: the hold is the handover's.
+#[tokio::test(start_paused = true)]
+async fn a_leaked_guards_handles_extend_no_more() {
+    let locks = LockManager::new(Hooked::default());
+    let guard = locks.try_lock("gone", Duration::from_secs(1)).await.expect("ok").expect("free");
+    let handle = guard.handle();
+    let _handover = guard.leak();
+    let extended = handle.extend(Duration::from_secs(5)).await;
+    assert!(matches!(extended, Err(lock_core::Error::NotHeld { .. })), "{extended:?}");
+}

@@ -110,17 +110,21 @@ impl LockHandle {
         if shared.status().lost.is_some() {
             return Err(Error::NotHeld { key: shared.key.clone() });
         }
+        let limit = self.manager.config.call_timeout;
+        if !shared.extension_going(ttl, limit) {
+            // The guard was leaked: the hold is the handover's now.
+            return Err(Error::NotHeld { key: shared.key.clone() });
+        }
         let sent = Instant::now();
         let span =
             tracing::debug_span!("lock.extend", key = %shared.key, ttl_ms = ttl.as_millis() as u64);
         let call = shared.store.extend(&shared.key, &shared.token, ttl);
-        let limit = self.manager.config.call_timeout;
         // From the moment it is sent, the store may apply it: a shorter ttl than is left then
         // shortens the hold, whatever comes back.
         shared.extension_sent(sent, validity);
         let outcome = within(shared.backend, limit, call).instrument(span).await;
         if outcome.as_ref().is_err_and(|e| e.kind() == BackendErrorKind::Timeout) {
-            shared.extension_cut(limit);
+            shared.extension_cut(limit, validity);
         }
         let outcome = outcome?;
         let alive = match outcome {

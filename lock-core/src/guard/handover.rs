@@ -2,6 +2,9 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crate::backend::DynLockBackend;
 use crate::error::{Error, Result};
@@ -43,6 +46,9 @@ pub struct Handover {
     /// Where a hold of another kind lives (a permit, a reader-writer hold, a fair lock, a lock
     /// with metadata): adopting and releasing go there, so the kind is kept. `None` for a lock.
     store: Option<Arc<DynLockBackend>>,
+    /// Until when an extension of the leaked guard may still land, and the shortest ttl it
+    /// may set (see [`crate::LockGuard::leak`]).
+    landing: Option<(Instant, Duration)>,
 }
 
 impl Handover {
@@ -51,8 +57,9 @@ impl Handover {
         token: LockToken,
         fencing: Option<FencingToken>,
         store: Option<Arc<DynLockBackend>>,
+        landing: Option<(Instant, Duration)>,
     ) -> Self {
-        Self { key, token, fencing, store }
+        Self { key, token, fencing, store, landing }
     }
 
     /// Rebuilds a handover of a lock from its parts, as received from another process. Anyone
@@ -60,11 +67,15 @@ impl Handover {
     /// channel. The fencing token is not among the parts: the adopted guard gets it from the
     /// store (a same-token re-acquire keeps its fence, A3).
     pub fn from_parts(key: LockKey, token: LockToken) -> Self {
-        Self { key, token, fencing: None, store: None }
+        Self { key, token, fencing: None, store: None, landing: None }
     }
 
     /// Splits the handover of a lock into its key and its token, to send them to another
     /// process (which rebuilds it with [`Handover::from_parts`]). The token is a credential.
+    ///
+    /// The parts do not carry the extensions of the leaked guard that may still land (see
+    /// [`crate::LockGuard::leak`]): the other process should adopt with a ttl no longer than
+    /// the leaked guard's, or wait two call timeouts after the leak before trusting a longer one.
     ///
     /// Errors with [`Error::InvalidArgument`] for the handover of a permit, a reader-writer
     /// hold, a fair lock or a lock with metadata: the parts do not carry its kind, and taken up
@@ -81,10 +92,10 @@ impl Handover {
         Ok((self.key, self.token))
     }
 
-    /// The parts and where the hold lives (`None`: the manager's backend), for adopting and
-    /// releasing it.
-    pub(crate) fn into_hold(self) -> (LockKey, LockToken, Option<Arc<DynLockBackend>>) {
-        (self.key, self.token, self.store)
+    /// The parts, where the hold lives (`None`: the manager's backend) and the leaked guard's
+    /// extensions that may still land, for adopting and releasing it.
+    pub(crate) fn into_hold(self) -> Hold {
+        Hold { key: self.key, token: self.token, store: self.store, landing: self.landing }
     }
 
     /// The lock's key.
@@ -97,6 +108,14 @@ impl Handover {
     pub fn fencing_token(&self) -> Option<FencingToken> {
         self.fencing
     }
+}
+
+/// A handover taken apart, for adopting or releasing it.
+pub(crate) struct Hold {
+    pub(crate) key: LockKey,
+    pub(crate) token: LockToken,
+    pub(crate) store: Option<Arc<DynLockBackend>>,
+    pub(crate) landing: Option<(Instant, Duration)>,
 }
 
 impl fmt::Debug for Handover {

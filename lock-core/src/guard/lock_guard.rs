@@ -68,15 +68,21 @@ impl LockGuard {
     /// (same token, same fencing token) or [`crate::LockManager::release_handover`] releases
     /// it, in this process or, through [`Handover::into_parts`], in another (a plain lock only).
     /// A permit, a reader-writer hold or a fair lock is adopted as what it is.
+    ///
+    /// From the leak on, this guard's handles extend no more (`extend` errors with
+    /// [`crate::Error::NotHeld`]): the hold is the handover's. An extension sent before may still
+    /// land, up to two call timeouts after it was sent, and set the ttl it carried: the guard
+    /// that adopts the handover in this process trusts no more than that ttl until then.
     pub fn leak(mut self) -> Handover {
         self.armed = false;
         let shared = &self.handle.shared;
         self.handle.manager.stop_refresh(shared);
+        let landing = shared.hand_over();
         // A permit, a reader-writer hold, a fair lock or a lock with metadata lives in a view of
         // the backend: the handover keeps it, so adopting keeps the kind.
         let plain = Arc::ptr_eq(&shared.store, &self.handle.manager.backend);
         let store = (!plain).then(|| shared.store.clone());
-        Handover::new(shared.key.clone(), shared.token.clone(), shared.fencing, store)
+        Handover::new(shared.key.clone(), shared.token.clone(), shared.fencing, store, landing)
     }
 }
 

@@ -54,8 +54,20 @@ pub(crate) struct GuardShared {
     /// and the validity it would leave (it renews the hold with the acquire's ttl): extensions
     /// sent before then give no more than that. See [`GuardShared::late_attempts`].
     late_attempts: Mutex<Option<(Instant, Duration)>>,
+    /// Extensions sent that may still land: until when (twice the call timeout after the
+    /// latest was sent: answered or cut within one, landing within one of the cut), and the
+    /// shortest ttl among them. `handed_over` once the guard was leaked: no extension goes
+    /// out after that. See [`GuardShared::hand_over`].
+    landing: Mutex<Landing>,
     /// The runtime whose refresher task extends this guard, once it is auto-refreshed.
     pub(crate) refresh_runtime: OnceLock<tokio::runtime::Id>,
+}
+
+/// Extensions of a guard that may still land, and whether it was handed over.
+#[derive(Debug, Default)]
+struct Landing {
+    until: Option<(Instant, Duration)>,
+    handed_over: bool,
 }
 
 /// The fixed facts of an acquisition.
@@ -92,6 +104,7 @@ impl GuardShared {
             extending: tokio::sync::Mutex::new(()),
             unsettled_until: Mutex::new(None),
             late_attempts: Mutex::new(None),
+            landing: Mutex::new(Landing::default()),
             refresh_runtime: OnceLock::new(),
         }
     }
@@ -103,27 +116,62 @@ impl GuardShared {
         self.extending.lock().await
     }
 
-    /// Records that attempts of the acquire that won this guard were cut by the call timeout and
-    /// may still land until `until`, each renewing the hold for `validity` from then: until
-    /// then, an extension to a longer ttl moves the deadline no further than that (a late
-    /// attempt landing after it would cut the hold back).
+    /// Records that a call that renews the hold may still land until `until`, leaving
+    /// `validity` from its landing (an attempt of the acquire that won this guard, or an
+    /// extension, cut by the call timeout): until then, an extension moves the deadline no
+    /// further than `validity` from when it was sent (a late call landing after it would cut
+    /// the hold back). Merged with what was recorded before: the later end, the least validity.
     pub(crate) fn late_attempts(&self, until: Instant, validity: Duration) {
-        *self.late_attempts.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((until, validity));
+        let mut late = self.late_attempts.lock().unwrap_or_else(PoisonError::into_inner);
+        *late = Some(match *late {
+            Some((u, v)) if u > Instant::now() => (u.max(until), v.min(validity)),
+            _ => (until, validity),
+        });
     }
 
-    /// Records that an extension of this guard was cut by the call timeout (`call_timeout`):
-    /// it may still land until a call timeout from now.
-    pub(crate) fn extension_cut(&self, call_timeout: Duration) {
+    /// Records that an extension to `ttl` is about to be sent, bounded by `call_timeout`. Returns `false`, recording nothing, when the guard was handed over (a
+    /// leaked guard is extended no more: the hold is the handover's).
+    pub(crate) fn extension_going(&self, ttl: Duration, call_timeout: Duration) -> bool {
+        let mut landing = self.landing.lock().unwrap_or_else(PoisonError::into_inner);
+        if landing.handed_over {
+            return false;
+        }
+        let now = Instant::now();
+        let until = now + call_timeout * 2;
+        landing.until = Some(match landing.until {
+            Some((u, shortest)) if u > now => (u.max(until), shortest.min(ttl)),
+            _ => (until, ttl),
+        });
+        true
+    }
+
+    /// Hands the hold over (the guard was leaked): no extension of this guard goes out from
+    /// now on. Returns until when one already sent may still land, and the shortest ttl it
+    /// may set from its landing: the guard that takes the hold up trusts no more than that
+    /// until then, since such a late extension would cut its hold back.
+    pub(crate) fn hand_over(&self) -> Option<(Instant, Duration)> {
+        let mut landing = self.landing.lock().unwrap_or_else(PoisonError::into_inner);
+        landing.handed_over = true;
+        landing.until.filter(|(until, _)| *until > Instant::now())
+    }
+
+    /// Records that an extension of this guard giving `validity` was cut by the call timeout
+    /// (`call_timeout`): it may still land until a call timeout from now, and an extension sent
+    /// meanwhile moves the deadline no further than `validity` (a shorter ttl landing late
+    /// would cut a longer one back).
+    pub(crate) fn extension_cut(&self, call_timeout: Duration, validity: Duration) {
         let until = Instant::now() + call_timeout;
         let mut unsettled = self.unsettled_until.lock().unwrap_or_else(PoisonError::into_inner);
         *unsettled = Some(unsettled.map_or(until, |u| u.max(until)));
+        drop(unsettled);
+        self.late_attempts(until, validity);
     }
 
     /// Waits until no extension cut earlier can still land (call with the extension turn).
     /// Needed before the hold changes mode (an upgrade): a late extension of the read would
     /// set the write's hold to the read's ttl. Extensions among themselves need no such wait:
-    /// a late one only moves the expiry later.
+    /// while a cut one may land, the others move the deadline no further than it would leave
+    /// (see [`GuardShared::extension_cut`]).
     pub(crate) async fn extensions_settled(&self) {
         let until = *self.unsettled_until.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(until) = until {

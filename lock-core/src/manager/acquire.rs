@@ -41,15 +41,20 @@ pub(super) struct Plan {
     /// The token is a read's that this request upgrades: the read owns the hold, so it is never
     /// released here unless the upgrade was granted (the read then ended, `Upgraded`).
     pub(super) borrowed: Option<Arc<GuardShared>>,
+    /// For a leaked hold taken up: until when an extension of the leaked guard may still land,
+    /// and the validity it would leave from then. A grant sent before then is trusted no
+    /// further, nor are its extensions sent before then.
+    pub(super) landing: Option<(Instant, Duration)>,
 }
 
 /// What a grant was: its fence, when its request was sent, after how many calls and how long a
 /// wait.
 pub(crate) struct Grant {
     pub(crate) fencing: Option<crate::fencing::FencingToken>,
-    /// Until when an attempt cut by the call timeout may still land (see
-    /// `GuardShared::late_attempts`), if any was.
-    pub(crate) late_until: Option<Instant>,
+    /// Until when a call that would renew the hold may still land (an attempt cut by the call
+    /// timeout, a leaked guard's extension), and the least validity it would leave from then
+    /// (see `GuardShared::late_attempts`).
+    pub(crate) late: Option<(Instant, Duration)>,
     pub(crate) sent: Instant,
     pub(crate) attempts: u32,
     pub(crate) waited: Duration,
@@ -86,8 +91,8 @@ pub(crate) fn guard_for(
         store: lease.store.clone(),
     };
     let shared = Arc::new(GuardShared::new(acquired, grant.sent + lease.validity, lease.ttl));
-    if let Some(until) = grant.late_until {
-        shared.late_attempts(until, lease.validity);
+    if let Some((until, validity)) = grant.late {
+        shared.late_attempts(until, validity);
     }
     if let Some(max_hold) = lease.refresh
         && !inner.refresher.add(shared.clone(), max_hold)
@@ -264,6 +269,7 @@ async fn attempts(
         release_if_refused,
         line,
         borrowed,
+        landing,
     } = plan;
     let name = inner.info.name;
     let call_timeout = inner.config.call_timeout;
@@ -316,11 +322,16 @@ async fn attempts(
             Ok(AcquireOutcome::Acquired { fencing }) if Instant::now() < sent + validity => {
                 // Attempts cut earlier are presumed lost a call timeout from now, as before a
                 // give-back.
-                let late_until =
-                    (!tokens.unanswered.is_empty()).then(|| Instant::now() + call_timeout);
+                let cut = (!tokens.unanswered.is_empty())
+                    .then(|| (Instant::now() + call_timeout, validity));
+                let landing = landing.filter(|(until, _)| sent < *until);
+                let late = match (cut, landing) {
+                    (Some((a, v)), Some((b, w))) => Some((a.max(b), v.min(w))),
+                    (cut, landing) => cut.or(landing),
+                };
+                let validity = landing.map_or(validity, |(_, w)| validity.min(w));
                 let token = tokens.won();
-                let grant =
-                    Grant { fencing, sent, late_until, attempts: calls, waited: sent - started };
+                let grant = Grant { fencing, sent, late, attempts: calls, waited: sent - started };
                 let lease = Lease { ttl, validity, refresh, store: store.clone() };
                 return Ok(Ok(guard_for(inner, key.clone(), token, grant, &lease)));
             }

@@ -189,9 +189,11 @@ impl LockManager {
     /// permit, reader-writer hold, fair lock or lock with metadata is taken up as what it was
     /// (a permit of its semaphore, a hold in its mode; a fair lock's release hands over).
     pub fn adopt(&self, handover: Handover) -> LockRequest {
-        let (key, token, store) = handover.into_hold();
-        let request = LockRequest::new(self.clone(), Ok(key)).with_token(token);
-        match store {
+        let hold = handover.into_hold();
+        let request = LockRequest::new(self.clone(), Ok(hold.key))
+            .with_token(hold.token)
+            .landing(hold.landing);
+        match hold.store {
             Some(store) => request.in_store(store),
             None => request,
         }
@@ -200,10 +202,12 @@ impl LockManager {
     /// Releases a leaked lock (or permit, reader-writer hold, fair lock: as what it is) if its
     /// token still holds it. Never touches another holder's lock.
     pub async fn release_handover(&self, handover: Handover) -> Result<ReleaseOutcome> {
-        let (key, token, store) = handover.into_hold();
-        match store {
-            Some(store) => Ok(self.inner.releaser_in(&store).release(&key, &token).await?),
-            None => self.inner.release(&key, &token).await,
+        let hold = handover.into_hold();
+        match hold.store {
+            Some(store) => {
+                Ok(self.inner.releaser_in(&store).release(&hold.key, &hold.token).await?)
+            }
+            None => self.inner.release(&hold.key, &hold.token).await,
         }
     }
 

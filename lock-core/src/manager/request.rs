@@ -4,6 +4,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use super::LockManager;
 use super::acquire::{Exhausted, Plan, acquire};
 use super::queue::Lane;
@@ -61,6 +63,8 @@ pub struct LockRequest {
     fair: bool,
     /// The read an upgrade comes from (see `Plan::borrowed`).
     borrowed: Option<Arc<GuardShared>>,
+    /// A leaked guard's extensions that may still land (see `Plan::landing`).
+    landing: Option<(Instant, Duration)>,
 }
 
 impl LockRequest {
@@ -80,6 +84,7 @@ impl LockRequest {
             metadata: None,
             fair: false,
             borrowed: None,
+            landing: None,
         }
     }
 
@@ -199,6 +204,13 @@ impl LockRequest {
     /// [`crate::LockManager::adopt`]).
     pub(crate) fn with_token(mut self, token: LockToken) -> Self {
         self.token = Some(token);
+        self
+    }
+
+    /// Takes up a leaked hold whose guard's extensions may still land until `landing`'s instant,
+    /// each setting at least its ttl (see [`crate::LockGuard::leak`]).
+    pub(crate) fn landing(mut self, landing: Option<(Instant, Duration)>) -> Self {
+        self.landing = landing;
         self
     }
 
@@ -333,6 +345,10 @@ impl LockRequest {
             release_if_refused,
             line,
             borrowed: self.borrowed,
+            // A ttl too short to leave any validity leaves none.
+            landing: self.landing.map(|(until, ttl)| {
+                (until, inner.config.drift.validity(ttl).unwrap_or(Duration::ZERO))
+            }),
         };
         acquire(&inner, plan).await
     }

@@ -129,7 +129,7 @@ pub(super) async fn attempt(
                 .zip(fencing)
                 .map(|((key, token), fencing)| {
                     let grant =
-                        Grant { fencing, sent, late_until: None, attempts, waited: sent - started };
+                        Grant { fencing, sent, late: None, attempts, waited: sent - started };
                     guard_for(inner, key.clone(), token, grant, lease)
                 })
                 .collect();

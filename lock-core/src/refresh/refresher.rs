@@ -49,8 +49,12 @@ impl RefreshSettings {
     /// Time from an extension (as sent) to the next: a fraction of the validity window, so the
     /// next extension always goes out before the deadline.
     pub(crate) fn interval(&self, ttl: Duration) -> Duration {
-        let validity = self.drift.validity(ttl).unwrap_or(Duration::ZERO);
-        validity.mul_f64(self.fraction).max(Duration::from_millis(1))
+        self.validity(ttl).mul_f64(self.fraction).max(Duration::from_millis(1))
+    }
+
+    /// The validity window of an extension to `ttl` (none when the ttl leaves none).
+    pub(crate) fn validity(&self, ttl: Duration) -> Duration {
+        self.drift.validity(ttl).unwrap_or(Duration::ZERO)
     }
 
     /// Checks that `ttl` leaves room to refresh before the deadline.
@@ -201,7 +205,7 @@ async fn run(settings: RefreshSettings, mut rx: mpsc::UnboundedReceiver<Command>
                 // for a later pass.
                 let horizon = queue.first().map_or(COALESCE, |e| early(settings, e));
                 let due = queue.take_due_early(now, horizon, |e| early(settings, e));
-                for future in start_extends(settings.call_timeout, &mut queue, due, now) {
+                for future in start_extends(settings, &mut queue, due, now) {
                     in_flight.push(future);
                 }
             }
@@ -238,7 +242,7 @@ struct Batch {
 /// batched call per store that extends in batches, for up to its `max_batch` locks, and one
 /// call per lock otherwise.
 fn start_extends(
-    call_timeout: Duration,
+    settings: RefreshSettings,
     queue: &mut TimerQueue,
     due: Vec<u64>,
     now: Instant,
@@ -248,7 +252,7 @@ fn start_extends(
     for id in due {
         let Some(shared) = still_refreshed(queue, id, now) else { continue };
         if !shared.store.info().capabilities.batch_extend {
-            futures.push(extend_one(call_timeout, id, shared));
+            futures.push(extend_one(settings, id, shared));
             continue;
         }
         let max = shared.store.max_batch().max(1);
@@ -261,9 +265,9 @@ fn start_extends(
     for Batch { mut items, .. } in batches {
         if items.len() == 1 {
             let (id, shared) = items.remove(0);
-            futures.push(extend_one(call_timeout, id, shared));
+            futures.push(extend_one(settings, id, shared));
         } else {
-            futures.push(extend_batch(call_timeout, items));
+            futures.push(extend_batch(settings, items));
         }
     }
     futures
@@ -288,7 +292,7 @@ fn still_refreshed(queue: &mut TimerQueue, id: u64, now: Instant) -> Option<Arc<
 
 /// Many guards of one store extended in one call; each gets its own answer.
 fn extend_batch(
-    call_timeout: Duration,
+    settings: RefreshSettings,
     mut items: Vec<(u64, Arc<GuardShared>)>,
 ) -> BoxFuture<'static, Vec<Done>> {
     let span = tracing::trace_span!("lock.refresh_batch", locks = items.len());
@@ -299,16 +303,21 @@ fn extend_batch(
     items.sort_unstable_by_key(|(id, _)| *id);
     Box::pin(
         async move {
+            let call_timeout = settings.call_timeout;
             let mut turns = Vec::with_capacity(items.len());
             for (_, shared) in &items {
                 turns.push(shared.extend_turn().await);
             }
             let statuses: Vec<_> = items.iter().map(|(_, shared)| shared.status()).collect();
             let sent = Instant::now();
-            // Guards that ended while this waited for their turns are not extended (see
-            // `extend_one`).
-            let live: Vec<usize> =
-                (0..items.len()).filter(|i| statuses[*i].lost.is_none()).collect();
+            // Guards that ended (or were leaked) while this waited for their turns are not
+            // extended (see `extend_one`).
+            let live: Vec<usize> = (0..items.len())
+                .filter(|i| {
+                    statuses[*i].lost.is_none()
+                        && items[*i].1.extension_going(statuses[*i].ttl, call_timeout)
+                })
+                .collect();
             let first_deadline = live.iter().map(|i| statuses[*i].deadline).min().unwrap_or(sent);
             let limit = call_timeout.min(first_deadline.saturating_duration_since(sent));
             let store = items[0].1.store.clone();
@@ -378,11 +387,17 @@ fn extend_batch(
             .collect();
             drop(turns);
             let mut done = Vec::with_capacity(items.len());
-            for (i, ((id, _), status)) in items.iter().zip(statuses).enumerate() {
+            for (i, ((id, shared), status)) in items.iter().zip(statuses).enumerate() {
                 let answer = match live.contains(&i) {
                     true => answers.pop().unwrap_or(Ok(ExtendOutcome::NotHeld)),
                     false => Ok(ExtendOutcome::NotHeld),
                 };
+                if answer
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == crate::error::BackendErrorKind::Timeout)
+                {
+                    shared.extension_cut(call_timeout, settings.validity(status.ttl));
+                }
                 done.push((*id, sent, status.ttl, answer));
             }
             done
@@ -393,7 +408,7 @@ fn extend_batch(
 
 /// One guard extended on its own.
 fn extend_one(
-    call_timeout: Duration,
+    settings: RefreshSettings,
     id: u64,
     shared: Arc<GuardShared>,
 ) -> BoxFuture<'static, Vec<Done>> {
@@ -402,21 +417,20 @@ fn extend_one(
         async move {
             // One extension of a guard at a time, a manual one included; the ttl is read after
             // waiting, so a manual extension's new ttl is kept.
+            let call_timeout = settings.call_timeout;
             let _turn = shared.extend_turn().await;
             let status = shared.status();
             let sent = Instant::now();
-            if status.lost.is_some() {
+            if status.lost.is_some() || !shared.extension_going(status.ttl, call_timeout) {
                 // Ended while this waited for its turn (released, or upgraded: the hold is the
-                // write guard's now, and this guard's ttl must not reach it).
+                // write guard's now, and this guard's ttl must not reach it), or leaked.
                 return vec![(id, sent, status.ttl, Ok(ExtendOutcome::NotHeld))];
             }
             let limit = call_timeout.min(status.deadline.saturating_duration_since(sent));
             let call = shared.store.extend(&shared.key, &shared.token, status.ttl);
             let result = within(shared.backend, limit.max(Duration::from_millis(1)), call).await;
             if result.as_ref().is_err_and(|e| e.kind() == crate::error::BackendErrorKind::Timeout) {
-                // (Batches hold plain locks only, which never change mode: see
-                // `GuardShared::extensions_settled`.)
-                shared.extension_cut(call_timeout);
+                shared.extension_cut(call_timeout, settings.validity(status.ttl));
             }
             vec![(id, sent, status.ttl, result)]
         }
@@ -431,7 +445,7 @@ fn finish_extend(queue: &mut TimerQueue, settings: RefreshSettings, done: Done) 
     let interval = settings.interval(ttl);
     match result {
         Ok(ExtendOutcome::Extended) => {
-            let validity = settings.drift.validity(ttl).unwrap_or(Duration::ZERO);
+            let validity = settings.validity(ttl);
             if shared.extended(sent, ttl, validity) {
                 queue.reschedule(id, sent + interval);
             } else {

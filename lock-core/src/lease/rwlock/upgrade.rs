@@ -187,7 +187,8 @@ async fn withdraw(read: &LockHandle, rw: &Arc<DynLockBackend>, ttl: Duration) {
         Err(e) => {
             if e.kind() == BackendErrorKind::Timeout {
                 // The re-ask renews the read with its ttl: like an extension, it may land late.
-                shared.extension_cut(limit);
+                let validity = read.manager.config.drift.validity(ttl).unwrap_or(Duration::ZERO);
+                shared.extension_cut(limit, validity);
             }
             tracing::debug!(key = %shared.key, error = %e, "taking an upgrade's mark away failed; it lapses at its ttl");
         }
