@@ -69,20 +69,30 @@ impl Faults {
 /// What happens to one call.
 enum Fate {
     Normal,
+    /// Lands this long after it was sent, whether or not its caller still waits.
     Delayed(Duration),
+    /// Never lands and is never answered (delayed past what the timing model allows).
+    Lost,
     LostReply,
     Refused,
     FailedAfter,
 }
 
-/// A store seen through a faulty network: plain locks, and the permits, reader-writer holds and
-/// fair locks of the store when it offers them (lock sets, batches, metadata and guarded writes
-/// are not offered, so the manager takes sets member by member and extends one by one).
+/// A store seen through a faulty network: plain locks, metadata, guarded writes, and the
+/// permits, reader-writer holds and fair locks of the store when it offers them (lock sets and
+/// batches are not offered, so the manager takes sets member by member and extends one by one).
+///
+/// Every call goes out as a command on the wire does: in a task of its own, so a caller that
+/// gives up (the manager's call timeout) does not stop a call already sent. A delayed call may
+/// so land after its caller was cut, within a call timeout of the cut (SAFETY.md's timing model,
+/// assumption 6); a delay past that loses the call instead.
 #[derive(Clone)]
 pub(crate) struct Chaos {
     inner: Arc<DynLockBackend>,
     rng: Arc<Mutex<StdRng>>,
     faults: Faults,
+    /// Calls delayed this long or more are lost: twice the manager's call timeout, less 1 ms.
+    landing_bound: Duration,
 }
 
 impl std::fmt::Debug for Chaos {
@@ -92,8 +102,14 @@ impl std::fmt::Debug for Chaos {
 }
 
 impl Chaos {
-    pub(crate) fn new(inner: Arc<DynLockBackend>, rng: Arc<Mutex<StdRng>>, faults: Faults) -> Self {
-        Self { inner, rng, faults }
+    pub(crate) fn new(
+        inner: Arc<DynLockBackend>,
+        rng: Arc<Mutex<StdRng>>,
+        faults: Faults,
+        call_timeout: Duration,
+    ) -> Self {
+        let landing_bound = (call_timeout * 2).saturating_sub(Duration::from_millis(1));
+        Self { inner, rng, faults, landing_bound }
     }
 
     fn fate(&self) -> Fate {
@@ -115,7 +131,8 @@ impl Chaos {
         edge += f.delay;
         if roll < edge && !f.max_delay.is_zero() {
             let max = u64::try_from(f.max_delay.as_micros()).unwrap_or(u64::MAX);
-            return Fate::Delayed(Duration::from_micros(rng.random_range(1..=max)));
+            let delay = Duration::from_micros(rng.random_range(1..=max));
+            return if delay < self.landing_bound { Fate::Delayed(delay) } else { Fate::Lost };
         }
         Fate::Normal
     }
@@ -126,29 +143,55 @@ impl Chaos {
         rng.random_range(0..1000u32) < self.faults.spurious_wake
     }
 
-    /// Runs `call` as its fate says.
-    async fn run<T>(
+    /// Sends `call` (given the store) as its fate says.
+    async fn send<T, F>(
         &self,
-        call: impl Future<Output = Result<T, BackendError>>,
-    ) -> Result<T, BackendError> {
+        call: impl FnOnce(Arc<DynLockBackend>) -> F,
+    ) -> Result<T, BackendError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, BackendError>> + Send + 'static,
+    {
         let temporary =
             |what: &str| BackendError::new("chaos", BackendErrorKind::Connection, what.to_owned());
-        match self.fate() {
-            Fate::Normal => call.await,
-            Fate::Delayed(d) => {
-                tokio::time::sleep(d).await;
-                call.await
-            }
-            Fate::Refused => Err(temporary("refused before it was applied")),
+        let (delay, answer) = match self.fate() {
+            Fate::Refused => return Err(temporary("refused before it was applied")),
+            Fate::Lost => return std::future::pending().await,
+            Fate::Normal => (Duration::ZERO, None),
+            Fate::Delayed(d) => (d, None),
             Fate::FailedAfter => {
-                let _ = call.await;
-                Err(temporary("failed after it was applied"))
+                (Duration::ZERO, Some(Err(temporary("failed after it was applied"))))
             }
-            Fate::LostReply => {
-                let _ = call.await;
-                std::future::pending().await
-            }
+            Fate::LostReply => (Duration::ZERO, Some(Ok(()))),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let call = call(self.inner.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = tx.send(call.await);
+        });
+        let Ok(reply) = rx.await else { return std::future::pending().await };
+        match answer {
+            None => reply,
+            Some(Err(e)) => Err(e),
+            Some(Ok(())) => std::future::pending().await,
         }
+    }
+
+    /// Sends a watch registration; it may resolve at once, for nothing (W4).
+    async fn watch<F>(
+        &self,
+        call: impl FnOnce(Arc<DynLockBackend>) -> F,
+    ) -> Result<ReleaseWatch, BackendError>
+    where
+        F: Future<Output = Result<ReleaseWatch, BackendError>> + Send + 'static,
+    {
+        let spurious = self.spurious();
+        let watch = self.send(call).await?;
+        if spurious {
+            return Ok(Box::pin(std::future::ready(())));
+        }
+        Ok(watch)
     }
 }
 
@@ -177,7 +220,8 @@ impl LockBackend for Chaos {
             let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
             rng.random_range(0..1000u32) < self.faults.unconfirmed
         };
-        let answer = self.run(self.inner.try_acquire(key, token, ttl)).await;
+        let (key, token) = (key.clone(), token.clone());
+        let answer = self.send(|b| async move { b.try_acquire(&key, &token, ttl).await }).await;
         match answer {
             Ok(AcquireOutcome::Acquired { .. }) if unconfirmed => Err(BackendError::new(
                 "chaos",
@@ -193,7 +237,8 @@ impl LockBackend for Chaos {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        self.run(self.inner.release(key, token)).await
+        let (key, token) = (key.clone(), token.clone());
+        self.send(|b| async move { b.release(&key, &token).await }).await
     }
 
     async fn extend(
@@ -202,20 +247,18 @@ impl LockBackend for Chaos {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        self.run(self.inner.extend(key, token, ttl)).await
+        let (key, token) = (key.clone(), token.clone());
+        self.send(|b| async move { b.extend(&key, &token, ttl).await }).await
     }
 
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        self.run(self.inner.inspect(key)).await
+        let key = key.clone();
+        self.send(|b| async move { b.inspect(&key).await }).await
     }
 
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        let spurious = self.spurious();
-        let watch = self.run(self.inner.watch_release(key)).await?;
-        if spurious {
-            return Ok(Box::pin(std::future::ready(())));
-        }
-        Ok(watch)
+        let key = key.clone();
+        self.watch(|b| async move { b.watch_release(&key).await }).await
     }
 
     async fn acquire_lease(
@@ -225,10 +268,21 @@ impl LockBackend for Chaos {
         lease: Lease<'_>,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        match lease {
-            Lease::Lock => self.try_acquire(key, token, ttl).await,
-            _ => self.run(self.inner.acquire_lease(key, token, lease, ttl)).await,
-        }
+        // The call carries its own copy of the metadata; the other kinds borrow nothing.
+        let (metadata, lease): (Option<Metadata>, Lease<'static>) = match lease {
+            Lease::Lock => return self.try_acquire(key, token, ttl).await,
+            Lease::Metadata(metadata) => (Some(metadata.clone()), Lease::Lock),
+            Lease::Permit { limit } => (None, Lease::Permit { limit }),
+            Lease::Rw(mode) => (None, Lease::Rw(mode)),
+            Lease::Fair { queue_ttl } => (None, Lease::Fair { queue_ttl }),
+            other => return Err(BackendError::unsupported("chaos", other.kind().operation())),
+        };
+        let (key, token) = (key.clone(), token.clone());
+        self.send(|b| async move {
+            let lease = metadata.as_ref().map_or(lease, Lease::Metadata);
+            b.acquire_lease(&key, &token, lease, ttl).await
+        })
+        .await
     }
 
     async fn release_lease(
@@ -237,7 +291,8 @@ impl LockBackend for Chaos {
         token: &LockToken,
         kind: LeaseKind,
     ) -> Result<ReleaseOutcome, BackendError> {
-        self.run(self.inner.release_lease(key, token, kind)).await
+        let (key, token) = (key.clone(), token.clone());
+        self.send(|b| async move { b.release_lease(&key, &token, kind).await }).await
     }
 
     async fn extend_lease(
@@ -247,7 +302,8 @@ impl LockBackend for Chaos {
         kind: LeaseKind,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        self.run(self.inner.extend_lease(key, token, kind, ttl)).await
+        let (key, token) = (key.clone(), token.clone());
+        self.send(|b| async move { b.extend_lease(&key, &token, kind, ttl).await }).await
     }
 
     async fn inspect_lease(
@@ -255,7 +311,8 @@ impl LockBackend for Chaos {
         key: &LockKey,
         kind: LeaseKind,
     ) -> Result<LeaseHolders, BackendError> {
-        self.run(self.inner.inspect_lease(key, kind)).await
+        let key = key.clone();
+        self.send(|b| async move { b.inspect_lease(&key, kind).await }).await
     }
 
     async fn watch_lease(
@@ -264,19 +321,16 @@ impl LockBackend for Chaos {
         token: &LockToken,
         kind: LeaseKind,
     ) -> Result<ReleaseWatch, BackendError> {
-        let spurious = self.spurious();
-        let watch = self.run(self.inner.watch_lease(key, token, kind)).await?;
-        if spurious {
-            return Ok(Box::pin(std::future::ready(())));
-        }
-        Ok(watch)
+        let (key, token) = (key.clone(), token.clone());
+        self.watch(|b| async move { b.watch_lease(&key, &token, kind).await }).await
     }
 
     async fn inspect_metadata(
         &self,
         key: &LockKey,
     ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
-        self.run(self.inner.inspect_metadata(key)).await
+        let key = key.clone();
+        self.send(|b| async move { b.inspect_metadata(&key).await }).await
     }
 
     fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
@@ -288,11 +342,11 @@ impl LockBackend for Chaos {
 #[async_trait]
 impl GuardedWriteBackend for Chaos {
     fn data_key(&self, key: &LockKey, name: &str) -> Vec<u8> {
-        self.writes().data_key(key, name)
+        writes(&self.inner).data_key(key, name)
     }
 
     fn check_data_key(&self, key: &LockKey, data_key: &[u8]) -> Result<(), String> {
-        self.writes().check_data_key(key, data_key)
+        writes(&self.inner).check_data_key(key, data_key)
     }
 
     async fn write_if_held(
@@ -303,17 +357,21 @@ impl GuardedWriteBackend for Chaos {
         value: &[u8],
         fence: Option<FencingToken>,
     ) -> Result<WriteOutcome, BackendError> {
-        self.run(self.writes().write_if_held(key, token, data_key, value, fence)).await
+        let (key, token, data_key, value) =
+            (key.clone(), token.clone(), data_key.to_vec(), value.to_vec());
+        self.send(|b| async move {
+            writes(&b).write_if_held(&key, &token, &data_key, &value, fence).await
+        })
+        .await
     }
 
     async fn read_data(&self, data_key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
-        self.run(self.writes().read_data(data_key)).await
+        let data_key = data_key.to_vec();
+        self.send(|b| async move { writes(&b).read_data(&data_key).await }).await
     }
 }
 
-impl Chaos {
-    /// The store's guarded writes (only asked for when its capabilities offer them).
-    fn writes(&self) -> &dyn GuardedWriteBackend {
-        self.inner.guarded_writes().expect("guarded writes are offered when this is called")
-    }
+/// The store's guarded writes (only asked for when its capabilities offer them).
+fn writes(store: &DynLockBackend) -> &dyn GuardedWriteBackend {
+    store.guarded_writes().expect("guarded writes are offered when this is called")
 }

@@ -160,7 +160,7 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
     let mut tasks = Vec::new();
     for m in 0..config.managers {
         let network = Arc::new(Mutex::new(StdRng::seed_from_u64(rng.random())));
-        let backend = chaos::Chaos::new(store.clone(), network, faults);
+        let backend = chaos::Chaos::new(store.clone(), network, faults, call_timeout);
         // The retry policy's jitter draws from the thread's generator, which no seed decides:
         // the seed picks the spacing instead.
         let initial = Duration::from_millis(rng.random_range(1..=100));

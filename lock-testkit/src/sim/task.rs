@@ -341,6 +341,13 @@ async fn hold(held: &Held, spans: &[(&History, SpanId)], rng: &mut StdRng, ttl: 
             return;
         }
         if rng.random_bool(0.1) {
+            // Half the time to another ttl than the acquire's: a late acquire landing after a
+            // longer extension must not leave the guard trusting the longer one.
+            let ttl = if rng.random_bool(0.5) {
+                ttl
+            } else {
+                ms(rng.random_range(50..=MAX_TTL.as_millis() as u64))
+            };
             for ((history, span), guard) in spans.iter().zip(held.guards()) {
                 history.bound(*span, Instant::now() + ttl);
                 // A loss signalled while the extension waits (for its turn, or its answer) ends
