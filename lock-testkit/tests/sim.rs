@@ -83,6 +83,18 @@ fn seeds_keep_every_invariant() {
     }
 }
 
+/// Seeds that found defects, kept as regression cases beyond the CI slice's first 2,000: 59
+/// (a leaked guard's late extension cut the adopted hold back) and 1867, 12761, 13701, 18961
+/// (a cut shorter extension landing after a longer one), found on 2026-12-07.
+#[test]
+fn seeds_that_found_defects_keep_every_invariant() {
+    for seed in [59, 1_867, 12_761, 13_701, 18_961] {
+        if let Err(failure) = run_seed(seed, &SimConfig::default()) {
+            panic!("{failure}");
+        }
+    }
+}
+
 /// A seed replays exactly: the same history, twice.
 #[test]
 fn a_seed_replays_the_same_history() {
