@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use lock_core::{
     BackendError, LockBackend, LockGuard, LockKey, LockManager, LockToken, LossReason,
-    MemoryBackend, backend::AcquireOutcome, backend::BackendInfo, backend::ExtendItem,
-    backend::ExtendOutcome, backend::LockInfo, backend::ReleaseOutcome, backend::async_trait,
+    MemoryBackend, backend::ExtendItem, backend::ExtendOutcome, backend::ReleaseOutcome,
 };
 
 /// A `MemoryBackend` that offers batched extends, counting them; `short` makes each batch
@@ -32,26 +31,7 @@ impl Batching {
     }
 }
 
-#[async_trait]
-impl LockBackend for Batching {
-    fn info(&self) -> BackendInfo {
-        self.inner.info()
-    }
-    async fn try_acquire(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        self.inner.try_acquire(key, token, ttl).await
-    }
-    async fn release(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        self.inner.release(key, token).await
-    }
+lock_core::forward_lock_backend!(impl for Batching => |this| &this.inner, except {
     async fn extend(
         &self,
         key: &LockKey,
@@ -61,9 +41,7 @@ impl LockBackend for Batching {
         self.single.fetch_add(1, Ordering::SeqCst);
         self.inner.extend(key, token, ttl).await
     }
-    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        self.inner.inspect(key).await
-    }
+
     fn max_batch(&self) -> usize {
         self.max
     }
@@ -77,7 +55,7 @@ impl LockBackend for Batching {
         let items = if self.short { &items[..items.len() - 1] } else { items };
         self.inner.extend_batch(items).await
     }
-}
+});
 
 const TTL: Duration = Duration::from_secs(3);
 

@@ -195,48 +195,13 @@ struct CountingFair {
     quiet: bool,
 }
 
-#[lock_core::backend::async_trait]
-impl lock_core::LockBackend for CountingFair {
+lock_core::forward_lock_backend!(impl for CountingFair => |this| &this.inner, except {
     fn info(&self) -> lock_core::backend::BackendInfo {
         let mut info = self.inner.info();
         info.capabilities.release_notify &= !self.quiet;
         info
     }
-    async fn try_acquire(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-        ttl: Duration,
-    ) -> Result<lock_core::backend::AcquireOutcome, lock_core::BackendError> {
-        self.inner.try_acquire(key, token, ttl).await
-    }
-    async fn release(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-    ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
-        self.inner.release(key, token).await
-    }
-    async fn extend(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-        ttl: Duration,
-    ) -> Result<lock_core::backend::ExtendOutcome, lock_core::BackendError> {
-        self.inner.extend(key, token, ttl).await
-    }
-    async fn inspect(
-        &self,
-        key: &lock_core::LockKey,
-    ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
-        self.inner.inspect(key).await
-    }
-    async fn watch_release(
-        &self,
-        key: &lock_core::LockKey,
-    ) -> Result<lock_core::backend::ReleaseWatch, lock_core::BackendError> {
-        self.inner.watch_release(key).await
-    }
+
     async fn acquire_lease(
         &self,
         key: &lock_core::LockKey,
@@ -249,14 +214,7 @@ impl lock_core::LockBackend for CountingFair {
         }
         self.inner.acquire_lease(key, token, lease, ttl).await
     }
-    async fn release_lease(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-        kind: LeaseKind,
-    ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
-        self.inner.release_lease(key, token, kind).await
-    }
+
     async fn watch_lease(
         &self,
         key: &lock_core::LockKey,
@@ -268,7 +226,7 @@ impl lock_core::LockBackend for CountingFair {
         }
         self.inner.watch_lease(key, token, kind).await
     }
-}
+});
 
 /// A fair waiter watching for its turn asks the store only to renew its place (every third of
 /// the queue ttl), not at each step of the retry policy's backoff: waiting 10 s behind a holder

@@ -240,6 +240,21 @@ struct Newtype {
 }
 lock_core::forward_lock_backend!(impl for Newtype => |this| &this.inner);
 
+/// Writes two methods of its own (one plain, one async); the macro forwards the rest.
+#[derive(Debug)]
+struct PartlyOwn {
+    inner: Arc<Recorder>,
+}
+lock_core::forward_lock_backend!(impl for PartlyOwn => |this| &this.inner, except {
+    fn max_batch(&self) -> usize {
+        self.inner.max_batch()
+    }
+
+    async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
+        self.inner.holds(key, token).await
+    }
+});
+
 fn check(wrapper: &str, seen: Vec<(&'static str, Vec<&'static str>)>) {
     let called: BTreeSet<String> = seen.iter().map(|(m, _)| m.to_string()).collect();
     assert_eq!(called, trait_methods(), "this test calls every method of the trait");
@@ -258,6 +273,8 @@ async fn every_wrapper_forwards_every_method() {
     check("Box<Arc<_>>", call_each(&boxed, &recorder).await);
     let newtype = Newtype { inner: recorder.clone() };
     check("forward_lock_backend!", call_each(&newtype, &recorder).await);
+    let partly = PartlyOwn { inner: recorder.clone() };
+    check("forward_lock_backend! with overrides", call_each(&partly, &recorder).await);
 }
 
 #[test]

@@ -74,44 +74,11 @@ async fn a_refused_write_marks_the_guard_lost_and_an_applied_one_does_not() {
 #[derive(Debug)]
 struct RefusesOthers(MemoryBackend);
 
-#[lock_core::backend::async_trait]
-impl LockBackend for RefusesOthers {
-    fn info(&self) -> lock_core::backend::BackendInfo {
-        self.0.info()
-    }
-    async fn try_acquire(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-        ttl: Duration,
-    ) -> Result<lock_core::backend::AcquireOutcome, lock_core::BackendError> {
-        self.0.try_acquire(key, token, ttl).await
-    }
-    async fn release(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-    ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
-        self.0.release(key, token).await
-    }
-    async fn extend(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-        ttl: Duration,
-    ) -> Result<lock_core::backend::ExtendOutcome, lock_core::BackendError> {
-        self.0.extend(key, token, ttl).await
-    }
-    async fn inspect(
-        &self,
-        key: &lock_core::LockKey,
-    ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
-        self.0.inspect(key).await
-    }
+lock_core::forward_lock_backend!(impl for RefusesOthers => |this| &this.0, except {
     fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
         Some(self)
     }
-}
+});
 
 #[lock_core::backend::async_trait]
 impl GuardedWriteBackend for RefusesOthers {

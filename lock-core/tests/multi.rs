@@ -7,10 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lock_core::{
-    BackendError, Error, LockBackend, LockKey, LockManager, LockToken, MemoryBackend,
-    backend::AcquireOutcome, backend::BackendInfo, backend::ExtendOutcome, backend::LockInfo,
-    backend::MultiAcquireOutcome, backend::ReleaseOutcome, backend::ReleaseWatch,
-    backend::async_trait,
+    BackendError, Error, LockKey, LockManager, LockToken, MemoryBackend, backend::AcquireOutcome,
+    backend::BackendInfo, backend::LockInfo, backend::MultiAcquireOutcome, backend::ReleaseWatch,
 };
 
 /// A `MemoryBackend` whose `try_acquire_all` answers after `delay`; with `by_name`, it offers
@@ -31,8 +29,7 @@ struct SlowSets {
     singles: Arc<AtomicUsize>,
 }
 
-#[async_trait]
-impl LockBackend for SlowSets {
+lock_core::forward_lock_backend!(impl for SlowSets => |this| &this.inner, except {
     /// The memory store's, with atomic sets unless `by_name` (and no guarded writes).
     fn info(&self) -> BackendInfo {
         let info = self.inner.info();
@@ -51,21 +48,7 @@ impl LockBackend for SlowSets {
         }
         self.inner.try_acquire(key, token, ttl).await
     }
-    async fn release(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        self.inner.release(key, token).await
-    }
-    async fn extend(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<ExtendOutcome, BackendError> {
-        self.inner.extend(key, token, ttl).await
-    }
+
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
         self.inspects.fetch_add(1, Ordering::SeqCst);
         self.inner.inspect(key).await
@@ -104,7 +87,7 @@ impl LockBackend for SlowSets {
         }
         Ok(outcome)
     }
-}
+});
 
 const NAMES: [&str; 3] = ["a", "b", "c"];
 

@@ -187,44 +187,12 @@ fn empty_and_duplicate_quorums_are_refused() {
 fn nodes_reporting_the_same_endpoint_are_refused() {
     #[derive(Debug)]
     struct Named(&'static str, MemoryBackend);
-    #[lock_core::backend::async_trait]
-    impl LockBackend for Named {
-        fn info(&self) -> lock_core::backend::BackendInfo {
-            self.1.info()
-        }
+    lock_core::forward_lock_backend!(impl for Named => |this| &this.1, except {
         fn endpoint(&self) -> Option<String> {
             Some(self.0.to_owned())
         }
-        async fn try_acquire(
-            &self,
-            k: &LockKey,
-            t: &LockToken,
-            ttl: Duration,
-        ) -> Result<AcquireOutcome, lock_core::BackendError> {
-            self.1.try_acquire(k, t, ttl).await
-        }
-        async fn release(
-            &self,
-            k: &LockKey,
-            t: &LockToken,
-        ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
-            self.1.release(k, t).await
-        }
-        async fn extend(
-            &self,
-            k: &LockKey,
-            t: &LockToken,
-            ttl: Duration,
-        ) -> Result<lock_core::backend::ExtendOutcome, lock_core::BackendError> {
-            self.1.extend(k, t, ttl).await
-        }
-        async fn inspect(
-            &self,
-            k: &LockKey,
-        ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
-            self.1.inspect(k).await
-        }
-    }
+
+    });
     let same = Quorum::builder()
         .node(Named("redis://10.0.0.1:6379/0", MemoryBackend::new()))
         .node(Named("redis://10.0.0.2:6379/0", MemoryBackend::new()))

@@ -74,26 +74,7 @@ fn a_new_runtimes_refresher_leaves_the_others_reachable() {
     /// Counts extensions of the lock `a`, over an in-process store.
     #[derive(Debug, Default)]
     struct CountExtends(MemoryBackend, Arc<AtomicUsize>);
-    #[lock_core::backend::async_trait]
-    impl lock_core::LockBackend for CountExtends {
-        fn info(&self) -> lock_core::backend::BackendInfo {
-            self.0.info()
-        }
-        async fn try_acquire(
-            &self,
-            k: &lock_core::LockKey,
-            t: &lock_core::LockToken,
-            ttl: Duration,
-        ) -> Result<lock_core::backend::AcquireOutcome, lock_core::BackendError> {
-            self.0.try_acquire(k, t, ttl).await
-        }
-        async fn release(
-            &self,
-            k: &lock_core::LockKey,
-            t: &lock_core::LockToken,
-        ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
-            self.0.release(k, t).await
-        }
+    lock_core::forward_lock_backend!(impl for CountExtends => |this| &this.0, except {
         async fn extend(
             &self,
             k: &lock_core::LockKey,
@@ -105,13 +86,8 @@ fn a_new_runtimes_refresher_leaves_the_others_reachable() {
             }
             self.0.extend(k, t, ttl).await
         }
-        async fn inspect(
-            &self,
-            k: &lock_core::LockKey,
-        ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
-            self.0.inspect(k).await
-        }
-    }
+
+    });
 
     let extends = Arc::new(AtomicUsize::new(0));
     let locks = LockManager::new(CountExtends(MemoryBackend::new(), extends.clone()));

@@ -239,40 +239,11 @@ async fn row(
 #[derive(Debug)]
 struct Polling(FredBackend);
 
-#[lock_core::backend::async_trait]
-impl lock_core::LockBackend for Polling {
+lock_core::forward_lock_backend!(impl for Polling => |this| &this.0, except {
     fn info(&self) -> lock_core::backend::BackendInfo {
         let mut info = self.0.info();
         info.capabilities = info.capabilities.with_release_notify(false);
         info
     }
-    async fn try_acquire(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-        ttl: Duration,
-    ) -> Result<lock_core::backend::AcquireOutcome, lock_core::BackendError> {
-        self.0.try_acquire(key, token, ttl).await
-    }
-    async fn release(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-    ) -> Result<lock_core::backend::ReleaseOutcome, lock_core::BackendError> {
-        self.0.release(key, token).await
-    }
-    async fn extend(
-        &self,
-        key: &lock_core::LockKey,
-        token: &lock_core::LockToken,
-        ttl: Duration,
-    ) -> Result<lock_core::backend::ExtendOutcome, lock_core::BackendError> {
-        self.0.extend(key, token, ttl).await
-    }
-    async fn inspect(
-        &self,
-        key: &lock_core::LockKey,
-    ) -> Result<Option<lock_core::backend::LockInfo>, lock_core::BackendError> {
-        self.0.inspect(key).await
-    }
-}
+
+});

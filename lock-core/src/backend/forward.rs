@@ -4,13 +4,20 @@
 /// accessors and provided methods included, to the backend that `|this| expr` returns from
 /// `&self`. Each method hands the inner backend's boxed future on rather than boxing it again.
 ///
+/// A wrapper that changes some calls writes those after `except`, as in an `#[async_trait]`
+/// impl of the trait; every other method is forwarded (a method left out of a hand-written
+/// impl would answer with the trait's default instead of the inner backend's answer).
+///
 /// This is the only list of the trait's methods that forwards: `Arc<T>` and `Box<T>` use it,
 /// and so do lock-redis and lock-fred. `lock-core/tests/forwarding.rs` fails when a method of
-/// the trait is left out.
+/// the trait is left out, with or without overrides.
 ///
 /// ```
 /// use std::sync::Arc;
-/// use lock_core::{LockManager, MemoryBackend};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::time::Duration;
+/// use lock_core::backend::AcquireOutcome;
+/// use lock_core::{BackendError, LockKey, LockManager, LockToken, MemoryBackend};
 ///
 /// #[derive(Debug)]
 /// struct Named {
@@ -23,252 +30,355 @@
 /// struct Wrap<B>(B);
 /// lock_core::forward_lock_backend!(impl[B: lock_core::LockBackend] for Wrap<B> => |this| &this.0);
 ///
+/// // A wrapper that counts acquire attempts and forwards everything else:
+/// #[derive(Debug, Default)]
+/// struct Counted {
+///     inner: MemoryBackend,
+///     attempts: AtomicUsize,
+/// }
+/// lock_core::forward_lock_backend!(impl for Counted => |this| &this.inner, except {
+///     async fn try_acquire(
+///         &self,
+///         key: &LockKey,
+///         token: &LockToken,
+///         ttl: Duration,
+///     ) -> Result<AcquireOutcome, BackendError> {
+///         self.attempts.fetch_add(1, Ordering::Relaxed);
+///         self.inner.try_acquire(key, token, ttl).await
+///     }
+/// });
+///
 /// let _ = LockManager::new(Named { inner: Arc::new(MemoryBackend::new()) });
 /// let _ = LockManager::new(Wrap(MemoryBackend::new()));
+/// let _ = LockManager::new(Counted::default());
 /// ```
 #[macro_export]
 macro_rules! forward_lock_backend {
     (impl $([$($generics:tt)*])? for $ty:ty => |$this:ident| $inner:expr) => {
+        $crate::forward_lock_backend!(impl $([$($generics)*])? for $ty => |$this| $inner, except {});
+    };
+    (impl $([$($generics:tt)*])? for $ty:ty => |$this:ident| $inner:expr, except { $($items:tt)* }) => {
+        $crate::forward_lock_backend!(
+            @names [] [$($items)*] (impl $([$($generics)*])? for $ty => |$this| $inner) { $($items)* }
+        );
+    };
+    // Collects the names of the methods written after `except`.
+    (@names [$($names:ident)*]
+        [$(#[$meta:meta])* async fn $name:ident ($($params:tt)*) $(-> $ret:ty)? $body:block $($rest:tt)*]
+        $head:tt $items:tt) => {
+        $crate::forward_lock_backend!(@names [$($names)* $name] [$($rest)*] $head $items);
+    };
+    (@names [$($names:ident)*]
+        [$(#[$meta:meta])* fn $name:ident ($($params:tt)*) $(-> $ret:ty)? $body:block $($rest:tt)*]
+        $head:tt $items:tt) => {
+        $crate::forward_lock_backend!(@names [$($names)* $name] [$($rest)*] $head $items);
+    };
+    (@names [$($names:ident)*] []
+        (impl $([$($generics:tt)*])? for $ty:ty => |$this:ident| $inner:expr) { $($items:tt)* }) => {
+        #[$crate::backend::async_trait]
         impl $(<$($generics)*>)? $crate::LockBackend for $ty {
-            fn info(&self) -> $crate::backend::BackendInfo {
-                let $this = self;
-                ($inner).info()
-            }
+            $($items)*
+            $crate::forward_lock_backend!(@unless info [$($names)*] {
+                fn info(&self) -> $crate::backend::BackendInfo {
+                    let $this = self;
+                    ($inner).info()
+                }
 
-            fn endpoint(&self) -> ::std::option::Option<::std::string::String> {
-                let $this = self;
-                ($inner).endpoint()
-            }
+            });
+            $crate::forward_lock_backend!(@unless endpoint [$($names)*] {
+                fn endpoint(&self) -> ::std::option::Option<::std::string::String> {
+                    let $this = self;
+                    ($inner).endpoint()
+                }
 
-            fn guarded_writes(&self) -> ::std::option::Option<&dyn $crate::backend::GuardedWriteBackend> {
-                let $this = self;
-                ($inner).guarded_writes()
-            }
+            });
+            $crate::forward_lock_backend!(@unless guarded_writes [$($names)*] {
+                fn guarded_writes(&self) -> ::std::option::Option<&dyn $crate::backend::GuardedWriteBackend> {
+                    let $this = self;
+                    ($inner).guarded_writes()
+                }
 
-            fn can_acquire_together(&self, keys: &[$crate::LockKey]) -> bool {
-                let $this = self;
-                ($inner).can_acquire_together(keys)
-            }
+            });
+            $crate::forward_lock_backend!(@unless can_acquire_together [$($names)*] {
+                fn can_acquire_together(&self, keys: &[$crate::LockKey]) -> bool {
+                    let $this = self;
+                    ($inner).can_acquire_together(keys)
+                }
 
-            fn max_batch(&self) -> usize {
-                let $this = self;
-                ($inner).max_batch()
-            }
+            });
+            $crate::forward_lock_backend!(@unless max_batch [$($names)*] {
+                fn max_batch(&self) -> usize {
+                    let $this = self;
+                    ($inner).max_batch()
+                }
 
-            fn try_acquire_all<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                keys: &'life1 [$crate::LockKey],
-                tokens: &'life2 [$crate::LockToken],
-                ttl: ::std::time::Duration,
-            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::MultiAcquireOutcome>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).try_acquire_all(keys, tokens, ttl)
-            }
+            });
+            $crate::forward_lock_backend!(@unless try_acquire_all [$($names)*] {
+                fn try_acquire_all<'life0, 'life1, 'life2, 'async_trait>(
+                    &'life0 self,
+                    keys: &'life1 [$crate::LockKey],
+                    tokens: &'life2 [$crate::LockToken],
+                    ttl: ::std::time::Duration,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::MultiAcquireOutcome>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    'life2: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).try_acquire_all(keys, tokens, ttl)
+                }
 
-            fn extend_batch<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                items: &'life1 [$crate::backend::ExtendItem<'life2>],
-            ) -> $crate::backend::BackendFuture<'async_trait, ::std::vec::Vec<$crate::backend::ExtendOutcome>>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).extend_batch(items)
-            }
+            });
+            $crate::forward_lock_backend!(@unless extend_batch [$($names)*] {
+                fn extend_batch<'life0, 'life1, 'life2, 'async_trait>(
+                    &'life0 self,
+                    items: &'life1 [$crate::backend::ExtendItem<'life2>],
+                ) -> $crate::backend::BackendFuture<'async_trait, ::std::vec::Vec<$crate::backend::ExtendOutcome>>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    'life2: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).extend_batch(items)
+                }
 
-            fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-                token: &'life2 $crate::LockToken,
-                ttl: ::std::time::Duration,
-            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::AcquireOutcome>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).try_acquire(key, token, ttl)
-            }
+            });
+            $crate::forward_lock_backend!(@unless try_acquire [$($names)*] {
+                fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken,
+                    ttl: ::std::time::Duration,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::AcquireOutcome>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    'life2: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).try_acquire(key, token, ttl)
+                }
 
-            fn release<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-                token: &'life2 $crate::LockToken,
-            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseOutcome>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).release(key, token)
-            }
+            });
+            $crate::forward_lock_backend!(@unless release [$($names)*] {
+                fn release<'life0, 'life1, 'life2, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseOutcome>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    'life2: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).release(key, token)
+                }
 
-            fn extend<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-                token: &'life2 $crate::LockToken,
-                ttl: ::std::time::Duration,
-            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ExtendOutcome>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).extend(key, token, ttl)
-            }
+            });
+            $crate::forward_lock_backend!(@unless extend [$($names)*] {
+                fn extend<'life0, 'life1, 'life2, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken,
+                    ttl: ::std::time::Duration,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ExtendOutcome>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    'life2: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).extend(key, token, ttl)
+                }
 
-            fn inspect<'life0, 'life1, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-            ) -> $crate::backend::BackendFuture<'async_trait, ::std::option::Option<$crate::backend::LockInfo>>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).inspect(key)
-            }
+            });
+            $crate::forward_lock_backend!(@unless inspect [$($names)*] {
+                fn inspect<'life0, 'life1, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                ) -> $crate::backend::BackendFuture<'async_trait, ::std::option::Option<$crate::backend::LockInfo>>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).inspect(key)
+                }
 
-            fn watch_release<'life0, 'life1, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseWatch>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).watch_release(key)
-            }
+            });
+            $crate::forward_lock_backend!(@unless watch_release [$($names)*] {
+                fn watch_release<'life0, 'life1, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseWatch>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).watch_release(key)
+                }
 
-            fn acquire_lease<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-                token: &'life2 $crate::LockToken,
-                lease: $crate::backend::Lease<'life3>,
-                ttl: ::std::time::Duration,
-            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::AcquireOutcome>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                'life3: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).acquire_lease(key, token, lease, ttl)
-            }
+            });
+            $crate::forward_lock_backend!(@unless acquire_lease [$($names)*] {
+                fn acquire_lease<'life0, 'life1, 'life2, 'life3, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken,
+                    lease: $crate::backend::Lease<'life3>,
+                    ttl: ::std::time::Duration,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::AcquireOutcome>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    'life2: 'async_trait,
+                    'life3: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).acquire_lease(key, token, lease, ttl)
+                }
 
-            fn release_lease<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-                token: &'life2 $crate::LockToken,
-                kind: $crate::backend::LeaseKind,
-            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseOutcome>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).release_lease(key, token, kind)
-            }
+            });
+            $crate::forward_lock_backend!(@unless release_lease [$($names)*] {
+                fn release_lease<'life0, 'life1, 'life2, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken,
+                    kind: $crate::backend::LeaseKind,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseOutcome>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    'life2: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).release_lease(key, token, kind)
+                }
 
-            fn extend_lease<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-                token: &'life2 $crate::LockToken,
-                kind: $crate::backend::LeaseKind,
-                ttl: ::std::time::Duration,
-            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ExtendOutcome>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).extend_lease(key, token, kind, ttl)
-            }
+            });
+            $crate::forward_lock_backend!(@unless extend_lease [$($names)*] {
+                fn extend_lease<'life0, 'life1, 'life2, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken,
+                    kind: $crate::backend::LeaseKind,
+                    ttl: ::std::time::Duration,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ExtendOutcome>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    'life2: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).extend_lease(key, token, kind, ttl)
+                }
 
-            fn inspect_lease<'life0, 'life1, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-                kind: $crate::backend::LeaseKind,
-            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::LeaseHolders>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).inspect_lease(key, kind)
-            }
+            });
+            $crate::forward_lock_backend!(@unless inspect_lease [$($names)*] {
+                fn inspect_lease<'life0, 'life1, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                    kind: $crate::backend::LeaseKind,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::LeaseHolders>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).inspect_lease(key, kind)
+                }
 
-            fn watch_lease<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-                token: &'life2 $crate::LockToken,
-                kind: $crate::backend::LeaseKind,
-            ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseWatch>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).watch_lease(key, token, kind)
-            }
+            });
+            $crate::forward_lock_backend!(@unless watch_lease [$($names)*] {
+                fn watch_lease<'life0, 'life1, 'life2, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken,
+                    kind: $crate::backend::LeaseKind,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseWatch>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    'life2: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).watch_lease(key, token, kind)
+                }
 
-            fn inspect_metadata<'life0, 'life1, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-            ) -> $crate::backend::BackendFuture<
-                'async_trait,
-                ::std::option::Option<($crate::LockToken, $crate::Metadata)>,
-            >
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).inspect_metadata(key)
-            }
+            });
+            $crate::forward_lock_backend!(@unless inspect_metadata [$($names)*] {
+                fn inspect_metadata<'life0, 'life1, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                ) -> $crate::backend::BackendFuture<
+                    'async_trait,
+                    ::std::option::Option<($crate::LockToken, $crate::Metadata)>,
+                >
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).inspect_metadata(key)
+                }
 
-            fn holds<'life0, 'life1, 'life2, 'async_trait>(
-                &'life0 self,
-                key: &'life1 $crate::LockKey,
-                token: &'life2 $crate::LockToken,
-            ) -> $crate::backend::BackendFuture<'async_trait, bool>
-            where
-                'life0: 'async_trait,
-                'life1: 'async_trait,
-                'life2: 'async_trait,
-                Self: 'async_trait,
-            {
-                let $this = self;
-                ($inner).holds(key, token)
-            }
+            });
+            $crate::forward_lock_backend!(@unless holds [$($names)*] {
+                fn holds<'life0, 'life1, 'life2, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken,
+                ) -> $crate::backend::BackendFuture<'async_trait, bool>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    'life2: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).holds(key, token)
+                }
+            });
         }
+    };
+    // Emits the forwarding method unless the wrapper wrote its own.
+    (@unless $method:ident [] { $($forward:tt)* }) => { $($forward)* };
+    (@unless info [info $($rest:ident)*] $forward:tt) => {};
+    (@unless endpoint [endpoint $($rest:ident)*] $forward:tt) => {};
+    (@unless guarded_writes [guarded_writes $($rest:ident)*] $forward:tt) => {};
+    (@unless can_acquire_together [can_acquire_together $($rest:ident)*] $forward:tt) => {};
+    (@unless max_batch [max_batch $($rest:ident)*] $forward:tt) => {};
+    (@unless try_acquire_all [try_acquire_all $($rest:ident)*] $forward:tt) => {};
+    (@unless extend_batch [extend_batch $($rest:ident)*] $forward:tt) => {};
+    (@unless try_acquire [try_acquire $($rest:ident)*] $forward:tt) => {};
+    (@unless release [release $($rest:ident)*] $forward:tt) => {};
+    (@unless extend [extend $($rest:ident)*] $forward:tt) => {};
+    (@unless inspect [inspect $($rest:ident)*] $forward:tt) => {};
+    (@unless watch_release [watch_release $($rest:ident)*] $forward:tt) => {};
+    (@unless acquire_lease [acquire_lease $($rest:ident)*] $forward:tt) => {};
+    (@unless release_lease [release_lease $($rest:ident)*] $forward:tt) => {};
+    (@unless extend_lease [extend_lease $($rest:ident)*] $forward:tt) => {};
+    (@unless inspect_lease [inspect_lease $($rest:ident)*] $forward:tt) => {};
+    (@unless watch_lease [watch_lease $($rest:ident)*] $forward:tt) => {};
+    (@unless inspect_metadata [inspect_metadata $($rest:ident)*] $forward:tt) => {};
+    (@unless holds [holds $($rest:ident)*] $forward:tt) => {};
+    (@unless $method:ident [$other:ident $($rest:ident)*] $forward:tt) => {
+        $crate::forward_lock_backend!(@unless $method [$($rest)*] $forward);
     };
 }

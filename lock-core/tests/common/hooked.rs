@@ -8,8 +8,7 @@ use std::time::Duration;
 use lock_core::{
     BackendError, BackendErrorKind, LockBackend, LockKey, LockToken, MemoryBackend,
     backend::AcquireOutcome, backend::BackendInfo, backend::ExtendOutcome, backend::Lease,
-    backend::LeaseKind, backend::LockInfo, backend::ReleaseOutcome, backend::ReleaseWatch,
-    backend::async_trait,
+    backend::LeaseKind, backend::ReleaseOutcome, backend::ReleaseWatch,
 };
 use std::sync::atomic::Ordering;
 use tokio::sync::Notify;
@@ -178,8 +177,7 @@ impl Hooked {
     }
 }
 
-#[async_trait]
-impl LockBackend for Hooked {
+lock_core::forward_lock_backend!(impl for Hooked => |this| &this.inner, except {
     async fn extend_batch(
         &self,
         items: &[lock_core::backend::ExtendItem<'_>],
@@ -277,10 +275,6 @@ impl LockBackend for Hooked {
         Self::send(step, async move { inner.extend(&key, &token, ttl).await }).await
     }
 
-    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        self.inner.inspect(key).await
-    }
-
     /// Fair and reader-writer attempts take the `acquire` steps; permits are unhooked.
     async fn acquire_lease(
         &self,
@@ -347,14 +341,6 @@ impl LockBackend for Hooked {
         }
     }
 
-    async fn inspect_lease(
-        &self,
-        key: &LockKey,
-        kind: LeaseKind,
-    ) -> Result<lock_core::backend::LeaseHolders, BackendError> {
-        self.inner.inspect_lease(key, kind).await
-    }
-
     /// A plain lock's watch is hooked as `watch_release`; a fair waiter's resolves at its turn;
     /// the others take the watch delay.
     async fn watch_lease(
@@ -385,7 +371,7 @@ impl LockBackend for Hooked {
         }
         self.inner.watch_release(key).await
     }
-}
+});
 
 impl Hooked {
     /// Resolves only once the key is handed to `token`, as a store with one turn channel per

@@ -5,9 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lock_core::{
-    BackendError, DynLockBackend, LockBackend, LockKey, LockToken, backend::AcquireOutcome,
-    backend::BackendInfo, backend::ExtendOutcome, backend::Lease, backend::LeaseKind,
-    backend::LockInfo, backend::ReleaseOutcome, backend::ReleaseWatch, backend::async_trait,
+    BackendError, DynLockBackend, LockKey, LockToken, backend::AcquireOutcome, backend::Lease,
+    backend::LeaseKind,
 };
 use tokio::sync::watch;
 
@@ -32,57 +31,7 @@ impl QueueProbe {
     }
 }
 
-#[async_trait]
-impl LockBackend for QueueProbe {
-    /// The backend's, without what this probe does not forward.
-    fn info(&self) -> BackendInfo {
-        let info = self.inner.info();
-        let caps = info
-            .capabilities
-            .with_lock_sets(false)
-            .with_batch_extend(false)
-            .with_guarded_writes(false);
-        BackendInfo::new(info.name, caps)
-    }
-
-    async fn try_acquire(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        self.inner.try_acquire(key, token, ttl).await
-    }
-
-    async fn release(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        self.inner.release(key, token).await
-    }
-
-    async fn extend(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<ExtendOutcome, BackendError> {
-        self.inner.extend(key, token, ttl).await
-    }
-
-    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        self.inner.inspect(key).await
-    }
-
-    async fn holds(&self, key: &LockKey, token: &LockToken) -> Result<bool, BackendError> {
-        self.inner.holds(key, token).await
-    }
-
-    async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        self.inner.watch_release(key).await
-    }
-
+lock_core::forward_lock_backend!(impl for QueueProbe => |this| &this.inner, except {
     /// Counts the fair attempts answered `Held`.
     async fn acquire_lease(
         &self,
@@ -98,31 +47,4 @@ impl LockBackend for QueueProbe {
         Ok(outcome)
     }
 
-    async fn release_lease(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        kind: LeaseKind,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        self.inner.release_lease(key, token, kind).await
-    }
-
-    async fn extend_lease(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        kind: LeaseKind,
-        ttl: Duration,
-    ) -> Result<ExtendOutcome, BackendError> {
-        self.inner.extend_lease(key, token, kind, ttl).await
-    }
-
-    async fn watch_lease(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        kind: LeaseKind,
-    ) -> Result<ReleaseWatch, BackendError> {
-        self.inner.watch_lease(key, token, kind).await
-    }
-}
+});
