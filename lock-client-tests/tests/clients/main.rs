@@ -5,6 +5,7 @@
 mod differential;
 mod endpoint;
 mod eviction;
+mod foreign_libs;
 mod keyspace;
 mod tls;
 mod wait_mode;
