@@ -30,6 +30,25 @@ pub(crate) enum Command {
     /// maxmemory-policy, persistence, replication. Exit code 0 when nothing is flagged, 1
     /// otherwise.
     Doctor(DoctorArgs),
+    /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell), e.g.
+    /// `lockctl completions bash > ~/.local/share/bash-completion/completions/lockctl`.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+impl CompletionsArgs {
+    /// Writes the script to stdout.
+    pub(crate) fn print(&self) -> std::process::ExitCode {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(self.shell, &mut command, "lockctl", &mut std::io::stdout());
+        std::process::ExitCode::SUCCESS
+    }
 }
 
 /// Where the locks are.

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
             Command::Watch(args) => ops::watch::run(args).await,
             Command::Release(args) => ops::release::run(args).await,
             Command::Doctor(args) => ops::doctor::run(args).await,
+            Command::Completions(args) => Ok(args.print()),
         }
     });
     match result {

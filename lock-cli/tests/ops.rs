@@ -456,3 +456,20 @@ async fn cluster_list_info_and_release() {
     let released = watch.next_line(Duration::from_secs(2)).expect("a release");
     assert!(released.contains("released"), "{released}");
 }
+
+/// `--version` prints the crate's version; `completions <shell>` prints a script that names
+/// every subcommand, for each shell clap generates.
+#[test]
+fn version_and_shell_completions() {
+    let version = support::lockctl(&["--version"]);
+    assert_eq!(version.code, 0, "{version:?}");
+    assert_eq!(version.stdout.trim(), format!("lockctl {}", env!("CARGO_PKG_VERSION")));
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = support::lockctl(&["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {run:?}");
+        for command in ["demo", "list", "info", "watch", "release", "doctor", "completions"] {
+            assert!(run.stdout.contains(command), "{shell}: no {command} in {}", run.stdout);
+        }
+    }
+    assert_ne!(support::lockctl(&["completions", "tcsh"]).code, 0, "an unknown shell is refused");
+}

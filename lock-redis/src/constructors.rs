@@ -356,7 +356,10 @@ impl RedisBackend {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// Needs the `deadpool` feature.
     #[cfg(feature = "deadpool")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deadpool")))]
     pub fn from_pool(pool: deadpool_redis::Pool) -> Self {
         Self::assemble(Commands::Pool(pool), None, None)
     }
@@ -373,7 +376,10 @@ impl RedisBackend {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// Needs the `deadpool` feature.
     #[cfg(feature = "deadpool")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deadpool")))]
     pub fn connect_pooled(url: &str, max_size: usize) -> Result<Self, BackendError> {
         let client = redis::Client::open(url).map_err(map)?;
         let config_error = |e: &dyn std::fmt::Display| {
@@ -406,7 +412,10 @@ impl RedisBackend {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// Needs the `cluster` feature.
     #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
     pub async fn connect_cluster<I, T>(nodes: I) -> Result<Self, BackendError>
     where
         I: IntoIterator<Item = T>,
@@ -430,7 +439,10 @@ impl RedisBackend {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// Needs the `cluster` feature.
     #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
     pub async fn connect_cluster_with<I, T>(
         nodes: I,
         options: ConnectOptions,
@@ -479,14 +491,20 @@ impl RedisBackend {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// Needs the `cluster` feature.
     #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
     pub fn from_cluster_connection(connection: redis::cluster_async::ClusterConnection) -> Self {
         Self::assemble(Commands::Cluster(connection), None, None)
     }
 
     /// Release notification for a cluster backend, through sharded pub/sub on a RESP3 cluster
     /// connection to `nodes`.
+    ///
+    /// Needs the `cluster` feature.
     #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
     pub fn with_cluster_notifications<I, T>(self, nodes: I) -> Result<Self, BackendError>
     where
         I: IntoIterator<Item = T>,

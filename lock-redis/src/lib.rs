@@ -78,6 +78,8 @@
 //! }
 //! # }
 //! ```
+// docs.rs (nightly, `--cfg docsrs`) marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
 mod backend;

@@ -37,9 +37,12 @@
 //! lean build on its own).
 //!
 //! This crate is a test tool: its API may change between minor versions.
+// docs.rs (nightly, `--cfg docsrs`) marks each item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
 #[cfg(feature = "redis-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis-server")))]
 pub mod battery;
 pub mod cases;
 mod context;
@@ -47,17 +50,21 @@ pub mod differential;
 mod failure;
 pub mod history;
 #[cfg(feature = "redis-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis-server")))]
 pub mod proxy;
 #[cfg(feature = "redis-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis-server")))]
 pub mod redis_checks;
 #[cfg(feature = "redis-server")]
 mod resp;
 #[cfg(feature = "redis-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis-server")))]
 pub mod server;
 pub mod sim;
 pub mod suite;
 mod timings;
 #[cfg(feature = "redis-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis-server")))]
 pub mod warnings;
 
 pub use context::{SUITE_PREFIX, TTL_SCALE_ENV, TestContext};

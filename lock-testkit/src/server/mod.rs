@@ -28,8 +28,10 @@ pub use options::{AclUser, ServerOptions};
 pub use replica::ReplicaPair;
 pub use sentinel::{RedisSentinel, SENTINEL_SERVICE};
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use shared::shared_tls_server;
 pub use shared::{shared_cluster, shared_sentinel, shared_server, standalone_url};
 pub use standalone::{RedisServer, ServerBuilder};
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use tls::TestCerts;

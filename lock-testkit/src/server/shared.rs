@@ -55,7 +55,10 @@ pub fn shared_sentinel() -> Option<&'static RedisSentinel> {
 /// A TLS-only server ([`super::ServerBuilder::tls`], certificates from
 /// [`super::TestCerts::generate`]) started once for this test binary; its CA is
 /// `shared_tls_server()?.tls_certs()`.
+///
+/// Needs the `tls` feature.
 #[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub fn shared_tls_server() -> Option<&'static RedisServer> {
     static SERVER: OnceLock<Option<RedisServer>> = OnceLock::new();
     shared(&SERVER, "TLS redis-server", || {

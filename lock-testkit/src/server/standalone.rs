@@ -102,7 +102,10 @@ impl ServerBuilder {
     /// `127.0.0.1` and `localhost`) and no plain TCP port (`port 0`); [`RedisServer::url`] is
     /// `rediss://127.0.0.1:<port>/`. The harness's own admin connection goes through a unix
     /// socket. Clients need not present a certificate (`tls-auth-clients no`).
+    ///
+    /// Needs the `tls` feature.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn tls(mut self, certs: super::tls::TestCerts) -> Self {
         self.options.tls = Some(std::sync::Arc::new(certs));
         self
@@ -260,7 +263,10 @@ impl RedisServer {
     }
 
     /// The certificates of a TLS server ([`ServerBuilder::tls`]).
+    ///
+    /// Needs the `tls` feature.
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub fn tls_certs(&self) -> Option<&super::tls::TestCerts> {
         self.options.tls_certs()
     }
