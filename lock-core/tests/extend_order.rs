@@ -114,6 +114,21 @@ async fn after_the_late_window_extensions_are_not_capped() {
     assert!(guard.deadline() > sent + Duration::from_secs(9), "the extension was capped");
 }
 
+/// A late window that has passed does not cap what a later one records: after the acquire's
+/// window (500 ms ttl), an extension to 10 s cut by the call timeout caps the next ones at its
+/// own 10 s, not at the acquire's 500 ms (a stale record merged in would shorten every
+/// extension for nothing).
+#[tokio::test(start_paused = true)]
+async fn a_passed_late_window_does_not_cap_a_later_one() {
+    let (backend, guard) = won_after_a_cut_attempt("late-twice").await;
+    tokio::time::sleep(300 * MS).await;
+    backend.hooks.extend.lock().expect("steps").push(Step::apply_after_silently(150 * MS));
+    assert!(guard.extend(Duration::from_secs(10)).await.is_err(), "cut by the call timeout");
+    let sent = Instant::now();
+    guard.extend(Duration::from_secs(10)).await.expect("extended");
+    assert!(guard.deadline() > sent + Duration::from_secs(9), "capped by the passed window");
+}
+
 /// An extension to a longer ttl that never reached the store (its caller gave up before it
 /// was sent) leaves the deadline where it was: only a shorter one moves it as it is sent.
 #[tokio::test(start_paused = true)]
@@ -178,6 +193,47 @@ async fn an_adopted_hold_trusts_no_more_than_a_late_extension_of_the_leaked_guar
     let taken = other.try_lock("leaked", Duration::from_secs(10)).await.expect("ok");
     assert!(taken.is_some(), "the late extension set the store's expiry");
     assert!(!adopted.is_valid(), "the adopted guard says valid while another holds the lock");
+}
+
+/// Of the leaked guard's extensions that may still land, the shortest counts: a shorter one cut
+/// earlier is not forgotten when a longer one goes out after it.
+#[tokio::test(start_paused = true)]
+async fn an_adopted_hold_counts_the_shortest_extension_that_may_land() {
+    let backend = Hooked::default();
+    // The short extension lands 150 ms after it is sent (cut at 100 ms); the long one answers.
+    backend.hooks.extend.lock().expect("steps").push(Step::apply_after_silently(150 * MS));
+    let locks =
+        LockManager::builder(backend.clone()).call_timeout(100 * MS).build().expect("valid");
+    let guard = locks.try_lock("leaked-twice", Duration::from_secs(1)).await.expect("ok");
+    let guard = guard.expect("free");
+    assert!(guard.extend(200 * MS).await.is_err(), "cut by the call timeout");
+    guard.extend(Duration::from_secs(5)).await.expect("the long extension is confirmed");
+    let adopted = locks.adopt(guard.leak()).ttl(Duration::from_secs(5)).try_acquire().await;
+    let adopted = adopted.expect("ok").expect("still ours");
+    // The short extension landed at 150 ms: the store's expiry is 350 ms.
+    tokio::time::sleep(300 * MS).await;
+    let other = LockManager::new(backend.clone());
+    let taken = other.try_lock("leaked-twice", Duration::from_secs(10)).await.expect("ok");
+    assert!(taken.is_some(), "the late short extension set the store's expiry");
+    assert!(!adopted.is_valid(), "the adopted guard says valid while another holds the lock");
+}
+
+/// Extensions of the leaked guard that can no longer land do not cap the adopted guard: a short
+/// one answered long ago leaves a later, longer one's ttl in force.
+#[tokio::test(start_paused = true)]
+async fn an_adopted_hold_ignores_extensions_that_can_no_longer_land() {
+    let locks =
+        LockManager::builder(Hooked::default()).call_timeout(100 * MS).build().expect("valid");
+    let guard = locks.try_lock("settled", Duration::from_secs(1)).await.expect("ok");
+    let guard = guard.expect("free");
+    guard.extend(400 * MS).await.expect("extended");
+    // Two call timeouts later the short extension can no longer land.
+    tokio::time::sleep(250 * MS).await;
+    guard.extend(Duration::from_secs(5)).await.expect("extended");
+    let adopted = locks.adopt(guard.leak()).ttl(Duration::from_secs(5)).try_acquire().await;
+    let adopted = adopted.expect("ok").expect("still ours");
+    let left = adopted.deadline() - Instant::now();
+    assert!(left > Duration::from_secs(4), "capped at the settled short extension: {left:?}");
 }
 
 /// A leaked guard's handles extend no more: the hold is the handover's.

@@ -129,8 +129,9 @@ impl GuardShared {
         });
     }
 
-    /// Records that an extension to `ttl` is about to be sent, bounded by `call_timeout`. Returns `false`, recording nothing, when the guard was handed over (a
-    /// leaked guard is extended no more: the hold is the handover's).
+    /// Records that an extension to `ttl` is about to be sent, bounded by `call_timeout`.
+    /// Returns `false`, recording nothing, when the guard was handed over (a leaked guard is
+    /// extended no more: the hold is the handover's).
     pub(crate) fn extension_going(&self, ttl: Duration, call_timeout: Duration) -> bool {
         let mut landing = self.landing.lock().unwrap_or_else(PoisonError::into_inner);
         if landing.handed_over {
