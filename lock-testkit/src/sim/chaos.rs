@@ -1,7 +1,7 @@
 //! A backend wrapper that injects, from the simulation's seeded random source, what the
-//! contract allows a store and its network to do: delay a call before it lands, lose its reply
-//! after it was applied, fail it for now before or after applying it, and wake a watcher for
-//! nothing (W4).
+//! contract allows a store and its network to do: delay a call before it lands (even after its
+//! caller gave up), lose its reply after it was applied, fail it for now before or after
+//! applying it, refuse it for good, and wake a watcher for nothing (W4).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,6 +33,9 @@ pub struct Faults {
     /// An acquire is applied, then answered with a `Replication` error (a WAIT-mode grant the
     /// replicas did not confirm and the store failed to give back).
     pub unconfirmed: u32,
+    /// The call fails with a permanent error (a permission the store refuses) without being
+    /// applied.
+    pub rejected: u32,
     /// The longest injected delay.
     pub max_delay: Duration,
 }
@@ -47,6 +50,7 @@ impl Faults {
             failed_after: 0,
             spurious_wake: 0,
             unconfirmed: 0,
+            rejected: 0,
             max_delay: Duration::ZERO,
         }
     }
@@ -62,7 +66,15 @@ impl Faults {
             spurious_wake: rate(200),
             unconfirmed: rate(30),
             max_delay: Duration::from_millis(rng.random_range(1..=400)),
+            // Not drawn (the draws of the seeds kept as regression cases stay as they were): a
+            // fifth of the refusals' rate.
+            rejected: 0,
         }
+        .with_rejections()
+    }
+
+    fn with_rejections(self) -> Self {
+        Self { rejected: self.refused / 5, ..self }
     }
 }
 
@@ -73,6 +85,8 @@ enum Fate {
     Delayed(Duration),
     /// Never lands and is never answered (delayed past what the timing model allows).
     Lost,
+    /// Refused for good, not applied.
+    Rejected,
     LostReply,
     Refused,
     FailedAfter,
@@ -134,6 +148,11 @@ impl Chaos {
             let delay = Duration::from_micros(rng.random_range(1..=max));
             return if delay < self.landing_bound { Fate::Delayed(delay) } else { Fate::Lost };
         }
+        // Last, so the fates of the rolls below keep their ranges.
+        edge += f.rejected;
+        if roll < edge {
+            return Fate::Rejected;
+        }
         Fate::Normal
     }
 
@@ -156,6 +175,9 @@ impl Chaos {
             |what: &str| BackendError::new("chaos", BackendErrorKind::Connection, what.to_owned());
         let (delay, answer) = match self.fate() {
             Fate::Refused => return Err(temporary("refused before it was applied")),
+            Fate::Rejected => {
+                return Err(BackendError::new("chaos", BackendErrorKind::Auth, "not permitted"));
+            }
             Fate::Lost => return std::future::pending().await,
             Fate::Normal => (Duration::ZERO, None),
             Fate::Delayed(d) => (d, None),
