@@ -13,12 +13,13 @@ use lock_core::{
 };
 
 /// A `MemoryBackend` that offers batched extends, counting them; `short` makes each batch
-/// answer one outcome too few.
+/// answer one outcome too few; each batch reaches the store `delay` after it is sent.
 #[derive(Debug, Clone, Default)]
 struct Batching {
     inner: MemoryBackend,
     max: usize,
     short: bool,
+    delay: Duration,
     single: Arc<AtomicUsize>,
     batches: Arc<AtomicUsize>,
     items: Arc<AtomicUsize>,
@@ -53,6 +54,7 @@ lock_core::forward_lock_backend!(impl for Batching => |this| &this.inner, except
         self.items.fetch_add(items.len(), Ordering::SeqCst);
         self.largest.fetch_max(items.len(), Ordering::SeqCst);
         let items = if self.short { &items[..items.len() - 1] } else { items };
+        tokio::time::sleep(self.delay).await;
         self.inner.extend_batch(items).await
     }
 });
@@ -238,4 +240,47 @@ async fn an_unconfirmed_batch_does_not_hide_a_lost_lock() {
         "the gone lock was not told before half its ttl"
     );
     assert!(kept.is_valid() && kept.loss().is_none(), "the held lock was lost: {:?}", kept.loss());
+}
+
+/// Two auto-refreshed 600 ms locks (refreshed together about every 200 ms) of a store whose
+/// batches take `delay`, on a manager with a 100 ms call timeout.
+async fn refreshed_pair(delay: Duration) -> (LockManager, Vec<LockGuard>) {
+    let backend = Batching { delay, ..Batching::new(10) };
+    let locks = LockManager::builder(backend).call_timeout(MS * 100).build().expect("valid");
+    let mut guards = Vec::new();
+    for i in 0..2 {
+        let guard = locks.lock(format!("pair-{i}")).ttl(MS * 600).auto_refresh().acquire();
+        guards.push(guard.await.expect("free"));
+    }
+    (locks, guards)
+}
+
+const MS: Duration = Duration::from_millis(1);
+
+/// A batched refresh cut by the call timeout may still land and set each lock back to its
+/// 600 ms: until it is presumed lost, a manual extension to 5 s moves the deadline no further
+/// than 600 ms from when it is sent.
+#[tokio::test(start_paused = true)]
+async fn a_cut_batch_caps_the_extensions_sent_while_it_may_land() {
+    let (_locks, guards) = refreshed_pair(MS * 150).await;
+    // The batch goes out at about 200 ms and is cut at about 300 ms.
+    tokio::time::sleep(MS * 310).await;
+    let sent = tokio::time::Instant::now();
+    guards[0].extend(Duration::from_secs(5)).await.expect("extended");
+    let trusted = guards[0].deadline() - sent;
+    assert!(trusted <= MS * 600, "trusted {trusted:?} while the cut batch may land");
+}
+
+/// A guard leaked while a batched refresh of it is in flight: the adopted guard trusts no more
+/// than that refresh leaves if it lands after the adoption.
+#[tokio::test(start_paused = true)]
+async fn a_guard_leaked_during_a_batch_caps_its_adoption() {
+    let (locks, mut guards) = refreshed_pair(MS * 80).await;
+    // The batch goes out at about 200 ms and lands at about 280 ms.
+    tokio::time::sleep(MS * 220).await;
+    let handover = guards.remove(0).leak();
+    let adopted = locks.adopt(handover).ttl(Duration::from_secs(5)).try_acquire().await;
+    let adopted = adopted.expect("ok").expect("still ours");
+    let trusted = adopted.deadline() - tokio::time::Instant::now();
+    assert!(trusted <= MS * 600, "the adopted guard trusts {trusted:?}");
 }
