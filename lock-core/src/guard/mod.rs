@@ -12,4 +12,4 @@ pub use handle::LockHandle;
 pub use handover::Handover;
 pub use lock_guard::LockGuard;
 pub use lost::Lost;
-pub(crate) use shared::{Acquisition, GuardShared};
+pub(crate) use shared::{Acquisition, GuardShared, both};

@@ -63,6 +63,18 @@ pub(crate) struct GuardShared {
     pub(crate) refresh_runtime: OnceLock<tokio::runtime::Id>,
 }
 
+/// Two windows in which a call may still land, each until an instant and leaving at least a
+/// duration: as one, until the later end and leaving the lesser.
+pub(crate) fn both(
+    a: Option<(Instant, Duration)>,
+    b: Option<(Instant, Duration)>,
+) -> Option<(Instant, Duration)> {
+    match (a, b) {
+        (Some((ua, da)), Some((ub, db))) => Some((ua.max(ub), da.min(db))),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Extensions of a guard that may still land, and whether it was handed over.
 #[derive(Debug, Default)]
 struct Landing {
@@ -123,10 +135,8 @@ impl GuardShared {
     /// the hold back). Merged with what was recorded before: the later end, the least validity.
     pub(crate) fn late_attempts(&self, until: Instant, validity: Duration) {
         let mut late = self.late_attempts.lock().unwrap_or_else(PoisonError::into_inner);
-        *late = Some(match *late {
-            Some((u, v)) if u > Instant::now() => (u.max(until), v.min(validity)),
-            _ => (until, validity),
-        });
+        let open = late.filter(|(u, _)| *u > Instant::now());
+        *late = both(open, Some((until, validity)));
     }
 
     /// Records that an extension to `ttl` is about to be sent, bounded by `call_timeout`.
@@ -138,11 +148,8 @@ impl GuardShared {
             return false;
         }
         let now = Instant::now();
-        let until = now + call_timeout * 2;
-        landing.until = Some(match landing.until {
-            Some((u, shortest)) if u > now => (u.max(until), shortest.min(ttl)),
-            _ => (until, ttl),
-        });
+        let open = landing.until.filter(|(u, _)| *u > now);
+        landing.until = both(open, Some((now + call_timeout * 2, ttl)));
         true
     }
 

@@ -325,10 +325,7 @@ async fn attempts(
                 let cut = (!tokens.unanswered.is_empty())
                     .then(|| (Instant::now() + call_timeout, validity));
                 let landing = landing.filter(|(until, _)| sent < *until);
-                let late = match (cut, landing) {
-                    (Some((a, v)), Some((b, w))) => Some((a.max(b), v.min(w))),
-                    (cut, landing) => cut.or(landing),
-                };
+                let late = crate::guard::both(cut, landing);
                 let validity = landing.map_or(validity, |(_, w)| validity.min(w));
                 let token = tokens.won();
                 let grant = Grant { fencing, sent, late, attempts: calls, waited: sent - started };

@@ -79,6 +79,7 @@ impl Faults {
 }
 
 /// What happens to one call.
+#[derive(Clone, Copy)]
 enum Fate {
     Normal,
     /// Lands this long after it was sent, whether or not its caller still waits.
@@ -148,7 +149,7 @@ impl Chaos {
             let delay = Duration::from_micros(rng.random_range(1..=max));
             return if delay < self.landing_bound { Fate::Delayed(delay) } else { Fate::Lost };
         }
-        // Last, so the fates of the rolls below keep their ranges.
+        // Last, so the rolls below this range keep the fates they had before it was added.
         edge += f.rejected;
         if roll < edge {
             return Fate::Rejected;
@@ -173,18 +174,15 @@ impl Chaos {
     {
         let temporary =
             |what: &str| BackendError::new("chaos", BackendErrorKind::Connection, what.to_owned());
-        let (delay, answer) = match self.fate() {
+        let fate = self.fate();
+        let delay = match fate {
             Fate::Refused => return Err(temporary("refused before it was applied")),
             Fate::Rejected => {
                 return Err(BackendError::new("chaos", BackendErrorKind::Auth, "not permitted"));
             }
             Fate::Lost => return std::future::pending().await,
-            Fate::Normal => (Duration::ZERO, None),
-            Fate::Delayed(d) => (d, None),
-            Fate::FailedAfter => {
-                (Duration::ZERO, Some(Err(temporary("failed after it was applied"))))
-            }
-            Fate::LostReply => (Duration::ZERO, Some(Ok(()))),
+            Fate::Delayed(d) => d,
+            Fate::Normal | Fate::FailedAfter | Fate::LostReply => Duration::ZERO,
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let call = call(self.inner.clone());
@@ -193,10 +191,10 @@ impl Chaos {
             let _ = tx.send(call.await);
         });
         let Ok(reply) = rx.await else { return std::future::pending().await };
-        match answer {
-            None => reply,
-            Some(Err(e)) => Err(e),
-            Some(Ok(())) => std::future::pending().await,
+        match fate {
+            Fate::FailedAfter => Err(temporary("failed after it was applied")),
+            Fate::LostReply => std::future::pending().await,
+            _ => reply,
         }
     }
 
