@@ -99,7 +99,8 @@ impl LockHandle {
     /// it landed now.
     ///
     /// Errors with [`Error::NotHeld`] when the lock was lost (the guard is then marked lost if
-    /// it was not already), and with [`Error::InvalidArgument`] for a bad ttl.
+    /// it was not already) or its guard was leaked (the hold is the handover's), and with
+    /// [`Error::InvalidArgument`] for a bad ttl.
     pub async fn extend(&self, ttl: Duration) -> Result<()> {
         let validity = self.manager.config.drift.validity(ttl)?;
         let shared = &self.shared;
