@@ -139,11 +139,23 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
     let quorum = rng.random_bool(0.3);
     let faults = if rng.random_bool(0.25) { Faults::none() } else { Faults::drawn(&mut rng) };
     let call_timeout = Duration::from_millis(rng.random_range(50..=500));
-    let store: Arc<DynLockBackend> = if quorum {
-        let nodes = [MemoryBackend::new(), MemoryBackend::new(), MemoryBackend::new()];
-        Arc::new(Quorum::new(nodes).map_err(|e| fail(format!("quorum: {e}")))?)
+    // The store the managers use, and the stores the end-of-run check reads directly: the
+    // quorum's nodes, each behind a faulty link of its own (its generator derived from the
+    // seed, not drawn, so the draws below stay as they were; the quorum's node timeout bounds
+    // when a call it cut may still land).
+    let (store, stores): (Arc<DynLockBackend>, Vec<Arc<DynLockBackend>>) = if quorum {
+        let stores: Vec<Arc<DynLockBackend>> =
+            (0..3).map(|_| Arc::new(MemoryBackend::new()) as Arc<DynLockBackend>).collect();
+        let node_timeout = lock_core::limits::DEFAULT_NODE_TIMEOUT;
+        let nodes = stores.iter().zip(0u64..).map(|(node, n)| {
+            let link = Arc::new(Mutex::new(StdRng::seed_from_u64(seed ^ (0x5eed_0000 + n))));
+            chaos::Chaos::new(node.clone(), link, faults, node_timeout)
+        });
+        let quorum = Quorum::new(nodes).map_err(|e| fail(format!("quorum: {e}")))?;
+        (Arc::new(quorum), stores)
     } else {
-        Arc::new(MemoryBackend::new())
+        let store: Arc<DynLockBackend> = Arc::new(MemoryBackend::new());
+        (store.clone(), vec![store])
     };
     let keys: Vec<String> = (0..config.keys).map(|k| format!("sim:{k}")).collect();
     let world = Arc::new(World {
@@ -160,7 +172,12 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
     let mut tasks = Vec::new();
     for m in 0..config.managers {
         let network = Arc::new(Mutex::new(StdRng::seed_from_u64(rng.random())));
-        let backend = chaos::Chaos::new(store.clone(), network, faults, call_timeout);
+        // A quorum runs in the manager's process: the network is between it and its nodes
+        // (above), not around it, and a call the manager cuts is dropped whole.
+        let backend: Arc<DynLockBackend> = match quorum {
+            true => store.clone(),
+            false => Arc::new(chaos::Chaos::new(store.clone(), network, faults, call_timeout)),
+        };
         // The retry policy's jitter draws from the thread's generator, which no seed decides:
         // the seed picks the spacing instead.
         let initial = Duration::from_millis(rng.random_range(1..=100));
@@ -184,7 +201,11 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
     }
     // Every hold has ended: after the longest ttl (and the calls still in flight), the store
     // must hold nothing.
-    tokio::time::sleep(task::MAX_TTL + call_timeout * 4 + faults.max_delay * 2).await;
+    // A quorum may send a node call that waited behind an unanswered one up to ten node
+    // timeouts late (`quorum::sequence`), which then lands within two more.
+    let stragglers =
+        if quorum { lock_core::limits::DEFAULT_NODE_TIMEOUT * 12 } else { Duration::ZERO };
+    tokio::time::sleep(task::MAX_TTL + call_timeout * 4 + faults.max_delay * 2 + stragglers).await;
     for name in &world.keys {
         let named = [
             (name.clone(), LeaseKind::Lock),
@@ -195,10 +216,14 @@ async fn simulate(seed: u64, config: &SimConfig) -> Result<SimReport, SimFailure
             named.into_iter().filter(|(_, kind)| store.info().capabilities.offers(*kind))
         {
             let key = LockKey::with_default_prefix(&name).map_err(|e| fail(e.to_string()))?;
-            match store.inspect_lease(&key, kind).await {
-                Ok(holders) if holders.holders.is_empty() => {}
-                Ok(holders) => return Err(fail(format!("orphan: {name} still held: {holders:?}"))),
-                Err(e) => return Err(fail(format!("inspect {name}: {e}"))),
+            for node in &stores {
+                match node.inspect_lease(&key, kind).await {
+                    Ok(holders) if holders.holders.is_empty() => {}
+                    Ok(holders) => {
+                        return Err(fail(format!("orphan: {name} still held: {holders:?}")));
+                    }
+                    Err(e) => return Err(fail(format!("inspect {name}: {e}"))),
+                }
             }
         }
         if let Some(writes) = store.guarded_writes() {
