@@ -10,7 +10,7 @@ use tracing::Instrument;
 use super::{GuardShared, Lost};
 use crate::backend::ExtendOutcome;
 use crate::call_timeout::within;
-use crate::error::{BackendErrorKind, Error, LossReason, Result};
+use crate::error::{Error, LossReason, Result};
 use crate::fencing::FencingToken;
 use crate::holder::HolderId;
 use crate::key::LockKey;
@@ -124,9 +124,7 @@ impl LockHandle {
         // shortens the hold, whatever comes back.
         shared.extension_sent(sent, validity);
         let outcome = within(shared.backend, limit, call).instrument(span).await;
-        if outcome.as_ref().is_err_and(|e| e.kind() == BackendErrorKind::Timeout) {
-            shared.extension_cut(limit, validity);
-        }
+        shared.extension_answered(&outcome, limit, validity);
         let outcome = outcome?;
         let alive = match outcome {
             ExtendOutcome::Extended => {

@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::backend::DynLockBackend;
-use crate::error::LossReason;
+use crate::error::{BackendError, BackendErrorKind, LossReason};
 use crate::fencing::FencingToken;
 use crate::key::LockKey;
 use crate::telemetry;
@@ -173,6 +173,19 @@ impl GuardShared {
         *unsettled = Some(unsettled.map_or(until, |u| u.max(until)));
         drop(unsettled);
         self.late_attempts(until, validity);
+    }
+
+    /// Records the cut of an extension giving `validity` when `answer` is the call timeout's
+    /// error (see [`GuardShared::extension_cut`]); any other answer came from the store.
+    pub(crate) fn extension_answered<T>(
+        &self,
+        answer: &Result<T, BackendError>,
+        call_timeout: Duration,
+        validity: Duration,
+    ) {
+        if answer.as_ref().is_err_and(|e| e.kind() == BackendErrorKind::Timeout) {
+            self.extension_cut(call_timeout, validity);
+        }
     }
 
     /// Waits until no extension cut earlier can still land (call with the extension turn).

@@ -392,12 +392,7 @@ fn extend_batch(
                     true => answers.pop().unwrap_or(Ok(ExtendOutcome::NotHeld)),
                     false => Ok(ExtendOutcome::NotHeld),
                 };
-                if answer
-                    .as_ref()
-                    .is_err_and(|e| e.kind() == crate::error::BackendErrorKind::Timeout)
-                {
-                    shared.extension_cut(call_timeout, settings.validity(status.ttl));
-                }
+                shared.extension_answered(&answer, call_timeout, settings.validity(status.ttl));
                 done.push((*id, sent, status.ttl, answer));
             }
             done
@@ -429,9 +424,7 @@ fn extend_one(
             let limit = call_timeout.min(status.deadline.saturating_duration_since(sent));
             let call = shared.store.extend(&shared.key, &shared.token, status.ttl);
             let result = within(shared.backend, limit.max(Duration::from_millis(1)), call).await;
-            if result.as_ref().is_err_and(|e| e.kind() == crate::error::BackendErrorKind::Timeout) {
-                shared.extension_cut(call_timeout, settings.validity(status.ttl));
-            }
+            shared.extension_answered(&result, call_timeout, settings.validity(status.ttl));
             vec![(id, sent, status.ttl, result)]
         }
         .instrument(span),
