@@ -78,6 +78,11 @@ impl LockBackend for Recorder {
         Ok(Box::pin(std::future::ready(())))
     }
 
+    async fn watch_before_attempt(&self, _: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.record("watch_before_attempt");
+        Ok(Box::pin(async {}))
+    }
+
     async fn holds(&self, _: &LockKey, _: &LockToken) -> Result<bool, BackendError> {
         self.record("holds");
         Ok(false)
@@ -193,6 +198,8 @@ async fn call_each(
     saw("inspect");
     let _ = backend.watch_release(&key).await;
     saw("watch_release");
+    let _ = backend.watch_before_attempt(&key).await;
+    saw("watch_before_attempt");
     let _ = backend.holds(&key, &token).await;
     saw("holds");
     let _ = backend.acquire_lease(&key, &token, Lease::Permit { limit: 2 }, ttl).await;
@@ -283,5 +290,5 @@ fn the_trait_is_read_whole() {
     assert!(
         methods.contains("info") && methods.contains("holds") && methods.contains("watch_lease")
     );
-    assert_eq!(methods.len(), 19, "{methods:?}");
+    assert_eq!(methods.len(), 20, "{methods:?}");
 }

@@ -1,8 +1,10 @@
--- grant(lock, counter, token, ttl, fencing, counter_ttl) (sent after prelude.lua): takes the
--- lock key `lock` for `token` if it is free (or already `token`'s), issuing a fence from
+-- grant(lock, counter, token, ttl, fencing, counter_ttl, mark) (sent after prelude.lua): takes
+-- the lock key `lock` for `token` if it is free (or already `token`'s), issuing a fence from
 -- `counter` (same cluster slot) with the prelude's `issue` when `fencing` is '1'. `lock` holds
 -- the holder's token as a plain string with a PX ttl. Returns n >= 0 when granted, with fencing
--- token n (0 without fencing), or -2 - PTTL when held by another (-1: the key has no expiry).
+-- token n (0 without fencing), or -2 - PTTL when held by another (-1: the key has no expiry);
+-- refused, it leaves the waiter's mark `mark` (optional, same slot) with the prelude's
+-- `mark_waiting`.
 
 -- The holder `token` (the caller checked that `lock` holds it) again: the ttl reset, and its own
 -- fence while the counter still records it (else a new one).
@@ -22,10 +24,10 @@ local function renew(lock, counter, token, ttl, fencing, counter_ttl)
   return issue(counter, token, counter_ttl)
 end
 
-local function grant(lock, counter, token, ttl, fencing, counter_ttl)
+local function grant(lock, counter, token, ttl, fencing, counter_ttl, mark)
   if not redis.call('SET', lock, token, 'NX', 'PX', ttl) then
     if redis.call('GET', lock) ~= token then
-      return -2 - redis.call('PTTL', lock)
+      return -2 - mark_waiting(lock, mark, ttl)
     end
     return renew(lock, counter, token, ttl, fencing, counter_ttl)
   elseif fencing ~= '1' then

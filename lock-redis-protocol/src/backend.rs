@@ -300,6 +300,10 @@ impl<R: ScriptRunner> fmt::Debug for ScriptBackend<R> {
     }
 }
 
+/// How long the mark a bare watch leaves outlives the holder's ttl (the watch itself ends when
+/// that ttl runs out, or after half of this when no lock is there or it has no expiry).
+const MARK_SLACK: Duration = Duration::from_secs(1);
+
 /// The kinds of lease the scripts serve, named one by one: a kind lock-core adds later is
 /// `Unsupported` here until a script serves it.
 const OFFERED: [LeaseKind; 5] =
@@ -375,35 +379,27 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         Ok(info)
     }
 
+    /// W2 without an attempt: a release publishes only when it deletes a waiter's mark, so one
+    /// is left beside the lock (what a refused attempt leaves) while the subscription is made.
+    /// The watch also ends when the holder's ttl runs out, before the mark lapses (a hold
+    /// extended past it would be released unmarked; W4 allows the early wake-up), or, when no
+    /// lock is there or it has no expiry, after half the mark's life.
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
-        match &self.notify {
-            Some((hub, _)) => {
-                let released = hub.watch(release_channel(key).into_bytes());
-                let refused = self.keyspace_refused.load(Ordering::Relaxed);
-                let keyspace = self.keyspace.filter(|_| !refused);
-                let Some(channel) = keyspace.and_then(|db| keyspace_channel(db, key)) else {
-                    return released.await;
-                };
-                let touched = hub.watch(channel.into_bytes());
-                let (released, touched) = futures_util::future::join(released, touched).await;
-                let released = released?;
-                match touched {
-                    Ok(touched) => Ok(Box::pin(async move {
-                        futures_util::future::select(released, touched).await;
-                    })),
-                    // The ACL may refuse the channel: the release channel alone still works, and
-                    // the keyspace channels are not asked for again.
-                    Err(e) => {
-                        if e.kind() == BackendErrorKind::Auth {
-                            self.keyspace_refused.store(true, Ordering::Relaxed);
-                        }
-                        tracing::debug!(backend = self.name, error = %e, "keyspace channel not watched");
-                        Ok(released)
-                    }
-                }
-            }
-            None => Err(BackendError::unsupported(self.name, "watch_release")),
-        }
+        let sent = tokio::time::Instant::now();
+        let mark = async { self.runner.run(calls::mark_waiting(key, MARK_SLACK)).await };
+        let (watch, mark) = futures_util::future::join(self.subscribe(key), mark).await;
+        let watch = watch?;
+        // No lock, or one without expiry: the mark lives MARK_SLACK.
+        let lapses = sent + reply::mark_waiting(self.name, mark?)?.unwrap_or(MARK_SLACK / 2);
+        Ok(Box::pin(async move {
+            futures_util::future::select(watch, Box::pin(tokio::time::sleep_until(lapses))).await;
+        }))
+    }
+
+    /// The subscription alone: the attempt that follows, refused, leaves the waiter's mark the
+    /// release looks for (see [`crate::layout::mark_key`]).
+    async fn watch_before_attempt(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.subscribe(key).await
     }
     async fn acquire_lease(
         &self,
@@ -480,9 +476,9 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     ) -> Result<ReleaseWatch, BackendError> {
         match kind {
             LeaseKind::Fair => self.watch_turn(key, token).await,
-            LeaseKind::Lock | LeaseKind::Metadata | LeaseKind::Permit | LeaseKind::Rw => {
-                self.watch_release(key).await
-            }
+            LeaseKind::Lock | LeaseKind::Metadata => self.watch_release(key).await,
+            // Their releases publish whether or not anyone marked the key.
+            LeaseKind::Permit | LeaseKind::Rw => self.subscribe(key).await,
             other => Err(BackendError::unsupported(self.name, other.operation())),
         }
     }
@@ -516,6 +512,41 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         items: &[ExtendItem<'_>],
     ) -> Result<Vec<ExtendOutcome>, BackendError> {
         self.extend_each(items).await
+    }
+}
+
+impl<R: ScriptRunner> ScriptBackend<R> {
+    /// Subscribes to `key`'s release channel (and its keyspace channel, when that is on): the
+    /// watch every kind shares, resolved by any release that publishes.
+    async fn subscribe(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        match &self.notify {
+            Some((hub, _)) => {
+                let released = hub.watch(release_channel(key).into_bytes());
+                let refused = self.keyspace_refused.load(Ordering::Relaxed);
+                let keyspace = self.keyspace.filter(|_| !refused);
+                let Some(channel) = keyspace.and_then(|db| keyspace_channel(db, key)) else {
+                    return released.await;
+                };
+                let touched = hub.watch(channel.into_bytes());
+                let (released, touched) = futures_util::future::join(released, touched).await;
+                let released = released?;
+                match touched {
+                    Ok(touched) => Ok(Box::pin(async move {
+                        futures_util::future::select(released, touched).await;
+                    })),
+                    // The ACL may refuse the channel: the release channel alone still works, and
+                    // the keyspace channels are not asked for again.
+                    Err(e) => {
+                        if e.kind() == BackendErrorKind::Auth {
+                            self.keyspace_refused.store(true, Ordering::Relaxed);
+                        }
+                        tracing::debug!(backend = self.name, error = %e, "keyspace channel not watched");
+                        Ok(released)
+                    }
+                }
+            }
+            None => Err(BackendError::unsupported(self.name, "watch_release")),
+        }
     }
 }
 

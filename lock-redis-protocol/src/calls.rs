@@ -6,13 +6,13 @@ use std::time::Duration;
 use lock_core::{LockKey, LockToken, RwMode, backend::ttl_millis};
 
 use crate::layout::{
-    fence_key, holds_key, metadata_key, permits_key, queue_key, release_channel, waiters_key,
-    writer_key, written_key,
+    fence_key, holds_key, mark_key, metadata_key, permits_key, queue_key, release_channel,
+    waiters_key, writer_key, written_key,
 };
 use crate::scripts::{
     ACQUIRE, EXTEND, EXTEND_MANY, FAIR_ACQUIRE, FAIR_RELEASE, GUARDED_WRITE, INSPECT, LuaScript,
-    METADATA_INSPECT, MULTI_ACQUIRE, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT, PERMIT_RELEASE,
-    READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
+    MARK, METADATA_INSPECT, MULTI_ACQUIRE, PERMIT_ACQUIRE, PERMIT_EXTEND, PERMIT_INSPECT,
+    PERMIT_RELEASE, READ_DATA, RELEASE, RW_ACQUIRE, RW_INSPECT, RW_RELEASE,
 };
 
 /// How a release wakes the lock's waiters.
@@ -102,23 +102,39 @@ pub fn acquire<'a>(
     }
     Call {
         script: &ACQUIRE,
-        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(fence_key(key))],
+        keys: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Owned(fence_key(key)),
+            Cow::Owned(mark_key(key)),
+        ],
         args,
+    }
+}
+
+/// Leaves a waiter's mark beside `key`'s lock for as long as its holder's ttl and `extra` (see
+/// [`mark_key`]): what a refused attempt leaves, for a watch made without one. Replies the
+/// lock's PTTL (-1: no expiry; -2: no lock).
+pub fn mark_waiting(key: &LockKey, extra: Duration) -> Call<'_> {
+    Call {
+        script: &MARK,
+        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(mark_key(key))],
+        args: vec![millis(extra)],
     }
 }
 
 /// `release(key, token)`, waking waiters as `publish` says.
 pub fn release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> Call<'a> {
-    let (mode, channel): (&'static [u8], Arg<'a>) = match publish {
-        Publish::Off => (b"0", Cow::Borrowed(b"")),
-        Publish::Classic => (b"1", Cow::Owned(release_channel(key).into_bytes())),
-        Publish::Sharded => (b"2", Cow::Owned(release_channel(key).into_bytes())),
-    };
+    let (mode, channel) = publish_args(key, publish);
     Call {
         script: &RELEASE,
-        // The metadata hash goes with the lock, whichever call took it (as in MemoryBackend).
-        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(metadata_key(key))],
-        args: vec![Cow::Borrowed(token.as_bytes()), Cow::Borrowed(mode), channel],
+        // The waiter mark and the metadata hash go with the lock, whichever call took it (as
+        // in MemoryBackend).
+        keys: vec![
+            Cow::Borrowed(key.as_bytes()),
+            Cow::Owned(mark_key(key)),
+            Cow::Owned(metadata_key(key)),
+        ],
+        args: vec![Cow::Borrowed(token.as_bytes()), mode, channel],
     }
 }
 
@@ -249,7 +265,8 @@ pub fn permit_acquire<'a>(
 
 /// `release_permit(key, token)`, waking waiters as `publish` says.
 pub fn permit_release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> Call<'a> {
-    let Call { args, .. } = release(key, token, publish);
+    let (mode, channel) = publish_args(key, publish);
+    let args = vec![Cow::Borrowed(token.as_bytes()), mode, channel];
     Call {
         script: &PERMIT_RELEASE,
         keys: vec![
@@ -330,7 +347,8 @@ pub fn rw_acquire<'a>(
 
 /// `release_rw(key, token)`, waking waiters as `publish` says.
 pub fn rw_release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> Call<'a> {
-    let Call { args, .. } = release(key, token, publish);
+    let (mode, channel) = publish_args(key, publish);
+    let args = vec![Cow::Borrowed(token.as_bytes()), mode, channel];
     Call {
         script: &RW_RELEASE,
         keys: vec![
@@ -407,8 +425,12 @@ pub fn multi_acquire<'a>(
     let mut args =
         vec![millis(ttl), Cow::Borrowed(flag), millis(ttl.saturating_add(FENCE_COUNTER_GRACE))];
     args.extend(tokens.iter().map(|t| Cow::Borrowed(t.as_bytes())));
-    let keys =
-        keys.iter().flat_map(|k| [Cow::Borrowed(k.as_bytes()), Cow::Owned(fence_key(k))]).collect();
+    let keys = keys
+        .iter()
+        .flat_map(|k| {
+            [Cow::Borrowed(k.as_bytes()), Cow::Owned(fence_key(k)), Cow::Owned(mark_key(k))]
+        })
+        .collect();
     Call { script: &MULTI_ACQUIRE, keys, args }
 }
 
@@ -469,7 +491,13 @@ mod tests {
         assert_eq!(args, vec![token.as_bytes(), b"2", b"1", b"600002"]);
         assert_eq!(
             call.payload_len(),
-            key.as_bytes().len() + call.keys[1].len() + token.as_bytes().len() + 2 + 6
+            key.as_bytes().len()
+                + call.keys[1].len()
+                + call.keys[2].len()
+                + token.as_bytes().len()
+                + 2
+                + 6
         );
+        assert_eq!(call.keys[2], crate::layout::mark_key(&key));
     }
 }

@@ -148,6 +148,14 @@ pub fn data_key(key: &LockKey, name: &str) -> Vec<u8> {
     out
 }
 
+/// A waiter's mark beside a plain lock: `<prefix>~mark{<tag>}<name>`, in the lock key's slot. An
+/// attempt the lock refused leaves it (for the holder's ttl and a margin); the release deletes
+/// it with the lock in one `DEL` and publishes the wake-up only when it was there, so a release
+/// nobody waits for publishes nothing.
+pub fn mark_key(key: &LockKey) -> Vec<u8> {
+    auxiliary(key, b"mark")
+}
+
 /// Where a lock's metadata lives: `<prefix>~meta{<tag>}<name>`, a hash in the lock key's slot
 /// holding the metadata's fields and `~token`, the holder it was stored for, with the lock's
 /// expiry.

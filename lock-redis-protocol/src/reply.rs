@@ -171,6 +171,15 @@ pub fn read_data(backend: &'static str, reply: Reply) -> Result<Option<Vec<u8>>,
     }
 }
 
+/// The lock's `PTTL` after a waiter's mark was left: `None` when no lock is there or it has no
+/// expiry.
+pub fn mark_waiting(backend: &'static str, reply: Reply) -> Result<Option<Duration>, BackendError> {
+    match int(&reply) {
+        Some(n) if n >= -2 => Ok(pttl(n)),
+        _ => Err(unexpected(backend, "mark", &reply)),
+    }
+}
+
 /// 1 or 0.
 pub fn release(backend: &'static str, reply: Reply) -> Result<ReleaseOutcome, BackendError> {
     match int(&reply) {

@@ -47,14 +47,15 @@ impl fmt::Debug for LuaScript {
     }
 }
 
-/// `KEYS`: lock, fence counter, optionally the metadata hash. `ARGV`: token, ttl ms, fencing
-/// flag, counter ttl ms, then the metadata's field-value pairs. Replies one integer: the fence (`>= 0`) when acquired, `-2 - pttl` when held.
+/// `KEYS`: lock, fence counter, waiter mark, optionally the metadata hash. `ARGV`: token, ttl
+/// ms, fencing flag, counter ttl ms, then the metadata's field-value pairs. Replies one integer:
+/// the fence (`>= 0`) when acquired, `-2 - pttl` when held (then the waiter's mark is left).
 pub static ACQUIRE: LuaScript =
     LuaScript::new("acquire", with_prelude!("../lua/grant.lua", "../lua/acquire.lua"));
 
-/// `KEYS`: each lock and its fence counter, in turn. `ARGV`: ttl ms, fencing flag, counter ttl
-/// ms, each lock's token. Replies `{1, fence, ...}` when all were granted, `{0, index, pttl}`
-/// when one is held (nothing changed).
+/// `KEYS`: each lock, its fence counter and its waiter mark, in turn. `ARGV`: ttl ms, fencing
+/// flag, counter ttl ms, each lock's token. Replies `{1, fence, ...}` when all were granted,
+/// `{0, index, pttl}` when one is held (nothing changed but that lock's waiter mark).
 pub static MULTI_ACQUIRE: LuaScript =
     LuaScript::new("multi_acquire", with_prelude!("../lua/grant.lua", "../lua/multi_acquire.lua"));
 
@@ -73,9 +74,13 @@ pub static FAIR_RELEASE: LuaScript = LuaScript::new(
     with_prelude!("../lua/grant.lua", "../lua/fair.lua", "../lua/fair_release.lua"),
 );
 
-/// `KEYS`: lock, optionally the metadata hash. `ARGV`: token, publish mode, channel. Replies 1
-/// or 0.
+/// `KEYS`: lock, waiter mark, metadata hash. `ARGV`: token, publish mode, channel. Replies 1
+/// or 0; publishes only when the lock had a waiter's mark (or metadata).
 pub static RELEASE: LuaScript = LuaScript::new("release", with_prelude!("../lua/release.lua"));
+
+/// `KEYS`: lock, waiter mark. `ARGV`: ms the mark outlives the holder's ttl. Leaves the mark
+/// (for a watch made without an attempt); replies the lock's PTTL.
+pub static MARK: LuaScript = LuaScript::new("mark", with_prelude!("../lua/mark.lua"));
 
 /// `KEYS`: lock, optionally the metadata hash. `ARGV`: token, ttl ms. Replies 1 or 0.
 pub static EXTEND: LuaScript = LuaScript::new("extend", include_str!("../lua/extend.lua"));
@@ -135,9 +140,10 @@ pub static METADATA_INSPECT: LuaScript =
     LuaScript::new("metadata_inspect", include_str!("../lua/metadata_inspect.lua"));
 
 /// Every script, for loading ahead of time.
-pub static ALL: [&LuaScript; 18] = [
+pub static ALL: [&LuaScript; 19] = [
     &ACQUIRE,
     &RELEASE,
+    &MARK,
     &EXTEND,
     &INSPECT,
     &PERMIT_ACQUIRE,

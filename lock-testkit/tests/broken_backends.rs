@@ -34,6 +34,8 @@ enum Bug {
     InspectExtends,
     LazyWatch,
     WatchNeverFires,
+    /// `watch_before_attempt` registers nothing (W5): a waiter sleeps through the release.
+    AttemptWatchNeverFires,
     CaseInsensitiveKeys,
     TruncatedKeys,
     ExpiresAt80Percent,
@@ -497,6 +499,13 @@ impl LockBackend for Mutant {
                 watch.as_mut().enable();
                 Ok(watch)
             }
+        }
+    }
+
+    async fn watch_before_attempt(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        match self.bug {
+            Bug::AttemptWatchNeverFires => Ok(Box::pin(std::future::pending())),
+            _ => self.watch_release(key).await,
         }
     }
 }
@@ -1180,6 +1189,7 @@ rejected! {
     inspect_that_extends: InspectExtends by inspect_is_read_only;
     watch_subscribed_on_first_poll: LazyWatch by watch_is_registered_when_returned;
     watch_that_never_fires: WatchNeverFires by watch_wakes_on_release;
+    attempt_watch_that_never_fires: AttemptWatchNeverFires by watch_before_a_refused_attempt_wakes_on_release;
     case_folded_keys: CaseInsensitiveKeys by similar_names_stay_distinct;
     semaphore_over_its_limit: SemOverLimit by semaphore_grants_up_to_its_limit;
     permits_granted_unadvertised: SemUnadvertised by kinds_not_offered_are_unsupported;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use lock_client_tests::{Client, client_tests};
 use lock_redis::{BackendErrorKind, ConnectOptions};
 use lock_testkit::redis_checks::{
-    add_user_who_cannot_publish, wait_mode_needs_the_replica, wait_mode_reports_a_failed_give_back,
+    add_user_who_cannot_delete, wait_mode_needs_the_replica, wait_mode_reports_a_failed_give_back,
 };
 use lock_testkit::server::{ReplicaPair, redis_available};
 
@@ -37,7 +37,7 @@ async fn a_failed_give_back_is_reported<C: Client>() {
         return;
     }
     let pair = ReplicaPair::spawn().expect("primary and replica");
-    let url = add_user_who_cannot_publish(&pair.primary).unwrap_or_else(|f| panic!("{f}"));
+    let url = add_user_who_cannot_delete(&pair.primary).unwrap_or_else(|f| panic!("{f}"));
     let backend = C::connect(&url)
         .await
         .expect("connect")

@@ -330,6 +330,24 @@ pub trait LockBackend: Send + Sync + std::fmt::Debug + 'static {
         Err(BackendError::unsupported(self.info().name, "watch_release"))
     }
 
+    /// The watch the manager registers when it tries the key right after: like
+    /// [`LockBackend::watch_release`], except that a release before that attempt need not
+    /// resolve it (the attempt finds the key free, or another holder whose release counts).
+    /// The manager calls this, never `watch_release`, when an attempt follows; it calls
+    /// `watch_release` where a read (`inspect`) follows instead (a lock set's blocker).
+    ///
+    /// Defaults to `watch_release`, whose W2 implies W5: a backend author need not write it. A
+    /// store that learns from a refused attempt that someone waits (lock-redis leaves a waiter's
+    /// mark beside the lock, and its release publishes only when it deletes one, so a release
+    /// nobody waits for costs no `PUBLISH`) overrides it to skip what that attempt does anyway.
+    ///
+    /// # Behavior
+    /// - W5: A release that comes after an attempt at `key` made after this returned, and
+    ///   refused, resolves the future; W1, W3 and W4 hold as for `watch_release`.
+    async fn watch_before_attempt(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.watch_release(key).await
+    }
+
     /// Takes a lease of `lease`'s kind at `key` for `token`: one attempt, one round trip.
     /// [`Lease::Lock`] is [`LockBackend::try_acquire`]; the other kinds' bullets are on their
     /// [`Lease`] variants.

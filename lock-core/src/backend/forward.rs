@@ -230,6 +230,21 @@ macro_rules! forward_lock_backend {
                 }
 
             });
+            $crate::forward_lock_backend!(@unless watch_before_attempt [$($names)*] {
+                fn watch_before_attempt<'life0, 'life1, 'async_trait>(
+                    &'life0 self,
+                    key: &'life1 $crate::LockKey,
+                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseWatch>
+                where
+                    'life0: 'async_trait,
+                    'life1: 'async_trait,
+                    Self: 'async_trait,
+                {
+                    let $this = self;
+                    ($inner).watch_before_attempt(key)
+                }
+
+            });
             $crate::forward_lock_backend!(@unless acquire_lease [$($names)*] {
                 fn acquire_lease<'life0, 'life1, 'life2, 'life3, 'async_trait>(
                     &'life0 self,
@@ -371,6 +386,7 @@ macro_rules! forward_lock_backend {
     (@unless extend [extend $($rest:ident)*] $forward:tt) => {};
     (@unless inspect [inspect $($rest:ident)*] $forward:tt) => {};
     (@unless watch_release [watch_release $($rest:ident)*] $forward:tt) => {};
+    (@unless watch_before_attempt [watch_before_attempt $($rest:ident)*] $forward:tt) => {};
     (@unless acquire_lease [acquire_lease $($rest:ident)*] $forward:tt) => {};
     (@unless release_lease [release_lease $($rest:ident)*] $forward:tt) => {};
     (@unless extend_lease [extend_lease $($rest:ident)*] $forward:tt) => {};

@@ -166,6 +166,16 @@ impl LockBackend for LeaseView {
         self.backend.watch_lease(key, &token, self.spec.kind()).await
     }
 
+    /// The backend's `watch_before_attempt` for the kinds held as plain locks in the store (a
+    /// lock, a lock with metadata), whose attempts are the plain attempt's; the lease's own
+    /// watch for the others.
+    async fn watch_before_attempt(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        match self.spec.kind() {
+            LeaseKind::Lock | LeaseKind::Metadata => self.backend.watch_before_attempt(key).await,
+            _ => self.watch_release(key).await,
+        }
+    }
+
     /// The backend's; whether they apply to this kind is [`LeaseView::info`]'s flag.
     fn guarded_writes(&self) -> Option<&dyn GuardedWriteBackend> {
         self.backend.guarded_writes()

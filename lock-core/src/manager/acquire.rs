@@ -288,7 +288,7 @@ async fn attempts(
         unanswered: Vec::new(),
         borrowed,
     };
-    let mut wait = Wait::new(store.clone(), &policy, call_timeout, started);
+    let mut wait = Wait::new(store.clone(), &policy, call_timeout, started, true);
     // Attempts the policy counts, and calls to the store in all (re-checks included).
     let (mut tries, mut calls) = (0u32, 0u32);
     let mut recheck = false;

@@ -70,6 +70,10 @@ pub(crate) struct Wait {
     call_timeout: Duration,
     /// Whether the store has release notification (and the policy may retry at all).
     notify: bool,
+    /// Whether an attempt (not a read) follows each watch: the watch is then the store's
+    /// `watch_before_attempt`, which a store that learns of waiters from refused attempts
+    /// registers without a round trip of its own.
+    attempt_follows: bool,
     /// When the wait ends, whatever else happens.
     deadline: Option<Instant>,
     /// A watch on the key's release, registered before the last look at the key.
@@ -93,18 +97,22 @@ pub(crate) struct Wait {
 }
 
 impl Wait {
-    /// A wait that started at `started`, bounded as `policy` says.
+    /// A wait that started at `started`, bounded as `policy` says. `attempt_follows`: every
+    /// watch is followed by an attempt at its key (a single lock's wait), not by a read (a lock
+    /// set's, which reads its blocker after a wake-up).
     pub(crate) fn new(
         store: Arc<DynLockBackend>,
         policy: &RetryPolicy,
         call_timeout: Duration,
         started: Instant,
+        attempt_follows: bool,
     ) -> Self {
         let notify = store.info().capabilities.release_notify && policy.may_retry();
         Self {
             store,
             call_timeout,
             notify,
+            attempt_follows,
             deadline: policy.wait_limit().and_then(|w| started.checked_add(w)),
             watch: None,
             backoff_until: None,
@@ -159,7 +167,11 @@ impl Wait {
         if !self.notify {
             return false;
         }
-        let watch = until(Some(self.call_limit()), self.store.watch_release(key)).await;
+        let watch = if self.attempt_follows {
+            until(Some(self.call_limit()), self.store.watch_before_attempt(key)).await
+        } else {
+            until(Some(self.call_limit()), self.store.watch_release(key)).await
+        };
         match watch {
             Some(Ok(watch)) => {
                 self.watch = Some(watch);

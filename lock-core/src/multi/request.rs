@@ -169,7 +169,8 @@ impl MultiLockRequest {
         let inner = self.manager.inner().clone();
         let started = Instant::now();
         let backend = self.manager.backend().clone();
-        let mut wait = Wait::new(backend.clone(), &policy, inner.config.call_timeout, started);
+        let mut wait =
+            Wait::new(backend.clone(), &policy, inner.config.call_timeout, started, false);
         let atomic = self.manager.backend_info().capabilities.lock_sets
             && backend.can_acquire_together(&keys);
         let mut failed: u32 = 0;

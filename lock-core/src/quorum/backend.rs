@@ -490,12 +490,35 @@ impl LockBackend for Quorum {
     }
 
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.watch_nodes(key, false).await
+    }
+
+    /// Each node's: the quorum's attempt tries every node, and each refusal counts there.
+    async fn watch_before_attempt(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.watch_nodes(key, true).await
+    }
+}
+
+impl Quorum {
+    /// A watch on every node (`watch_before_attempt` when `attempt_follows`, else
+    /// `watch_release`), resolved when a majority of those registered fire.
+    async fn watch_nodes(
+        &self,
+        key: &LockKey,
+        attempt_follows: bool,
+    ) -> Result<ReleaseWatch, BackendError> {
         if !self.notify {
             return Err(BackendError::unsupported(NAME, "watch_release"));
         }
         let mut answers = self.ask_all(self.node_timeout, |_, node| {
             let key = key.clone();
-            Box::pin(async move { node.watch_release(&key).await })
+            Box::pin(async move {
+                if attempt_follows {
+                    node.watch_before_attempt(&key).await
+                } else {
+                    node.watch_release(&key).await
+                }
+            })
         });
         // Registered on a majority is enough to return: a release reaches every node, so it
         // fires those. A dead or slow node must not hold up every waiter for the node timeout.

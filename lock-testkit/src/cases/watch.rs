@@ -1,10 +1,10 @@
-//! `watch_release`: bullets W2 to W4 (and R3).
+//! `watch_release` and `watch_before_attempt`: bullets W2 to W5 (and R3).
 
 use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use super::util::{must_acquire, release};
+use super::util::{must_acquire, must_be_refused, release};
 use crate::context::TestContext;
 use crate::failure::{CaseResult, Failure};
 use crate::{check, fail};
@@ -41,6 +41,46 @@ pub async fn watch_is_registered_when_returned(cx: TestContext) -> CaseResult {
         if tokio::time::timeout(cx.ms(2_000), watch).await.is_err() {
             fail!(
                 "round {round}: a release made after watch_release returned was missed (was the watch registered lazily, on first poll?)"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// W2 while the holder extends: a watch made when the hold had 300 ms left still ends by the
+/// release that comes after the holder extended it to 10 s and kept it 1.5 s more (a store that
+/// learns of waiters from marks with an expiry must not let the mark lapse unnoticed).
+pub async fn watch_outlasts_an_extension(cx: TestContext) -> CaseResult {
+    let key = cx.key("extended")?;
+    let holder = cx.token()?;
+    must_acquire(&cx, &key, &holder, cx.ms(300)).await?;
+    let watch = cx.backend().watch_release(&key).await?;
+    let waiter = tokio::spawn(watch);
+    let extended = cx.backend().extend(&key, &holder, cx.ms(10_000)).await?;
+    check!(extended == lock_core::backend::ExtendOutcome::Extended, "extend answered {extended:?}");
+    cx.sleep(1_500).await;
+    check!(release(&cx, &key, &holder).await?, "release was not Released");
+    match tokio::time::timeout(cx.ms(2_000), waiter).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => fail!("the watch panicked: {e}"),
+        Err(_) => Err(late("a watch made before the holder extended its hold")),
+    }
+}
+
+/// W5: a watch from `watch_before_attempt`, then a refused attempt, then the holder's release:
+/// the release resolves the watch. Five rounds, the release each time sooner after the refusal.
+pub async fn watch_before_a_refused_attempt_wakes_on_release(cx: TestContext) -> CaseResult {
+    for round in 0..5u64 {
+        let key = cx.key(format!("before-attempt-{round}"))?;
+        let (holder, waiter) = (cx.token()?, cx.token()?);
+        must_acquire(&cx, &key, &holder, cx.ms(10_000)).await?;
+        let watch = cx.backend().watch_before_attempt(&key).await?;
+        must_be_refused(&cx, &key, &waiter, cx.ms(10_000)).await?;
+        cx.sleep(40 - 10 * round).await;
+        check!(release(&cx, &key, &holder).await?, "release was not Released");
+        if tokio::time::timeout(cx.ms(2_000), watch).await.is_err() {
+            fail!(
+                "round {round}: a release after the watcher's refused attempt did not resolve the watch from watch_before_attempt"
             );
         }
     }

@@ -306,6 +306,16 @@ pub async fn no_key_is_left_without_an_expiry(c: &Connectors) -> CaseResult {
         if i % 3 == 0 {
             guard.extend(Duration::from_secs(5)).await?;
         }
+        if i % 4 == 1 {
+            // A refused attempt leaves a waiter's mark beside the lock.
+            let refused = locks.lock(&name).try_acquire().await?;
+            check!(refused.is_none(), "a held lock was granted to a contender");
+        }
+        if i == 29 {
+            // Marked, then left to expire: neither the lock nor its mark is immortal.
+            drop(guard.leak());
+            continue;
+        }
         if i % 5 == 0 {
             let again = locks.adopt(guard.leak()).try_acquire().await?;
             again.ok_or_else(|| Failure::new("re-acquire refused", "immortal"))?.release().await?;

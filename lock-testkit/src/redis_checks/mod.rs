@@ -29,7 +29,10 @@ mod wait_mode;
 
 pub use acl::{LEAST_PRIVILEGE_RULES, least_privilege_user_runs_the_suite};
 pub use connectors::{Connectors, Factory, SentinelTarget};
-pub use cost::{auto_refresh_batches_its_extends, unfenced_acquire_is_one_command};
+pub use cost::{
+    a_release_publishes_only_for_waiters, auto_refresh_batches_its_extends,
+    unfenced_acquire_is_one_command,
+};
 pub use family::many_expired_permits_are_swept_in_one_acquire;
 pub use fencing::{
     a_foreign_holder_has_no_fence, a_lost_fence_counter_is_recreated_by_a_reacquire,
@@ -55,7 +58,7 @@ pub use recovery::{
 #[doc(hidden)]
 pub use runner::run_check;
 pub use wait_mode::{
-    add_user_who_cannot_publish, wait_mode_needs_the_replica, wait_mode_reports_a_failed_give_back,
+    add_user_who_cannot_delete, wait_mode_needs_the_replica, wait_mode_reports_a_failed_give_back,
 };
 
 /// Generates one `#[test]` per Redis check, each on its own runtime; `$connectors` is an

@@ -11,7 +11,7 @@ use crate::server::redis_available;
 type Check = for<'a> fn(&'a Connectors) -> BoxFuture<'a, CaseResult>;
 
 fn find(name: &str) -> Option<Check> {
-    let checks: [(&str, Check); 27] = [
+    let checks: [(&str, Check); 28] = [
         ("foreign_clients_exclude_and_are_excluded", |c| {
             Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
         }),
@@ -53,6 +53,9 @@ fn find(name: &str) -> Option<Check> {
         }),
         ("auto_refresh_batches_its_extends", |c| {
             Box::pin(super::auto_refresh_batches_its_extends(c))
+        }),
+        ("a_release_publishes_only_for_waiters", |c| {
+            Box::pin(super::a_release_publishes_only_for_waiters(c))
         }),
         ("unfenced_acquire_is_one_command", |c| {
             Box::pin(super::unfenced_acquire_is_one_command(c))

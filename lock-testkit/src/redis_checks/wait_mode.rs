@@ -10,8 +10,8 @@ use crate::failure::{CaseResult, Failure};
 use crate::server::RedisServer;
 use crate::{check, fail};
 
-/// The user [`add_user_who_cannot_publish`] creates.
-const NO_PUBLISH_USER: (&str, &str) = ("no-publish", "no-publish-pw");
+/// The user [`add_user_who_cannot_delete`] creates.
+const NO_DELETE_USER: (&str, &str) = ("no-delete", "no-delete-pw");
 
 /// `backend` is connected to the primary of a [`crate::server::ReplicaPair`] in WAIT mode for
 /// one replica with a timeout under 1 s; `replica` is the pair's replica. Acquisitions the
@@ -61,30 +61,40 @@ pub async fn wait_mode_needs_the_replica(
     Ok(())
 }
 
-/// Adds to `server` (at run time, with `ACL SETUSER`) a user who may run any command on any key
-/// but publish on no channel, and returns its URL. A backend with release notification connected
-/// as that user acquires, but every release fails: the release script's `PUBLISH` is refused
-/// (after its `DEL`, which stays applied).
-pub fn add_user_who_cannot_publish(server: &RedisServer) -> Result<String, Failure> {
-    let (user, password) = NO_PUBLISH_USER;
+/// Adds to `server` (at run time, with `ACL SETUSER`) a user who may run any command but `DEL`
+/// and `UNLINK`, on any key and channel, and returns its URL. A backend connected as that user
+/// acquires, but every release fails: the release script's `DEL` is refused.
+pub fn add_user_who_cannot_delete(server: &RedisServer) -> Result<String, Failure> {
+    let (user, password) = NO_DELETE_USER;
     let mut admin = server.admin().map_err(|e| Failure::new(e.to_string(), "admin connection"))?;
     let password_rule = format!(">{password}");
-    let rules =
-        ["ACL", "SETUSER", user, "reset", "on", &password_rule, "~*", "resetchannels", "+@all"];
+    let rules = [
+        "ACL",
+        "SETUSER",
+        user,
+        "reset",
+        "on",
+        &password_rule,
+        "~*",
+        "&*",
+        "+@all",
+        "-del",
+        "-unlink",
+    ];
     let reply = admin.cmd(&rules).map_err(|e| Failure::new(e.to_string(), "ACL SETUSER"))?;
     check!(!reply.is_error(), "ACL SETUSER failed: {reply:?}");
     Ok(format!("redis://{user}:{password}@127.0.0.1:{}/", server.port()))
 }
 
-/// `backend` is connected as the user of [`add_user_who_cannot_publish`] to the primary of a
-/// [`crate::server::ReplicaPair`], with release notification and in WAIT mode for one replica
+/// `backend` is connected as the user of [`add_user_who_cannot_delete`] to the primary of a
+/// [`crate::server::ReplicaPair`], in WAIT mode for one replica
 /// with a timeout under 1 s. With the replica stopped an acquire is granted on the primary but
 /// not confirmed, and giving it back fails: the acquire must fail with a temporary `Replication`
 /// error that says the give-back failed and carries the release's error as its source.
 ///
 /// ```ignore
 /// let pair = lock_testkit::server::ReplicaPair::spawn()?;
-/// let url = lock_testkit::redis_checks::add_user_who_cannot_publish(&pair.primary)?;
+/// let url = lock_testkit::redis_checks::add_user_who_cannot_delete(&pair.primary)?;
 /// let backend = MyBackend::connect(&url).await?.with_wait(1, Duration::from_millis(200))?;
 /// lock_testkit::redis_checks::wait_mode_reports_a_failed_give_back(&backend, &pair.replica).await?;
 /// ```

@@ -44,6 +44,8 @@ macro_rules! __for_each_case {
             keys::the_key_is_prefix_and_name_together [],
             watch::watch_wakes_on_release [RELEASE_NOTIFY],
             watch::watch_is_registered_when_returned [RELEASE_NOTIFY],
+            watch::watch_outlasts_an_extension [RELEASE_NOTIFY],
+            watch::watch_before_a_refused_attempt_wakes_on_release [RELEASE_NOTIFY],
             watch::watch_wakes_every_watcher [RELEASE_NOTIFY],
             watch::dropped_watch_does_not_break_later_ones [RELEASE_NOTIFY],
             waiting::try_lock_returns_none_under_contention [],

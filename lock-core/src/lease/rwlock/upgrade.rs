@@ -404,4 +404,8 @@ impl LockBackend for UpgradeView {
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         self.write.watch_release(key).await
     }
+
+    async fn watch_before_attempt(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        self.write.watch_before_attempt(key).await
+    }
 }
