@@ -385,6 +385,9 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
     /// extended past it would be released unmarked; W4 allows the early wake-up), or, when no
     /// lock is there or it has no expiry, after half the mark's life.
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
+        if self.notify.is_none() {
+            return Err(BackendError::unsupported(self.name, "watch_release"));
+        }
         let sent = tokio::time::Instant::now();
         let mark = async { self.runner.run(calls::mark_waiting(key, MARK_SLACK)).await };
         let (watch, mark) = futures_util::future::join(self.subscribe(key), mark).await;
