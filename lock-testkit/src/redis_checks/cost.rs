@@ -152,7 +152,9 @@ pub async fn auto_refresh_batches_its_extends(c: &Connectors) -> CaseResult {
 /// cycles send no `PUBLISH` and cost the server at most 4 commands each (7 with fencing:
 /// `EVALSHA`, `SET NX`, `TIME`, `SET … GET`; `EVALSHA`, `GET`, `DEL`), while a refused attempt
 /// leaves the mark, so the holder's release publishes once and wakes the watch registered
-/// before that attempt (W5). Then 200 rounds of a waiter arriving as the holder releases (the
+/// before that attempt (W5); a watch made without an attempt leaves the mark itself and does not
+/// end before the release while the holder has 10 s left. Then 200 rounds of a waiter arriving
+/// as the holder releases (the
 /// release sent 0 to 1.8 ms after the waiter starts): each waiter either takes the lock or is
 /// woken within 2 s, so no wake-up is lost between the refusal and the release. Skipped for a
 /// backend without release notification. Not in [`crate::redis_checks!`]: it checks how
@@ -204,6 +206,21 @@ pub async fn a_release_publishes_only_for_waiters(c: &Connectors) -> CaseResult 
     check!(
         tokio::time::timeout(Duration::from_secs(2), watch).await.is_ok(),
         "the watch made before the refused attempt did not wake on the release"
+    );
+
+    // A watch made without an attempt leaves the mark itself, and stays until the release (or
+    // the holder's ttl): no wake-up for nothing while the holder has 10 s left.
+    let bare = key(2)?;
+    backend.try_acquire(&bare, &holder, ttl).await?;
+    let mut watch = backend.watch_release(&bare).await?;
+    check!(
+        tokio::time::timeout(Duration::from_millis(700), &mut watch).await.is_err(),
+        "a watch on a lock with 10 s left ended within 700 ms, before any release"
+    );
+    check_eq!(backend.release(&bare, &holder).await?, ReleaseOutcome::Released, "release");
+    check!(
+        tokio::time::timeout(Duration::from_secs(2), watch).await.is_ok(),
+        "a watch made without an attempt did not wake on the release"
     );
 
     for round in 0..200u64 {
