@@ -61,7 +61,7 @@ fn quick_bench_reports_every_row() {
         assert!(commands.is_some_and(|c| c >= 2.0), "{row}");
     }
     let family = report["family"]["uncontended"].as_array().expect("family rows");
-    assert_eq!(family.len(), 4, "permit and read × 1, 16 tasks: {report}");
+    assert_eq!(family.len(), 6, "permit, read and write × 1, 16 tasks: {report}");
     for row in family {
         assert!(row["protocol_cycles_per_s"].as_f64().is_some_and(|v| v > 0.0), "{row}");
         assert_eq!(row["commands_per_cycle"], 2.0, "{row}");

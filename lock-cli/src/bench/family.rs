@@ -1,4 +1,4 @@
-//! The lock family: an uncontended permit cycle and read cycle through the lock API, each
+//! The lock family: an uncontended permit, read and write cycle through the lock API, each
 //! against the raw client sending the same two script calls by hand (no raw client has a
 //! semaphore or reader-writer lock of its own to compare with); and a reader-writer lock
 //! contended by a writer queue (4 writers, 12 readers), where a writer's handoff is the time from
@@ -35,6 +35,7 @@ fn err(e: impl std::fmt::Display) -> String {
 enum Kind {
     Permit,
     Read,
+    Write,
 }
 
 impl Kind {
@@ -42,6 +43,7 @@ impl Kind {
         match self {
             Self::Permit => "permit",
             Self::Read => "read",
+            Self::Write => "write",
         }
     }
 }
@@ -84,6 +86,9 @@ impl Cycler {
                     Kind::Read => {
                         locks.rw_lock(name).map_err(err)?.read().ttl(TTL).try_acquire().await
                     }
+                    Kind::Write => {
+                        locks.rw_lock(name).map_err(err)?.write().ttl(TTL).try_acquire().await
+                    }
                 }
                 .map_err(err)?;
                 guard.ok_or("refused")?.release().await.map_err(err)?;
@@ -97,10 +102,13 @@ impl Cycler {
                         calls::permit_acquire(&key, &token, 1_000, TTL, true),
                         calls::permit_release(&key, &token, Publish::Classic),
                     ),
-                    Kind::Read => (
-                        calls::rw_acquire(&key, &token, RwMode::Read, TTL, true, Publish::Classic),
-                        calls::rw_release(&key, &token, Publish::Classic),
-                    ),
+                    Kind::Read | Kind::Write => {
+                        let mode = if *kind == Kind::Read { RwMode::Read } else { RwMode::Write };
+                        (
+                            calls::rw_acquire(&key, &token, mode, TTL, true, Publish::Classic),
+                            calls::rw_release(&key, &token, Publish::Classic),
+                        )
+                    }
                 };
                 if send(&mut conn, acquire).await? <= 0 {
                     return Err("refused".into());
@@ -165,7 +173,7 @@ pub(crate) async fn uncontended(
     duration: Duration,
 ) -> Result<Vec<FamilyUncontended>, String> {
     let mut rows = Vec::new();
-    for kind in [Kind::Permit, Kind::Read] {
+    for kind in [Kind::Permit, Kind::Read, Kind::Write] {
         let per_cycle = commands(port, kind).await?;
         let (api, hand) = (Cycler::api(url, kind).await?, Cycler::hand(url, kind).await?);
         for tasks in TASKS {
