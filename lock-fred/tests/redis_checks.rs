@@ -18,34 +18,4 @@ fn sharded_notification_follows_a_slot_migration() {
     );
 }
 
-/// The checks that look at the fencing counter, with fencing off.
-#[test]
-fn fencing_off_writes_no_counter_when_off() {
-    lock_testkit::redis_checks::run_check(
-        "fencing_off_writes_no_counter",
-        common::unfenced_connectors,
-    );
-}
-
-/// With fencing off, a free lock is one plain `SET NX PX` and a cycle at most 4 commands.
-#[test]
-fn unfenced_acquire_is_one_command() {
-    lock_testkit::redis_checks::run_check(
-        "unfenced_acquire_is_one_command",
-        common::unfenced_connectors,
-    );
-}
-
-/// A release publishes only for a waiter's mark: fenced and unfenced, with the race of a waiter
-/// arriving as the holder releases.
-#[test]
-fn a_release_publishes_only_for_waiters() {
-    lock_testkit::redis_checks::run_check(
-        "a_release_publishes_only_for_waiters",
-        common::connectors,
-    );
-    lock_testkit::redis_checks::run_check(
-        "a_release_publishes_only_for_waiters",
-        common::unfenced_connectors,
-    );
-}
+lock_testkit::script_backend_checks!(common::connectors(), common::unfenced_connectors());

@@ -39,8 +39,8 @@ fn key(i: usize) -> Result<LockKey, Failure> {
 /// `EVALSHA`, `GET`, `DEL`: what the raw client's `SET NX` and compare-and-delete cost), scripts'
 /// inner calls included. A taken key still answers `Held` with the holder's
 /// ttl, and the holder's own token still takes it again (A3). Skipped for a backend with
-/// fencing on. Not in [`crate::redis_checks!`]: it checks how lock-redis and lock-fred send
-/// the fast path, which another Redis backend need not copy; run it by name.
+/// fencing on. In [`crate::script_backend_checks!`], not [`crate::redis_checks!`]: it checks how
+/// lock-redis and lock-fred send the fast path, which another Redis backend need not copy.
 pub async fn unfenced_acquire_is_one_command(c: &Connectors) -> CaseResult {
     let server = private()?;
     let backend = (c.standalone)(server.url()).await?;
@@ -157,8 +157,9 @@ pub async fn auto_refresh_batches_its_extends(c: &Connectors) -> CaseResult {
 /// as the holder releases (the
 /// release sent 0 to 1.8 ms after the waiter starts): each waiter either takes the lock or is
 /// woken within 2 s, so no wake-up is lost between the refusal and the release. Skipped for a
-/// backend without release notification. Not in [`crate::redis_checks!`]: it checks how
-/// lock-redis and lock-fred wake waiters, which another Redis backend need not copy.
+/// backend without release notification. In [`crate::script_backend_checks!`], not
+/// [`crate::redis_checks!`]: it checks how lock-redis and lock-fred wake waiters, which another
+/// Redis backend need not copy.
 pub async fn a_release_publishes_only_for_waiters(c: &Connectors) -> CaseResult {
     let server = private()?;
     let backend = (c.standalone)(server.url()).await?;

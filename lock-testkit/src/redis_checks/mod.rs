@@ -96,6 +96,39 @@ macro_rules! redis_checks {
     };
 }
 
+/// Generates the checks of how a backend built on lock-redis-protocol's `ScriptBackend` (as
+/// lock-redis and lock-fred are) uses the server, which another Redis backend need not copy:
+/// with fencing off (`$unfenced`, a [`Connectors`] expression whose backends issue no fences)
+/// no counter is written and a free lock is one `SET NX PX`, and with fencing on and off a
+/// release publishes only for a waiter's mark.
+///
+/// ```ignore
+/// lock_testkit::script_backend_checks!(common::connectors(), common::unfenced_connectors());
+/// ```
+#[macro_export]
+macro_rules! script_backend_checks {
+    ($connectors:expr, $unfenced:expr $(,)?) => {
+        /// The checks that look at the fencing counter, with fencing off.
+        #[test]
+        fn fencing_off_writes_no_counter_when_off() {
+            $crate::redis_checks::run_check("fencing_off_writes_no_counter", || $unfenced);
+        }
+
+        /// With fencing off, a free lock is one plain `SET NX PX` and a cycle 4 commands.
+        #[test]
+        fn unfenced_acquire_is_one_command() {
+            $crate::redis_checks::run_check("unfenced_acquire_is_one_command", || $unfenced);
+        }
+
+        /// A release publishes only for a waiter's mark, fenced and not.
+        #[test]
+        fn a_release_publishes_only_for_waiters() {
+            $crate::redis_checks::run_check("a_release_publishes_only_for_waiters", || $connectors);
+            $crate::redis_checks::run_check("a_release_publishes_only_for_waiters", || $unfenced);
+        }
+    };
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __redis_check_tests {
