@@ -123,6 +123,8 @@ pub(crate) enum Workload {
     Memory,
     /// Semaphore permits and reader-writer locks.
     Family,
+    /// lock-redis side by side with rslock, another Rust lock library.
+    Peers,
 }
 
 #[derive(Debug, Args)]

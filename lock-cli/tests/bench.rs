@@ -23,6 +23,8 @@ fn quick_bench_reports_every_row() {
         "contended",
         "--only",
         "family",
+        "--only",
+        "peers",
     ]);
     assert_eq!(run.code, 0, "{run:?}");
     let report = run.json();
@@ -65,6 +67,13 @@ fn quick_bench_reports_every_row() {
     for row in family {
         assert!(row["protocol_cycles_per_s"].as_f64().is_some_and(|v| v > 0.0), "{row}");
         assert_eq!(row["commands_per_cycle"], 2.0, "{row}");
+    }
+    let peers = report["peers"].as_array().expect("peer rows");
+    assert_eq!(peers.len(), 6, "rslock × fencing on and off × 1, 16, 64 tasks: {report}");
+    for row in peers {
+        for field in ["cycles_per_s", "peer_cycles_per_s", "ratio"] {
+            assert!(row[field].as_f64().is_some_and(|v| v > 0.0), "{field} in {row}");
+        }
     }
     let contended = &report["family"]["contended"];
     assert!(contended["writes_per_s"].as_f64().is_some_and(|v| v > 0.0), "{contended}");

@@ -36,6 +36,8 @@ pub(crate) enum Cycler {
     /// it. Without fencing the acquire is the plain `SET NX PX` the backends send.
     ProtocolRedis(redis::aio::ConnectionManager, bool),
     ProtocolFred(fred::clients::Client, bool),
+    /// rslock (Redlock over the `redis` crate) on one server: its `lock`, then its `unlock`.
+    Rslock(std::sync::Arc<rslock::LockManager>),
 }
 
 impl Cycler {
@@ -73,6 +75,11 @@ impl Cycler {
         client.init().await.map_err(err)?;
         let sha: String = client.script_load(COMPARE_AND_DELETE).await.map_err(err)?;
         Ok(Self::RawFred(client, sha))
+    }
+
+    /// rslock's lock manager over the one server at `url`.
+    pub(crate) fn rslock(url: &str) -> Self {
+        Self::Rslock(std::sync::Arc::new(rslock::LockManager::new(vec![url.to_owned()])))
     }
 
     /// The raw `redis` crate running the library's acquire and release.
@@ -150,6 +157,11 @@ impl Cycler {
                     lock_redis_protocol::Publish::Classic,
                 );
                 send_redis(&mut conn, release).await?;
+            }
+            Self::Rslock(locks) => {
+                let key = format!("lock:{key}");
+                let lock = locks.lock(key.as_bytes(), TTL).await.map_err(|e| format!("{e:?}"))?;
+                locks.unlock(&lock).await;
             }
             Self::ProtocolFred(client, fencing) => {
                 let (lock, token) = protocol_names(key)?;

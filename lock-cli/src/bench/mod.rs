@@ -5,6 +5,7 @@ mod contended;
 mod cyclers;
 mod family;
 mod memory;
+mod peers;
 mod refresh;
 mod report;
 mod server;
@@ -76,6 +77,9 @@ pub(crate) async fn run(args: BenchArgs) -> Result<ExitCode, String> {
         report.family.uncontended =
             family::uncontended(&url, server.port(), budget.uncontended).await?;
         report.family.contended = Some(family::contended(&url, budget.contended).await?);
+    }
+    if runs(Workload::Peers) {
+        report.peers = peers::run(&url, budget.uncontended).await?;
     }
     if args.json {
         println!("{}", report.to_json());

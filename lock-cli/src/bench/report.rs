@@ -85,6 +85,27 @@ pub(crate) struct Report {
     pub(crate) memory: Memory,
     /// Semaphore and reader-writer lock rows (additions to the schema).
     pub(crate) family: Family,
+    /// lock-redis beside another Rust lock library (an addition to the schema).
+    pub(crate) peers: Vec<Peer>,
+}
+
+/// One uncontended cycle of lock-redis (through the lock API) against the same cycle of
+/// another library on the same server, measured in alternating rounds.
+#[derive(Debug, Serialize)]
+pub(crate) struct Peer {
+    /// The other library and its version, e.g. `rslock 0.10`.
+    pub(crate) library: &'static str,
+    /// Whether lock-redis issued fencing tokens (the other library never does).
+    pub(crate) fencing: bool,
+    pub(crate) tasks: usize,
+    pub(crate) cycles_per_s: f64,
+    pub(crate) peer_cycles_per_s: f64,
+    /// `cycles_per_s / peer_cycles_per_s`.
+    pub(crate) ratio: f64,
+    pub(crate) p50_us: u64,
+    pub(crate) p99_us: u64,
+    pub(crate) peer_p50_us: u64,
+    pub(crate) peer_p99_us: u64,
 }
 
 /// The lock family's rows.
@@ -240,6 +261,37 @@ impl Report {
                 f.p50_us,
                 f.p99_us,
                 f.commands_per_cycle
+            );
+        }
+        if !self.peers.is_empty() {
+            println!("\npeers (cycles/s, uncontended; lock-redis through the lock API)");
+            println!(
+                "{:<12} {:>6} {:>5} {:>10} {:>10} {:>6} {:>7} {:>7} {:>9} {:>9}",
+                "library",
+                "fenced",
+                "tasks",
+                "ours",
+                "theirs",
+                "ratio",
+                "p50 µs",
+                "p99 µs",
+                "their p50",
+                "their p99"
+            );
+        }
+        for p in &self.peers {
+            println!(
+                "{:<12} {:>6} {:>5} {:>10.0} {:>10.0} {:>6.2} {:>7} {:>7} {:>9} {:>9}",
+                p.library,
+                p.fencing,
+                p.tasks,
+                p.cycles_per_s,
+                p.peer_cycles_per_s,
+                p.ratio,
+                p.p50_us,
+                p.p99_us,
+                p.peer_p50_us,
+                p.peer_p99_us
             );
         }
         if let Some(c) = &self.family.contended {

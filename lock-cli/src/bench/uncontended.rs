@@ -20,14 +20,14 @@ const COUNTED: u64 = 500;
 const ROUNDS: u32 = 3;
 
 #[derive(Default)]
-struct Measured {
+pub(crate) struct Measured {
     cycles: usize,
     elapsed: Duration,
-    samples: Samples,
+    pub(crate) samples: Samples,
 }
 
 impl Measured {
-    fn cycles_per_s(&self) -> f64 {
+    pub(crate) fn cycles_per_s(&self) -> f64 {
         self.cycles as f64 / self.elapsed.as_secs_f64()
     }
 }
@@ -74,18 +74,18 @@ async fn measure(
     Ok(())
 }
 
-/// The lock API, the raw client and the raw client running the protocol, side by side:
-/// `ROUNDS` rounds each, in a rotating order.
-async fn compare(
-    sides: [&Cycler; 3],
+/// Cyclers side by side (the lock API, the raw client and the raw client running the
+/// protocol; or the lock API and another library): `ROUNDS` rounds each, in a rotating order.
+pub(crate) async fn compare<const N: usize>(
+    sides: [&Cycler; N],
     tasks: usize,
     duration: Duration,
-) -> Result<[Measured; 3], String> {
-    let mut measured: [Measured; 3] = Default::default();
+) -> Result<[Measured; N], String> {
+    let mut measured: [Measured; N] = std::array::from_fn(|_| Measured::default());
     let round = duration / ROUNDS;
     for r in 0..ROUNDS as usize {
-        for i in 0..3 {
-            let side = (r + i) % 3;
+        for i in 0..N {
+            let side = (r + i) % N;
             measure(sides[side], tasks, round, &mut measured[side]).await?;
         }
     }
