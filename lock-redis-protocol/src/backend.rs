@@ -300,8 +300,8 @@ impl<R: ScriptRunner> fmt::Debug for ScriptBackend<R> {
     }
 }
 
-/// How long the mark a bare watch leaves outlives the holder's ttl (the watch itself ends when
-/// that ttl runs out, or after half of this when no lock is there or it has no expiry).
+/// How long the mark a bare watch leaves outlives the holder's ttl (the watch itself ends half of
+/// this after that ttl, or after half of this when no lock is there or it has no expiry).
 const MARK_SLACK: Duration = Duration::from_secs(1);
 
 /// The kinds of lease the scripts serve, named one by one: a kind lock-core adds later is
@@ -381,9 +381,9 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
 
     /// W2 without an attempt: a release publishes only when it deletes a waiter's mark, so one
     /// is left beside the lock (what a refused attempt leaves) while the subscription is made.
-    /// The watch also ends when the holder's ttl runs out, before the mark lapses (a hold
-    /// extended past it would be released unmarked; W4 allows the early wake-up), or, when no
-    /// lock is there or it has no expiry, after half the mark's life.
+    /// The watch also ends half a second after the holder's ttl runs out, before the mark
+    /// lapses (a hold extended past it would be released unmarked; W4 allows the wake-up), or,
+    /// when no lock is there or it has no expiry, after half the mark's life.
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
         if self.notify.is_none() {
             return Err(BackendError::unsupported(self.name, "watch_release"));
@@ -392,8 +392,11 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         let mark = async { self.runner.run(calls::mark_waiting(key, MARK_SLACK)).await };
         let (watch, mark) = futures_util::future::join(self.subscribe(key), mark).await;
         let watch = watch?;
+        // Half the slack after the holder's ttl (the mark lives the whole slack): a hold that
+        // simply expires is seen as expired (no release announced) before this wake-up comes.
         // No lock, or one without expiry: the mark lives MARK_SLACK.
-        let lapses = sent + reply::mark_waiting(self.name, mark?)?.unwrap_or(MARK_SLACK / 2);
+        let ttl = reply::mark_waiting(self.name, mark?)?.unwrap_or_default();
+        let lapses = sent + ttl + MARK_SLACK / 2;
         Ok(Box::pin(async move {
             futures_util::future::select(watch, Box::pin(tokio::time::sleep_until(lapses))).await;
         }))
