@@ -78,299 +78,81 @@ macro_rules! forward_lock_backend {
         #[$crate::backend::async_trait]
         impl $(<$($generics)*>)? $crate::LockBackend for $ty {
             $($items)*
-            $crate::forward_lock_backend!(@unless info [$($names)*] {
-                fn info(&self) -> $crate::backend::BackendInfo {
-                    let $this = self;
-                    ($inner).info()
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless endpoint [$($names)*] {
-                fn endpoint(&self) -> ::std::option::Option<::std::string::String> {
-                    let $this = self;
-                    ($inner).endpoint()
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless guarded_writes [$($names)*] {
-                fn guarded_writes(&self) -> ::std::option::Option<&dyn $crate::backend::GuardedWriteBackend> {
-                    let $this = self;
-                    ($inner).guarded_writes()
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless can_acquire_together [$($names)*] {
-                fn can_acquire_together(&self, keys: &[$crate::LockKey]) -> bool {
-                    let $this = self;
-                    ($inner).can_acquire_together(keys)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless max_batch [$($names)*] {
-                fn max_batch(&self) -> usize {
-                    let $this = self;
-                    ($inner).max_batch()
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless try_acquire_all [$($names)*] {
-                fn try_acquire_all<'life0, 'life1, 'life2, 'async_trait>(
-                    &'life0 self,
-                    keys: &'life1 [$crate::LockKey],
-                    tokens: &'life2 [$crate::LockToken],
-                    ttl: ::std::time::Duration,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::MultiAcquireOutcome>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    'life2: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).try_acquire_all(keys, tokens, ttl)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless extend_batch [$($names)*] {
-                fn extend_batch<'life0, 'life1, 'life2, 'async_trait>(
-                    &'life0 self,
-                    items: &'life1 [$crate::backend::ExtendItem<'life2>],
-                ) -> $crate::backend::BackendFuture<'async_trait, ::std::vec::Vec<$crate::backend::ExtendOutcome>>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    'life2: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).extend_batch(items)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless try_acquire [$($names)*] {
-                fn try_acquire<'life0, 'life1, 'life2, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                    token: &'life2 $crate::LockToken,
-                    ttl: ::std::time::Duration,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::AcquireOutcome>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    'life2: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).try_acquire(key, token, ttl)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless release [$($names)*] {
-                fn release<'life0, 'life1, 'life2, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                    token: &'life2 $crate::LockToken,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseOutcome>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    'life2: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).release(key, token)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless extend [$($names)*] {
-                fn extend<'life0, 'life1, 'life2, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                    token: &'life2 $crate::LockToken,
-                    ttl: ::std::time::Duration,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ExtendOutcome>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    'life2: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).extend(key, token, ttl)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless inspect [$($names)*] {
-                fn inspect<'life0, 'life1, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                ) -> $crate::backend::BackendFuture<'async_trait, ::std::option::Option<$crate::backend::LockInfo>>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).inspect(key)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless watch_release [$($names)*] {
-                fn watch_release<'life0, 'life1, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseWatch>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).watch_release(key)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless watch_before_attempt [$($names)*] {
-                fn watch_before_attempt<'life0, 'life1, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseWatch>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).watch_before_attempt(key)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless acquire_lease [$($names)*] {
-                fn acquire_lease<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                    token: &'life2 $crate::LockToken,
-                    lease: $crate::backend::Lease<'life3>,
-                    ttl: ::std::time::Duration,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::AcquireOutcome>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    'life2: 'async_trait,
-                    'life3: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).acquire_lease(key, token, lease, ttl)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless release_lease [$($names)*] {
-                fn release_lease<'life0, 'life1, 'life2, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                    token: &'life2 $crate::LockToken,
-                    kind: $crate::backend::LeaseKind,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseOutcome>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    'life2: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).release_lease(key, token, kind)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless extend_lease [$($names)*] {
-                fn extend_lease<'life0, 'life1, 'life2, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                    token: &'life2 $crate::LockToken,
-                    kind: $crate::backend::LeaseKind,
-                    ttl: ::std::time::Duration,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ExtendOutcome>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    'life2: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).extend_lease(key, token, kind, ttl)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless inspect_lease [$($names)*] {
-                fn inspect_lease<'life0, 'life1, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                    kind: $crate::backend::LeaseKind,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::LeaseHolders>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).inspect_lease(key, kind)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless watch_lease [$($names)*] {
-                fn watch_lease<'life0, 'life1, 'life2, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                    token: &'life2 $crate::LockToken,
-                    kind: $crate::backend::LeaseKind,
-                ) -> $crate::backend::BackendFuture<'async_trait, $crate::backend::ReleaseWatch>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    'life2: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).watch_lease(key, token, kind)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless inspect_metadata [$($names)*] {
-                fn inspect_metadata<'life0, 'life1, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                ) -> $crate::backend::BackendFuture<
-                    'async_trait,
-                    ::std::option::Option<($crate::LockToken, $crate::Metadata)>,
-                >
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).inspect_metadata(key)
-                }
-
-            });
-            $crate::forward_lock_backend!(@unless holds [$($names)*] {
-                fn holds<'life0, 'life1, 'life2, 'async_trait>(
-                    &'life0 self,
-                    key: &'life1 $crate::LockKey,
-                    token: &'life2 $crate::LockToken,
-                ) -> $crate::backend::BackendFuture<'async_trait, bool>
-                where
-                    'life0: 'async_trait,
-                    'life1: 'async_trait,
-                    'life2: 'async_trait,
-                    Self: 'async_trait,
-                {
-                    let $this = self;
-                    ($inner).holds(key, token)
-                }
-            });
+            $crate::forward_lock_backend!(@sync [$($names)*] $this $inner;
+                info() -> $crate::backend::BackendInfo;
+                endpoint() -> ::std::option::Option<::std::string::String>;
+                guarded_writes() -> ::std::option::Option<&dyn $crate::backend::GuardedWriteBackend>;
+                can_acquire_together(keys: &[$crate::LockKey]) -> bool;
+                max_batch() -> usize;
+            );
+            $crate::forward_lock_backend!(@async [$($names)*] $this $inner;
+                try_acquire_all<'life1, 'life2>(keys: &'life1 [$crate::LockKey],
+                    tokens: &'life2 [$crate::LockToken], ttl: ::std::time::Duration)
+                    -> $crate::backend::MultiAcquireOutcome;
+                extend_batch<'life1, 'life2>(items: &'life1 [$crate::backend::ExtendItem<'life2>])
+                    -> ::std::vec::Vec<$crate::backend::ExtendOutcome>;
+                try_acquire<'life1, 'life2>(key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken, ttl: ::std::time::Duration)
+                    -> $crate::backend::AcquireOutcome;
+                release<'life1, 'life2>(key: &'life1 $crate::LockKey, token: &'life2 $crate::LockToken)
+                    -> $crate::backend::ReleaseOutcome;
+                extend<'life1, 'life2>(key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken, ttl: ::std::time::Duration)
+                    -> $crate::backend::ExtendOutcome;
+                inspect<'life1>(key: &'life1 $crate::LockKey)
+                    -> ::std::option::Option<$crate::backend::LockInfo>;
+                watch_release<'life1>(key: &'life1 $crate::LockKey) -> $crate::backend::ReleaseWatch;
+                watch_before_attempt<'life1>(key: &'life1 $crate::LockKey)
+                    -> $crate::backend::ReleaseWatch;
+                acquire_lease<'life1, 'life2, 'life3>(key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken, lease: $crate::backend::Lease<'life3>,
+                    ttl: ::std::time::Duration) -> $crate::backend::AcquireOutcome;
+                release_lease<'life1, 'life2>(key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken, kind: $crate::backend::LeaseKind)
+                    -> $crate::backend::ReleaseOutcome;
+                extend_lease<'life1, 'life2>(key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken, kind: $crate::backend::LeaseKind,
+                    ttl: ::std::time::Duration) -> $crate::backend::ExtendOutcome;
+                inspect_lease<'life1>(key: &'life1 $crate::LockKey, kind: $crate::backend::LeaseKind)
+                    -> $crate::backend::LeaseHolders;
+                watch_lease<'life1, 'life2>(key: &'life1 $crate::LockKey,
+                    token: &'life2 $crate::LockToken, kind: $crate::backend::LeaseKind)
+                    -> $crate::backend::ReleaseWatch;
+                inspect_metadata<'life1>(key: &'life1 $crate::LockKey)
+                    -> ::std::option::Option<($crate::LockToken, $crate::Metadata)>;
+                holds<'life1, 'life2>(key: &'life1 $crate::LockKey, token: &'life2 $crate::LockToken)
+                    -> bool;
+            );
         }
+    };
+    // A plain method, forwarded as it is.
+    (@sync $names:tt $this:ident $inner:expr;
+        $($name:ident($($param:ident: $ptype:ty),*) -> $ret:ty;)*) => {
+        $($crate::forward_lock_backend!(@unless $name $names {
+            fn $name(&self, $($param: $ptype),*) -> $ret {
+                let $this = self;
+                ($inner).$name($($param),*)
+            }
+        });)*
+    };
+    // An async method, written as `#[async_trait]` expands it, so that the inner backend's boxed
+    // future is handed on rather than boxed again.
+    (@async $names:tt $this:ident $inner:expr;
+        $($name:ident<$($life:lifetime),*>($($param:ident: $ptype:ty),*) -> $ret:ty;)*) => {
+        $($crate::forward_lock_backend!(@unless $name $names {
+            fn $name<'life0, $($life,)* 'async_trait>(
+                &'life0 self,
+                $($param: $ptype),*
+            ) -> $crate::backend::BackendFuture<'async_trait, $ret>
+            where
+                'life0: 'async_trait,
+                $($life: 'async_trait,)*
+                Self: 'async_trait,
+            {
+                let $this = self;
+                ($inner).$name($($param),*)
+            }
+        });)*
     };
     // Emits the forwarding method unless the wrapper wrote its own.
     (@unless $method:ident [] { $($forward:tt)* }) => { $($forward)* };

@@ -13,6 +13,15 @@ fn late(what: &str) -> Failure {
     Failure::new(format!("{what} did not resolve within 2 s of the release"), "watch")
 }
 
+/// Awaits a watch spawned before the release: it must end within 2 s.
+async fn woken(cx: &TestContext, waiter: tokio::task::JoinHandle<()>, what: &str) -> CaseResult {
+    match tokio::time::timeout(cx.ms(2_000), waiter).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => fail!("the watch panicked: {e}"),
+        Err(_) => Err(late(what)),
+    }
+}
+
 /// R3, W3: a watch resolves when the holder releases.
 pub async fn watch_wakes_on_release(cx: TestContext) -> CaseResult {
     let key = cx.key("wake")?;
@@ -22,11 +31,7 @@ pub async fn watch_wakes_on_release(cx: TestContext) -> CaseResult {
     let waiter = tokio::spawn(watch);
     cx.sleep(100).await;
     check!(release(&cx, &key, &holder).await?, "release was not Released");
-    match tokio::time::timeout(cx.ms(2_000), waiter).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => fail!("the watch panicked: {e}"),
-        Err(_) => Err(late("the watch")),
-    }
+    woken(&cx, waiter, "the watch").await
 }
 
 /// W2: the watch is registered when `watch_release` returns: a release right after, before the
@@ -60,11 +65,7 @@ pub async fn watch_outlasts_an_extension(cx: TestContext) -> CaseResult {
     check!(extended == lock_core::backend::ExtendOutcome::Extended, "extend answered {extended:?}");
     cx.sleep(1_500).await;
     check!(release(&cx, &key, &holder).await?, "release was not Released");
-    match tokio::time::timeout(cx.ms(2_000), waiter).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => fail!("the watch panicked: {e}"),
-        Err(_) => Err(late("a watch made before the holder extended its hold")),
-    }
+    woken(&cx, waiter, "a watch made before the holder extended its hold").await
 }
 
 /// W5: a watch from `watch_before_attempt`, then a refused attempt, then the holder's release:

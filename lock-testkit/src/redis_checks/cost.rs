@@ -34,6 +34,28 @@ fn key(i: usize) -> Result<LockKey, Failure> {
         .map_err(|e| Failure::new(format!("bad key: {e}"), "cost check"))
 }
 
+/// Runs `CYCLES` uncontended cycles (acquire, release) on fresh keys from `first` on, and returns
+/// what the server executed for them and their total.
+async fn uncontended_cycles(
+    backend: &dyn lock_core::LockBackend,
+    admin: &mut AdminConn,
+    token: &LockToken,
+    first: usize,
+) -> Result<(BTreeMap<String, u64>, u64), Failure> {
+    let before = admin.command_calls().map_err(fail_io)?;
+    for i in 0..CYCLES {
+        let k = key(first + i)?;
+        backend.try_acquire(&k, token, Duration::from_secs(10)).await?;
+        backend.release(&k, token).await?;
+    }
+    let executed = executed_since(admin, &before)?;
+    let total = executed.values().sum();
+    Ok((executed, total))
+}
+
+/// How many uncontended cycles [`uncontended_cycles`] runs.
+const CYCLES: usize = 20;
+
 /// With fencing off, taking a free lock is one plain `SET NX PX` on the server (no script), and
 /// a whole uncontended cycle (acquire, release) costs the server at most 4 commands (`SET`;
 /// `EVALSHA`, `GET`, `DEL`: what the raw client's `SET NX` and compare-and-delete cost), scripts'
@@ -81,15 +103,7 @@ pub async fn unfenced_acquire_is_one_command(c: &Connectors) -> CaseResult {
     );
     check_eq!(backend.release(&free, &token).await?, ReleaseOutcome::Released, "release");
 
-    const CYCLES: usize = 20;
-    let before = admin.command_calls().map_err(fail_io)?;
-    for i in 0..CYCLES {
-        let k = key(100 + i)?;
-        backend.try_acquire(&k, &token, ttl).await?;
-        backend.release(&k, &token).await?;
-    }
-    let executed = executed_since(&mut admin, &before)?;
-    let total: u64 = executed.values().sum();
+    let (executed, total) = uncontended_cycles(&*backend, &mut admin, &token, 100).await?;
     check!(
         total <= 4 * CYCLES as u64,
         "{CYCLES} uncontended cycles without fencing cost the server {total} commands \
@@ -174,15 +188,7 @@ pub async fn a_release_publishes_only_for_waiters(c: &Connectors) -> CaseResult 
     backend.release(&warm, &holder).await?;
     let mut admin = admin(&server)?;
 
-    const CYCLES: usize = 20;
-    let before = admin.command_calls().map_err(fail_io)?;
-    for i in 0..CYCLES {
-        let k = key(200 + i)?;
-        backend.try_acquire(&k, &holder, ttl).await?;
-        backend.release(&k, &holder).await?;
-    }
-    let executed = executed_since(&mut admin, &before)?;
-    let total: u64 = executed.values().sum();
+    let (executed, total) = uncontended_cycles(&*backend, &mut admin, &holder, 200).await?;
     let each = if caps.fencing { 7 } else { 4 };
     check!(
         !executed.contains_key("publish") && !executed.contains_key("spublish"),
