@@ -26,22 +26,11 @@ pub(crate) struct Status {
     pub(crate) on_expiry: LossReason,
 }
 
-/// One acquisition: fixed facts plus a [`Status`] that [`super::Lost`] futures watch.
+/// One acquisition: its fixed facts ([`Acquisition`], read through `Deref`) plus a [`Status`]
+/// that [`super::Lost`] futures watch.
 #[derive(Debug)]
 pub(crate) struct GuardShared {
-    pub(crate) id: u64,
-    pub(crate) key: LockKey,
-    pub(crate) token: LockToken,
-    pub(crate) fencing: Option<FencingToken>,
-    pub(crate) acquired_at: Instant,
-    pub(crate) attempts: u32,
-    pub(crate) waited: Duration,
-    pub(crate) refreshed: bool,
-    /// The backend's name, for logs and metrics.
-    pub(crate) backend: &'static str,
-    /// Where the lease lives: the manager's backend for a lock, a semaphore's permit view for a
-    /// permit. Extensions and releases go here.
-    pub(crate) store: Arc<DynLockBackend>,
+    facts: Acquisition,
     status: Mutex<Status>,
     /// Woken when the status changes (a loss, or a new deadline).
     changed: Notify,
@@ -93,24 +82,26 @@ pub(crate) struct Acquisition {
     pub(crate) attempts: u32,
     pub(crate) waited: Duration,
     pub(crate) refreshed: bool,
+    /// The backend's name, for logs and metrics.
     pub(crate) backend: &'static str,
+    /// Where the lease lives: the manager's backend for a lock, a semaphore's permit view for a
+    /// permit. Extensions and releases go here.
     pub(crate) store: Arc<DynLockBackend>,
+}
+
+impl std::ops::Deref for GuardShared {
+    type Target = Acquisition;
+
+    fn deref(&self) -> &Acquisition {
+        &self.facts
+    }
 }
 
 impl GuardShared {
     pub(crate) fn new(a: Acquisition, deadline: Instant, ttl: Duration) -> Self {
         let status = Status { deadline, ttl, lost: None, on_expiry: LossReason::Expired };
         Self {
-            id: a.id,
-            key: a.key,
-            token: a.token,
-            fencing: a.fencing,
-            acquired_at: a.acquired_at,
-            attempts: a.attempts,
-            waited: a.waited,
-            refreshed: a.refreshed,
-            backend: a.backend,
-            store: a.store,
+            facts: a,
             status: Mutex::new(status),
             changed: Notify::new(),
             extending: tokio::sync::Mutex::new(()),

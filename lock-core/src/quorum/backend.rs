@@ -232,6 +232,39 @@ fn release_op(
 
 type Answer<T> = Result<T, BackendError>;
 
+impl Quorum {
+    /// Counts the nodes' answers to a release or an extension until the outcome is settled:
+    /// `true` when a majority said `yes`, `false` when more than a minority said no (the lock is
+    /// not held there), an error when neither can happen any more.
+    async fn vote<T>(
+        &self,
+        mut answers: FuturesUnordered<BoxFuture<'static, (usize, Answer<T>)>>,
+        yes: impl Fn(&T) -> bool,
+        what: &str,
+    ) -> Result<bool, BackendError> {
+        let mut tally = Tally::new(self.nodes.len());
+        let mut last_error = None;
+        while let Some((_, answer)) = answers.next().await {
+            match answer {
+                Ok(a) if yes(&a) => tally.yes += 1,
+                Ok(_) => tally.no += 1,
+                Err(e) => {
+                    tally.failed += 1;
+                    last_error = Some(e);
+                }
+            }
+            if tally.settled() {
+                break;
+            }
+        }
+        match tally.decided() {
+            Some(true) => Ok(true),
+            _ if tally.no > tally.nodes - self.majority() => Ok(false),
+            _ => Err(undecided(&tally, what, last_error)),
+        }
+    }
+}
+
 fn undecided(tally: &Tally, what: &str, last: Option<BackendError>) -> BackendError {
     let message = format!(
         "{what}: {} of {} nodes agreed, {} refused, {} failed; a majority of {} is needed",
@@ -370,29 +403,12 @@ impl LockBackend for Quorum {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        let mut answers = self.ask_in_order(key, token, self.node_timeout, release_op);
-        let mut tally = Tally::new(self.nodes.len());
-        let mut last_error = None;
-        while let Some((_, answer)) = answers.next().await {
-            match answer {
-                Ok(ReleaseOutcome::Released) => tally.yes += 1,
-                Ok(_) => tally.no += 1,
-                Err(e) => {
-                    tally.failed += 1;
-                    last_error = Some(e);
-                }
-            }
-            if tally.settled() {
-                break;
-            }
-        }
+        let answers = self.ask_in_order(key, token, self.node_timeout, release_op);
         // The slow nodes are released in the background (each call runs to completion in its
         // own task); a dead node does not hold up the caller.
-        match tally.decided() {
-            Some(true) => Ok(ReleaseOutcome::Released),
-            _ if tally.no > tally.nodes - self.majority() => Ok(ReleaseOutcome::NotHeld),
-            _ => Err(undecided(&tally, "release", last_error)),
-        }
+        let released = |a: &ReleaseOutcome| *a == ReleaseOutcome::Released;
+        let yes = self.vote(answers, released, "release").await?;
+        Ok(if yes { ReleaseOutcome::Released } else { ReleaseOutcome::NotHeld })
     }
 
     async fn extend(
@@ -402,32 +418,14 @@ impl LockBackend for Quorum {
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
         let timeout = self.timeout_for(ttl);
-        let mut answers = self.ask_in_order(key, token, timeout, |n, k, t| {
+        let answers = self.ask_in_order(key, token, timeout, |n, k, t| {
             Box::pin(async move { n.extend(&k, &t, ttl).await })
         });
-        let mut tally = Tally::new(self.nodes.len());
-        let mut last_error = None;
         // Answers once the outcome is settled. The nodes still to answer are sent the extension
         // all the same, in their turn (see `sequence`), so the lock gets its new ttl on every
         // node that holds it, and `inspect` waits for those calls before reading a node.
-        while let Some((_, answer)) = answers.next().await {
-            match answer {
-                Ok(ExtendOutcome::Extended) => tally.yes += 1,
-                Ok(_) => tally.no += 1,
-                Err(e) => {
-                    tally.failed += 1;
-                    last_error = Some(e);
-                }
-            }
-            if tally.settled() {
-                break;
-            }
-        }
-        match tally.decided() {
-            Some(true) => Ok(ExtendOutcome::Extended),
-            _ if tally.no > tally.nodes - self.majority() => Ok(ExtendOutcome::NotHeld),
-            _ => Err(undecided(&tally, "extend", last_error)),
-        }
+        let yes = self.vote(answers, |a| *a == ExtendOutcome::Extended, "extend").await?;
+        Ok(if yes { ExtendOutcome::Extended } else { ExtendOutcome::NotHeld })
     }
 
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
