@@ -120,12 +120,39 @@ pub(crate) async fn keyspace_db(
     lock_redis_protocol::keyspace::keyspace_events_wake(&flags).then_some(db)
 }
 
-/// The `maxmemory-policy` of `info`, unless the check is off.
-pub(crate) fn policy_of(info: Option<&str>, options: &ConnectOptions) -> Option<String> {
-    match options.eviction_check() {
+/// What a new backend learns from the server it connected to before its first lock.
+pub(crate) struct Probed {
+    /// The endpoint the server names itself, else the address connected to.
+    pub(crate) endpoint: String,
+    /// Its `maxmemory-policy`, unless the eviction check is off or `INFO` was refused.
+    pub(crate) policy: Option<String>,
+    /// The database whose keyspace events wake waiters, if any (see [`keyspace_db`]).
+    pub(crate) keyspace: Option<i64>,
+}
+
+/// Probes the server at `address` (database `db`): `INFO` (see [`server_info`]) for the
+/// eviction check, which fails here when the policy can evict locks and `options` say so, and
+/// for the endpoint; then `options`' keyspace events.
+pub(crate) async fn probe(
+    conn: &mut impl ConnectionLike,
+    options: &ConnectOptions,
+    address: String,
+    db: i64,
+) -> Result<Probed, BackendError> {
+    let info = server_info(conn, options).await?;
+    let policy = match options.eviction_check() {
         EvictionCheck::Off => None,
-        _ => info.and_then(lock_redis_protocol::eviction::maxmemory_policy),
-    }
+        _ => info.as_deref().and_then(lock_redis_protocol::eviction::maxmemory_policy),
+    };
+    lock_redis_protocol::eviction::check_eviction(
+        BACKEND,
+        options.eviction_check(),
+        &address,
+        policy.as_deref(),
+    )?;
+    let endpoint =
+        info.as_deref().and_then(lock_redis_protocol::server_endpoint).unwrap_or(address);
+    Ok(Probed { endpoint, policy, keyspace: keyspace_db(conn, options, db).await })
 }
 
 /// The policy that matters on a cluster (see [`lock_redis_protocol::eviction::worst_policy`]) and the master that
@@ -287,19 +314,10 @@ impl RedisBackend {
     ) -> Result<Self, BackendError> {
         let mut manager =
             client.get_connection_manager_with_config(manager_config()).await.map_err(map)?;
-        let info = server_info(&mut manager, &options).await?;
         let address = endpoint(client.get_connection_info());
-        let policy = policy_of(info.as_deref(), &options);
-        lock_redis_protocol::eviction::check_eviction(
-            BACKEND,
-            options.eviction_check(),
-            &address,
-            policy.as_deref(),
-        )?;
-        let endpoint =
-            info.as_deref().and_then(lock_redis_protocol::server_endpoint).unwrap_or(address);
         let db = client.get_connection_info().redis_settings().db();
-        let keyspace = keyspace_db(&mut manager, &options, db).await;
+        let Probed { endpoint, policy, keyspace } =
+            probe(&mut manager, &options, address, db).await?;
         let backend =
             Self::assemble(Commands::Manager(manager), Some(classic_hub(client)), Some(endpoint));
         Ok(backend

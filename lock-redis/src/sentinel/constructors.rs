@@ -12,7 +12,7 @@ use super::url::SentinelUrl;
 use crate::BACKEND;
 use crate::backend::RedisBackend;
 use crate::commands::Commands;
-use crate::constructors::{endpoint, keyspace_db, policy_of, server_info};
+use crate::constructors::{Probed, endpoint, probe};
 use crate::errors::map;
 use crate::notify::SentinelSubscriber;
 
@@ -181,18 +181,9 @@ impl RedisBackend {
                 ),
             ));
         }
-        let info = server_info(&mut connection, &options).await?;
-        let policy = policy_of(info.as_deref(), &options);
-        lock_redis_protocol::eviction::check_eviction(
-            BACKEND,
-            options.eviction_check(),
-            &address,
-            policy.as_deref(),
-        )?;
-        let endpoint =
-            info.as_deref().and_then(lock_redis_protocol::server_endpoint).unwrap_or(address);
         let db = master.get_connection_info().redis_settings().db();
-        let keyspace = keyspace_db(&mut connection, &options, db).await;
+        let Probed { endpoint, policy, keyspace } =
+            probe(&mut connection, &options, address, db).await?;
         let master = Arc::new(SentinelMaster::new(resolver.clone(), &master, connection));
         SentinelMaster::listen(&master);
         let hub =

@@ -3,12 +3,11 @@
 //! stale write, and nothing left behind.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::super::report::ScenarioReport;
-use super::super::workload::{Run, Workload, run_clients};
-use super::common::{FaultLog, io, nemesis, outside_model, report, settle};
+use super::super::workload::Workload;
+use super::common::{io, outside_model, report, settle, under_faults};
 use crate::check;
 use crate::failure::Failure;
 use crate::redis_checks::Connectors;
@@ -32,22 +31,12 @@ pub(crate) async fn run(c: &Connectors) -> Result<ScenarioReport, Failure> {
         backends.push((c.cluster)(cluster.urls()).await?);
     }
     let mut report = report("B14 cluster failover (kill the slot's master)", &backends, false);
-    let run = Arc::new(Run::default());
-    let faults = Arc::new(FaultLog::default());
-    let (victims, log, clock) = (cluster.clone(), faults.clone(), run.clone());
-    let (stop, task) = nemesis(Duration::from_millis(1_500), move || {
-        if log.count() > 0 {
-            return;
-        }
-        if let Ok(owner) = victims.node_for_slot(slot) {
-            owner.kill();
-            log.ended(&clock);
-        }
-    });
-    run_clients(&workload, backends, run.clone()).await;
-    stop.store(true, Ordering::SeqCst);
-    let _ = task.await;
-    report.recovery_ms = faults.worst_recovery(&run);
+    let victims = cluster.clone();
+    let period = Duration::from_millis(1_500);
+    let (run, faults) = under_faults(&workload, backends, &mut report, period, move |log| {
+        log.count() == 0 && victims.node_for_slot(slot).map(|owner| owner.kill()).is_ok()
+    })
+    .await;
     let masters: Vec<&RedisServer> = cluster.nodes().iter().filter(|n| n.is_running()).collect();
     settle(&run, &mut report, &masters, &workload).await?;
     check!(faults.count() == 1, "the slot's master was not killed");

@@ -8,7 +8,7 @@ use lock_core::{DynLockBackend, LockGuard, backend::WriteOutcome};
 
 use super::super::quiesce::leftovers;
 use super::super::report::ScenarioReport;
-use super::super::workload::{Run, Workload};
+use super::super::workload::{Run, Workload, run_clients};
 use crate::check;
 use crate::failure::{CaseResult, Failure};
 use crate::redis_checks::Connectors;
@@ -93,22 +93,43 @@ fn nothing_left(report: &ScenarioReport) -> CaseResult {
     Ok(())
 }
 
-/// Runs `fault` on a blocking thread every `period` until the returned flag is set.
-pub(crate) fn nemesis(
+/// Runs the workload's clients while `fault` strikes every `period` on a blocking thread, until
+/// the clients are done. A strike that returns `true` is logged as a fault that ended then, on the
+/// run's clock (a strike gets the log, to stop after a number of faults). Returns the run and the
+/// log, and puts the worst recovery after a logged fault in the report.
+pub(crate) async fn under_faults(
+    workload: &Workload,
+    backends: Vec<Arc<DynLockBackend>>,
+    report: &mut ScenarioReport,
     period: Duration,
-    fault: impl Fn() + Send + 'static,
-) -> (Arc<AtomicBool>, tokio::task::JoinHandle<()>) {
+    fault: impl Fn(&FaultLog) -> bool + Send + 'static,
+) -> (Arc<Run>, Arc<FaultLog>) {
+    let run = Arc::new(Run::default());
+    let faults = Arc::new(FaultLog::default());
     let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
+    let (flag, log, clock) = (stop.clone(), faults.clone(), run.clone());
     let task = tokio::task::spawn_blocking(move || {
         while !flag.load(Ordering::SeqCst) {
             std::thread::sleep(period);
-            if !flag.load(Ordering::SeqCst) {
-                fault();
+            if !flag.load(Ordering::SeqCst) && fault(&log) {
+                log.ended(&clock);
             }
         }
     });
-    (stop, task)
+    run_clients(workload, backends, run.clone()).await;
+    stop.store(true, Ordering::SeqCst);
+    let _ = task.await;
+    report.recovery_ms = faults.worst_recovery(&run);
+    (run, faults)
+}
+
+/// Kills every client connection of `server`, pub/sub ones included (not the admin's own).
+pub(crate) fn kill_connections(server: &RedisServer) {
+    if let Ok(mut admin) = server.admin() {
+        for kind in ["normal", "pubsub"] {
+            let _ = admin.cmd(&["CLIENT", "KILL", "TYPE", kind, "SKIPME", "yes"]);
+        }
+    }
 }
 
 /// When each fault ended, on the run's history clock.

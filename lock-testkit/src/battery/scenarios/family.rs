@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::super::report::ScenarioReport;
 use super::super::workload::{Primitive, Run, Workload, run_clients};
-use super::common::{FaultLog, clients, inside_model, io, nemesis, report, settle};
+use super::common::{clients, inside_model, io, kill_connections, report, settle, under_faults};
 use crate::check;
 use crate::failure::Failure;
 use crate::history::over_limit;
@@ -57,28 +57,20 @@ pub(crate) async fn kills_and_stops(
     let backends = clients(c, &server.url(), workload.clients).await?;
     let title = name(primitive, "a") + ": connection kills and server stops";
     let mut report = report(&title, &backends, true);
-    let run = Arc::new(Run::default());
-    let faults = Arc::new(FaultLog::default());
-    let turn = Arc::new(AtomicUsize::new(0));
-    let (victim, log, clock) = (server.clone(), faults.clone(), run.clone());
-    let (stop, task) = nemesis(Duration::from_millis(200), move || {
+    let turn = AtomicUsize::new(0);
+    let victim = server.clone();
+    let period = Duration::from_millis(200);
+    let (run, faults) = under_faults(&workload, backends, &mut report, period, move |_| {
         if turn.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
-            if let Ok(mut admin) = victim.admin() {
-                for kind in ["normal", "pubsub"] {
-                    let _ = admin.cmd(&["CLIENT", "KILL", "TYPE", kind, "SKIPME", "yes"]);
-                }
-            }
+            kill_connections(&victim);
         } else if victim.pause().is_ok() {
             std::thread::sleep(Duration::from_millis(150));
             let _ = victim.resume();
         }
-        log.ended(&clock);
-    });
-    run_clients(&workload, backends, run.clone()).await;
-    stop.store(true, Ordering::SeqCst);
-    let _ = task.await;
+        true
+    })
+    .await;
     let _ = server.resume();
-    report.recovery_ms = faults.worst_recovery(&run);
     settle(&run, &mut report, &[&server], &workload).await?;
     check!(faults.count() > 2, "too few faults during the run: {report}");
     inside_model(&report)?;
@@ -128,18 +120,12 @@ pub(crate) async fn restarts(
     let backends = clients(c, &server.url(), workload.clients).await?;
     let title = name(primitive, "c") + ": restarts with AOF";
     let mut report = report(&title, &backends, true);
-    let run = Arc::new(Run::default());
-    let faults = Arc::new(FaultLog::default());
-    let (victim, log, clock) = (server.clone(), faults.clone(), run.clone());
-    let (stop, task) = nemesis(Duration::from_secs(1), move || {
-        if victim.restart().is_ok() {
-            log.ended(&clock);
-        }
-    });
-    run_clients(&workload, backends, run.clone()).await;
-    stop.store(true, Ordering::SeqCst);
-    let _ = task.await;
-    report.recovery_ms = faults.worst_recovery(&run);
+    let victim = server.clone();
+    let (run, faults) =
+        under_faults(&workload, backends, &mut report, Duration::from_secs(1), move |_| {
+            victim.restart().is_ok()
+        })
+        .await;
     settle(&run, &mut report, &[&server], &workload).await?;
     check!(faults.count() > 0, "the server was never restarted during the run");
     inside_model(&report)?;

@@ -2,12 +2,11 @@
 //! 800 WRITE`. Inside the timing model.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::super::report::ScenarioReport;
-use super::super::workload::{Run, Workload, run_clients};
-use super::common::{FaultLog, clients, inside_model, io, nemesis, report, settle};
+use super::super::workload::Workload;
+use super::common::{clients, inside_model, io, report, settle, under_faults};
 use crate::failure::Failure;
 use crate::redis_checks::Connectors;
 use crate::server::RedisServer;
@@ -22,18 +21,14 @@ async fn paused(
     workload.refresh_every = 2;
     let backends = clients(c, &server.url(), workload.clients).await?;
     let mut report = report(name, &backends, true);
-    let run = Arc::new(Run::default());
-    let faults = Arc::new(FaultLog::default());
-    let (victim, log, clock) = (server.clone(), faults.clone(), run.clone());
-    let (stop, task) = nemesis(Duration::from_millis(700), move || {
+    let victim = server.clone();
+    let period = Duration::from_millis(700);
+    let (run, _) = under_faults(&workload, backends, &mut report, period, move |_| {
         fault(&victim);
-        log.ended(&clock);
-    });
-    run_clients(&workload, backends, run.clone()).await;
-    stop.store(true, Ordering::SeqCst);
-    let _ = task.await;
+        true
+    })
+    .await;
     let _ = server.resume();
-    report.recovery_ms = faults.worst_recovery(&run);
     settle(&run, &mut report, &[&server], &workload).await?;
     inside_model(&report)?;
     Ok(report)

@@ -13,8 +13,8 @@ use lock_core::{
 use tokio::time::Instant;
 
 use super::super::report::ScenarioReport;
-use super::super::workload::{Run, Workload, run_clients};
-use super::common::{FaultLog, inside_model, io, nemesis, outside_model, report, settle};
+use super::super::workload::{Run, Workload};
+use super::common::{FaultLog, inside_model, io, outside_model, report, settle, under_faults};
 use crate::check;
 use crate::failure::Failure;
 use crate::history::overlaps;
@@ -62,23 +62,18 @@ pub(crate) async fn nodes_down(c: &Connectors) -> Result<ScenarioReport, Failure
         backends.push(quorum(c, &servers).await?);
     }
     let mut report = report("B10 Redlock, 2 of 5 nodes down then 3 of 5", &backends, true);
-    let run = Arc::new(Run::default());
-    let faults = Arc::new(FaultLog::default());
-    let (victims, log, clock, ttl) =
-        (servers[..2].to_vec(), faults.clone(), run.clone(), workload.ttl);
-    let (stop, task) = nemesis(Duration::from_millis(800), move || {
-        if faults_done(&log) {
-            return;
+    let (victims, ttl) = (servers[..2].to_vec(), workload.ttl);
+    let period = Duration::from_millis(800);
+    let (run, faults) = under_faults(&workload, backends, &mut report, period, move |log| {
+        if faults_done(log) {
+            return false;
         }
         victims.iter().for_each(|v| v.kill());
         std::thread::sleep(ttl + Duration::from_millis(500));
         victims.iter().for_each(|v| drop(v.start_again()));
-        log.ended(&clock);
-    });
-    run_clients(&workload, backends, run.clone()).await;
-    stop.store(true, Ordering::SeqCst);
-    let _ = task.await;
-    report.recovery_ms = faults.worst_recovery(&run);
+        true
+    })
+    .await;
     let nodes: Vec<&RedisServer> = servers.iter().map(|s| s.as_ref()).collect();
     settle(&run, &mut report, &nodes, &workload).await?;
     check!(faults.count() == 1, "the two nodes were not killed and restarted during the run");

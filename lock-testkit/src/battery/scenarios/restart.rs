@@ -10,10 +10,10 @@ use std::time::Duration;
 use lock_core::{LockManager, RetryPolicy};
 
 use super::super::report::ScenarioReport;
-use super::super::workload::{Run, Workload, run_clients};
+use super::super::workload::{Run, Workload};
 use super::common::{
-    FaultLog, clients, inside_model, io, nemesis, outside_model, report, settle,
-    stale_guarded_writes,
+    FaultLog, clients, inside_model, io, outside_model, report, settle, stale_guarded_writes,
+    under_faults,
 };
 use crate::check;
 use crate::failure::Failure;
@@ -29,18 +29,12 @@ pub(crate) async fn with_aof(c: &Connectors) -> Result<ScenarioReport, Failure> 
     workload.hold = Duration::from_millis(700);
     let backends = clients(c, &server.url(), workload.clients).await?;
     let mut report = report("B3b restart with AOF", &backends, true);
-    let run = Arc::new(Run::default());
-    let faults = Arc::new(FaultLog::default());
-    let (victim, log, clock) = (server.clone(), faults.clone(), run.clone());
-    let (stop, task) = nemesis(Duration::from_secs(1), move || {
-        if victim.restart().is_ok() {
-            log.ended(&clock);
-        }
-    });
-    run_clients(&workload, backends, run.clone()).await;
-    stop.store(true, Ordering::SeqCst);
-    let _ = task.await;
-    report.recovery_ms = faults.worst_recovery(&run);
+    let victim = server.clone();
+    let (run, faults) =
+        under_faults(&workload, backends, &mut report, Duration::from_secs(1), move |_| {
+            victim.restart().is_ok()
+        })
+        .await;
     settle(&run, &mut report, &[&server], &workload).await?;
     check!(faults.count() > 0, "the server was never restarted during the run");
     check!(

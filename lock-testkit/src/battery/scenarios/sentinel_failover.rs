@@ -4,12 +4,11 @@
 //! accepted stale write, nothing left behind.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::super::report::ScenarioReport;
-use super::super::workload::{Run, Workload, run_clients};
-use super::common::{FaultLog, io, nemesis, outside_model, report, settle};
+use super::super::workload::Workload;
+use super::common::{io, outside_model, report, settle, under_faults};
 use crate::check;
 use crate::failure::Failure;
 use crate::redis_checks::{Connectors, SentinelTarget};
@@ -40,22 +39,18 @@ pub(crate) async fn run(c: &Connectors) -> Result<ScenarioReport, Failure> {
             "B13 Sentinel failover, no WAIT"
         };
         let mut report = report(name, &backends, false);
-        let run = Arc::new(Run::default());
-        let faults = Arc::new(FaultLog::default());
-        let (victim, log, clock) = (deployment.clone(), faults.clone(), run.clone());
-        let (stop, task) = nemesis(Duration::from_millis(1_500), move || {
+        let victim = deployment.clone();
+        let period = Duration::from_millis(1_500);
+        let (run, faults) = under_faults(&workload, backends, &mut report, period, move |log| {
             if log.count() > 0 {
-                return;
+                return false;
             }
             victim.master().kill();
             std::thread::sleep(Duration::from_secs(3));
             let _ = victim.master().start_again();
-            log.ended(&clock);
-        });
-        run_clients(&workload, backends, run.clone()).await;
-        stop.store(true, Ordering::SeqCst);
-        let _ = task.await;
-        report.recovery_ms = faults.worst_recovery(&run);
+            true
+        })
+        .await;
         let nodes: Vec<&RedisServer> = vec![deployment.master(), deployment.replica()];
         settle(&run, &mut report, &nodes, &workload).await?;
         check!(faults.count() == 1, "the master was not killed during the run");
