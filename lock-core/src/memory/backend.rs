@@ -98,8 +98,25 @@ pub(super) struct Entry {
     pub(super) fencing: u64,
 }
 
+impl Entry {
+    /// This hold as `inspect` shows it, at `now`.
+    pub(super) fn info(&self, now: Instant) -> LockInfo {
+        LockInfo {
+            holder: self.token.clone(),
+            ttl_remaining: Some(self.expires - now),
+            fencing: Some(FencingToken::new(self.fencing)),
+        }
+    }
+}
+
 impl State {
-    /// The live entry at `key`; an expired one is removed.
+    /// Wakes every watcher of `key` (a release, a hand-over, a withdrawn upgrade).
+    pub(super) fn wake(&mut self, key: &LockKey) {
+        if let Some(watchers) = self.watchers.remove(key) {
+            watchers.notify_waiters();
+        }
+    }
+
     /// Refuses to use `key` as `kind` while it holds another kind (a lock, a semaphore's
     /// permits or a reader-writer lock's holds), as Redis refuses a key of another type: one
     /// keyspace, with a [`BackendErrorKind::WrongType`] error that changes nothing.
@@ -110,10 +127,17 @@ impl State {
         now: Instant,
     ) -> Result<(), BackendError> {
         let lock = self.live(key, now).is_some();
-        let permits = !self.permits(key, now).is_empty();
-        if !permits {
-            self.semaphores.remove(key);
-        }
+        let permits = match self.semaphores.get_mut(key) {
+            Some(permits) => {
+                permits.retain(|e| e.expires > now);
+                let held = !permits.is_empty();
+                if !held {
+                    self.semaphores.remove(key);
+                }
+                held
+            }
+            None => false,
+        };
         // A writer's waiting mark alone holds nothing: in Redis it is a key of its own, and the
         // name is free for another kind once the last hold is gone.
         let (rw, empty) = match self.rw.get_mut(key) {
@@ -160,8 +184,8 @@ impl State {
         key: &LockKey,
         token: &LockToken,
         ttl: Duration,
+        now: Instant,
     ) -> AcquireOutcome {
-        let now = Instant::now();
         self.wrote(now);
         match self.live(key, now) {
             Some(entry) if entry.token == *token => {
@@ -179,15 +203,18 @@ impl State {
     }
 
     /// `release`, under the state's lock; a release also drops the holder's metadata.
-    pub(super) fn release(&mut self, key: &LockKey, token: &LockToken) -> ReleaseOutcome {
-        if !self.live(key, Instant::now()).is_some_and(|e| e.token == *token) {
+    pub(super) fn release(
+        &mut self,
+        key: &LockKey,
+        token: &LockToken,
+        now: Instant,
+    ) -> ReleaseOutcome {
+        if !self.live(key, now).is_some_and(|e| e.token == *token) {
             return ReleaseOutcome::NotHeld;
         }
         self.locks.remove(key);
         self.metadata.remove(key);
-        if let Some(watchers) = self.watchers.remove(key) {
-            watchers.notify_waiters();
-        }
+        self.wake(key);
         ReleaseOutcome::Released
     }
 
@@ -225,6 +252,19 @@ impl MemoryBackend {
         self.state().locks.values().filter(|e| e.expires > now).count()
     }
 
+    /// The state, locked, and the time now, once `key` was checked to hold nothing but `kind`
+    /// (see [`State::only`]).
+    pub(super) fn open(
+        &self,
+        key: &LockKey,
+        kind: Kind,
+    ) -> Result<(MutexGuard<'_, State>, Instant), BackendError> {
+        let now = Instant::now();
+        let mut state = self.state();
+        state.only(key, kind, now)?;
+        Ok((state, now))
+    }
+
     pub(super) fn state(&self) -> MutexGuard<'_, State> {
         // No code path panics while holding the lock; recover the data if one ever did.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -253,9 +293,8 @@ impl LockBackend for MemoryBackend {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        let mut state = self.state();
-        state.only(key, Kind::Lock, Instant::now())?;
-        Ok(state.acquire(key, token, ttl))
+        let (mut state, now) = self.open(key, Kind::Lock)?;
+        Ok(state.acquire(key, token, ttl, now))
     }
 
     async fn release(
@@ -263,9 +302,8 @@ impl LockBackend for MemoryBackend {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        let mut state = self.state();
-        state.only(key, Kind::Lock, Instant::now())?;
-        Ok(state.release(key, token))
+        let (mut state, now) = self.open(key, Kind::Lock)?;
+        Ok(state.release(key, token, now))
     }
 
     async fn extend(
@@ -274,9 +312,7 @@ impl LockBackend for MemoryBackend {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, Kind::Lock, now)?;
+        let (mut state, now) = self.open(key, Kind::Lock)?;
         match state.live(key, now) {
             Some(entry) if entry.token == *token => {
                 entry.expires = expiry(now, ttl);
@@ -287,14 +323,8 @@ impl LockBackend for MemoryBackend {
     }
 
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, Kind::Lock, now)?;
-        Ok(state.live(key, now).map(|e| LockInfo {
-            holder: e.token.clone(),
-            ttl_remaining: Some(e.expires - now),
-            fencing: Some(FencingToken::new(e.fencing)),
-        }))
+        let (mut state, now) = self.open(key, Kind::Lock)?;
+        Ok(state.live(key, now).map(|e| e.info(now)))
     }
 
     async fn watch_release(&self, key: &LockKey) -> Result<ReleaseWatch, BackendError> {
@@ -419,6 +449,7 @@ impl LockBackend for MemoryBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::RwMode;
 
     fn key(i: u32) -> LockKey {
         LockKey::with_default_prefix(format!("k{i}")).expect("valid")
@@ -438,18 +469,26 @@ mod tests {
     }
 
     /// A fence is one above the last even when the clock is behind it (grants within one
-    /// microsecond, or a clock that stepped back).
+    /// microsecond, or a clock that stepped back), for every kind that grants one.
     #[tokio::test]
     async fn fences_rise_when_the_clock_is_behind() {
-        let backend = MemoryBackend::new();
-        let ahead = wall_clock_micros() + 3_600_000_000;
-        backend.state().fencing = ahead;
-        let token = LockToken::generate().expect("entropy");
-        let outcome = backend.try_acquire(&key(1), &token, Duration::from_secs(1)).await;
-        assert_eq!(
-            outcome.ok(),
-            Some(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(ahead + 1)) })
-        );
+        let leases = [Lease::Lock, Lease::Permit { limit: 2 }, Lease::Rw(RwMode::Read)];
+        for (i, lease) in leases.into_iter().enumerate() {
+            let backend = MemoryBackend::new();
+            let ahead = wall_clock_micros() + 3_600_000_000;
+            backend.state().fencing = ahead;
+            let (token, what, ttl) = (
+                LockToken::generate().expect("entropy"),
+                format!("{lease:?}"),
+                Duration::from_secs(1),
+            );
+            let outcome = backend.acquire_lease(&key(10 + i as u32), &token, lease, ttl).await;
+            assert_eq!(
+                outcome.ok(),
+                Some(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(ahead + 1)) }),
+                "{what}"
+            );
+        }
     }
 
     /// Expired locks and watch slots nobody waits on are swept every `SWEEP_EVERY` writes, so

@@ -51,10 +51,8 @@ impl State {
     /// Returns the ttl granted.
     fn hand_over(&mut self, key: &LockKey, now: Instant) -> Option<Duration> {
         let head = live_queue(self, key, now).pop_front()?;
-        self.acquire(key, &head.token, head.handoff_ttl);
-        if let Some(watchers) = self.watchers.remove(key) {
-            watchers.notify_waiters();
-        }
+        self.acquire(key, &head.token, head.handoff_ttl, now);
+        self.wake(key);
         Some(head.handoff_ttl)
     }
 }
@@ -67,21 +65,19 @@ impl MemoryBackend {
         ttl: Duration,
         queue_ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, super::backend::Kind::Lock, now)?;
+        let (mut state, now) = self.open(key, super::backend::Kind::Lock)?;
         let holder = state.live(key, now).map(|e| (e.token == *token, e.expires - now));
         let ttl_remaining = match holder {
             Some((true, _)) => {
                 state.dequeue(key, token);
-                return Ok(state.acquire(key, token, ttl));
+                return Ok(state.acquire(key, token, ttl, now));
             }
             Some((false, left)) => left,
             None => {
                 let first = live_queue(&mut state, key, now).front().map(|w| w.token.clone());
                 if first.is_none_or(|t| t == *token) {
                     state.dequeue(key, token);
-                    return Ok(state.acquire(key, token, ttl));
+                    return Ok(state.acquire(key, token, ttl, now));
                 }
                 state.hand_over(key, now).unwrap_or_default()
             }
@@ -103,11 +99,9 @@ impl MemoryBackend {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, super::backend::Kind::Lock, now)?;
+        let (mut state, now) = self.open(key, super::backend::Kind::Lock)?;
         state.dequeue(key, token);
-        let outcome = state.release(key, token);
+        let outcome = state.release(key, token, now);
         if outcome == ReleaseOutcome::Released {
             state.hand_over(key, now);
         }

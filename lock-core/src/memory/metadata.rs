@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use super::MemoryBackend;
 use crate::backend::AcquireOutcome;
 use crate::error::BackendError;
@@ -21,9 +19,8 @@ impl MemoryBackend {
         ttl: Duration,
         metadata: &Metadata,
     ) -> Result<AcquireOutcome, BackendError> {
-        let mut state = self.state();
-        state.only(key, super::backend::Kind::Lock, tokio::time::Instant::now())?;
-        let outcome = state.acquire(key, token, ttl);
+        let (mut state, now) = self.open(key, super::backend::Kind::Lock)?;
+        let outcome = state.acquire(key, token, ttl, now);
         if matches!(outcome, AcquireOutcome::Acquired { .. }) {
             state.metadata.insert(key.clone(), (token.clone(), metadata.clone()));
         }
@@ -35,9 +32,7 @@ impl MemoryBackend {
         &self,
         key: &LockKey,
     ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
-        let mut state = self.state();
-        let now = Instant::now();
-        state.only(key, super::backend::Kind::Lock, now)?;
+        let (mut state, now) = self.open(key, super::backend::Kind::Lock)?;
         let Some(holder) = state.live(key, now).map(|e| e.token.clone()) else {
             return Ok(None);
         };

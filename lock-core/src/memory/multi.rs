@@ -34,7 +34,7 @@ impl MemoryBackend {
         }
         let mut fencing = Vec::with_capacity(keys.len());
         for (key, token) in keys.iter().zip(tokens) {
-            match state.acquire(key, token, ttl) {
+            match state.acquire(key, token, ttl, now) {
                 AcquireOutcome::Acquired { fencing: fence } => fencing.push(fence),
                 other => {
                     // Checked free above, under the same lock.

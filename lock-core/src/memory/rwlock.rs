@@ -6,7 +6,7 @@ use tokio::time::Instant;
 
 use super::backend::{Entry, Kind, MemoryBackend, expiry};
 use crate::backend::{
-    AcquireOutcome, ExtendOutcome, LeaseHolder, LeaseHolders, LockInfo, ReleaseOutcome, RwMode,
+    AcquireOutcome, ExtendOutcome, LeaseHolder, LeaseHolders, ReleaseOutcome, RwMode,
 };
 use crate::error::BackendError;
 use crate::fencing::FencingToken;
@@ -60,9 +60,7 @@ impl MemoryBackend {
         mode: RwMode,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, Kind::RwLock, now)?;
+        let (mut state, now) = self.open(key, Kind::RwLock)?;
         state.wrote(now);
         let rw = state.rw.entry(key.clone()).or_default();
         rw.purge(now);
@@ -76,9 +74,7 @@ impl MemoryBackend {
                 let marked = rw.waiting.as_ref().is_some_and(|(t, _)| t == token);
                 if mode != RwMode::Write && marked {
                     rw.waiting = None;
-                    if let Some(watchers) = state.watchers.remove(key) {
-                        watchers.notify_waiters();
-                    }
+                    state.wake(key);
                 }
                 return Ok(AcquireOutcome::Acquired { fencing });
             }
@@ -132,9 +128,7 @@ impl MemoryBackend {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, Kind::RwLock, Instant::now())?;
+        let (mut state, now) = self.open(key, Kind::RwLock)?;
         let Some(rw) = state.rw.get_mut(key) else { return Ok(ReleaseOutcome::NotHeld) };
         rw.purge(now);
         let before = rw.holds.len();
@@ -147,10 +141,8 @@ impl MemoryBackend {
         if rw.purge(now) {
             state.rw.remove(key);
         }
-        if (released || unmarked)
-            && let Some(watchers) = state.watchers.remove(key)
-        {
-            watchers.notify_waiters();
+        if released || unmarked {
+            state.wake(key);
         }
         Ok(if released { ReleaseOutcome::Released } else { ReleaseOutcome::NotHeld })
     }
@@ -161,9 +153,7 @@ impl MemoryBackend {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, Kind::RwLock, Instant::now())?;
+        let (mut state, now) = self.open(key, Kind::RwLock)?;
         let Some(rw) = state.rw.get_mut(key) else { return Ok(ExtendOutcome::NotHeld) };
         rw.purge(now);
         match rw.holds.iter_mut().find(|(_, e)| e.token == *token) {
@@ -176,45 +166,15 @@ impl MemoryBackend {
     }
 
     pub(super) async fn inspect_rw(&self, key: &LockKey) -> Result<LeaseHolders, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, Kind::RwLock, Instant::now())?;
+        let (state, now) = self.open(key, Kind::RwLock)?;
         let Some(rw) = state.rw.get(key) else { return Ok(LeaseHolders::default()) };
         let holders = rw
             .holds
             .iter()
             .filter(|(_, e)| e.expires > now)
-            .map(|(mode, e)| {
-                let info = LockInfo {
-                    holder: e.token.clone(),
-                    ttl_remaining: Some(e.expires - now),
-                    fencing: Some(FencingToken::new(e.fencing)),
-                };
-                LeaseHolder::rw(*mode, info)
-            })
+            .map(|(mode, e)| LeaseHolder::rw(*mode, e.info(now)))
             .collect();
         let writer_waiting = rw.waiting.as_ref().is_some_and(|(_, until)| *until > now);
         Ok(LeaseHolders { holders, writer_waiting })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::memory::backend::wall_clock_micros;
-
-    /// A grant's fence is one above the last even when the clock is behind it.
-    #[tokio::test]
-    async fn fences_rise_when_the_clock_is_behind() {
-        let backend = MemoryBackend::new();
-        let ahead = wall_clock_micros() + 3_600_000_000;
-        backend.state().fencing = ahead;
-        let key = LockKey::with_default_prefix("rw").expect("valid");
-        let token = LockToken::generate().expect("entropy");
-        let outcome = backend.try_acquire_rw(&key, &token, RwMode::Read, Duration::from_secs(1));
-        assert_eq!(
-            outcome.await.ok(),
-            Some(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(ahead + 1)) })
-        );
     }
 }

@@ -28,9 +28,7 @@ impl MemoryBackend {
         limit: u32,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, Kind::Semaphore, now)?;
+        let (mut state, now) = self.open(key, Kind::Semaphore)?;
         state.wrote(now);
         let permits = state.permits(key, now);
         if let Some(mine) = permits.iter_mut().find(|e| e.token == *token) {
@@ -52,9 +50,7 @@ impl MemoryBackend {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, Kind::Semaphore, Instant::now())?;
+        let (mut state, now) = self.open(key, Kind::Semaphore)?;
         let permits = state.permits(key, now);
         let before = permits.len();
         permits.retain(|e| e.token != *token);
@@ -64,9 +60,7 @@ impl MemoryBackend {
         if permits.is_empty() {
             state.semaphores.remove(key);
         }
-        if let Some(watchers) = state.watchers.remove(key) {
-            watchers.notify_waiters();
-        }
+        state.wake(key);
         Ok(ReleaseOutcome::Released)
     }
 
@@ -76,9 +70,7 @@ impl MemoryBackend {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, Kind::Semaphore, Instant::now())?;
+        let (mut state, now) = self.open(key, Kind::Semaphore)?;
         match state.permits(key, now).iter_mut().find(|e| e.token == *token) {
             Some(mine) => {
                 mine.expires = expiry(now, ttl);
@@ -92,39 +84,11 @@ impl MemoryBackend {
         &self,
         key: &LockKey,
     ) -> Result<Vec<LockInfo>, BackendError> {
-        let now = Instant::now();
-        let mut state = self.state();
-        state.only(key, Kind::Semaphore, Instant::now())?;
-        let held = state.permits(key, now).iter().map(|e| LockInfo {
-            holder: e.token.clone(),
-            ttl_remaining: Some(e.expires - now),
-            fencing: Some(FencingToken::new(e.fencing)),
-        });
-        let held = held.collect::<Vec<_>>();
+        let (mut state, now) = self.open(key, Kind::Semaphore)?;
+        let held = state.permits(key, now).iter().map(|e| e.info(now)).collect::<Vec<_>>();
         if held.is_empty() {
             state.semaphores.remove(key);
         }
         Ok(held)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::memory::backend::wall_clock_micros;
-
-    /// A permit's fence is one above the last even when the clock is behind it.
-    #[tokio::test]
-    async fn fences_rise_when_the_clock_is_behind() {
-        let backend = MemoryBackend::new();
-        let ahead = wall_clock_micros() + 3_600_000_000;
-        backend.state().fencing = ahead;
-        let key = LockKey::with_default_prefix("sem").expect("valid");
-        let token = LockToken::generate().expect("entropy");
-        let outcome = backend.try_acquire_permit(&key, &token, 1, Duration::from_secs(1));
-        assert_eq!(
-            outcome.await.ok(),
-            Some(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(ahead + 1)) })
-        );
     }
 }
