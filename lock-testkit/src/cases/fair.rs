@@ -2,6 +2,7 @@
 //! the store and a release hands the lock to the first live one.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use lock_core::{
     DynLockBackend, LockKey, LockManager, LockToken, backend::AcquireOutcome, backend::Lease,
@@ -27,12 +28,33 @@ async fn must_queue(
     cx: &TestContext,
     key: &LockKey,
     token: &LockToken,
-    queue_ttl: std::time::Duration,
+    queue_ttl: Duration,
 ) -> CaseResult {
     match fair(cx)?.acquire_lease(key, token, Lease::Fair { queue_ttl }, cx.ms(10_000)).await? {
         AcquireOutcome::Held { .. } => Ok(()),
         other => fail!("FA2: a token asking for a held fair lock got {other:?}; expected Held"),
     }
+}
+
+/// FA1: `token` takes the free fair `key` for `ttl`.
+async fn must_take(
+    cx: &TestContext,
+    key: &LockKey,
+    token: &LockToken,
+    ttl: Duration,
+) -> CaseResult {
+    let lease = Lease::Fair { queue_ttl: cx.ms(10_000) };
+    match fair(cx)?.acquire_lease(key, token, lease, ttl).await? {
+        AcquireOutcome::Acquired { .. } => Ok(()),
+        other => fail!("FA1: a free fair lock was refused: {other:?}"),
+    }
+}
+
+/// FR1: `token`'s fair release of `key` answers `Released`.
+async fn must_release(cx: &TestContext, key: &LockKey, token: &LockToken) -> CaseResult {
+    let released = fair(cx)?.release_lease(key, token, LeaseKind::Fair).await?;
+    check_eq!(released, ReleaseOutcome::Released, "FR1");
+    Ok(())
 }
 
 /// FA1, FA2, FA3, FR1, FW1: three waiters queue behind the holder; each release hands the lock
@@ -60,11 +82,7 @@ pub async fn fair_releases_hand_over_in_arrival_order(cx: TestContext) -> CaseRe
         } else {
             None
         };
-        check_eq!(
-            f.release_lease(&key, &current, LeaseKind::Fair).await?,
-            ReleaseOutcome::Released,
-            "FR1"
-        );
+        must_release(&cx, &key, &current).await?;
         if let Some(turn) = turn {
             check!(
                 tokio::time::timeout(cx.ms(2_000), turn).await.is_ok(),
@@ -95,11 +113,7 @@ pub async fn fair_releases_hand_over_in_arrival_order(cx: TestContext) -> CaseRe
         check!(left.is_none_or(|l| l > place), "FA3: the confirm kept the short ttl: {left:?}");
         current = waiter.clone();
     }
-    check_eq!(
-        f.release_lease(&key, &current, LeaseKind::Fair).await?,
-        ReleaseOutcome::Released,
-        "FR1"
-    );
+    must_release(&cx, &key, &current).await?;
     check_eq!(holder(&cx, &key).await?, None, "FR1: released with nobody in line");
     Ok(())
 }
@@ -111,13 +125,7 @@ pub async fn fair_lapsed_and_departed_waiters_are_skipped(cx: TestContext) -> Ca
     let key = cx.key("fair-skip")?;
     let ttl = cx.ms(10_000);
     let (holding, lapsing, leaving, staying) = (cx.token()?, cx.token()?, cx.token()?, cx.token()?);
-    check!(
-        matches!(
-            f.acquire_lease(&key, &holding, Lease::Fair { queue_ttl: ttl }, ttl).await?,
-            AcquireOutcome::Acquired { .. }
-        ),
-        "FA1: a free fair lock was refused"
-    );
+    must_take(&cx, &key, &holding, ttl).await?;
     must_queue(&cx, &key, &lapsing, cx.ms(150)).await?;
     must_queue(&cx, &key, &leaving, ttl).await?;
     must_queue(&cx, &key, &staying, ttl).await?;
@@ -128,11 +136,7 @@ pub async fn fair_lapsed_and_departed_waiters_are_skipped(cx: TestContext) -> Ca
     );
     check_eq!(holder(&cx, &key).await?, Some(holding.clone()), "FR2: a waiter released the lock");
     tokio::time::sleep(cx.ms(300)).await;
-    check_eq!(
-        f.release_lease(&key, &holding, LeaseKind::Fair).await?,
-        ReleaseOutcome::Released,
-        "FR1"
-    );
+    must_release(&cx, &key, &holding).await?;
     check_eq!(
         holder(&cx, &key).await?,
         Some(staying.clone()),
@@ -152,21 +156,11 @@ pub async fn fair_a_short_place_does_not_lapse_a_longer_one(cx: TestContext) -> 
     let key = cx.key("fair-place-ttls")?;
     let ttl = cx.ms(10_000);
     let (holding, staying, lapsing) = (cx.token()?, cx.token()?, cx.token()?);
-    check!(
-        matches!(
-            f.acquire_lease(&key, &holding, Lease::Fair { queue_ttl: ttl }, ttl).await?,
-            AcquireOutcome::Acquired { .. }
-        ),
-        "FA1: a free fair lock was refused"
-    );
+    must_take(&cx, &key, &holding, ttl).await?;
     must_queue(&cx, &key, &staying, ttl).await?;
     must_queue(&cx, &key, &lapsing, cx.ms(150)).await?;
     tokio::time::sleep(cx.ms(300)).await;
-    check_eq!(
-        f.release_lease(&key, &holding, LeaseKind::Fair).await?,
-        ReleaseOutcome::Released,
-        "FR1"
-    );
+    must_release(&cx, &key, &holding).await?;
     check_eq!(
         holder(&cx, &key).await?,
         Some(staying.clone()),
@@ -186,13 +180,7 @@ pub async fn fair_a_lapsed_place_asks_again_at_the_back(cx: TestContext) -> Case
     let key = cx.key("fair-lapsed-again")?;
     let ttl = cx.ms(10_000);
     let (holding, first, lapsed, patient) = (cx.token()?, cx.token()?, cx.token()?, cx.token()?);
-    check!(
-        matches!(
-            f.acquire_lease(&key, &holding, Lease::Fair { queue_ttl: ttl }, ttl).await?,
-            AcquireOutcome::Acquired { .. }
-        ),
-        "FA1: a free fair lock was refused"
-    );
+    must_take(&cx, &key, &holding, ttl).await?;
     // A long place keeps the line alive while the short one lapses behind it.
     must_queue(&cx, &key, &first, ttl).await?;
     must_queue(&cx, &key, &lapsed, cx.ms(150)).await?;
@@ -202,11 +190,7 @@ pub async fn fair_a_lapsed_place_asks_again_at_the_back(cx: TestContext) -> Case
     let mut served = Vec::new();
     let mut releasing = holding;
     for _ in 0..3 {
-        check_eq!(
-            f.release_lease(&key, &releasing, LeaseKind::Fair).await?,
-            ReleaseOutcome::Released,
-            "FR1"
-        );
+        must_release(&cx, &key, &releasing).await?;
         let Some(next) = holder(&cx, &key).await? else { fail!("FA2: nobody was handed the lock") };
         served.push(next.clone());
         releasing = next;
@@ -227,13 +211,7 @@ pub async fn fair_free_lock_goes_to_the_first_in_line(cx: TestContext) -> CaseRe
     let key = cx.key("fair-free")?;
     let (ttl, short) = (cx.ms(10_000), cx.ms(200));
     let (holding, first, newcomer) = (cx.token()?, cx.token()?, cx.token()?);
-    check!(
-        matches!(
-            f.acquire_lease(&key, &holding, Lease::Fair { queue_ttl: ttl }, short).await?,
-            AcquireOutcome::Acquired { .. }
-        ),
-        "FA1: a free fair lock was refused"
-    );
+    must_take(&cx, &key, &holding, short).await?;
     must_queue(&cx, &key, &first, ttl).await?;
     tokio::time::sleep(short + cx.ms(100)).await;
     match f.acquire_lease(&key, &newcomer, Lease::Fair { queue_ttl: ttl }, ttl).await? {
@@ -241,11 +219,7 @@ pub async fn fair_free_lock_goes_to_the_first_in_line(cx: TestContext) -> CaseRe
         other => fail!("FA1: a newcomer took a free lock someone waits in line for: {other:?}"),
     }
     check_eq!(holder(&cx, &key).await?, Some(first.clone()), "FA1: handed to the first in line");
-    check_eq!(
-        f.release_lease(&key, &first, LeaseKind::Fair).await?,
-        ReleaseOutcome::Released,
-        "FR1"
-    );
+    must_release(&cx, &key, &first).await?;
     check_eq!(holder(&cx, &key).await?, Some(newcomer.clone()), "FA2: the newcomer queued");
     f.release_lease(&key, &newcomer, LeaseKind::Fair).await?;
     Ok(())
