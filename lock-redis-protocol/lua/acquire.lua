@@ -1,5 +1,5 @@
 -- Takes the lock at KEYS[1] for ARGV[1] if it is free (or already ARGV[1]'s): see `grant`
--- above (this file is sent after prelude.lua and grant.lua).
+-- above (this file is sent after the prelude parts it calls and grant.lua).
 -- KEYS[1]: the lock key; KEYS[2]: its fencing counter; KEYS[3]: its waiter mark, left when
 --          refused; KEYS[4]: optional, the lock's metadata hash (same slot): on a grant it is
 --          replaced by '~token' => ARGV[1] and the field-value pairs from ARGV[5] on, with the

@@ -1,4 +1,4 @@
--- The line of a fair lock (sent after prelude.lua and grant.lua): `queue`, a sorted set of waiting tokens
+-- The line of a fair lock (sent after the prelude parts it calls and grant.lua): `queue`, a sorted set of waiting tokens
 -- scored by arrival (the server's clock in µs at their first attempt, each above the last), and `waiters`, a hash
 -- from each waiting token to "<expires ms>:<handoff ttl ms>" (its place lapses at `expires`
 -- unless it asks again; a lock handed to it is held `handoff ttl` until it confirms). Both

@@ -1,4 +1,4 @@
--- Takes a fair lock in turn (sent after prelude.lua, grant.lua and fair.lua).
+-- Takes a fair lock in turn (sent after the prelude parts it calls, grant.lua and fair.lua).
 -- KEYS[1]: the lock; KEYS[2]: its fencing counter; KEYS[3]: its queue; KEYS[4]: its waiters.
 -- ARGV[1]: token; ARGV[2]: ttl in ms; ARGV[3]: '1' to issue fencing tokens; ARGV[4]: the
 -- counter's ttl in ms; ARGV[5]: the place's ttl in ms; ARGV[6]: the lock's wake-up channel;

@@ -1,4 +1,4 @@
--- Releases a fair lock and hands it to the first live waiter (sent after prelude.lua,
+-- Releases a fair lock and hands it to the first live waiter (sent after the prelude parts it calls,
 -- grant.lua and fair.lua); a token that does not hold it leaves the line instead.
 -- KEYS[1]: the lock; KEYS[2]: its fencing counter; KEYS[3]: its queue; KEYS[4]: its waiters;
 -- KEYS[5]: its metadata hash, which goes with the hold.

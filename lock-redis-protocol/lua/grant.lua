@@ -1,4 +1,4 @@
--- grant(lock, counter, token, ttl, fencing, counter_ttl, mark) (sent after prelude.lua): takes
+-- grant(lock, counter, token, ttl, fencing, counter_ttl, mark) (sent after the prelude parts it calls): takes
 -- the lock key `lock` for `token` if it is free (or already `token`'s), issuing a fence from
 -- `counter` (same cluster slot) with the prelude's `issue` when `fencing` is '1'. `lock` holds
 -- the holder's token as a plain string with a PX ttl. Returns n >= 0 when granted, with fencing

@@ -1,4 +1,4 @@
--- Takes every lock of a set, or none (sent after prelude.lua and grant.lua).
+-- Takes every lock of a set, or none (sent after the prelude parts it calls and grant.lua).
 -- KEYS: lock 1, its fencing counter, its waiter mark, lock 2, ... (one cluster slot).
 -- ARGV[1]: ttl in ms; ARGV[2]: '1' to issue fencing tokens; ARGV[3]: the counters' ttl in ms;
 -- ARGV[4...]: each lock's token, in order.

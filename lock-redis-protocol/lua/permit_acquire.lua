@@ -1,5 +1,5 @@
 -- Takes a permit of the semaphore at KEYS[1] for ARGV[1] if fewer than ARGV[2] are held (or
--- renews ARGV[1]'s own). Sent after prelude.lua.
+-- renews ARGV[1]'s own). Sent after the prelude parts it calls.
 -- KEYS[1]: the permits, a sorted set: member = holder's token, score = its expiry in ms on the
 --          server's clock (TIME); the key expires with the longest lease.
 -- KEYS[2]: each permit's fence, a hash token -> fence, expiring with KEYS[1].

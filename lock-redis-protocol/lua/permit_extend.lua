@@ -1,7 +1,7 @@
 -- Resets ARGV[1]'s live hold at KEYS[1] (a sorted set of tokens scored by expiry in ms: a
 -- semaphore's permits or a reader-writer lock's holds) to expire ARGV[2] ms from now; KEYS[1]
 -- and KEYS[2] (the permits' fences, or the holds' hash) keep living as long as the longest hold.
--- Never re-creates a hold. Sent after prelude.lua. Returns 1 when extended, 0 when ARGV[1] held nothing live.
+-- Never re-creates a hold. Sent after the prelude parts it calls. Returns 1 when extended, 0 when ARGV[1] held nothing live.
 -- ARGV[3]: 'p' for a semaphore (KEYS[3]: the holds hash a reader-writer lock of the same name
 -- would have; it must not), 'r' for a reader-writer lock (KEYS[2] is its holds hash).
 local wrong

@@ -1,5 +1,5 @@
 -- Reads the live permits of the semaphore at KEYS[1] (fences at KEYS[2]), changing nothing (sent
--- after prelude.lua).
+-- after the prelude parts it calls).
 -- KEYS[3]: the holds hash a reader-writer lock of the same name would have (it must not).
 -- Returns a flat array {token, pttl, fence or false, token, pttl, fence or false, ...}.
 local wrong = unless_permits(KEYS[3])

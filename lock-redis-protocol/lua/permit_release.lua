@@ -1,5 +1,5 @@
 -- Frees ARGV[1]'s live permit of the semaphore at KEYS[1] (fences at KEYS[2]) and wakes waiters (sent after
--- prelude.lua).
+-- prelude parts it calls).
 -- ARGV[1]: token; ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH (cluster); ARGV[3]: channel.
 -- KEYS[3]: the holds hash a reader-writer lock of the same name would have (it must not).
 -- Returns 1 when released, 0 when ARGV[1] held no live permit.

@@ -1,4 +1,4 @@
--- Deletes the lock at KEYS[1] if ARGV[1] holds it, and wakes its waiters (sent after prelude.lua).
+-- Deletes the lock at KEYS[1] if ARGV[1] holds it, and wakes its waiters (sent after the prelude parts it calls).
 -- KEYS[2]: its waiter mark (see the prelude's `mark_waiting`); KEYS[3]: its metadata hash.
 -- ARGV[1]: token; ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH (cluster); ARGV[3]: channel.
 -- Returns 1 when released, 0 when the key did not hold the token.

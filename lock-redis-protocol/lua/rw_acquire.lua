@@ -1,5 +1,5 @@
 -- Takes the reader-writer lock at KEYS[1] in mode ARGV[2] ('r' read, 'u' upgradeable read,
--- 'w' write) for ARGV[1]. Sent after prelude.lua. The rules are the contract's RW1 to RW8
+-- 'w' write) for ARGV[1]. Sent after the prelude parts it calls. The rules are the contract's RW1 to RW8
 -- (lock-core's `Lease::Rw`); this script is one atomic step of them.
 -- KEYS[1]: the holds, a sorted set: member = token, score = expiry in ms on the server's clock.
 -- KEYS[2]: a hash: 't:<token>' -> '<mode><fence>' per hold; 'w' -> the writer's token; 'u' ->

@@ -1,5 +1,5 @@
 -- Reads the reader-writer lock at KEYS[1] (hash KEYS[2], waiting mark KEYS[3]), changing
--- nothing (sent after prelude.lua). Returns {1 if a writer's mark stands else 0, token, pttl,
+-- nothing (sent after the prelude parts it calls). Returns {1 if a writer's mark stands else 0, token, pttl,
 -- '<mode><fence>', ...}.
 local wrong = unless_rw(KEYS[1], KEYS[2])
 if wrong then

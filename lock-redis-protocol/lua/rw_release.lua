@@ -1,5 +1,5 @@
 -- Ends ARGV[1]'s hold on the reader-writer lock at KEYS[1] (hash KEYS[2]) and its waiting mark
--- at KEYS[3], and wakes waiters (sent after prelude.lua). ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH; ARGV[3]:
+-- at KEYS[3], and wakes waiters (sent after the prelude parts it calls). ARGV[2]: '0' no wake-up, '1' PUBLISH, '2' SPUBLISH; ARGV[3]:
 -- channel. Returns 1 when a live hold was released, else 0.
 local wrong = unless_rw(KEYS[1], KEYS[2])
 if wrong then
