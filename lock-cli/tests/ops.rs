@@ -22,6 +22,17 @@ fn whole(token: &lock_redis::LockToken) -> String {
     token.as_str().expect("a minted token is text").to_owned()
 }
 
+/// A private server, its URL and a manager on it; `None` where no `redis-server` can start.
+async fn standalone() -> Option<(RedisServer, String, lock_redis::LockManager)> {
+    if !redis_available() {
+        return None;
+    }
+    let server = RedisServer::spawn().expect("server");
+    let url = server.url();
+    let locks = manager(&url).await;
+    Some((server, url, locks))
+}
+
 fn entry<'a>(list: &'a Value, name: &str) -> &'a Value {
     let all = list.as_array().expect("an array");
     all.iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("no `{name}` in {list}"))
@@ -29,12 +40,7 @@ fn entry<'a>(list: &'a Value, name: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_and_info_show_live_locks() {
-    if !redis_available() {
-        return;
-    }
-    let server = RedisServer::spawn().expect("server");
-    let url = server.url();
-    let locks = manager(&url).await;
+    let Some((server, url, locks)) = standalone().await else { return };
     let a = locks.try_lock("jobs:a", TTL).await.expect("redis").expect("free");
     let fence_a = a.fencing_token().map(|f| f.get()).expect("a fence");
     let a = a.leak().into_parts().expect("a plain lock").1;
@@ -98,12 +104,7 @@ async fn list_and_info_show_live_locks() {
 /// `info`.
 #[tokio::test(flavor = "multi_thread")]
 async fn list_and_info_show_semaphores_and_rw_locks() {
-    if !redis_available() {
-        return;
-    }
-    let server = RedisServer::spawn().expect("server");
-    let url = server.url();
-    let locks = manager(&url).await;
+    let Some((_server, url, locks)) = standalone().await else { return };
     let pool = locks.semaphore("pool", 3).expect("a semaphore");
     let p1 = pool.try_acquire(TTL).await.expect("redis").expect("a permit");
     let p2 = pool.try_acquire(TTL).await.expect("redis").expect("a permit");
@@ -149,12 +150,7 @@ async fn list_and_info_show_semaphores_and_rw_locks() {
 /// guarded writes' data keys are not listed as locks nor noted as skipped.
 #[tokio::test(flavor = "multi_thread")]
 async fn list_and_info_show_metadata() {
-    if !redis_available() {
-        return;
-    }
-    let server = RedisServer::spawn().expect("server");
-    let url = server.url();
-    let locks = manager(&url).await;
+    let Some((_server, url, locks)) = standalone().await else { return };
     let meta = lock_redis::Metadata::new()
         .with("owner", "billing")
         .and_then(|m| m.with("purpose", "nightly run"))
@@ -191,12 +187,7 @@ async fn list_and_info_show_metadata() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
-    if !redis_available() {
-        return;
-    }
-    let server = RedisServer::spawn().expect("server");
-    let url = server.url();
-    let locks = manager(&url).await;
+    let Some((server, url, locks)) = standalone().await else { return };
     let first = locks.try_lock("job", TTL).await.expect("redis").expect("free");
     let first_fence = first.fencing_token().map(|f| f.get()).expect("a fence");
     let token = first.leak().into_parts().expect("a plain lock").1;
@@ -250,12 +241,7 @@ async fn release_checks_the_token_and_force_keeps_the_fencing_counter() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_prints_acquisitions_and_releases() {
-    if !redis_available() {
-        return;
-    }
-    let server = RedisServer::spawn().expect("server");
-    let url = server.url();
-    let locks = manager(&url).await;
+    let Some((server, url, locks)) = standalone().await else { return };
     let watch = Spawned::start(&["watch", "w", "--url", &url]);
     let first = watch.next_line(Duration::from_secs(5)).expect("a first line");
     assert!(first.ends_with("  free"), "{first}");
@@ -295,12 +281,7 @@ async fn watch_prints_acquisitions_and_releases() {
 /// fence and (for acquisitions) the ttl.
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_json_prints_one_object_per_event() {
-    if !redis_available() {
-        return;
-    }
-    let server = RedisServer::spawn().expect("server");
-    let url = server.url();
-    let locks = manager(&url).await;
+    let Some((_server, url, locks)) = standalone().await else { return };
     let watch = Spawned::start(&["watch", "wj", "--url", &url, "--json"]);
     let line = |what: &str| {
         let line = watch.next_line(Duration::from_secs(5)).unwrap_or_else(|| panic!("{what}"));

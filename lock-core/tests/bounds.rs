@@ -47,11 +47,7 @@ async fn a_subscription_that_never_answers_does_not_stretch_the_wait() {
 async fn a_lost_refresh_reply_does_not_lose_a_healthy_lock() {
     let backend = Hooked::default();
     // The first extension is applied but its reply never comes.
-    backend.hooks.extend.lock().expect("steps").push(Step {
-        before: MS,
-        after: None,
-        ..Step::default()
-    });
+    backend.hooks.extend.lock().expect("steps").push(Step::unanswered(MS));
     let locks = LockManager::builder(backend.clone())
         .call_timeout(Duration::from_millis(500))
         .build()
@@ -76,11 +72,7 @@ async fn a_lost_refresh_reply_does_not_lose_a_healthy_lock() {
 #[tokio::test(start_paused = true)]
 async fn an_unanswered_acquire_times_out_and_is_released() {
     let backend = Hooked::default();
-    backend.hooks.acquire.lock().expect("steps").push(Step {
-        before: MS,
-        after: None,
-        ..Step::default()
-    });
+    backend.hooks.acquire.lock().expect("steps").push(Step::unanswered(MS));
     let locks = LockManager::builder(backend.clone())
         .call_timeout(Duration::from_millis(300))
         .build()
@@ -101,11 +93,7 @@ async fn an_unanswered_acquire_times_out_and_is_released() {
 #[tokio::test(start_paused = true)]
 async fn an_unanswered_extension_times_out() {
     let backend = Hooked::default();
-    backend.hooks.extend.lock().expect("steps").push(Step {
-        before: MS,
-        after: None,
-        ..Step::default()
-    });
+    backend.hooks.extend.lock().expect("steps").push(Step::unanswered(MS));
     let locks = LockManager::builder(backend.clone())
         .call_timeout(Duration::from_millis(200))
         .build()

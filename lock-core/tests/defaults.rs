@@ -158,51 +158,11 @@ async fn a_failed_metadata_read_is_an_error_of_info() {
 #[derive(Debug, Default)]
 struct Broken(MemoryBackend);
 
-#[async_trait]
-impl LockBackend for Broken {
+// Everything else is MemoryBackend's.
+lock_core::forward_lock_backend!(impl for Broken => |this| &this.0, except {
     fn info(&self) -> BackendInfo {
         let kinds = [LeaseKind::Metadata, LeaseKind::Rw];
         BackendInfo::new("broken", Capabilities::none().with_leases(&kinds))
-    }
-
-    async fn try_acquire(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        self.0.try_acquire(key, token, ttl).await
-    }
-
-    async fn release(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        self.0.release(key, token).await
-    }
-
-    async fn extend(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        ttl: Duration,
-    ) -> Result<ExtendOutcome, BackendError> {
-        self.0.extend(key, token, ttl).await
-    }
-
-    async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        self.0.inspect(key).await
-    }
-
-    async fn acquire_lease(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        lease: Lease<'_>,
-        ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        self.0.acquire_lease(key, token, lease, ttl).await
     }
 
     async fn inspect_lease(
@@ -221,7 +181,7 @@ impl LockBackend for Broken {
     ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
         Err(BackendError::new("broken", BackendErrorKind::Timeout, "no reply").with_temporary(true))
     }
-}
+});
 
 /// `RwLock::holders` refuses a reader-writer holder reported without its mode as a `Protocol`
 /// error instead of leaving it out (an empty list would say nobody holds the lock).

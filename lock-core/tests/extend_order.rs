@@ -49,7 +49,7 @@ async fn racing_extensions_never_overstate_the_deadline() {
 async fn an_unanswered_shortening_extension_shortens_the_deadline() {
     let backend = Hooked::default();
     // The extension is applied and never answered.
-    backend.hooks.extend.lock().expect("steps").push(Step { after: None, ..Step::default() });
+    backend.hooks.extend.lock().expect("steps").push(Step::unanswered(Duration::ZERO));
     let locks =
         LockManager::builder(backend.clone()).call_timeout(100 * MS).build().expect("valid");
     let guard =

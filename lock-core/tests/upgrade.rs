@@ -71,7 +71,7 @@ async fn a_timed_out_upgrade_keeps_the_read() {
     // Calls: the upgradeable read, the plain read, then the upgrade's first attempt: applied
     // (refused, a reader is in) and never answered.
     *backend.hooks.acquire.lock().expect("steps") =
-        vec![Step::default(), Step::default(), Step { after: None, ..Step::default() }];
+        vec![Step::default(), Step::default(), Step::unanswered(Duration::ZERO)];
     let locks = LockManager::builder(backend.clone())
         .call_timeout(Duration::from_millis(100))
         .build()
@@ -108,7 +108,7 @@ async fn a_grant_landing_after_the_read_ran_out_is_not_handed_out() {
     // the read has run out; the give-back of that grant is never answered.
     *backend.hooks.acquire.lock().expect("steps") =
         vec![Step::default(), Step::apply_after(ms(300))];
-    *backend.hooks.release.lock().expect("steps") = vec![Step { after: None, ..Step::default() }];
+    *backend.hooks.release.lock().expect("steps") = vec![Step::unanswered(Duration::ZERO)];
     let locks = LockManager::builder(backend.clone())
         .call_timeout(Duration::from_secs(1))
         .build()

@@ -41,6 +41,11 @@ impl Default for Step {
 }
 
 impl Step {
+    /// Lands `d` after it is sent, and is never answered (a lost reply).
+    pub(crate) fn unanswered(d: Duration) -> Self {
+        Self { before: d, after: None, ..Self::default() }
+    }
+
     /// Applied, then answered with an error of `kind`.
     pub(crate) fn fails(kind: BackendErrorKind) -> Self {
         Self { fails: Some(kind), ..Self::default() }
