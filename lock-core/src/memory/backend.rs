@@ -468,6 +468,25 @@ mod tests {
         assert_eq!(backend.inspect(&key(0)).await.expect("ok"), None);
     }
 
+    /// K2 at the boundary: a name whose permits are live is refused as a lock, and is free for
+    /// a lock at the very instant its last permit expires.
+    #[tokio::test(start_paused = true)]
+    async fn a_name_is_free_for_a_lock_the_instant_its_permits_expire() {
+        let backend = MemoryBackend::new();
+        let token = LockToken::generate().expect("entropy");
+        let ttl = Duration::from_millis(100);
+        let permit = Lease::Permit { limit: 2 };
+        backend.acquire_lease(&key(20), &token, permit, ttl).await.expect("a permit");
+        tokio::time::advance(Duration::from_millis(99)).await;
+        match backend.try_acquire(&key(20), &token, ttl).await {
+            Err(e) => assert_eq!(e.kind(), BackendErrorKind::WrongType, "{e}"),
+            Ok(outcome) => panic!("a lock on a name with a live permit: {outcome:?}"),
+        }
+        tokio::time::advance(Duration::from_millis(1)).await;
+        let outcome = backend.try_acquire(&key(20), &token, ttl).await.expect("free");
+        assert!(matches!(outcome, AcquireOutcome::Acquired { .. }), "{outcome:?}");
+    }
+
     /// A fence is one above the last even when the clock is behind it (grants within one
     /// microsecond, or a clock that stepped back), for every kind that grants one.
     #[tokio::test]
