@@ -30,7 +30,7 @@ mod wait_mode;
 pub use acl::{LEAST_PRIVILEGE_RULES, least_privilege_user_runs_the_suite};
 pub use connectors::{Connectors, Factory, SentinelTarget};
 pub use cost::{
-    a_release_publishes_only_for_waiters, auto_refresh_batches_its_extends,
+    a_fair_handoff_is_lean, a_release_publishes_only_for_waiters, auto_refresh_batches_its_extends,
     unfenced_acquire_is_one_command,
 };
 pub use family::many_expired_permits_are_swept_in_one_acquire;
@@ -100,7 +100,7 @@ macro_rules! redis_checks {
 /// lock-redis and lock-fred are) uses the server, which another Redis backend need not copy:
 /// with fencing off (`$unfenced`, a [`Connectors`] expression whose backends issue no fences)
 /// no counter is written and a free lock is one `SET NX PX`, and with fencing on and off a
-/// release publishes only for a waiter's mark.
+/// release publishes only for a waiter's mark and a fair handoff stays lean.
 ///
 /// ```ignore
 /// lock_testkit::script_backend_checks!(common::connectors(), common::unfenced_connectors());
@@ -118,6 +118,13 @@ macro_rules! script_backend_checks {
         #[test]
         fn unfenced_acquire_is_one_command() {
             $crate::redis_checks::run_check("unfenced_acquire_is_one_command", || $unfenced);
+        }
+
+        /// A fair handoff costs the server at most 26 commands (23 unfenced), fenced and not.
+        #[test]
+        fn a_fair_handoff_is_lean() {
+            $crate::redis_checks::run_check("a_fair_handoff_is_lean", || $connectors);
+            $crate::redis_checks::run_check("a_fair_handoff_is_lean", || $unfenced);
         }
 
         /// A release publishes only for a waiter's mark, fenced and not.
