@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 /// the parts it calls (in this order: `clock`, `fence`, `wake`, `mark`, `holds`, `kinds`, each
 /// part after those it calls), and no others: every part a script carries is a closure the
 /// server builds on each call (measured: the whole prelude cost a release about 1 µs of server
-/// time, a fifth of it).
+/// time, about a seventh of it).
 macro_rules! with_prelude {
     ([$($part:ident),*] $(, $file:literal)+) => {
         concat!(

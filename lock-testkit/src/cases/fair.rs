@@ -266,9 +266,9 @@ pub async fn fair_waiters_of_many_managers_go_in_order(cx: TestContext) -> CaseR
 
 /// FA3, FR1: a holder is never in line. A token that queued, then took the lock another way (a
 /// plain acquire), leaves the line when it confirms the lock as a fair one, and when it releases
-/// it: a later release or free lock goes to the next waiter, never back to it. (Found by the
-/// differential check against Redis: its scripts kept the token in line and handed it the lock
-/// again after its own release.)
+/// it, wherever it stood in line: a later release or free lock goes to the next waiter, never
+/// back to it. (Found by the differential check against Redis: its scripts kept the token in
+/// line and handed it the lock again after its own release.)
 pub async fn fair_a_holder_is_never_handed_its_own_lock(cx: TestContext) -> CaseResult {
     let f = fair(&cx)?;
     let (ttl, place) = (cx.ms(10_000), cx.ms(10_000));
@@ -323,5 +323,31 @@ pub async fn fair_a_holder_is_never_handed_its_own_lock(cx: TestContext) -> Case
         }
         let _ = f.release_lease(&key, &next, LeaseKind::Fair).await;
     }
+    // Behind a live waiter: `behind` queued after `ahead`, then took the free lock another way.
+    // Its fair release hands the lock to `ahead` and takes `behind` out of the line too, so
+    // `ahead`'s release leaves the lock free, not handed back to `behind`.
+    let key = cx.key("fair-own-behind")?;
+    let (first, ahead, behind) = (cx.token()?, cx.token()?, cx.token()?);
+    must_take(&cx, &key, &first, ttl).await?;
+    must_queue(&cx, &key, &ahead, place).await?;
+    must_queue(&cx, &key, &behind, place).await?;
+    check_eq!(f.release(&key, &first).await?, ReleaseOutcome::Released, "plain release");
+    match f.try_acquire(&key, &behind, ttl).await? {
+        AcquireOutcome::Acquired { .. } => {}
+        other => fail!("a plain acquire of a free lock answered {other:?}"),
+    }
+    must_release(&cx, &key, &behind).await?;
+    check!(
+        holder(&cx, &key).await?.as_ref() == Some(&ahead),
+        "FR1: the release by a holder behind a live waiter did not hand the lock to that waiter"
+    );
+    must_take(&cx, &key, &ahead, ttl).await?;
+    must_release(&cx, &key, &ahead).await?;
+    let now = holder(&cx, &key).await?;
+    check!(
+        now.is_none(),
+        "FR1: after the last waiter's release the lock went to {}, not free",
+        if now.as_ref() == Some(&behind) { "a token that had left the line" } else { "a token" }
+    );
     Ok(())
 }

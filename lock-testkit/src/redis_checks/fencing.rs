@@ -340,7 +340,8 @@ pub async fn no_key_is_left_without_an_expiry(c: &Connectors) -> CaseResult {
 }
 
 /// Uses every kind the backend offers under `run`: permits, reads, writes, an upgrade granted
-/// and one given up, fair waits (one served, one that gave up), a lock set.
+/// and one given up, fair waits (one served, one that gave up, one that never came back), a
+/// lock set.
 async fn every_kind(locks: &LockManager, run: &str) -> CaseResult {
     let (ttl, short) = (Duration::from_secs(5), Duration::from_millis(200));
     let backend = locks.backend();
@@ -376,7 +377,13 @@ async fn every_kind(locks: &LockManager, run: &str) -> CaseResult {
         tokio::time::sleep(short).await;
         first.release().await?;
         let served = waiter.await.map_err(|e| Failure::new(e.to_string(), "join"))??;
-        served.release().await?;
+        // A waiter that queues and never comes back, behind a holder that leaves its lock to
+        // expire: the place, the line that holds it and the lock all lapse by themselves.
+        let abandoned = LockToken::generate()?;
+        let fair = lock_core::backend::Lease::Fair { queue_ttl: short };
+        let queued = backend.acquire_lease(&locks.key(&name)?, &abandoned, fair, ttl).await?;
+        check!(matches!(queued, AcquireOutcome::Held { .. }), "a fair waiter got {queued:?}");
+        drop(served.leak());
     }
     if backend.info().capabilities.lock_sets {
         let set = locks.lock_all([format!("{run}:set-a"), format!("{run}:set-b")]);
