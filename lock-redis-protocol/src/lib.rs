@@ -47,8 +47,8 @@
 //!   outlive the lock to refuse a stale holder).
 //! - `<prefix>~queue{<tag>}<name>` and `<prefix>~waiters{<tag>}<name>`: a fair lock's line, a
 //!   sorted set of waiting tokens by arrival (µs, each after the last) and a hash from each to
-//!   when its place lapses and the ttl a handoff grants it; both outlive the latest place (by at
-//!   most one place ttl) and go with the last place.
+//!   when its place lapses and the ttl a handoff grants it; both outlive the latest place (at
+//!   most twice the longest place ttl after the last attempt) and go with the last place.
 //!   A waiter is woken for its turn on `<prefix>~released{<tag>}<name>~<sha1 of its token>`.
 //!
 //! `<tag>` is a short alphanumeric string that hashes to the lock key's cluster slot, so each
