@@ -2,6 +2,7 @@
 
 mod acquire;
 mod builder;
+mod hold;
 mod inner;
 mod lock_manager;
 mod queue;
@@ -10,6 +11,7 @@ mod wait;
 
 pub(crate) use acquire::{Grant, Lease, guard_for};
 pub use builder::LockManagerBuilder;
+pub(crate) use hold::{Hold, Terms};
 pub(crate) use inner::ManagerInner;
 pub use lock_manager::LockManager;
 pub(crate) use queue::Lane;

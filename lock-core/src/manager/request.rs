@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use super::LockManager;
 use super::acquire::{Exhausted, Plan, acquire};
+use super::hold::{Hold, Terms};
 use super::queue::Lane;
 use super::wait::Line;
 use crate::backend::DynLockBackend;
@@ -45,11 +46,8 @@ use crate::token::LockToken;
 pub struct LockRequest {
     manager: LockManager,
     key: Result<LockKey>,
-    ttl: Option<Duration>,
-    retry: Option<RetryPolicy>,
-    wait: Option<Duration>,
-    auto_refresh: bool,
-    max_hold: Option<Duration>,
+    /// Ttl, retry, wait, auto-refresh, maximum hold (see `Hold`).
+    hold: Hold,
     token: Option<LockToken>,
     /// Where the lease is taken, when not the manager's backend (a semaphore's permits).
     store: Option<Arc<DynLockBackend>>,
@@ -72,11 +70,7 @@ impl LockRequest {
         Self {
             manager,
             key,
-            ttl: None,
-            retry: None,
-            wait: None,
-            auto_refresh: false,
-            max_hold: None,
+            hold: Hold::default(),
             token: None,
             store: None,
             release_if_refused: false,
@@ -86,6 +80,12 @@ impl LockRequest {
             borrowed: None,
             landing: None,
         }
+    }
+
+    /// With the options `hold` (a lock set's member).
+    pub(crate) fn with_hold(mut self, hold: Hold) -> Self {
+        self.hold = hold;
+        self
     }
 
     /// Waits in `lane` of the key's local queue (reader-writer locks).
@@ -109,19 +109,19 @@ impl LockRequest {
 
     /// The lock's ttl (default: the manager's).
     pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = Some(ttl);
+        self.hold.ttl = Some(ttl);
         self
     }
 
     /// How to retry while the lock is held elsewhere or the store fails temporarily.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
+        self.hold.retry = Some(policy);
         self
     }
 
     /// Waits at most `wait` in all (`Duration::ZERO`: a single attempt); caps the retry policy.
     pub fn wait(mut self, wait: Duration) -> Self {
-        self.wait = Some(wait);
+        self.hold.wait = Some(wait);
         self
     }
 
@@ -131,7 +131,7 @@ impl LockRequest {
     /// allowance), which must be at least 6 ms: shorter ttls (under about 8 ms with the default
     /// drift) are an [`Error::InvalidArgument`].
     pub fn auto_refresh(mut self) -> Self {
-        self.auto_refresh = true;
+        self.hold.auto_refresh = true;
         self
     }
 
@@ -196,7 +196,7 @@ impl LockRequest {
 
     /// With auto-refresh, stops extending the lock this long after it was acquired.
     pub fn max_hold(mut self, max: Duration) -> Self {
-        self.max_hold = Some(max);
+        self.hold.max_hold = Some(max);
         self
     }
 
@@ -228,13 +228,7 @@ impl LockRequest {
     /// single attempt: this is the user's call, with the manager's retry, waiting, validity and
     /// clean-up around it.)
     pub async fn try_acquire(self) -> Result<Option<LockGuard>> {
-        let default = if self.wait.is_some() {
-            self.manager.inner().config.retry
-        } else {
-            RetryPolicy::none()
-        };
-        let policy = self.retry.unwrap_or(default);
-        match self.start(policy).await? {
+        match self.start(false).await? {
             Ok(guard) => Ok(Some(guard)),
             Err(Exhausted { .. }) => Ok(None),
         }
@@ -249,8 +243,7 @@ impl LockRequest {
     /// and [`RetryPolicy::wait_forever`], forever). Keep the guard and pass its
     /// [`LockHandle`] to the code that needs the lock instead.
     pub async fn acquire(self) -> Result<LockGuard> {
-        let policy = self.retry.unwrap_or(self.manager.inner().config.retry);
-        match self.start(policy).await? {
+        match self.start(true).await? {
             Ok(guard) => Ok(guard),
             Err(Exhausted { key, attempts, waited }) => {
                 Err(Error::WaitTimeout { key, waited, attempts })
@@ -284,30 +277,16 @@ impl LockRequest {
         outcome
     }
 
-    async fn start(self, mut policy: RetryPolicy) -> Result<Result<LockGuard, Exhausted>> {
+    /// The acquire of an `acquire` (`waits`) or a `try_acquire`.
+    async fn start(self, waits: bool) -> Result<Result<LockGuard, Exhausted>> {
         let inner = self.manager.inner().clone();
         let key = self.key?;
-        if let Some(wait) = self.wait {
-            policy = policy.max_wait(wait);
-        }
-        policy.validate()?;
-        let ttl = self.ttl.unwrap_or(inner.config.ttl);
-        let validity = inner.config.drift.validity(ttl)?;
+        let policy = self.hold.policy(&inner, waits)?;
+        let Terms { ttl, validity, refresh } = self.hold.terms(&inner)?;
         let token = match self.token {
             Some(token) => token,
             None => LockToken::generate()?,
         };
-        let max_hold = self.max_hold.or(inner.config.max_hold);
-        if max_hold.is_some_and(|m| m.is_zero()) {
-            return Err(Error::invalid(
-                "max hold",
-                "a zero maximum hold time ends every lock at once",
-            ));
-        }
-        if self.auto_refresh {
-            inner.refresher.check(ttl)?;
-        }
-        let refresh = self.auto_refresh.then_some(max_hold);
         let fair = self.fair;
         if fair && (self.store.is_some() || self.metadata.is_some()) {
             return Err(Error::invalid(

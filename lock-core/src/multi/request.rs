@@ -11,7 +11,7 @@ use crate::call_timeout::until;
 use crate::error::{Error, Result};
 use crate::guard::{LockGuard, LockHandle};
 use crate::key::LockKey;
-use crate::manager::{Lane, Lease, Line, LockManager, Wait};
+use crate::manager::{Hold, Lane, Lease, Line, LockManager, Terms, Wait};
 use crate::retry::RetryPolicy;
 
 /// A request for every lock of a set, built by [`LockManager::lock_all`]: all of them under
@@ -51,54 +51,43 @@ use crate::retry::RetryPolicy;
 pub struct MultiLockRequest {
     manager: LockManager,
     keys: Result<Vec<LockKey>>,
-    ttl: Option<Duration>,
-    retry: Option<RetryPolicy>,
-    wait: Option<Duration>,
-    auto_refresh: bool,
-    max_hold: Option<Duration>,
+    /// Ttl, retry, wait, auto-refresh, maximum hold: the set's, each member's too.
+    hold: Hold,
 }
 
 impl MultiLockRequest {
     pub(crate) fn new(manager: LockManager, keys: Result<Vec<LockKey>>) -> Self {
-        Self {
-            manager,
-            keys,
-            ttl: None,
-            retry: None,
-            wait: None,
-            auto_refresh: false,
-            max_hold: None,
-        }
+        Self { manager, keys, hold: Hold::default() }
     }
 
     /// Every member's ttl (default: the manager's).
     pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = Some(ttl);
+        self.hold.ttl = Some(ttl);
         self
     }
 
     /// How to retry the whole set while a member is held elsewhere.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
+        self.hold.retry = Some(policy);
         self
     }
 
     /// Waits at most `wait` in all; caps the retry policy.
     pub fn wait(mut self, wait: Duration) -> Self {
-        self.wait = Some(wait);
+        self.hold.wait = Some(wait);
         self
     }
 
     /// Keeps every member extended until the guard is released or dropped (see
     /// [`crate::LockRequest::auto_refresh`]).
     pub fn auto_refresh(mut self) -> Self {
-        self.auto_refresh = true;
+        self.hold.auto_refresh = true;
         self
     }
 
     /// With auto-refresh, stops extending the members this long after they were acquired.
     pub fn max_hold(mut self, max: Duration) -> Self {
-        self.max_hold = Some(max);
+        self.hold.max_hold = Some(max);
         self
     }
 
@@ -106,13 +95,7 @@ impl MultiLockRequest {
     /// [`MultiLockRequest::wait`] was set (otherwise one pass). `Ok(None)` when a member stayed
     /// held by someone else; nothing of the set is then held.
     pub async fn try_acquire(self) -> Result<Option<MultiGuard>> {
-        let default = if self.wait.is_some() {
-            self.manager.inner().config.retry
-        } else {
-            RetryPolicy::none()
-        };
-        let policy = self.retry.unwrap_or(default);
-        match self.start(policy).await? {
+        match self.start(false).await? {
             Ok(guard) => Ok(Some(guard)),
             Err(_) => Ok(None),
         }
@@ -121,8 +104,7 @@ impl MultiLockRequest {
     /// Takes the set, waiting as the retry policy says (default: the manager's). Errors with
     /// [`Error::WaitTimeout`] (naming the member that stayed held) when the policy gives up.
     pub async fn acquire(self) -> Result<MultiGuard> {
-        let policy = self.retry.unwrap_or(self.manager.inner().config.retry);
-        match self.start(policy).await? {
+        match self.start(true).await? {
             Ok(guard) => Ok(guard),
             Err(gave_up) => Err(gave_up),
         }
@@ -153,20 +135,19 @@ impl MultiLockRequest {
         outcome
     }
 
-    /// The acquire loop: `Ok(Err(WaitTimeout))` when the policy gave up while a member was held.
-    async fn start(mut self, mut policy: RetryPolicy) -> Result<Result<MultiGuard, Error>> {
+    /// The acquire loop of an `acquire` (`waits`) or a `try_acquire`: `Ok(Err(WaitTimeout))` when
+    /// the policy gave up while a member was held.
+    async fn start(mut self, waits: bool) -> Result<Result<MultiGuard, Error>> {
         let mut keys = std::mem::replace(&mut self.keys, Ok(Vec::new()))?;
         keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
         keys.dedup();
         if keys.is_empty() {
             return Err(Error::invalid("lock names", "a lock set needs at least one name"));
         }
-        if let Some(wait) = self.wait {
-            policy = policy.max_wait(wait);
-        }
-        policy.validate()?;
-        let lease = self.lease()?;
         let inner = self.manager.inner().clone();
+        let policy = self.hold.policy(&inner, waits)?;
+        let Terms { ttl, validity, refresh } = self.hold.terms(&inner)?;
+        let lease = Lease { ttl, validity, refresh, store: inner.backend.clone() };
         let started = Instant::now();
         let backend = self.manager.backend().clone();
         let mut wait =
@@ -227,25 +208,6 @@ impl MultiLockRequest {
         }
     }
 
-    /// The members' lease: ttl, validity and auto-refresh, checked before any I/O.
-    fn lease(&self) -> Result<Lease> {
-        let inner = self.manager.inner();
-        let ttl = self.ttl.unwrap_or(inner.config.ttl);
-        let validity = inner.config.drift.validity(ttl)?;
-        let max_hold = self.max_hold.or(inner.config.max_hold);
-        if max_hold.is_some_and(|m| m.is_zero()) {
-            return Err(Error::invalid(
-                "max hold",
-                "a zero maximum hold time ends every lock at once",
-            ));
-        }
-        if self.auto_refresh {
-            inner.refresher.check(ttl)?;
-        }
-        let refresh = self.auto_refresh.then_some(max_hold);
-        Ok(Lease { ttl, validity, refresh, store: inner.backend.clone() })
-    }
-
     /// One pass over the set in key order, a single attempt per member.
     async fn in_order(&self, keys: &[LockKey]) -> Result<Pass> {
         let mut held: Vec<LockGuard> = Vec::with_capacity(keys.len());
@@ -268,18 +230,9 @@ impl MultiLockRequest {
 
     /// One attempt at one member, with the set's options.
     fn member(&self, key: &LockKey) -> crate::manager::LockRequest {
-        let mut request =
-            self.manager.lock_key(key.clone()).retry(RetryPolicy::none()).wait(Duration::ZERO);
-        if let Some(ttl) = self.ttl {
-            request = request.ttl(ttl);
-        }
-        if self.auto_refresh {
-            request = request.auto_refresh();
-        }
-        if let Some(max) = self.max_hold {
-            request = request.max_hold(max);
-        }
-        request
+        let hold =
+            Hold { retry: Some(RetryPolicy::none()), wait: Some(Duration::ZERO), ..self.hold };
+        self.manager.lock_key(key.clone()).with_hold(hold)
     }
 }
 
