@@ -124,6 +124,36 @@ async fn waited_reports_the_time_spent_waiting() {
     assert!(guard.waited() >= 300 * MS && guard.waited() < 400 * MS, "waited {:?}", guard.waited());
 }
 
+/// A waiter whose first attempt waited for its turn behind this manager's earlier waiter counts
+/// its validity from when that attempt was sent, not from when it asked: after 300 ms in the
+/// local queue (the earlier waiter takes the lock and gives it back at once), a 1 s lock still
+/// has most of its second left.
+#[tokio::test(start_paused = true)]
+async fn validity_counts_from_the_first_attempt_after_a_turn_in_the_local_queue() {
+    let locks = LockManager::new(Hooked::default());
+    let held = locks.try_lock("turns", Duration::from_secs(30)).await.expect("ok").expect("free");
+    let wait = |locks: LockManager| {
+        tokio::spawn(async move {
+            let request = locks.lock("turns").ttl(Duration::from_secs(1));
+            let guard = request.wait(Duration::from_secs(10)).acquire().await.expect("acquired");
+            let left = guard.remaining();
+            guard.release().await.expect("release");
+            left
+        })
+    };
+    let first = wait(locks.clone());
+    tokio::time::sleep(10 * MS).await;
+    // The second waiter queues behind the first in this manager: its first attempt waits for
+    // the first's turn, and finds the lock free.
+    let second = wait(locks.clone());
+    tokio::time::sleep(290 * MS).await;
+    held.release().await.expect("release");
+    let (first, second) = (first.await.expect("join"), second.await.expect("join"));
+    for (who, left) in [("first", first), ("second", second)] {
+        assert!(left > 900 * MS, "the {who} waiter's 1 s lock had {left:?} left at once");
+    }
+}
+
 /// An extension whose answer comes back after the guard's deadline does not revive the guard:
 /// the lock may have been taken by someone else in between.
 #[tokio::test(start_paused = true)]
