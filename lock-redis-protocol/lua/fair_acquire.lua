@@ -35,7 +35,9 @@ end
 local place_ttl = tonumber(ARGV[5])
 local place = redis.call('HGET', waiters, token)
 local expires = place and tonumber(string.match(place, '^(%d+):'))
-if not expires or expires <= now then
+-- A live place is renewed where it stands, if it still stands in the queue: a queue key lost
+-- on its own (evicted, deleted by hand) puts its waiters back in line as they renew.
+if not expires or expires <= now or not redis.call('ZSCORE', queue, token) then
   -- Not in line, or its place lapsed (whether or not a walk of the line pruned it yet): it
   -- queues at the back, behind those who queued meanwhile (FA4). Arrival order: the clock in
   -- µs, and always after the last arrival (two arrivals can read the same µs, the clock can step

@@ -319,3 +319,40 @@ pub async fn a_fair_handoff_is_lean(c: &Connectors) -> CaseResult {
     );
     at_most(&mut admin, &before, confirm, "the new holder's confirming attempt")
 }
+
+/// A fair line whose queue key was lost on its own (evicted, deleted by hand) while its waiters'
+/// places live: a waiter's next attempt puts it back in line, so the holder's release hands the
+/// lock to it rather than leaving the lock to whoever asks first. Skipped for a backend without
+/// fair locks. In [`crate::script_backend_checks!`]: it deletes a key of lock-redis-protocol's
+/// layout (`<prefix>~queue{<tag>}<name>`).
+pub async fn a_lost_fair_queue_is_rebuilt_by_renewals(c: &Connectors) -> CaseResult {
+    use lock_core::backend::{Lease, LeaseKind};
+    let server = private()?;
+    let backend = (c.standalone)(server.url()).await?;
+    if !backend.info().capabilities.fair_locks {
+        return Err(Failure::skip("the backend has no fair locks"));
+    }
+    let ttl = Duration::from_secs(10);
+    let fair = Lease::Fair { queue_ttl: ttl };
+    let (holder, waiter) = (LockToken::generate()?, LockToken::generate()?);
+    let k = key(0)?;
+    let taken = backend.acquire_lease(&k, &holder, fair, ttl).await?;
+    check!(matches!(taken, AcquireOutcome::Acquired { .. }), "the free fair lock: {taken:?}");
+    let queued = backend.acquire_lease(&k, &waiter, fair, ttl).await?;
+    check!(matches!(queued, AcquireOutcome::Held { .. }), "the waiter got {queued:?}");
+    let mut admin = admin(&server)?;
+    let queues = super::fencing::scan(&mut admin, b"*~queue*")?;
+    check_eq!(queues.len(), 1, "queue keys after one waiter queued: {queues:?}");
+    admin.cmd_bytes(&[b"DEL", &queues[0]]).map_err(fail_io)?;
+    let renewed = backend.acquire_lease(&k, &waiter, fair, ttl).await?;
+    check!(matches!(renewed, AcquireOutcome::Held { .. }), "the waiter's renewal got {renewed:?}");
+    let released = backend.release_lease(&k, &holder, LeaseKind::Fair).await?;
+    check_eq!(released, ReleaseOutcome::Released, "the holder's release");
+    let now = backend.inspect(&k).await?.map(|info| info.holder);
+    check!(
+        now.as_ref() == Some(&waiter),
+        "the release after the queue key was lost handed the lock to {now:?}, not to the waiter \
+         that renewed its place"
+    );
+    Ok(())
+}

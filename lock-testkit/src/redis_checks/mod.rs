@@ -30,7 +30,8 @@ mod wait_mode;
 pub use acl::{LEAST_PRIVILEGE_RULES, least_privilege_user_runs_the_suite};
 pub use connectors::{Connectors, Factory, SentinelTarget};
 pub use cost::{
-    a_fair_handoff_is_lean, a_release_publishes_only_for_waiters, auto_refresh_batches_its_extends,
+    a_fair_handoff_is_lean, a_lost_fair_queue_is_rebuilt_by_renewals,
+    a_release_publishes_only_for_waiters, auto_refresh_batches_its_extends,
     unfenced_acquire_is_one_command,
 };
 pub use family::many_expired_permits_are_swept_in_one_acquire;
@@ -100,7 +101,8 @@ macro_rules! redis_checks {
 /// lock-redis and lock-fred are) uses the server, which another Redis backend need not copy:
 /// with fencing off (`$unfenced`, a [`Connectors`] expression whose backends issue no fences)
 /// no counter is written and a free lock is one `SET NX PX`, and with fencing on and off a
-/// release publishes only for a waiter's mark and a fair handoff stays lean.
+/// release publishes only for a waiter's mark, a fair handoff stays lean and a lost fair queue
+/// key is rebuilt.
 ///
 /// ```ignore
 /// lock_testkit::script_backend_checks!(common::connectors(), common::unfenced_connectors());
@@ -125,6 +127,14 @@ macro_rules! script_backend_checks {
         fn a_fair_handoff_is_lean() {
             $crate::redis_checks::run_check("a_fair_handoff_is_lean", || $connectors);
             $crate::redis_checks::run_check("a_fair_handoff_is_lean", || $unfenced);
+        }
+
+        /// A fair line whose queue key was lost is rebuilt by its waiters' renewals.
+        #[test]
+        fn a_lost_fair_queue_is_rebuilt_by_renewals() {
+            $crate::redis_checks::run_check("a_lost_fair_queue_is_rebuilt_by_renewals", || {
+                $connectors
+            });
         }
 
         /// A release publishes only for a waiter's mark, fenced and not.

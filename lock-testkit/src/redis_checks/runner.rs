@@ -11,7 +11,7 @@ use crate::server::redis_available;
 type Check = for<'a> fn(&'a Connectors) -> BoxFuture<'a, CaseResult>;
 
 fn find(name: &str) -> Option<Check> {
-    let checks: [(&str, Check); 29] = [
+    let checks: [(&str, Check); 30] = [
         ("foreign_clients_exclude_and_are_excluded", |c| {
             Box::pin(super::foreign_clients_exclude_and_are_excluded(c))
         }),
@@ -55,6 +55,9 @@ fn find(name: &str) -> Option<Check> {
             Box::pin(super::auto_refresh_batches_its_extends(c))
         }),
         ("a_fair_handoff_is_lean", |c| Box::pin(super::a_fair_handoff_is_lean(c))),
+        ("a_lost_fair_queue_is_rebuilt_by_renewals", |c| {
+            Box::pin(super::a_lost_fair_queue_is_rebuilt_by_renewals(c))
+        }),
         ("a_release_publishes_only_for_waiters", |c| {
             Box::pin(super::a_release_publishes_only_for_waiters(c))
         }),
