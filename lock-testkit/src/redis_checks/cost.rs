@@ -28,7 +28,7 @@ fn executed_since(
         .collect())
 }
 
-fn key(i: usize) -> Result<LockKey, Failure> {
+pub(super) fn key(i: usize) -> Result<LockKey, Failure> {
     KeyPrefix::default()
         .key(format!("redis-check:cost:{i}"))
         .map_err(|e| Failure::new(format!("bad key: {e}"), "cost check"))
@@ -258,7 +258,7 @@ pub async fn a_release_publishes_only_for_waiters(c: &Connectors) -> CaseResult 
 }
 
 /// Checks that what the server executed since `before` is at most `most` commands.
-fn at_most(
+pub(super) fn at_most(
     admin: &mut AdminConn,
     before: &BTreeMap<String, u64>,
     most: u64,
@@ -269,90 +269,6 @@ fn at_most(
     check!(
         total <= most,
         "{what} cost the server {total} commands (more than {most}): {executed:?}"
-    );
-    Ok(())
-}
-
-/// What the server runs for one fair handoff, scripts' inner calls included, in a line that
-/// exists already: a second waiter's queuing attempt, the holder's release that hands the lock
-/// to the first, and the first's confirming attempt. At most 9 + 11 + 6 commands with fencing
-/// on (the release writes the fence, the confirmation reads it back), 9 + 10 + 4 with it off.
-/// Skipped for a backend without fair locks. In [`crate::script_backend_checks!`], not
-/// [`crate::redis_checks!`]: it counts how lock-redis and lock-fred keep a fair line.
-pub async fn a_fair_handoff_is_lean(c: &Connectors) -> CaseResult {
-    use lock_core::backend::{Lease, LeaseKind};
-    let server = private()?;
-    let backend = (c.standalone)(server.url()).await?;
-    let caps = backend.info().capabilities;
-    if !caps.fair_locks {
-        return Err(Failure::skip("the backend has no fair locks"));
-    }
-    let ttl = Duration::from_secs(10);
-    let fair = Lease::Fair { queue_ttl: ttl };
-    let (holder, first, second) =
-        (LockToken::generate()?, LockToken::generate()?, LockToken::generate()?);
-    let k = key(0)?;
-    // Loads the release script, which a first release would load while it is counted.
-    backend.release_lease(&key(1)?, &holder, LeaseKind::Fair).await?;
-    let mut admin = admin(&server)?;
-    let taken = backend.acquire_lease(&k, &holder, fair, ttl).await?;
-    check!(matches!(taken, AcquireOutcome::Acquired { .. }), "the free fair lock: {taken:?}");
-    let refused = backend.acquire_lease(&k, &first, fair, ttl).await?;
-    check!(matches!(refused, AcquireOutcome::Held { .. }), "the first waiter got {refused:?}");
-    let (release, confirm) = if caps.fencing { (11, 6) } else { (10, 4) };
-
-    let before = admin.command_calls().map_err(fail_io)?;
-    let queued = backend.acquire_lease(&k, &second, fair, ttl).await?;
-    check!(matches!(queued, AcquireOutcome::Held { .. }), "the second waiter got {queued:?}");
-    at_most(&mut admin, &before, 9, "a second waiter's queuing attempt")?;
-
-    let before = admin.command_calls().map_err(fail_io)?;
-    let released = backend.release_lease(&k, &holder, LeaseKind::Fair).await?;
-    check_eq!(released, ReleaseOutcome::Released, "the holder's release");
-    at_most(&mut admin, &before, release, "a release that hands the lock over")?;
-
-    let before = admin.command_calls().map_err(fail_io)?;
-    let confirmed = backend.acquire_lease(&k, &first, fair, ttl).await?;
-    check!(
-        matches!(confirmed, AcquireOutcome::Acquired { .. }),
-        "the first waiter's confirmation got {confirmed:?}"
-    );
-    at_most(&mut admin, &before, confirm, "the new holder's confirming attempt")
-}
-
-/// A fair line whose queue key was lost on its own (evicted, deleted by hand) while its waiters'
-/// places live: a waiter's next attempt puts it back in line, so the holder's release hands the
-/// lock to it rather than leaving the lock to whoever asks first. Skipped for a backend without
-/// fair locks. In [`crate::script_backend_checks!`]: it deletes a key of lock-redis-protocol's
-/// layout (`<prefix>~queue{<tag>}<name>`).
-pub async fn a_lost_fair_queue_is_rebuilt_by_renewals(c: &Connectors) -> CaseResult {
-    use lock_core::backend::{Lease, LeaseKind};
-    let server = private()?;
-    let backend = (c.standalone)(server.url()).await?;
-    if !backend.info().capabilities.fair_locks {
-        return Err(Failure::skip("the backend has no fair locks"));
-    }
-    let ttl = Duration::from_secs(10);
-    let fair = Lease::Fair { queue_ttl: ttl };
-    let (holder, waiter) = (LockToken::generate()?, LockToken::generate()?);
-    let k = key(0)?;
-    let taken = backend.acquire_lease(&k, &holder, fair, ttl).await?;
-    check!(matches!(taken, AcquireOutcome::Acquired { .. }), "the free fair lock: {taken:?}");
-    let queued = backend.acquire_lease(&k, &waiter, fair, ttl).await?;
-    check!(matches!(queued, AcquireOutcome::Held { .. }), "the waiter got {queued:?}");
-    let mut admin = admin(&server)?;
-    let queues = super::fencing::scan(&mut admin, b"*~queue*")?;
-    check_eq!(queues.len(), 1, "queue keys after one waiter queued: {queues:?}");
-    admin.cmd_bytes(&[b"DEL", &queues[0]]).map_err(fail_io)?;
-    let renewed = backend.acquire_lease(&k, &waiter, fair, ttl).await?;
-    check!(matches!(renewed, AcquireOutcome::Held { .. }), "the waiter's renewal got {renewed:?}");
-    let released = backend.release_lease(&k, &holder, LeaseKind::Fair).await?;
-    check_eq!(released, ReleaseOutcome::Released, "the holder's release");
-    let now = backend.inspect(&k).await?.map(|info| info.holder);
-    check!(
-        now.as_ref() == Some(&waiter),
-        "the release after the queue key was lost handed the lock to {now:?}, not to the waiter \
-         that renewed its place"
     );
     Ok(())
 }

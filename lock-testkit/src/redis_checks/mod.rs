@@ -16,6 +16,7 @@
 mod acl;
 mod connectors;
 mod cost;
+mod fair_line;
 mod family;
 mod fencing;
 mod foreign;
@@ -30,10 +31,10 @@ mod wait_mode;
 pub use acl::{LEAST_PRIVILEGE_RULES, least_privilege_user_runs_the_suite};
 pub use connectors::{Connectors, Factory, SentinelTarget};
 pub use cost::{
-    a_fair_handoff_is_lean, a_lost_fair_queue_is_rebuilt_by_renewals,
     a_release_publishes_only_for_waiters, auto_refresh_batches_its_extends,
     unfenced_acquire_is_one_command,
 };
+pub use fair_line::{a_fair_handoff_is_lean, a_lost_fair_queue_is_rebuilt_by_renewals};
 pub use family::many_expired_permits_are_swept_in_one_acquire;
 pub use fencing::{
     a_foreign_holder_has_no_fence, a_lost_fence_counter_is_recreated_by_a_reacquire,
