@@ -1,6 +1,6 @@
 //! What a lock request and a lock-set request share: the hold they ask for and how long they may
 //! wait for it, resolved against the manager's defaults and checked before any I/O. (An upgrade
-//! passes its options to the lock request it wraps; a lock set takes each member with its own.)
+//! passes its options to the lock request it wraps; a lock set takes each member with the set's.)
 
 use std::time::Duration;
 
