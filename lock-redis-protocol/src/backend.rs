@@ -222,39 +222,6 @@ impl<R: ScriptRunner> ScriptBackend<R> {
         }
     }
 
-    /// Runs an acquire `call` for `key` and `token`; in WAIT mode, a grant the replicas did not
-    /// confirm is given back and reported as a `Replication` error.
-    pub(crate) async fn acquire_with(
-        &self,
-        key: &LockKey,
-        token: &LockToken,
-        call: Call<'_>,
-    ) -> Result<AcquireOutcome, BackendError> {
-        let (reply, replicated) = self.write(call).await?;
-        let outcome = reply::acquire(self.name, reply)?;
-        if !replicated && matches!(outcome, AcquireOutcome::Acquired { .. }) {
-            // A grant only the primary knows could vanish in a failover: give it back.
-            let release = calls::release(key, token, self.publish());
-            let given_back =
-                self.runner.run(release).await.and_then(|r| reply::release(self.name, r));
-            let unconfirmed = self.not_replicated("acquire");
-            return Err(match given_back {
-                Ok(_) => unconfirmed,
-                Err(failed) => BackendError::new(
-                    self.name,
-                    lock_core::BackendErrorKind::Replication,
-                    format!(
-                        "{}; giving the grant back failed as well, so it may hold the key until \
-                         its ttl",
-                        unconfirmed.message()
-                    ),
-                )
-                .with_source(failed),
-            });
-        }
-        Ok(outcome)
-    }
-
     pub(crate) fn not_replicated(&self, what: &str) -> BackendError {
         let wanted = self.wait.map_or(0, |w| w.replicas);
         BackendError::new(
@@ -341,7 +308,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
                 return Ok(AcquireOutcome::Acquired { fencing: None });
             }
         }
-        self.acquire_with(key, token, calls::acquire(key, token, ttl, self.fencing)).await
+        self.acquire_by_script(key, token, Lease::Lock, ttl).await
     }
 
     async fn release(
@@ -349,10 +316,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        reply::release(
-            self.name,
-            self.runner.run(calls::release(key, token, self.publish())).await?,
-        )
+        self.release_by_script(key, token, LeaseKind::Lock).await
     }
 
     async fn extend(
@@ -361,22 +325,12 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        let (reply, replicated) = self.write(calls::extend(key, token, ttl)).await?;
-        let outcome = reply::extend(self.name, reply)?;
-        if !replicated && outcome == ExtendOutcome::Extended {
-            return Err(self.not_replicated("extend"));
-        }
-        Ok(outcome)
+        self.extend_by_script(key, token, LeaseKind::Lock, ttl).await
     }
 
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        let mut info = reply::inspect(self.name, self.runner.run(calls::inspect(key)).await?)?;
-        if !self.fencing
-            && let Some(info) = info.as_mut()
-        {
-            info.fencing = None;
-        }
-        Ok(info)
+        let held = self.inspect_by_script(key, LeaseKind::Lock).await?;
+        Ok(held.into_infos().pop())
     }
 
     /// W2 without an attempt: a release publishes only when it deletes a waiter's mark, so one
@@ -415,14 +369,8 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
         match lease {
-            Lease::Metadata(metadata) => {
-                self.try_acquire_with_metadata(key, token, ttl, metadata).await
-            }
-            Lease::Permit { limit } => self.try_acquire_permit(key, token, limit, ttl).await,
-            Lease::Rw(mode) => self.try_acquire_rw(key, token, mode, ttl).await,
-            Lease::Fair { queue_ttl } => self.try_acquire_fair(key, token, ttl, queue_ttl).await,
             Lease::Lock => self.try_acquire(key, token, ttl).await,
-            other => Err(BackendError::unsupported(self.name, other.kind().operation())),
+            other => self.acquire_by_script(key, token, other, ttl).await,
         }
     }
 
@@ -432,14 +380,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         token: &LockToken,
         kind: LeaseKind,
     ) -> Result<ReleaseOutcome, BackendError> {
-        match kind {
-            LeaseKind::Permit => self.release_permit(key, token).await,
-            LeaseKind::Rw => self.release_rw(key, token).await,
-            LeaseKind::Fair => self.release_fair(key, token).await,
-            // The release script deletes the metadata hash with the lock, whichever call took it.
-            LeaseKind::Lock | LeaseKind::Metadata => self.release(key, token).await,
-            other => Err(BackendError::unsupported(self.name, other.operation())),
-        }
+        self.release_by_script(key, token, kind).await
     }
 
     async fn extend_lease(
@@ -449,13 +390,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         kind: LeaseKind,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        match kind {
-            LeaseKind::Metadata => self.extend_with_metadata(key, token, ttl).await,
-            LeaseKind::Permit => self.extend_permit(key, token, ttl).await,
-            LeaseKind::Rw => self.extend_rw(key, token, ttl).await,
-            LeaseKind::Lock | LeaseKind::Fair => self.extend(key, token, ttl).await,
-            other => Err(BackendError::unsupported(self.name, other.operation())),
-        }
+        self.extend_by_script(key, token, kind, ttl).await
     }
 
     async fn inspect_lease(
@@ -463,14 +398,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         key: &LockKey,
         kind: LeaseKind,
     ) -> Result<LeaseHolders, BackendError> {
-        match kind {
-            LeaseKind::Permit => Ok(self.inspect_permits(key).await?.into_iter().collect()),
-            LeaseKind::Rw => self.inspect_rw(key).await,
-            LeaseKind::Lock | LeaseKind::Fair | LeaseKind::Metadata => {
-                Ok(self.inspect(key).await?.into())
-            }
-            other => Err(BackendError::unsupported(self.name, other.operation())),
-        }
+        self.inspect_by_script(key, kind).await
     }
 
     /// Every kind's releases publish on the key's one channel; a fair waiter has a turn.
@@ -493,7 +421,7 @@ impl<R: ScriptRunner> LockBackend for ScriptBackend<R> {
         &self,
         key: &LockKey,
     ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
-        self.stored_metadata(key).await
+        reply::metadata_inspect(self.name, self.runner.run(calls::metadata_inspect(key)).await?)
     }
 
     fn guarded_writes(&self) -> Option<&dyn lock_core::backend::GuardedWriteBackend> {

@@ -72,17 +72,14 @@ mod batch;
 pub mod calls;
 pub mod errors;
 pub mod eviction;
-mod fair;
 mod guarded;
 mod identity;
 pub mod keyspace;
 pub mod layout;
-mod metadata;
+mod lease;
 mod multi;
 pub mod reply;
-mod rwlock;
 pub mod scripts;
-mod semaphore;
 mod settings;
 mod watch;
 

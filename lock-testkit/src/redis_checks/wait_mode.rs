@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use lock_core::{
-    BackendError, BackendErrorKind, DynLockBackend, LockKey, LockToken, backend::AcquireOutcome,
+    BackendError, BackendErrorKind, DynLockBackend, LockKey, LockToken, Metadata, RwMode,
+    backend::AcquireOutcome, backend::Lease,
 };
 
 use crate::failure::{CaseResult, Failure};
@@ -16,8 +17,9 @@ const NO_DELETE_USER: (&str, &str) = ("no-delete", "no-delete-pw");
 /// `backend` is connected to the primary of a [`crate::server::ReplicaPair`] in WAIT mode for
 /// one replica with a timeout under 1 s; `replica` is the pair's replica. Acquisitions the
 /// replica confirms succeed (and extend and release work); with the replica stopped, an acquire
-/// fails with a temporary `Replication` error within 1 s and leaves nothing behind; once the
-/// replica is back, acquisitions succeed again.
+/// fails with a temporary `Replication` error within 1 s and leaves nothing behind, for every
+/// kind of lease the backend offers (each given back with its own release); once the replica is
+/// back, acquisitions succeed again.
 ///
 /// ```ignore
 /// let pair = lock_testkit::server::ReplicaPair::spawn()?;
@@ -40,6 +42,8 @@ pub async fn wait_mode_needs_the_replica(
         .map_err(|e| crate::failure::Failure::new(e.to_string(), "pause the replica"))?;
     let started = Instant::now();
     let unconfirmed = backend.try_acquire(&key, &token, Duration::from_secs(5)).await;
+    let elapsed = started.elapsed();
+    let kinds = unconfirmed_kinds(backend, &token).await;
     let resumed = replica.resume();
     match unconfirmed {
         Err(e) => {
@@ -48,8 +52,9 @@ pub async fn wait_mode_needs_the_replica(
         }
         Ok(outcome) => fail!("acquired with the replica stopped: {outcome:?}"),
     }
-    check!(started.elapsed() < Duration::from_secs(1), "WAIT took {:?}", started.elapsed());
+    check!(elapsed < Duration::from_secs(1), "WAIT took {elapsed:?}");
     check!(backend.inspect(&key).await?.is_none(), "an unconfirmed grant was kept");
+    kinds?;
 
     resumed.map_err(|e| crate::failure::Failure::new(e.to_string(), "resume the replica"))?;
     let again = backend.try_acquire(&key, &token, Duration::from_secs(5)).await?;
@@ -58,6 +63,30 @@ pub async fn wait_mode_needs_the_replica(
         "after the replica came back: {again:?}"
     );
     backend.release(&key, &token).await?;
+    Ok(())
+}
+
+/// With the replica stopped: an acquire of each other kind `backend` offers fails with a
+/// `Replication` error and leaves no holder of that kind.
+async fn unconfirmed_kinds(backend: &DynLockBackend, token: &LockToken) -> CaseResult {
+    let metadata = Metadata::new();
+    let leases = [
+        Lease::Metadata(&metadata),
+        Lease::Permit { limit: 2 },
+        Lease::Rw(RwMode::Write),
+        Lease::Fair { queue_ttl: Duration::from_secs(5) },
+    ];
+    let offered = backend.info().capabilities;
+    for lease in leases.into_iter().filter(|l| offered.offers(l.kind())) {
+        let name = format!("wait-mode:{:?}:{:016x}", lease.kind(), rand::random::<u64>());
+        let key = LockKey::with_default_prefix(name)?;
+        match backend.acquire_lease(&key, token, lease, Duration::from_secs(5)).await {
+            Err(e) => check!(e.kind() == BackendErrorKind::Replication, "{lease:?}: {e}"),
+            Ok(outcome) => fail!("{lease:?} acquired with the replica stopped: {outcome:?}"),
+        }
+        let held = backend.inspect_lease(&key, lease.kind()).await?;
+        check!(held.holders.is_empty(), "an unconfirmed {lease:?} grant was kept: {held:?}");
+    }
     Ok(())
 }
 
