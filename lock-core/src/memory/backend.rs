@@ -82,6 +82,15 @@ pub(super) enum Kind {
 }
 
 impl Kind {
+    /// What a lease of `kind` is stored as: a fair lock and a lock with metadata are locks.
+    fn of(kind: LeaseKind) -> Self {
+        match kind {
+            LeaseKind::Permit => Self::Semaphore,
+            LeaseKind::Rw => Self::RwLock,
+            LeaseKind::Lock | LeaseKind::Metadata | LeaseKind::Fair => Self::Lock,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::Lock => "lock",
@@ -127,17 +136,7 @@ impl State {
         now: Instant,
     ) -> Result<(), BackendError> {
         let lock = self.live(key, now).is_some();
-        let permits = match self.semaphores.get_mut(key) {
-            Some(permits) => {
-                permits.retain(|e| e.expires > now);
-                let held = !permits.is_empty();
-                if !held {
-                    self.semaphores.remove(key);
-                }
-                held
-            }
-            None => false,
-        };
+        let permits = self.has_permits(key, now);
         // A writer's waiting mark alone holds nothing: in Redis it is a key of its own, and the
         // name is free for another kind once the last hold is gone.
         let (rw, empty) = match self.rw.get_mut(key) {
@@ -202,6 +201,23 @@ impl State {
         }
     }
 
+    /// `extend`, under the state's lock.
+    fn extend(
+        &mut self,
+        key: &LockKey,
+        token: &LockToken,
+        ttl: Duration,
+        now: Instant,
+    ) -> ExtendOutcome {
+        match self.live(key, now) {
+            Some(entry) if entry.token == *token => {
+                entry.expires = expiry(now, ttl);
+                ExtendOutcome::Extended
+            }
+            _ => ExtendOutcome::NotHeld,
+        }
+    }
+
     /// `release`, under the state's lock; a release also drops the holder's metadata.
     pub(super) fn release(
         &mut self,
@@ -252,16 +268,16 @@ impl MemoryBackend {
         self.state().locks.values().filter(|e| e.expires > now).count()
     }
 
-    /// The state, locked, and the time now, once `key` was checked to hold nothing but `kind`
-    /// (see [`State::only`]).
-    pub(super) fn open(
+    /// The state, locked, and the time now, once `key` was checked to hold nothing but what
+    /// `kind` is stored as (see [`State::only`]): where every lease call starts.
+    fn open(
         &self,
         key: &LockKey,
-        kind: Kind,
+        kind: LeaseKind,
     ) -> Result<(MutexGuard<'_, State>, Instant), BackendError> {
         let now = Instant::now();
         let mut state = self.state();
-        state.only(key, kind, now)?;
+        state.only(key, Kind::of(kind), now)?;
         Ok((state, now))
     }
 
@@ -293,7 +309,7 @@ impl LockBackend for MemoryBackend {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        let (mut state, now) = self.open(key, Kind::Lock)?;
+        let (mut state, now) = self.open(key, LeaseKind::Lock)?;
         Ok(state.acquire(key, token, ttl, now))
     }
 
@@ -302,7 +318,7 @@ impl LockBackend for MemoryBackend {
         key: &LockKey,
         token: &LockToken,
     ) -> Result<ReleaseOutcome, BackendError> {
-        let (mut state, now) = self.open(key, Kind::Lock)?;
+        let (mut state, now) = self.open(key, LeaseKind::Lock)?;
         Ok(state.release(key, token, now))
     }
 
@@ -312,18 +328,12 @@ impl LockBackend for MemoryBackend {
         token: &LockToken,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        let (mut state, now) = self.open(key, Kind::Lock)?;
-        match state.live(key, now) {
-            Some(entry) if entry.token == *token => {
-                entry.expires = expiry(now, ttl);
-                Ok(ExtendOutcome::Extended)
-            }
-            _ => Ok(ExtendOutcome::NotHeld),
-        }
+        let (mut state, now) = self.open(key, LeaseKind::Lock)?;
+        Ok(state.extend(key, token, ttl, now))
     }
 
     async fn inspect(&self, key: &LockKey) -> Result<Option<LockInfo>, BackendError> {
-        let (mut state, now) = self.open(key, Kind::Lock)?;
+        let (mut state, now) = self.open(key, LeaseKind::Lock)?;
         Ok(state.live(key, now).map(|e| e.info(now)))
     }
 
@@ -339,6 +349,7 @@ impl LockBackend for MemoryBackend {
         Ok(watch)
     }
 
+    /// The one acquire of every kind, the kind an argument; so are the lease calls below.
     async fn acquire_lease(
         &self,
         key: &LockKey,
@@ -346,15 +357,16 @@ impl LockBackend for MemoryBackend {
         lease: Lease<'_>,
         ttl: Duration,
     ) -> Result<AcquireOutcome, BackendError> {
-        match lease {
-            Lease::Lock => self.try_acquire(key, token, ttl).await,
+        let (mut state, now) = self.open(key, lease.kind())?;
+        Ok(match lease {
+            Lease::Lock => state.acquire(key, token, ttl, now),
             Lease::Metadata(metadata) => {
-                self.try_acquire_with_metadata(key, token, ttl, metadata).await
+                state.acquire_with_metadata(key, token, ttl, metadata, now)
             }
-            Lease::Permit { limit } => self.try_acquire_permit(key, token, limit, ttl).await,
-            Lease::Rw(mode) => self.try_acquire_rw(key, token, mode, ttl).await,
-            Lease::Fair { queue_ttl } => self.try_acquire_fair(key, token, ttl, queue_ttl).await,
-        }
+            Lease::Permit { limit } => state.acquire_permit(key, token, limit, ttl, now),
+            Lease::Rw(mode) => state.acquire_rw(key, token, mode, ttl, now),
+            Lease::Fair { queue_ttl } => state.acquire_fair(key, token, ttl, queue_ttl, now),
+        })
     }
 
     async fn release_lease(
@@ -363,12 +375,13 @@ impl LockBackend for MemoryBackend {
         token: &LockToken,
         kind: LeaseKind,
     ) -> Result<ReleaseOutcome, BackendError> {
-        match kind {
-            LeaseKind::Lock | LeaseKind::Metadata => self.release(key, token).await,
-            LeaseKind::Permit => self.release_permit(key, token).await,
-            LeaseKind::Rw => self.release_rw(key, token).await,
-            LeaseKind::Fair => self.release_fair(key, token).await,
-        }
+        let (mut state, now) = self.open(key, kind)?;
+        Ok(match kind {
+            LeaseKind::Lock | LeaseKind::Metadata => state.release(key, token, now),
+            LeaseKind::Permit => state.release_permit(key, token, now),
+            LeaseKind::Rw => state.release_rw(key, token, now),
+            LeaseKind::Fair => state.release_fair(key, token, now),
+        })
     }
 
     async fn extend_lease(
@@ -378,14 +391,14 @@ impl LockBackend for MemoryBackend {
         kind: LeaseKind,
         ttl: Duration,
     ) -> Result<ExtendOutcome, BackendError> {
-        match kind {
-            // The metadata lives while the lock it was stored with does.
+        let (mut state, now) = self.open(key, kind)?;
+        Ok(match kind {
             LeaseKind::Lock | LeaseKind::Metadata | LeaseKind::Fair => {
-                self.extend(key, token, ttl).await
+                state.extend(key, token, ttl, now)
             }
-            LeaseKind::Permit => self.extend_permit(key, token, ttl).await,
-            LeaseKind::Rw => self.extend_rw(key, token, ttl).await,
-        }
+            LeaseKind::Permit => state.extend_permit(key, token, ttl, now),
+            LeaseKind::Rw => state.extend_rw(key, token, ttl, now),
+        })
     }
 
     async fn inspect_lease(
@@ -393,13 +406,14 @@ impl LockBackend for MemoryBackend {
         key: &LockKey,
         kind: LeaseKind,
     ) -> Result<LeaseHolders, BackendError> {
-        match kind {
+        let (mut state, now) = self.open(key, kind)?;
+        Ok(match kind {
             LeaseKind::Lock | LeaseKind::Metadata | LeaseKind::Fair => {
-                Ok(self.inspect(key).await?.into())
+                state.live(key, now).map(|e| e.info(now)).into()
             }
-            LeaseKind::Permit => Ok(self.inspect_permits(key).await?.into_iter().collect()),
-            LeaseKind::Rw => self.inspect_rw(key).await,
-        }
+            LeaseKind::Permit => state.permit_holders(key, now).into_iter().collect(),
+            LeaseKind::Rw => state.rw_holders(key, now),
+        })
     }
 
     /// Releases and handoffs of every kind wake the key's one set of watchers: a fair waiter
@@ -417,7 +431,8 @@ impl LockBackend for MemoryBackend {
         &self,
         key: &LockKey,
     ) -> Result<Option<(LockToken, Metadata)>, BackendError> {
-        self.stored_metadata(key).await
+        let (mut state, now) = self.open(key, LeaseKind::Lock)?;
+        Ok(state.holder_metadata(key, now))
     }
 
     fn guarded_writes(&self) -> Option<&dyn crate::backend::GuardedWriteBackend> {
@@ -549,13 +564,14 @@ mod tests {
         let token = || LockToken::generate().expect("entropy");
         let (holder, live, lapsed) = (token(), token(), token());
         let (kept, gone, long) = (key(u32::MAX), key(u32::MAX - 1), Duration::from_secs(3600));
+        let fair = |queue_ttl| Lease::Fair { queue_ttl };
         for k in [&kept, &gone] {
-            backend.try_acquire_fair(k, &holder, long, long).await.expect("free");
+            backend.acquire_lease(k, &holder, fair(long), long).await.expect("free");
         }
         // Two writes so far (queuing is not one); one more after the loop makes `SWEEP_EVERY`.
-        backend.try_acquire_fair(&kept, &live, long, long).await.expect("queued");
+        backend.acquire_lease(&kept, &live, fair(long), long).await.expect("queued");
         let short = Duration::from_millis(1);
-        backend.try_acquire_fair(&gone, &lapsed, long, short).await.expect("queued");
+        backend.acquire_lease(&gone, &lapsed, fair(short), long).await.expect("queued");
         for i in 0..SWEEP_EVERY - 3 {
             backend.try_acquire(&key(i), &holder, long).await.expect("ok");
         }
@@ -567,7 +583,7 @@ mod tests {
         assert_eq!(queued(&backend).len(), 2, "nothing swept yet");
         backend.try_acquire(&key(0), &holder, long).await.expect("ok");
         assert_eq!(queued(&backend), vec![kept.clone()], "a lapsed place kept or a live one swept");
-        backend.release_fair(&kept, &holder).await.expect("ok");
+        backend.release_lease(&kept, &holder, LeaseKind::Fair).await.expect("ok");
         let next = backend.inspect(&kept).await.expect("ok").map(|info| info.holder);
         assert_eq!(next, Some(live), "the waiter kept in line was not handed the lock");
     }

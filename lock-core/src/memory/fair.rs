@@ -6,10 +6,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::MemoryBackend;
 use super::backend::State;
 use crate::backend::{AcquireOutcome, ReleaseOutcome};
-use crate::error::BackendError;
 use crate::key::LockKey;
 use crate::token::LockToken;
 
@@ -55,34 +53,32 @@ impl State {
         self.wake(key);
         Some(head.handoff_ttl)
     }
-}
 
-impl MemoryBackend {
-    pub(super) async fn try_acquire_fair(
-        &self,
+    pub(super) fn acquire_fair(
+        &mut self,
         key: &LockKey,
         token: &LockToken,
         ttl: Duration,
         queue_ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        let (mut state, now) = self.open(key, super::backend::Kind::Lock)?;
-        let holder = state.live(key, now).map(|e| (e.token == *token, e.expires - now));
+        now: Instant,
+    ) -> AcquireOutcome {
+        let holder = self.live(key, now).map(|e| (e.token == *token, e.expires - now));
         let ttl_remaining = match holder {
             Some((true, _)) => {
-                state.dequeue(key, token);
-                return Ok(state.acquire(key, token, ttl, now));
+                self.dequeue(key, token);
+                return self.acquire(key, token, ttl, now);
             }
             Some((false, left)) => left,
             None => {
-                let first = live_queue(&mut state, key, now).front().map(|w| w.token.clone());
+                let first = live_queue(self, key, now).front().map(|w| w.token.clone());
                 if first.is_none_or(|t| t == *token) {
-                    state.dequeue(key, token);
-                    return Ok(state.acquire(key, token, ttl, now));
+                    self.dequeue(key, token);
+                    return self.acquire(key, token, ttl, now);
                 }
-                state.hand_over(key, now).unwrap_or_default()
+                self.hand_over(key, now).unwrap_or_default()
             }
         };
-        let queue = live_queue(&mut state, key, now);
+        let queue = live_queue(self, key, now);
         let (expires, handoff_ttl) = (now + queue_ttl, ttl.min(queue_ttl));
         match queue.iter_mut().find(|w| w.token == *token) {
             Some(waiter) => {
@@ -91,23 +87,23 @@ impl MemoryBackend {
             }
             None => queue.push_back(Waiter { token: token.clone(), expires, handoff_ttl }),
         }
-        Ok(AcquireOutcome::Held { ttl_remaining: Some(ttl_remaining) })
+        AcquireOutcome::Held { ttl_remaining: Some(ttl_remaining) }
     }
 
-    pub(super) async fn release_fair(
-        &self,
+    pub(super) fn release_fair(
+        &mut self,
         key: &LockKey,
         token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        let (mut state, now) = self.open(key, super::backend::Kind::Lock)?;
-        state.dequeue(key, token);
-        let outcome = state.release(key, token, now);
+        now: Instant,
+    ) -> ReleaseOutcome {
+        self.dequeue(key, token);
+        let outcome = self.release(key, token, now);
         if outcome == ReleaseOutcome::Released {
-            state.hand_over(key, now);
+            self.hand_over(key, now);
         }
-        if state.queues.get(key).is_some_and(VecDeque::is_empty) {
-            state.queues.remove(key);
+        if self.queues.get(key).is_some_and(VecDeque::is_empty) {
+            self.queues.remove(key);
         }
-        Ok(outcome)
+        outcome
     }
 }

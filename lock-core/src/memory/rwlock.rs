@@ -4,11 +4,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::backend::{Entry, Kind, MemoryBackend, expiry};
+use super::backend::{Entry, State, expiry};
 use crate::backend::{
     AcquireOutcome, ExtendOutcome, LeaseHolder, LeaseHolders, ReleaseOutcome, RwMode,
 };
-use crate::error::BackendError;
 use crate::fencing::FencingToken;
 use crate::key::LockKey;
 use crate::token::LockToken;
@@ -52,17 +51,17 @@ fn covers(held: RwMode, wanted: RwMode) -> bool {
         || (held, wanted) == (RwMode::UpgradeableRead, RwMode::Read)
 }
 
-impl MemoryBackend {
-    pub(super) async fn try_acquire_rw(
-        &self,
+impl State {
+    pub(super) fn acquire_rw(
+        &mut self,
         key: &LockKey,
         token: &LockToken,
         mode: RwMode,
         ttl: Duration,
-    ) -> Result<AcquireOutcome, BackendError> {
-        let (mut state, now) = self.open(key, Kind::RwLock)?;
-        state.wrote(now);
-        let rw = state.rw.entry(key.clone()).or_default();
+        now: Instant,
+    ) -> AcquireOutcome {
+        self.wrote(now);
+        let rw = self.rw.entry(key.clone()).or_default();
         rw.purge(now);
         let own = rw.holds.iter().position(|(_, e)| e.token == *token);
         if let Some(at) = own {
@@ -74,9 +73,9 @@ impl MemoryBackend {
                 let marked = rw.waiting.as_ref().is_some_and(|(t, _)| t == token);
                 if mode != RwMode::Write && marked {
                     rw.waiting = None;
-                    state.wake(key);
+                    self.wake(key);
                 }
-                return Ok(AcquireOutcome::Acquired { fencing });
+                return AcquireOutcome::Acquired { fencing };
             }
         }
         let own_mode = own.map(|at| rw.holds[at].0);
@@ -88,18 +87,18 @@ impl MemoryBackend {
             RwMode::Read | RwMode::UpgradeableRead => {
                 let blocker = writer.into_iter().chain(rw.mark_of_other(token)).min();
                 if let Some(until) = blocker {
-                    return Ok(wait_for(until));
+                    return wait_for(until);
                 }
                 if mode == RwMode::UpgradeableRead && upgradeable {
                     let until = rw.others(token).filter(|(m, _)| *m == RwMode::UpgradeableRead);
-                    return Ok(wait_for(until.map(|(_, e)| e.expires).min().unwrap_or(now)));
+                    return wait_for(until.map(|(_, e)| e.expires).min().unwrap_or(now));
                 }
             }
             RwMode::Write => {
                 let upgrading = own_mode == Some(RwMode::UpgradeableRead);
                 // Another writer waits first (an upgrade goes before it).
                 if let Some(until) = rw.mark_of_other(token).filter(|_| !upgrading) {
-                    return Ok(wait_for(until));
+                    return wait_for(until);
                 }
                 if let Some(until) = rw.others(token).map(|(_, e)| e.expires).min() {
                     let may_mark = upgrading
@@ -107,7 +106,7 @@ impl MemoryBackend {
                     if may_mark {
                         rw.waiting = Some((token.clone(), expiry(now, ttl)));
                     }
-                    return Ok(wait_for(until));
+                    return wait_for(until);
                 }
             }
         }
@@ -117,19 +116,19 @@ impl MemoryBackend {
         if mode == RwMode::Write && rw.waiting.as_ref().is_some_and(|(t, _)| t == token) {
             rw.waiting = None;
         }
-        let fencing = state.issue_fence();
-        let rw = state.rw.entry(key.clone()).or_default();
+        let fencing = self.issue_fence();
+        let rw = self.rw.entry(key.clone()).or_default();
         rw.holds.push((mode, Entry { token: token.clone(), expires: expiry(now, ttl), fencing }));
-        Ok(AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) })
+        AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) }
     }
 
-    pub(super) async fn release_rw(
-        &self,
+    pub(super) fn release_rw(
+        &mut self,
         key: &LockKey,
         token: &LockToken,
-    ) -> Result<ReleaseOutcome, BackendError> {
-        let (mut state, now) = self.open(key, Kind::RwLock)?;
-        let Some(rw) = state.rw.get_mut(key) else { return Ok(ReleaseOutcome::NotHeld) };
+        now: Instant,
+    ) -> ReleaseOutcome {
+        let Some(rw) = self.rw.get_mut(key) else { return ReleaseOutcome::NotHeld };
         rw.purge(now);
         let before = rw.holds.len();
         rw.holds.retain(|(_, e)| e.token != *token);
@@ -139,35 +138,34 @@ impl MemoryBackend {
             rw.waiting = None;
         }
         if rw.purge(now) {
-            state.rw.remove(key);
+            self.rw.remove(key);
         }
         if released || unmarked {
-            state.wake(key);
+            self.wake(key);
         }
-        Ok(if released { ReleaseOutcome::Released } else { ReleaseOutcome::NotHeld })
+        if released { ReleaseOutcome::Released } else { ReleaseOutcome::NotHeld }
     }
 
-    pub(super) async fn extend_rw(
-        &self,
+    pub(super) fn extend_rw(
+        &mut self,
         key: &LockKey,
         token: &LockToken,
         ttl: Duration,
-    ) -> Result<ExtendOutcome, BackendError> {
-        let (mut state, now) = self.open(key, Kind::RwLock)?;
-        let Some(rw) = state.rw.get_mut(key) else { return Ok(ExtendOutcome::NotHeld) };
+        now: Instant,
+    ) -> ExtendOutcome {
+        let Some(rw) = self.rw.get_mut(key) else { return ExtendOutcome::NotHeld };
         rw.purge(now);
         match rw.holds.iter_mut().find(|(_, e)| e.token == *token) {
             Some((_, e)) => {
                 e.expires = expiry(now, ttl);
-                Ok(ExtendOutcome::Extended)
+                ExtendOutcome::Extended
             }
-            None => Ok(ExtendOutcome::NotHeld),
+            None => ExtendOutcome::NotHeld,
         }
     }
 
-    pub(super) async fn inspect_rw(&self, key: &LockKey) -> Result<LeaseHolders, BackendError> {
-        let (state, now) = self.open(key, Kind::RwLock)?;
-        let Some(rw) = state.rw.get(key) else { return Ok(LeaseHolders::default()) };
+    pub(super) fn rw_holders(&self, key: &LockKey, now: Instant) -> LeaseHolders {
+        let Some(rw) = self.rw.get(key) else { return LeaseHolders::default() };
         let holders = rw
             .holds
             .iter()
@@ -175,6 +173,6 @@ impl MemoryBackend {
             .map(|(mode, e)| LeaseHolder::rw(*mode, e.info(now)))
             .collect();
         let writer_waiting = rw.waiting.as_ref().is_some_and(|(_, until)| *until > now);
-        Ok(LeaseHolders { holders, writer_waiting })
+        LeaseHolders { holders, writer_waiting }
     }
 }
