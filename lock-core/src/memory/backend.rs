@@ -502,6 +502,31 @@ mod tests {
         assert!(matches!(outcome, AcquireOutcome::Acquired { .. }), "{outcome:?}");
     }
 
+    /// A semaphore's list goes with its last permit, and asking about a name with no permits
+    /// (inspect, extend, release) leaves nothing behind: nothing waits for the sweep.
+    #[tokio::test(start_paused = true)]
+    async fn no_empty_semaphore_is_kept() {
+        let backend = MemoryBackend::new();
+        let (a, b) =
+            (LockToken::generate().expect("entropy"), LockToken::generate().expect("entropy"));
+        let (ttl, permit) = (Duration::from_secs(1), Lease::Permit { limit: 2 });
+        for token in [&a, &b] {
+            backend.acquire_lease(&key(30), token, permit, ttl).await.expect("a permit");
+        }
+        for token in [&a, &b] {
+            backend.release_lease(&key(30), token, LeaseKind::Permit).await.expect("released");
+        }
+        let kept = |b: &MemoryBackend| b.state().semaphores.len();
+        assert_eq!(kept(&backend), 0, "the last release kept an empty semaphore");
+        let unused = key(31);
+        backend.inspect_lease(&unused, LeaseKind::Permit).await.expect("inspected");
+        assert_eq!(kept(&backend), 0, "an inspect left an empty semaphore");
+        backend.extend_lease(&unused, &a, LeaseKind::Permit, ttl).await.expect("extend");
+        assert_eq!(kept(&backend), 0, "an extend left an empty semaphore");
+        backend.release_lease(&unused, &a, LeaseKind::Permit).await.expect("release");
+        assert_eq!(kept(&backend), 0, "a release left an empty semaphore");
+    }
+
     /// A fence is one above the last even when the clock is behind it (grants within one
     /// microsecond, or a clock that stepped back), for every kind that grants one.
     #[tokio::test]

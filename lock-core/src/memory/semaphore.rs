@@ -78,6 +78,9 @@ impl State {
         ttl: Duration,
         now: Instant,
     ) -> ExtendOutcome {
+        if !self.has_permits(key, now) {
+            return ExtendOutcome::NotHeld;
+        }
         match self.permits(key, now).iter_mut().find(|e| e.token == *token) {
             Some(mine) => {
                 mine.expires = expiry(now, ttl);
