@@ -81,45 +81,53 @@ fn millis(ttl: Duration) -> Arg<'static> {
     Cow::Owned(ttl_millis(ttl).to_string().into_bytes())
 }
 
+/// The fencing counter's ttl for a grant of `ttl`: [`FENCE_COUNTER_GRACE`] longer.
+fn counter_ttl(ttl: Duration) -> Arg<'static> {
+    millis(ttl.saturating_add(FENCE_COUNTER_GRACE))
+}
+
+/// The scripts' fencing flag.
+fn flag(fencing: bool) -> Arg<'static> {
+    Cow::Borrowed(if fencing { b"1" } else { b"0" })
+}
+
+/// `key` and the keys beside it (each in `key`'s cluster slot) that a script touches.
+fn keys_of<'a, const N: usize>(
+    key: &'a LockKey,
+    beside: [fn(&LockKey) -> Vec<u8>; N],
+) -> Vec<Arg<'a>> {
+    let mut keys = Vec::with_capacity(N + 1);
+    keys.push(Cow::Borrowed(key.as_bytes()));
+    keys.extend(beside.iter().map(|of| Cow::Owned(of(key))));
+    keys
+}
+
 /// How much longer than its lock a fencing counter lives (it is set with the lock's ttl plus
 /// this at every grant): while it lives, fences rise whatever the server's clock does; after,
 /// they rest on the clock alone (see SAFETY.md, "Fences").
 pub const FENCE_COUNTER_GRACE: Duration = Duration::from_secs(600);
 
-/// `try_acquire(key, token, ttl)`; with `fencing`, a new grant records a fence above the last
-/// one and at least the server's clock in µs, in the key's counter (which expires
-/// [`FENCE_COUNTER_GRACE`] after the lock's ttl).
+/// `try_acquire(key, token, ttl)` (and `acquire_lease` of a [`lock_core::backend::Lease::Lock`]);
+/// with `fencing`, a new grant records a fence above the last one and at least the server's clock
+/// in µs, in the key's counter (which expires [`FENCE_COUNTER_GRACE`] after the lock's ttl).
 pub fn acquire<'a>(
     key: &'a LockKey,
     token: &'a LockToken,
     ttl: Duration,
     fencing: bool,
 ) -> Call<'a> {
-    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
-    let mut args = vec![Cow::Borrowed(token.as_bytes()), millis(ttl), Cow::Borrowed(flag)];
+    let mut args = vec![Cow::Borrowed(token.as_bytes()), millis(ttl), flag(fencing)];
     if fencing {
-        args.push(millis(ttl.saturating_add(FENCE_COUNTER_GRACE)));
+        args.push(counter_ttl(ttl));
     }
-    Call {
-        script: &ACQUIRE,
-        keys: vec![
-            Cow::Borrowed(key.as_bytes()),
-            Cow::Owned(fence_key(key)),
-            Cow::Owned(mark_key(key)),
-        ],
-        args,
-    }
+    Call { script: &ACQUIRE, keys: keys_of(key, [fence_key, mark_key]), args }
 }
 
 /// Leaves a waiter's mark beside `key`'s lock for as long as its holder's ttl and `extra` (see
 /// [`mark_key`]): what a refused attempt leaves, for a watch made without one. Replies the
 /// lock's PTTL (-1: no expiry; -2: no lock).
 pub fn mark_waiting(key: &LockKey, extra: Duration) -> Call<'_> {
-    Call {
-        script: &MARK,
-        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(mark_key(key))],
-        args: vec![millis(extra)],
-    }
+    Call { script: &MARK, keys: keys_of(key, [mark_key]), args: vec![millis(extra)] }
 }
 
 /// `release(key, token)`, waking waiters as `publish` says.
@@ -129,11 +137,7 @@ pub fn release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> 
         script: &RELEASE,
         // The waiter mark and the metadata hash go with the lock, whichever call took it (as
         // in MemoryBackend).
-        keys: vec![
-            Cow::Borrowed(key.as_bytes()),
-            Cow::Owned(mark_key(key)),
-            Cow::Owned(metadata_key(key)),
-        ],
+        keys: keys_of(key, [mark_key, metadata_key]),
         args: vec![Cow::Borrowed(token.as_bytes()), mode, channel],
     }
 }
@@ -142,12 +146,8 @@ pub fn release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> 
 pub fn extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
     Call {
         script: &EXTEND,
-        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(fence_key(key))],
-        args: vec![
-            Cow::Borrowed(token.as_bytes()),
-            millis(ttl),
-            millis(ttl.saturating_add(FENCE_COUNTER_GRACE)),
-        ],
+        keys: keys_of(key, [fence_key]),
+        args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl), counter_ttl(ttl)],
     }
 }
 
@@ -159,17 +159,8 @@ fn publish_args<'a>(key: &LockKey, publish: Publish) -> (Arg<'a>, Arg<'a>) {
     }
 }
 
-fn fair_keys(key: &LockKey) -> Vec<Arg<'_>> {
-    vec![
-        Cow::Borrowed(key.as_bytes()),
-        Cow::Owned(fence_key(key)),
-        Cow::Owned(queue_key(key)),
-        Cow::Owned(waiters_key(key)),
-    ]
-}
-
-/// `try_acquire_fair(key, token, ttl, queue_ttl)`; fences as [`acquire`] issues them. A lock
-/// handed over by this attempt wakes its new holder as `publish` says.
+/// `acquire_lease(key, token, Lease::Fair { queue_ttl }, ttl)`; fences as [`acquire`] issues them.
+/// A lock handed over by this attempt wakes its new holder as `publish` says.
 pub fn fair_acquire<'a>(
     key: &'a LockKey,
     token: &'a LockToken,
@@ -178,16 +169,15 @@ pub fn fair_acquire<'a>(
     fencing: bool,
     publish: Publish,
 ) -> Call<'a> {
-    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
     let (mode, channel) = publish_args(key, publish);
     Call {
         script: &FAIR_ACQUIRE,
-        keys: fair_keys(key),
+        keys: keys_of(key, [fence_key, queue_key, waiters_key]),
         args: vec![
             Cow::Borrowed(token.as_bytes()),
             millis(ttl),
-            Cow::Borrowed(flag),
-            millis(ttl.saturating_add(FENCE_COUNTER_GRACE)),
+            flag(fencing),
+            counter_ttl(ttl),
             millis(queue_ttl),
             channel,
             mode,
@@ -195,27 +185,24 @@ pub fn fair_acquire<'a>(
     }
 }
 
-/// `release_fair(key, token)`: releases and hands over, waking as `publish` says. A handoff's
-/// grant gets the counter's grace over the longest ttl a place can hand over.
+/// `release_lease(key, token, LeaseKind::Fair)`: releases and hands over, waking as `publish` says.
+/// A handoff's grant gets the counter's grace over the longest ttl a place can hand over.
 pub fn fair_release<'a>(
     key: &'a LockKey,
     token: &'a LockToken,
     publish: Publish,
     fencing: bool,
 ) -> Call<'a> {
-    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
     let (mode, channel) = publish_args(key, publish);
-    let mut keys = fair_keys(key);
-    keys.push(Cow::Owned(metadata_key(key)));
     Call {
         script: &FAIR_RELEASE,
-        keys,
+        keys: keys_of(key, [fence_key, queue_key, waiters_key, metadata_key]),
         args: vec![
             Cow::Borrowed(token.as_bytes()),
             mode,
             channel,
-            Cow::Borrowed(flag),
-            millis(lock_core::limits::FAIR_QUEUE_TTL.saturating_add(FENCE_COUNTER_GRACE)),
+            flag(fencing),
+            counter_ttl(lock_core::limits::FAIR_QUEUE_TTL),
         ],
     }
 }
@@ -230,13 +217,13 @@ pub fn extend_many<'a>(items: &[lock_core::backend::ExtendItem<'a>]) -> Call<'a>
         keys.push(Cow::Owned(fence_key(item.key)));
         args.push(Cow::Borrowed(item.token.as_bytes()));
         args.push(millis(item.ttl));
-        args.push(millis(item.ttl.saturating_add(FENCE_COUNTER_GRACE)));
+        args.push(counter_ttl(item.ttl));
     }
     Call { script: &EXTEND_MANY, keys, args }
 }
 
-/// `try_acquire_permit(key, token, limit, ttl)`; fences as [`acquire`] issues them, from the
-/// same counter.
+/// `acquire_lease(key, token, Lease::Permit { limit }, ttl)`; fences as [`acquire`] issues them,
+/// from the same counter.
 pub fn permit_acquire<'a>(
     key: &'a LockKey,
     token: &'a LockToken,
@@ -244,64 +231,41 @@ pub fn permit_acquire<'a>(
     ttl: Duration,
     fencing: bool,
 ) -> Call<'a> {
-    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
     Call {
         script: &PERMIT_ACQUIRE,
-        keys: vec![
-            Cow::Borrowed(key.as_bytes()),
-            Cow::Owned(permits_key(key)),
-            Cow::Owned(fence_key(key)),
-            Cow::Owned(holds_key(key)),
-        ],
+        keys: keys_of(key, [permits_key, fence_key, holds_key]),
         args: vec![
             Cow::Borrowed(token.as_bytes()),
             Cow::Owned(limit.to_string().into_bytes()),
             millis(ttl),
-            Cow::Borrowed(flag),
-            millis(ttl.saturating_add(FENCE_COUNTER_GRACE)),
+            flag(fencing),
+            counter_ttl(ttl),
         ],
     }
 }
 
-/// `release_permit(key, token)`, waking waiters as `publish` says.
+/// `release_lease(key, token, LeaseKind::Permit)`, waking waiters as `publish` says.
 pub fn permit_release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> Call<'a> {
     let (mode, channel) = publish_args(key, publish);
-    let args = vec![Cow::Borrowed(token.as_bytes()), mode, channel];
     Call {
         script: &PERMIT_RELEASE,
-        keys: vec![
-            Cow::Borrowed(key.as_bytes()),
-            Cow::Owned(permits_key(key)),
-            Cow::Owned(holds_key(key)),
-        ],
-        args,
+        keys: keys_of(key, [permits_key, holds_key]),
+        args: vec![Cow::Borrowed(token.as_bytes()), mode, channel],
     }
 }
 
-/// `extend_permit(key, token, ttl)`.
+/// `extend_lease(key, token, LeaseKind::Permit, ttl)`.
 pub fn permit_extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
     Call {
         script: &PERMIT_EXTEND,
-        keys: vec![
-            Cow::Borrowed(key.as_bytes()),
-            Cow::Owned(permits_key(key)),
-            Cow::Owned(holds_key(key)),
-        ],
+        keys: keys_of(key, [permits_key, holds_key]),
         args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl), Cow::Borrowed(b"p")],
     }
 }
 
-/// `inspect_permits(key)`.
+/// `inspect_lease(key, LeaseKind::Permit)`.
 pub fn permit_inspect(key: &LockKey) -> Call<'_> {
-    Call {
-        script: &PERMIT_INSPECT,
-        keys: vec![
-            Cow::Borrowed(key.as_bytes()),
-            Cow::Owned(permits_key(key)),
-            Cow::Owned(holds_key(key)),
-        ],
-        args: Vec::new(),
-    }
+    Call { script: &PERMIT_INSPECT, keys: keys_of(key, [permits_key, holds_key]), args: Vec::new() }
 }
 
 /// The mode letter the reader-writer scripts use.
@@ -313,8 +277,8 @@ fn mode_arg(mode: RwMode) -> &'static [u8] {
     }
 }
 
-/// `try_acquire_rw(key, token, mode, ttl)`; fences from the lock's counter. An upgrade given
-/// up (a read asked again by the token that marked the lock) wakes waiters as `publish` says.
+/// `acquire_lease(key, token, Lease::Rw(mode), ttl)`; fences from the lock's counter. An upgrade
+/// given up (a read asked again by the token that marked the lock) wakes waiters as `publish` says.
 pub fn rw_acquire<'a>(
     key: &'a LockKey,
     token: &'a LockToken,
@@ -323,76 +287,53 @@ pub fn rw_acquire<'a>(
     fencing: bool,
     publish: Publish,
 ) -> Call<'a> {
-    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
     let (wake, channel) = publish_args(key, publish);
     Call {
         script: &RW_ACQUIRE,
-        keys: vec![
-            Cow::Borrowed(key.as_bytes()),
-            Cow::Owned(holds_key(key)),
-            Cow::Owned(fence_key(key)),
-            Cow::Owned(writer_key(key)),
-        ],
+        keys: keys_of(key, [holds_key, fence_key, writer_key]),
         args: vec![
             Cow::Borrowed(token.as_bytes()),
             Cow::Borrowed(mode_arg(mode)),
             millis(ttl),
-            Cow::Borrowed(flag),
-            millis(ttl.saturating_add(FENCE_COUNTER_GRACE)),
+            flag(fencing),
+            counter_ttl(ttl),
             wake,
             channel,
         ],
     }
 }
 
-/// `release_rw(key, token)`, waking waiters as `publish` says.
+/// `release_lease(key, token, LeaseKind::Rw)`, waking waiters as `publish` says.
 pub fn rw_release<'a>(key: &'a LockKey, token: &'a LockToken, publish: Publish) -> Call<'a> {
     let (mode, channel) = publish_args(key, publish);
-    let args = vec![Cow::Borrowed(token.as_bytes()), mode, channel];
     Call {
         script: &RW_RELEASE,
-        keys: vec![
-            Cow::Borrowed(key.as_bytes()),
-            Cow::Owned(holds_key(key)),
-            Cow::Owned(writer_key(key)),
-        ],
-        args,
+        keys: keys_of(key, [holds_key, writer_key]),
+        args: vec![Cow::Borrowed(token.as_bytes()), mode, channel],
     }
 }
 
-/// `extend_rw(key, token, ttl)`.
+/// `extend_lease(key, token, LeaseKind::Rw, ttl)`.
 pub fn rw_extend<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
     Call {
         // The same script as a permit's: both extend one member of a sorted set of holds.
         script: &PERMIT_EXTEND,
-        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(holds_key(key))],
+        keys: keys_of(key, [holds_key]),
         args: vec![Cow::Borrowed(token.as_bytes()), millis(ttl), Cow::Borrowed(b"r")],
     }
 }
 
-/// `inspect_rw(key)`.
+/// `inspect_lease(key, LeaseKind::Rw)`.
 pub fn rw_inspect(key: &LockKey) -> Call<'_> {
-    Call {
-        script: &RW_INSPECT,
-        keys: vec![
-            Cow::Borrowed(key.as_bytes()),
-            Cow::Owned(holds_key(key)),
-            Cow::Owned(writer_key(key)),
-        ],
-        args: Vec::new(),
-    }
+    Call { script: &RW_INSPECT, keys: keys_of(key, [holds_key, writer_key]), args: Vec::new() }
 }
 
 /// `inspect(key)`.
 pub fn inspect(key: &LockKey) -> Call<'_> {
-    Call {
-        script: &INSPECT,
-        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(fence_key(key))],
-        args: Vec::new(),
-    }
+    Call { script: &INSPECT, keys: keys_of(key, [fence_key]), args: Vec::new() }
 }
 
-/// `try_acquire_with_metadata(key, token, ttl, metadata)`: [`acquire`], also replacing the
+/// `acquire_lease(key, token, Lease::Metadata(metadata), ttl)`: [`acquire`], also replacing the
 /// lock's metadata hash on a grant.
 pub fn acquire_with_metadata<'a>(
     key: &'a LockKey,
@@ -403,7 +344,7 @@ pub fn acquire_with_metadata<'a>(
 ) -> Call<'a> {
     let mut call = acquire(key, token, ttl, fencing);
     if !fencing {
-        call.args.push(millis(ttl.saturating_add(FENCE_COUNTER_GRACE)));
+        call.args.push(counter_ttl(ttl));
     }
     call.keys.push(Cow::Owned(metadata_key(key)));
     for (name, value) in metadata.iter() {
@@ -421,9 +362,7 @@ pub fn multi_acquire<'a>(
     ttl: Duration,
     fencing: bool,
 ) -> Call<'a> {
-    let flag: &'static [u8] = if fencing { b"1" } else { b"0" };
-    let mut args =
-        vec![millis(ttl), Cow::Borrowed(flag), millis(ttl.saturating_add(FENCE_COUNTER_GRACE))];
+    let mut args = vec![millis(ttl), flag(fencing), counter_ttl(ttl)];
     args.extend(tokens.iter().map(|t| Cow::Borrowed(t.as_bytes())));
     let keys = keys
         .iter()
@@ -434,7 +373,7 @@ pub fn multi_acquire<'a>(
     Call { script: &MULTI_ACQUIRE, keys, args }
 }
 
-/// `extend_with_metadata(key, token, ttl)`.
+/// `extend_lease(key, token, LeaseKind::Metadata, ttl)`.
 pub fn extend_with_metadata<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Duration) -> Call<'a> {
     let mut call = extend(key, token, ttl);
     call.keys.push(Cow::Owned(metadata_key(key)));
@@ -443,11 +382,7 @@ pub fn extend_with_metadata<'a>(key: &'a LockKey, token: &'a LockToken, ttl: Dur
 
 /// `inspect_metadata(key)`.
 pub fn metadata_inspect(key: &LockKey) -> Call<'_> {
-    Call {
-        script: &METADATA_INSPECT,
-        keys: vec![Cow::Borrowed(key.as_bytes()), Cow::Owned(metadata_key(key))],
-        args: Vec::new(),
-    }
+    Call { script: &METADATA_INSPECT, keys: keys_of(key, [metadata_key]), args: Vec::new() }
 }
 
 /// `write_if_held(key, token, data_key, value, fence)`.

@@ -20,14 +20,14 @@
 //!   acquire / release / extend / inspect / watch shape had four accessors, four forwarding
 //!   entries and four adapter views.
 //! - **Adding a kind**: a [`crate::backend::Lease`] variant with its bullets and its
-//!   [`crate::backend::LeaseKind`] and capability flag (`backend/`, two files); its spec here and its
-//!   arms in `view.rs`; its user handle (`lease/semaphore.rs` is the model); MemoryBackend's
+//!   [`crate::backend::LeaseKind`] and capability flag (`backend/`, two files); its spec here and
+//!   its arms in `view.rs`; its user handle (`lease/semaphore.rs` is the model); MemoryBackend's
 //!   `State` methods and its arms in `memory/backend.rs`'s lease calls (two files);
-//!   lock-redis-protocol's script, its call builders (`calls.rs`), its arms in `lease.rs` (the
-//!   one path every kind's script calls take) and the key layout (four files); its conformance cases, the
-//!   suite's list and the broken-backend mutant (lock-testkit, three files): about 14 files in
-//!   3 crates, counted on paper against this layout (the semaphore took 16 before; fair locks
-//!   took 27 files in 4 crates).
+//!   lock-redis-protocol's script, its call builders (`calls.rs`), its arms in `lease.rs` (the one
+//!   path every kind's script calls take) and the key layout (four files); its conformance cases,
+//!   the suite's list and the broken-backend mutant (lock-testkit, three files): about 14 files in
+//!   3 crates, counted on paper against this layout (the semaphore took 16 before; fair locks took
+//!   27 files in 4 crates).
 
 mod rwlock;
 mod semaphore;
