@@ -202,7 +202,7 @@ impl State {
     }
 
     /// `extend`, under the state's lock.
-    fn extend(
+    pub(super) fn extend(
         &mut self,
         key: &LockKey,
         token: &LockToken,

@@ -3,7 +3,6 @@
 use tokio::time::Instant;
 
 use super::MemoryBackend;
-use super::backend::expiry;
 use crate::backend::{ExtendItem, ExtendOutcome};
 use crate::error::BackendError;
 
@@ -20,13 +19,7 @@ impl MemoryBackend {
         let mut outcomes = Vec::with_capacity(items.len());
         for item in items {
             state.only(item.key, super::backend::Kind::Lock, now)?;
-            outcomes.push(match state.live(item.key, now) {
-                Some(entry) if entry.token == *item.token => {
-                    entry.expires = expiry(now, item.ttl);
-                    ExtendOutcome::Extended
-                }
-                _ => ExtendOutcome::NotHeld,
-            });
+            outcomes.push(state.extend(item.key, item.token, item.ttl, now));
         }
         Ok(outcomes)
     }
