@@ -393,6 +393,7 @@ impl LockBackend for MemoryBackend {
     ) -> Result<ExtendOutcome, BackendError> {
         let (mut state, now) = self.open(key, kind)?;
         Ok(match kind {
+            // The metadata lives while the lock it was stored with does.
             LeaseKind::Lock | LeaseKind::Metadata | LeaseKind::Fair => {
                 state.extend(key, token, ttl, now)
             }
