@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::backend::{
     AcquireOutcome, BackendInfo, Capabilities, ExtendItem, ExtendOutcome, Lease, LeaseHolders,
-    LeaseKind, LockBackend, LockInfo, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch,
+    LeaseKind, LockBackend, LockInfo, MultiAcquireOutcome, ReleaseOutcome, ReleaseWatch, RwMode,
 };
 use crate::error::{BackendError, BackendErrorKind};
 use crate::fencing::FencingToken;
@@ -55,11 +55,12 @@ pub struct MemoryBackend {
 
 #[derive(Debug, Default)]
 pub(super) struct State {
-    locks: HashMap<LockKey, Entry>,
-    /// Each semaphore's permits (see `semaphore`).
-    pub(super) semaphores: HashMap<LockKey, Vec<Entry>>,
-    /// Each reader-writer lock's holds and waiting writer (see `rwlock`).
-    pub(super) rw: HashMap<LockKey, super::rwlock::RwState>,
+    /// What each name holds: one kind at a time, as a Redis key has one type. A name whose
+    /// holds all expired is free for any kind (`State::only` drops it).
+    pub(super) names: HashMap<LockKey, Held>,
+    /// Each reader-writer lock's waiting writer's mark (see `rwlock`): as in Redis, a key of its
+    /// own beside the name, which holds nothing.
+    pub(super) marks: HashMap<LockKey, (LockToken, Instant)>,
     /// Data keys written under locks (see `guarded`), and the highest fence recorded for each
     /// lock and data key.
     pub(super) data: HashMap<Vec<u8>, Vec<u8>>,
@@ -73,7 +74,43 @@ pub(super) struct State {
     writes: u32,
 }
 
-/// What a key of the in-process store holds.
+/// What a name holds.
+#[derive(Debug)]
+pub(super) enum Held {
+    /// A lock (plain, with metadata, or fair): its holder.
+    Lock(Entry),
+    /// A semaphore's live permits.
+    Permits(Vec<Entry>),
+    /// A reader-writer lock's holds.
+    Rw(Vec<(RwMode, Entry)>),
+}
+
+impl Held {
+    fn kind(&self) -> Kind {
+        match self {
+            Self::Lock(_) => Kind::Lock,
+            Self::Permits(_) => Kind::Semaphore,
+            Self::Rw(_) => Kind::RwLock,
+        }
+    }
+
+    /// Drops the holds that expired by `now`; whether any is left.
+    fn purge(&mut self, now: Instant) -> bool {
+        match self {
+            Self::Lock(entry) => entry.expires > now,
+            Self::Permits(permits) => {
+                permits.retain(|e| e.expires > now);
+                !permits.is_empty()
+            }
+            Self::Rw(holds) => {
+                holds.retain(|(_, e)| e.expires > now);
+                !holds.is_empty()
+            }
+        }
+    }
+}
+
+/// The kinds a name can hold, as `WrongType` errors name them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
     Lock,
@@ -128,45 +165,36 @@ impl State {
 
     /// Refuses to use `key` as `kind` while it holds another kind (a lock, a semaphore's
     /// permits or a reader-writer lock's holds), as Redis refuses a key of another type: one
-    /// keyspace, with a [`BackendErrorKind::WrongType`] error that changes nothing.
+    /// keyspace, with a [`BackendErrorKind::WrongType`] error that changes nothing. Drops the
+    /// name's expired holds first, and the name with the last, so every step after this finds
+    /// only live holds of `kind` there, or nothing.
     pub(super) fn only(
         &mut self,
         key: &LockKey,
         kind: Kind,
         now: Instant,
     ) -> Result<(), BackendError> {
-        let lock = self.live(key, now).is_some();
-        let permits = self.has_permits(key, now);
-        // A writer's waiting mark alone holds nothing: in Redis it is a key of its own, and the
-        // name is free for another kind once the last hold is gone.
-        let (rw, empty) = match self.rw.get_mut(key) {
-            Some(state) => {
-                let empty = state.purge(now);
-                (state.has_holds(), empty)
-            }
-            None => (false, true),
-        };
-        if empty {
-            self.rw.remove(key);
+        let Some(held) = self.names.get_mut(key) else { return Ok(()) };
+        if !held.purge(now) {
+            self.names.remove(key);
+            return Ok(());
         }
-        let other = [(Kind::Lock, lock), (Kind::Semaphore, permits), (Kind::RwLock, rw)]
-            .into_iter()
-            .find(|(k, held)| *held && *k != kind);
-        match other {
-            None => Ok(()),
-            Some((held, _)) => Err(BackendError::new(
+        match held.kind() {
+            other if other == kind => Ok(()),
+            other => Err(BackendError::new(
                 "memory",
                 BackendErrorKind::WrongType,
-                format!("`{key}` holds a {}, not a {}", held.name(), kind.name()),
+                format!("`{key}` holds a {}, not a {}", other.name(), kind.name()),
             )),
         }
     }
 
+    /// `key`'s lock, if it holds one that lives at `now`.
     pub(super) fn live(&mut self, key: &LockKey, now: Instant) -> Option<&mut Entry> {
-        if self.locks.get(key).is_some_and(|e| e.expires <= now) {
-            self.locks.remove(key);
+        match self.names.get_mut(key) {
+            Some(Held::Lock(entry)) if entry.expires > now => Some(entry),
+            _ => None,
         }
-        self.locks.get_mut(key)
     }
 
     /// A new fence: the system clock in microseconds, or one above the last fence issued if
@@ -195,7 +223,7 @@ impl State {
             None => {
                 let fencing = self.issue_fence();
                 let entry = Entry { token: token.clone(), expires: expiry(now, ttl), fencing };
-                self.locks.insert(key.clone(), entry);
+                self.names.insert(key.clone(), Held::Lock(entry));
                 AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) }
             }
         }
@@ -228,7 +256,7 @@ impl State {
         if !self.live(key, now).is_some_and(|e| e.token == *token) {
             return ReleaseOutcome::NotHeld;
         }
-        self.locks.remove(key);
+        self.names.remove(key);
         self.metadata.remove(key);
         self.wake(key);
         ReleaseOutcome::Released
@@ -238,15 +266,12 @@ impl State {
         self.writes += 1;
         if self.writes >= SWEEP_EVERY {
             self.writes = 0;
-            self.locks.retain(|_, e| e.expires > now);
-            let locks = &self.locks;
-            self.metadata
-                .retain(|key, (token, _)| locks.get(key).is_some_and(|e| e.token == *token));
-            self.semaphores.retain(|_, permits| {
-                permits.retain(|e| e.expires > now);
-                !permits.is_empty()
+            self.names.retain(|_, held| held.purge(now));
+            let names = &self.names;
+            self.metadata.retain(|key, (token, _)| {
+                matches!(names.get(key), Some(Held::Lock(e)) if e.token == *token)
             });
-            self.rw.retain(|_, rw| !rw.purge(now));
+            self.marks.retain(|_, (_, until)| *until > now);
             self.queues.retain(|_, queue| {
                 queue.retain(|w| w.expires() > now);
                 !queue.is_empty()
@@ -265,7 +290,8 @@ impl MemoryBackend {
     /// How many locks are held right now.
     pub fn live_locks(&self) -> usize {
         let now = Instant::now();
-        self.state().locks.values().filter(|e| e.expires > now).count()
+        let state = self.state();
+        state.names.values().filter(|h| matches!(h, Held::Lock(e) if e.expires > now)).count()
     }
 
     /// The state, locked, and the time now, once `key` was checked to hold nothing but what
@@ -378,7 +404,7 @@ impl LockBackend for MemoryBackend {
         let (mut state, now) = self.open(key, kind)?;
         Ok(match kind {
             LeaseKind::Lock | LeaseKind::Metadata => state.release(key, token, now),
-            LeaseKind::Permit => state.release_permit(key, token, now),
+            LeaseKind::Permit => state.release_permit(key, token),
             LeaseKind::Rw => state.release_rw(key, token, now),
             LeaseKind::Fair => state.release_fair(key, token, now),
         })
@@ -465,7 +491,6 @@ impl LockBackend for MemoryBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::RwMode;
 
     fn key(i: u32) -> LockKey {
         LockKey::with_default_prefix(format!("k{i}")).expect("valid")
@@ -503,8 +528,9 @@ mod tests {
         assert!(matches!(outcome, AcquireOutcome::Acquired { .. }), "{outcome:?}");
     }
 
-    /// A semaphore's list goes with its last permit, and asking about a name with no permits
-    /// (inspect, extend, release) leaves nothing behind: nothing waits for the sweep.
+    /// A semaphore's list goes with its last permit, asking about a name with no permits
+    /// (inspect, extend, release) leaves nothing behind, and a name whose holds expired goes at
+    /// the next call on it: nothing waits for the sweep.
     #[tokio::test(start_paused = true)]
     async fn no_empty_semaphore_is_kept() {
         let backend = MemoryBackend::new();
@@ -517,7 +543,7 @@ mod tests {
         for token in [&a, &b] {
             backend.release_lease(&key(30), token, LeaseKind::Permit).await.expect("released");
         }
-        let kept = |b: &MemoryBackend| b.state().semaphores.len();
+        let kept = |b: &MemoryBackend| b.state().names.len();
         assert_eq!(kept(&backend), 0, "the last release kept an empty semaphore");
         let unused = key(31);
         backend.inspect_lease(&unused, LeaseKind::Permit).await.expect("inspected");
@@ -526,6 +552,11 @@ mod tests {
         assert_eq!(kept(&backend), 0, "an extend left an empty semaphore");
         backend.release_lease(&unused, &a, LeaseKind::Permit).await.expect("release");
         assert_eq!(kept(&backend), 0, "a release left an empty semaphore");
+        // A name whose hold expired is dropped by the next call on it, before any sweep.
+        backend.acquire_lease(&unused, &a, permit, ttl).await.expect("a permit");
+        tokio::time::advance(ttl).await;
+        backend.inspect(&unused).await.expect("free for a lock");
+        assert_eq!(kept(&backend), 0, "a call on a name whose permit expired kept the name");
     }
 
     /// A fence is one above the last even when the clock is behind it (grants within one
@@ -569,7 +600,7 @@ mod tests {
         tokio::time::advance(Duration::from_millis(1)).await;
         let sizes = |b: &MemoryBackend| {
             let state = b.state();
-            (state.locks.len(), state.watchers.len())
+            (state.names.len(), state.watchers.len())
         };
         assert_eq!(sizes(&backend), (SWEEP_EVERY as usize - 3, 2), "nothing swept yet");
         backend.try_acquire(&key(0), &token, Duration::from_millis(1)).await.expect("ok");

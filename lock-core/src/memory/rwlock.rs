@@ -1,10 +1,13 @@
-//! `MemoryBackend`'s reader-writer locks: holds in a list per key, on tokio's clock.
+//! `MemoryBackend`'s reader-writer locks: a name's holds, and a waiting writer's mark beside
+//! the name (as in Redis, where the mark is a key of its own that holds nothing), on tokio's
+//! clock. Every step runs after `State::only` checked the name with the same `now`: its
+//! expired holds are gone.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::backend::{Entry, State, expiry};
+use super::backend::{Entry, Held, State, expiry};
 use crate::backend::{
     AcquireOutcome, ExtendOutcome, LeaseHolder, LeaseHolders, ReleaseOutcome, RwMode,
 };
@@ -12,28 +15,15 @@ use crate::fencing::FencingToken;
 use crate::key::LockKey;
 use crate::token::LockToken;
 
-/// One reader-writer lock: its holds and the waiting writer's mark.
+/// One reader-writer lock, taken out of the keyspace for a step: its live holds and the
+/// waiting writer's live mark.
 #[derive(Debug, Default)]
-pub(crate) struct RwState {
+struct RwState {
     holds: Vec<(RwMode, Entry)>,
     waiting: Option<(LockToken, Instant)>,
 }
 
 impl RwState {
-    /// Drops what expired; returns whether nothing is left.
-    pub(super) fn purge(&mut self, now: Instant) -> bool {
-        self.holds.retain(|(_, e)| e.expires > now);
-        if self.waiting.as_ref().is_some_and(|(_, until)| *until <= now) {
-            self.waiting = None;
-        }
-        self.holds.is_empty() && self.waiting.is_none()
-    }
-
-    /// Whether any hold is left (a writer's waiting mark alone holds nothing).
-    pub(super) fn has_holds(&self) -> bool {
-        !self.holds.is_empty()
-    }
-
     fn mark_of_other(&self, token: &LockToken) -> Option<Instant> {
         self.waiting.as_ref().filter(|(t, _)| t != token).map(|(_, until)| *until)
     }
@@ -52,6 +42,31 @@ fn covers(held: RwMode, wanted: RwMode) -> bool {
 }
 
 impl State {
+    /// Takes `key`'s reader-writer lock out of the keyspace (an expired mark is dropped).
+    fn take_rw(&mut self, key: &LockKey, now: Instant) -> RwState {
+        let holds = match self.names.remove(key) {
+            Some(Held::Rw(holds)) => holds,
+            // `only` let no other kind through; put it back untouched all the same.
+            Some(other) => {
+                self.names.insert(key.clone(), other);
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        let waiting = self.marks.remove(key).filter(|(_, until)| *until > now);
+        RwState { holds, waiting }
+    }
+
+    /// Puts it back: the holds as the name's (none: the name is free), the mark beside them.
+    fn put_rw(&mut self, key: &LockKey, rw: RwState) {
+        if !rw.holds.is_empty() {
+            self.names.insert(key.clone(), Held::Rw(rw.holds));
+        }
+        if let Some(mark) = rw.waiting {
+            self.marks.insert(key.clone(), mark);
+        }
+    }
+
     pub(super) fn acquire_rw(
         &mut self,
         key: &LockKey,
@@ -61,8 +76,21 @@ impl State {
         now: Instant,
     ) -> AcquireOutcome {
         self.wrote(now);
-        let rw = self.rw.entry(key.clone()).or_default();
-        rw.purge(now);
+        let mut rw = self.take_rw(key, now);
+        let outcome = self.grant_rw(&mut rw, key, token, mode, ttl, now);
+        self.put_rw(key, rw);
+        outcome
+    }
+
+    fn grant_rw(
+        &mut self,
+        rw: &mut RwState,
+        key: &LockKey,
+        token: &LockToken,
+        mode: RwMode,
+        ttl: Duration,
+        now: Instant,
+    ) -> AcquireOutcome {
         let own = rw.holds.iter().position(|(_, e)| e.token == *token);
         if let Some(at) = own {
             let (held, entry) = &mut rw.holds[at];
@@ -117,7 +145,6 @@ impl State {
             rw.waiting = None;
         }
         let fencing = self.issue_fence();
-        let rw = self.rw.entry(key.clone()).or_default();
         rw.holds.push((mode, Entry { token: token.clone(), expires: expiry(now, ttl), fencing }));
         AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) }
     }
@@ -128,8 +155,7 @@ impl State {
         token: &LockToken,
         now: Instant,
     ) -> ReleaseOutcome {
-        let Some(rw) = self.rw.get_mut(key) else { return ReleaseOutcome::NotHeld };
-        rw.purge(now);
+        let mut rw = self.take_rw(key, now);
         let before = rw.holds.len();
         rw.holds.retain(|(_, e)| e.token != *token);
         let released = rw.holds.len() < before;
@@ -137,9 +163,7 @@ impl State {
         if unmarked {
             rw.waiting = None;
         }
-        if rw.purge(now) {
-            self.rw.remove(key);
-        }
+        self.put_rw(key, rw);
         if released || unmarked {
             self.wake(key);
         }
@@ -153,9 +177,8 @@ impl State {
         ttl: Duration,
         now: Instant,
     ) -> ExtendOutcome {
-        let Some(rw) = self.rw.get_mut(key) else { return ExtendOutcome::NotHeld };
-        rw.purge(now);
-        match rw.holds.iter_mut().find(|(_, e)| e.token == *token) {
+        let Some(Held::Rw(holds)) = self.names.get_mut(key) else { return ExtendOutcome::NotHeld };
+        match holds.iter_mut().find(|(_, e)| e.token == *token) {
             Some((_, e)) => {
                 e.expires = expiry(now, ttl);
                 ExtendOutcome::Extended
@@ -165,14 +188,13 @@ impl State {
     }
 
     pub(super) fn rw_holders(&self, key: &LockKey, now: Instant) -> LeaseHolders {
-        let Some(rw) = self.rw.get(key) else { return LeaseHolders::default() };
-        let holders = rw
-            .holds
-            .iter()
-            .filter(|(_, e)| e.expires > now)
-            .map(|(mode, e)| LeaseHolder::rw(*mode, e.info(now)))
-            .collect();
-        let writer_waiting = rw.waiting.as_ref().is_some_and(|(_, until)| *until > now);
+        let holders = match self.names.get(key) {
+            Some(Held::Rw(holds)) => {
+                holds.iter().map(|(mode, e)| LeaseHolder::rw(*mode, e.info(now))).collect()
+            }
+            _ => Vec::new(),
+        };
+        let writer_waiting = self.marks.get(key).is_some_and(|(_, until)| *until > now);
         LeaseHolders { holders, writer_waiting }
     }
 }

@@ -1,32 +1,30 @@
-//! `MemoryBackend`'s counting semaphores: permits in a list per key, on tokio's clock.
+//! `MemoryBackend`'s counting semaphores: a name's live permits, on tokio's clock.
+//!
+//! Every step runs after `State::only` checked the name with the same `now`: its expired
+//! permits are gone, and so is the name with its last permit.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::backend::{Entry, State, expiry};
+use super::backend::{Entry, Held, State, expiry};
 use crate::backend::{AcquireOutcome, ExtendOutcome, LockInfo, ReleaseOutcome};
 use crate::fencing::FencingToken;
 use crate::key::LockKey;
 use crate::token::LockToken;
 
 impl State {
-    /// The live permits of `key`, expired ones dropped.
-    fn permits(&mut self, key: &LockKey, now: Instant) -> &mut Vec<Entry> {
-        let permits = self.semaphores.entry(key.clone()).or_default();
-        permits.retain(|e| e.expires > now);
-        permits
+    /// `key`'s permits, if it holds any.
+    fn permits(&mut self, key: &LockKey) -> Option<&mut Vec<Entry>> {
+        match self.names.get_mut(key) {
+            Some(Held::Permits(permits)) => Some(permits),
+            _ => None,
+        }
     }
 
-    /// Whether `key` has a live permit; expired ones are dropped, and the key with the last.
-    pub(super) fn has_permits(&mut self, key: &LockKey, now: Instant) -> bool {
-        let Some(permits) = self.semaphores.get_mut(key) else { return false };
-        permits.retain(|e| e.expires > now);
-        let held = !permits.is_empty();
-        if !held {
-            self.semaphores.remove(key);
-        }
-        held
+    /// `token`'s permit at `key`, if it holds one.
+    fn permit(&mut self, key: &LockKey, token: &LockToken) -> Option<&mut Entry> {
+        self.permits(key)?.iter_mut().find(|e| e.token == *token)
     }
 
     pub(super) fn acquire_permit(
@@ -38,34 +36,35 @@ impl State {
         now: Instant,
     ) -> AcquireOutcome {
         self.wrote(now);
-        let permits = self.permits(key, now);
-        if let Some(mine) = permits.iter_mut().find(|e| e.token == *token) {
+        if let Some(mine) = self.permit(key, token) {
             mine.expires = expiry(now, ttl);
             return AcquireOutcome::Acquired { fencing: Some(FencingToken::new(mine.fencing)) };
         }
-        if permits.len() >= limit as usize {
-            let soonest = permits.iter().map(|e| e.expires - now).min();
+        let taken = self.permits(key).map_or(&[][..], |p| p.as_slice());
+        if taken.len() >= limit as usize {
+            let soonest = taken.iter().map(|e| e.expires - now).min();
             return AcquireOutcome::Held { ttl_remaining: soonest };
         }
         let fencing = self.issue_fence();
         let entry = Entry { token: token.clone(), expires: expiry(now, ttl), fencing };
-        self.permits(key, now).push(entry);
+        match self.permits(key) {
+            Some(permits) => permits.push(entry),
+            None => {
+                self.names.insert(key.clone(), Held::Permits(vec![entry]));
+            }
+        }
         AcquireOutcome::Acquired { fencing: Some(FencingToken::new(fencing)) }
     }
 
-    pub(super) fn release_permit(
-        &mut self,
-        key: &LockKey,
-        token: &LockToken,
-        now: Instant,
-    ) -> ReleaseOutcome {
-        let permits = self.permits(key, now);
+    pub(super) fn release_permit(&mut self, key: &LockKey, token: &LockToken) -> ReleaseOutcome {
+        let Some(permits) = self.permits(key) else { return ReleaseOutcome::NotHeld };
         let before = permits.len();
         permits.retain(|e| e.token != *token);
-        let released = permits.len() < before;
-        self.has_permits(key, now); // drops the key with its last permit
-        if !released {
+        if permits.len() == before {
             return ReleaseOutcome::NotHeld;
+        }
+        if permits.is_empty() {
+            self.names.remove(key);
         }
         self.wake(key);
         ReleaseOutcome::Released
@@ -78,10 +77,7 @@ impl State {
         ttl: Duration,
         now: Instant,
     ) -> ExtendOutcome {
-        if !self.has_permits(key, now) {
-            return ExtendOutcome::NotHeld;
-        }
-        match self.permits(key, now).iter_mut().find(|e| e.token == *token) {
+        match self.permit(key, token) {
             Some(mine) => {
                 mine.expires = expiry(now, ttl);
                 ExtendOutcome::Extended
@@ -91,9 +87,6 @@ impl State {
     }
 
     pub(super) fn permit_holders(&mut self, key: &LockKey, now: Instant) -> Vec<LockInfo> {
-        if !self.has_permits(key, now) {
-            return Vec::new();
-        }
-        self.permits(key, now).iter().map(|e| e.info(now)).collect()
+        self.permits(key).map_or_else(Vec::new, |p| p.iter().map(|e| e.info(now)).collect())
     }
 }
