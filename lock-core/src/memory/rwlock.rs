@@ -82,6 +82,8 @@ impl State {
         outcome
     }
 
+    /// The acquire's decision on `rw` (taken out of the keyspace): writer-preferring, one
+    /// upgradeable reader, an upgrade before any other writer (F2).
     fn grant_rw(
         &mut self,
         rw: &mut RwState,
