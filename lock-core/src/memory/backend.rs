@@ -506,6 +506,10 @@ mod tests {
         assert_eq!(backend.live_locks(), 1);
         tokio::time::advance(Duration::from_millis(1)).await;
         assert_eq!(backend.live_locks(), 0);
+        // A guarded write reads the lock without a lease call before it: refused at the ttl too.
+        let writes: &dyn crate::backend::GuardedWriteBackend = &backend;
+        let write = writes.write_if_held(&key(0), &token, b"data", b"late", None).await;
+        assert_eq!(write.expect("ok"), crate::backend::WriteOutcome::NotHeld);
         assert_eq!(backend.inspect(&key(0)).await.expect("ok"), None);
     }
 
