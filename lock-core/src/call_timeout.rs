@@ -5,6 +5,8 @@
 //! would be lost because its refresh never came back.
 
 use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use crate::error::{BackendError, BackendErrorKind};
@@ -31,6 +33,28 @@ pub(crate) fn earliest(
 /// The default bound on one backend call (see [`crate::LockManagerBuilder::call_timeout`]).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Awaits `call` for at most `limit`; `None` when the limit came first. The timer is set only if
+/// the call is not ready on its first poll, and the limit counts from then: a call that
+/// completes at once (the in-process store, a reply already buffered) reads no clock and
+/// registers no timer, which `tokio::time::timeout` does for every call.
+pub(crate) async fn bounded<F: Future>(limit: Duration, call: F) -> Option<F::Output> {
+    let mut call = pin!(call);
+    let mut timer = pin!(None::<tokio::time::Sleep>);
+    std::future::poll_fn(move |cx| {
+        if let Poll::Ready(output) = call.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        if timer.is_none() {
+            timer.set(Some(tokio::time::sleep(limit)));
+        }
+        match timer.as_mut().as_pin_mut() {
+            Some(timer) => timer.poll(cx).map(|()| None),
+            None => Poll::Pending,
+        }
+    })
+    .await
+}
+
 /// Runs `call`, or fails with a temporary [`BackendErrorKind::Timeout`] once `limit` has passed
 /// (the call may still have been applied by the store).
 pub(crate) async fn within<T>(
@@ -38,9 +62,9 @@ pub(crate) async fn within<T>(
     limit: Duration,
     call: impl Future<Output = Result<T, BackendError>>,
 ) -> Result<T, BackendError> {
-    match tokio::time::timeout(limit, call).await {
-        Ok(result) => result,
-        Err(_) => Err(timed_out(backend, limit)),
+    match bounded(limit, call).await {
+        Some(result) => result,
+        None => Err(timed_out(backend, limit)),
     }
 }
 

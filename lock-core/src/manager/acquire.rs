@@ -12,7 +12,7 @@ use super::inner::ManagerInner;
 use super::queue::Turn;
 use super::wait::{Line, Wait};
 use crate::backend::{AcquireOutcome, DynLockBackend};
-use crate::call_timeout::{timed_out, until};
+use crate::call_timeout::{bounded, timed_out, until};
 use crate::error::{BackendError, BackendErrorKind, LossReason, Result};
 use crate::guard::{Acquisition, GuardShared, LockGuard, LockHandle};
 use crate::key::LockKey;
@@ -159,12 +159,12 @@ impl Tokens<'_> {
             Some(attempt) => attempt.as_mut().poll(cx),
             None => std::task::Poll::Pending,
         });
-        match tokio::time::timeout(limit, answer).await {
-            Ok(result) => {
+        match bounded(limit, answer).await {
+            Some(result) => {
                 self.unanswered.pop();
                 result
             }
-            Err(_) => Err(timed_out(self.inner.info.name, limit)),
+            None => Err(timed_out(self.inner.info.name, limit)),
         }
     }
 
@@ -236,7 +236,7 @@ pub(super) async fn acquire(
     let span = telemetry::acquire_span(&plan.key, backend);
     let started = Instant::now();
     let calls = AtomicU32::new(0);
-    let result = attempts(inner, plan, &calls).instrument(span.clone()).await;
+    let result = attempts(inner, plan, started, &calls).instrument(span.clone()).await;
     let _entered = span.enter();
     let (outcome, waited) = match &result {
         Ok(Ok(guard)) => (Acquired::Yes, guard.waited()),
@@ -256,6 +256,7 @@ pub(super) async fn acquire(
 async fn attempts(
     inner: &Arc<ManagerInner>,
     plan: Plan,
+    started: Instant,
     counted: &AtomicU32,
 ) -> Result<Result<LockGuard, Exhausted>> {
     let Plan {
@@ -273,7 +274,6 @@ async fn attempts(
     } = plan;
     let name = inner.info.name;
     let call_timeout = inner.config.call_timeout;
-    let started = Instant::now();
     let exhausted = |attempts: u32| {
         Ok(Err(Exhausted { key: key.clone(), attempts, waited: started.elapsed() }))
     };
