@@ -14,6 +14,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use tracing::Span;
 use tracing::field::Empty;
 
@@ -94,32 +96,38 @@ fn reason_label(reason: LossReason) -> &'static str {
     }
 }
 
-/// A guard stopped holding its lock (released, or lost) after `held`.
+/// A guard stopped holding its lock (released, or lost); it was acquired at `acquired_at`. The
+/// clock is read only for an event or metric that records how long it was held.
 pub(crate) fn ended(
     key: &LockKey,
     backend: &'static str,
     reason: LossReason,
-    held: Duration,
+    acquired_at: Instant,
     refreshed: bool,
 ) {
     match reason {
         LossReason::Released | LossReason::Upgraded => {
-            tracing::trace!(key = %key, held_ms = held.as_millis() as u64, reason = %reason, "lock released")
+            tracing::trace!(key = %key, held_ms = millis_since(acquired_at), reason = %reason, "lock released")
         }
         // A lock without auto-refresh is expected to run out; one with it is not.
         LossReason::Expired if !refreshed => tracing::debug!(key = %key, "lock validity ran out"),
         _ => {
-            tracing::warn!(key = %key, reason = %reason, held_ms = held.as_millis() as u64, "lock lost")
+            tracing::warn!(key = %key, reason = %reason, held_ms = millis_since(acquired_at), "lock lost")
         }
     }
     #[cfg(feature = "metrics")]
     {
         metrics::histogram!("lock_hold_duration_seconds", "backend" => backend)
-            .record(held.as_secs_f64());
+            .record(acquired_at.elapsed().as_secs_f64());
         if !matches!(reason, LossReason::Released | LossReason::Upgraded) {
             metrics::counter!("lock_lost_total", "backend" => backend, "reason" => reason_label(reason)).increment(1);
         }
     }
     #[cfg(not(feature = "metrics"))]
     let _ = (backend, reason_label(reason));
+}
+
+/// Whole milliseconds since `instant`, for an event's field.
+fn millis_since(instant: Instant) -> u64 {
+    u64::try_from(instant.elapsed().as_millis()).unwrap_or(u64::MAX)
 }

@@ -1,5 +1,5 @@
-//! Observability: the metrics the `metrics` feature documents are recorded, and TRACE-level
-//! logs never contain a whole token.
+//! Observability: the metrics the `metrics` feature documents are recorded (hold durations with
+//! their real length), and TRACE-level logs never contain a whole token.
 
 mod common;
 
@@ -95,6 +95,12 @@ fn metrics_are_recorded() {
     assert_eq!(count(find("lock_wait_duration_seconds", None)), 1, "the waiter's wait");
     assert_eq!(count(find("lock_lost_total", Some(("reason", "not_held")))), 1);
     assert!(count(find("lock_hold_duration_seconds", Some(("backend", "memory")))) >= 3);
+    // The first lock is held 20 ms before its release.
+    let holds: Vec<f64> = match find("lock_hold_duration_seconds", Some(("backend", "memory"))) {
+        Some(DebugValue::Histogram(samples)) => samples.iter().map(|s| s.into_inner()).collect(),
+        _ => Vec::new(),
+    };
+    assert!(holds.iter().any(|&held| held >= 0.02), "no hold of 20 ms or more in {holds:?}");
 }
 
 /// Collects everything a `tracing` subscriber writes.
@@ -126,6 +132,14 @@ fn logs_never_print_a_whole_token() {
         String::from_utf8_lossy(&captured.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
     assert!(text.contains("lock.acquire"), "no acquire span in:\n{text}");
     assert!(text.contains("lock lost"), "the loss was not logged:\n{text}");
+    // The first lock is held 20 ms before its release, and the release says so.
+    let held_ms = |line: &str| -> Option<u64> {
+        let (_, rest) = line.split_once("held_ms=")?;
+        rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    };
+    let released: Vec<u64> =
+        text.lines().filter(|l| l.contains("lock released")).filter_map(held_ms).collect();
+    assert!(released.iter().any(|&ms| ms >= 20), "no release after 20 ms or more: {released:?}");
     assert!(!text.contains("no tokio runtime"), "a false warning about auto-refresh:\n{text}");
     for token in tokens {
         assert!(token.len() == 32 && !text.contains(&token), "a whole token appears in the logs");

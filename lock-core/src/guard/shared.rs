@@ -232,13 +232,7 @@ impl GuardShared {
 
     /// Logs and counts the end of the acquisition.
     fn report(&self, reason: LossReason) {
-        telemetry::ended(
-            &self.key,
-            self.backend,
-            reason,
-            self.acquired_at.elapsed(),
-            self.refreshed,
-        );
+        telemetry::ended(&self.key, self.backend, reason, self.acquired_at, self.refreshed);
     }
 
     /// Records a successful extension sent at `sent` with `ttl`; `false` when already lost.
