@@ -36,16 +36,18 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Awaits `call` for at most `limit`; `None` when the limit came first. The timer is set only if
 /// the call is not ready on its first poll, and the limit counts from then: a call that
 /// completes at once (the in-process store, a reply already buffered) reads no clock and
-/// registers no timer, which `tokio::time::timeout` does for every call.
+/// registers no timer, which `tokio::time::timeout` does for every call. The timer is polled
+/// outside tokio's cooperative budget (as `tokio::time::timeout` polls it once the call has
+/// spent the budget), so a call that spends the whole budget on every poll still times out.
 pub(crate) async fn bounded<F: Future>(limit: Duration, call: F) -> Option<F::Output> {
     let mut call = pin!(call);
-    let mut timer = pin!(None::<tokio::time::Sleep>);
+    let mut timer = pin!(None::<tokio::task::Unconstrained<tokio::time::Sleep>>);
     std::future::poll_fn(move |cx| {
         if let Poll::Ready(output) = call.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
         if timer.is_none() {
-            timer.set(Some(tokio::time::sleep(limit)));
+            timer.set(Some(tokio::task::unconstrained(tokio::time::sleep(limit))));
         }
         match timer.as_mut().as_pin_mut() {
             Some(timer) => timer.poll(cx).map(|()| None),
@@ -77,4 +79,31 @@ pub(crate) fn timed_out(backend: &'static str, limit: Duration) -> BackendError 
             "no answer within {limit:?} (the lock manager's call timeout); the store may still apply the call"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::bounded;
+
+    /// A call that spends the task's whole cooperative budget on every poll, and never ends.
+    async fn spends_the_budget() {
+        loop {
+            tokio::task::consume_budget().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_that_spends_the_budget_still_times_out() {
+        let limit = Duration::from_millis(50);
+        let ended =
+            tokio::time::timeout(Duration::from_secs(5), bounded(limit, spends_the_budget()));
+        assert_eq!(ended.await.ok(), Some(None), "the call's timer never fired");
+    }
+
+    #[tokio::test]
+    async fn a_ready_call_is_answered() {
+        assert_eq!(bounded(Duration::from_millis(1), async { 7 }).await, Some(7));
+    }
 }
