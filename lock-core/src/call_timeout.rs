@@ -11,13 +11,14 @@ use std::time::Duration;
 
 use crate::error::{BackendError, BackendErrorKind};
 
-/// Awaits `future` until `deadline` (if any); `None` when the deadline came first.
+/// Awaits `future` until `deadline` (if any); `None` when the deadline came first. The timer is
+/// set as [`bounded`] sets it.
 pub(crate) async fn until<F: Future>(
     deadline: Option<tokio::time::Instant>,
     future: F,
 ) -> Option<F::Output> {
     match deadline {
-        Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
+        Some(deadline) => timed(|| tokio::time::sleep_until(deadline), future).await,
         None => Some(future.await),
     }
 }
@@ -40,14 +41,24 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// outside tokio's cooperative budget (as `tokio::time::timeout` polls it once the call has
 /// spent the budget), so a call that spends the whole budget on every poll still times out.
 pub(crate) async fn bounded<F: Future>(limit: Duration, call: F) -> Option<F::Output> {
+    timed(|| tokio::time::sleep(limit), call).await
+}
+
+/// Awaits `call` until the timer `timer` makes (only if `call` is pending) fires: the one way
+/// lock-core bounds a call in time, see [`bounded`].
+async fn timed<F: Future>(
+    timer: impl FnOnce() -> tokio::time::Sleep,
+    call: F,
+) -> Option<F::Output> {
     let mut call = pin!(call);
+    let mut make = Some(timer);
     let mut timer = pin!(None::<tokio::task::Unconstrained<tokio::time::Sleep>>);
     std::future::poll_fn(move |cx| {
         if let Poll::Ready(output) = call.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
-        if timer.is_none() {
-            timer.set(Some(tokio::task::unconstrained(tokio::time::sleep(limit))));
+        if let Some(make) = make.take() {
+            timer.set(Some(tokio::task::unconstrained(make())));
         }
         match timer.as_mut().as_pin_mut() {
             Some(timer) => timer.poll(cx).map(|()| None),

@@ -212,7 +212,7 @@ impl Tokens<'_> {
 async fn finished(in_flight: Vec<Attempt>, limit: Duration) {
     if !in_flight.is_empty() {
         let all = futures_util::future::join_all(in_flight);
-        let _ = tokio::time::timeout(limit, all).await;
+        let _ = bounded(limit, all).await;
     }
 }
 
@@ -341,7 +341,7 @@ async fn attempts(
                     // The next look would find our own grant: wait for its release while there is
                     // time (the release goes on in the background either way).
                     let limit = wait.call_limit();
-                    let _ = tokio::time::timeout_at(limit, release).await;
+                    let _ = until(Some(limit), release).await;
                 }
             }
             Ok(AcquireOutcome::Held { ttl_remaining }) => {

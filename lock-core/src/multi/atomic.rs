@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::MultiGuard;
 use super::request::Pass;
 use crate::backend::MultiAcquireOutcome;
-use crate::call_timeout::timed_out;
+use crate::call_timeout::{bounded, timed_out};
 use crate::error::{BackendError, BackendErrorKind, Result};
 use crate::key::LockKey;
 use crate::manager::{Grant, Lease, ManagerInner, guard_for};
@@ -74,13 +74,13 @@ pub(super) async fn attempt(
     let mut pending = Pending { inner, keys, tokens, call: Some(call), answered: false };
     let limit = inner.config.call_timeout;
     let answer = match pending.call.as_mut() {
-        Some(call) => tokio::time::timeout(limit, call).await,
+        Some(call) => bounded(limit, call).await,
         None => return Ok(Pass::Failed(timed_out(name, limit))),
     };
-    pending.answered = answer.is_ok();
+    pending.answered = answer.is_some();
     let outcome = match answer {
-        Err(_) => return Ok(Pass::Failed(timed_out(name, limit))),
-        Ok(Err(join)) => {
+        None => return Ok(Pass::Failed(timed_out(name, limit))),
+        Some(Err(join)) => {
             let e = BackendError::new(
                 name,
                 BackendErrorKind::Protocol,
@@ -88,8 +88,8 @@ pub(super) async fn attempt(
             );
             return Ok(Pass::Failed(e));
         }
-        Ok(Ok(Err(e))) => return Ok(Pass::Failed(e)),
-        Ok(Ok(Ok(outcome))) => outcome,
+        Some(Ok(Err(e))) => return Ok(Pass::Failed(e)),
+        Some(Ok(Ok(outcome))) => outcome,
     };
     match outcome {
         MultiAcquireOutcome::Held { index, .. } => {

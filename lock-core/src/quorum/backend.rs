@@ -19,6 +19,7 @@ use crate::backend::{
     AcquireOutcome, BackendInfo, Capabilities, DynLockBackend, ExtendOutcome, LockBackend,
     LockInfo, ReleaseOutcome, ReleaseWatch,
 };
+use crate::call_timeout::bounded;
 use crate::error::{BackendError, BackendErrorKind};
 use crate::key::LockKey;
 use crate::timing::Drift;
@@ -161,9 +162,9 @@ impl Quorum {
                 let call = op(i, node.clone());
                 let answering = self.answering.clone();
                 let answer: BoxFuture<'static, (usize, Answer<T>)> = Box::pin(async move {
-                    let result = match tokio::time::timeout(timeout, call).await {
-                        Ok(result) => result,
-                        Err(_) => Err(timed_out(NAME)),
+                    let result = match bounded(timeout, call).await {
+                        Some(result) => result,
+                        None => Err(timed_out(NAME)),
                     };
                     answering[i].store(result.is_ok(), Ordering::Relaxed);
                     (i, result)

@@ -23,6 +23,7 @@ use std::time::Duration;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use tokio::sync::oneshot;
 
+use crate::call_timeout::bounded;
 use crate::error::{BackendError, BackendErrorKind};
 use crate::key::LockKey;
 use crate::token::LockToken;
@@ -81,11 +82,11 @@ impl Sequencer {
         let (this, limit) = (self.clone(), self.orphan_limit);
         let work = async move {
             if let Some(previous) = previous {
-                let _ = tokio::time::timeout(limit, previous).await;
+                let _ = bounded(limit, previous).await;
             }
-            let result = match tokio::time::timeout(limit, call).await {
-                Ok(result) => result,
-                Err(_) => Err(timed_out(backend)),
+            let result = match bounded(limit, call).await {
+                Some(result) => result,
+                None => Err(timed_out(backend)),
             };
             let _ = answer_tx.send(result);
             let mut last = this.last.lock().unwrap_or_else(PoisonError::into_inner);
@@ -103,14 +104,14 @@ impl Sequencer {
             Err(_) => drop(work),
         }
         async move {
-            match tokio::time::timeout(timeout, answer_rx).await {
-                Ok(Ok(result)) => result,
-                Ok(Err(_)) => Err(BackendError::new(
+            match bounded(timeout, answer_rx).await {
+                Some(Ok(result)) => result,
+                Some(Err(_)) => Err(BackendError::new(
                     backend,
                     BackendErrorKind::Other,
                     "the node call was dropped (no tokio runtime)",
                 )),
-                Err(_) => Err(timed_out(backend)),
+                None => Err(timed_out(backend)),
             }
         }
     }
@@ -127,7 +128,7 @@ impl Sequencer {
         drop(last);
         let limit = self.orphan_limit;
         async move {
-            let _ = tokio::time::timeout(limit, futures_util::future::join_all(in_flight)).await;
+            let _ = bounded(limit, futures_util::future::join_all(in_flight)).await;
         }
     }
 

@@ -12,7 +12,7 @@ use crate::backend::{
     AcquireOutcome, BackendInfo, DynLockBackend, ExtendOutcome, LockBackend, LockInfo,
     ReleaseOutcome, ReleaseWatch,
 };
-use crate::call_timeout::within;
+use crate::call_timeout::{bounded, within};
 use crate::error::{BackendError, BackendErrorKind, Error, LossReason};
 use crate::guard::{LockGuard, LockHandle};
 use crate::key::LockKey;
@@ -300,9 +300,9 @@ async fn attempt(
     tokio::pin!(call);
     // The read's extensions wait for this call for a call timeout at most; its answer, however
     // late, is still awaited, so a late grant ends the read all the same.
-    let outcome = match tokio::time::timeout(limit, &mut call).await {
-        Ok(outcome) => outcome,
-        Err(_) => {
+    let outcome = match bounded(limit, &mut call).await {
+        Some(outcome) => outcome,
+        None => {
             turn = None;
             call.await
         }
