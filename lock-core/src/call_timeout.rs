@@ -34,12 +34,14 @@ pub(crate) fn earliest(
 /// The default bound on one backend call (see [`crate::LockManagerBuilder::call_timeout`]).
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Awaits `call` for at most `limit`; `None` when the limit came first. The timer is set only if
+/// Awaits `call` for at most `limit`; `None` when the limit came first. The timer is made only if
 /// the call is not ready on its first poll, and the limit counts from then: a call that
-/// completes at once (the in-process store, a reply already buffered) reads no clock and
-/// registers no timer, which `tokio::time::timeout` does for every call. The timer is polled
-/// outside tokio's cooperative budget (as `tokio::time::timeout` polls it once the call has
-/// spent the budget), so a call that spends the whole budget on every poll still times out.
+/// completes at once (the in-process store, a reply already buffered) reads no clock and looks
+/// up no runtime handle, which `tokio::time::timeout` does for every call (it makes its timer
+/// up front). The timer is always polled outside tokio's cooperative budget, so a call that
+/// spends the whole budget on every poll still times out (`tokio::time::timeout` exempts its
+/// timer only when the call spent the budget in that same poll; so here a call that finds the
+/// budget already spent is cut once its limit has passed, where tokio would yield first).
 pub(crate) async fn bounded<F: Future>(limit: Duration, call: F) -> Option<F::Output> {
     timed(|| tokio::time::sleep(limit), call).await
 }

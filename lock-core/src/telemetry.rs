@@ -97,7 +97,8 @@ fn reason_label(reason: LossReason) -> &'static str {
 }
 
 /// A guard stopped holding its lock (released, or lost); it was acquired at `acquired_at`. The
-/// clock is read only for an event or metric that records how long it was held.
+/// clock is read for how long it was held only by an enabled event, and by the `metrics`
+/// feature's histogram when that feature is on.
 pub(crate) fn ended(
     key: &LockKey,
     backend: &'static str,
