@@ -46,20 +46,16 @@ pub(crate) async fn bounded<F: Future>(limit: Duration, call: F) -> Option<F::Ou
     timed(|| tokio::time::sleep(limit), call).await
 }
 
-/// Awaits `call` until the timer `timer` makes (only if `call` is pending) fires: the one way
+/// Awaits `call` until the timer `make` makes (only once `call` is pending) fires: the one way
 /// lock-core bounds a call in time, see [`bounded`].
-async fn timed<F: Future>(
-    timer: impl FnOnce() -> tokio::time::Sleep,
-    call: F,
-) -> Option<F::Output> {
+async fn timed<F: Future>(make: impl Fn() -> tokio::time::Sleep, call: F) -> Option<F::Output> {
     let mut call = pin!(call);
-    let mut make = Some(timer);
     let mut timer = pin!(None::<tokio::task::Unconstrained<tokio::time::Sleep>>);
     std::future::poll_fn(move |cx| {
         if let Poll::Ready(output) = call.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
-        if let Some(make) = make.take() {
+        if timer.is_none() {
             timer.set(Some(tokio::task::unconstrained(make())));
         }
         match timer.as_mut().as_pin_mut() {
